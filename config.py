@@ -1,0 +1,104 @@
+"""Configuration classes, read from the environment.
+
+Pick one with ``FLASK_CONFIG`` (development, testing, production) or pass a
+class, a name or a mapping to ``create_app``.
+"""
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+DEV_SECRET_KEY = "dev-only-not-secret"
+
+
+def _bool(name, default=False):
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name, default):
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def _database_url(default):
+    url = os.environ.get("DATABASE_URL", default)
+    # Heroku-style URLs name the old scheme; SQLAlchemy wants the driver.
+    if url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url[len("postgres://"):]
+    elif url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+class Config:
+    CONFIG_NAME = "base"
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
+    SQLALCHEMY_DATABASE_URI = _database_url(f"sqlite:///{INSTANCE_DIR / 'feedback.sqlite'}")
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    TIMEZONE = os.environ.get("TIMEZONE", "Europe/Helsinki")
+
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
+    MAIL_PORT = _int("MAIL_PORT", 25)
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS")
+    MAIL_USE_SSL = _bool("MAIL_USE_SSL")
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "feedback@bank.example")
+    MAIL_SUPPRESS_SEND = _bool("MAIL_SUPPRESS_SEND")
+
+    # argon2id; OWASP's minimum is m=19 MiB, t=2, p=1.
+    ARGON2_TIME_COST = _int("ARGON2_TIME_COST", 2)
+    ARGON2_MEMORY_COST = _int("ARGON2_MEMORY_COST", 19 * 1024)
+    ARGON2_PARALLELISM = _int("ARGON2_PARALLELISM", 1)
+
+    INBOX_PAGE_SIZE = _int("INBOX_PAGE_SIZE", 50)
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    # A callable returning an aware datetime; tests inject a fixed clock.
+    CLOCK = None
+    # Counts SQL statements per request (tests and benchmarks only).
+    COUNT_QUERIES = _bool("COUNT_QUERIES")
+
+
+class DevelopmentConfig(Config):
+    CONFIG_NAME = "development"
+    DEBUG = True
+    MAIL_SUPPRESS_SEND = _bool("MAIL_SUPPRESS_SEND", True)
+
+
+class TestingConfig(Config):
+    CONFIG_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "testing"
+    SQLALCHEMY_DATABASE_URI = _database_url("sqlite://")
+    WTF_CSRF_ENABLED = False
+    MAIL_SUPPRESS_SEND = True
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 8
+    COUNT_QUERIES = True
+
+
+class ProductionConfig(Config):
+    CONFIG_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+
+    @classmethod
+    def check(cls, config):
+        key = config.get("SECRET_KEY")
+        if not key or key == DEV_SECRET_KEY:
+            raise RuntimeError(
+                "SECRET_KEY is missing or is the development default. Set the SECRET_KEY "
+                "environment variable to a long random value before starting in production, "
+                "e.g. python -c 'import secrets; print(secrets.token_hex(32))'."
+            )
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}

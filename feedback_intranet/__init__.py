@@ -1,0 +1,115 @@
+"""The feedback intranet: a bank's staff handle customer feedback cases."""
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from config import CONFIGS, ProductionConfig
+
+from .extensions import csrf, db, login_manager, mail, migrate, passwords
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config=None):
+    """Build the app. `config` is a config class, its name, or a mapping of overrides."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(ROOT / "instance"),
+    )
+    configure(app, config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_template_helpers(app)
+    register_query_counter(app)
+    from .cli import register_cli
+    from .errors import register_error_handlers
+
+    register_error_handlers(app)
+    register_cli(app)
+    return app
+
+
+def configure(app, config):
+    overrides = {}
+    if config is None or isinstance(config, dict):
+        overrides = config or {}
+        config = overrides.get("CONFIG") or os.environ.get("FLASK_CONFIG", "development")
+    if isinstance(config, str):
+        config = CONFIGS[config]
+    app.config.from_object(config)
+    app.config.update(overrides)
+    if issubclass(config, ProductionConfig):
+        ProductionConfig.check(app.config)
+    # The default SQLite file lives in instance/, which a fresh clone lacks.
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith(f"sqlite:///{app.instance_path}"):
+        os.makedirs(app.instance_path, exist_ok=True)
+
+
+def register_extensions(app):
+    db.init_app(app)
+    migrate.init_app(app, db)
+    csrf.init_app(app)
+    mail.init_app(app)
+    passwords.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to open that page."
+    login_manager.login_message_category = "info"
+
+    from . import models
+
+    @login_manager.user_loader
+    def load_user(user_id):
+        user = db.session.get(models.User, int(user_id))
+        return user if user and user.active else None
+
+
+def register_blueprints(app):
+    from .admin.views import bp as admin_bp
+    from .auth.views import bp as auth_bp
+    from .cases.views import bp as cases_bp
+    from .inboxes.views import bp as inboxes_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(inboxes_bp)
+    app.register_blueprint(cases_bp)
+    app.register_blueprint(admin_bp)
+
+
+def register_template_helpers(app):
+    from . import badges, clock
+
+    @app.template_filter("local_datetime")
+    def local_datetime(moment):
+        if moment is None:
+            return ""
+        return moment.astimezone(clock.timezone()).strftime("%-d.%-m.%Y %H:%M")
+
+    @app.template_filter("local_date")
+    def local_date(day):
+        return badges.format_date(day) if day else ""
+
+
+def register_query_counter(app):
+    """Count SQL statements per request, for tests and benchmarks."""
+    if not app.config.get("COUNT_QUERIES"):
+        return
+    from flask import g, has_request_context
+    from sqlalchemy import event
+
+    with app.app_context():
+        engine = db.engine
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if has_request_context():
+            g.query_count = g.get("query_count", 0) + 1
+
+    @app.after_request
+    def expose_count(response):
+        response.headers["X-Query-Count"] = str(g.get("query_count", 0))
+        return response

@@ -1,0 +1,18 @@
+"""Who may see and do what: the one place permission rules live."""
+
+
+def member_unit_ids(user):
+    return {m.unit_id for m in user.memberships}
+
+
+def led_unit_ids(user):
+    return {m.unit_id for m in user.memberships if m.is_team_lead}
+
+
+def can_view_unit(user, unit_id):
+    """Admins see every inbox; others only those of their own units."""
+    return user.is_admin or unit_id in member_unit_ids(user)
+
+
+def can_view_case(user, case):
+    return can_view_unit(user, case.current_unit_id)

@@ -1,0 +1,55 @@
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
+
+from ..models import Language, UnitKind
+
+ROLE_CHOICES = [("", "Not a member"), ("member", "Member"), ("lead", "Team lead")]
+
+
+class UserForm(FlaskForm):
+    username = StringField(
+        "Username",
+        validators=[
+            DataRequired(),
+            Length(max=64),
+            Regexp(r"^[a-z0-9._-]+$", message="Use lower-case letters, digits, dots, dashes."),
+        ],
+    )
+    full_name = StringField("Full name", validators=[DataRequired(), Length(max=120)])
+    email = StringField(
+        "Email", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)]
+    )
+    password = PasswordField(
+        "Password", validators=[Optional(), Length(max=1024)],
+        description="At least 12 characters. Leave empty to keep the current password.",
+    )
+    language = SelectField("Language", choices=[(lang.value, lang.title) for lang in Language])
+    is_admin = BooleanField("Administrator")
+    active = BooleanField("Active", default=True)
+
+
+class UnitForm(FlaskForm):
+    code = StringField(
+        "Code",
+        validators=[
+            DataRequired(),
+            Length(max=32),
+            Regexp(r"^[a-z0-9-]+$", message="Use lower-case letters, digits and dashes."),
+        ],
+        description="Used in addresses, e.g. turku.",
+    )
+    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    kind = SelectField("Kind", choices=[(kind.value, kind.title) for kind in UnitKind])
+    street_address = StringField("Street address", validators=[Optional(), Length(max=200)])
+    postal_code = StringField(
+        "Postal code",
+        validators=[Optional(), Regexp(r"^\d{5}$", message="A Finnish postal code has five digits.")],
+    )
+    city = StringField("City", validators=[Optional(), Length(max=80)])
+    active = BooleanField("Active", default=True)
+
+
+class ClosingDayForm(FlaskForm):
+    day = DateField("Date", validators=[DataRequired(message="Give a date.")])
+    reason = StringField("Reason", validators=[DataRequired(), Length(max=200)])

@@ -1,0 +1,108 @@
+"""Admin changes to staff users and units. Nothing is ever deleted, only deactivated."""
+
+import sqlalchemy as sa
+
+from ..extensions import db, passwords
+from ..models import OPEN_STATUSES, Case, Membership, Unit, User
+from ..passwords import password_problem
+
+
+class AdminError(ValueError):
+    """A refused change; `field` names the form field the message belongs to."""
+
+    def __init__(self, message, field=None):
+        super().__init__(message)
+        self.field = field
+
+
+def _check_unique(model, column, value, exclude_id, field, label):
+    query = sa.select(model.id).where(column == value)
+    if exclude_id is not None:
+        query = query.where(model.id != exclude_id)
+    if db.session.scalar(query) is not None:
+        raise AdminError(f"{label} {value} is already taken.", field)
+
+
+def _set_memberships(user, roles):
+    """`roles` maps unit id to "member" or "lead"; other units are left."""
+    known = {unit_id for unit_id in db.session.scalars(sa.select(Unit.id))}
+    unknown = set(roles) - known
+    if unknown:
+        raise AdminError("Unknown unit.", "units")
+    existing = {m.unit_id: m for m in user.memberships}
+    for unit_id, membership in existing.items():
+        if unit_id not in roles:
+            user.memberships.remove(membership)
+    for unit_id, role in roles.items():
+        membership = existing.get(unit_id)
+        if membership is None:
+            membership = Membership(unit_id=unit_id)
+            user.memberships.append(membership)
+        membership.is_team_lead = role == "lead"
+
+
+def save_user(actor, user, *, username, full_name, email, password, language, is_admin,
+              active, roles):
+    """Create (user is None) or change a staff user and their unit memberships.
+
+    `actor` None is the command line, which an operator runs on the server.
+    """
+    if actor is not None and not actor.is_admin:
+        raise PermissionError("Only administrators manage staff users.")
+    username = username.strip().lower()
+    _check_unique(User, User.username, username, user.id if user else None, "username", "Username")
+    if user is None and not password:
+        raise AdminError("A new user needs a password.", "password")
+    if password:
+        problem = password_problem(password, username)
+        if problem:
+            raise AdminError(problem, "password")
+    if user is not None and actor is not None and user.id == actor.id and (not active or not is_admin):
+        raise AdminError("You cannot remove your own administrator rights or deactivate yourself.",
+                         "is_admin")
+    if user is None:
+        user = User()
+        db.session.add(user)
+    user.username = username
+    user.full_name = full_name.strip()
+    user.email = email.strip()
+    user.language = language
+    user.is_admin = is_admin
+    user.active = active
+    if password:
+        user.password_hash = passwords.hash(password)
+    _set_memberships(user, roles)
+    db.session.flush()
+    return user
+
+
+def save_unit(actor, unit, *, code, name, kind, street_address, postal_code, city, active):
+    """Create (unit is None) or change a unit; a unit with open cases stays active."""
+    if not actor.is_admin:
+        raise PermissionError("Only administrators manage units.")
+    code = code.strip().lower()
+    _check_unique(Unit, Unit.code, code, unit.id if unit else None, "code", "Code")
+    if unit is not None and unit.active and not active:
+        open_cases = db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Case)
+            .where(Case.current_unit_id == unit.id, Case.status.in_(OPEN_STATUSES))
+        )
+        if open_cases:
+            raise AdminError(
+                f"{unit.name} still holds {open_cases} open cases. Forward or close them "
+                "before deactivating the unit.",
+                "active",
+            )
+    if unit is None:
+        unit = Unit()
+        db.session.add(unit)
+    unit.code = code
+    unit.name = name.strip()
+    unit.kind = kind
+    unit.street_address = street_address.strip()
+    unit.postal_code = postal_code.strip()
+    unit.city = city.strip()
+    unit.active = active
+    db.session.flush()
+    return unit

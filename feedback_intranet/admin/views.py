@@ -1,0 +1,131 @@
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy.orm import selectinload
+
+from ..closing_days import ClosingDayError, add_closing_day
+from ..extensions import db
+from ..models import ClosingDay, Unit, User
+from .forms import ROLE_CHOICES, ClosingDayForm, UnitForm, UserForm
+from .operations import AdminError, save_unit, save_user
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+@login_required
+def require_admin():
+    if not current_user.is_admin:
+        abort(403)
+
+
+def _units():
+    return list(db.session.scalars(sa.select(Unit).order_by(Unit.active.desc(), Unit.name)))
+
+
+def _posted_roles(units):
+    roles = {}
+    for unit in units:
+        role = request.form.get(f"role-{unit.id}", "")
+        if role in ("member", "lead"):
+            roles[unit.id] = role
+    return roles
+
+
+def _attach_error(form, error):
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = list(field.errors) + [str(error)]
+    else:
+        flash(str(error), "error")
+
+
+@bp.route("/users")
+def users():
+    rows = db.session.scalars(
+        sa.select(User).options(selectinload(User.memberships))
+        .order_by(User.active.desc(), User.username)
+    )
+    return render_template("admin/users.html", users=list(rows))
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def edit_user(user_id=None):
+    user = db.get_or_404(User, user_id) if user_id else None
+    form = UserForm(obj=user)
+    units = _units()
+    if user is not None and request.method == "GET":
+        form.language.data = user.language.value
+        roles = {m.unit_id: "lead" if m.is_team_lead else "member" for m in user.memberships}
+    else:
+        roles = _posted_roles(units)
+    if form.validate_on_submit():
+        try:
+            saved = save_user(
+                current_user, user,
+                username=form.username.data, full_name=form.full_name.data,
+                email=form.email.data, password=form.password.data,
+                language=form.language.data, is_admin=form.is_admin.data,
+                active=form.active.data, roles=roles,
+            )
+        except AdminError as error:
+            db.session.rollback()
+            _attach_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"Saved {saved.username}.", "success")
+            return redirect(url_for("admin.users"))
+    return render_template(
+        "admin/user_form.html", form=form, user=user, units=units, roles=roles,
+        role_choices=ROLE_CHOICES,
+    )
+
+
+@bp.route("/units")
+def units():
+    return render_template("admin/units.html", units=_units())
+
+
+@bp.route("/units/new", methods=["GET", "POST"])
+@bp.route("/units/<int:unit_id>", methods=["GET", "POST"])
+def edit_unit(unit_id=None):
+    unit = db.get_or_404(Unit, unit_id) if unit_id else None
+    form = UnitForm(obj=unit)
+    if unit is not None and request.method == "GET":
+        form.kind.data = unit.kind.value
+    if form.validate_on_submit():
+        try:
+            saved = save_unit(
+                current_user, unit,
+                code=form.code.data, name=form.name.data, kind=form.kind.data,
+                street_address=form.street_address.data or "",
+                postal_code=form.postal_code.data or "", city=form.city.data or "",
+                active=form.active.data,
+            )
+        except AdminError as error:
+            db.session.rollback()
+            _attach_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"Saved {saved.name}.", "success")
+            return redirect(url_for("admin.units"))
+    return render_template("admin/unit_form.html", form=form, unit=unit)
+
+
+@bp.route("/closing-days", methods=["GET", "POST"])
+def closing_days():
+    form = ClosingDayForm()
+    if form.validate_on_submit():
+        try:
+            add_closing_day(current_user, form.day.data, form.reason.data)
+        except ClosingDayError as error:
+            db.session.rollback()
+            form.day.errors = list(form.day.errors) + [str(error)]
+        else:
+            db.session.commit()
+            flash(f"Added {form.day.data.isoformat()} as a closing day. Due dates already "
+                  "promised do not change.", "success")
+            return redirect(url_for("admin.closing_days"))
+    days = db.session.scalars(sa.select(ClosingDay).order_by(ClosingDay.day.desc()))
+    return render_template("admin/closing_days.html", form=form, days=list(days))

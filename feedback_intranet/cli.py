@@ -1,0 +1,73 @@
+"""Command-line tasks: demo data and the first admin."""
+
+import click
+import sqlalchemy as sa
+from flask import current_app
+
+from . import clock
+from .admin.operations import AdminError, save_user
+from .closing_days import banking_calendar
+from .demo import DEMO_PASSWORD, STAFF, seed_demo
+from .extensions import db
+from .models import Unit
+
+
+def register_cli(app):
+    app.cli.add_command(seed_demo_command)
+    app.cli.add_command(create_user_command)
+
+
+@click.command("seed-demo")
+@click.option("--password", default=DEMO_PASSWORD, show_default=True,
+              help="Password of every demo account.")
+@click.option("--cases", default=240, show_default=True, help="Cases to have in total.")
+@click.option("--i-know-this-is-production", "production_ok", is_flag=True,
+              help="Allow demo accounts in the production configuration.")
+def seed_demo_command(password, cases, production_ok):
+    """Create demo units, staff, customers and cases (safe to run again)."""
+    if current_app.config["CONFIG_NAME"] == "production" and not production_ok:
+        raise click.ClickException(
+            "Refusing to create demo accounts with a known password in production. "
+            "Pass --i-know-this-is-production if this really is a demo installation."
+        )
+    with click.progressbar(length=cases, label="Cases", show_pos=True, show_eta=True) as bar:
+        added = seed_demo(
+            clock.now(), banking_calendar(clock.timezone()), password=password, cases=cases,
+            progress=bar.update,
+        )
+    db.session.commit()
+    click.echo(f"Added {added} cases.")
+    click.echo(f"Demo logins (password: {password}):")
+    for username, full_name, memberships, is_admin in STAFF:
+        roles = ", ".join(f"{code}{' (team lead)' if lead else ''}" for code, lead in memberships.items())
+        click.echo(f"  {username:<18} {full_name:<18} {'admin' if is_admin else roles}")
+
+
+@click.command("create-user")
+@click.option("--username", prompt=True)
+@click.option("--full-name", prompt=True)
+@click.option("--email", prompt=True)
+@click.option("--admin/--no-admin", "is_admin", default=False, show_default=True)
+@click.option("--unit", "unit_codes", multiple=True, help="Code of a unit to join (repeatable).")
+@click.option("--lead", "lead_codes", multiple=True, help="Code of a unit to lead (repeatable).")
+@click.password_option()
+def create_user_command(username, full_name, email, is_admin, unit_codes, lead_codes, password):
+    """Create a staff user, e.g. the first admin in production."""
+    codes = set(unit_codes) | set(lead_codes)
+    units = {u.code: u.id for u in db.session.scalars(sa.select(Unit).where(Unit.code.in_(codes)))}
+    missing = codes - set(units)
+    if missing:
+        raise click.ClickException(f"No such unit: {', '.join(sorted(missing))}")
+    roles = {units[code]: "member" for code in unit_codes}
+    roles.update({units[code]: "lead" for code in lead_codes})
+    try:
+        user = save_user(
+            None, None, username=username, full_name=full_name, email=email,
+            password=password, language="en", is_admin=is_admin, active=True, roles=roles,
+        )
+    except AdminError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"Created {user.username}{' (administrator)' if is_admin else ''}.")
+

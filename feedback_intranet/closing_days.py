@@ -1,0 +1,28 @@
+"""Extra closing days: the banking calendar as the database knows it today."""
+
+import sqlalchemy as sa
+
+from .banking_days import BankingCalendar
+from .extensions import db
+from .models import ClosingDay
+
+
+class ClosingDayError(ValueError):
+    pass
+
+
+def banking_calendar(tz):
+    days = db.session.scalars(sa.select(ClosingDay.day)).all()
+    return BankingCalendar(days, tz)
+
+
+def add_closing_day(actor, day, reason):
+    """Add an extra closing day; due dates already promised stay as they are."""
+    if not reason.strip():
+        raise ClosingDayError("Give a reason for the closing day.")
+    if db.session.scalar(sa.select(ClosingDay.id).where(ClosingDay.day == day)):
+        raise ClosingDayError(f"{day.isoformat()} is already a closing day.")
+    closing_day = ClosingDay(day=day, reason=reason.strip(), created_by=actor)
+    db.session.add(closing_day)
+    db.session.flush()
+    return closing_day

@@ -1,0 +1,38 @@
+"""Extension objects, created unbound and initialised in the factory."""
+
+from pathlib import Path
+
+from flask_login import LoginManager
+from flask_mail import Mail
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
+
+from .passwords import Passwords
+
+# Stable constraint names, so migrations can drop and alter them by name.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate(
+    directory=str(Path(__file__).resolve().parent.parent / "migrations"),
+    render_as_batch=True,
+    compare_type=True,
+)
+login_manager = LoginManager()
+csrf = CSRFProtect()
+mail = Mail()
+passwords = Passwords()

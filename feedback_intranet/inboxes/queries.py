@@ -1,0 +1,149 @@
+"""Inbox lists and their counts, kept cheap at any size.
+
+Lists use keyset pagination on (effective due date, received, id), the order
+of the inbox index; counts are range counts on that index, one statement for
+all filters.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+
+from ..extensions import db
+from ..models import OPEN_STATUSES, Case, CaseStatus, Unit
+
+FILTERS = {
+    "open": "Open",
+    "unassigned": "Unassigned",
+    "mine": "Mine",
+    "overdue": "Overdue",
+    "due_today": "Due today",
+    "answered": "Answered",
+}
+DEFAULT_FILTER = "open"
+_ORDER = (Case.effective_due_date, Case.received_at, Case.id)
+
+
+def filter_clause(name, user_id, today):
+    is_open = Case.status.in_(OPEN_STATUSES)
+    return {
+        "open": is_open,
+        "unassigned": Case.status == CaseStatus.NEW,
+        "mine": sa.and_(Case.assignee_id == user_id, is_open),
+        # A case whose customer wanted no answer is never overdue.
+        "overdue": sa.and_(is_open, Case.reply_wanted.is_(True), Case.effective_due_date < today),
+        "due_today": sa.and_(
+            is_open, Case.reply_wanted.is_(True), Case.effective_due_date == today
+        ),
+        "answered": Case.status == CaseStatus.ANSWERED,
+    }[name]
+
+
+def inbox_counts(unit_id, user_id, today):
+    """Every filter's count for one inbox, in one statement."""
+    columns = [
+        sa.select(sa.func.count())
+        .select_from(Case)
+        .where(Case.current_unit_id == unit_id, filter_clause(name, user_id, today))
+        .scalar_subquery()
+        .label(name)
+        for name in FILTERS
+    ]
+    row = db.session.execute(sa.select(*columns)).one()
+    return dict(row._mapping)
+
+
+def open_counts_by_unit(unit_ids):
+    """Open cases per unit, for the inbox tabs."""
+    if not unit_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Case.current_unit_id, sa.func.count())
+        .where(Case.current_unit_id.in_(unit_ids), Case.status.in_(OPEN_STATUSES))
+        .group_by(Case.current_unit_id)
+    )
+    return dict(rows.all())
+
+
+@dataclass(frozen=True)
+class Cursor:
+    effective_due_date: date
+    received_at: datetime
+    case_id: int
+
+    def encode(self):
+        return f"{self.effective_due_date.isoformat()}_{self.received_at.isoformat()}_{self.case_id}"
+
+    @classmethod
+    def decode(cls, text):
+        """The cursor in `text`, or None when it is missing or malformed."""
+        try:
+            due, received, case_id = text.split("_")
+            received_at = datetime.fromisoformat(received)
+            if received_at.tzinfo is None:
+                return None
+            return cls(date.fromisoformat(due), received_at, int(case_id))
+        except (AttributeError, ValueError):
+            return None
+
+    @classmethod
+    def of(cls, case):
+        return cls(case.effective_due_date, case.received_at, case.id)
+
+    def values(self):
+        return (
+            sa.literal(self.effective_due_date, Case.effective_due_date.type),
+            sa.literal(self.received_at, Case.received_at.type),
+            sa.literal(self.case_id, Case.id.type),
+        )
+
+
+@dataclass
+class Page:
+    cases: list
+    next_cursor: Cursor | None
+    prev_cursor: Cursor | None
+
+
+def inbox_page(unit_id, filter_name, user_id, today, size, after=None, before=None, last=False):
+    """One page of an inbox, most urgent first.
+
+    `after` pages forward, `before` pages back, `last` jumps to the end; each
+    reads only `size + 1` rows from the index.
+    """
+    key = sa.tuple_(*_ORDER)
+    query = (
+        sa.select(Case)
+        .where(Case.current_unit_id == unit_id, filter_clause(filter_name, user_id, today))
+        .options(joinedload(Case.assignee), joinedload(Case.topic), joinedload(Case.customer))
+    )
+    backwards = before is not None or last
+    if after is not None:
+        query = query.where(key > sa.tuple_(*after.values()))
+    elif before is not None:
+        query = query.where(key < sa.tuple_(*before.values()))
+    order = [column.desc() if backwards else column.asc() for column in _ORDER]
+    cases = list(db.session.scalars(query.order_by(*order).limit(size + 1)))
+    more = len(cases) > size
+    cases = cases[:size]
+    if backwards:
+        cases.reverse()
+    if not cases:
+        return Page([], None, None)
+    first, final = Cursor.of(cases[0]), Cursor.of(cases[-1])
+    if backwards:
+        return Page(cases, final if not last else None, first if more else None)
+    return Page(cases, final if more else None, first if after is not None else None)
+
+
+def units_for_tabs(user):
+    """The units whose inbox tabs the user sees: their own, in name order."""
+    units = [m.unit for m in user.memberships]
+    return sorted(units, key=lambda unit: unit.name)
+
+
+def all_active_units():
+    return list(db.session.scalars(sa.select(Unit).where(Unit.active).order_by(Unit.name)))
+

@@ -1,0 +1,3 @@
+from feedback_intranet import create_app
+
+app = create_app()
