@@ -109,6 +109,10 @@ def register_query_counter(app):
         if has_request_context():
             g.query_count = g.get("query_count", 0) + 1
 
+    @app.before_request
+    def reset_count():
+        g.query_count = 0
+
     @app.after_request
     def expose_count(response):
         response.headers["X-Query-Count"] = str(g.get("query_count", 0))

@@ -1,0 +1,220 @@
+"""Fixtures: a fresh app per test on a shared schema, a settable clock, factories.
+
+The suite runs on SQLite by default and on PostgreSQL when TEST_DATABASE_URL is set.
+"""
+
+import os
+from datetime import UTC, datetime
+from itertools import count
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import settings
+
+from feedback_intranet import create_app
+from feedback_intranet.banking_days import BankingCalendar
+from feedback_intranet.extensions import db, passwords
+from feedback_intranet.models import (
+    Case,
+    CaseEvent,
+    CaseStatus,
+    EventKind,
+    Language,
+    Membership,
+    ReplyChannel,
+    Segment,
+    Topic,
+    Unit,
+    UnitKind,
+    User,
+)
+from feedback_intranet.references import next_reference
+
+# Deterministic property tests in CI: a fixed number of examples, no randomness.
+settings.register_profile("ci", max_examples=150, deadline=None, derandomize=True)
+settings.register_profile("dev", max_examples=100, deadline=None)
+settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+HELSINKI = ZoneInfo("Europe/Helsinki")
+PASSWORD = "correct horse battery"
+# A Wednesday, mid-morning in Helsinki.
+DEFAULT_NOW = datetime(2026, 11, 25, 10, 0, tzinfo=HELSINKI)
+
+
+def database_url_from_env():
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url and url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+class FakeClock:
+    def __init__(self, now=DEFAULT_NOW):
+        self.moment = now
+
+    def set(self, moment):
+        self.moment = moment
+
+    def __call__(self):
+        return self.moment.astimezone(UTC)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    return database_url_from_env() or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+
+
+@pytest.fixture(scope="session")
+def _schema(database_url):
+    app = create_app({"CONFIG": "testing", "SQLALCHEMY_DATABASE_URI": database_url})
+    with app.app_context():
+        db.drop_all()
+        with db.engine.begin() as connection:
+            connection.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+        db.create_all()
+    yield
+    with app.app_context():
+        db.drop_all()
+        db.engine.dispose()
+
+
+def _empty_tables():
+    tables = list(reversed(db.metadata.sorted_tables))
+    with db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            names = ", ".join(t.name for t in tables)
+            connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(table.delete())
+
+
+@pytest.fixture
+def clock():
+    return FakeClock()
+
+
+def _test_app(database_url, clock):
+    return create_app({
+        "CONFIG": "testing",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "CLOCK": clock,
+    })
+
+
+@pytest.fixture
+def app(_schema, database_url, clock):
+    """The app under test. No context stays pushed, so each request gets its own."""
+    app = _test_app(database_url, clock)
+    yield app
+    with app.app_context():
+        _empty_tables()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def data(app, database_url, clock):
+    """A second app on the same database whose context the test uses to arrange and check rows.
+
+    Requests to `app` then never share the test's session, `g` or identity map.
+    """
+    data_app = _test_app(database_url, clock)
+    with data_app.app_context():
+        yield data_app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def calendar():
+    return BankingCalendar([], HELSINKI)
+
+
+@pytest.fixture
+def make_unit(data):
+    numbers = count(1)
+
+    def make(code=None, name=None, kind=UnitKind.BRANCH_OFFICE, active=True):
+        n = next(numbers)
+        unit = Unit(code=code or f"unit-{n}", name=name or f"Unit {n}", kind=kind,
+                    street_address="Testikatu 1", postal_code="00100", city="Helsinki",
+                    active=active)
+        db.session.add(unit)
+        db.session.commit()
+        return unit
+
+    return make
+
+
+@pytest.fixture
+def make_user(data):
+    # Hashing once keeps the many users of a test cheap.
+    password_hash = passwords.hash(PASSWORD)
+
+    def make(username, units=(), lead_of=(), is_admin=False, active=True, full_name=None):
+        user = User(username=username, full_name=full_name or username.replace(".", " ").title(),
+                    email=f"{username}@bank.example", password_hash=password_hash,
+                    is_admin=is_admin, active=active, language=Language.EN)
+        for unit in units:
+            user.memberships.append(Membership(unit_id=unit.id, is_team_lead=False))
+        for unit in lead_of:
+            user.memberships.append(Membership(unit_id=unit.id, is_team_lead=True))
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def topic(data):
+    topic = Topic(code="cards", name="Cards")
+    db.session.add(topic)
+    db.session.commit()
+    return topic
+
+
+@pytest.fixture
+def make_case(data, topic, calendar):
+    def make(unit, received_at=None, status=CaseStatus.NEW, assignee=None, reply_wanted=True,
+             estimate=None, contact_name="Aino Asiakas", message="Korttini ei toimi."):
+        received_at = received_at or DEFAULT_NOW
+        year = received_at.astimezone(HELSINKI).year
+        due = calendar.due_date(received_at)
+        case = Case(
+            reference=next_reference(db.session, year), received_at=received_at,
+            contact_name=contact_name, contact_email="aino@example.fi", segment=Segment.PRIVATE,
+            topic=topic, message=message, reply_wanted=reply_wanted,
+            reply_channel=ReplyChannel.EMAIL if reply_wanted else None, language=Language.FI,
+            status=status, current_unit_id=unit.id, assignee=assignee, due_date=due,
+            effective_due_date=due,
+        )
+        case.set_estimate(estimate)
+        case.events.append(CaseEvent(kind=EventKind.RECEIVED, to_unit_id=unit.id, at=received_at))
+        db.session.add(case)
+        db.session.commit()
+        return case
+
+    return make
+
+
+@pytest.fixture
+def login(client):
+    def do_login(username, password=PASSWORD, next_path=None):
+        data = {"username": username, "password": password}
+        if next_path is not None:
+            data["next"] = next_path
+        return client.post("/login", data=data)
+
+    return do_login

@@ -1,0 +1,215 @@
+"""Shared inboxes: who sees which, order, filters, counts and pages."""
+
+import re
+from datetime import datetime, timedelta
+
+import pytest
+
+from feedback_intranet.extensions import db
+from feedback_intranet.models import CaseStatus, UnitKind
+
+from .conftest import HELSINKI
+
+
+@pytest.fixture
+def units(make_unit):
+    return {
+        "cs": make_unit(code="cs", name="Customer service", kind=UnitKind.CUSTOMER_SERVICE),
+        "helsinki": make_unit(code="helsinki-centre", name="Helsinki Centre"),
+        "turku": make_unit(code="turku", name="Turku"),
+    }
+
+
+@pytest.fixture
+def people(make_user, units):
+    return {
+        "branch.staff": make_user("branch.staff", units=[units["helsinki"]]),
+        "branch.lead": make_user("branch.lead", lead_of=[units["helsinki"]], units=[units["turku"]]),
+        "cs.agent": make_user("cs.agent", units=[units["cs"]]),
+        "admin": make_user("admin", is_admin=True),
+    }
+
+
+def references(response):
+    return re.findall(r">(FB-\d{4}-\d{6})</a>", response.get_data(as_text=True))
+
+
+def at(day, hour=10):
+    return datetime(2026, 11, day, hour, 0, tzinfo=HELSINKI)
+
+
+def test_branch_staff_see_only_their_own_units_inbox(client, login, units, people, make_case):
+    mine = make_case(units["helsinki"])
+    theirs = make_case(units["turku"])
+    login("branch.staff")
+    response = client.get("/", follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "Helsinki Centre" in page
+    assert "Turku" not in page and "Customer service" not in page
+    assert references(response) == [mine.reference]
+    assert theirs.reference not in page
+
+
+@pytest.mark.parametrize("unit_code", ["turku", "cs", "no-such-unit"])
+def test_another_units_inbox_by_url_is_refused(client, login, units, people, make_case, unit_code):
+    secret = make_case(units["turku"])
+    login("branch.staff")
+    response = client.get(f"/inbox/{unit_code}")
+    assert response.status_code == 404
+    assert secret.reference not in response.get_data(as_text=True)
+
+
+def test_another_units_case_by_url_is_refused(client, login, units, people, make_case):
+    secret = make_case(units["turku"], contact_name="Britt Holmberg")
+    login("branch.staff")
+    response = client.get(f"/cases/{secret.reference}")
+    assert response.status_code == 404
+    assert "Britt Holmberg" not in response.get_data(as_text=True)
+
+
+def test_a_member_opens_a_case_of_their_unit(client, login, units, people, make_case):
+    case = make_case(units["helsinki"], contact_name="Britt Holmberg")
+    login("branch.staff")
+    page = client.get(f"/cases/{case.reference}").get_data(as_text=True)
+    assert "Britt Holmberg" in page
+    assert "Received" in page and "due today" in page or "due in" in page
+
+
+def test_a_team_lead_of_one_unit_and_member_of_another_has_both_tabs(
+    client, login, units, people
+):
+    login("branch.lead")
+    page = client.get("/inbox/turku").get_data(as_text=True)
+    assert "Helsinki Centre" in page and "Turku" in page
+    assert client.get("/inbox/cs").status_code == 404
+
+
+def test_admins_open_every_inbox(client, login, units, people, make_case):
+    case = make_case(units["turku"])
+    login("admin")
+    response = client.get("/inbox/turku")
+    assert response.status_code == 200
+    assert case.reference in response.get_data(as_text=True)
+    assert client.get("/", query_string={"unit": "cs"}).headers["Location"] == "/inbox/cs"
+
+
+def test_most_urgent_first_overdue_before_due(client, login, units, people, make_case, clock):
+    clock.set(at(25))
+    later = make_case(units["helsinki"], received_at=at(24))  # due Friday 27
+    overdue = make_case(units["helsinki"], received_at=at(16))  # due Thursday 19
+    due_today = make_case(units["helsinki"], received_at=at(20))  # due Wednesday 25
+    same_day_earlier = make_case(units["helsinki"], received_at=at(24, 8))
+    login("branch.staff")
+    response = client.get("/inbox/helsinki-centre")
+    assert references(response) == [
+        overdue.reference, due_today.reference, same_day_earlier.reference, later.reference
+    ]
+    page = response.get_data(as_text=True)
+    assert "overdue 4 banking days" in page
+    assert "due today" in page
+    assert "due in 2 banking days" in page
+
+
+def test_filters_and_their_counts(client, login, units, people, make_case, clock):
+    clock.set(at(25))
+    staff = people["branch.staff"]
+    new = make_case(units["helsinki"], received_at=at(24))
+    mine = make_case(units["helsinki"], received_at=at(24), status=CaseStatus.ASSIGNED,
+                     assignee=staff)
+    overdue = make_case(units["helsinki"], received_at=at(16))
+    due_today = make_case(units["helsinki"], received_at=at(20))
+    silent = make_case(units["helsinki"], received_at=at(16), reply_wanted=False)
+    answered = make_case(units["helsinki"], received_at=at(18), status=CaseStatus.ANSWERED)
+    make_case(units["helsinki"], received_at=at(18), status=CaseStatus.CLOSED)
+    make_case(units["turku"], received_at=at(16))
+    login("branch.staff")
+
+    expected = {
+        "open": {new, mine, overdue, due_today, silent},
+        "unassigned": {new, overdue, due_today, silent},
+        "mine": {mine},
+        # A customer who wanted no answer is never overdue.
+        "overdue": {overdue},
+        "due_today": {due_today},
+        "answered": {answered},
+    }
+    page = client.get("/inbox/helsinki-centre").get_data(as_text=True)
+    for name, cases in expected.items():
+        response = client.get("/inbox/helsinki-centre", query_string={"filter": name})
+        assert set(references(response)) == {c.reference for c in cases}, name
+        label = re.search(rf'filter={name}"[^>]*>[^<]*<span class="count">(\d+)</span>', page)
+        assert int(label.group(1)) == len(cases), name
+
+
+def test_an_estimate_moves_the_case_in_the_order_and_counts(
+    client, login, units, people, make_case, clock
+):
+    clock.set(at(25))
+    estimated = make_case(units["helsinki"], received_at=at(16), estimate=at(30).date())
+    other = make_case(units["helsinki"], received_at=at(24))
+    login("branch.staff")
+    response = client.get("/inbox/helsinki-centre")
+    assert references(response) == [other.reference, estimated.reference]
+    assert "estimate 30.11.2026" in response.get_data(as_text=True)
+    overdue = client.get("/inbox/helsinki-centre", query_string={"filter": "overdue"})
+    assert references(overdue) == []
+
+
+def test_unknown_filters_and_broken_cursors_fall_back_to_the_first_page(
+    client, login, units, people, make_case
+):
+    case = make_case(units["helsinki"])
+    login("branch.staff")
+    for query in ({"filter": "everything"}, {"after": "garbage"}, {"before": "1_2_3"}):
+        response = client.get("/inbox/helsinki-centre", query_string=query)
+        assert response.status_code == 200
+        assert references(response) == [case.reference]
+
+
+def test_pages_walk_forward_back_and_to_the_end(app, client, login, units, people, make_case):
+    app.config["INBOX_PAGE_SIZE"] = 3
+    start = at(2)
+    cases = [make_case(units["helsinki"], received_at=start + timedelta(hours=7 * i))
+             for i in range(8)]
+    expected = [c.reference for c in cases]
+    login("branch.staff")
+
+    def follow(response, rel):
+        match = re.search(rf'href="([^"]+)" rel="{rel}"', response.get_data(as_text=True))
+        return client.get(match.group(1).replace("&amp;", "&")) if match else None
+
+    first = client.get("/inbox/helsinki-centre")
+    second = follow(first, "next")
+    third = follow(second, "next")
+    assert references(first) + references(second) + references(third) == expected
+    assert follow(third, "next") is None
+    assert references(follow(third, "prev")) == expected[3:6]
+    assert references(follow(follow(third, "prev"), "prev")) == expected[:3]
+    last = client.get("/inbox/helsinki-centre", query_string={"page": "last"})
+    assert references(last) == expected[5:]
+    assert references(follow(last, "prev")) == expected[2:5]
+
+
+def test_query_count_does_not_grow_with_the_cases_shown(
+    app, client, login, units, people, make_case
+):
+    login("branch.staff")
+    make_case(units["helsinki"], status=CaseStatus.ASSIGNED, assignee=people["branch.staff"])
+    few = int(client.get("/inbox/helsinki-centre").headers["X-Query-Count"])
+    for i in range(30):
+        make_case(units["helsinki"], received_at=at(1 + i % 20),
+                  status=CaseStatus.ASSIGNED if i % 2 else CaseStatus.NEW,
+                  assignee=people["branch.lead"] if i % 2 else None)
+    db.session.expire_all()
+    many = client.get("/inbox/helsinki-centre")
+    assert len(references(many)) == 31
+    assert int(many.headers["X-Query-Count"]) == few
+    assert few <= 8
+
+
+def test_badges_say_their_state_in_words(client, login, units, people, make_case, clock):
+    clock.set(at(25))
+    make_case(units["helsinki"], received_at=at(16), reply_wanted=False)
+    login("branch.staff")
+    page = client.get("/inbox/helsinki-centre").get_data(as_text=True)
+    assert '<span class="badge badge-no_answer">no answer wanted</span>' in page
