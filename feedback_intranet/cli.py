@@ -3,6 +3,7 @@
 import click
 import sqlalchemy as sa
 from flask import current_app
+from flask.cli import with_appcontext
 
 from . import clock
 from .admin.operations import AdminError, save_user
@@ -23,6 +24,7 @@ def register_cli(app):
 @click.option("--cases", default=240, show_default=True, help="Cases to have in total.")
 @click.option("--i-know-this-is-production", "production_ok", is_flag=True,
               help="Allow demo accounts in the production configuration.")
+@with_appcontext
 def seed_demo_command(password, cases, production_ok):
     """Create demo units, staff, customers and cases (safe to run again)."""
     if current_app.config["CONFIG_NAME"] == "production" and not production_ok:
@@ -51,6 +53,7 @@ def seed_demo_command(password, cases, production_ok):
 @click.option("--unit", "unit_codes", multiple=True, help="Code of a unit to join (repeatable).")
 @click.option("--lead", "lead_codes", multiple=True, help="Code of a unit to lead (repeatable).")
 @click.password_option()
+@with_appcontext
 def create_user_command(username, full_name, email, is_admin, unit_codes, lead_codes, password):
     """Create a staff user, e.g. the first admin in production."""
     codes = set(unit_codes) | set(lead_codes)

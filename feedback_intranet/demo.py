@@ -5,7 +5,7 @@ topped up to the number asked for with bulk inserts, so large demo sets load fas
 """
 
 import random
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import sqlalchemy as sa
 
@@ -185,6 +185,34 @@ def _pick_state(rng, age, reply_wanted):
     return rng.choices(states, weights=[weights[s] for s in states])[0]
 
 
+def _showcase(now, calendar):
+    """A few cases that put every badge state in the inboxes, whatever day the demo starts."""
+    tz = calendar.tz
+    today = now.astimezone(tz).date()
+
+    def banking_days_ago(n, hour=11):
+        day = today
+        while n:
+            day -= timedelta(days=1)
+            n -= calendar.is_banking_day(day)
+        return min(now, datetime.combine(day, time(hour), tzinfo=tz))
+
+    cases = [
+        (banking_days_ago(1), {"state": "new", "reply_wanted": True, "estimate": False}),
+        (banking_days_ago(1, 9), {"state": "new", "reply_wanted": False}),
+        (banking_days_ago(8), {"state": "assigned", "reply_wanted": True, "estimate": False}),
+        (banking_days_ago(9), {"state": "new", "reply_wanted": True, "estimate": False}),
+        (banking_days_ago(6), {"state": "assigned", "reply_wanted": True, "estimate": True}),
+        (banking_days_ago(5), {"state": "answered", "reply_wanted": True}),
+        (banking_days_ago(7), {"state": "closed", "reply_wanted": True}),
+    ]
+    if calendar.is_banking_day(today):
+        # Received three banking days ago: due today.
+        cases.append((banking_days_ago(3, 14), {"state": "assigned", "reply_wanted": True,
+                                                "estimate": False}))
+    return cases
+
+
 def seed_cases(total, now, calendar, units, topics, rng, progress=None):
     """Top the case table up to `total` cases, received over the weeks before `now`."""
     existing = db.session.scalar(sa.select(sa.func.count()).select_from(Case))
@@ -204,8 +232,11 @@ def seed_cases(total, now, calendar, units, topics, rng, progress=None):
 
     # Spread over more weeks the more cases there are: a bank's years of feedback.
     span_days = max(35, min(3 * 365, missing // 20))
+    showcase = _showcase(now, calendar) if existing == 0 and missing >= 20 else []
     moments = sorted(
-        now - timedelta(seconds=rng.uniform(0, span_days * 86400)) for _ in range(missing)
+        [(now - timedelta(seconds=rng.uniform(0, span_days * 86400)), {})
+         for _ in range(missing - len(showcase))] + showcase,
+        key=lambda moment: moment[0],
     )
     counters = {row.year: row.last_number for row in db.session.scalars(sa.select(ReferenceCounter))}
     next_case_id = (db.session.scalar(sa.select(sa.func.max(Case.id))) or 0) + 1
@@ -214,19 +245,19 @@ def seed_cases(total, now, calendar, units, topics, rng, progress=None):
     topic_codes = list(topics)
 
     cases, events = [], []
-    for index, received_at in enumerate(moments):
+    for index, (received_at, forced) in enumerate(moments):
         year = received_at.astimezone(calendar.tz).year
         counters[year] = counters.get(year, 0) + 1
         customer = rng.choice(customers) if rng.random() < 0.8 else None
         segment = customer.segment if customer else rng.choice([Segment.PRIVATE] * 5 + [Segment.BUSINESS])
         language = customer.language if customer else rng.choice([Language.FI, Language.SV])
         topic_code = rng.choice(topic_codes)
-        reply_wanted = rng.random() < 0.85
+        reply_wanted = forced.get("reply_wanted", rng.random() < 0.85)
         intake_unit = unit_ids["business-cs" if segment == Segment.BUSINESS else "cs"]
         received_date = received_at.astimezone(calendar.tz).date()
         due = calendar.due_date(received_at)
         age = calendar.banking_days_between(received_date, today)
-        state = _pick_state(rng, age, reply_wanted)
+        state = forced.get("state") or _pick_state(rng, age, reply_wanted)
 
         holder = intake_unit
         case_events = [(EventKind.RECEIVED, None, None, intake_unit, "", received_at)]
@@ -245,7 +276,8 @@ def seed_cases(total, now, calendar, units, topics, rng, progress=None):
             step = step + timedelta(hours=rng.uniform(0.2, 6))
             case_events.append((EventKind.ASSIGNED, assignee, holder, None, "", step))
         estimate = None
-        if reply_wanted and state in ("new", "assigned") and age >= 2 and rng.random() < 0.3:
+        wants_estimate = forced.get("estimate", age >= 2 and rng.random() < 0.3)
+        if reply_wanted and state in ("new", "assigned") and wants_estimate:
             estimate = calendar.add_banking_days(today, rng.randint(1, 5))
             step = step + timedelta(hours=rng.uniform(1, 24))
             case_events.append((EventKind.INTERIM_NOTICE, assignee, holder, None,

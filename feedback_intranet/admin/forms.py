@@ -1,6 +1,7 @@
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp
 
 from ..models import Language, UnitKind
 
@@ -24,7 +25,7 @@ class UserForm(FlaskForm):
         "Password", validators=[Optional(), Length(max=1024)],
         description="At least 12 characters. Leave empty to keep the current password.",
     )
-    language = SelectField("Language", choices=[(lang.value, lang.title) for lang in Language])
+    language = SelectField("Language", choices=[SelectChoice(lang.value, lang.title) for lang in Language])
     is_admin = BooleanField("Administrator")
     active = BooleanField("Active", default=True)
 
@@ -40,7 +41,7 @@ class UnitForm(FlaskForm):
         description="Used in addresses, e.g. turku.",
     )
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
-    kind = SelectField("Kind", choices=[(kind.value, kind.title) for kind in UnitKind])
+    kind = SelectField("Kind", choices=[SelectChoice(kind.value, kind.title) for kind in UnitKind])
     street_address = StringField("Street address", validators=[Optional(), Length(max=200)])
     postal_code = StringField(
         "Postal code",
@@ -51,5 +52,9 @@ class UnitForm(FlaskForm):
 
 
 class ClosingDayForm(FlaskForm):
-    day = DateField("Date", validators=[DataRequired(message="Give a date.")])
+    day = DateField(
+        "Date",
+        validators=[InputRequired(message="Give a date.")],
+        invalid_value_message="Give the date as year-month-day, e.g. 2026-12-31.",
+    )
     reason = StringField("Reason", validators=[DataRequired(), Length(max=200)])

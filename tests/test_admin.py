@@ -1,0 +1,201 @@
+"""Admin pages: staff users, units and extra closing days."""
+
+from datetime import date, datetime
+
+import pytest
+import sqlalchemy as sa
+
+from feedback_intranet.extensions import db
+from feedback_intranet.models import CaseStatus, ClosingDay, Unit, UnitKind, User
+
+from .conftest import HELSINKI, PASSWORD
+
+
+@pytest.fixture
+def units(make_unit):
+    return {
+        "cs": make_unit(code="cs", name="Customer service", kind=UnitKind.CUSTOMER_SERVICE),
+        "turku": make_unit(code="turku", name="Turku"),
+        "vaasa": make_unit(code="vaasa", name="Vaasa"),
+    }
+
+
+@pytest.fixture
+def admin(client, login, make_user, units):
+    user = make_user("admin", is_admin=True)
+    login("admin")
+    return user
+
+
+def user_form(**changes):
+    form = {"username": "new.person", "full_name": "New Person", "email": "new.person@bank.example",
+            "password": "a long enough password", "language": "sv", "active": "y"}
+    form.update(changes)
+    return {k: v for k, v in form.items() if v is not None}
+
+
+@pytest.mark.parametrize("path", ["/admin/users", "/admin/users/new", "/admin/units",
+                                  "/admin/units/new", "/admin/closing-days"])
+def test_staff_who_are_not_admins_are_refused(client, login, make_user, units, path):
+    make_user("branch.staff", units=[units["turku"]], lead_of=[units["vaasa"]])
+    login("branch.staff")
+    assert client.get(path).status_code == 403
+    if path.endswith(("new", "days")):
+        assert client.post(path, data={"code": "x", "name": "x"}).status_code == 403
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Unit)) == 3
+
+
+def test_admin_pages_need_a_login(client, units):
+    response = client.get("/admin/users")
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
+
+
+def test_admin_creates_a_user_who_leads_one_unit_and_is_a_member_of_another(
+    client, admin, units, login
+):
+    response = client.post("/admin/users/new", data=user_form(**{
+        f"role-{units['turku'].id}": "lead", f"role-{units['vaasa'].id}": "member",
+    }))
+    assert response.status_code == 302
+    user = db.session.scalar(sa.select(User).where(User.username == "new.person"))
+    assert user.language == "sv" and not user.is_admin and user.active
+    roles = {m.unit.code: m.is_team_lead for m in user.memberships}
+    assert roles == {"turku": True, "vaasa": False}
+    client.post("/logout")
+    assert login("new.person", "a long enough password").status_code == 302
+
+
+def test_a_refused_user_form_keeps_what_was_typed(client, admin, units, make_user):
+    make_user("taken.name")
+    response = client.post("/admin/users/new", data=user_form(
+        username="taken.name", full_name="Typed Name", **{f"role-{units['vaasa'].id}": "lead"}))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Username taken.name is already taken." in page
+    assert 'value="Typed Name"' in page
+    assert '<option value="lead" selected>' in page.split(f'name="role-{units["vaasa"].id}"')[1]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 2
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"password": "short"}, "Use at least 12 characters."),
+        ({"password": "new.person"}, "Use at least 12 characters."),
+        ({"username": "new.person.long", "password": "new.person.long"},
+         "The password may not be the username."),
+        ({"password": None}, "A new user needs a password."),
+        ({"email": "not-an-email"}, "Invalid email address."),
+        ({"username": "Has Spaces"}, "Use lower-case letters"),
+    ],
+)
+def test_user_form_rules(client, admin, units, changes, message):
+    response = client.post("/admin/users/new", data=user_form(**changes))
+    assert response.status_code == 200
+    assert message in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 1
+
+
+def test_deactivating_a_user_keeps_their_history_and_stops_their_login(
+    client, admin, units, make_user, make_case, login
+):
+    leaver = make_user("leaver", units=[units["turku"]])
+    case = make_case(units["turku"], status=CaseStatus.ASSIGNED, assignee=leaver)
+    response = client.post(f"/admin/users/{leaver.id}", data=user_form(
+        username="leaver", full_name="Leaver", password="", active=None,
+        **{f"role-{units['turku'].id}": "member"}))
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(User, leaver.id).active is False
+    assert case.assignee_id == leaver.id
+    client.post("/logout")
+    assert b"Wrong username or password." in login("leaver").data
+
+
+def test_admins_cannot_lock_themselves_out(client, admin, units):
+    response = client.post(f"/admin/users/{admin.id}", data=user_form(
+        username="admin", full_name="Admin", password="", active="y"))
+    assert "You cannot remove your own administrator rights" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert admin.is_admin
+
+
+def test_admin_creates_and_edits_a_unit(client, admin):
+    response = client.post("/admin/units/new", data={
+        "code": "oulu", "name": "Oulu", "kind": "branch_office", "street_address": "Kirkkokatu 1",
+        "postal_code": "90100", "city": "Oulu", "active": "y"})
+    assert response.status_code == 302
+    unit = db.session.scalar(sa.select(Unit).where(Unit.code == "oulu"))
+    assert unit.kind == UnitKind.BRANCH_OFFICE and unit.postal_code == "90100"
+    client.post(f"/admin/units/{unit.id}", data={
+        "code": "oulu", "name": "Oulu Centre", "kind": "branch_office", "active": "y"})
+    db.session.expire_all()
+    assert unit.name == "Oulu Centre"
+
+
+def test_unit_form_rules(client, admin, units):
+    response = client.post("/admin/units/new", data={
+        "code": "turku", "name": "Turku again", "kind": "branch_office", "postal_code": "2010"})
+    page = response.get_data(as_text=True)
+    assert "A Finnish postal code has five digits." in page
+    assert 'value="Turku again"' in page
+    response = client.post("/admin/units/new", data={
+        "code": "turku", "name": "Turku again", "kind": "branch_office"})
+    assert "Code turku is already taken." in response.get_data(as_text=True)
+
+
+def test_a_unit_with_open_cases_cannot_be_deactivated(client, admin, units, make_case):
+    make_case(units["vaasa"])
+    response = client.post(f"/admin/units/{units['vaasa'].id}", data={
+        "code": "vaasa", "name": "Vaasa", "kind": "branch_office"})
+    assert "still holds 1 open cases" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert units["vaasa"].active
+
+
+def test_deactivating_an_empty_unit(client, admin, units):
+    response = client.post(f"/admin/units/{units['vaasa'].id}", data={
+        "code": "vaasa", "name": "Vaasa", "kind": "branch_office"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert not units["vaasa"].active
+    assert "Deactivated" in client.get("/admin/units").get_data(as_text=True)
+
+
+def test_a_closing_day_counts_for_cases_received_after_it_is_added(
+    client, admin, units, make_case, calendar
+):
+    received = datetime(2026, 11, 25, 9, 0, tzinfo=HELSINKI)
+    promised = make_case(units["turku"], received_at=received)
+    assert promised.due_date == date(2026, 11, 30)
+
+    response = client.post("/admin/closing-days", data={"day": "2026-11-27", "reason": "Bank strike"})
+    assert response.status_code == 302
+    assert "Bank strike" in client.get("/admin/closing-days").get_data(as_text=True)
+
+    db.session.expire_all()
+    assert promised.due_date == date(2026, 11, 30)
+    from feedback_intranet.closing_days import banking_calendar
+
+    assert banking_calendar(HELSINKI).due_date(received) == date(2026, 12, 1)
+
+
+def test_a_closing_day_is_added_once(client, admin):
+    client.post("/admin/closing-days", data={"day": "2026-12-31", "reason": "New Year's Eve"})
+    response = client.post("/admin/closing-days", data={"day": "2026-12-31", "reason": "Again"})
+    assert "2026-12-31 is already a closing day." in response.get_data(as_text=True)
+    response = client.post("/admin/closing-days", data={"day": "not a date", "reason": "x"})
+    assert "Give the date as year-month-day" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ClosingDay)) == 1
+
+
+def test_the_staff_list_stays_a_constant_number_of_queries(client, admin, units, make_user):
+    few = int(client.get("/admin/users").headers["X-Query-Count"])
+    for i in range(10):
+        make_user(f"member.{i}", units=[units["turku"], units["vaasa"]])
+    assert int(client.get("/admin/users").headers["X-Query-Count"]) == few
+
+
+def test_demo_password_constant_is_not_used_for_test_users():
+    assert len(PASSWORD) >= 12
