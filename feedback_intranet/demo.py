@@ -177,8 +177,11 @@ def _pick_state(rng, age, reply_wanted):
         weights = {"new": 5, "assigned": 3, "answered": 1, "closed": 0.5}
     elif age <= 5:
         weights = {"new": 2, "assigned": 3, "answered": 2, "closed": 3}
-    else:
+    elif age <= 20:
         weights = {"new": 1, "assigned": 1.5, "answered": 1, "closed": 8}
+    else:
+        # Old feedback is nearly all closed; a little stays open and long overdue.
+        weights = {"new": 0.3, "assigned": 0.5, "answered": 0.4, "closed": 40}
     if not reply_wanted:
         weights.pop("answered")
     states = list(weights)

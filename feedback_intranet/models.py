@@ -279,12 +279,16 @@ class Case(db.Model):
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
-        # Inbox lists and their counts: one unit, one status, ordered by urgency.
+        # Inbox lists and their counts: one unit, one status, ordered by urgency;
+        # reply_wanted last so the overdue counts never touch the table.
         sa.Index(
             "ix_feedback_case_inbox",
-            "current_unit_id", "status", "effective_due_date", "received_at", "id",
+            "current_unit_id", "status", "effective_due_date", "received_at", "id", "reply_wanted",
         ),
-        sa.Index("ix_feedback_case_assignee", "assignee_id", "status", "effective_due_date"),
+        sa.Index(
+            "ix_feedback_case_assignee",
+            "assignee_id", "status", "effective_due_date", "received_at", "id",
+        ),
     )
 
     @property

@@ -26,19 +26,23 @@ DEFAULT_FILTER = "open"
 _ORDER = (Case.effective_due_date, Case.received_at, Case.id)
 
 
-def filter_clause(name, user_id, today):
-    is_open = Case.status.in_(OPEN_STATUSES)
+def _filter_spec(name, user_id, today):
+    """The statuses a filter spans and its other conditions."""
+    # A case whose customer wanted no answer is never overdue nor due.
+    awaiting_answer = Case.reply_wanted.is_(True)
     return {
-        "open": is_open,
-        "unassigned": Case.status == CaseStatus.NEW,
-        "mine": sa.and_(Case.assignee_id == user_id, is_open),
-        # A case whose customer wanted no answer is never overdue.
-        "overdue": sa.and_(is_open, Case.reply_wanted.is_(True), Case.effective_due_date < today),
-        "due_today": sa.and_(
-            is_open, Case.reply_wanted.is_(True), Case.effective_due_date == today
-        ),
-        "answered": Case.status == CaseStatus.ANSWERED,
+        "open": (OPEN_STATUSES, []),
+        "unassigned": ((CaseStatus.NEW,), []),
+        "mine": ((CaseStatus.ASSIGNED,), [Case.assignee_id == user_id]),
+        "overdue": (OPEN_STATUSES, [awaiting_answer, Case.effective_due_date < today]),
+        "due_today": (OPEN_STATUSES, [awaiting_answer, Case.effective_due_date == today]),
+        "answered": ((CaseStatus.ANSWERED,), []),
     }[name]
+
+
+def filter_clause(name, user_id, today):
+    statuses, conditions = _filter_spec(name, user_id, today)
+    return sa.and_(Case.status.in_(statuses), *conditions)
 
 
 def inbox_counts(unit_id, user_id, today):
@@ -107,25 +111,36 @@ class Page:
     prev_cursor: Cursor | None
 
 
+def _sort_key(case):
+    return (case.effective_due_date, case.received_at, case.id)
+
+
 def inbox_page(unit_id, filter_name, user_id, today, size, after=None, before=None, last=False):
     """One page of an inbox, most urgent first.
 
-    `after` pages forward, `before` pages back, `last` jumps to the end; each
-    reads only `size + 1` rows from the index.
+    `after` pages forward, `before` pages back, `last` jumps to the end. Each
+    status is read in index order with a limit and the few rows merged here,
+    so no page sorts the whole inbox, however deep it is.
     """
+    statuses, conditions = _filter_spec(filter_name, user_id, today)
     key = sa.tuple_(*_ORDER)
-    query = (
-        sa.select(Case)
-        .where(Case.current_unit_id == unit_id, filter_clause(filter_name, user_id, today))
-        .options(joinedload(Case.assignee), joinedload(Case.topic), joinedload(Case.customer))
-    )
     backwards = before is not None or last
     if after is not None:
-        query = query.where(key > sa.tuple_(*after.values()))
+        conditions = [*conditions, key > sa.tuple_(*after.values())]
     elif before is not None:
-        query = query.where(key < sa.tuple_(*before.values()))
+        conditions = [*conditions, key < sa.tuple_(*before.values())]
     order = [column.desc() if backwards else column.asc() for column in _ORDER]
-    cases = list(db.session.scalars(query.order_by(*order).limit(size + 1)))
+    cases = []
+    for status in statuses:
+        query = (
+            sa.select(Case)
+            .where(Case.current_unit_id == unit_id, Case.status == status, *conditions)
+            .options(joinedload(Case.assignee), joinedload(Case.topic), joinedload(Case.customer))
+            .order_by(*order)
+            .limit(size + 1)
+        )
+        cases.extend(db.session.scalars(query))
+    cases.sort(key=_sort_key, reverse=backwards)
     more = len(cases) > size
     cases = cases[:size]
     if backwards:
