@@ -158,6 +158,17 @@ def make_unit(data):
 
 
 @pytest.fixture
+def units(make_unit):
+    """Customer service and three branch offices."""
+    return {
+        "cs": make_unit(code="cs", name="Customer service", kind=UnitKind.CUSTOMER_SERVICE),
+        "helsinki": make_unit(code="helsinki-centre", name="Helsinki Centre"),
+        "turku": make_unit(code="turku", name="Turku"),
+        "vaasa": make_unit(code="vaasa", name="Vaasa"),
+    }
+
+
+@pytest.fixture
 def make_user(data):
     # Hashing once keeps the many users of a test cheap.
     password_hash = passwords.hash(PASSWORD)

@@ -6,18 +6,9 @@ from datetime import datetime, timedelta
 import pytest
 
 from feedback_intranet.extensions import db
-from feedback_intranet.models import CaseStatus, UnitKind
+from feedback_intranet.models import CaseStatus
 
 from .conftest import HELSINKI
-
-
-@pytest.fixture
-def units(make_unit):
-    return {
-        "cs": make_unit(code="cs", name="Customer service", kind=UnitKind.CUSTOMER_SERVICE),
-        "helsinki": make_unit(code="helsinki-centre", name="Helsinki Centre"),
-        "turku": make_unit(code="turku", name="Turku"),
-    }
 
 
 @pytest.fixture
