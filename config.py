@@ -56,6 +56,14 @@ class Config:
     ARGON2_PARALLELISM = _int("ARGON2_PARALLELISM", 1)
 
     INBOX_PAGE_SIZE = _int("INBOX_PAGE_SIZE", 50)
+
+    # The public form: request bodies are capped, posts per client address limited.
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    FEEDBACK_RATE_LIMIT = os.environ.get("FEEDBACK_RATE_LIMIT", "10 per minute")
+    # memory:// serves one process; use redis://host:6379 for several workers or hosts.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # Reverse proxies in front of the app whose X-Forwarded-For is trusted.
+    TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     # A callable returning an aware datetime; tests inject a fixed clock.
@@ -80,6 +88,7 @@ class TestingConfig(Config):
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 8
     COUNT_QUERIES = True
+    FEEDBACK_RATE_LIMIT = "1000 per minute"
 
 
 class ProductionConfig(Config):

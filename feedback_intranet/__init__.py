@@ -7,7 +7,7 @@ from flask import Flask
 
 from config import CONFIGS, ProductionConfig
 
-from .extensions import csrf, db, login_manager, mail, migrate, passwords
+from .extensions import csrf, db, limiter, login_manager, mail, migrate, passwords
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -55,6 +55,12 @@ def register_extensions(app):
     csrf.init_app(app)
     mail.init_app(app)
     passwords.init_app(app)
+    limiter.init_app(app)
+    if app.config["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please log in to open that page."
@@ -73,11 +79,13 @@ def register_blueprints(app):
     from .auth.views import bp as auth_bp
     from .cases.views import bp as cases_bp
     from .inboxes.views import bp as inboxes_bp
+    from .intake.views import bp as intake_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(inboxes_bp)
     app.register_blueprint(cases_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(intake_bp)
 
 
 def register_template_helpers(app):

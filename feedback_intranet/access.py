@@ -15,4 +15,13 @@ def can_view_unit(user, unit_id):
 
 
 def can_view_case(user, case):
-    return can_view_unit(user, case.current_unit_id)
+    """The unit holding the case sees it; so does the customer service unit that received it
+    from the form, wherever it has gone since."""
+    if can_view_unit(user, case.current_unit_id):
+        return True
+    return case.service_unit_id is not None and case.service_unit_id in member_unit_ids(user)
+
+
+def can_set_customer(user, case):
+    """Customer service, and the unit holding the case, link an unclosed case to the register."""
+    return case.status != "closed" and can_view_case(user, case)

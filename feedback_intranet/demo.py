@@ -19,6 +19,7 @@ from .models import (
     EventKind,
     IntakeChannel,
     Language,
+    MatchMethod,
     Membership,
     ReferenceCounter,
     ReplyChannel,
@@ -123,9 +124,11 @@ def seed_reference_data(password, rng):
             Unit, (Unit.code, code), code=code, name=name, kind=kind, street_address=street,
             postal_code=postal, city=city, active=True,
         )
+    db.session.flush()
     topics = {}
-    for code, name, _unit in TOPICS:
-        topics[code] = _get_or_create(Topic, (Topic.code, code), code=code, name=name)
+    for code, name, unit in TOPICS:
+        topics[code] = _get_or_create(Topic, (Topic.code, code), code=code, name=name,
+                                      central_unit_id=units[unit].id if unit else None)
     db.session.flush()
 
     password_hash = passwords.hash(password)
@@ -320,6 +323,10 @@ def seed_cases(total, now, calendar, units, topics, rng, progress=None):
             "current_unit_id": holder,
             "assignee_id": assignee,
             "customer_id": customer.id if customer else None,
+            "match_method": MatchMethod.EMAIL if customer else MatchMethod.NONE,
+            "service_unit_id": intake_unit,
+            "suggested_unit_id": topic_units.get(topic_code) or (
+                customer.home_office_id if customer else None),
             "due_date": due,
             "estimated_decision_date": estimate,
             "effective_due_date": estimate or due,

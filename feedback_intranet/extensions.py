@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_mail import Mail
 from flask_migrate import Migrate
@@ -36,3 +38,5 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 mail = Mail()
 passwords = Passwords()
+# Client addresses come through ProxyFix when TRUSTED_PROXIES is set.
+limiter = Limiter(key_func=get_remote_address)

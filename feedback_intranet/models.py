@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from flask_login import UserMixin
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from sqlalchemy.types import TypeDecorator
 
 from .extensions import db
@@ -116,6 +116,12 @@ class EventKind(TitledEnum):
     REPLIED = "replied", "Answered"
     CLOSED = "closed", "Closed"
     REOPENED = "reopened", "Reopened"
+    CUSTOMER_MATCHED = "customer_matched", "Customer set"
+
+
+def name_key(name):
+    """A name as matching compares it: case-folded, single-spaced."""
+    return " ".join(name.casefold().split())
 
 
 def utcnow():
@@ -193,9 +199,21 @@ class Customer(db.Model):
     segment: Mapped[Segment] = enum_column(Segment)
     home_office_id: Mapped[int] = mapped_column(sa.ForeignKey("unit.id"), index=True)
 
+    # The name case-folded with single spaces: matching compares names this way.
+    name_key: Mapped[str] = mapped_column(sa.String(120))
+
     home_office: Mapped[Unit] = relationship()
 
-    __table_args__ = (sa.Index("ix_customer_name_postal_code", "name", "postal_code"),)
+    __table_args__ = (sa.Index("ix_customer_name_key_postal_code", "name_key", "postal_code"),)
+
+    @validates("name")
+    def _keep_name_key(self, _key, name):
+        self.name_key = name_key(name)
+        return name
+
+    @validates("email")
+    def _normalise_email(self, _key, email):
+        return email.strip().lower() if email else email
 
 
 class Topic(db.Model):
@@ -207,6 +225,36 @@ class Topic(db.Model):
     code: Mapped[str] = mapped_column(sa.String(32), unique=True)
     name: Mapped[str] = mapped_column(sa.String(80))
     active: Mapped[bool] = mapped_column(default=True)
+    # The central unit responsible for the topic's product: the suggested forward target.
+    central_unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("unit.id"))
+
+    central_unit: Mapped[Unit | None] = relationship()
+
+
+class RoutingRule(db.Model):
+    """Feedback on a topic from a segment goes straight to a unit, skipping customer service."""
+
+    __tablename__ = "routing_rule"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    topic_id: Mapped[int] = mapped_column(sa.ForeignKey("topic.id"))
+    # None: any segment.
+    segment: Mapped[Segment | None] = enum_column(Segment, nullable=True)
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("unit.id"))
+    active: Mapped[bool] = mapped_column(default=True)
+
+    topic: Mapped[Topic] = relationship()
+    unit: Mapped[Unit] = relationship()
+
+
+class MatchMethod(TitledEnum):
+    EMAIL = "email", "Matched by email address"
+    PHONE = "phone", "Matched by phone number"
+    NAME_POSTAL_CODE = "name_postal_code", "Matched by name and postal code"
+    AMBIGUOUS = "ambiguous", "Several possible customers"
+    NONE = "none", "No customer found"
+    MANUAL = "manual", "Set by hand"
 
 
 class ClosingDay(db.Model):
@@ -260,6 +308,14 @@ class Case(db.Model):
     current_unit_id: Mapped[int] = mapped_column(sa.ForeignKey("unit.id"))
     assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_user.id"))
     customer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("customer.id"), index=True)
+    match_method: Mapped[MatchMethod] = enum_column(MatchMethod, default=MatchMethod.NONE)
+    # The customer service unit that received a form case keeps reading it wherever it goes.
+    service_unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("unit.id"))
+    suggested_unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("unit.id"))
+    # Kinds of sensitive data masked on arrival, comma-separated; empty when none.
+    masked_kinds: Mapped[str] = mapped_column(sa.String(64), default="")
+    # The public form's one-time token, so a double submit makes one case.
+    submission_token: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
 
     due_date: Mapped[date]
     estimated_decision_date: Mapped[date | None]
@@ -270,7 +326,9 @@ class Case(db.Model):
     version: Mapped[int] = mapped_column(default=1)
 
     topic: Mapped[Topic] = relationship()
-    current_unit: Mapped[Unit] = relationship()
+    current_unit: Mapped[Unit] = relationship(foreign_keys=[current_unit_id])
+    service_unit: Mapped[Unit | None] = relationship(foreign_keys=[service_unit_id])
+    suggested_unit: Mapped[Unit | None] = relationship(foreign_keys=[suggested_unit_id])
     assignee: Mapped[User | None] = relationship()
     customer: Mapped[Customer | None] = relationship()
     events: Mapped[list["CaseEvent"]] = relationship(
@@ -294,6 +352,10 @@ class Case(db.Model):
     @property
     def is_open(self):
         return self.status in OPEN_STATUSES
+
+    @property
+    def sensitive_data_removed(self):
+        return bool(self.masked_kinds)
 
     def set_estimate(self, estimate):
         self.estimated_decision_date = estimate

@@ -1,0 +1,130 @@
+"""The public feedback form and staff registration of feedback."""
+
+import logging
+import secrets
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
+from sqlalchemy.exc import IntegrityError
+
+from .. import access, clock
+from ..closing_days import banking_calendar
+from ..extensions import db, limiter
+from ..models import Language, Topic, Unit
+from ..routing import NoServiceUnit
+from .emails import send_confirmation
+from .forms import PublicFeedbackForm, StaffFeedbackForm
+from .operations import Feedback, case_for_token, receive_feedback
+
+bp = Blueprint("intake", __name__)
+log = logging.getLogger(__name__)
+
+
+def _active_topics():
+    return list(db.session.scalars(sa.select(Topic).where(Topic.active).order_by(Topic.name)))
+
+
+def _feedback_from(form, intake_channel):
+    return Feedback(
+        name=(form.name.data or "").strip(),
+        street=(form.street.data or "").strip(),
+        postal_code=(form.postal_code.data or "").strip(),
+        city=(form.city.data or "").strip(),
+        phone=form.normalised_phone(),
+        email=form.normalised_email(),
+        segment=form.segment.data,
+        topic_id=form.topic.data,
+        case_type=form.case_type.data,
+        message=form.message.data.strip(),
+        reply_wanted=form.wants_answer,
+        reply_channel=form.reply_channel.data if form.wants_answer else None,
+        language=form.language.data,
+        intake_channel=intake_channel,
+    )
+
+
+def _page_language():
+    return request.accept_languages.best_match([lang.value for lang in Language]) or Language.FI
+
+
+@bp.route("/feedback", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["FEEDBACK_RATE_LIMIT"], methods=["POST"])
+def feedback():
+    form = PublicFeedbackForm(topics=_active_topics())
+    if request.method == "GET":
+        form.language.data = _page_language()
+        form.submission_token.data = secrets.token_urlsafe(24)
+    elif form.website.data:
+        # A bot filled in the hidden field: thank it and keep nothing.
+        return render_template("intake/received.html", case=None)
+    elif form.validate_on_submit():
+        token = form.submission_token.data or None
+        existing = case_for_token(token)
+        if existing is None:
+            try:
+                case = receive_feedback(
+                    _feedback_from(form, "web_form"), now=clock.now(),
+                    calendar=banking_calendar(clock.timezone()), submission_token=token,
+                )
+                db.session.commit()
+            except IntegrityError:
+                # The same form posted twice at once: the other request made the case.
+                db.session.rollback()
+                existing = case_for_token(token)
+                if existing is None:
+                    raise
+            except NoServiceUnit:
+                db.session.rollback()
+                log.error("No active customer service unit to receive form feedback")
+                abort(503)
+            else:
+                send_confirmation(case)
+                return redirect(url_for("intake.received", token=token))
+        return redirect(url_for("intake.received", token=existing.submission_token))
+    return render_template("intake/feedback.html", form=form)
+
+
+@bp.route("/feedback/received/<token>")
+def received(token):
+    case = case_for_token(token)
+    if case is None:
+        abort(404)
+    return render_template("intake/received.html", case=case)
+
+
+def _units_for_registration(user):
+    units = db.session.scalars(sa.select(Unit).where(Unit.active).order_by(Unit.name))
+    own = access.member_unit_ids(user)
+    # The user's own units first: that is where registered feedback usually goes.
+    return sorted(units, key=lambda unit: (unit.id not in own, unit.name))
+
+
+@bp.route("/register-feedback", methods=["GET", "POST"])
+@login_required
+def register():
+    units = _units_for_registration(current_user)
+    form = StaffFeedbackForm(topics=_active_topics(), units=units)
+    if request.method == "GET":
+        form.language.data = Language.FI.value
+    if form.validate_on_submit():
+        unit = db.session.get(Unit, form.unit.data)
+        case = receive_feedback(
+            _feedback_from(form, form.intake_channel.data), now=clock.now(),
+            calendar=banking_calendar(clock.timezone()), actor=current_user, unit=unit,
+        )
+        db.session.commit()
+        flash(f"Registered {case.reference} in {unit.name}.", "success")
+        if access.can_view_case(current_user, case):
+            return redirect(url_for("cases.show", reference=case.reference))
+        return redirect(url_for("inboxes.index"))
+    return render_template("intake/register.html", form=form)
