@@ -37,7 +37,8 @@ def configure(app, config):
     overrides = {}
     if config is None or isinstance(config, dict):
         overrides = config or {}
-        config = overrides.get("CONFIG") or os.environ.get("FLASK_CONFIG", "development")
+        # Secure by default: a server started without FLASK_CONFIG is production.
+        config = overrides.get("CONFIG") or os.environ.get("FLASK_CONFIG", "production")
     if isinstance(config, str):
         config = CONFIGS[config]
     app.config.from_object(config)

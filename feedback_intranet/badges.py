@@ -40,10 +40,11 @@ def badge_for(status, reply_wanted, due_date, estimated_decision_date, today, ca
     if today > due:
         n = max(1, calendar.banking_days_between(due, today))
         return Badge("overdue", f"overdue {_days(n)}", n)
+    if today == due:
+        label = "due today (estimate)" if estimated_decision_date else "due today"
+        return Badge("due_today", label, 0)
     if estimated_decision_date:
         return Badge("estimate", f"estimate {format_date(estimated_decision_date)}")
-    if today == due:
-        return Badge("due_today", "due today", 0)
     n = max(1, calendar.banking_days_between(today, due))
     return Badge("due", f"due in {_days(n)}", n)
 

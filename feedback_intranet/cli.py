@@ -67,6 +67,7 @@ def create_user_command(username, full_name, email, is_admin, unit_codes, lead_c
         user = save_user(
             None, None, username=username, full_name=full_name, email=email,
             password=password, language="en", is_admin=is_admin, active=True, roles=roles,
+            now=clock.now(),
         )
     except AdminError as error:
         db.session.rollback()

@@ -343,9 +343,10 @@ class Case(db.Model):
             "ix_feedback_case_inbox",
             "current_unit_id", "status", "effective_due_date", "received_at", "id", "reply_wanted",
         ),
+        # "Mine": one person's cases in one inbox, in the same order.
         sa.Index(
             "ix_feedback_case_assignee",
-            "assignee_id", "status", "effective_due_date", "received_at", "id",
+            "assignee_id", "current_unit_id", "status", "effective_due_date", "received_at", "id",
         ),
     )
 

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from feedback_intranet.extensions import db
 from feedback_intranet.models import CaseStatus, ClosingDay, Unit, UnitKind, User
 
-from .conftest import HELSINKI, PASSWORD
+from .conftest import HELSINKI
 
 
 @pytest.fixture
@@ -99,7 +99,11 @@ def test_deactivating_a_user_keeps_their_history_and_stops_their_login(
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(User, leaver.id).active is False
-    assert case.assignee_id == leaver.id
+    # Their open case goes back to the inbox, on the timeline; nothing is deleted.
+    assert case.assignee_id is None and case.status == CaseStatus.NEW
+    returned = case.events[-1]
+    assert returned.kind == "unassigned" and returned.actor.username == "admin"
+    assert "Leaver was deactivated" in returned.text
     client.post("/logout")
     assert b"Wrong username or password." in login("leaver").data
 
@@ -187,6 +191,3 @@ def test_the_staff_list_stays_a_constant_number_of_queries(client, admin, units,
         make_user(f"member.{i}", units=[units["turku"], units["vaasa"]])
     assert int(client.get("/admin/users").headers["X-Query-Count"]) == few
 
-
-def test_demo_password_constant_is_not_used_for_test_users():
-    assert len(PASSWORD) >= 12

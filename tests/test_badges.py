@@ -38,7 +38,8 @@ def test_an_estimate_replaces_the_due_date_until_it_passes():
     assert badge_for("assigned", True, DUE, estimate, date(2026, 11, 30), CAL).label == (
         "estimate 3.12.2026"
     )
-    assert badge_for("assigned", True, DUE, estimate, date(2026, 12, 3), CAL).state == "estimate"
+    on_the_day = badge_for("assigned", True, DUE, estimate, date(2026, 12, 3), CAL)
+    assert (on_the_day.state, on_the_day.label) == ("due_today", "due today (estimate)")
     late = badge_for("assigned", True, DUE, estimate, date(2026, 12, 4), CAL)
     assert (late.state, late.label) == ("overdue", "overdue 1 banking day")
 

@@ -31,10 +31,30 @@ def test_production_starts_with_a_secret_key_and_secure_cookies():
 
 
 def test_defaults_sqlite_under_instance_and_helsinki_time(monkeypatch):
+    import importlib
+
+    import config
+
+    for name in ("DATABASE_URL", "TIMEZONE"):
+        monkeypatch.delenv(name, raising=False)
+    try:
+        defaults = importlib.reload(config)
+        assert (
+            f"sqlite:///{INSTANCE_DIR / 'feedback.sqlite'}") == defaults.Config.SQLALCHEMY_DATABASE_URI
+        assert defaults.Config.TIMEZONE == "Europe/Helsinki"
+    finally:
+        monkeypatch.undo()
+        importlib.reload(config)
     app = create_app({"CONFIG": "development"})
-    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{INSTANCE_DIR / 'feedback.sqlite'}"
-    assert app.config["TIMEZONE"] == "Europe/Helsinki"
     assert app.template_folder.endswith("templates") and app.static_folder.endswith("static")
+
+
+def test_without_flask_config_the_app_is_production(monkeypatch):
+    monkeypatch.delenv("FLASK_CONFIG", raising=False)
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app({"SECRET_KEY": DEV_SECRET_KEY})
+    app = create_app({"SECRET_KEY": "x" * 64})
+    assert app.config["CONFIG_NAME"] == "production" and not app.debug
 
 
 def test_configuration_comes_from_the_environment(monkeypatch):

@@ -3,7 +3,7 @@
 import sqlalchemy as sa
 
 from ..extensions import db, passwords
-from ..models import OPEN_STATUSES, Case, Membership, Unit, User
+from ..models import OPEN_STATUSES, Case, CaseEvent, CaseStatus, EventKind, Membership, Unit, User
 from ..passwords import password_problem
 
 
@@ -41,8 +41,22 @@ def _set_memberships(user, roles):
         membership.is_team_lead = role == "lead"
 
 
+def _return_cases_to_inbox(actor, user, now):
+    """A deactivated user's open cases go back to their units' inboxes, on the timeline."""
+    cases = db.session.scalars(
+        sa.select(Case).where(Case.assignee_id == user.id, Case.status.in_(OPEN_STATUSES))
+    )
+    for case in cases:
+        case.assignee_id = None
+        case.status = CaseStatus.NEW
+        case.events.append(CaseEvent(
+            kind=EventKind.UNASSIGNED, actor=actor, from_unit_id=case.current_unit_id, at=now,
+            text=f"Returned to the inbox: {user.full_name} was deactivated.",
+        ))
+
+
 def save_user(actor, user, *, username, full_name, email, password, language, is_admin,
-              active, roles):
+              active, roles, now):
     """Create (user is None) or change a staff user and their unit memberships.
 
     `actor` None is the command line, which an operator runs on the server.
@@ -63,6 +77,8 @@ def save_user(actor, user, *, username, full_name, email, password, language, is
     if user is None:
         user = User()
         db.session.add(user)
+    elif user.active and not active:
+        _return_cases_to_inbox(actor, user, now)
     user.username = username
     user.full_name = full_name.strip()
     user.email = email.strip()

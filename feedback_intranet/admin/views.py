@@ -3,6 +3,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
+from .. import clock
 from ..closing_days import ClosingDayError, add_closing_day
 from ..extensions import db
 from ..models import ClosingDay, Unit, User
@@ -67,7 +68,7 @@ def edit_user(user_id=None):
                 username=form.username.data, full_name=form.full_name.data,
                 email=form.email.data, password=form.password.data,
                 language=form.language.data, is_admin=form.is_admin.data,
-                active=form.active.data, roles=roles,
+                active=form.active.data, roles=roles, now=clock.now(),
             )
         except AdminError as error:
             db.session.rollback()

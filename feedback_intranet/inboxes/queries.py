@@ -6,7 +6,7 @@ all filters.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
@@ -23,6 +23,8 @@ FILTERS = {
     "answered": "Answered",
 }
 DEFAULT_FILTER = "open"
+# Cursors outside these years are tampered with; they would overflow date arithmetic.
+MIN_YEAR, MAX_YEAR = 1900, 9000
 _ORDER = (Case.effective_due_date, Case.received_at, Case.id)
 
 
@@ -82,15 +84,21 @@ class Cursor:
 
     @classmethod
     def decode(cls, text):
-        """The cursor in `text`, or None when it is missing or malformed."""
+        """The cursor in `text`, or None when it is missing, malformed or out of range."""
         try:
             due, received, case_id = text.split("_")
             received_at = datetime.fromisoformat(received)
             if received_at.tzinfo is None:
                 return None
-            return cls(date.fromisoformat(due), received_at, int(case_id))
-        except (AttributeError, ValueError):
+            cursor = cls(date.fromisoformat(due), received_at.astimezone(UTC), int(case_id))
+        except (AttributeError, ValueError, OverflowError):
             return None
+        in_range = (
+            0 < cursor.case_id < 2**31
+            and MIN_YEAR <= cursor.effective_due_date.year <= MAX_YEAR
+            and MIN_YEAR <= cursor.received_at.year <= MAX_YEAR
+        )
+        return cursor if in_range else None
 
     @classmethod
     def of(cls, case):
@@ -122,6 +130,8 @@ def inbox_page(unit_id, filter_name, user_id, today, size, after=None, before=No
     status is read in index order with a limit and the few rows merged here,
     so no page sorts the whole inbox, however deep it is.
     """
+    if after is not None and before is not None:
+        after = before = None  # a hand-made address; start from the top
     statuses, conditions = _filter_spec(filter_name, user_id, today)
     key = sa.tuple_(*_ORDER)
     backwards = before is not None or last

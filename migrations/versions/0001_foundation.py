@@ -135,7 +135,7 @@ def upgrade():
     sa.UniqueConstraint('reference', name=op.f('uq_feedback_case_reference'))
     )
     with op.batch_alter_table('feedback_case', schema=None) as batch_op:
-        batch_op.create_index('ix_feedback_case_assignee', ['assignee_id', 'status', 'effective_due_date', 'received_at', 'id'], unique=False)
+        batch_op.create_index('ix_feedback_case_assignee', ['assignee_id', 'current_unit_id', 'status', 'effective_due_date', 'received_at', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_feedback_case_customer_id'), ['customer_id'], unique=False)
         batch_op.create_index('ix_feedback_case_inbox', ['current_unit_id', 'status', 'effective_due_date', 'received_at', 'id', 'reply_wanted'], unique=False)
         batch_op.create_index(batch_op.f('ix_feedback_case_received_at'), ['received_at'], unique=False)
