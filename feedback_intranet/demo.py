@@ -23,6 +23,7 @@ from .models import (
     Membership,
     ReferenceCounter,
     ReplyChannel,
+    RoutingRule,
     Segment,
     Topic,
     Unit,
@@ -144,6 +145,11 @@ def seed_reference_data(password, rng):
                 user.memberships.append(Membership(unit_id=units[code].id, is_team_lead=lead))
     db.session.flush()
 
+    _get_or_create(
+        RoutingRule, (RoutingRule.name, "Business investments to Investments"),
+        name="Business investments to Investments", topic_id=topics["investments"].id,
+        segment=Segment.BUSINESS, unit_id=units["investments"].id,
+    )
     if not db.session.scalar(sa.select(sa.func.count()).select_from(Customer)):
         _seed_customers(units, rng)
     db.session.flush()

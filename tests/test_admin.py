@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from feedback_intranet.extensions import db
-from feedback_intranet.models import CaseStatus, ClosingDay, Unit, UnitKind, User
+from feedback_intranet.models import CaseStatus, ClosingDay, RoutingRule, Topic, Unit, UnitKind, User
 
 from .conftest import HELSINKI
 
@@ -191,3 +191,58 @@ def test_the_staff_list_stays_a_constant_number_of_queries(client, admin, units,
         make_user(f"member.{i}", units=[units["turku"], units["vaasa"]])
     assert int(client.get("/admin/users").headers["X-Query-Count"]) == few
 
+
+
+def test_admin_edits_topics_and_their_central_unit(client, admin, make_unit):
+    cards = make_unit(code="cards", name="Cards", kind=UnitKind.CENTRAL_UNIT)
+    branch = make_unit(code="oulu", name="Oulu")
+    response = client.post("/admin/topics/new", data={
+        "code": "cards", "name": "Cards", "central_unit": str(cards.id), "active": "y"})
+    assert response.status_code == 302
+    topic = db.session.scalar(sa.select(Topic).where(Topic.code == "cards"))
+    assert topic.central_unit_id == cards.id and topic.active
+    # Only central units may be responsible for a topic.
+    response = client.post(f"/admin/topics/{topic.id}", data={
+        "code": "cards", "name": "Cards", "central_unit": str(branch.id), "active": "y"})
+    assert response.status_code == 200
+    assert "Not a valid choice" in response.get_data(as_text=True)
+    # Hiding a topic takes it off the public form.
+    client.post(f"/admin/topics/{topic.id}", data={"code": "cards", "name": "Cards",
+                                                   "central_unit": "0"})
+    db.session.expire_all()
+    assert not topic.active and topic.central_unit_id is None
+    assert "Cards" not in client.get("/feedback").get_data(as_text=True)
+    assert "Cards" in client.get("/admin/topics").get_data(as_text=True)
+
+
+def test_admin_adds_and_switches_off_a_routing_rule(client, admin, units, topic):
+    response = client.post("/admin/routing-rules/new", data={
+        "name": "Business cards to Turku", "topic": str(topic.id), "segment": "business",
+        "unit": str(units["turku"].id), "active": "y"})
+    assert response.status_code == 302
+    rule = db.session.scalar(sa.select(RoutingRule))
+    assert (rule.segment, rule.unit_id, rule.active) == ("business", units["turku"].id, True)
+    page = client.get("/admin/routing-rules").get_data(as_text=True)
+    assert "Business cards to Turku" in page and "Business customer" in page
+    client.post(f"/admin/routing-rules/{rule.id}", data={
+        "name": "Business cards to Turku", "topic": str(topic.id), "segment": "",
+        "unit": str(units["turku"].id)})
+    db.session.expire_all()
+    assert rule.segment is None and not rule.active
+
+
+def test_a_rule_needs_an_active_unit(client, admin, units, topic):
+    units["vaasa"].active = False
+    db.session.commit()
+    response = client.post("/admin/routing-rules/new", data={
+        "name": "To Vaasa", "topic": str(topic.id), "segment": "", "unit": str(units["vaasa"].id)})
+    assert "Not a valid choice" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(RoutingRule)) == 0
+
+
+@pytest.mark.parametrize("path", ["/admin/topics", "/admin/topics/new", "/admin/routing-rules",
+                                  "/admin/routing-rules/new"])
+def test_routing_admin_is_for_admins_only(client, login, make_user, units, path):
+    make_user("cs.lead", lead_of=[units["cs"]])
+    login("cs.lead")
+    assert client.get(path).status_code == 403

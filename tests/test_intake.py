@@ -1,6 +1,7 @@
 """The public feedback form and staff registration: rules, masking, matching and routing."""
 
 import logging
+import os
 import re
 
 import pytest
@@ -495,3 +496,36 @@ def test_registration_needs_a_login(client, bank):
     assert client.get("/register-feedback").status_code == 302
     assert client.post("/register-feedback", data=staff_form(bank)).status_code == 302
     assert count_cases() == 0
+
+
+WORKER = """
+import json, sys
+from feedback_intranet import create_app
+config, data = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+print(create_app(config).test_client().post("/feedback", data=data).status_code)
+"""
+
+
+def test_with_redis_storage_separate_workers_share_one_limit(app, database_url, bank):
+    """Another process stands for a second gunicorn worker; Redis holds the shared counter."""
+    import json
+    import subprocess
+    import sys
+    import uuid
+
+    from feedback_intranet import create_app
+
+    config = {"CONFIG": "testing", "SQLALCHEMY_DATABASE_URI": database_url,
+              "FEEDBACK_RATE_LIMIT": "2 per minute",
+              "RATELIMIT_STORAGE_URI": os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
+              "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
+    other_worker = subprocess.run(
+        [sys.executable, "-c", WORKER, json.dumps(config),
+         json.dumps(form(bank, submission_token="r1"))],
+        capture_output=True, text=True, check=True, cwd=os.path.dirname(os.path.dirname(__file__)),
+    )
+    assert other_worker.stdout.strip() == "302"
+    this_worker = create_app(config).test_client()
+    assert this_worker.post("/feedback", data=form(bank, submission_token="r2")).status_code == 302
+    assert this_worker.post("/feedback", data=form(bank, submission_token="r3")).status_code == 429
+    assert count_cases() == 2

@@ -44,3 +44,35 @@ def test_upgrade_on_an_empty_database_matches_the_models(empty_database_url):
         tables = set(sa.inspect(db.engine).get_table_names()) - {"alembic_version"}
         assert tables == set()
         db.engine.dispose()
+
+
+def test_the_intake_migration_fills_in_existing_customers_and_cases(empty_database_url):
+    app = create_app({"CONFIG": "testing", "SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with app.app_context():
+        flask_migrate.upgrade(revision="0001_foundation")
+        with db.engine.begin() as connection:
+            connection.execute(sa.text(
+                "INSERT INTO unit (id, code, name, kind, street_address, postal_code, city, active)"
+                " VALUES (1, 'cs', 'Customer service', 'customer_service', '', '', '', true)"))
+            connection.execute(sa.text(
+                "INSERT INTO customer (id, customer_number, name, street_address, postal_code, city,"
+                " phone, email, language, segment, home_office_id) VALUES (1, 'C1', 'Åsa  LINDQVIST',"
+                " 'Gatan 1', '65100', 'Vasa', NULL, 'Asa@Example.FI', 'sv', 'private', 1)"))
+            connection.execute(sa.text("INSERT INTO topic (id, code, name, active)"
+                                       " VALUES (1, 'other', 'Other', true)"))
+            connection.execute(sa.text(
+                "INSERT INTO feedback_case (id, reference, received_at, intake_channel, contact_name,"
+                " contact_street, contact_postal_code, contact_city, contact_phone, contact_email,"
+                " segment, topic_id, case_type, message, reply_wanted, language, status,"
+                " current_unit_id, customer_id, due_date, effective_due_date, version) VALUES"
+                " (1, 'FB-2026-000001', '2026-11-25 08:00:00', 'web_form', '', '', '', '', '', '',"
+                " 'private', 1, 'feedback', 'Hej', false, 'sv', 'new', 1, 1, '2026-11-30',"
+                " '2026-11-30', 1)"))
+        flask_migrate.upgrade()
+        with db.engine.connect() as connection:
+            customer = connection.execute(sa.text("SELECT name_key, email FROM customer")).one()
+            case = connection.execute(sa.text(
+                "SELECT match_method, masked_kinds FROM feedback_case")).one()
+        assert tuple(customer) == ("åsa lindqvist", "asa@example.fi")
+        assert tuple(case) == ("manual", "")
+        db.engine.dispose()

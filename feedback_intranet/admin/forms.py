@@ -3,7 +3,7 @@ from wtforms import BooleanField, DateField, PasswordField, SelectField, StringF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp
 
-from ..models import Language, UnitKind
+from ..models import Language, Segment, UnitKind
 
 ROLE_CHOICES = [("", "Not a member"), ("member", "Member"), ("lead", "Team lead")]
 
@@ -58,3 +58,30 @@ class ClosingDayForm(FlaskForm):
         invalid_value_message="Give the date as year-month-day, e.g. 2026-12-31.",
     )
     reason = StringField("Reason", validators=[DataRequired(), Length(max=200)])
+
+
+class TopicForm(FlaskForm):
+    code = StringField(
+        "Code",
+        validators=[DataRequired(), Length(max=32),
+                    Regexp(r"^[a-z0-9-]+$", message="Use lower-case letters, digits and dashes.")],
+    )
+    name = StringField("Name", validators=[DataRequired(), Length(max=80)])
+    central_unit = SelectField(
+        "Responsible central unit", coerce=int,
+        description="Suggested as the forward target for feedback on this topic.",
+    )
+    active = BooleanField("Offered on the feedback form", default=True)
+
+
+class RoutingRuleForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=120)],
+                       description="Shown on the timeline of every case the rule routes.")
+    topic = SelectField("Topic", coerce=int)
+    segment = SelectField(
+        "Customers",
+        choices=[SelectChoice("", "Any customer")]
+        + [SelectChoice(segment.value, segment.title) for segment in Segment],
+    )
+    unit = SelectField("Send straight to", coerce=int)
+    active = BooleanField("Active", default=True)

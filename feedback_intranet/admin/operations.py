@@ -3,7 +3,19 @@
 import sqlalchemy as sa
 
 from ..extensions import db, passwords
-from ..models import OPEN_STATUSES, Case, CaseEvent, CaseStatus, EventKind, Membership, Unit, User
+from ..models import (
+    OPEN_STATUSES,
+    Case,
+    CaseEvent,
+    CaseStatus,
+    EventKind,
+    Membership,
+    RoutingRule,
+    Topic,
+    Unit,
+    UnitKind,
+    User,
+)
 from ..passwords import password_problem
 
 
@@ -94,8 +106,7 @@ def save_user(actor, user, *, username, full_name, email, password, language, is
 
 def save_unit(actor, unit, *, code, name, kind, street_address, postal_code, city, active):
     """Create (unit is None) or change a unit; a unit with open cases stays active."""
-    if not actor.is_admin:
-        raise PermissionError("Only administrators manage units.")
+    _require_admin(actor)
     code = code.strip().lower()
     _check_unique(Unit, Unit.code, code, unit.id if unit else None, "code", "Code")
     if unit is not None and unit.active and not active:
@@ -122,3 +133,48 @@ def save_unit(actor, unit, *, code, name, kind, street_address, postal_code, cit
     unit.active = active
     db.session.flush()
     return unit
+
+
+def _require_admin(actor):
+    if not actor.is_admin:
+        raise PermissionError("Only administrators change this.")
+
+
+def save_topic(actor, topic, *, code, name, central_unit_id, active):
+    """Create (topic is None) or change a feedback topic and its responsible central unit."""
+    _require_admin(actor)
+    code = code.strip().lower()
+    _check_unique(Topic, Topic.code, code, topic.id if topic else None, "code", "Code")
+    if central_unit_id:
+        unit = db.session.get(Unit, central_unit_id)
+        if unit is None or unit.kind != UnitKind.CENTRAL_UNIT or not unit.active:
+            raise AdminError("Choose an active central unit.", "central_unit")
+    if topic is None:
+        topic = Topic()
+        db.session.add(topic)
+    topic.code = code
+    topic.name = name.strip()
+    topic.central_unit_id = central_unit_id or None
+    topic.active = active
+    db.session.flush()
+    return topic
+
+
+def save_routing_rule(actor, rule, *, name, topic_id, segment, unit_id, active):
+    """Create (rule is None) or change an automatic routing rule."""
+    _require_admin(actor)
+    if db.session.get(Topic, topic_id) is None:
+        raise AdminError("Choose a topic.", "topic")
+    unit = db.session.get(Unit, unit_id)
+    if unit is None or not unit.active:
+        raise AdminError("Choose an active unit.", "unit")
+    if rule is None:
+        rule = RoutingRule()
+        db.session.add(rule)
+    rule.name = name.strip()
+    rule.topic_id = topic_id
+    rule.segment = segment or None
+    rule.unit_id = unit_id
+    rule.active = active
+    db.session.flush()
+    return rule

@@ -2,13 +2,14 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
+from wtforms.fields.choices import SelectChoice
 
 from .. import clock
 from ..closing_days import ClosingDayError, add_closing_day
 from ..extensions import db
-from ..models import ClosingDay, Unit, User
-from .forms import ROLE_CHOICES, ClosingDayForm, UnitForm, UserForm
-from .operations import AdminError, save_unit, save_user
+from ..models import ClosingDay, RoutingRule, Topic, Unit, UnitKind, User
+from .forms import ROLE_CHOICES, ClosingDayForm, RoutingRuleForm, TopicForm, UnitForm, UserForm
+from .operations import AdminError, save_routing_rule, save_topic, save_unit, save_user
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -130,3 +131,76 @@ def closing_days():
             return redirect(url_for("admin.closing_days"))
     days = db.session.scalars(sa.select(ClosingDay).order_by(ClosingDay.day.desc()))
     return render_template("admin/closing_days.html", form=form, days=list(days))
+
+
+def _unit_choices(units, empty=None):
+    choices = [SelectChoice(0, empty)] if empty else []
+    return choices + [SelectChoice(unit.id, unit.name) for unit in units if unit.active]
+
+
+@bp.route("/topics")
+def topics():
+    rows = db.session.scalars(
+        sa.select(Topic).options(selectinload(Topic.central_unit))
+        .order_by(Topic.active.desc(), Topic.name)
+    )
+    return render_template("admin/topics.html", topics=list(rows))
+
+
+@bp.route("/topics/new", methods=["GET", "POST"])
+@bp.route("/topics/<int:topic_id>", methods=["GET", "POST"])
+def edit_topic(topic_id=None):
+    topic = db.get_or_404(Topic, topic_id) if topic_id else None
+    form = TopicForm(obj=topic)
+    central_units = [u for u in _units() if u.kind == UnitKind.CENTRAL_UNIT]
+    form.central_unit.choices = _unit_choices(central_units, empty="None")
+    if topic is not None and request.method == "GET":
+        form.central_unit.data = topic.central_unit_id or 0
+    if form.validate_on_submit():
+        try:
+            saved = save_topic(current_user, topic, code=form.code.data, name=form.name.data,
+                               central_unit_id=form.central_unit.data, active=form.active.data)
+        except AdminError as error:
+            db.session.rollback()
+            _attach_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"Saved {saved.name}.", "success")
+            return redirect(url_for("admin.topics"))
+    return render_template("admin/topic_form.html", form=form, topic=topic)
+
+
+@bp.route("/routing-rules")
+def routing_rules():
+    rows = db.session.scalars(
+        sa.select(RoutingRule)
+        .options(selectinload(RoutingRule.topic), selectinload(RoutingRule.unit))
+        .order_by(RoutingRule.active.desc(), RoutingRule.name)
+    )
+    return render_template("admin/routing_rules.html", rules=list(rows))
+
+
+@bp.route("/routing-rules/new", methods=["GET", "POST"])
+@bp.route("/routing-rules/<int:rule_id>", methods=["GET", "POST"])
+def edit_routing_rule(rule_id=None):
+    rule = db.get_or_404(RoutingRule, rule_id) if rule_id else None
+    form = RoutingRuleForm(obj=rule)
+    all_topics = db.session.scalars(sa.select(Topic).order_by(Topic.name))
+    form.topic.choices = [SelectChoice(t.id, t.name) for t in all_topics]
+    form.unit.choices = _unit_choices(_units())
+    if rule is not None and request.method == "GET":
+        form.topic.data, form.unit.data = rule.topic_id, rule.unit_id
+        form.segment.data = rule.segment.value if rule.segment else ""
+    if form.validate_on_submit():
+        try:
+            save_routing_rule(current_user, rule, name=form.name.data, topic_id=form.topic.data,
+                              segment=form.segment.data, unit_id=form.unit.data,
+                              active=form.active.data)
+        except AdminError as error:
+            db.session.rollback()
+            _attach_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"Saved the rule {form.name.data}.", "success")
+            return redirect(url_for("admin.routing_rules"))
+    return render_template("admin/routing_rule_form.html", form=form, rule=rule)
