@@ -42,6 +42,24 @@ def _attach_error(form, error):
         flash(str(error), "error")
 
 
+def _save(form, save, message):
+    """Run an admin change from a valid form: commit it, or put its refusal at the field."""
+    try:
+        saved = save()
+    except AdminError as error:
+        db.session.rollback()
+        _attach_error(form, error)
+        return False
+    db.session.commit()
+    flash(message(saved), "success")
+    return True
+
+
+def _edit_page(form, title, back_endpoint, back_label):
+    return render_template("admin/edit.html", form=form, title=title,
+                           back_url=url_for(back_endpoint), back_label=back_label)
+
+
 @bp.route("/users")
 def users():
     rows = db.session.scalars(
@@ -62,22 +80,14 @@ def edit_user(user_id=None):
         roles = {m.unit_id: "lead" if m.is_team_lead else "member" for m in user.memberships}
     else:
         roles = _posted_roles(units)
-    if form.validate_on_submit():
-        try:
-            saved = save_user(
-                current_user, user,
-                username=form.username.data, full_name=form.full_name.data,
-                email=form.email.data, password=form.password.data,
-                language=form.language.data, is_admin=form.is_admin.data,
-                active=form.active.data, roles=roles, now=clock.now(),
-            )
-        except AdminError as error:
-            db.session.rollback()
-            _attach_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"Saved {saved.username}.", "success")
-            return redirect(url_for("admin.users"))
+    if form.validate_on_submit() and _save(form, lambda: save_user(
+        current_user, user,
+        username=form.username.data, full_name=form.full_name.data,
+        email=form.email.data, password=form.password.data,
+        language=form.language.data, is_admin=form.is_admin.data,
+        active=form.active.data, roles=roles, now=clock.now(),
+    ), lambda saved: f"Saved {saved.username}."):
+        return redirect(url_for("admin.users"))
     return render_template(
         "admin/user_form.html", form=form, user=user, units=units, roles=roles,
         role_choices=ROLE_CHOICES,
@@ -96,23 +106,15 @@ def edit_unit(unit_id=None):
     form = UnitForm(obj=unit)
     if unit is not None and request.method == "GET":
         form.kind.data = unit.kind.value
-    if form.validate_on_submit():
-        try:
-            saved = save_unit(
-                current_user, unit,
-                code=form.code.data, name=form.name.data, kind=form.kind.data,
-                street_address=form.street_address.data or "",
-                postal_code=form.postal_code.data or "", city=form.city.data or "",
-                active=form.active.data,
-            )
-        except AdminError as error:
-            db.session.rollback()
-            _attach_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"Saved {saved.name}.", "success")
-            return redirect(url_for("admin.units"))
-    return render_template("admin/unit_form.html", form=form, unit=unit)
+    if form.validate_on_submit() and _save(form, lambda: save_unit(
+        current_user, unit,
+        code=form.code.data, name=form.name.data, kind=form.kind.data,
+        street_address=form.street_address.data or "",
+        postal_code=form.postal_code.data or "", city=form.city.data or "",
+        active=form.active.data,
+    ), lambda saved: f"Saved {saved.name}."):
+        return redirect(url_for("admin.units"))
+    return _edit_page(form, unit.name if unit else "New unit", "admin.units", "Units")
 
 
 @bp.route("/closing-days", methods=["GET", "POST"])
@@ -156,18 +158,12 @@ def edit_topic(topic_id=None):
     form.central_unit.choices = _unit_choices(central_units, empty="None")
     if topic is not None and request.method == "GET":
         form.central_unit.data = topic.central_unit_id or 0
-    if form.validate_on_submit():
-        try:
-            saved = save_topic(current_user, topic, code=form.code.data, name=form.name.data,
-                               central_unit_id=form.central_unit.data, active=form.active.data)
-        except AdminError as error:
-            db.session.rollback()
-            _attach_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"Saved {saved.name}.", "success")
-            return redirect(url_for("admin.topics"))
-    return render_template("admin/topic_form.html", form=form, topic=topic)
+    if form.validate_on_submit() and _save(form, lambda: save_topic(
+        current_user, topic, code=form.code.data, name=form.name.data,
+        central_unit_id=form.central_unit.data, active=form.active.data,
+    ), lambda saved: f"Saved {saved.name}."):
+        return redirect(url_for("admin.topics"))
+    return _edit_page(form, topic.name if topic else "New topic", "admin.topics", "Topics")
 
 
 @bp.route("/routing-rules")
@@ -191,16 +187,10 @@ def edit_routing_rule(rule_id=None):
     if rule is not None and request.method == "GET":
         form.topic.data, form.unit.data = rule.topic_id, rule.unit_id
         form.segment.data = rule.segment.value if rule.segment else ""
-    if form.validate_on_submit():
-        try:
-            save_routing_rule(current_user, rule, name=form.name.data, topic_id=form.topic.data,
-                              segment=form.segment.data, unit_id=form.unit.data,
-                              active=form.active.data)
-        except AdminError as error:
-            db.session.rollback()
-            _attach_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"Saved the rule {form.name.data}.", "success")
-            return redirect(url_for("admin.routing_rules"))
-    return render_template("admin/routing_rule_form.html", form=form, rule=rule)
+    if form.validate_on_submit() and _save(form, lambda: save_routing_rule(
+        current_user, rule, name=form.name.data, topic_id=form.topic.data,
+        segment=form.segment.data, unit_id=form.unit.data, active=form.active.data,
+    ), lambda saved: f"Saved the rule {saved.name}."):
+        return redirect(url_for("admin.routing_rules"))
+    return _edit_page(form, rule.name if rule else "New routing rule", "admin.routing_rules",
+                      "Routing rules")
