@@ -56,6 +56,8 @@ class Config:
     ARGON2_PARALLELISM = _int("ARGON2_PARALLELISM", 1)
 
     INBOX_PAGE_SIZE = _int("INBOX_PAGE_SIZE", 50)
+    # Where staff reach the intranet: links in notification emails.
+    INTRANET_BASE_URL = os.environ.get("INTRANET_BASE_URL", "http://127.0.0.1:5000")
 
     # The public form: request bodies are capped, posts per client address limited.
     MAX_CONTENT_LENGTH = 1024 * 1024

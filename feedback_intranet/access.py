@@ -1,5 +1,7 @@
 """Who may see and do what: the one place permission rules live."""
 
+OPEN = {"new", "assigned"}
+
 
 def member_unit_ids(user):
     return {m.unit_id for m in user.memberships}
@@ -14,14 +16,55 @@ def can_view_unit(user, unit_id):
     return user.is_admin or unit_id in member_unit_ids(user)
 
 
+def can_lead_unit(user, unit_id):
+    return user.is_admin or unit_id in led_unit_ids(user)
+
+
 def can_view_case(user, case):
-    """The unit holding the case sees it; so does the customer service unit that received it
-    from the form, wherever it has gone since."""
+    """The holding unit sees a case; so do units that held it before, and the customer service
+    unit that received it from the form, wherever it has gone since (read-only)."""
     if can_view_unit(user, case.current_unit_id):
         return True
-    return case.service_unit_id is not None and case.service_unit_id in member_unit_ids(user)
+    units = member_unit_ids(user)
+    if case.service_unit_id in units:
+        return True
+    return any(past.unit_id in units for past in case.past_units)
+
+
+def can_handle_case(user, case):
+    """Members of the unit holding the case act on it; everyone else only reads."""
+    return can_view_unit(user, case.current_unit_id)
+
+
+def available_actions(user, case):
+    """The actions `user` may take on `case` now; operations check them again."""
+    if not can_handle_case(user, case):
+        return set()
+    status = str(case.status)
+    is_open = status in OPEN
+    lead = can_lead_unit(user, case.current_unit_id)
+    actions = {"note"}
+    if status != "closed":
+        actions |= {"correct", "close", "duplicate", "set_customer"}
+    else:
+        actions.add("reopen")
+    if is_open:
+        actions.add("forward")
+        if case.assignee_id != user.id:
+            actions.add("take")
+        if lead:
+            actions.add("assign")
+        if case.assignee_id is not None and (case.assignee_id == user.id or lead):
+            actions.add("unassign")
+        holds = case.assignee_id == user.id or case.assignee_id is None or lead
+        if case.reply_wanted and holds:
+            actions.add("interim_notice")
+    return actions
 
 
 def can_set_customer(user, case):
     """Customer service, and the unit holding the case, link an unclosed case to the register."""
-    return case.status != "closed" and can_view_case(user, case)
+    if str(case.status) == "closed":
+        return False
+    units = member_unit_ids(user)
+    return "set_customer" in available_actions(user, case) or case.service_unit_id in units

@@ -13,6 +13,7 @@ from .extensions import db, passwords
 from .models import (
     Case,
     CaseEvent,
+    CasePastUnit,
     CaseStatus,
     CaseType,
     Customer,
@@ -256,7 +257,7 @@ def seed_cases(total, now, calendar, units, topics, rng, progress=None):
     today = now.astimezone(calendar.tz).date()
     topic_codes = list(topics)
 
-    cases, events = [], []
+    cases, events, past_units = [], [], []
     for index, (received_at, forced) in enumerate(moments):
         year = received_at.astimezone(calendar.tz).year
         counters[year] = counters.get(year, 0) + 1
@@ -281,6 +282,8 @@ def seed_cases(total, now, calendar, units, topics, rng, progress=None):
             step = step + timedelta(hours=rng.uniform(0.5, 20))
             case_events.append((EventKind.FORWARDED, rng.choice(staff_by_unit[holder]), holder,
                                 target, "Please investigate and answer the customer.", step))
+            if target != holder:
+                past_units.append({"case_id": next_case_id + index, "unit_id": holder})
             holder = target
         assignee = None
         if state != "new":
@@ -348,11 +351,11 @@ def seed_cases(total, now, calendar, units, topics, rng, progress=None):
             })
             next_event_id += 1
         if len(cases) >= 5000:
-            _flush_rows(cases, events)
+            _flush_rows(cases, events, past_units)
             if progress:
                 progress(len(cases))
-            cases, events = [], []
-    _flush_rows(cases, events)
+            cases, events, past_units = [], [], []
+    _flush_rows(cases, events, past_units)
     if progress:
         progress(len(cases))
     for year, last in counters.items():
@@ -366,10 +369,12 @@ def seed_cases(total, now, calendar, units, topics, rng, progress=None):
     return missing
 
 
-def _flush_rows(cases, events):
+def _flush_rows(cases, events, past_units):
     if cases:
         db.session.execute(sa.insert(Case.__table__), cases)
         db.session.execute(sa.insert(CaseEvent.__table__), events)
+    if past_units:
+        db.session.execute(sa.insert(CasePastUnit.__table__), past_units)
 
 
 def _reset_sequences():

@@ -117,6 +117,16 @@ class EventKind(TitledEnum):
     CLOSED = "closed", "Closed"
     REOPENED = "reopened", "Reopened"
     CUSTOMER_MATCHED = "customer_matched", "Customer set"
+    CORRECTED = "corrected", "Corrected"
+    DUPLICATE = "duplicate", "Duplicate"
+
+
+class Resolution(TitledEnum):
+    ANSWERED = "answered", "Answered"
+    NO_ANSWER_WANTED = "no_answer_wanted", "No answer wanted"
+    DUPLICATE = "duplicate", "Duplicate"
+    WITHDRAWN = "withdrawn", "Withdrawn by the customer"
+    OTHER = "other", "Other"
 
 
 def name_key(name):
@@ -168,6 +178,8 @@ class User(UserMixin, db.Model):
     is_admin: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
     language: Mapped[Language] = enum_column(Language, default=Language.EN)
+    # Opted in to an email when a case is assigned or forwarded to them or their unit.
+    notify_by_email: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     memberships: Mapped[list[Membership]] = relationship(
@@ -323,6 +335,8 @@ class Case(db.Model):
     effective_due_date: Mapped[date]
     first_answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolution: Mapped[Resolution | None] = enum_column(Resolution, nullable=True)
+    duplicate_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("feedback_case.id"))
     version: Mapped[int] = mapped_column(default=1)
 
     topic: Mapped[Topic] = relationship()
@@ -331,6 +345,8 @@ class Case(db.Model):
     suggested_unit: Mapped[Unit | None] = relationship(foreign_keys=[suggested_unit_id])
     assignee: Mapped[User | None] = relationship()
     customer: Mapped[Customer | None] = relationship()
+    duplicate_of: Mapped["Case | None"] = relationship(remote_side=[id])
+    past_units: Mapped[list["CasePastUnit"]] = relationship(cascade="all, delete-orphan")
     events: Mapped[list["CaseEvent"]] = relationship(
         back_populates="case", order_by="(CaseEvent.at, CaseEvent.id)"
     )
@@ -383,3 +399,43 @@ class CaseEvent(db.Model):
     to_unit: Mapped[Unit | None] = relationship(foreign_keys=[to_unit_id])
 
     __table_args__ = (sa.Index("ix_case_event_case_at", "case_id", "at"),)
+
+
+class CasePastUnit(db.Model):
+    """A unit that held a case before it was forwarded on: it keeps reading the case."""
+
+    __tablename__ = "case_past_unit"
+
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("feedback_case.id"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("unit.id"), primary_key=True, index=True)
+
+
+class InterimNoticeStatus(TitledEnum):
+    QUEUED = "queued", "Queued"
+    SENT = "sent", "Sent"
+
+
+class InterimNotice(db.Model):
+    """A message to the customer that the answer takes longer, with an estimated decision date."""
+
+    __tablename__ = "interim_notice"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("feedback_case.id"), index=True)
+    estimate: Mapped[date]
+    text: Mapped[str] = mapped_column(sa.Text)
+    channel: Mapped[ReplyChannel] = enum_column(ReplyChannel)
+    language: Mapped[Language] = enum_column(Language)
+    status: Mapped[InterimNoticeStatus] = enum_column(InterimNoticeStatus,
+                                                       default=InterimNoticeStatus.QUEUED)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("staff_user.id"))
+
+
+class UsedFormToken(db.Model):
+    """One-time tokens of case action forms, so a double click acts once."""
+
+    __tablename__ = "used_form_token"
+
+    token: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    used_at: Mapped[datetime] = mapped_column(UTCDateTime)

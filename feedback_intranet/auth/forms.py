@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, StringField
+from wtforms import BooleanField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 
@@ -7,3 +7,11 @@ class LoginForm(FlaskForm):
     username = StringField("Username", validators=[DataRequired(), Length(max=64)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
     next = HiddenField()
+
+
+class ProfileForm(FlaskForm):
+    notify_by_email = BooleanField(
+        "Email me when a case is assigned or forwarded to me or my unit",
+        description="The email names the case and links to it; it never carries the customer's "
+                    "message.",
+    )

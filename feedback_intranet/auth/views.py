@@ -2,7 +2,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db
-from .forms import LoginForm
+from .forms import LoginForm, ProfileForm
 from .operations import authenticate, safe_next_path
 
 bp = Blueprint("auth", __name__)
@@ -34,3 +34,15 @@ def logout():
     session.clear()
     flash("You have logged out.", "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@login_required
+def profile():
+    form = ProfileForm(obj=current_user)
+    if form.validate_on_submit():
+        current_user.notify_by_email = form.notify_by_email.data
+        db.session.commit()
+        flash("Your settings are saved.", "success")
+        return redirect(url_for("auth.profile"))
+    return render_template("auth/profile.html", form=form)

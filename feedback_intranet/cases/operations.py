@@ -1,18 +1,316 @@
-"""Changes to a case. Each takes the acting user, checks the rule, writes the timeline, flushes."""
+"""Changes to a case. Each takes the acting user, checks the rule and the case's version,
+changes the rows, writes the timeline event and flushes; the view commits once."""
 
-from ..access import can_set_customer
+import sqlalchemy as sa
+
+from .. import access
 from ..extensions import db
-from ..models import CaseEvent, EventKind, MatchMethod
+from ..masking import mask
+from ..models import (
+    Case,
+    CaseEvent,
+    CasePastUnit,
+    CaseStatus,
+    EventKind,
+    InterimNotice,
+    MatchMethod,
+    Membership,
+    Resolution,
+    Topic,
+    Unit,
+    User,
+)
+from ..notifications import notify
 from ..routing import suggested_unit_id
+
+MAX_ESTIMATE_BANKING_DAYS = 60
+CORRECTABLE = {
+    "contact_name": "name",
+    "contact_street": "street address",
+    "contact_postal_code": "postal code",
+    "contact_city": "city",
+    "contact_phone": "phone",
+    "contact_email": "email",
+    "topic_id": "topic",
+    "case_type": "type",
+    "segment": "segment",
+}
 
 
 class CaseError(ValueError):
-    """A refused change, with a message for the user."""
+    """A refused change, with a message for the user; `field` names the form field."""
+
+    def __init__(self, message, field=None):
+        super().__init__(message)
+        self.field = field
 
 
-def set_customer(actor, case, customer, now):
+class CaseChanged(CaseError):
+    def __init__(self):
+        super().__init__("This case changed since you opened it. Here is its current state; "
+                         "check it and try again if your change is still needed.")
+
+
+def _check(actor, case, action, expected_version):
+    if expected_version is not None and case.version != expected_version:
+        raise CaseChanged()
+    if action not in access.available_actions(actor, case):
+        raise PermissionError(f"{actor.username} may not {action} {case.reference}")
+
+
+def _event(case, kind, actor, now, text="", from_unit_id=None, to_unit_id=None):
+    case.events.append(CaseEvent(kind=kind, actor=actor, at=now, text=text,
+                                 from_unit_id=from_unit_id, to_unit_id=to_unit_id))
+
+
+def _active_member(unit_id, user_id):
+    return db.session.scalar(
+        sa.select(User).join(Membership)
+        .where(User.id == user_id, User.active, Membership.unit_id == unit_id)
+    )
+
+
+def take(actor, case, *, now, expected_version=None):
+    """A member of the holding unit takes the case: it becomes theirs."""
+    _check(actor, case, "take", expected_version)
+    previous = case.assignee
+    case.assignee = actor
+    case.status = CaseStatus.ASSIGNED
+    text = f"Taken by {actor.full_name}" + (f" from {previous.full_name}" if previous else "")
+    _event(case, EventKind.ASSIGNED, actor, now, text + ".", from_unit_id=case.current_unit_id)
+    db.session.flush()
+
+
+def assign(actor, case, member_id, *, now, expected_version=None):
+    """The team lead gives the case to an active member of the holding unit."""
+    _check(actor, case, "assign", expected_version)
+    member = _active_member(case.current_unit_id, member_id)
+    if member is None:
+        raise CaseError("Choose an active member of the unit holding the case.", "member")
+    if case.assignee_id == member.id:
+        raise CaseError(f"{member.full_name} already holds {case.reference}.", "member")
+    previous = case.assignee
+    case.assignee = member
+    case.status = CaseStatus.ASSIGNED
+    text = f"Assigned to {member.full_name}" + (f", was {previous.full_name}" if previous else "")
+    _event(case, EventKind.ASSIGNED, actor, now, text + ".", from_unit_id=case.current_unit_id)
+    if member.id != actor.id:
+        notify([member], case, f"{actor.full_name} assigned case {case.reference} to you.")
+    db.session.flush()
+
+
+def assign_many(actor, unit_id, case_ids, member_id, *, now):
+    """Give several cases of one unit to one member at once (all or none)."""
+    if not access.can_lead_unit(actor, unit_id):
+        raise PermissionError("Only the unit's team lead assigns its cases.")
+    if not case_ids:
+        raise CaseError("Select the cases to assign.", "case_ids")
+    cases = db.session.scalars(
+        sa.select(Case).where(Case.id.in_(case_ids)).order_by(Case.effective_due_date, Case.id)
+    ).all()
+    elsewhere = [c.reference for c in cases if c.current_unit_id != unit_id or not c.is_open]
+    if len(cases) != len(set(case_ids)) or elsewhere:
+        raise CaseError("Some of the selected cases have left this inbox or were closed "
+                        f"meanwhile: {', '.join(elsewhere) or 'unknown cases'}. Nothing was "
+                        "assigned; select again.", "case_ids")
+    member = _active_member(unit_id, member_id)
+    if member is None:
+        raise CaseError("Choose an active member of the unit.", "member")
+    moved = [c for c in cases if c.assignee_id != member.id]
+    for case in moved:
+        previous = case.assignee
+        case.assignee = member
+        case.status = CaseStatus.ASSIGNED
+        text = f"Assigned to {member.full_name}"
+        text += f", was {previous.full_name}" if previous else ""
+        _event(case, EventKind.ASSIGNED, actor, now, text + ".", from_unit_id=unit_id)
+    if member.id != actor.id and moved:
+        for case in moved:
+            notify([member], case, f"{actor.full_name} assigned case {case.reference} to you.")
+    db.session.flush()
+    return moved
+
+
+def unassign(actor, case, *, now, expected_version=None):
+    """Hand the case back to the unit's inbox."""
+    _check(actor, case, "unassign", expected_version)
+    previous = case.assignee
+    case.assignee = None
+    case.status = CaseStatus.NEW
+    _event(case, EventKind.UNASSIGNED, actor, now,
+           f"Returned to the inbox by {actor.full_name}, was held by {previous.full_name}.",
+           from_unit_id=case.current_unit_id)
+    db.session.flush()
+
+
+def forward(actor, case, unit_id, note, *, now, expected_version=None):
+    """Move the case to another unit's inbox, unassigned, with a note; the due date stays."""
+    _check(actor, case, "forward", expected_version)
+    note = mask(note.strip()).text
+    if not note:
+        raise CaseError("Write a note for the unit you forward to.", "note")
+    target = db.session.get(Unit, unit_id)
+    if target is None:
+        raise CaseError("Choose the unit to forward to.", "unit")
+    if target.id == case.current_unit_id:
+        raise CaseError(f"The case is already in {target.name}'s inbox.", "unit")
+    if not target.active:
+        raise CaseError(f"{target.name} is no longer active; choose another unit.", "unit")
+    source = case.current_unit_id
+    if not any(past.unit_id == source for past in case.past_units):
+        case.past_units.append(CasePastUnit(unit_id=source))
+    case.past_units[:] = [p for p in case.past_units if p.unit_id != target.id]
+    case.current_unit_id = target.id
+    case.assignee = None
+    case.status = CaseStatus.NEW
+    _event(case, EventKind.FORWARDED, actor, now, note, from_unit_id=source, to_unit_id=target.id)
+    recipients = db.session.scalars(
+        sa.select(User).join(Membership)
+        .where(Membership.unit_id == target.id, User.active, User.id != actor.id)
+    ).all()
+    notify(recipients, case, f"{actor.full_name} forwarded case {case.reference} to {target.name}.")
+    db.session.flush()
+
+
+def _display(value):
+    if value is None or value == "":
+        return "—"
+    return str(value)
+
+
+def correct(actor, case, changes, *, now, expected_version=None):
+    """Fix contact details, topic, type or segment; the timeline keeps old and new values."""
+    _check(actor, case, "correct", expected_version)
+    unknown = set(changes) - set(CORRECTABLE)
+    if unknown:
+        raise ValueError(f"not correctable: {sorted(unknown)}")
+    lines = []
+    for field, value in changes.items():
+        if isinstance(value, str):
+            value = mask(value.strip()).text
+        old = getattr(case, field)
+        if str(old or "") == str(value or ""):
+            continue
+        if field == "topic_id":
+            topic = db.session.get(Topic, value)
+            if topic is None:
+                raise CaseError("Choose a topic.", "topic")
+            lines.append(f"topic: {case.topic.name} → {topic.name}")
+            case.topic = topic
+            case.suggested_unit_id = suggested_unit_id(topic, case.customer)
+            continue
+        setattr(case, field, value)
+        lines.append(f"{CORRECTABLE[field]}: {_display(old)} → {_display(value)}")
+    if not lines:
+        raise CaseError("Nothing was changed.")
+    _event(case, EventKind.CORRECTED, actor, now, "\n".join(lines))
+    db.session.flush()
+
+
+def add_note(actor, case, text, *, now, expected_version=None):
+    """An internal note: never sent to the customer."""
+    _check(actor, case, "note", None)
+    text = mask(text.strip()).text
+    if not text:
+        raise CaseError("Write the note.", "text")
+    _event(case, EventKind.NOTE, actor, now, text, from_unit_id=case.current_unit_id)
+    db.session.flush()
+
+
+def send_interim_notice(actor, case, estimate, text, *, now, today, calendar,
+                        expected_version=None):
+    """Tell the customer the answer takes longer; the estimate becomes the effective due date."""
+    _check(actor, case, "interim_notice", expected_version)
+    if estimate is None:
+        raise CaseError("Give the estimated decision date.", "estimate")
+    if estimate <= today or not calendar.is_banking_day(estimate):
+        raise CaseError("The estimate must be a banking day after today.", "estimate")
+    if calendar.banking_days_between(today, estimate) > MAX_ESTIMATE_BANKING_DAYS:
+        raise CaseError(f"The estimate may be at most {MAX_ESTIMATE_BANKING_DAYS} banking days "
+                        "ahead.", "estimate")
+    text = text.strip()
+    found = mask(text).kinds
+    if found:
+        raise CaseError("The text contains sensitive data that may not be sent to the customer. "
+                        "Remove it and send again.", "text")
+    if not text:
+        raise CaseError("Write the text to the customer.", "text")
+    db.session.add(InterimNotice(case_id=case.id, estimate=estimate, text=text,
+                                 channel=case.reply_channel, language=case.language,
+                                 created_at=now, created_by_id=actor.id))
+    previous = case.estimated_decision_date
+    case.set_estimate(estimate)
+    summary = f"Estimated decision date {estimate.day}.{estimate.month}.{estimate.year}"
+    if previous:
+        summary += f", was {previous.day}.{previous.month}.{previous.year}"
+    _event(case, EventKind.INTERIM_NOTICE, actor, now,
+           f"{summary}. Queued for the customer by {case.reply_channel.title.lower()}.\n\n{text}")
+    db.session.flush()
+
+
+def close(actor, case, resolution, note="", *, now, expected_version=None):
+    """Close the case with a resolution; "answered" needs a reply that was sent."""
+    _check(actor, case, "close", expected_version)
+    resolution = Resolution(resolution)
+    if resolution == Resolution.ANSWERED and case.first_answered_at is None:
+        raise CaseError("No answer has been sent yet: the case cannot be closed as answered.",
+                        "resolution")
+    if resolution == Resolution.DUPLICATE:
+        raise CaseError("Use “Mark as duplicate” to link the case it duplicates.", "resolution")
+    _close(actor, case, resolution, note, now)
+    db.session.flush()
+
+
+def _close(actor, case, resolution, note, now):
+    case.status = CaseStatus.CLOSED
+    case.resolution = resolution
+    case.closed_at = now
+    text = f"Closed: {resolution.title}."
+    note = mask(note.strip()).text
+    if note:
+        text += f"\n\n{note}"
+    _event(case, EventKind.CLOSED, actor, now, text, from_unit_id=case.current_unit_id)
+
+
+def reopen(actor, case, reason, *, now, expected_version=None):
+    """Reopen a closed case with a reason; it keeps its history and its holder if still here."""
+    _check(actor, case, "reopen", expected_version)
+    reason = mask(reason.strip()).text
+    if not reason:
+        raise CaseError("Give the reason for reopening.", "reason")
+    holder_stays = case.assignee_id and _active_member(case.current_unit_id, case.assignee_id)
+    if not holder_stays:
+        case.assignee = None
+    case.status = CaseStatus.ASSIGNED if holder_stays else CaseStatus.NEW
+    case.resolution = None
+    case.closed_at = None
+    case.duplicate_of_id = None
+    _event(case, EventKind.REOPENED, actor, now, reason, from_unit_id=case.current_unit_id)
+    db.session.flush()
+
+
+def mark_duplicate(actor, case, original, *, now, expected_version=None):
+    """Close the case as a duplicate of `original`; both timelines say so."""
+    _check(actor, case, "duplicate", expected_version)
+    if original is None or not access.can_view_case(actor, original):
+        raise CaseError("There is no such case that you can see. Check the reference.",
+                        "original")
+    if original.id == case.id:
+        raise CaseError("A case cannot duplicate itself.", "original")
+    if original.duplicate_of_id == case.id:
+        raise CaseError(f"{original.reference} is already a duplicate of this case.", "original")
+    case.duplicate_of = original
+    _close(actor, case, Resolution.DUPLICATE, f"Duplicate of {original.reference}.", now)
+    _event(original, EventKind.DUPLICATE, actor, now,
+           f"{case.reference} was closed as a duplicate of this case.")
+    db.session.flush()
+
+
+def set_customer(actor, case, customer, *, now, expected_version=None):
     """Link the case to a customer of the register by hand."""
-    if not can_set_customer(actor, case):
+    if expected_version is not None and case.version != expected_version:
+        raise CaseChanged()
+    if not access.can_set_customer(actor, case):
         raise PermissionError("You may not change this case.")
     if customer is None:
         raise CaseError("Choose a customer from the register.")
@@ -25,7 +323,5 @@ def set_customer(actor, case, customer, now):
     text = f"Customer set to {customer.name} ({customer.customer_number})"
     if previous is not None:
         text += f", was {previous.name} ({previous.customer_number})"
-    case.events.append(CaseEvent(kind=EventKind.CUSTOMER_MATCHED, actor=actor, at=now,
-                                 text=text + "."))
+    _event(case, EventKind.CUSTOMER_MATCHED, actor, now, text + ".")
     db.session.flush()
-    return case

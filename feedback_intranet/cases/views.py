@@ -1,18 +1,72 @@
+"""The case page and its actions. Views parse the form, call an operation, commit once."""
+
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.exc import StaleDataError
+from wtforms.fields.choices import SelectChoice
 
 from .. import access, clock
 from ..badges import case_badge
 from ..closing_days import banking_calendar
 from ..extensions import db
+from ..form_tokens import consume_token
+from ..intake.forms import normalised_email, normalised_phone
 from ..masking import KIND_TITLES
 from ..matching import match_customer, search_register
-from ..models import Case, CaseEvent, Customer, MatchMethod
-from .operations import CaseError, set_customer
+from ..models import (
+    Case,
+    CaseEvent,
+    Customer,
+    MatchMethod,
+    Membership,
+    Topic,
+    Unit,
+    User,
+)
+from . import operations
+from .forms import (
+    AssignForm,
+    CloseForm,
+    CorrectForm,
+    DuplicateForm,
+    ForwardForm,
+    InterimNoticeForm,
+    NoteForm,
+    ReopenForm,
+    TakeForm,
+    UnassignForm,
+)
+from .operations import CaseChanged, CaseError
+from .texts import default_interim_notice
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
+
+FORMS = {
+    "take": TakeForm,
+    "assign": AssignForm,
+    "unassign": UnassignForm,
+    "forward": ForwardForm,
+    "note": NoteForm,
+    "interim_notice": InterimNoticeForm,
+    "close": CloseForm,
+    "reopen": ReopenForm,
+    "duplicate": DuplicateForm,
+}
+DONE = {
+    "take": "You hold {ref} now.",
+    "assign": "Assigned {ref}.",
+    "unassign": "{ref} is back in the inbox.",
+    "forward": "Forwarded {ref}.",
+    "note": "Note added to {ref}.",
+    "interim_notice": "Interim notice for {ref} queued; the estimate is in effect.",
+    "close": "Closed {ref}.",
+    "reopen": "Reopened {ref}.",
+    "duplicate": "Closed {ref} as a duplicate.",
+    "correct": "Corrected {ref}.",
+    "customer": "Linked {ref} to the customer.",
+}
 
 
 def get_case_or_404(reference):
@@ -26,16 +80,22 @@ def get_case_or_404(reference):
             joinedload(Case.topic),
             joinedload(Case.customer).joinedload(Customer.home_office),
             joinedload(Case.suggested_unit),
-            selectinload(Case.events).options(
-                joinedload(CaseEvent.actor),
-                joinedload(CaseEvent.from_unit),
-                joinedload(CaseEvent.to_unit),
-            ),
+            joinedload(Case.duplicate_of),
+            selectinload(Case.past_units),
         )
     )
     if case is None or not access.can_view_case(current_user, case):
         abort(404)
     return case
+
+
+def _timeline(case):
+    return db.session.scalars(
+        sa.select(CaseEvent).where(CaseEvent.case_id == case.id)
+        .options(joinedload(CaseEvent.actor), joinedload(CaseEvent.from_unit),
+                 joinedload(CaseEvent.to_unit))
+        .order_by(CaseEvent.at, CaseEvent.id)
+    ).all()
 
 
 def _candidates(case):
@@ -52,23 +112,182 @@ def _candidates(case):
     ))
 
 
-@bp.route("/<reference>")
-@login_required
-def show(reference):
-    case = get_case_or_404(reference)
-    badge = case_badge(case, clock.today(), banking_calendar(clock.timezone()))
+def _members(unit_id):
+    return db.session.scalars(
+        sa.select(User).join(Membership)
+        .where(Membership.unit_id == unit_id, User.active).order_by(User.full_name)
+    ).all()
+
+
+def _forward_targets(case):
+    units = db.session.scalars(
+        sa.select(Unit).where(Unit.active, Unit.id != case.current_unit_id).order_by(Unit.name)
+    ).all()
+    # The suggested target first: customer service forwards with one click.
+    return sorted(units, key=lambda unit: unit.id != case.suggested_unit_id)
+
+
+def _prepare(action, form, case):
+    """Fill a form's choices and defaults from the case."""
+    if action == "assign":
+        form.member.choices = [SelectChoice(u.id, u.full_name)
+                               for u in _members(case.current_unit_id) if u.id != case.assignee_id]
+    elif action == "forward":
+        form.unit.choices = [
+            SelectChoice(u.id, u.name + (" (suggested)" if u.id == case.suggested_unit_id else ""))
+            for u in _forward_targets(case)
+        ]
+    elif action == "interim_notice" and not form.is_submitted():
+        calendar = banking_calendar(clock.timezone())
+        form.estimate.data = calendar.add_banking_days(clock.today(), 5)
+        form.text.data = default_interim_notice(case, form.estimate.data)
+    return form
+
+
+def _forms(case, posted_action=None, posted_form=None):
+    forms = {}
+    for action in access.available_actions(current_user, case):
+        if action == posted_action:
+            forms[action] = posted_form
+        elif action in FORMS:
+            forms[action] = _prepare(action, FORMS[action](prefix=action, case=case,
+                                                           formdata=None), case)
+    return forms
+
+
+def _render(case, posted_action=None, posted_form=None, status=200):
     query = request.args.get("q", "").strip()
     can_set = access.can_set_customer(current_user, case)
     return render_template(
         "cases/show.html",
         case=case,
-        badge=badge,
+        badge=case_badge(case, clock.today(), banking_calendar(clock.timezone())),
+        events=_timeline(case),
+        forms=_forms(case, posted_action, posted_form),
+        read_only=not access.can_handle_case(current_user, case),
         masked_titles=[KIND_TITLES[k] for k in case.masked_kinds.split(",") if k],
         candidates=_candidates(case) if can_set else [],
         query=query,
         search_results=search_register(db.session, query) if can_set and query else [],
         can_set_customer=can_set,
+        can_correct="correct" in access.available_actions(current_user, case),
+    ), status
+
+
+@bp.route("/<reference>")
+@login_required
+def show(reference):
+    return _render(get_case_or_404(reference))
+
+
+def _run(case, form, action, operation):
+    """Apply an operation once: the form's one-time token, the case version, one commit.
+
+    Returns None when done, else the reason it was not (already shown to the user).
+    """
+    if not consume_token(form.token.data):
+        return "repeated"
+    try:
+        operation()
+        db.session.commit()
+    except PermissionError:
+        db.session.rollback()
+        abort(403)
+    except (CaseChanged, StaleDataError):
+        db.session.rollback()
+        flash(str(CaseChanged()), "error")
+        return "changed"
+    except CaseError as error:
+        db.session.rollback()
+        field = getattr(form, error.field, None) if error.field else None
+        if field is not None:
+            field.errors = [*field.errors, str(error)]
+        else:
+            flash(str(error), "error")
+        return "refused"
+    flash(DONE[action].format(ref=case.reference), "success")
+    return None
+
+
+def _operation(action, case, form):
+    now, version = clock.now(), form.version.data
+    user = current_user._get_current_object()
+    if action == "take":
+        return lambda: operations.take(user, case, now=now, expected_version=version)
+    if action == "assign":
+        return lambda: operations.assign(user, case, form.member.data, now=now,
+                                         expected_version=version)
+    if action == "unassign":
+        return lambda: operations.unassign(user, case, now=now, expected_version=version)
+    if action == "forward":
+        return lambda: operations.forward(user, case, form.unit.data, form.note.data or "",
+                                          now=now, expected_version=version)
+    if action == "note":
+        return lambda: operations.add_note(user, case, form.text.data or "", now=now)
+    if action == "interim_notice":
+        return lambda: operations.send_interim_notice(
+            user, case, form.estimate.data, form.text.data or "", now=now, today=clock.today(),
+            calendar=banking_calendar(clock.timezone()), expected_version=version)
+    if action == "close":
+        return lambda: operations.close(user, case, form.resolution.data, form.note.data or "",
+                                        now=now, expected_version=version)
+    if action == "reopen":
+        return lambda: operations.reopen(user, case, form.reason.data or "", now=now,
+                                         expected_version=version)
+    original_reference = (form.original.data or "").strip().upper()
+    original = db.session.scalar(
+        sa.select(Case).where(Case.reference == original_reference)
+        .options(selectinload(Case.past_units))
     )
+    return lambda: operations.mark_duplicate(user, case, original, now=now,
+                                             expected_version=version)
+
+
+@bp.route("/<reference>/<action>", methods=["POST"])
+@login_required
+def act(reference, action):
+    if action not in FORMS:
+        abort(404)
+    case = get_case_or_404(reference)
+    if not access.can_handle_case(current_user, case):
+        abort(403)
+    form = _prepare(action, FORMS[action](prefix=action, case=case), case)
+    if not form.validate_on_submit():
+        return _render(case, action, form)
+    outcome = _run(case, form, action, _operation(action, case, form))
+    if outcome in (None, "repeated"):
+        return redirect(url_for("cases.show", reference=case.reference))
+    case = get_case_or_404(reference)
+    if outcome == "changed":
+        # Show the current state; a resubmit after looking is meant, so it carries the new version.
+        form.version.data = case.version
+    return _render(case, action, form)
+
+
+@bp.route("/<reference>/correct", methods=["GET", "POST"])
+@login_required
+def correct(reference):
+    case = get_case_or_404(reference)
+    if "correct" not in access.available_actions(current_user, case):
+        abort(403 if access.can_view_case(current_user, case) else 404)
+    form = CorrectForm(obj=case, case=case)
+    topics = db.session.scalars(sa.select(Topic).order_by(Topic.name)).all()
+    form.topic_id.choices = [SelectChoice(t.id, t.name) for t in topics]
+    if not form.is_submitted():
+        form.case_type.data, form.segment.data = case.case_type.value, case.segment.value
+    if form.validate_on_submit():
+        changes = {name: getattr(form, name).data for name in operations.CORRECTABLE}
+        changes["contact_email"] = normalised_email(changes["contact_email"])
+        changes["contact_phone"] = normalised_phone(changes["contact_phone"])
+        outcome = _run(case, form, "correct", lambda: operations.correct(
+            current_user._get_current_object(), case, changes, now=clock.now(),
+            expected_version=form.version.data))
+        if outcome in (None, "repeated"):
+            return redirect(url_for("cases.show", reference=case.reference))
+        case = get_case_or_404(reference)
+        if outcome == "changed":
+            form.version.data = case.version
+    return render_template("cases/correct.html", case=case, form=form)
 
 
 @bp.route("/<reference>/customer", methods=["POST"])
@@ -78,7 +297,8 @@ def change_customer(reference):
     customer_id = request.form.get("customer_id", type=int)
     customer = db.session.get(Customer, customer_id) if customer_id else None
     try:
-        set_customer(current_user, case, customer, clock.now())
+        operations.set_customer(current_user._get_current_object(), case, customer,
+                                now=clock.now())
     except PermissionError:
         abort(403)
     except CaseError as error:

@@ -28,14 +28,21 @@ MIN_YEAR, MAX_YEAR = 1900, 9000
 _ORDER = (Case.effective_due_date, Case.received_at, Case.id)
 
 
+MEMBER_FILTER = "member"
+
+
 def _filter_spec(name, user_id, today):
-    """The statuses a filter spans and its other conditions."""
+    """The statuses a filter spans and its other conditions.
+
+    `user_id` is the person "mine" means, or for the team lead's member filter the member.
+    """
     # A case whose customer wanted no answer is never overdue nor due.
     awaiting_answer = Case.reply_wanted.is_(True)
     return {
         "open": (OPEN_STATUSES, []),
         "unassigned": ((CaseStatus.NEW,), []),
         "mine": ((CaseStatus.ASSIGNED,), [Case.assignee_id == user_id]),
+        MEMBER_FILTER: ((CaseStatus.ASSIGNED,), [Case.assignee_id == user_id]),
         "overdue": (OPEN_STATUSES, [awaiting_answer, Case.effective_due_date < today]),
         "due_today": (OPEN_STATUSES, [awaiting_answer, Case.effective_due_date == today]),
         "answered": ((CaseStatus.ANSWERED,), []),
@@ -161,6 +168,34 @@ def inbox_page(unit_id, filter_name, user_id, today, size, after=None, before=No
     if backwards:
         return Page(cases, final if not last else None, first if more else None)
     return Page(cases, final if more else None, first if after is not None else None)
+
+
+def workload(unit_id, today):
+    """Per holder of the unit's cases: open, overdue and due today; one grouped statement."""
+    awaiting = Case.reply_wanted.is_(True)
+    rows = db.session.execute(
+        sa.select(
+            Case.assignee_id,
+            sa.func.count(),
+            sa.func.sum(sa.case((sa.and_(awaiting, Case.effective_due_date < today), 1), else_=0)),
+            sa.func.sum(sa.case((sa.and_(awaiting, Case.effective_due_date == today), 1), else_=0)),
+        )
+        .where(Case.current_unit_id == unit_id, Case.status == CaseStatus.ASSIGNED)
+        .group_by(Case.assignee_id)
+    )
+    return {assignee: (total, overdue or 0, due_today or 0)
+            for assignee, total, overdue, due_today in rows}
+
+
+def my_cases(user_id, today, limit):
+    """The user's open cases across units, most urgent first."""
+    return list(db.session.scalars(
+        sa.select(Case)
+        .where(Case.assignee_id == user_id, Case.status == CaseStatus.ASSIGNED)
+        .options(joinedload(Case.topic), joinedload(Case.customer), joinedload(Case.current_unit))
+        .order_by(*_ORDER)
+        .limit(limit)
+    ))
 
 
 def units_for_tabs(user):

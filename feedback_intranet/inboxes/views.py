@@ -1,14 +1,19 @@
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from wtforms.fields.choices import SelectChoice
 
 from .. import access, clock
 from ..badges import case_badge
+from ..cases import operations
+from ..cases.forms import AssignManyForm
 from ..closing_days import banking_calendar
 from ..extensions import db
-from ..models import Unit
+from ..form_tokens import consume_token
+from ..models import Membership, Unit, User
 from . import queries
 
 bp = Blueprint("inboxes", __name__)
+MY_CASES_LIMIT = 200
 
 
 @bp.route("/")
@@ -24,40 +29,126 @@ def index():
     return redirect(url_for("inboxes.inbox", unit_code=units[0].code))
 
 
-@bp.route("/inbox/<unit_code>")
-@login_required
-def inbox(unit_code):
+def _visible_unit_or_404(unit_code):
     unit = db.session.scalar(db.select(Unit).where(Unit.code == unit_code))
     # The same answer whether the unit exists or not: its existence is not the user's business.
     if unit is None or not access.can_view_unit(current_user, unit.id):
         abort(404)
+    return unit
+
+
+def _members(unit_id):
+    return db.session.scalars(
+        db.select(User).join(Membership)
+        .where(Membership.unit_id == unit_id, User.active).order_by(User.full_name)
+    ).all()
+
+
+def _badges(cases):
+    today, calendar = clock.today(), banking_calendar(clock.timezone())
+    return {case.id: case_badge(case, today, calendar) for case in cases}
+
+
+@bp.route("/inbox/<unit_code>")
+@login_required
+def inbox(unit_code):
+    unit = _visible_unit_or_404(unit_code)
+    leads = access.can_lead_unit(current_user, unit.id)
     filter_name = request.args.get("filter", queries.DEFAULT_FILTER)
-    if filter_name not in queries.FILTERS:
+    person_id = current_user.id
+    member = None
+    if filter_name == queries.MEMBER_FILTER and leads:
+        member = db.session.get(User, request.args.get("member", type=int) or 0)
+        if member is None:
+            abort(404)
+        person_id = member.id
+    elif filter_name not in queries.FILTERS:
         filter_name = queries.DEFAULT_FILTER
     today = clock.today()
     page = queries.inbox_page(
         unit.id,
         filter_name,
-        current_user.id,
+        person_id,
         today,
         current_app.config["INBOX_PAGE_SIZE"],
         after=queries.Cursor.decode(request.args.get("after")),
         before=queries.Cursor.decode(request.args.get("before")),
         last=request.args.get("page") == "last",
     )
-    calendar = banking_calendar(clock.timezone())
-    badges = {case.id: case_badge(case, today, calendar) for case in page.cases}
     tabs = queries.units_for_tabs(current_user)
-    other_units = queries.all_active_units() if current_user.is_admin else []
+    assign_form = None
+    if leads:
+        assign_form = AssignManyForm()
+        assign_form.member.choices = [SelectChoice(u.id, u.full_name) for u in _members(unit.id)]
     return render_template(
         "inboxes/inbox.html",
         unit=unit,
         tabs=tabs,
-        other_units=other_units,
+        other_units=queries.all_active_units() if current_user.is_admin else [],
         tab_counts=queries.open_counts_by_unit([u.id for u in tabs] + [unit.id]),
         filters=queries.FILTERS,
         filter_name=filter_name,
+        member=member,
         counts=queries.inbox_counts(unit.id, current_user.id, today),
         page=page,
-        badges=badges,
+        badges=_badges(page.cases),
+        leads=leads,
+        assign_form=assign_form,
     )
+
+
+@bp.route("/inbox/<unit_code>/assign", methods=["POST"])
+@login_required
+def assign_many(unit_code):
+    """The team lead gives the selected cases to one member, e.g. when someone is away."""
+    unit = _visible_unit_or_404(unit_code)
+    if not access.can_lead_unit(current_user, unit.id):
+        abort(403)
+    form = AssignManyForm()
+    form.member.choices = [SelectChoice(u.id, u.full_name) for u in _members(unit.id)]
+    back = request.form.get("back") or url_for("inboxes.inbox", unit_code=unit.code)
+    if not back.startswith("/") or back.startswith("//"):
+        back = url_for("inboxes.inbox", unit_code=unit.code)
+    if not form.validate_on_submit():
+        flash("Choose a member of the unit to assign the cases to.", "error")
+        return redirect(back)
+    case_ids = [int(value) for value in request.form.getlist("case_ids") if value.isdigit()]
+    if not consume_token(form.token.data):
+        return redirect(back)
+    try:
+        moved = operations.assign_many(current_user._get_current_object(), unit.id, case_ids,
+                                       form.member.data, now=clock.now())
+        db.session.commit()
+    except operations.CaseError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(back)
+    member = db.session.get(User, form.member.data)
+    flash(f"Assigned {len(moved)} cases to {member.full_name}.", "success")
+    return redirect(back)
+
+
+@bp.route("/workload/<unit_code>")
+@login_required
+def workload(unit_code):
+    unit = _visible_unit_or_404(unit_code)
+    if not access.can_lead_unit(current_user, unit.id):
+        abort(403)
+    today = clock.today()
+    loads = queries.workload(unit.id, today)
+    members = list(_members(unit.id))
+    # Someone who left the unit but still holds its cases is listed too.
+    missing = set(loads) - {m.id for m in members} - {None}
+    if missing:
+        members += db.session.scalars(db.select(User).where(User.id.in_(missing))).all()
+    counts = queries.inbox_counts(unit.id, current_user.id, today)
+    rows = [(m, loads.get(m.id, (0, 0, 0))) for m in members]
+    return render_template("inboxes/workload.html", unit=unit, rows=rows, counts=counts)
+
+
+@bp.route("/my-cases")
+@login_required
+def my_cases():
+    cases = queries.my_cases(current_user.id, clock.today(), MY_CASES_LIMIT)
+    return render_template("inboxes/my_cases.html", cases=cases, badges=_badges(cases),
+                           limit=MY_CASES_LIMIT)

@@ -7,7 +7,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from ..models import CaseType, IntakeChannel, Language, ReplyChannel, Segment
 
@@ -20,13 +20,56 @@ def _choices(enum_cls):
     return [SelectChoice(member.value, member.title) for member in enum_cls]
 
 
+def finnish_postal_code(form, field):
+    value = (field.data or "").strip()
+    if value and not POSTAL_CODE.match(value):
+        raise ValidationError("A Finnish postal code has five digits, e.g. 00100.")
+
+
+def email_address(form, field):
+    value = (field.data or "").strip()
+    if not value:
+        return
+    try:
+        validate_email(value, check_deliverability=False)
+    except EmailNotValidError:
+        raise ValidationError("Check the email address, e.g. name@example.fi.") from None
+
+
+def _parse_phone(value):
+    try:
+        number = phonenumbers.parse(value, "FI")
+    except phonenumbers.NumberParseException:
+        return None
+    return number if phonenumbers.is_valid_number(number) else None
+
+
+def phone_number(form, field):
+    value = (field.data or "").strip()
+    if value and _parse_phone(value) is None:
+        raise ValidationError("Check the phone number, e.g. 040 123 4567 or +358 40 123 4567.")
+
+
+def normalised_email(value):
+    value = (value or "").strip()
+    return validate_email(value, check_deliverability=False).normalized.lower() if value else ""
+
+
+def normalised_phone(value):
+    value = (value or "").strip()
+    if not value:
+        return ""
+    return phonenumbers.format_number(_parse_phone(value), phonenumbers.PhoneNumberFormat.E164)
+
+
 class FeedbackFields(FlaskForm):
     name = StringField("Name", validators=[Optional(), Length(max=120)])
     street = StringField("Street address", validators=[Optional(), Length(max=200)])
-    postal_code = StringField("Postal code", validators=[Optional(), Length(max=10)])
+    postal_code = StringField("Postal code",
+                              validators=[Optional(), Length(max=10), finnish_postal_code])
     city = StringField("City", validators=[Optional(), Length(max=80)])
-    phone = StringField("Phone", validators=[Optional(), Length(max=40)])
-    email = StringField("Email", validators=[Optional(), Length(max=254)])
+    phone = StringField("Phone", validators=[Optional(), Length(max=40), phone_number])
+    email = StringField("Email", validators=[Optional(), Length(max=254), email_address])
     segment = RadioField("I am a", choices=_choices(Segment), default=Segment.PRIVATE.value,
                          validators=[InputRequired(message="Choose one.")])
     topic = SelectField("Topic", coerce=int, validators=[InputRequired(message="Choose a topic.")])
@@ -67,46 +110,13 @@ class FeedbackFields(FlaskForm):
         for field, message in self.required_contact_fields():
             if not (field.data or "").strip():
                 field.errors.append(message)
-        self._check_postal_code()
-        self._check_email()
-        self._check_phone()
         return valid and not any(field.errors for field in self)
 
-    def _check_postal_code(self):
-        value = (self.postal_code.data or "").strip()
-        if value and not POSTAL_CODE.match(value):
-            self.postal_code.errors.append("A Finnish postal code has five digits, e.g. 00100.")
-
-    def _check_email(self):
-        value = (self.email.data or "").strip()
-        if not value:
-            return
-        try:
-            validate_email(value, check_deliverability=False)
-        except EmailNotValidError:
-            self.email.errors.append("Check the email address, e.g. name@example.fi.")
-
-    def _check_phone(self):
-        value = (self.phone.data or "").strip()
-        if not value:
-            return
-        try:
-            number = phonenumbers.parse(value, "FI")
-        except phonenumbers.NumberParseException:
-            number = None
-        if number is None or not phonenumbers.is_valid_number(number):
-            self.phone.errors.append("Check the phone number, e.g. 040 123 4567 or +358 40 123 4567.")
-
     def normalised_email(self):
-        value = (self.email.data or "").strip()
-        return validate_email(value, check_deliverability=False).normalized.lower() if value else ""
+        return normalised_email(self.email.data)
 
     def normalised_phone(self):
-        value = (self.phone.data or "").strip()
-        if not value:
-            return ""
-        return phonenumbers.format_number(phonenumbers.parse(value, "FI"),
-                                          phonenumbers.PhoneNumberFormat.E164)
+        return normalised_phone(self.phone.data)
 
 
 class PublicFeedbackForm(FeedbackFields):

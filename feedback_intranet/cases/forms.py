@@ -1,0 +1,93 @@
+"""Forms of the case page. Each carries the case version it was loaded at and a one-time token."""
+
+import secrets
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, Optional
+
+from ..intake.forms import email_address, finnish_postal_code, phone_number
+from ..models import CaseType, Resolution, Segment
+
+
+class ActionForm(FlaskForm):
+    version = IntegerField(validators=[Optional()])
+    token = HiddenField()
+
+    def __init__(self, *args, case=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_submitted():
+            self.token.data = secrets.token_urlsafe(16)
+            if case is not None:
+                self.version.data = case.version
+
+
+class TakeForm(ActionForm):
+    pass
+
+
+class UnassignForm(ActionForm):
+    pass
+
+
+class AssignForm(ActionForm):
+    member = SelectField("Assign to", coerce=int)
+
+
+class ForwardForm(ActionForm):
+    unit = SelectField("Forward to", coerce=int)
+    note = TextAreaField("Note to the unit", validators=[Length(max=2000)],
+                         description="Required. Shown on the timeline; never sent to the customer.")
+
+
+class NoteForm(ActionForm):
+    text = TextAreaField("Internal note", validators=[Length(max=4000)],
+                         description="Only staff see notes; they are never sent to the customer.")
+
+
+class InterimNoticeForm(ActionForm):
+    estimate = DateField("Estimated decision date", validators=[Optional()],
+                         invalid_value_message="Give the date as year-month-day.")
+    text = TextAreaField("Text to the customer", validators=[Length(max=2000)])
+
+
+class CloseForm(ActionForm):
+    resolution = SelectField(
+        "Resolution",
+        choices=[SelectChoice(r.value, r.title) for r in Resolution if r != Resolution.DUPLICATE],
+    )
+    note = TextAreaField("Note (optional)", validators=[Length(max=2000)])
+
+
+class ReopenForm(ActionForm):
+    reason = TextAreaField("Reason for reopening", validators=[Length(max=2000)])
+
+
+class DuplicateForm(ActionForm):
+    original = StringField("Duplicate of case", validators=[Length(max=20)],
+                           description="The reference of the case this one repeats, e.g. "
+                                       "FB-2026-000042.")
+
+
+class CorrectForm(ActionForm):
+    contact_name = StringField("Name", validators=[Length(max=120)])
+    contact_street = StringField("Street address", validators=[Length(max=200)])
+    contact_postal_code = StringField("Postal code", validators=[Optional(), finnish_postal_code])
+    contact_city = StringField("City", validators=[Length(max=80)])
+    contact_phone = StringField("Phone", validators=[Optional(), phone_number])
+    contact_email = StringField("Email", validators=[Optional(), email_address, Length(max=254)])
+    topic_id = SelectField("Topic", coerce=int)
+    case_type = SelectField("Type", choices=[SelectChoice(t.value, t.title) for t in CaseType])
+    segment = SelectField("Segment", choices=[SelectChoice(s.value, s.title) for s in Segment],
+                          validators=[InputRequired()])
+
+
+class AssignManyForm(FlaskForm):
+    member = SelectField("Assign the selected cases to", coerce=int)
+    token = HiddenField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_submitted():
+            self.token.data = secrets.token_urlsafe(16)
