@@ -1,0 +1,292 @@
+"""Case operations as plain functions: each rule, each refusal, each timeline event."""
+
+from datetime import date, datetime
+
+import pytest
+import sqlalchemy as sa
+
+from feedback_intranet import access
+from feedback_intranet.badges import case_badge
+from feedback_intranet.banking_days import BankingCalendar
+from feedback_intranet.cases import operations as ops
+from feedback_intranet.extensions import db
+from feedback_intranet.models import (
+    CaseStatus,
+    InterimNotice,
+    Topic,
+    UnitKind,
+)
+
+from .conftest import HELSINKI
+
+NOW = datetime(2026, 11, 25, 10, 0, tzinfo=HELSINKI)  # Wednesday
+TODAY = NOW.date()
+CAL = BankingCalendar([], HELSINKI)
+
+
+@pytest.fixture
+def org(make_unit, make_user):
+    units = {
+        "cs": make_unit(code="cs", name="Customer service", kind=UnitKind.CUSTOMER_SERVICE),
+        "helsinki": make_unit(code="helsinki-centre", name="Helsinki Centre"),
+        "turku": make_unit(code="turku", name="Turku"),
+        "closed-branch": make_unit(code="old", name="Old branch", active=False),
+    }
+    people = {
+        "cs.agent": make_user("cs.agent", units=[units["cs"]]),
+        "cs.other": make_user("cs.other", units=[units["cs"]]),
+        "cs.lead": make_user("cs.lead", lead_of=[units["cs"]]),
+        "branch.staff": make_user("branch.staff", units=[units["helsinki"]]),
+        "gone": make_user("gone", units=[units["cs"]], active=False),
+        "admin": make_user("admin", is_admin=True),
+    }
+    return units, people
+
+
+@pytest.fixture
+def case(org, make_case):
+    units, _ = org
+    return make_case(units["cs"], received_at=NOW)
+
+
+def kinds(case):
+    db.session.refresh(case)
+    return [event.kind.value for event in case.events]
+
+
+def test_a_member_takes_a_case(org, case):
+    _, people = org
+    ops.take(people["cs.agent"], case, now=NOW)
+    assert case.status == CaseStatus.ASSIGNED and case.assignee == people["cs.agent"]
+    assert kinds(case)[-1] == "assigned"
+    assert "Taken by Cs Agent" in case.events[-1].text
+
+
+def test_other_units_cannot_take(org, case):
+    _, people = org
+    with pytest.raises(PermissionError):
+        ops.take(people["branch.staff"], case, now=NOW)
+
+
+def test_the_team_lead_assigns_to_an_active_member_only(org, case):
+    _, people = org
+    with pytest.raises(PermissionError):
+        ops.assign(people["cs.agent"], case, people["cs.other"].id, now=NOW)
+    with pytest.raises(ops.CaseError, match="active member"):
+        ops.assign(people["cs.lead"], case, people["branch.staff"].id, now=NOW)
+    with pytest.raises(ops.CaseError, match="active member"):
+        ops.assign(people["cs.lead"], case, people["gone"].id, now=NOW)
+    ops.assign(people["cs.lead"], case, people["cs.other"].id, now=NOW)
+    assert case.assignee == people["cs.other"]
+    ops.assign(people["admin"], case, people["cs.agent"].id, now=NOW)
+    assert "Assigned to Cs Agent, was Cs Other" in case.events[-1].text
+
+
+def test_bulk_assignment_is_all_or_nothing(org, make_case):
+    units, people = org
+    cases = [make_case(units["cs"], received_at=NOW) for _ in range(3)]
+    elsewhere = make_case(units["turku"], received_at=NOW)
+    with pytest.raises(ops.CaseError, match="left this inbox"):
+        ops.assign_many(people["cs.lead"], units["cs"].id, [c.id for c in cases] + [elsewhere.id],
+                        people["cs.agent"].id, now=NOW)
+    db.session.rollback()
+    assert all(c.assignee_id is None for c in cases)
+    with pytest.raises(PermissionError):
+        ops.assign_many(people["cs.agent"], units["cs"].id, [cases[0].id], people["cs.agent"].id,
+                        now=NOW)
+    moved = ops.assign_many(people["cs.lead"], units["cs"].id, [c.id for c in cases],
+                            people["cs.agent"].id, now=NOW)
+    assert len(moved) == 3
+    assert all(c.assignee == people["cs.agent"] and c.events[-1].kind == "assigned" for c in cases)
+
+
+def test_a_holder_hands_the_case_back_and_others_may_not(org, case):
+    _, people = org
+    ops.take(people["cs.agent"], case, now=NOW)
+    with pytest.raises(PermissionError):
+        ops.unassign(people["cs.other"], case, now=NOW)
+    ops.unassign(people["cs.agent"], case, now=NOW)
+    assert case.status == CaseStatus.NEW and case.assignee is None
+    assert kinds(case)[-1] == "unassigned"
+
+
+def test_forwarding_moves_the_case_keeps_the_due_date_and_the_note(org, case):
+    units, people = org
+    ops.take(people["cs.agent"], case, now=NOW)
+    due = case.due_date
+    with pytest.raises(ops.CaseError, match="Write a note"):
+        ops.forward(people["cs.agent"], case, units["helsinki"].id, "  ", now=NOW)
+    with pytest.raises(ops.CaseError, match="already in Customer service"):
+        ops.forward(people["cs.agent"], case, units["cs"].id, "note", now=NOW)
+    with pytest.raises(ops.CaseError, match="no longer active"):
+        ops.forward(people["cs.agent"], case, units["closed-branch"].id, "note", now=NOW)
+    ops.forward(people["cs.agent"], case, units["helsinki"].id,
+                "Please call the customer. Tili FI2112345600000785.", now=NOW)
+    assert case.current_unit_id == units["helsinki"].id
+    assert case.assignee is None and case.status == CaseStatus.NEW and case.due_date == due
+    event = case.events[-1]
+    assert (event.kind, event.from_unit_id, event.to_unit_id) == (
+        "forwarded", units["cs"].id, units["helsinki"].id)
+    assert event.text == "Please call the customer. Tili [account number …0785 removed]."
+    # Customer service keeps reading the case but no longer acts on it.
+    assert access.can_view_case(people["cs.agent"], case)
+    assert access.available_actions(people["cs.agent"], case) == set()
+    assert "take" in access.available_actions(people["branch.staff"], case)
+
+
+def test_correcting_the_case_records_old_and_new_values(org, case, data):
+    _, people = org
+    other_topic = Topic(code="loans", name="Loans")
+    db.session.add(other_topic)
+    db.session.flush()
+    ops.correct(people["cs.agent"], case, {
+        "contact_email": "aino.virtanen@example.fi", "topic_id": other_topic.id,
+        "contact_street": "Box 131052-308T", "case_type": "complaint",
+    }, now=NOW)
+    text = case.events[-1].text
+    assert case.events[-1].kind == "corrected"
+    assert "email: aino@example.fi → aino.virtanen@example.fi" in text
+    assert "topic: Cards → Loans" in text
+    assert "type: feedback → complaint" in text
+    assert case.contact_street == "Box [identity code removed]"
+    assert "131052-308T" not in text
+    with pytest.raises(ops.CaseError, match="Nothing was changed"):
+        ops.correct(people["cs.agent"], case, {"case_type": "complaint"}, now=NOW)
+
+
+def test_internal_notes_are_masked_and_marked(org, case):
+    _, people = org
+    with pytest.raises(ops.CaseError):
+        ops.add_note(people["cs.agent"], case, " ", now=NOW)
+    ops.add_note(people["cs.agent"], case, "Asiakkaan kortti 4111 1111 1111 1111", now=NOW)
+    assert case.events[-1].kind == "note"
+    assert case.events[-1].text == "Asiakkaan kortti [card number …1111 removed]"
+    with pytest.raises(PermissionError):
+        ops.add_note(people["branch.staff"], case, "hello", now=NOW)
+
+
+@pytest.mark.parametrize(
+    ("estimate", "message"),
+    [
+        (None, "Give the estimated decision date"),
+        (TODAY, "banking day after today"),
+        (date(2026, 11, 28), "banking day after today"),  # a Saturday
+        (date(2026, 12, 24), "banking day after today"),  # Christmas Eve
+        (date(2027, 2, 24), "at most 60 banking days"),
+    ],
+)
+def test_interim_notice_estimate_rules(org, case, estimate, message):
+    _, people = org
+    with pytest.raises(ops.CaseError, match=message):
+        ops.send_interim_notice(people["cs.agent"], case, estimate, "Text", now=NOW, today=TODAY,
+                                calendar=CAL)
+    assert case.estimated_decision_date is None
+
+
+def test_an_interim_notice_sets_the_estimate_and_a_second_moves_it(org, case):
+    _, people = org
+    ops.send_interim_notice(people["cs.agent"], case, date(2026, 12, 4), "Vastaamme pian.",
+                            now=NOW, today=TODAY, calendar=CAL)
+    assert case.effective_due_date == date(2026, 12, 4)
+    assert case_badge(case, TODAY, CAL).label == "estimate 4.12.2026"
+    assert case_badge(case, date(2026, 12, 7), CAL).state == "overdue"
+    ops.send_interim_notice(people["cs.agent"], case, date(2026, 12, 11), "Vielä hetki.",
+                            now=NOW, today=TODAY, calendar=CAL)
+    assert case.effective_due_date == date(2026, 12, 11)
+    notices = db.session.scalars(sa.select(InterimNotice).order_by(InterimNotice.id)).all()
+    assert [(n.estimate, n.status, n.channel) for n in notices] == [
+        (date(2026, 12, 4), "queued", "email"), (date(2026, 12, 11), "queued", "email")]
+    assert "Estimated decision date 11.12.2026, was 4.12.2026" in case.events[-1].text
+
+
+def test_an_interim_notice_may_not_carry_sensitive_data(org, case):
+    _, people = org
+    with pytest.raises(ops.CaseError, match="sensitive data"):
+        ops.send_interim_notice(people["cs.agent"], case, date(2026, 12, 4),
+                                "Tilisi FI21 1234 5600 0007 85", now=NOW, today=TODAY, calendar=CAL)
+
+
+def test_no_interim_notice_for_answered_cases_or_by_someone_else_than_the_holder(org, case):
+    _, people = org
+    ops.take(people["cs.other"], case, now=NOW)
+    with pytest.raises(PermissionError):
+        ops.send_interim_notice(people["cs.agent"], case, date(2026, 12, 4), "x", now=NOW,
+                                today=TODAY, calendar=CAL)
+    case.status = CaseStatus.ANSWERED
+    assert "interim_notice" not in access.available_actions(people["cs.other"], case)
+
+
+def test_closing_as_answered_needs_a_sent_reply(org, case):
+    _, people = org
+    with pytest.raises(ops.CaseError, match="No answer has been sent"):
+        ops.close(people["cs.agent"], case, "answered", now=NOW)
+    case.first_answered_at = NOW
+    ops.close(people["cs.agent"], case, "answered", "Soitettu.", now=NOW)
+    assert case.status == CaseStatus.CLOSED and case.resolution == "answered"
+    assert case.closed_at == NOW
+
+
+def test_reopening_needs_a_reason_and_keeps_the_history(org, case):
+    _, people = org
+    ops.take(people["cs.agent"], case, now=NOW)
+    ops.close(people["cs.agent"], case, "withdrawn", now=NOW)
+    before = kinds(case)
+    with pytest.raises(ops.CaseError, match="reason"):
+        ops.reopen(people["cs.agent"], case, "", now=NOW)
+    ops.reopen(people["cs.agent"], case, "The customer called again.", now=NOW)
+    assert case.status == CaseStatus.ASSIGNED and case.assignee == people["cs.agent"]
+    assert case.resolution is None and case.closed_at is None
+    assert kinds(case) == [*before, "reopened"]
+
+
+def test_marking_a_duplicate_links_and_closes(org, make_case):
+    units, people = org
+    original = make_case(units["cs"], received_at=NOW)
+    copy = make_case(units["cs"], received_at=NOW)
+    hidden = make_case(units["turku"], received_at=NOW)
+    with pytest.raises(ops.CaseError, match="no such case"):
+        ops.mark_duplicate(people["cs.agent"], copy, hidden, now=NOW)
+    with pytest.raises(ops.CaseError, match="cannot duplicate itself"):
+        ops.mark_duplicate(people["cs.agent"], copy, copy, now=NOW)
+    ops.mark_duplicate(people["cs.agent"], copy, original, now=NOW)
+    assert copy.status == CaseStatus.CLOSED and copy.resolution == "duplicate"
+    assert copy.duplicate_of == original
+    assert f"Duplicate of {original.reference}" in copy.events[-1].text
+    assert original.events[-1].kind == "duplicate"
+    assert copy.reference in original.events[-1].text
+    with pytest.raises(ops.CaseError, match="already a duplicate"):
+        ops.mark_duplicate(people["cs.agent"], original, copy, now=NOW)
+
+
+def test_a_stale_version_is_refused(org, case):
+    _, people = org
+    loaded = case.version
+    ops.take(people["cs.agent"], case, now=NOW)
+    db.session.commit()
+    with pytest.raises(ops.CaseChanged):
+        ops.assign(people["cs.lead"], case, people["cs.other"].id, now=NOW,
+                   expected_version=loaded)
+
+
+def test_two_sessions_reassigning_at_once_the_second_is_refused(app, org, case):
+    """Two real database sessions load the case at the same version; the first write wins."""
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from feedback_intranet.models import Case, User
+
+    _, people = org
+    mine = db.session.get(Case, case.id)  # this test's session: version 1
+    with app.app_context():  # a second, independent session of the app under test
+        theirs = db.session.get(Case, case.id)
+        lead = db.session.get(User, people["cs.lead"].id)
+        ops.assign(lead, theirs, people["cs.other"].id, now=NOW, expected_version=1)
+        db.session.commit()
+    lead = people["cs.lead"]
+    with pytest.raises((ops.CaseChanged, StaleDataError)):
+        ops.assign(lead, mine, people["cs.agent"].id, now=NOW, expected_version=1)
+        db.session.commit()
+    db.session.rollback()
+    db.session.expire_all()
+    refreshed = db.session.get(Case, case.id)
+    assert refreshed.assignee_id == people["cs.other"].id
+    assert [e.kind for e in refreshed.events].count("assigned") == 1

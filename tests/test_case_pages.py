@@ -1,0 +1,324 @@
+"""The case page, its action URLs, the workload view and my cases, through real requests."""
+
+import re
+from datetime import datetime
+
+import pytest
+import sqlalchemy as sa
+
+from feedback_intranet.extensions import db, mail
+from feedback_intranet.models import Case, CaseEvent, CaseStatus, UnitKind
+
+from .conftest import HELSINKI
+
+ACTIONS = ["take", "assign", "unassign", "forward", "note", "interim_notice", "close", "reopen",
+           "duplicate"]
+
+
+@pytest.fixture
+def org(make_unit, make_user):
+    units = {
+        "cs": make_unit(code="cs", name="Customer service", kind=UnitKind.CUSTOMER_SERVICE),
+        "helsinki": make_unit(code="helsinki-centre", name="Helsinki Centre"),
+        "turku": make_unit(code="turku", name="Turku"),
+        "cards": make_unit(code="cards", name="Cards", kind=UnitKind.CENTRAL_UNIT),
+    }
+    people = {
+        "cs.agent": make_user("cs.agent", units=[units["cs"]]),
+        "cs.other": make_user("cs.other", units=[units["cs"]]),
+        "cs.lead": make_user("cs.lead", lead_of=[units["cs"]]),
+        "branch.staff": make_user("branch.staff", units=[units["helsinki"]]),
+        "turku.staff": make_user("turku.staff", units=[units["turku"]]),
+    }
+    return units, people
+
+
+@pytest.fixture
+def case(org, make_case):
+    return make_case(org[0]["cs"])
+
+
+def hidden_fields(page, action):
+    """The hidden fields of one action form on the page: its CSRF token, version and token."""
+    return dict(re.findall(rf'name="({action}-(?:version|token|csrf_token))"[^>]*value="([^"]*)"',
+                           page))
+
+
+def post_action(client, case, action, page=None, **fields):
+    page = page or client.get(f"/cases/{case.reference}").get_data(as_text=True)
+    data = hidden_fields(page, action)
+    data.update({f"{action}-{name}": value for name, value in fields.items()})
+    return client.post(f"/cases/{case.reference}/{action}", data=data)
+
+
+def offered(page):
+    return {a for a in ACTIONS if f'/{a}" class="action' in page}
+
+
+def test_the_case_page_shows_the_case_and_only_the_actions_allowed_now(client, login, org, case):
+    login("cs.agent")
+    page = client.get(f"/cases/{case.reference}").get_data(as_text=True)
+    for shown in (case.reference, "Customer service", "Aino Asiakas", "Korttini ei toimi.",
+                  "30.11.2026", "Timeline"):
+        assert shown in page
+    assert offered(page) == {"take", "forward", "note", "interim_notice", "close", "duplicate"}
+    client.post("/logout")
+    login("cs.lead")
+    assert "assign" in offered(client.get(f"/cases/{case.reference}").get_data(as_text=True))
+
+
+def test_take_forward_and_the_timeline(client, login, org, case):
+    units, _ = org
+    login("cs.agent")
+    assert post_action(client, case, "take").status_code == 302
+    response = post_action(client, case, "forward", unit=str(units["helsinki"].id),
+                           note="Asiakkaan kotikonttori hoitaa.")
+    assert response.status_code == 302
+    page = client.get(f"/cases/{case.reference}").get_data(as_text=True)
+    assert "Read only: the case is now in Helsinki Centre" in page
+    assert offered(page) == set()
+    assert "from Customer service to Helsinki Centre" in page
+    assert "Asiakkaan kotikonttori hoitaa." in page
+    # It left the source inbox and waits, unassigned, in the target's.
+    assert case.reference not in client.get("/inbox/cs").get_data(as_text=True)
+    client.post("/logout")
+    login("branch.staff")
+    inbox = client.get("/inbox/helsinki-centre?filter=unassigned").get_data(as_text=True)
+    assert case.reference in inbox
+
+
+def test_forward_offers_the_suggested_target_first(client, login, org, case):
+    units, _ = org
+    case.suggested_unit_id = units["turku"].id
+    db.session.commit()
+    login("cs.agent")
+    page = client.get(f"/cases/{case.reference}").get_data(as_text=True)
+    options = re.findall(r'<option[^>]*value="(\d+)"', page.split('name="forward-unit"')[1])
+    assert options[0] == str(units["turku"].id)
+    assert "Turku (suggested)" in page
+
+
+def test_a_refused_forward_keeps_what_was_typed(client, login, org, case):
+    login("cs.agent")
+    response = post_action(client, case, "forward", unit=str(org[0]["cs"].id),
+                           note="Tämä teksti säilyy")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Tämä teksti säilyy" in page
+    response = post_action(client, case, "forward", unit=str(org[0]["turku"].id), note="")
+    assert 'id="forward-note-error">Write a note' in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert case.current_unit_id == org[0]["cs"].id
+
+
+def test_a_double_click_acts_once(client, login, org, case):
+    login("cs.agent")
+    page = client.get(f"/cases/{case.reference}").get_data(as_text=True)
+    first = post_action(client, case, "note", page=page, text="Soitin asiakkaalle.")
+    second = post_action(client, case, "note", page=page, text="Soitin asiakkaalle.")
+    assert first.status_code == second.status_code == 302
+    notes = db.session.scalars(sa.select(CaseEvent).where(CaseEvent.kind == "note")).all()
+    assert len(notes) == 1
+    assert "That was already done." in client.get(f"/cases/{case.reference}").get_data(as_text=True)
+
+
+def test_two_leads_reassigning_from_the_same_page_the_second_is_told(app, login, org, case, make_user):
+    make_user("cs.lead2", lead_of=[org[0]["cs"]])
+    first, second = app.test_client(), app.test_client()
+    for client, user in ((first, "cs.lead"), (second, "cs.lead2")):
+        client.post("/login", data={"username": user, "password": "correct horse battery"})
+    page_1 = first.get(f"/cases/{case.reference}").get_data(as_text=True)
+    page_2 = second.get(f"/cases/{case.reference}").get_data(as_text=True)
+    assert post_action(first, case, "assign", page=page_1,
+                       member=str(org[1]["cs.agent"].id)).status_code == 302
+    refused = post_action(second, case, "assign", page=page_2, member=str(org[1]["cs.other"].id))
+    assert "This case changed since you opened it" in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert case.assignee_id == org[1]["cs.agent"].id
+    assert len([e for e in case.events if e.kind == "assigned"]) == 1
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+def test_every_action_url_refuses_another_units_user(client, login, org, case, action):
+    login("turku.staff")
+    response = client.post(f"/cases/{case.reference}/{action}",
+                           data={f"{action}-token": "t", f"{action}-version": "1"})
+    assert response.status_code == 404
+    assert client.get(f"/cases/{case.reference}").status_code == 404
+    assert client.get(f"/cases/{case.reference}/correct").status_code == 404
+    db.session.expire_all()
+    assert [e.kind for e in case.events] == ["received"]
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+def test_a_unit_that_forwarded_the_case_only_reads_it(client, login, org, case, action):
+    login("cs.agent")
+    post_action(client, case, "forward", unit=str(org[0]["helsinki"].id), note="Teille.")
+    events_before = len(db.session.scalars(sa.select(CaseEvent)).all())
+    response = client.post(f"/cases/{case.reference}/{action}",
+                           data={f"{action}-token": f"t-{action}", f"{action}-version": "2"})
+    assert response.status_code == 403
+    assert client.get(f"/cases/{case.reference}/correct").status_code == 403
+    assert len(db.session.scalars(sa.select(CaseEvent)).all()) == events_before
+
+
+def test_unknown_actions_are_not_found(client, login, org, case):
+    login("cs.agent")
+    assert client.post(f"/cases/{case.reference}/delete").status_code == 404
+
+
+def test_correcting_the_contact_details(client, login, org, case):
+    login("cs.agent")
+    page = client.get(f"/cases/{case.reference}/correct").get_data(as_text=True)
+    token = re.search(r'name="token" type="hidden" value="([^"]+)"', page).group(1)
+    data = {"contact_name": "Aino Asiakas", "contact_street": "", "contact_postal_code": "",
+            "contact_city": "", "contact_phone": "", "contact_email": "aino.a@example.fi",
+            "topic_id": str(case.topic_id), "case_type": "question", "segment": "private",
+            "version": "1", "token": token}
+    bad = client.post(f"/cases/{case.reference}/correct", data={**data, "contact_email": "x@"})
+    assert "Check the email address" in bad.get_data(as_text=True)
+    assert 'value="x@"' in bad.get_data(as_text=True)
+    assert client.post(f"/cases/{case.reference}/correct", data=data).status_code == 302
+    db.session.expire_all()
+    assert case.contact_email == "aino.a@example.fi" and case.case_type == "question"
+    assert "email: aino@example.fi → aino.a@example.fi" in case.events[-1].text
+
+
+def test_interim_notice_from_the_page(client, login, org, case):
+    login("cs.agent")
+    page = client.get(f"/cases/{case.reference}").get_data(as_text=True)
+    assert "saat päätöksen viimeistään" in page  # the default text in the customer's language
+    refused = post_action(client, case, "interim_notice", estimate="2026-11-28", text="Odota.")
+    assert "banking day after today" in refused.get_data(as_text=True)
+    assert "Odota." in refused.get_data(as_text=True)
+    post_action(client, case, "interim_notice", estimate="2026-12-04", text="Odota hetki.")
+    page = client.get(f"/cases/{case.reference}").get_data(as_text=True)
+    assert "estimate 4.12.2026" in page
+
+
+def test_close_reopen_and_duplicate_from_the_page(client, login, org, case, make_case):
+    other = make_case(org[0]["cs"])
+    login("cs.agent")
+    refused = post_action(client, case, "close", resolution="answered")
+    assert "No answer has been sent yet" in refused.get_data(as_text=True)
+    post_action(client, case, "close", resolution="no_answer_wanted")
+    db.session.expire_all()
+    assert case.status == CaseStatus.CLOSED
+    post_action(client, case, "reopen", reason="Asiakas soitti uudelleen.")
+    db.session.expire_all()
+    assert case.status == CaseStatus.NEW
+    post_action(client, other, "duplicate", original=case.reference.lower())
+    db.session.expire_all()
+    assert other.duplicate_of_id == case.id and other.status == CaseStatus.CLOSED
+
+
+def test_the_case_page_costs_the_same_whatever_the_timeline(client, login, org, case):
+    login("cs.agent")
+    post_action(client, case, "take")
+    few = int(client.get(f"/cases/{case.reference}").headers["X-Query-Count"])
+    for n in range(30):
+        post_action(client, case, "note", text=f"Note {n}")
+    post_action(client, case, "interim_notice", estimate="2026-12-04", text="Odota.")
+    many = client.get(f"/cases/{case.reference}")
+    assert "Note 29" in many.get_data(as_text=True)
+    assert int(many.headers["X-Query-Count"]) == few
+
+
+# Team leads: workload and bulk reassignment
+
+
+def test_the_workload_view_counts_per_member(client, login, org, make_case, clock):
+    units, people = org
+    clock.set(datetime(2026, 11, 25, 10, 0, tzinfo=HELSINKI))
+    overdue = datetime(2026, 11, 16, 10, 0, tzinfo=HELSINKI)
+    make_case(units["cs"], status=CaseStatus.ASSIGNED, assignee=people["cs.agent"],
+              received_at=overdue)
+    make_case(units["cs"], status=CaseStatus.ASSIGNED, assignee=people["cs.agent"])
+    make_case(units["cs"])
+    login("cs.lead")
+    page = " ".join(client.get("/workload/cs").get_data(as_text=True).split())
+    assert re.search(r"Cs Agent</td> <td>2</td> <td><span class=\"badge badge-overdue\">1 overdue",
+                     page)
+    assert "Unassigned: <strong>1</strong>" in page
+    client.post("/logout")
+    login("cs.agent")
+    assert client.get("/workload/cs").status_code == 403
+    assert client.get("/workload/turku").status_code == 404
+
+
+def test_the_workload_view_costs_the_same_for_any_unit_size(client, login, org, make_case,
+                                                           make_user):
+    units, people = org
+    login("cs.lead")
+    few = int(client.get("/workload/cs").headers["X-Query-Count"])
+    for n in range(8):
+        member = make_user(f"extra.{n}", units=[units["cs"]])
+        make_case(units["cs"], status=CaseStatus.ASSIGNED, assignee=member)
+    assert int(client.get("/workload/cs").headers["X-Query-Count"]) == few
+
+
+def test_a_lead_reassigns_an_absent_members_cases_in_one_go(client, login, org, make_case):
+    units, people = org
+    held = [make_case(units["cs"], status=CaseStatus.ASSIGNED, assignee=people["cs.agent"])
+            for _ in range(3)]
+    login("cs.lead")
+    page = client.get(f"/inbox/cs?filter=member&member={people['cs.agent'].id}").get_data(
+        as_text=True)
+    assert all(c.reference in page for c in held)
+    token = re.search(r'id="token" name="token" type="hidden" value="([^"]+)"', page).group(1)
+    response = client.post("/inbox/cs/assign", data={
+        "case_ids": [str(c.id) for c in held], "member": str(people["cs.other"].id),
+        "token": token, "back": "/inbox/cs"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert all(c.assignee_id == people["cs.other"].id for c in held)
+    client.post("/logout")
+    login("cs.agent")
+    refused = client.post("/inbox/cs/assign", data={
+        "case_ids": [str(held[0].id)], "member": str(people["cs.agent"].id), "token": "x"})
+    assert refused.status_code == 403
+
+
+def test_my_cases_across_units(client, login, org, make_case, make_user):
+    units, _ = org
+    both = make_user("two.units", units=[units["cs"], units["turku"]])
+    mine = [make_case(units["cs"], status=CaseStatus.ASSIGNED, assignee=both),
+            make_case(units["turku"], status=CaseStatus.ASSIGNED, assignee=both)]
+    make_case(units["cs"])
+    login("two.units")
+    page = client.get("/my-cases").get_data(as_text=True)
+    assert sorted(re.findall(r">(FB-\d{4}-\d{6})</a>", page)) == sorted(c.reference for c in mine)
+
+
+# Notifications
+
+
+def test_opted_in_staff_are_notified_without_the_customers_message(app, client, login, org, case):
+    units, people = org
+    people["cs.other"].notify_by_email = True
+    people["branch.staff"].notify_by_email = True
+    db.session.commit()
+    login("cs.lead")
+    with mail.record_messages() as outbox:
+        post_action(client, case, "assign", member=str(people["cs.other"].id))
+        post_action(client, case, "forward", unit=str(units["helsinki"].id), note="Teille")
+    assert [m.recipients for m in outbox] == [["cs.other@bank.example"],
+                                              ["branch.staff@bank.example"]]
+    for message in outbox:
+        assert case.reference in message.subject and f"/cases/{case.reference}" in message.body
+        assert "Korttini" not in message.body and "Aino" not in message.body
+
+
+def test_nobody_is_notified_unless_they_opted_in(app, client, login, org, case):
+    login("cs.lead")
+    with mail.record_messages() as outbox:
+        post_action(client, case, "assign", member=str(org[1]["cs.other"].id))
+    assert outbox == []
+
+
+def test_staff_opt_in_on_their_profile(client, login, org):
+    login("cs.agent")
+    assert client.post("/profile", data={"notify_by_email": "y"}).status_code == 302
+    db.session.expire_all()
+    assert org[1]["cs.agent"].notify_by_email
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Case)) == 0
