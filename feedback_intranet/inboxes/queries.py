@@ -187,11 +187,12 @@ def workload(unit_id, today):
             for assignee, total, overdue, due_today in rows}
 
 
-def my_cases(user_id, today, limit):
-    """The user's open cases across units, most urgent first."""
+def my_cases(user_id, unit_ids, limit):
+    """The user's open cases in their units, most urgent first."""
     return list(db.session.scalars(
         sa.select(Case)
-        .where(Case.assignee_id == user_id, Case.status == CaseStatus.ASSIGNED)
+        .where(Case.assignee_id == user_id, Case.status == CaseStatus.ASSIGNED,
+               Case.current_unit_id.in_(unit_ids))
         .options(joinedload(Case.topic), joinedload(Case.customer), joinedload(Case.current_unit))
         .order_by(*_ORDER)
         .limit(limit)

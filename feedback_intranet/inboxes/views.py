@@ -149,6 +149,6 @@ def workload(unit_code):
 @bp.route("/my-cases")
 @login_required
 def my_cases():
-    cases = queries.my_cases(current_user.id, clock.today(), MY_CASES_LIMIT)
+    cases = queries.my_cases(current_user.id, access.member_unit_ids(current_user), MY_CASES_LIMIT)
     return render_template("inboxes/my_cases.html", cases=cases, badges=_badges(cases),
                            limit=MY_CASES_LIMIT)
