@@ -1,0 +1,168 @@
+"""Cases, their timeline, and what belongs to them."""
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .common import (
+    OPEN_STATUSES,
+    CaseStatus,
+    CaseType,
+    EventKind,
+    IntakeChannel,
+    InterimNoticeStatus,
+    Language,
+    MatchMethod,
+    ReplyChannel,
+    Resolution,
+    Segment,
+    UTCDateTime,
+    enum_column,
+)
+from .organisation import Customer, Topic, Unit, User
+
+
+class Case(db.Model):
+    __tablename__ = "feedback_case"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    intake_channel: Mapped[IntakeChannel] = enum_column(IntakeChannel, default=IntakeChannel.WEB_FORM)
+
+    # Contact details as the customer gave them.
+    contact_name: Mapped[str] = mapped_column(sa.String(120), default="")
+    contact_street: Mapped[str] = mapped_column(sa.String(200), default="")
+    contact_postal_code: Mapped[str] = mapped_column(sa.String(10), default="")
+    contact_city: Mapped[str] = mapped_column(sa.String(80), default="")
+    contact_phone: Mapped[str] = mapped_column(sa.String(20), default="")
+    contact_email: Mapped[str] = mapped_column(sa.String(254), default="")
+
+    segment: Mapped[Segment] = enum_column(Segment)
+    topic_id: Mapped[int] = mapped_column(sa.ForeignKey("topic.id"))
+    case_type: Mapped[CaseType] = enum_column(CaseType, default=CaseType.FEEDBACK)
+    message: Mapped[str] = mapped_column(sa.Text)
+    reply_wanted: Mapped[bool]
+    reply_channel: Mapped[ReplyChannel | None] = enum_column(ReplyChannel, nullable=True)
+    language: Mapped[Language] = enum_column(Language)
+
+    status: Mapped[CaseStatus] = enum_column(CaseStatus, default=CaseStatus.NEW)
+    current_unit_id: Mapped[int] = mapped_column(sa.ForeignKey("unit.id"))
+    assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_user.id"))
+    customer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("customer.id"), index=True)
+    match_method: Mapped[MatchMethod] = enum_column(MatchMethod, default=MatchMethod.NONE)
+    # The customer service unit that received a form case keeps reading it wherever it goes.
+    service_unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("unit.id"))
+    suggested_unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("unit.id"))
+    # Kinds of sensitive data masked on arrival, comma-separated; empty when none.
+    masked_kinds: Mapped[str] = mapped_column(sa.String(64), default="")
+    # The public form's one-time token, so a double submit makes one case.
+    submission_token: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+
+    due_date: Mapped[date]
+    estimated_decision_date: Mapped[date | None]
+    # The estimate when there is one, else the due date: inboxes sort and count on it.
+    effective_due_date: Mapped[date]
+    first_answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolution: Mapped[Resolution | None] = enum_column(Resolution, nullable=True)
+    duplicate_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("feedback_case.id"))
+    version: Mapped[int] = mapped_column(default=1)
+
+    topic: Mapped[Topic] = relationship()
+    current_unit: Mapped[Unit] = relationship(foreign_keys=[current_unit_id])
+    service_unit: Mapped[Unit | None] = relationship(foreign_keys=[service_unit_id])
+    suggested_unit: Mapped[Unit | None] = relationship(foreign_keys=[suggested_unit_id])
+    assignee: Mapped[User | None] = relationship()
+    customer: Mapped[Customer | None] = relationship()
+    duplicate_of: Mapped["Case | None"] = relationship(remote_side=[id])
+    past_units: Mapped[list["CasePastUnit"]] = relationship(cascade="all, delete-orphan")
+    events: Mapped[list["CaseEvent"]] = relationship(
+        back_populates="case", order_by="(CaseEvent.at, CaseEvent.id)"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        # Inbox lists and their counts: one unit, one status, ordered by urgency;
+        # reply_wanted last so the overdue counts never touch the table.
+        sa.Index(
+            "ix_feedback_case_inbox",
+            "current_unit_id", "status", "effective_due_date", "received_at", "id", "reply_wanted",
+        ),
+        # "Mine": one person's cases in one inbox, in the same order.
+        sa.Index(
+            "ix_feedback_case_assignee",
+            "assignee_id", "current_unit_id", "status", "effective_due_date", "received_at", "id",
+        ),
+    )
+
+    @property
+    def is_open(self):
+        return self.status in OPEN_STATUSES
+
+    @property
+    def sensitive_data_removed(self):
+        return bool(self.masked_kinds)
+
+    def set_estimate(self, estimate):
+        self.estimated_decision_date = estimate
+        self.effective_due_date = estimate or self.due_date
+
+
+class CaseEvent(db.Model):
+    """One step on a case's timeline."""
+
+    __tablename__ = "case_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("feedback_case.id"))
+    kind: Mapped[EventKind] = enum_column(EventKind)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_user.id"))
+    from_unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("unit.id"))
+    to_unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("unit.id"))
+    text: Mapped[str] = mapped_column(sa.Text, default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    case: Mapped[Case] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()
+    from_unit: Mapped[Unit | None] = relationship(foreign_keys=[from_unit_id])
+    to_unit: Mapped[Unit | None] = relationship(foreign_keys=[to_unit_id])
+
+    __table_args__ = (sa.Index("ix_case_event_case_at", "case_id", "at"),)
+
+
+class CasePastUnit(db.Model):
+    """A unit that held a case before it was forwarded on: it keeps reading the case."""
+
+    __tablename__ = "case_past_unit"
+
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("feedback_case.id"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("unit.id"), primary_key=True, index=True)
+
+
+class InterimNotice(db.Model):
+    """A message to the customer that the answer takes longer, with an estimated decision date."""
+
+    __tablename__ = "interim_notice"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("feedback_case.id"), index=True)
+    estimate: Mapped[date]
+    text: Mapped[str] = mapped_column(sa.Text)
+    channel: Mapped[ReplyChannel] = enum_column(ReplyChannel)
+    language: Mapped[Language] = enum_column(Language)
+    status: Mapped[InterimNoticeStatus] = enum_column(InterimNoticeStatus,
+                                                       default=InterimNoticeStatus.QUEUED)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("staff_user.id"))
+
+
+class UsedFormToken(db.Model):
+    """One-time tokens of case action forms, so a double click acts once."""
+
+    __tablename__ = "used_form_token"
+
+    token: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    used_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,163 @@
+"""The bank's organisation and register: units, staff, customers, topics, routing, closing days."""
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+
+from ..extensions import db
+from .common import (
+    Language,
+    Segment,
+    UnitKind,
+    UTCDateTime,
+    enum_column,
+    name_key,
+    utcnow,
+)
+
+
+class Unit(db.Model):
+    __tablename__ = "unit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    kind: Mapped[UnitKind] = enum_column(UnitKind)
+    street_address: Mapped[str] = mapped_column(sa.String(200), default="")
+    postal_code: Mapped[str] = mapped_column(sa.String(10), default="")
+    city: Mapped[str] = mapped_column(sa.String(80), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+
+    def __repr__(self):
+        return f"<Unit {self.code}>"
+
+
+class Membership(db.Model):
+    """A user's place in a unit; a team lead leads that unit only."""
+
+    __tablename__ = "membership"
+
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("staff_user.id"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("unit.id"), primary_key=True, index=True)
+    is_team_lead: Mapped[bool] = mapped_column(default=False)
+
+    user: Mapped["User"] = relationship(back_populates="memberships")
+    unit: Mapped[Unit] = relationship(lazy="joined")
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "staff_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(sa.String(120))
+    email: Mapped[str] = mapped_column(sa.String(254))
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    active: Mapped[bool] = mapped_column(default=True)
+    language: Mapped[Language] = enum_column(Language, default=Language.EN)
+    # Opted in to an email when a case is assigned or forwarded to them or their unit.
+    notify_by_email: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", order_by=Membership.unit_id
+    )
+
+    @property
+    def is_active(self):
+        return self.active
+
+    def __repr__(self):
+        return f"<User {self.username}>"
+
+
+class Customer(db.Model):
+    """One entry of the customer register."""
+
+    __tablename__ = "customer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_number: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    street_address: Mapped[str] = mapped_column(sa.String(200))
+    postal_code: Mapped[str] = mapped_column(sa.String(10))
+    city: Mapped[str] = mapped_column(sa.String(80))
+    phone: Mapped[str | None] = mapped_column(sa.String(20), index=True)
+    email: Mapped[str | None] = mapped_column(sa.String(254), index=True)
+    language: Mapped[Language] = enum_column(Language)
+    segment: Mapped[Segment] = enum_column(Segment)
+    home_office_id: Mapped[int] = mapped_column(sa.ForeignKey("unit.id"), index=True)
+
+    # The name case-folded with single spaces: matching compares names this way.
+    name_key: Mapped[str] = mapped_column(sa.String(120))
+
+    home_office: Mapped[Unit] = relationship()
+
+    __table_args__ = (sa.Index("ix_customer_name_key_postal_code", "name_key", "postal_code"),)
+
+    @validates("name")
+    def _keep_name_key(self, _key, name):
+        self.name_key = name_key(name)
+        return name
+
+    @validates("email")
+    def _normalise_email(self, _key, email):
+        return email.strip().lower() if email else email
+
+
+class Topic(db.Model):
+    """What the feedback is about; the bank edits the list."""
+
+    __tablename__ = "topic"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(80))
+    active: Mapped[bool] = mapped_column(default=True)
+    # The central unit responsible for the topic's product: the suggested forward target.
+    central_unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("unit.id"))
+
+    central_unit: Mapped[Unit | None] = relationship()
+
+
+class RoutingRule(db.Model):
+    """Feedback on a topic from a segment goes straight to a unit, skipping customer service."""
+
+    __tablename__ = "routing_rule"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    topic_id: Mapped[int] = mapped_column(sa.ForeignKey("topic.id"))
+    # None: any segment.
+    segment: Mapped[Segment | None] = enum_column(Segment, nullable=True)
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("unit.id"))
+    active: Mapped[bool] = mapped_column(default=True)
+
+    topic: Mapped[Topic] = relationship()
+    unit: Mapped[Unit] = relationship()
+
+
+class ClosingDay(db.Model):
+    """A day the bank is closed besides weekends and Finnish bank holidays."""
+
+    __tablename__ = "closing_day"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(unique=True)
+    reason: Mapped[str] = mapped_column(sa.String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_user.id"))
+
+    created_by: Mapped[User | None] = relationship()
+
+
+class ReferenceCounter(db.Model):
+    """The last case number given out in a Helsinki calendar year."""
+
+    __tablename__ = "reference_counter"
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last_number: Mapped[int] = mapped_column(default=0)

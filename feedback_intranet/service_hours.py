@@ -1,0 +1,57 @@
+"""Callback windows: one-hour slots inside service hours on banking days. Pure.
+
+Private customers are served on weekdays 8-20, business customers 8-18,
+Helsinki time; the bank may set deviating hours for given dates.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+REGULAR_HOURS = {"private": (time(8), time(20)), "business": (time(8), time(18))}
+WINDOW = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Window:
+    start: datetime
+    end: datetime
+
+
+def hours_on(day, segment, calendar, deviations):
+    """(opens, closes) on `day` for the segment, or None when there is no service.
+
+    `deviations` maps (date, segment) or (date, None) to (opens, closes), or None for closed.
+    """
+    if not calendar.is_banking_day(day):
+        return None
+    for key in ((day, segment), (day, None)):
+        if key in deviations:
+            return deviations[key]
+    return REGULAR_HOURS[str(segment)]
+
+
+def next_windows(after, segment, calendar, deviations=None, count=1, horizon_days=60):
+    """The next `count` windows that start at or after `after` (an aware datetime)."""
+    deviations = deviations or {}
+    tz = calendar.tz
+    moment = after.astimezone(tz)
+    day = moment.date()
+    windows = []
+    for _ in range(horizon_days):
+        hours = hours_on(day, segment, calendar, deviations)
+        if hours:
+            opens, closes = hours
+            start = datetime.combine(day, opens, tzinfo=tz)
+            end_of_service = datetime.combine(day, closes, tzinfo=tz)
+            if start < moment:
+                # The next full hour after `after`, so a window never starts in the past.
+                start = moment.replace(minute=0, second=0, microsecond=0)
+                if start < moment:
+                    start += WINDOW
+            while start + WINDOW <= end_of_service:
+                windows.append(Window(start, start + WINDOW))
+                if len(windows) == count:
+                    return windows
+                start += WINDOW
+        day += timedelta(days=1)
+    return windows
