@@ -49,6 +49,13 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "feedback@bank.example")
     MAIL_SUPPRESS_SEND = _bool("MAIL_SUPPRESS_SEND")
+    # Customer email comes from this address, with the unit's name as the sender name.
+    FEEDBACK_FROM_ADDRESS = os.environ.get("FEEDBACK_FROM_ADDRESS", "feedback@bank.example")
+    OUTBOX_MAX_ATTEMPTS = _int("OUTBOX_MAX_ATTEMPTS", 6)
+    OUTBOX_BACKOFF_SECONDS = _int("OUTBOX_BACKOFF_SECONDS", 60)
+    # The development server delivers the outbox from a thread; production runs
+    # `flask --app wsgi outbox send --loop` as its own process.
+    OUTBOX_WORKER_THREAD = _bool("OUTBOX_WORKER_THREAD")
 
     # argon2id; OWASP's minimum is m=19 MiB, t=2, p=1.
     ARGON2_TIME_COST = _int("ARGON2_TIME_COST", 2)
@@ -77,7 +84,9 @@ class Config:
 class DevelopmentConfig(Config):
     CONFIG_NAME = "development"
     DEBUG = True
-    MAIL_SUPPRESS_SEND = _bool("MAIL_SUPPRESS_SEND", True)
+    # A local SMTP server for the demo: python -m aiosmtpd -n -l 127.0.0.1:1025
+    MAIL_PORT = _int("MAIL_PORT", 1025)
+    OUTBOX_WORKER_THREAD = _bool("OUTBOX_WORKER_THREAD", True)
 
 
 class TestingConfig(Config):

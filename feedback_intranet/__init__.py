@@ -25,6 +25,7 @@ def create_app(config=None):
     register_blueprints(app)
     register_template_helpers(app)
     register_query_counter(app)
+    register_outbox_worker(app)
     from .cli import register_cli
     from .errors import register_error_handlers
 
@@ -81,12 +82,14 @@ def register_blueprints(app):
     from .cases.views import bp as cases_bp
     from .inboxes.views import bp as inboxes_bp
     from .intake.views import bp as intake_bp
+    from .replies.views import bp as replies_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(inboxes_bp)
     app.register_blueprint(cases_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(intake_bp)
+    app.register_blueprint(replies_bp)
 
 
 def register_template_helpers(app):
@@ -97,6 +100,10 @@ def register_template_helpers(app):
         if moment is None:
             return ""
         return moment.astimezone(clock.timezone()).strftime("%-d.%-m.%Y %H:%M")
+
+    @app.template_filter("local_time")
+    def local_time(moment):
+        return moment.astimezone(clock.timezone()).strftime("%H:%M") if moment else ""
 
     @app.template_filter("local_date")
     def local_date(day):
@@ -126,3 +133,17 @@ def register_query_counter(app):
     def expose_count(response):
         response.headers["X-Query-Count"] = str(g.get("query_count", 0))
         return response
+
+
+def register_outbox_worker(app):
+    """In development, deliver the outbox from a thread started with the first request."""
+    if not app.config.get("OUTBOX_WORKER_THREAD"):
+        return
+    started = []
+
+    @app.before_request
+    def start_worker():
+        if not started:
+            from .outbox import start_background_worker
+
+            started.append(start_background_worker(app))

@@ -57,6 +57,8 @@ def available_actions(user, case):
         if case.assignee_id is not None and (case.assignee_id == user.id or lead):
             actions.add("unassign")
         holds = case.assignee_id == user.id or case.assignee_id is None or lead
+        if holds:
+            actions |= {"answer", "banking_matter"}
         if case.reply_wanted and holds:
             actions.add("interim_notice")
     return actions

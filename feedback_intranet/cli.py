@@ -16,6 +16,29 @@ from .models import Unit
 def register_cli(app):
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_user_command)
+    app.cli.add_command(outbox_group)
+
+
+@click.group("outbox")
+def outbox_group():
+    """The email outbox."""
+
+
+@outbox_group.command("send")
+@click.option("--loop", is_flag=True, help="Keep delivering (for a service).")
+@click.option("--interval", default=5.0, show_default=True, help="Seconds between rounds.")
+@with_appcontext
+def outbox_send(loop, interval):
+    """Deliver the email that is due, once (or keep going with --loop)."""
+    from .outbox import deliver_due, run_forever
+
+    if loop:
+        click.echo(f"Delivering the outbox every {interval} s; Ctrl-C stops.")
+        run_forever(interval)
+    else:
+        outcome = deliver_due()
+        click.echo(", ".join(f"{n} {status}" for status, n in sorted(outcome.items()))
+                   or "Nothing was due.")
 
 
 @click.command("seed-demo")

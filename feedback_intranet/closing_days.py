@@ -4,7 +4,7 @@ import sqlalchemy as sa
 
 from .banking_days import BankingCalendar
 from .extensions import db
-from .models import ClosingDay
+from .models import ClosingDay, DeviatingHours
 
 
 class ClosingDayError(ValueError):
@@ -26,3 +26,10 @@ def add_closing_day(actor, day, reason):
     db.session.add(closing_day)
     db.session.flush()
     return closing_day
+
+
+def deviating_hours():
+    """Service hours that differ from the regular ones, by (date, segment or None)."""
+    rows = db.session.scalars(sa.select(DeviatingHours))
+    return {(row.day, str(row.segment) if row.segment else None):
+            (row.opens, row.closes) if row.opens and row.closes else None for row in rows}

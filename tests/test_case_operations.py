@@ -11,8 +11,9 @@ from feedback_intranet.banking_days import BankingCalendar
 from feedback_intranet.cases import operations as ops
 from feedback_intranet.extensions import db
 from feedback_intranet.models import (
+    Answer,
     CaseStatus,
-    InterimNotice,
+    OutboxMessage,
     Topic,
     UnitKind,
 )
@@ -193,15 +194,19 @@ def test_an_interim_notice_sets_the_estimate_and_a_second_moves_it(org, case):
     ops.send_interim_notice(people["cs.agent"], case, date(2026, 12, 11), "Vielä hetki.",
                             now=NOW, today=TODAY, calendar=CAL)
     assert case.effective_due_date == date(2026, 12, 11)
-    notices = db.session.scalars(sa.select(InterimNotice).order_by(InterimNotice.id)).all()
-    assert [(n.estimate, n.status, n.channel) for n in notices] == [
-        (date(2026, 12, 4), "queued", "email"), (date(2026, 12, 11), "queued", "email")]
+    notices = db.session.scalars(sa.select(Answer).order_by(Answer.id)).all()
+    assert [(n.purpose, n.status, n.channel) for n in notices] == [
+        ("interim_notice", "pending", "email"), ("interim_notice", "pending", "email")]
+    assert "Vastaamme pian." in notices[0].text and notices[0].text.startswith("Hei Aino Asiakas,")
+    queued = db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    assert [m.recipient for m in queued] == ["aino@example.fi", "aino@example.fi"]
+    assert queued[0].answer_id == notices[0].id
     assert "Estimated decision date 11.12.2026, was 4.12.2026" in case.events[-1].text
 
 
 def test_an_interim_notice_may_not_carry_sensitive_data(org, case):
     _, people = org
-    with pytest.raises(ops.CaseError, match="sensitive data"):
+    with pytest.raises(ops.CaseError, match=r"sensitive data: account number \(IBAN\)"):
         ops.send_interim_notice(people["cs.agent"], case, date(2026, 12, 4),
                                 "Tilisi FI21 1234 5600 0007 85", now=NOW, today=TODAY, calendar=CAL)
 

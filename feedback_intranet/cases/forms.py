@@ -3,12 +3,22 @@
 import secrets
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 from ..intake.forms import email_address, finnish_postal_code, phone_number
-from ..models import CaseType, Resolution, Segment
+from ..models import CaseType, ReplyChannel, Resolution, Segment
 
 
 class ActionForm(FlaskForm):
@@ -91,3 +101,20 @@ class AssignManyForm(FlaskForm):
         super().__init__(*args, **kwargs)
         if not self.is_submitted():
             self.token.data = secrets.token_urlsafe(16)
+
+
+class AnswerForm(ActionForm):
+    channel = RadioField("Answer by", choices=[SelectChoice(c.value, c.title) for c in ReplyChannel])
+    reason = StringField("Why another channel than the customer chose",
+                         validators=[Length(max=300)])
+    body = TextAreaField("Answer", validators=[Length(max=8000)],
+                         description="The greeting and the unit's signature are added; a final "
+                                     "answer to a complaint also gets the bank's paragraph on "
+                                     "where to turn.")
+    final = BooleanField("This is the final answer", default=True)
+    preview = SubmitField("Preview")
+    send = SubmitField("Send the answer")
+
+
+class BankingMatterForm(ActionForm):
+    value = BooleanField("Concerns the customer's own banking matters (no email answers)")

@@ -8,11 +8,9 @@ from ..extensions import db
 from ..masking import mask
 from ..models import (
     Case,
-    CaseEvent,
     CasePastUnit,
     CaseStatus,
     EventKind,
-    InterimNotice,
     MatchMethod,
     Membership,
     Resolution,
@@ -21,7 +19,9 @@ from ..models import (
     User,
 )
 from ..notifications import notify
+from ..replies.operations import send_notice
 from ..routing import suggested_unit_id
+from .common import CaseChanged, CaseError, add_event, check_action
 
 MAX_ESTIMATE_BANKING_DAYS = 60
 CORRECTABLE = {
@@ -37,32 +37,6 @@ CORRECTABLE = {
 }
 
 
-class CaseError(ValueError):
-    """A refused change, with a message for the user; `field` names the form field."""
-
-    def __init__(self, message, field=None):
-        super().__init__(message)
-        self.field = field
-
-
-class CaseChanged(CaseError):
-    def __init__(self):
-        super().__init__("This case changed since you opened it. Here is its current state; "
-                         "check it and try again if your change is still needed.")
-
-
-def _check(actor, case, action, expected_version):
-    if expected_version is not None and case.version != expected_version:
-        raise CaseChanged()
-    if action not in access.available_actions(actor, case):
-        raise PermissionError(f"{actor.username} may not {action} {case.reference}")
-
-
-def _event(case, kind, actor, now, text="", from_unit_id=None, to_unit_id=None):
-    case.events.append(CaseEvent(kind=kind, actor=actor, at=now, text=text,
-                                 from_unit_id=from_unit_id, to_unit_id=to_unit_id))
-
-
 def _active_member(unit_id, user_id):
     return db.session.scalar(
         sa.select(User).join(Membership)
@@ -72,18 +46,18 @@ def _active_member(unit_id, user_id):
 
 def take(actor, case, *, now, expected_version=None):
     """A member of the holding unit takes the case: it becomes theirs."""
-    _check(actor, case, "take", expected_version)
+    check_action(actor, case, "take", expected_version)
     previous = case.assignee
     case.assignee = actor
     case.status = CaseStatus.ASSIGNED
     text = f"Taken by {actor.full_name}" + (f" from {previous.full_name}" if previous else "")
-    _event(case, EventKind.ASSIGNED, actor, now, text + ".", from_unit_id=case.current_unit_id)
+    add_event(case, EventKind.ASSIGNED, actor, now, text + ".", from_unit_id=case.current_unit_id)
     db.session.flush()
 
 
 def assign(actor, case, member_id, *, now, expected_version=None):
     """The team lead gives the case to an active member of the holding unit."""
-    _check(actor, case, "assign", expected_version)
+    check_action(actor, case, "assign", expected_version)
     member = _active_member(case.current_unit_id, member_id)
     if member is None:
         raise CaseError("Choose an active member of the unit holding the case.", "member")
@@ -93,7 +67,7 @@ def assign(actor, case, member_id, *, now, expected_version=None):
     case.assignee = member
     case.status = CaseStatus.ASSIGNED
     text = f"Assigned to {member.full_name}" + (f", was {previous.full_name}" if previous else "")
-    _event(case, EventKind.ASSIGNED, actor, now, text + ".", from_unit_id=case.current_unit_id)
+    add_event(case, EventKind.ASSIGNED, actor, now, text + ".", from_unit_id=case.current_unit_id)
     if member.id != actor.id:
         notify([member], case, f"{actor.full_name} assigned case {case.reference} to you.")
     db.session.flush()
@@ -123,7 +97,7 @@ def assign_many(actor, unit_id, case_ids, member_id, *, now):
         case.status = CaseStatus.ASSIGNED
         text = f"Assigned to {member.full_name}"
         text += f", was {previous.full_name}" if previous else ""
-        _event(case, EventKind.ASSIGNED, actor, now, text + ".", from_unit_id=unit_id)
+        add_event(case, EventKind.ASSIGNED, actor, now, text + ".", from_unit_id=unit_id)
     if member.id != actor.id and moved:
         for case in moved:
             notify([member], case, f"{actor.full_name} assigned case {case.reference} to you.")
@@ -133,11 +107,11 @@ def assign_many(actor, unit_id, case_ids, member_id, *, now):
 
 def unassign(actor, case, *, now, expected_version=None):
     """Hand the case back to the unit's inbox."""
-    _check(actor, case, "unassign", expected_version)
+    check_action(actor, case, "unassign", expected_version)
     previous = case.assignee
     case.assignee = None
     case.status = CaseStatus.NEW
-    _event(case, EventKind.UNASSIGNED, actor, now,
+    add_event(case, EventKind.UNASSIGNED, actor, now,
            f"Returned to the inbox by {actor.full_name}, was held by {previous.full_name}.",
            from_unit_id=case.current_unit_id)
     db.session.flush()
@@ -145,7 +119,7 @@ def unassign(actor, case, *, now, expected_version=None):
 
 def forward(actor, case, unit_id, note, *, now, expected_version=None):
     """Move the case to another unit's inbox, unassigned, with a note; the due date stays."""
-    _check(actor, case, "forward", expected_version)
+    check_action(actor, case, "forward", expected_version)
     note = mask(note.strip()).text
     if not note:
         raise CaseError("Write a note for the unit you forward to.", "note")
@@ -163,7 +137,7 @@ def forward(actor, case, unit_id, note, *, now, expected_version=None):
     case.current_unit_id = target.id
     case.assignee = None
     case.status = CaseStatus.NEW
-    _event(case, EventKind.FORWARDED, actor, now, note, from_unit_id=source, to_unit_id=target.id)
+    add_event(case, EventKind.FORWARDED, actor, now, note, from_unit_id=source, to_unit_id=target.id)
     recipients = db.session.scalars(
         sa.select(User).join(Membership)
         .where(Membership.unit_id == target.id, User.active, User.id != actor.id)
@@ -180,7 +154,7 @@ def _display(value):
 
 def correct(actor, case, changes, *, now, expected_version=None):
     """Fix contact details, topic, type or segment; the timeline keeps old and new values."""
-    _check(actor, case, "correct", expected_version)
+    check_action(actor, case, "correct", expected_version)
     unknown = set(changes) - set(CORRECTABLE)
     if unknown:
         raise ValueError(f"not correctable: {sorted(unknown)}")
@@ -203,24 +177,28 @@ def correct(actor, case, changes, *, now, expected_version=None):
         lines.append(f"{CORRECTABLE[field]}: {_display(old)} → {_display(value)}")
     if not lines:
         raise CaseError("Nothing was changed.")
-    _event(case, EventKind.CORRECTED, actor, now, "\n".join(lines))
+    add_event(case, EventKind.CORRECTED, actor, now, "\n".join(lines))
     db.session.flush()
 
 
 def add_note(actor, case, text, *, now, expected_version=None):
     """An internal note: never sent to the customer."""
-    _check(actor, case, "note", None)
+    check_action(actor, case, "note", None)
     text = mask(text.strip()).text
     if not text:
         raise CaseError("Write the note.", "text")
-    _event(case, EventKind.NOTE, actor, now, text, from_unit_id=case.current_unit_id)
+    add_event(case, EventKind.NOTE, actor, now, text, from_unit_id=case.current_unit_id)
     db.session.flush()
 
 
-def send_interim_notice(actor, case, estimate, text, *, now, today, calendar,
+def send_interim_notice(actor, case, estimate, text, *, now, today, calendar, deviations=None,
                         expected_version=None):
-    """Tell the customer the answer takes longer; the estimate becomes the effective due date."""
-    _check(actor, case, "interim_notice", expected_version)
+    """Tell the customer the answer takes longer; the estimate becomes the effective due date.
+
+    The notice goes out the way answers do (outbox, callback task or letter); the estimate
+    takes effect as it is sent.
+    """
+    check_action(actor, case, "interim_notice", expected_version)
     if estimate is None:
         raise CaseError("Give the estimated decision date.", "estimate")
     if estimate <= today or not calendar.is_banking_day(estimate):
@@ -228,29 +206,22 @@ def send_interim_notice(actor, case, estimate, text, *, now, today, calendar,
     if calendar.banking_days_between(today, estimate) > MAX_ESTIMATE_BANKING_DAYS:
         raise CaseError(f"The estimate may be at most {MAX_ESTIMATE_BANKING_DAYS} banking days "
                         "ahead.", "estimate")
-    text = text.strip()
-    found = mask(text).kinds
-    if found:
-        raise CaseError("The text contains sensitive data that may not be sent to the customer. "
-                        "Remove it and send again.", "text")
-    if not text:
+    if not text.strip():
         raise CaseError("Write the text to the customer.", "text")
-    db.session.add(InterimNotice(case_id=case.id, estimate=estimate, text=text,
-                                 channel=case.reply_channel, language=case.language,
-                                 created_at=now, created_by_id=actor.id))
+    how = send_notice(actor, case, text, now=now, today=today, calendar=calendar,
+                      deviations=deviations or {})
     previous = case.estimated_decision_date
     case.set_estimate(estimate)
     summary = f"Estimated decision date {estimate.day}.{estimate.month}.{estimate.year}"
     if previous:
         summary += f", was {previous.day}.{previous.month}.{previous.year}"
-    _event(case, EventKind.INTERIM_NOTICE, actor, now,
-           f"{summary}. Queued for the customer by {case.reply_channel.title.lower()}.\n\n{text}")
+    add_event(case, EventKind.INTERIM_NOTICE, actor, now, f"{summary}. Notice {how}.\n\n{text.strip()}")
     db.session.flush()
 
 
 def close(actor, case, resolution, note="", *, now, expected_version=None):
     """Close the case with a resolution; "answered" needs a reply that was sent."""
-    _check(actor, case, "close", expected_version)
+    check_action(actor, case, "close", expected_version)
     resolution = Resolution(resolution)
     if resolution == Resolution.ANSWERED and case.first_answered_at is None:
         raise CaseError("No answer has been sent yet: the case cannot be closed as answered.",
@@ -269,12 +240,12 @@ def _close(actor, case, resolution, note, now):
     note = mask(note.strip()).text
     if note:
         text += f"\n\n{note}"
-    _event(case, EventKind.CLOSED, actor, now, text, from_unit_id=case.current_unit_id)
+    add_event(case, EventKind.CLOSED, actor, now, text, from_unit_id=case.current_unit_id)
 
 
 def reopen(actor, case, reason, *, now, expected_version=None):
     """Reopen a closed case with a reason; it keeps its history and its holder if still here."""
-    _check(actor, case, "reopen", expected_version)
+    check_action(actor, case, "reopen", expected_version)
     reason = mask(reason.strip()).text
     if not reason:
         raise CaseError("Give the reason for reopening.", "reason")
@@ -285,13 +256,13 @@ def reopen(actor, case, reason, *, now, expected_version=None):
     case.resolution = None
     case.closed_at = None
     case.duplicate_of_id = None
-    _event(case, EventKind.REOPENED, actor, now, reason, from_unit_id=case.current_unit_id)
+    add_event(case, EventKind.REOPENED, actor, now, reason, from_unit_id=case.current_unit_id)
     db.session.flush()
 
 
 def mark_duplicate(actor, case, original, *, now, expected_version=None):
     """Close the case as a duplicate of `original`; both timelines say so."""
-    _check(actor, case, "duplicate", expected_version)
+    check_action(actor, case, "duplicate", expected_version)
     if original is None or not access.can_view_case(actor, original):
         raise CaseError("There is no such case that you can see. Check the reference.",
                         "original")
@@ -301,7 +272,7 @@ def mark_duplicate(actor, case, original, *, now, expected_version=None):
         raise CaseError(f"{original.reference} is already a duplicate of this case.", "original")
     case.duplicate_of = original
     _close(actor, case, Resolution.DUPLICATE, f"Duplicate of {original.reference}.", now)
-    _event(original, EventKind.DUPLICATE, actor, now,
+    add_event(original, EventKind.DUPLICATE, actor, now,
            f"{case.reference} was closed as a duplicate of this case.")
     db.session.flush()
 
@@ -323,5 +294,5 @@ def set_customer(actor, case, customer, *, now, expected_version=None):
     text = f"Customer set to {customer.name} ({customer.customer_number})"
     if previous is not None:
         text += f", was {previous.name} ({previous.customer_number})"
-    _event(case, EventKind.CUSTOMER_MATCHED, actor, now, text + ".")
+    add_event(case, EventKind.CUSTOMER_MATCHED, actor, now, text + ".")
     db.session.flush()

@@ -3,12 +3,12 @@
 from ..badges import format_date
 
 INTERIM_NOTICE = {
-    "fi": ("Hei,\n\nasiasi {reference} selvittäminen vie arvioitua kauemmin. Arvioimme, että "
-           "saat päätöksen viimeistään {estimate}.\n\nKiitos kärsivällisyydestäsi."),
-    "sv": ("Hej,\n\nutredningen av ditt ärende {reference} tar längre tid än väntat. Vi beräknar "
-           "att du får ett beslut senast {estimate}.\n\nTack för ditt tålamod."),
-    "en": ("Hello,\n\nlooking into your matter {reference} is taking longer than we expected. We "
-           "estimate that you will have a decision by {estimate}.\n\nThank you for your patience."),
+    "fi": ("Asiasi {reference} selvittäminen vie arvioitua kauemmin. Arvioimme, että saat "
+           "päätöksen viimeistään {estimate}. Kiitos kärsivällisyydestäsi."),
+    "sv": ("Utredningen av ditt ärende {reference} tar längre tid än väntat. Vi beräknar att du "
+           "får ett beslut senast {estimate}. Tack för ditt tålamod."),
+    "en": ("Looking into your matter {reference} is taking longer than we expected. We estimate "
+           "that you will have a decision by {estimate}. Thank you for your patience."),
 }
 
 

@@ -9,25 +9,34 @@ from wtforms.fields.choices import SelectChoice
 
 from .. import access, clock
 from ..badges import case_badge
-from ..closing_days import banking_calendar
+from ..closing_days import banking_calendar, deviating_hours
 from ..extensions import db
 from ..form_tokens import consume_token
 from ..intake.forms import normalised_email, normalised_phone
 from ..masking import KIND_TITLES
 from ..matching import match_customer, search_register
 from ..models import (
+    Answer,
     Case,
     CaseEvent,
     Customer,
     MatchMethod,
     Membership,
+    ReplyChannel,
+    ReplyTemplate,
     Topic,
     Unit,
     User,
 )
+from ..replies import operations as reply_operations
+from ..replies.delivery import channel_problems
+from ..replies.operations import refuse_sensitive
+from ..replies.texts import compose
 from . import operations
 from .forms import (
+    AnswerForm,
     AssignForm,
+    BankingMatterForm,
     CloseForm,
     CorrectForm,
     DuplicateForm,
@@ -44,6 +53,8 @@ from .texts import default_interim_notice
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
 FORMS = {
+    "answer": AnswerForm,
+    "banking_matter": BankingMatterForm,
     "take": TakeForm,
     "assign": AssignForm,
     "unassign": UnassignForm,
@@ -55,6 +66,8 @@ FORMS = {
     "duplicate": DuplicateForm,
 }
 DONE = {
+    "answer": "The answer to {ref} is on its way.",
+    "banking_matter": "Saved: {ref} is answered by phone or letter only while marked.",
     "take": "You hold {ref} now.",
     "assign": "Assigned {ref}.",
     "unassign": "{ref} is back in the inbox.",
@@ -137,6 +150,15 @@ def _prepare(action, form, case):
             SelectChoice(u.id, u.name + (" (suggested)" if u.id == case.suggested_unit_id else ""))
             for u in _forward_targets(case)
         ]
+    elif action == "answer" and not form.is_submitted():
+        allowed = [c for c in ReplyChannel if c not in channel_problems(case)]
+        preset = case.reply_channel if case.reply_channel in allowed else None
+        form.channel.data = (preset or (allowed[0] if allowed else ReplyChannel.EMAIL)).value
+        template = db.session.get(ReplyTemplate, request.args.get("template", type=int) or 0)
+        if template is not None and template.language == case.language:
+            form.body.data = template.body
+    elif action == "banking_matter" and not form.is_submitted():
+        form.value.data = not case.own_banking_matter
     elif action == "interim_notice" and not form.is_submitted():
         calendar = banking_calendar(clock.timezone())
         form.estimate.data = calendar.add_banking_days(clock.today(), 5)
@@ -155,9 +177,20 @@ def _forms(case, posted_action=None, posted_form=None):
     return forms
 
 
-def _render(case, posted_action=None, posted_form=None, status=200):
+def _templates(case):
+    return db.session.scalars(
+        sa.select(ReplyTemplate)
+        .where(ReplyTemplate.active, ReplyTemplate.language == case.language,
+               sa.or_(ReplyTemplate.topic_id == case.topic_id, ReplyTemplate.topic_id.is_(None)))
+        .order_by(ReplyTemplate.title)
+    ).all()
+
+
+def _render(case, posted_action=None, posted_form=None, status=200, preview=None):
     query = request.args.get("q", "").strip()
     can_set = access.can_set_customer(current_user, case)
+    answers = db.session.scalars(
+        sa.select(Answer).where(Answer.case_id == case.id).order_by(Answer.id)).all()
     return render_template(
         "cases/show.html",
         case=case,
@@ -171,6 +204,10 @@ def _render(case, posted_action=None, posted_form=None, status=200):
         search_results=search_register(db.session, query) if can_set and query else [],
         can_set_customer=can_set,
         can_correct="correct" in access.available_actions(current_user, case),
+        answers=answers,
+        channel_problems=channel_problems(case),
+        templates=_templates(case),
+        preview=preview,
     ), status
 
 
@@ -212,6 +249,15 @@ def _run(case, form, action, operation):
 def _operation(action, case, form):
     now, version = clock.now(), form.version.data
     user = current_user._get_current_object()
+    if action == "answer":
+        return lambda: reply_operations.send_answer(
+            user, case, channel=form.channel.data, body=form.body.data or "",
+            reason=form.reason.data or "", final=form.final.data, now=now, today=clock.today(),
+            calendar=banking_calendar(clock.timezone()), deviations=deviating_hours(),
+            expected_version=version)
+    if action == "banking_matter":
+        return lambda: reply_operations.mark_own_banking_matter(
+            user, case, form.value.data, now=now, expected_version=version)
     if action == "take":
         return lambda: operations.take(user, case, now=now, expected_version=version)
     if action == "assign":
@@ -227,7 +273,8 @@ def _operation(action, case, form):
     if action == "interim_notice":
         return lambda: operations.send_interim_notice(
             user, case, form.estimate.data, form.text.data or "", now=now, today=clock.today(),
-            calendar=banking_calendar(clock.timezone()), expected_version=version)
+            calendar=banking_calendar(clock.timezone()), deviations=deviating_hours(),
+            expected_version=version)
     if action == "close":
         return lambda: operations.close(user, case, form.resolution.data, form.note.data or "",
                                         now=now, expected_version=version)
@@ -243,6 +290,17 @@ def _operation(action, case, form):
                                              expected_version=version)
 
 
+def _preview(case, form):
+    """Exactly what the customer would receive; a refusal shows at the field instead."""
+    text = compose(case, case.current_unit, form.body.data or "", form.final.data)
+    try:
+        refuse_sensitive(text, "body")
+    except CaseError as error:
+        form.body.errors = [*form.body.errors, str(error)]
+        return None
+    return text
+
+
 @bp.route("/<reference>/<action>", methods=["POST"])
 @login_required
 def act(reference, action):
@@ -254,6 +312,8 @@ def act(reference, action):
     form = _prepare(action, FORMS[action](prefix=action, case=case), case)
     if not form.validate_on_submit():
         return _render(case, action, form)
+    if action == "answer" and form.preview.data:
+        return _render(case, action, form, preview=_preview(case, form))
     outcome = _run(case, form, action, _operation(action, case, form))
     if outcome in (None, "repeated"):
         return redirect(url_for("cases.show", reference=case.reference))

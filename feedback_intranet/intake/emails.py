@@ -1,28 +1,15 @@
 """The confirmation email: reference, promised date and standard text, never what was typed."""
 
-import logging
-
 from flask import render_template
-from flask_mail import Message
 
-from ..extensions import mail
-
-log = logging.getLogger(__name__)
+from ..outbox import enqueue
 
 
-def confirmation_message(case):
-    return Message(
-        subject=f"We received your feedback {case.reference}",
-        recipients=[case.contact_email],
-        body=render_template("emails/confirmation.txt", case=case),
-    )
-
-
-def send_confirmation(case):
-    """Send after the commit; a mail server that is down never loses the case."""
+def queue_confirmation(case, now):
+    """Put the confirmation in the outbox, in the same transaction as the new case."""
     if not case.contact_email:
         return
-    try:
-        mail.send(confirmation_message(case))
-    except Exception:  # the case is saved; the mail can be resent, the customer not refused
-        log.exception("Confirmation email for %s could not be sent", case.reference)
+    enqueue(kind="confirmation", recipient=case.contact_email,
+            subject=f"We received your feedback {case.reference}",
+            body_text=render_template("emails/confirmation.txt", case=case), case_id=case.id,
+            now=now)

@@ -22,7 +22,7 @@ from ..closing_days import banking_calendar
 from ..extensions import db, limiter
 from ..models import Language, Topic, Unit
 from ..routing import NoServiceUnit
-from .emails import send_confirmation
+from .emails import queue_confirmation
 from .forms import PublicFeedbackForm, StaffFeedbackForm
 from .operations import Feedback, case_for_token, receive_feedback
 
@@ -72,10 +72,12 @@ def feedback():
         existing = case_for_token(token)
         if existing is None:
             try:
+                now = clock.now()
                 case = receive_feedback(
-                    _feedback_from(form, "web_form"), now=clock.now(),
+                    _feedback_from(form, "web_form"), now=now,
                     calendar=banking_calendar(clock.timezone()), submission_token=token,
                 )
+                queue_confirmation(case, now)
                 db.session.commit()
             except IntegrityError:
                 # The same form posted twice at once: the other request made the case.
@@ -88,7 +90,6 @@ def feedback():
                 log.error("No active customer service unit to receive form feedback")
                 abort(503)
             else:
-                send_confirmation(case)
                 return redirect(url_for("intake.received", token=token))
         return redirect(url_for("intake.received", token=existing.submission_token))
     return render_template("intake/feedback.html", form=form)

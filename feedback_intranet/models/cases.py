@@ -12,7 +12,6 @@ from .common import (
     CaseType,
     EventKind,
     IntakeChannel,
-    InterimNoticeStatus,
     Language,
     MatchMethod,
     ReplyChannel,
@@ -68,6 +67,12 @@ class Case(db.Model):
     first_answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolution: Mapped[Resolution | None] = enum_column(Resolution, nullable=True)
+    # Banking days from the day of receipt to the first answer; set with first_answered_at.
+    first_answer_banking_days: Mapped[int | None]
+    # About the customer's own banking matters: never answered by email.
+    own_banking_matter: Mapped[bool] = mapped_column(default=False)
+    # Why the last answer or notice did not reach the customer; empty when all is well.
+    delivery_problem: Mapped[str] = mapped_column(sa.String(300), default="")
     duplicate_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("feedback_case.id"))
     version: Mapped[int] = mapped_column(default=1)
 
@@ -140,23 +145,6 @@ class CasePastUnit(db.Model):
 
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("feedback_case.id"), primary_key=True)
     unit_id: Mapped[int] = mapped_column(sa.ForeignKey("unit.id"), primary_key=True, index=True)
-
-
-class InterimNotice(db.Model):
-    """A message to the customer that the answer takes longer, with an estimated decision date."""
-
-    __tablename__ = "interim_notice"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(sa.ForeignKey("feedback_case.id"), index=True)
-    estimate: Mapped[date]
-    text: Mapped[str] = mapped_column(sa.Text)
-    channel: Mapped[ReplyChannel] = enum_column(ReplyChannel)
-    language: Mapped[Language] = enum_column(Language)
-    status: Mapped[InterimNoticeStatus] = enum_column(InterimNoticeStatus,
-                                                       default=InterimNoticeStatus.QUEUED)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("staff_user.id"))
 
 
 class UsedFormToken(db.Model):

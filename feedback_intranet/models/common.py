@@ -116,6 +116,10 @@ class EventKind(TitledEnum):
     CUSTOMER_MATCHED = "customer_matched", "Customer set"
     CORRECTED = "corrected", "Corrected"
     DUPLICATE = "duplicate", "Duplicate"
+    DELIVERED = "delivered", "Delivered"
+    DELIVERY_FAILED = "delivery_failed", "Delivery failed"
+    CALLBACK = "callback", "Call attempt"
+    BANKING_MATTER = "banking_matter", "Own banking matter"
 
 
 class Resolution(TitledEnum):
@@ -144,6 +148,26 @@ class MatchMethod(TitledEnum):
     MANUAL = "manual", "Set by hand"
 
 
-class InterimNoticeStatus(TitledEnum):
+class AnswerStatus(TitledEnum):
+    PENDING = "pending", "On its way"
+    DELIVERED = "delivered", "Reached the customer"
+    FAILED = "failed", "Could not be delivered"
+
+
+class Purpose(TitledEnum):
+    ANSWER = "answer", "Answer"
+    INTERIM_NOTICE = "interim_notice", "Interim notice"
+
+
+class OutboxStatus(TitledEnum):
     QUEUED = "queued", "Queued"
-    SENT = "sent", "Sent"
+    SENDING = "sending", "Being sent"
+    SENT = "sent", "Handed to the mail server"
+    FAILED = "failed", "Failed"
+
+
+class CallbackStatus(TitledEnum):
+    OPEN = "open", "To call"
+    DONE = "done", "Reached"
+    WRONG_NUMBER = "wrong_number", "Wrong number"
+    GAVE_UP = "gave_up", "Not reached"

@@ -33,23 +33,6 @@ def upgrade():
     with op.batch_alter_table('case_past_unit', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_case_past_unit_unit_id'), ['unit_id'], unique=False)
 
-    op.create_table('interim_notice',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('case_id', sa.Integer(), nullable=False),
-    sa.Column('estimate', sa.Date(), nullable=False),
-    sa.Column('text', sa.Text(), nullable=False),
-    sa.Column('channel', sa.Enum('email', 'phone', 'letter', name='replychannel', native_enum=False, length=32), nullable=False),
-    sa.Column('language', sa.Enum('fi', 'sv', 'en', name='language', native_enum=False, length=32), nullable=False),
-    sa.Column('status', sa.Enum('queued', 'sent', name='interimnoticestatus', native_enum=False, length=32), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('created_by_id', sa.Integer(), nullable=False),
-    sa.ForeignKeyConstraint(['case_id'], ['feedback_case.id'], name=op.f('fk_interim_notice_case_id_feedback_case')),
-    sa.ForeignKeyConstraint(['created_by_id'], ['staff_user.id'], name=op.f('fk_interim_notice_created_by_id_staff_user')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_interim_notice'))
-    )
-    with op.batch_alter_table('interim_notice', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_interim_notice_case_id'), ['case_id'], unique=False)
-
     # Units that forwarded a case away before this migration keep reading it.
     op.execute(
         "INSERT INTO case_past_unit (case_id, unit_id) "
@@ -80,10 +63,6 @@ def downgrade():
         batch_op.drop_column('duplicate_of_id')
         batch_op.drop_column('resolution')
 
-    with op.batch_alter_table('interim_notice', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_interim_notice_case_id'))
-
-    op.drop_table('interim_notice')
     with op.batch_alter_table('case_past_unit', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_case_past_unit_unit_id'))
 

@@ -1,0 +1,170 @@
+"""Answers and how they travel: the email outbox, callback tasks, letters; and their texts."""
+
+from datetime import date, datetime, time
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .cases import Case
+from .common import (
+    AnswerStatus,
+    CallbackStatus,
+    Language,
+    OutboxStatus,
+    Purpose,
+    ReplyChannel,
+    Segment,
+    UTCDateTime,
+    enum_column,
+)
+from .organisation import Topic, Unit, User
+
+
+class Answer(db.Model):
+    """What the bank told the customer: an answer, or an interim notice, by one channel."""
+
+    __tablename__ = "answer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("feedback_case.id"), index=True)
+    purpose: Mapped[Purpose] = enum_column(Purpose, default=Purpose.ANSWER)
+    channel: Mapped[ReplyChannel] = enum_column(ReplyChannel)
+    subject: Mapped[str] = mapped_column(sa.String(200), default="")
+    text: Mapped[str] = mapped_column(sa.Text)
+    status: Mapped[AnswerStatus] = enum_column(AnswerStatus, default=AnswerStatus.PENDING)
+    failure: Mapped[str] = mapped_column(sa.String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("staff_user.id"))
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    created_by: Mapped[User] = relationship()
+
+
+class OutboxMessage(db.Model):
+    """An email waiting for the worker; written in the same transaction as its cause."""
+
+    __tablename__ = "outbox_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    recipient: Mapped[str] = mapped_column(sa.String(254))
+    sender: Mapped[str] = mapped_column(sa.String(254))
+    sender_name: Mapped[str] = mapped_column(sa.String(120), default="")
+    subject: Mapped[str] = mapped_column(sa.String(200))
+    body_text: Mapped[str] = mapped_column(sa.Text)
+    body_html: Mapped[str] = mapped_column(sa.Text, default="")
+    # One Message-ID for every attempt, so a resend after an ambiguous failure is recognisable.
+    message_id: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    status: Mapped[OutboxStatus] = enum_column(OutboxStatus, default=OutboxStatus.QUEUED)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_error: Mapped[str] = mapped_column(sa.String(500), default="")
+    claimed_by: Mapped[str | None] = mapped_column(sa.String(64))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("feedback_case.id"), index=True)
+    answer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("answer.id"))
+
+    answer: Mapped[Answer | None] = relationship()
+
+    __table_args__ = (sa.Index("ix_outbox_message_due", "status", "next_attempt_at"),)
+
+
+class CallbackTask(db.Model):
+    """A call to make inside service hours: the answer or an interim notice by phone."""
+
+    __tablename__ = "callback_task"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("feedback_case.id"), index=True)
+    answer_id: Mapped[int] = mapped_column(sa.ForeignKey("answer.id"))
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("unit.id"))
+    phone: Mapped[str] = mapped_column(sa.String(20))
+    segment: Mapped[Segment] = enum_column(Segment)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    window_end: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(default=0)
+    status: Mapped[CallbackStatus] = enum_column(CallbackStatus, default=CallbackStatus.OPEN)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    answer: Mapped[Answer] = relationship()
+    unit: Mapped[Unit] = relationship()
+    case: Mapped["Case"] = relationship()
+
+    __table_args__ = (sa.Index("ix_callback_task_list", "unit_id", "status", "window_start"),)
+
+
+class Letter(db.Model):
+    """A PDF letter in the unit's print queue until it is posted."""
+
+    __tablename__ = "letter"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("feedback_case.id"), index=True)
+    answer_id: Mapped[int] = mapped_column(sa.ForeignKey("answer.id"))
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("unit.id"))
+    pdf: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    posted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_user.id"))
+
+    answer: Mapped[Answer] = relationship()
+    unit: Mapped[Unit] = relationship()
+    case: Mapped["Case"] = relationship()
+
+    __table_args__ = (sa.Index("ix_letter_queue", "unit_id", "posted_at"),)
+
+
+class ReplyTemplate(db.Model):
+    """A canned answer for a topic (or any topic) in one language."""
+
+    __tablename__ = "reply_template"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(sa.String(120))
+    topic_id: Mapped[int | None] = mapped_column(sa.ForeignKey("topic.id"))
+    language: Mapped[Language] = enum_column(Language)
+    body: Mapped[str] = mapped_column(sa.Text)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    topic: Mapped[Topic | None] = relationship()
+
+
+class BankText(db.Model):
+    """A standard text of the bank in one language, e.g. the complaint paragraph."""
+
+    __tablename__ = "bank_text"
+
+    key: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    language: Mapped[Language] = enum_column(Language, primary_key=True)
+    text: Mapped[str] = mapped_column(sa.Text)
+
+
+class UnitText(db.Model):
+    """A unit's greeting and signature in one language."""
+
+    __tablename__ = "unit_text"
+
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("unit.id"), primary_key=True)
+    language: Mapped[Language] = enum_column(Language, primary_key=True)
+    greeting: Mapped[str] = mapped_column(sa.String(200), default="")
+    signature: Mapped[str] = mapped_column(sa.Text, default="")
+
+
+class DeviatingHours(db.Model):
+    """Service hours that differ on a date; no hours at all means no service that day."""
+
+    __tablename__ = "deviating_hours"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(index=True)
+    segment: Mapped[Segment | None] = enum_column(Segment, nullable=True)
+    opens: Mapped[time | None]
+    closes: Mapped[time | None]
+    reason: Mapped[str] = mapped_column(sa.String(200), default="")
+
+    __table_args__ = (sa.UniqueConstraint("day", "segment", name="uq_deviating_hours_day_segment"),)

@@ -1,0 +1,173 @@
+"""Queued email: enqueued in the caller's transaction, delivered by a worker.
+
+Nothing is sent inside a web request. Workers claim due messages (with
+SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL), send them over SMTP, and
+record the outcome; transient failures are retried with exponential backoff.
+"""
+
+import logging
+import smtplib
+import threading
+import uuid
+from datetime import timedelta
+from email.utils import make_msgid
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_mail import Message
+
+from . import clock
+from .closing_days import banking_calendar
+from .extensions import db, mail
+from .models import Case, OutboxMessage, OutboxStatus
+from .replies.answers import mark_delivered, mark_failed
+
+log = logging.getLogger(__name__)
+LEASE = timedelta(minutes=5)
+
+
+def enqueue(*, kind, recipient, subject, body_text, body_html="", sender_name="", case_id=None,
+            answer_id=None, now):
+    """Add an email to the outbox in the current transaction."""
+    sender = current_app.config["FEEDBACK_FROM_ADDRESS"]
+    message = OutboxMessage(
+        kind=kind, recipient=recipient, sender=sender, sender_name=sender_name,
+        subject=subject, body_text=body_text, body_html=body_html,
+        message_id=make_msgid(domain=sender.rsplit("@", 1)[-1]),
+        status=OutboxStatus.QUEUED, attempts=0, next_attempt_at=now, created_at=now,
+        case_id=case_id, answer_id=answer_id,
+    )
+    db.session.add(message)
+    return message
+
+
+def claim(worker_id, now, batch=20):
+    """Mark up to `batch` due messages as this worker's and return their ids.
+
+    A message left "sending" by a worker that died is due again when its lease ends.
+    """
+    due = sa.or_(
+        sa.and_(OutboxMessage.status == OutboxStatus.QUEUED, OutboxMessage.next_attempt_at <= now),
+        sa.and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_until < now),
+    )
+    # FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite has one writer at a time and ignores it.
+    candidates = (
+        sa.select(OutboxMessage.id).where(due).order_by(OutboxMessage.id).limit(batch)
+        .with_for_update(skip_locked=True)
+    )
+    db.session.execute(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.id.in_(candidates.scalar_subquery()), due)
+        .values(status=OutboxStatus.SENDING, claimed_by=worker_id, claimed_until=now + LEASE)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return list(db.session.scalars(
+        sa.select(OutboxMessage.id).where(OutboxMessage.claimed_by == worker_id,
+                                          OutboxMessage.status == OutboxStatus.SENDING)
+        .order_by(OutboxMessage.id)
+    ))
+
+
+class PermanentFailure(Exception):
+    pass
+
+
+def _send(message):
+    mail_message = Message(
+        subject=message.subject, recipients=[message.recipient], body=message.body_text,
+        html=message.body_html or None,
+        sender=(message.sender_name, message.sender) if message.sender_name else message.sender,
+    )
+    mail_message.msgId = message.message_id
+    try:
+        mail.send(mail_message)
+    except smtplib.SMTPRecipientsRefused as error:
+        codes = [code for code, _ in error.recipients.values()]
+        reason = "; ".join(f"{code} {text.decode(errors='replace')}"
+                           for code, text in error.recipients.values())
+        if all(code >= 500 for code in codes):
+            raise PermanentFailure(reason) from None
+        raise
+    except smtplib.SMTPResponseException as error:
+        if error.smtp_code >= 500:
+            reason = error.smtp_error.decode(errors="replace") if isinstance(
+                error.smtp_error, bytes) else str(error.smtp_error)
+            raise PermanentFailure(f"{error.smtp_code} {reason}") from None
+        raise
+
+
+def _deliver(message_id, now):
+    message = db.session.get(OutboxMessage, message_id)
+    message.attempts += 1
+    message.claimed_by = message.claimed_until = None
+    try:
+        _send(message)
+    except PermanentFailure as error:
+        _fail(message, str(error), now)
+    except (smtplib.SMTPException, OSError) as error:  # OSError covers refused and timed out
+        reason = f"{type(error).__name__}: {error}"[:500]
+        config = current_app.config
+        if message.attempts >= config["OUTBOX_MAX_ATTEMPTS"]:
+            _fail(message, f"gave up after {message.attempts} attempts ({reason})", now)
+        else:
+            message.status = OutboxStatus.QUEUED
+            message.last_error = reason
+            delay = config["OUTBOX_BACKOFF_SECONDS"] * 2 ** (message.attempts - 1)
+            message.next_attempt_at = now + timedelta(seconds=delay)
+    else:
+        message.status = OutboxStatus.SENT
+        message.sent_at = now
+        message.last_error = ""
+        if message.answer is not None:
+            case = db.session.get(Case, message.case_id)
+            mark_delivered(message.answer, case, now, banking_calendar(clock.timezone()),
+                           "was handed to the mail server")
+    db.session.commit()
+    return message.status
+
+
+def _fail(message, reason, now):
+    message.status = OutboxStatus.FAILED
+    message.last_error = reason[:500]
+    log.warning("Outbox message %s failed: %s", message.id, reason)
+    if message.answer is not None:
+        mark_failed(message.answer, db.session.get(Case, message.case_id), reason, now)
+
+
+def deliver_due(batch=20):
+    """Deliver every message due now, once; returns how many ended in each status."""
+    worker_id = uuid.uuid4().hex
+    outcome = {}
+    while True:
+        ids = claim(worker_id, clock.now(), batch)
+        if not ids:
+            return outcome
+        for message_id in ids:
+            status = _deliver(message_id, clock.now())
+            outcome[str(status)] = outcome.get(str(status), 0) + 1
+
+
+def run_forever(interval, stop=None):
+    """Deliver due mail every `interval` seconds until `stop` is set."""
+    stop = stop or threading.Event()
+    while not stop.is_set():
+        try:
+            deliver_due()
+        except Exception:  # keep the worker alive; the next round tries again
+            log.exception("Outbox round failed")
+            db.session.rollback()
+        stop.wait(interval)
+
+
+def start_background_worker(app, interval=2.0):
+    """Deliver mail from a thread of the development server: no second process needed."""
+    def work():
+        with app.app_context():
+            run_forever(interval)
+
+    thread = threading.Thread(target=work, name="outbox-worker", daemon=True)
+    thread.start()
+    return thread
+
+

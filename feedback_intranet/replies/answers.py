@@ -1,0 +1,36 @@
+"""An answer's fate: it reached the customer, or it could not be delivered."""
+
+from ..banking_days import local_date
+from ..models import AnswerStatus, CaseEvent, CaseStatus, EventKind, Purpose
+
+
+def mark_delivered(answer, case, now, calendar, how):
+    """The answer reached the customer: the promise is measured on the first such moment."""
+    answer.status = AnswerStatus.DELIVERED
+    answer.delivered_at = now
+    case.delivery_problem = ""
+    if answer.purpose == Purpose.ANSWER:
+        if case.first_answered_at is None:
+            case.first_answered_at = now
+            case.first_answer_banking_days = calendar.banking_days_between(
+                local_date(case.received_at, calendar.tz), local_date(now, calendar.tz))
+        if case.status in (CaseStatus.NEW, CaseStatus.ASSIGNED):
+            case.status = CaseStatus.ANSWERED
+    case.events.append(CaseEvent(kind=EventKind.DELIVERED, at=now,
+                                 text=f"{answer.purpose.title} {how}."))
+
+
+def mark_failed(answer, case, reason, now):
+    """The answer did not reach the customer: the case is open again and flagged."""
+    answer.status = AnswerStatus.FAILED
+    answer.failure = reason[:300]
+    what = "Email" if answer.channel == "email" else answer.channel.title
+    case.delivery_problem = f"{what} could not be delivered: {reason}"[:300]
+    if answer.purpose == Purpose.ANSWER and case.status == CaseStatus.ANSWERED and (
+        answer.delivered_at is not None and case.first_answered_at == answer.delivered_at
+    ):
+        case.first_answered_at = None
+        case.first_answer_banking_days = None
+        case.status = CaseStatus.ASSIGNED if case.assignee_id else CaseStatus.NEW
+    case.events.append(CaseEvent(kind=EventKind.DELIVERY_FAILED, at=now,
+                                 text=f"{answer.purpose.title}: {case.delivery_problem}"))

@@ -1,0 +1,81 @@
+"""Sending an answer or an interim notice by the channel: the outbox, a callback task, a letter."""
+
+from flask import render_template
+
+from .. import customer_texts as ct
+from ..badges import format_date
+from ..extensions import db
+from ..models import Answer, CallbackTask, Letter, Purpose, ReplyChannel
+from ..outbox import enqueue
+from ..service_hours import next_windows
+from .letters import render_letter
+
+
+def channel_problems(case):
+    """For each channel, why it cannot be used for this case now (empty: it can)."""
+    problems = {}
+    if not case.contact_email:
+        problems[ReplyChannel.EMAIL] = "no email address"
+    elif case.own_banking_matter:
+        problems[ReplyChannel.EMAIL] = ("it concerns the customer's own banking matters, which "
+                                        "the bank does not answer by email")
+    if not case.contact_phone:
+        problems[ReplyChannel.PHONE] = "no phone number"
+    if not (case.contact_name and case.contact_street and case.contact_postal_code
+            and case.contact_city):
+        problems[ReplyChannel.LETTER] = "no full postal address"
+    return problems
+
+
+def first_window(case, now, calendar, deviations):
+    """The first call window: before the due date if possible, else the next one."""
+    return next_windows(now, str(case.segment), calendar, deviations, count=1)[0]
+
+
+def letter_pdf(case, unit, text, today):
+    return render_letter(
+        bank_name=ct.pick(ct.BANK_NAME, case.language),
+        sender_lines=[unit.name, unit.street_address, f"{unit.postal_code} {unit.city}".strip()],
+        recipient_lines=[case.contact_name, case.contact_street,
+                         f"{case.contact_postal_code} {case.contact_city}"],
+        date_text=format_date(today),
+        reference_label=ct.pick(ct.LETTER_REFERENCE, case.language),
+        reference=case.reference,
+        body=text,
+    )
+
+
+def dispatch(answer, case, unit, *, now, today, calendar, deviations):
+    """Hand the answer to its channel in the current transaction; returns a timeline line."""
+    channel = ReplyChannel(answer.channel)
+    if channel == ReplyChannel.EMAIL:
+        subjects = ct.ANSWER_SUBJECT if answer.purpose == Purpose.ANSWER else ct.INTERIM_SUBJECT
+        answer.subject = ct.pick(subjects, case.language).format(reference=case.reference)
+        footer = ct.pick(ct.EMAIL_FOOTER, case.language)
+        context = {"text": answer.text, "footer": footer, "reference": case.reference}
+        enqueue(kind=str(answer.purpose), recipient=case.contact_email, subject=answer.subject,
+                body_text=render_template("emails/answer.txt", **context),
+                body_html=render_template("emails/answer.html", **context),
+                sender_name=unit.name, case_id=case.id, answer_id=answer.id, now=now)
+        return f"queued by email to {case.contact_email}"
+    if channel == ReplyChannel.PHONE:
+        window = first_window(case, now, calendar, deviations)
+        due = calendar.end_of_day(case.effective_due_date)
+        db.session.add(CallbackTask(
+            case_id=case.id, answer_id=answer.id, unit_id=unit.id, phone=case.contact_phone,
+            segment=case.segment, window_start=window.start, window_end=window.end,
+            due_at=max(due, window.end), created_at=now,
+        ))
+        return (f"callback to {case.contact_phone} planned for {format_date(window.start.date())} "
+                f"{window.start:%H}–{window.end:%H}")
+    db.session.add(Letter(case_id=case.id, answer_id=answer.id, unit_id=unit.id,
+                          pdf=letter_pdf(case, unit, answer.text, today), created_at=now))
+    return "letter waiting in the print queue"
+
+
+def new_answer(case, actor, channel, text, purpose, now):
+    answer = Answer(case_id=case.id, purpose=purpose, channel=channel, text=text,
+                    created_at=now, created_by_id=actor.id)
+    db.session.add(answer)
+    db.session.flush()
+    return answer

@@ -1,0 +1,153 @@
+"""Answering: compose and send by a channel, record calls, post letters.
+
+Each takes the acting user, checks the rule, writes the timeline, flushes;
+the view commits once. Mail goes to the outbox in the same transaction.
+"""
+
+from ..access import can_view_unit
+from ..badges import format_date
+from ..cases.common import CaseError, add_event, check_action
+from ..masking import KIND_TITLES, mask, sensitive_kinds
+from ..models import (
+    CallbackStatus,
+    EventKind,
+    Purpose,
+    ReplyChannel,
+)
+from ..notifications import notify
+from ..service_hours import next_windows
+from .answers import mark_delivered, mark_failed
+from .delivery import channel_problems, dispatch, letter_pdf, new_answer
+from .texts import compose
+
+MAX_CALL_ATTEMPTS = 3
+CALL_OUTCOMES = {"reached": "reached", "no_answer": "no answer", "busy": "busy",
+                 "wrong_number": "wrong number"}
+
+
+def refuse_sensitive(text, field):
+    """Refuse outgoing text that carries an identity code, an IBAN or a card number."""
+    found = sensitive_kinds(text)
+    if found:
+        names = ", ".join(sorted(KIND_TITLES[kind] for kind in found))
+        raise CaseError(f"The text contains sensitive data: {names}. Such data is never sent to "
+                        "the customer. Remove it and send again; nothing was sent.", field)
+
+
+def check_channel(case, channel, field="channel"):
+    problem = channel_problems(case).get(channel)
+    if problem:
+        raise CaseError(f"This case cannot be answered by {channel.title.lower()}: {problem}.",
+                        field)
+
+
+def send_answer(actor, case, *, channel, body, reason="", final=True, now, today, calendar,
+                deviations, expected_version=None):
+    """Send the holder's answer by a channel; it counts once it reaches the customer."""
+    check_action(actor, case, "answer", expected_version)
+    channel = ReplyChannel(channel)
+    check_channel(case, channel)
+    reason = reason.strip()
+    if case.reply_channel and channel != case.reply_channel and not reason:
+        raise CaseError(f"The customer asked for {case.reply_channel.title.lower()}: say why you "
+                        "answer another way.", "reason")
+    if not body.strip():
+        raise CaseError("Write the answer.", "body")
+    text = compose(case, case.current_unit, body, final)
+    refuse_sensitive(text, "body")
+    answer = new_answer(case, actor, channel, text, Purpose.ANSWER, now)
+    how = dispatch(answer, case, case.current_unit, now=now, today=today, calendar=calendar,
+                   deviations=deviations)
+    line = f"Answer by {channel.title.lower()}: {how}."
+    if reason and channel != case.reply_channel:
+        line += f" The customer asked for {case.reply_channel.title.lower()}; {mask(reason).text}"
+    add_event(case, EventKind.REPLIED, actor, now, f"{line}\n\n{text}")
+    return answer
+
+
+def send_notice(actor, case, text, *, now, today, calendar, deviations):
+    """An interim notice goes the way the customer chose, like an answer."""
+    channel = ReplyChannel(case.reply_channel)
+    check_channel(case, channel, "text")
+    full = compose(case, case.current_unit, text, final=False)
+    refuse_sensitive(full, "text")
+    answer = new_answer(case, actor, channel, full, Purpose.INTERIM_NOTICE, now)
+    return dispatch(answer, case, case.current_unit, now=now, today=today, calendar=calendar,
+                    deviations=deviations)
+
+
+def mark_own_banking_matter(actor, case, value, *, now, expected_version=None):
+    """The holder marks that the case concerns the customer's own banking: no email answers."""
+    check_action(actor, case, "answer", expected_version)
+    case.own_banking_matter = value
+    add_event(case, EventKind.BANKING_MATTER, actor, now,
+           "Concerns the customer's own banking matters: answered by phone or letter only."
+           if value else "No longer marked as concerning the customer's own banking matters.")
+
+
+def _check_unit(actor, unit_id):
+    if not can_view_unit(actor, unit_id):
+        raise PermissionError("Not a member of this unit.")
+
+
+def record_call(actor, task, outcome, summary, *, now, calendar, deviations):
+    """Record one call attempt; a reached customer makes the summary the answer."""
+    _check_unit(actor, task.unit_id)
+    if task.status != CallbackStatus.OPEN:
+        raise CaseError("This call has already been recorded as done.", "outcome")
+    if outcome not in CALL_OUTCOMES:
+        raise CaseError("Choose what happened on the call.", "outcome")
+    case, answer = task.case, task.answer
+    task.attempts += 1
+    what = f"Call {task.attempts} to {task.phone}: {CALL_OUTCOMES[outcome]}."
+    if outcome == "reached":
+        summary = mask(summary.strip()).text
+        if not summary:
+            raise CaseError("Write a summary of the call: it is the answer on record.", "summary")
+        if answer.purpose == Purpose.ANSWER:
+            answer.text = summary
+        task.status, task.closed_at = CallbackStatus.DONE, now
+        add_event(case, EventKind.CALLBACK, actor, now, f"{what}\n\n{summary}")
+        mark_delivered(answer, case, now, calendar, "reached the customer by phone")
+    elif outcome == "wrong_number":
+        task.status, task.closed_at = CallbackStatus.WRONG_NUMBER, now
+        add_event(case, EventKind.CALLBACK, actor, now, what)
+        mark_failed(answer, case, "wrong phone number; correct it or answer by letter or email",
+                    now)
+        _tell_holder(case, "The phone number of case {ref} is wrong.")
+    elif task.attempts >= MAX_CALL_ATTEMPTS:
+        task.status, task.closed_at = CallbackStatus.GAVE_UP, now
+        add_event(case, EventKind.CALLBACK, actor, now, what)
+        mark_failed(answer, case, f"{task.attempts} calls did not reach the customer; answer by "
+                    "letter or email instead", now)
+        _tell_holder(case, "Three calls did not reach the customer of case {ref}.")
+    else:
+        window = next_windows(now, str(task.segment), calendar, deviations, count=1)[0]
+        task.window_start, task.window_end = window.start, window.end
+        add_event(case, EventKind.CALLBACK, actor, now,
+               f"{what} Next attempt {format_date(window.start.date())} "
+               f"{window.start:%H}–{window.end:%H}.")
+
+
+def _tell_holder(case, text):
+    if case.assignee is not None:
+        notify([case.assignee], case, text.format(ref=case.reference))
+
+
+def post_letter(actor, letter, *, now, calendar):
+    """Staff mark the letter posted: the answer has reached the customer."""
+    _check_unit(actor, letter.unit_id)
+    if letter.posted_at is not None:
+        raise CaseError("This letter was already marked posted.")
+    letter.posted_at, letter.posted_by_id = now, actor.id
+    posted = format_date(now.astimezone(calendar.tz).date())
+    mark_delivered(letter.answer, letter.case, now, calendar,
+                   f"was posted as a letter on {posted} by {actor.full_name}")
+
+
+def regenerate_letter(actor, letter, *, today):
+    """Render the letter again, e.g. after the address was corrected; never once posted."""
+    _check_unit(actor, letter.unit_id)
+    if letter.posted_at is not None:
+        raise CaseError("A posted letter cannot be changed.")
+    letter.pdf = letter_pdf(letter.case, letter.unit, letter.answer.text, today)

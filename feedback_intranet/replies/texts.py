@@ -1,0 +1,44 @@
+"""The frame of every answer: the unit's greeting and signature, and the complaint paragraph."""
+
+import sqlalchemy as sa
+
+from .. import customer_texts as ct
+from ..extensions import db
+from ..models import BankText, CaseType, UnitText
+
+COMPLAINT_PARAGRAPH = "complaint_paragraph"
+
+
+def bank_text(key, language, defaults):
+    text = db.session.scalar(
+        sa.select(BankText.text).where(BankText.key == key, BankText.language == language))
+    return text or ct.pick(defaults, language)
+
+
+def _first_name(name):
+    return name.split()[0] if name and name.split() else ""
+
+
+def greeting_and_signature(case, unit):
+    language = str(case.language)
+    own = db.session.get(UnitText, (unit.id, language))
+    name = case.contact_name.strip()
+    if own and own.greeting:
+        greeting = own.greeting.replace("{name}", name).replace(" ,", ",")
+    elif name:
+        greeting = ct.pick(ct.GREETING, language).format(name=name)
+    else:
+        greeting = ct.pick(ct.GREETING_NO_NAME, language)
+    signature = own.signature if own and own.signature else ct.pick(ct.SIGNATURE, language).format(
+        unit=unit.name)
+    return greeting, signature
+
+
+def compose(case, unit, body, final):
+    """Exactly what the customer receives: greeting, body, complaint paragraph, signature."""
+    greeting, signature = greeting_and_signature(case, unit)
+    parts = [greeting, body.strip()]
+    if final and case.case_type == CaseType.COMPLAINT:
+        parts.append(bank_text(COMPLAINT_PARAGRAPH, str(case.language), ct.COMPLAINT_PARAGRAPH))
+    parts.append(signature)
+    return "\n\n".join(parts)

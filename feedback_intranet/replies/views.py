@@ -1,0 +1,159 @@
+"""A unit's callback list and print queue."""
+
+import secrets
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload
+
+from .. import access, clock
+from ..badges import case_badge
+from ..closing_days import banking_calendar, deviating_hours
+from ..extensions import db
+from ..form_tokens import consume_token
+from ..models import CallbackStatus, CallbackTask, Letter, Unit
+from . import operations
+from .forms import CallOutcomeForm, LetterForm
+from .letters import merge
+
+bp = Blueprint("replies", __name__)
+
+
+def _unit_or_404(unit_code):
+    unit = db.session.scalar(sa.select(Unit).where(Unit.code == unit_code))
+    if unit is None or not access.can_view_unit(current_user, unit.id):
+        abort(404)
+    return unit
+
+
+def _with_token(form):
+    form.token.data = secrets.token_urlsafe(16)
+    return form
+
+
+@bp.route("/callbacks/<unit_code>")
+@login_required
+def callbacks(unit_code, forms=None):
+    unit = _unit_or_404(unit_code)
+    tasks = db.session.scalars(
+        sa.select(CallbackTask)
+        .where(CallbackTask.unit_id == unit.id, CallbackTask.status == CallbackStatus.OPEN)
+        .options(joinedload(CallbackTask.case), joinedload(CallbackTask.answer))
+        .order_by(CallbackTask.window_start, CallbackTask.id)
+    ).all()
+    today, calendar = clock.today(), banking_calendar(clock.timezone())
+    forms = forms or {}
+    return render_template(
+        "replies/callbacks.html", unit=unit, tasks=tasks,
+        forms={t.id: forms.get(t.id) or _with_token(CallOutcomeForm(prefix=f"task{t.id}",
+                                                                     formdata=None))
+               for t in tasks},
+        badges={t.id: case_badge(t.case, today, calendar) for t in tasks},
+    )
+
+
+def _task_or_404(task_id):
+    task = db.session.get(CallbackTask, task_id)
+    if task is None or not access.can_view_unit(current_user, task.unit_id):
+        abort(404)
+    return task
+
+
+@bp.route("/callbacks/task/<int:task_id>", methods=["POST"])
+@login_required
+def record_call(task_id):
+    task = _task_or_404(task_id)
+    unit = task.unit
+    form = CallOutcomeForm(prefix=f"task{task.id}")
+    if not form.validate_on_submit():
+        return callbacks(unit.code, forms={task.id: form})
+    if not consume_token(form.token.data):
+        return redirect(url_for("replies.callbacks", unit_code=unit.code))
+    try:
+        operations.record_call(current_user._get_current_object(), task, form.outcome.data,
+                               form.summary.data or "", now=clock.now(),
+                               calendar=banking_calendar(clock.timezone()),
+                               deviations=deviating_hours())
+        db.session.commit()
+    except operations.CaseError as error:
+        db.session.rollback()
+        form.summary.errors = [*form.summary.errors, str(error)]
+        return callbacks(unit.code, forms={task.id: form})
+    flash(f"Recorded the call for {task.case.reference}.", "success")
+    return redirect(url_for("replies.callbacks", unit_code=unit.code))
+
+
+@bp.route("/letters/<unit_code>")
+@login_required
+def print_queue(unit_code):
+    unit = _unit_or_404(unit_code)
+    letters = db.session.scalars(
+        sa.select(Letter).where(Letter.unit_id == unit.id, Letter.posted_at.is_(None))
+        .options(joinedload(Letter.case)).order_by(Letter.created_at, Letter.id)
+    ).all()
+    return render_template("replies/print_queue.html", unit=unit, letters=letters,
+                           forms={letter.id: _with_token(LetterForm(prefix=f"letter{letter.id}"))
+                                  for letter in letters})
+
+
+def _letter_or_404(letter_id):
+    letter = db.session.get(Letter, letter_id)
+    if letter is None or not access.can_view_unit(current_user, letter.unit_id):
+        abort(404)
+    return letter
+
+
+def _pdf(data, filename):
+    return Response(data, mimetype="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="{filename}"', "Cache-Control": "no-store"})
+
+
+@bp.route("/letters/<int:letter_id>.pdf")
+@login_required
+def letter_pdf(letter_id):
+    letter = _letter_or_404(letter_id)
+    return _pdf(letter.pdf, f"{letter.case.reference}.pdf")
+
+
+@bp.route("/letters/<unit_code>/waiting.pdf")
+@login_required
+def waiting_pdf(unit_code):
+    unit = _unit_or_404(unit_code)
+    pdfs = db.session.scalars(
+        sa.select(Letter.pdf).where(Letter.unit_id == unit.id, Letter.posted_at.is_(None))
+        .order_by(Letter.created_at, Letter.id)
+    ).all()
+    if not pdfs:
+        flash("No letters are waiting.", "info")
+        return redirect(url_for("replies.print_queue", unit_code=unit.code))
+    return _pdf(merge(pdfs), f"letters-{unit.code}.pdf")
+
+
+@bp.route("/letters/<int:letter_id>/<action>", methods=["POST"])
+@login_required
+def letter_action(letter_id, action):
+    if action not in ("posted", "regenerate"):
+        abort(404)
+    letter = _letter_or_404(letter_id)
+    form = LetterForm(prefix=f"letter{letter.id}")
+    back = redirect(url_for("replies.print_queue", unit_code=letter.unit.code))
+    if not form.validate_on_submit() or not consume_token(form.token.data):
+        return back
+    try:
+        if action == "posted":
+            operations.post_letter(current_user._get_current_object(), letter, now=clock.now(),
+                                   calendar=banking_calendar(clock.timezone()))
+        else:
+            operations.regenerate_letter(current_user._get_current_object(), letter,
+                                         today=clock.today())
+        db.session.commit()
+    except operations.CaseError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return back
+    flash(f"Letter for {letter.case.reference} "
+          f"{'marked posted' if action == 'posted' else 'made again'}.", "success")
+    return back
+
+
