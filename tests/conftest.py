@@ -3,7 +3,10 @@
 The suite runs on SQLite by default and on PostgreSQL when TEST_DATABASE_URL is set.
 """
 
+import email
 import os
+import socket
+import threading
 from datetime import UTC, datetime
 from itertools import count
 from zoneinfo import ZoneInfo
@@ -229,3 +232,66 @@ def login(client):
         return client.post("/login", data=data)
 
     return do_login
+
+
+class SMTPRecorder:
+    """An aiosmtpd handler: records what arrives, or fails as told."""
+
+    def __init__(self):
+        self.messages = []
+        self.fail_next = 0
+        self.reject = False
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            if self.reject:
+                return "550 5.1.1 Mailbox does not exist"
+            if self.fail_next:
+                self.fail_next -= 1
+                return "451 4.3.0 Try again later"
+            self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 OK"
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server on a free loopback port."""
+    from aiosmtpd.controller import Controller
+
+    recorder = SMTPRecorder()
+    controller = Controller(recorder, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    recorder.port = controller.port
+    yield recorder
+    controller.stop()
+
+
+@pytest.fixture
+def mail_app(smtp_server, app, database_url, clock):
+    """An app whose mail goes to the test SMTP server; the worker runs in its context."""
+    mail_app = create_app({
+        "CONFIG": "testing", "SQLALCHEMY_DATABASE_URI": database_url, "CLOCK": clock,
+        "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp_server.port, "MAIL_SUPPRESS_SEND": False,
+    })
+    return mail_app
+
+
+@pytest.fixture
+def run_worker(mail_app):
+    """Deliver the outbox once, as `flask outbox send` does, in a context of its own."""
+    from feedback_intranet.outbox import deliver_due
+
+    def run():
+        with mail_app.app_context():
+            outcome = deliver_due()
+            db.session.remove()
+            return outcome
+
+    return run

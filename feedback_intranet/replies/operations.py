@@ -122,7 +122,9 @@ def record_call(actor, task, outcome, summary, *, now, calendar, deviations):
                     "letter or email instead", now)
         _tell_holder(case, "Three calls did not reach the customer of case {ref}.")
     else:
-        window = next_windows(now, str(task.segment), calendar, deviations, count=1)[0]
+        # The next window after the one just tried, never one already past.
+        after = max(now, task.window_end)
+        window = next_windows(after, str(task.segment), calendar, deviations, count=1)[0]
         task.window_start, task.window_end = window.start, window.end
         add_event(case, EventKind.CALLBACK, actor, now,
                f"{what} Next attempt {format_date(window.start.date())} "

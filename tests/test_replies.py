@@ -1,0 +1,413 @@
+"""Answers by email (through the outbox and a real SMTP server), phone callbacks and letters."""
+
+import re
+import threading
+from datetime import datetime, timedelta
+from email.header import decode_header, make_header
+from io import BytesIO
+
+import pytest
+import sqlalchemy as sa
+from pypdf import PdfReader
+
+from feedback_intranet.extensions import db
+from feedback_intranet.models import (
+    Answer,
+    CallbackTask,
+    Case,
+    CaseStatus,
+    Letter,
+    OutboxMessage,
+    ReplyTemplate,
+    UnitKind,
+)
+
+from .conftest import HELSINKI, PASSWORD
+from .test_case_pages import hidden_fields, post_action
+
+NOW = datetime(2026, 11, 25, 10, 0, tzinfo=HELSINKI)  # Wednesday; received now, due Monday 30.11.
+
+
+@pytest.fixture
+def org(make_unit, make_user):
+    units = {
+        "cs": make_unit(code="cs", name="Customer service", kind=UnitKind.CUSTOMER_SERVICE),
+        "turku": make_unit(code="turku", name="Turku"),
+    }
+    people = {
+        "cs.agent": make_user("cs.agent", units=[units["cs"]]),
+        "cs.other": make_user("cs.other", units=[units["cs"]]),
+        "turku.staff": make_user("turku.staff", units=[units["turku"]]),
+    }
+    return units, people
+
+
+@pytest.fixture
+def case(org, make_case, clock):
+    clock.set(NOW)
+    case = make_case(org[0]["cs"], received_at=NOW, status=CaseStatus.ASSIGNED,
+                     assignee=org[1]["cs.agent"], contact_name="Åsa Lindqvist")
+    case.contact_street, case.contact_postal_code, case.contact_city = "Slottsgatan 3", "20100", "Åbo"
+    case.contact_phone = "+358401234567"
+    db.session.commit()
+    return case
+
+
+def answer(client, case, **fields):
+    fields.setdefault("channel", "email")
+    fields.setdefault("final", "y")
+    fields.setdefault("send", "Send")
+    return post_action(client, case, "answer", **fields)
+
+
+def header(value):
+    return str(make_header(decode_header(value)))
+
+
+def outbox():
+    return db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id)).all()
+
+
+# Email through the outbox
+
+
+def test_an_email_answer_is_queued_then_delivered_and_counts_when_handed_over(
+    client, login, case, smtp_server, run_worker, clock
+):
+    login("cs.agent")
+    response = answer(client, case, body="Kortti on nyt avattu.")
+    assert response.status_code == 302
+    db.session.expire_all()
+    [message] = outbox()
+    assert message.status == "queued" and message.recipient == "aino@example.fi"
+    assert case.status == CaseStatus.ASSIGNED and case.first_answered_at is None
+    assert smtp_server.messages == []  # nothing is sent inside the web request
+
+    clock.set(NOW + timedelta(days=1))  # Thursday: one banking day after receipt
+    assert run_worker() == {"sent": 1}
+    [mail] = smtp_server.messages
+    assert mail["Message-ID"] == message.message_id
+    assert header(mail["From"]) == "Customer service <feedback@bank.example>"
+    assert header(mail["Subject"]) == f"Vastaus palautteeseesi {case.reference}"
+    [plain] = [part for part in mail.walk() if part.get_content_type() == "text/plain"]
+    text = plain.get_payload(decode=True).decode()
+    assert "Hei Åsa Lindqvist," in text and "Kortti on nyt avattu." in text
+    assert "vastauksia ei lueta" in text and "verkkopankin suojatulla viestillä" in text
+
+    db.session.expire_all()
+    assert case.status == CaseStatus.ANSWERED
+    assert case.first_answered_at == NOW + timedelta(days=1)
+    assert case.first_answer_banking_days == 1
+    assert [e.kind for e in case.events][-2:] == ["replied", "delivered"]
+    page = client.get(f"/cases/{case.reference}").get_data(as_text=True)
+    assert '<span class="badge badge-answered">answered</span>' in page
+
+
+def test_transient_failures_are_retried_with_backoff_and_one_message_id(
+    case, login, client, smtp_server, run_worker, clock
+):
+    smtp_server.fail_next = 2
+    login("cs.agent")
+    answer(client, case, body="Vastaus.")
+    assert run_worker() == {"queued": 1}
+    message = outbox()[0]
+    assert (message.attempts, message.next_attempt_at) == (1, NOW + timedelta(seconds=60))
+    assert "451" in message.last_error
+    assert run_worker() == {}  # not due yet: the clock has not moved
+    clock.set(NOW + timedelta(seconds=60))
+    assert run_worker() == {"queued": 1}
+    db.session.expire_all()
+    assert message.next_attempt_at == NOW + timedelta(seconds=60 + 120)
+    clock.set(NOW + timedelta(seconds=180))
+    assert run_worker() == {"sent": 1}
+    assert [m["Message-ID"] for m in smtp_server.messages] == [message.message_id]
+
+
+def test_a_permanent_failure_flags_the_case_and_offers_another_channel(
+    case, login, client, smtp_server, run_worker
+):
+    smtp_server.reject = True
+    login("cs.agent")
+    answer(client, case, body="Vastaus.")
+    assert run_worker() == {"failed": 1}
+    db.session.expire_all()
+    assert case.status == CaseStatus.ASSIGNED and case.first_answered_at is None
+    assert case.delivery_problem.startswith("Email could not be delivered: 550")
+    page = client.get(f"/cases/{case.reference}").get_data(as_text=True)
+    assert "Email could not be delivered: 550" in page
+    assert "Send the answer another way" in page
+    assert case.events[-1].kind == "delivery_failed"
+
+
+def test_with_no_mail_server_the_worker_gives_up_after_the_limit(app, case, login, client,
+                                                                run_worker, clock, mail_app):
+    mail_app.extensions["mail"].port = mail_app.config["MAIL_PORT"] = 1  # nothing listens there
+    login("cs.agent")
+    answer(client, case, body="Vastaus.")
+    moment = NOW
+    for _ in range(app.config["OUTBOX_MAX_ATTEMPTS"]):
+        run_worker()
+        moment += timedelta(days=1)
+        clock.set(moment)
+    message = outbox()[0]
+    assert message.status == "failed" and message.attempts == app.config["OUTBOX_MAX_ATTEMPTS"]
+    assert "gave up after" in message.last_error
+
+
+def test_sensitive_data_is_refused_and_the_draft_kept(case, login, client):
+    login("cs.agent")
+    response = answer(client, case, body="Tilisi FI21 1234 5600 0007 85 on avattu.")
+    page = response.get_data(as_text=True)
+    assert "The text contains sensitive data: account number (IBAN)" in page
+    assert "Tilisi FI21 1234 5600 0007 85 on avattu.</textarea>" in page
+    assert outbox() == [] and db.session.scalars(sa.select(Answer)).all() == []
+
+
+def test_a_preview_shows_exactly_what_the_customer_receives(case, login, client):
+    case.language = "sv"
+    case.case_type = "complaint"
+    db.session.commit()
+    login("cs.agent")
+    page = answer(client, case, body="Vi har rättat felet.", preview="Preview",
+                  send=None).get_data(as_text=True)
+    preview = page.split('class="message preview">')[1].split("</div>")[0]
+    assert preview.startswith("Hej Åsa Lindqvist,")
+    assert "Vi har rättat felet." in preview
+    assert "konsumenttvistenämnden" in preview and "FINE" in preview
+    assert preview.strip().endswith("Banken")
+    assert outbox() == []
+
+
+def test_switching_channel_needs_a_reason_and_the_contact_detail(case, login, client):
+    login("cs.agent")
+    page = answer(client, case, channel="letter", body="x").get_data(as_text=True)
+    assert "say why you answer another way" in page
+    case.contact_phone = ""
+    db.session.commit()
+    page = answer(client, case, channel="phone", body="x", reason="asked").get_data(as_text=True)
+    assert "cannot be answered by phone call: no phone number" in page
+    assert answer(client, case, channel="letter", body="Kirje.",
+                  reason="The customer asked on the phone.").status_code == 302
+    db.session.expire_all()
+    assert "The customer asked for email; The customer asked on the phone." in case.events[-1].text
+
+
+def test_own_banking_matters_are_never_answered_by_email(case, login, client):
+    login("cs.agent")
+    page = client.get(f"/cases/{case.reference}").get_data(as_text=True)
+    data = hidden_fields(page, "banking_matter")
+    data["banking_matter-value"] = "y"
+    client.post(f"/cases/{case.reference}/banking_matter", data=data)
+    page = client.get(f"/cases/{case.reference}").get_data(as_text=True)
+    assert "never by email" in page
+    assert "not possible: it concerns the customer&#39;s own banking matters" in page
+    refused = answer(client, case, body="x").get_data(as_text=True)
+    assert "cannot be answered by email" in refused
+    assert outbox() == []
+
+
+def test_reply_templates_fill_the_text_in_the_customers_language(case, login, client, topic):
+    db.session.add_all([
+        ReplyTemplate(title="Kortti avattu", topic_id=topic.id, language="fi",
+                      body="Korttisi on avattu uudelleen."),
+        ReplyTemplate(title="Kort öppnat", topic_id=topic.id, language="sv", body="Kortet öppnat."),
+    ])
+    db.session.commit()
+    template = db.session.scalar(sa.select(ReplyTemplate).where(ReplyTemplate.language == "fi"))
+    login("cs.agent")
+    page = client.get(f"/cases/{case.reference}?template={template.id}").get_data(as_text=True)
+    assert "Kortti avattu" in page and "Kort öppnat" not in page
+    assert "Korttisi on avattu uudelleen.</textarea>" in page
+
+
+def test_the_outbox_command(runner, case, login, client, smtp_server, mail_app):
+    login("cs.agent")
+    answer(client, case, body="Vastaus.")
+    with mail_app.app_context():
+        result = mail_app.test_cli_runner().invoke(args=["outbox", "send"])
+    assert result.exit_code == 0 and "1 sent" in result.output
+    assert len(smtp_server.messages) == 1
+
+
+@pytest.mark.skipif("not __import__('os').environ.get('TEST_DATABASE_URL')",
+                    reason="several workers at once need PostgreSQL's SKIP LOCKED")
+def test_two_workers_deliver_two_hundred_messages_exactly_once(data, smtp_server, mail_app):
+    from feedback_intranet.outbox import deliver_due, enqueue
+
+    with mail_app.app_context():
+        for n in range(200):
+            enqueue(kind="notification", recipient=f"staff{n}@bank.example", subject=f"n{n}",
+                    body_text="x", now=NOW)
+        db.session.commit()
+        db.session.remove()
+
+    def worker():
+        with mail_app.app_context():
+            deliver_due(batch=7)
+            db.session.remove()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    ids = [m["Message-ID"] for m in smtp_server.messages]
+    assert len(ids) == 200 and len(set(ids)) == 200
+    statuses = db.session.scalars(sa.select(OutboxMessage.status)).all()
+    assert statuses == ["sent"] * 200
+
+
+# Phone callbacks
+
+
+def test_a_phone_answer_plans_a_callback_inside_service_hours(case, login, client, clock):
+    clock.set(datetime(2026, 11, 25, 19, 30, tzinfo=HELSINKI))  # after the last window starts
+    login("cs.agent")
+    answer(client, case, channel="phone", body="Soitan ja kerron.", reason="Asiakas toivoi.")
+    [task] = db.session.scalars(sa.select(CallbackTask)).all()
+    assert task.window_start == datetime(2026, 11, 26, 8, 0, tzinfo=HELSINKI)
+    assert task.phone == "+358401234567" and task.segment == "private"
+    page = client.get("/callbacks/cs").get_data(as_text=True)
+    assert "+358401234567" in page and case.reference in page
+    assert "Soitan ja kerron." in page
+
+
+def record(client, task, outcome, summary=""):
+    page = client.get("/callbacks/cs").get_data(as_text=True)
+    token = re.search(rf'name="task{task.id}-token" type="hidden" value="([^"]+)"', page).group(1)
+    return client.post(f"/callbacks/task/{task.id}", data={
+        f"task{task.id}-outcome": outcome, f"task{task.id}-summary": summary,
+        f"task{task.id}-token": token})
+
+
+def test_a_reached_customer_makes_the_summary_the_answer(case, login, client):
+    login("cs.agent")
+    answer(client, case, channel="phone", body="x", reason="r")
+    task = db.session.scalar(sa.select(CallbackTask))
+    refused = record(client, task, "reached", "")
+    assert "Write a summary of the call" in refused.get_data(as_text=True)
+    record(client, task, "reached", "Kerroin, että kortti on avattu.")
+    db.session.expire_all()
+    assert case.status == CaseStatus.ANSWERED and case.first_answered_at == NOW
+    assert task.answer.text == "Kerroin, että kortti on avattu."
+    assert [e.kind for e in case.events][-2:] == ["callback", "delivered"]
+    assert "No calls to make." in client.get("/callbacks/cs").get_data(as_text=True)
+
+
+def test_three_unanswered_calls_tell_the_holder_and_offer_another_channel(case, login, client,
+                                                                          org):
+    org[1]["cs.agent"].notify_by_email = True
+    db.session.commit()
+    login("cs.other")
+    post_action(client, case, "take")
+    client.post("/logout")
+    login("cs.agent")
+    post_action(client, case, "take")
+    answer(client, case, channel="phone", body="x", reason="r")
+    task = db.session.scalar(sa.select(CallbackTask))
+    first_window = task.window_start
+    record(client, task, "no_answer")
+    db.session.expire_all()
+    assert task.attempts == 1 and task.window_start > first_window and task.status == "open"
+    record(client, task, "busy")
+    record(client, task, "no_answer")
+    db.session.expire_all()
+    assert task.status == "gave_up"
+    assert "3 calls did not reach the customer" in case.delivery_problem
+    assert [m.recipient for m in outbox()] == ["cs.agent@bank.example"]
+    assert len([e for e in case.events if e.kind == "callback"]) == 3
+
+
+def test_a_wrong_number_flags_the_case(case, login, client):
+    login("cs.agent")
+    answer(client, case, channel="phone", body="x", reason="r")
+    record(client, case_task := db.session.scalar(sa.select(CallbackTask)), "wrong_number")
+    db.session.expire_all()
+    assert case_task.status == "wrong_number" and "wrong phone number" in case.delivery_problem
+
+
+# Letters
+
+
+def pdf_text(data):
+    return "\n".join(page.extract_text() for page in PdfReader(BytesIO(data)).pages)
+
+
+def test_a_letter_for_a_swedish_customer_is_addressed_and_in_swedish(case, login, client):
+    case.language = "sv"
+    db.session.commit()
+    login("cs.agent")
+    answer(client, case, channel="letter", body="Vi har öppnat ditt kort.", reason="Brev önskat.")
+    letter = db.session.scalar(sa.select(Letter))
+    page = client.get("/letters/cs").get_data(as_text=True)
+    assert case.reference in page
+    response = client.get(f"/letters/{letter.id}.pdf")
+    assert response.mimetype == "application/pdf"
+    text = pdf_text(response.data)
+    assert "Åsa Lindqvist\nSlottsgatan 3\n20100 Åbo" in text
+    assert f"Referens: {case.reference}" in text and "25.11.2026" in text
+    assert "Hej Åsa Lindqvist," in text and "Vi har öppnat ditt kort." in text
+    assert "Med vänlig hälsning" in text and "Customer service\nTestikatu 1" in text
+
+
+def letter_form(client, letter):
+    page = client.get("/letters/cs").get_data(as_text=True)
+    return hidden_fields(page, f"letter{letter.id}")
+
+
+def test_letters_are_posted_once_and_never_changed_after(case, login, client, clock):
+    login("cs.agent")
+    answer(client, case, channel="letter", body="Kirje.", reason="r")
+    letter = db.session.scalar(sa.select(Letter))
+    data = letter_form(client, letter)
+    data[f"letter{letter.id}-token"] += "-again"
+    assert client.post(f"/letters/{letter.id}/regenerate", data=data).status_code == 302
+    clock.set(NOW + timedelta(days=2))
+    client.post(f"/letters/{letter.id}/posted", data=letter_form(client, letter))
+    db.session.expire_all()
+    assert letter.posted_at == NOW + timedelta(days=2)
+    assert case.status == CaseStatus.ANSWERED and case.first_answer_banking_days == 2
+    assert "posted as a letter on 27.11.2026" in case.events[-1].text
+    from feedback_intranet.replies import operations
+
+    with pytest.raises(operations.CaseError, match="cannot be changed"):
+        operations.regenerate_letter(case.assignee, letter, today=NOW.date())
+    assert "No letters are waiting" in client.get("/letters/cs").get_data(as_text=True)
+
+
+def test_all_waiting_letters_download_as_one_pdf(case, login, client, make_case, org):
+    other = make_case(org[0]["cs"], status=CaseStatus.ASSIGNED, assignee=org[1]["cs.agent"],
+                      contact_name="Eero Esimerkki")
+    other.contact_street, other.contact_postal_code, other.contact_city = "Katu 1", "00100", "Helsinki"
+    db.session.commit()
+    login("cs.agent")
+    answer(client, case, channel="letter", body="Ensimmäinen.", reason="r")
+    answer(client, other, channel="letter", body="Toinen.", reason="r")
+    response = client.get("/letters/cs/waiting.pdf")
+    assert len(PdfReader(BytesIO(response.data)).pages) == 2
+    assert "Ensimmäinen." in pdf_text(response.data) and "Toinen." in pdf_text(response.data)
+
+
+def test_other_units_see_no_callbacks_or_letters(case, login, client):
+    login("cs.agent")
+    answer(client, case, channel="letter", body="Kirje.", reason="r")
+    letter = db.session.scalar(sa.select(Letter))
+    client.post("/logout")
+    login("turku.staff")
+    assert client.get("/callbacks/cs").status_code == 404
+    assert client.get("/letters/cs").status_code == 404
+    assert client.get(f"/letters/{letter.id}.pdf").status_code == 404
+    assert client.post(f"/letters/{letter.id}/posted", data={}).status_code == 404
+    assert client.get("/letters/cs/waiting.pdf").status_code == 404
+
+
+def test_only_the_holder_answers(case, login, client):
+    login("cs.other")
+    assert "answer" not in client.get(f"/cases/{case.reference}").get_data(as_text=True).split(
+        'id="answer-title"')[0][-10:]
+    response = client.post(f"/cases/{case.reference}/answer", data={
+        "answer-token": "t", "answer-version": str(case.version), "answer-channel": "email",
+        "answer-body": "x", "answer-send": "Send"})
+    assert response.status_code == 403
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Case)) == 1
+    assert PASSWORD
