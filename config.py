@@ -38,7 +38,8 @@ class Config:
     CONFIG_NAME = "base"
     SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
     SQLALCHEMY_DATABASE_URI = _database_url(f"sqlite:///{INSTANCE_DIR / 'feedback.sqlite'}")
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # hide_parameters: a failing statement's error never carries customer data into the logs.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
     TIMEZONE = os.environ.get("TIMEZONE", "Europe/Helsinki")
 
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")

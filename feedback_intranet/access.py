@@ -50,7 +50,8 @@ def available_actions(user, case):
         actions.add("reopen")
     if is_open:
         actions.add("forward")
-        if case.assignee_id != user.id:
+        # Taking a case a colleague holds is a reassignment: the team lead's call.
+        if case.assignee_id is None or (lead and case.assignee_id != user.id):
             actions.add("take")
         if lead:
             actions.add("assign")

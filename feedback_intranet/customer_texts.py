@@ -49,3 +49,51 @@ LETTER_REFERENCE = {"fi": "Viite", "sv": "Referens", "en": "Reference"}
 
 def pick(texts, language):
     return texts.get(str(language), texts["en"])
+
+CONFIRMATION_SUBJECT = {
+    "fi": "Olemme vastaanottaneet palautteesi {reference}",
+    "sv": "Vi har tagit emot din respons {reference}",
+    "en": "We received your feedback {reference}",
+}
+CONFIRMATION = {
+    "fi": {
+        "thanks": "Kiitos palautteestasi.",
+        "reference": "Viitteesi: {reference}",
+        "promise": ("Pyrimme vastaamaan sinulle viimeistään {date}. Jos selvitys vie kauemmin, "
+                    "kerromme, milloin voit odottaa päätöstä."),
+        "no_answer": "Et pyytänyt vastausta. Luemme jokaisen palautteen ja kehitämme palveluitamme "
+                     "sen avulla.",
+        "quote": "Mainitse viite, jos otat meihin yhteyttä tästä asiasta.",
+        "security": ("Älä koskaan lähetä tilinumeroita, henkilötunnusta tai maksujen tietoja "
+                     "sähköpostilla. Käytä niihin verkkopankin suojattuja viestejä."),
+        "automatic": "Tämä viesti on lähetetty automaattisesti; vastauksia siihen ei lueta.",
+        "sender": "Asiakaspalvelu",
+    },
+    "sv": {
+        "thanks": "Tack för din respons.",
+        "reference": "Din referens: {reference}",
+        "promise": ("Vi strävar efter att svara dig senast {date}. Om utredningen tar längre tid "
+                    "meddelar vi när du kan vänta dig ett beslut."),
+        "no_answer": "Du bad inte om svar. Vi läser all respons och använder den för att utveckla "
+                     "våra tjänster.",
+        "quote": "Ange referensen om du kontaktar oss i detta ärende.",
+        "security": ("Skicka aldrig kontonummer, personbeteckning eller uppgifter om betalningar "
+                     "per e-post. Använd nätbankens krypterade meddelanden för dem."),
+        "automatic": "Detta meddelande skickades automatiskt; svar till det läses inte.",
+        "sender": "Kundservice",
+    },
+    "en": {
+        "thanks": "Thank you for your feedback.",
+        "reference": "Your reference: {reference}",
+        "promise": ("We aim to answer you by {date}. If finding out takes longer, we will tell "
+                    "you when to expect a decision."),
+        "no_answer": "You did not ask for an answer. We read every piece of feedback and use it "
+                     "to develop our services.",
+        "quote": "Please quote the reference if you contact us about this matter.",
+        "security": ("For your security, never send account numbers, personal identity codes or "
+                     "payment details by email. Use the encrypted messages in the netbank for "
+                     "them."),
+        "automatic": "This message was sent automatically; replies to it are not read.",
+        "sender": "Customer service",
+    },
+}

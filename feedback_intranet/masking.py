@@ -22,11 +22,16 @@ KIND_TITLES = {
 }
 
 # DDMMYY, a century sign (incl. the 2023 additions Y X W V U and B-F), NNN, a check character.
-_HETU = re.compile(r"(?<![0-9A-Za-z])\d{6}[-+A-FU-Y]\d{3}[0-9A-Y](?![0-9A-Za-z])", re.IGNORECASE)
+# People also type the hyphen as an en dash or a minus sign.
+_DASHES = "\u2010\u2011\u2012\u2013\u2212"
+_HETU = re.compile(rf"(?<![0-9A-Za-z])\d{{6}}[-+A-FU-Y{_DASHES}]\d{{3}}[0-9A-Y](?![0-9A-Za-z])",
+                   re.IGNORECASE)
 # Two letters, two check digits, then letters and digits, optionally in space-separated groups.
 _IBAN_START = re.compile(r"(?<![0-9A-Za-z])[A-Za-z]{2}\d{2}")
-# Digit groups separated by single spaces or dashes: a card number as people write it.
-_DIGIT_RUN = re.compile(r"\d+(?:[ -]\d+)*")
+# Digit groups separated by spaces (any kind, at most two) or a dash: numbers as people write them.
+_SEPARATOR = r"(?:[^\S\r\n]{1,2}|-)"
+_DIGIT_RUN = re.compile(rf"\d+(?:{_SEPARATOR}\d+)*")
+_IBAN_SEPARATORS = (" ", "\u00a0", "\u202f", "\t", "-")
 _CARD_PREFIXES = re.compile(
     r"^(?:4|5[1-5]|2(?:22[1-9]|2[3-9]\d|[3-6]\d\d|7[01]\d|720)|3[47]|30[0-5]|3[68]"
     r"|35(?:2[89]|[3-8]\d)|6011|64[4-9]|65|62|5[06-9]|6[0-9])"
@@ -42,6 +47,7 @@ class Finding:
 
 
 def _is_hetu(candidate):
+    candidate = re.sub(f"[{_DASHES}]", "-", candidate)
     try:
         hetu.validate(candidate.upper(), allow_temporary=True)
     except ValidationError:
@@ -56,27 +62,34 @@ def _find_identity_codes(text):
 
 
 def _find_ibans(text):
-    """Longest valid IBAN from each start: letters, digits and single spaces, ending at a word edge."""
+    """The longest valid IBAN from each start: letters and digits, single separators between."""
     position = 0
     while True:
         match = _IBAN_START.search(text, position)
         if match is None:
             return
-        end, ends = match.end(), []
-        while end < len(text):
-            if text[end].isalnum() and text[end].isascii():
+        end, compact, candidates = match.end(), match.group().upper(), []
+        while end < len(text) and len(compact) < 34:
+            char = text[end]
+            if char.isascii() and char.isalnum():
+                compact += char.upper()
                 end += 1
-                if end == len(text) or not text[end].isalnum():
-                    ends.append(end)
-            elif text[end] == " " and end + 1 < len(text) and text[end + 1].isalnum():
-                end += 1
+                at_edge = end == len(text) or not text[end].isalnum()
+                if at_edge and len(compact) >= 15:
+                    candidates.append((end, compact))
+            elif char in _IBAN_SEPARATORS:
+                # One or two separators, then the IBAN goes on.
+                gap = 2 if text[end + 1:end + 2] in _IBAN_SEPARATORS else 1
+                following = text[end + gap:end + gap + 1]
+                if not (following.isascii() and following.isalnum()):
+                    break
+                end += gap
             else:
                 break
-        for candidate_end in reversed(ends):
-            compact = re.sub(r"\s", "", text[match.start():candidate_end]).upper()
-            if 15 <= len(compact) <= 34 and iban.is_valid(compact):
+        for candidate_end, candidate in reversed(candidates):
+            if iban.is_valid(candidate):
                 yield Finding(IBAN, match.start(), candidate_end,
-                              f"[account number …{compact[-4:]} removed]")
+                              f"[account number …{candidate[-4:]} removed]")
                 position = candidate_end
                 break
         else:
@@ -87,29 +100,41 @@ def _is_card(digits):
     return 13 <= len(digits) <= 19 and bool(_CARD_PREFIXES.match(digits)) and luhn.is_valid(digits)
 
 
+def _card_shape(lengths):
+    """Cards are written unbroken, in fours (the last group shorter), or 4-6-5 / 4-6-4."""
+    if len(lengths) == 1:
+        return True
+    if all(n == 4 for n in lengths[:-1]) and 1 <= lengths[-1] <= 4:
+        return True
+    return lengths in ([4, 6, 5], [4, 6, 4])
+
+
 def _find_card_numbers(text):
     for run in _DIGIT_RUN.finditer(text):
-        before = text[run.start() - 1] if run.start() else ""
-        # A phone number: an international prefix, or a leading zero of an area code.
-        if before == "+" or run.group().startswith("0") or before.isalpha():
-            continue
         groups = [(m.start() + run.start(), m.end() + run.start())
                   for m in re.finditer(r"\d+", run.group())]
         i = 0
         while i < len(groups):
-            found = None
-            for j in range(len(groups) - 1, i - 1, -1):
-                digits = "".join(text[s:e] for s, e in groups[i:j + 1])
-                if _is_card(digits):
-                    found = j
-                    break
-            if found is None:
+            start = groups[i][0]
+            before = text[start - 1] if start else ""
+            # A phone number's international prefix, or digits glued to a word.
+            if before == "+" or before.isalpha():
                 i += 1
                 continue
-            digits = "".join(text[s:e] for s, e in groups[i:found + 1])
-            yield Finding(CARD_NUMBER, groups[i][0], groups[found][1],
-                          f"[card number …{digits[-4:]} removed]")
-            i = found + 1
+            best, digits = None, ""
+            for j in range(i, len(groups)):
+                digits += text[groups[j][0]:groups[j][1]]
+                if len(digits) > 19:
+                    break
+                lengths = [e - s for s, e in groups[i:j + 1]]
+                if _is_card(digits) and _card_shape(lengths):
+                    best = (j, digits)
+            if best is None:
+                i += 1
+                continue
+            j, digits = best
+            yield Finding(CARD_NUMBER, start, groups[j][1], f"[card number …{digits[-4:]} removed]")
+            i = j + 1
 
 
 def _apply(text, findings):

@@ -6,6 +6,7 @@ links the case; several leave it unlinked with the candidates shown to staff.
 
 from dataclasses import dataclass, field
 
+import phonenumbers
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
@@ -51,13 +52,22 @@ def search_register(session, query, limit=20):
     condition = sa.or_(
         Customer.customer_number == query.upper(),
         Customer.email == query.lower(),
-        Customer.phone == query.replace(" ", ""),
+        Customer.phone == _e164(query),
         Customer.name_key.like(f"%{_escape_like(key)}%", escape="\\"),
     )
     return list(session.scalars(
         sa.select(Customer).where(condition).options(joinedload(Customer.home_office))
         .order_by(Customer.name, Customer.id).limit(limit)
     ))
+
+
+def _e164(text):
+    """A phone number as the register stores it, or the text itself."""
+    try:
+        number = phonenumbers.parse(text, "FI")
+    except phonenumbers.NumberParseException:
+        return text
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def _escape_like(text):

@@ -6,11 +6,10 @@ links to it; it never carries the customer's message.
 
 from flask import current_app
 
-from . import clock
 from .outbox import enqueue
 
 
-def notify(users, case, text):
+def notify(users, case, text, now):
     """Queue `text` about `case` for every user in `users` who opted in."""
     link = f"{current_app.config['INTRANET_BASE_URL'].rstrip('/')}/cases/{case.reference}"
     for user in users:
@@ -18,4 +17,4 @@ def notify(users, case, text):
             enqueue(kind="notification", recipient=user.email,
                     subject=f"Feedback intranet: {case.reference}",
                     body_text=f"{text}\n{link}\n\nThis is an automatic notification.",
-                    case_id=case.id, now=clock.now())
+                    case_id=case.id, now=now)

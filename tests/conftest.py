@@ -22,6 +22,7 @@ from feedback_intranet.models import (
     Case,
     CaseEvent,
     CaseStatus,
+    Customer,
     EventKind,
     Language,
     Membership,
@@ -221,6 +222,38 @@ def make_case(data, topic, calendar):
         return case
 
     return make
+
+
+@pytest.fixture
+def bank(make_unit, data):
+    """Customer service, business customer service, branches, Cards, two topics, a register."""
+    units = {
+        "cs": make_unit(code="cs", name="Customer service", kind=UnitKind.CUSTOMER_SERVICE),
+        "business-cs": make_unit(code="business-cs", name="Business customer service",
+                                 kind=UnitKind.BUSINESS_CUSTOMER_SERVICE),
+        "helsinki": make_unit(code="helsinki-centre", name="Helsinki Centre"),
+        "turku": make_unit(code="turku", name="Turku"),
+        "cards": make_unit(code="cards", name="Cards", kind=UnitKind.CENTRAL_UNIT),
+    }
+    topics = {
+        "cards": Topic(code="cards", name="Cards", central_unit_id=units["cards"].id),
+        "branch": Topic(code="branch-service", name="Branch service"),
+    }
+    customers = [
+        Customer(customer_number="C0000001", name="Aino Virtanen", street_address="Bulevardi 1",
+                 postal_code="00120", city="Helsinki", phone="+358401234567",
+                 email="Aino.Virtanen@Example.fi", language=Language.FI, segment=Segment.PRIVATE,
+                 home_office_id=units["helsinki"].id),
+        Customer(customer_number="C0000002", name="Matti Meikäläinen", street_address="Aurakatu 2",
+                 postal_code="20100", city="Turku", phone="+358501112222", email="matti@example.fi",
+                 language=Language.FI, segment=Segment.PRIVATE, home_office_id=units["turku"].id),
+        Customer(customer_number="C0000003", name="Matti Meikäläinen", street_address="Aurakatu 9",
+                 postal_code="20100", city="Turku", phone="+358503334444", email="mm@example.fi",
+                 language=Language.FI, segment=Segment.PRIVATE, home_office_id=units["turku"].id),
+    ]
+    db.session.add_all([*topics.values(), *customers])
+    db.session.commit()
+    return {"units": units, "topics": topics, "customers": customers}
 
 
 @pytest.fixture

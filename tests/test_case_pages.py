@@ -267,7 +267,7 @@ def test_a_lead_reassigns_an_absent_members_cases_in_one_go(client, login, org, 
     assert all(c.reference in page for c in held)
     token = re.search(r'id="token" name="token" type="hidden" value="([^"]+)"', page).group(1)
     response = client.post("/inbox/cs/assign", data={
-        "case_ids": [str(c.id) for c in held], "member": str(people["cs.other"].id),
+        "case_ids": [f"{c.id}:{c.version}" for c in held], "member": str(people["cs.other"].id),
         "token": token, "back": "/inbox/cs"})
     assert response.status_code == 302
     db.session.expire_all()

@@ -31,6 +31,13 @@ HETU_CHECK = "0123456789ABCDEFHJKLMNPRSTUVWXY"
          {CARD_NUMBER}),
         ("card 4111 1111 1111 1111 12 euros", "card [card number …1111 removed] 12 euros",
          {CARD_NUMBER}),
+        ("Soita 040 123 4567 4111 1111 1111 1111", "Soita 040 123 4567 [card number …1111 removed]",
+         {CARD_NUMBER}),
+        ("+358 40 123 4567 4111 1111 1111 1111", "+358 40 123 4567 [card number …1111 removed]",
+         {CARD_NUMBER}),
+        ("tili FI21-1234-5600-0007-85.", "tili [account number …0785 removed].", {IBAN}),
+        ("tili FI21  1234 5600\u00a00007 85", "tili [account number …0785 removed]", {IBAN}),
+        ("hetu 131052–308T.", "hetu [identity code removed].", {IDENTITY_CODE}),
     ],
 )
 def test_sensitive_numbers_are_masked(text, masked, kinds):
@@ -42,7 +49,8 @@ def test_sensitive_numbers_are_masked(text, masked, kinds):
 @pytest.mark.parametrize(
     "text",
     [
-        "Soita minulle +358 40 123 4567 tai 040 123 4567 tai 09 4111 1111 1111 1111",
+        "Soita minulle +358 40 123 4567 tai 040 123 4567 tai 09 123 4567",
+        "Laskut 573 211 321 482 168 euroa ja 12 345 678 901 234",
         "Maksoin 1 234,50 € 24.12.2026 ja 3.1.2027, postinumero 00100.",
         "Laskun viite 1234561 ja RF18 5390 0754 7034",
         "Tilinumero FI21 1234 5600 0007 86 on väärin kirjoitettu",  # fails mod-97
@@ -149,6 +157,40 @@ ordinary = st.one_of(
     st.integers(10**3, 10**19).map(str).filter(
         lambda s: not (luhn.is_valid(s) and 13 <= len(s) <= 19)),
 )
+
+
+@given(before=filler, after=filler, numbers=st.lists(ordinary, min_size=1, max_size=5),
+       card=card_numbers())
+def test_a_card_among_ordinary_numbers_is_masked_and_they_survive(before, after, numbers, card):
+    written, digits = card
+    text = f"{before} {' '.join(numbers)} and {written} {after}"
+    result = mask(text)
+    assert CARD_NUMBER in result.kinds
+    assert f"[card number …{digits[-4:]} removed]" in result.text
+    for number in numbers:
+        assert number in result.text
+
+
+@pytest.mark.parametrize("chunk", ["1 ", "12-", "ab12 ", "FI21 ", "4111 ", "131052-308T "])
+def test_long_hostile_input_costs_linear_work(chunk, monkeypatch):
+    """The old search tried every window of digit groups: minutes for one 5 000-character post."""
+    from feedback_intranet import masking
+
+    calls = {"luhn": 0, "iban": 0}
+
+    def counting(name, check):
+        def wrapper(value):
+            calls[name] += 1
+            return check(value)
+        return wrapper
+
+    monkeypatch.setattr(masking.luhn, "is_valid", counting("luhn", luhn.is_valid))
+    monkeypatch.setattr(masking.iban, "is_valid", counting("iban", iban.is_valid))
+    text = chunk * (5000 // len(chunk))
+    mask(text)
+    # At most one check per group and possible end: bounded by the card and IBAN lengths.
+    assert calls["luhn"] <= 20 * len(text.split())
+    assert calls["iban"] <= 35 * len(text.split())
 
 
 @given(before=filler, after=filler, number=ordinary)

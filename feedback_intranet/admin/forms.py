@@ -1,14 +1,14 @@
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp
 
+from ..forms import BaseForm
 from ..models import Language, Segment, UnitKind
 
 ROLE_CHOICES = [("", "Not a member"), ("member", "Member"), ("lead", "Team lead")]
 
 
-class UserForm(FlaskForm):
+class UserForm(BaseForm):
     username = StringField(
         "Username",
         validators=[
@@ -30,7 +30,7 @@ class UserForm(FlaskForm):
     active = BooleanField("Active", default=True)
 
 
-class UnitForm(FlaskForm):
+class UnitForm(BaseForm):
     code = StringField(
         "Code",
         validators=[
@@ -51,7 +51,7 @@ class UnitForm(FlaskForm):
     active = BooleanField("Active", default=True)
 
 
-class ClosingDayForm(FlaskForm):
+class ClosingDayForm(BaseForm):
     day = DateField(
         "Date",
         validators=[InputRequired(message="Give a date.")],
@@ -60,7 +60,7 @@ class ClosingDayForm(FlaskForm):
     reason = StringField("Reason", validators=[DataRequired(), Length(max=200)])
 
 
-class TopicForm(FlaskForm):
+class TopicForm(BaseForm):
     code = StringField(
         "Code",
         validators=[DataRequired(), Length(max=32),
@@ -74,7 +74,7 @@ class TopicForm(FlaskForm):
     active = BooleanField("Offered on the feedback form", default=True)
 
 
-class RoutingRuleForm(FlaskForm):
+class RoutingRuleForm(BaseForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=120)],
                        description="Shown on the timeline of every case the rule routes.")
     topic = SelectField("Topic", coerce=int)

@@ -2,7 +2,6 @@
 
 import secrets
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -17,11 +16,12 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
+from ..forms import BaseForm
 from ..intake.forms import email_address, finnish_postal_code, phone_number
 from ..models import CaseType, ReplyChannel, Resolution, Segment
 
 
-class ActionForm(FlaskForm):
+class ActionForm(BaseForm):
     version = IntegerField(validators=[Optional()])
     token = HiddenField()
 
@@ -31,6 +31,10 @@ class ActionForm(FlaskForm):
             self.token.data = secrets.token_urlsafe(16)
             if case is not None:
                 self.version.data = case.version
+
+
+class CustomerForm(ActionForm):
+    customer_id = HiddenField()
 
 
 class TakeForm(ActionForm):
@@ -93,7 +97,7 @@ class CorrectForm(ActionForm):
                           validators=[InputRequired()])
 
 
-class AssignManyForm(FlaskForm):
+class AssignManyForm(BaseForm):
     member = SelectField("Assign the selected cases to", coerce=int)
     token = HiddenField()
 

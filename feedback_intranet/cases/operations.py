@@ -69,12 +69,15 @@ def assign(actor, case, member_id, *, now, expected_version=None):
     text = f"Assigned to {member.full_name}" + (f", was {previous.full_name}" if previous else "")
     add_event(case, EventKind.ASSIGNED, actor, now, text + ".", from_unit_id=case.current_unit_id)
     if member.id != actor.id:
-        notify([member], case, f"{actor.full_name} assigned case {case.reference} to you.")
+        notify([member], case, f"{actor.full_name} assigned case {case.reference} to you.", now)
     db.session.flush()
 
 
-def assign_many(actor, unit_id, case_ids, member_id, *, now):
-    """Give several cases of one unit to one member at once (all or none)."""
+def assign_many(actor, unit_id, case_ids, member_id, *, now, versions=None):
+    """Give several cases of one unit to one member at once (all or none).
+
+    `versions` maps case ids to the versions the lead saw; a case changed since is refused.
+    """
     if not access.can_lead_unit(actor, unit_id):
         raise PermissionError("Only the unit's team lead assigns its cases.")
     if not case_ids:
@@ -87,6 +90,11 @@ def assign_many(actor, unit_id, case_ids, member_id, *, now):
         raise CaseError("Some of the selected cases have left this inbox or were closed "
                         f"meanwhile: {', '.join(elsewhere) or 'unknown cases'}. Nothing was "
                         "assigned; select again.", "case_ids")
+    changed = [c.reference for c in cases
+               if versions and versions.get(c.id) not in (None, c.version)]
+    if changed:
+        raise CaseError(f"{', '.join(changed)} changed since you opened the list. Nothing was "
+                        "assigned; look again and select.", "case_ids")
     member = _active_member(unit_id, member_id)
     if member is None:
         raise CaseError("Choose an active member of the unit.", "member")
@@ -100,7 +108,7 @@ def assign_many(actor, unit_id, case_ids, member_id, *, now):
         add_event(case, EventKind.ASSIGNED, actor, now, text + ".", from_unit_id=unit_id)
     if member.id != actor.id and moved:
         for case in moved:
-            notify([member], case, f"{actor.full_name} assigned case {case.reference} to you.")
+            notify([member], case, f"{actor.full_name} assigned case {case.reference} to you.", now)
     db.session.flush()
     return moved
 
@@ -142,7 +150,7 @@ def forward(actor, case, unit_id, note, *, now, expected_version=None):
         sa.select(User).join(Membership)
         .where(Membership.unit_id == target.id, User.active, User.id != actor.id)
     ).all()
-    notify(recipients, case, f"{actor.full_name} forwarded case {case.reference} to {target.name}.")
+    notify(recipients, case, f"{actor.full_name} forwarded case {case.reference} to {target.name}.", now)
     db.session.flush()
 
 

@@ -12,6 +12,7 @@ from ..badges import case_badge
 from ..closing_days import banking_calendar, deviating_hours
 from ..extensions import db
 from ..form_tokens import consume_token
+from ..forms import parse_id
 from ..intake.forms import normalised_email, normalised_phone
 from ..masking import KIND_TITLES
 from ..matching import match_customer, search_register
@@ -39,6 +40,7 @@ from .forms import (
     BankingMatterForm,
     CloseForm,
     CorrectForm,
+    CustomerForm,
     DuplicateForm,
     ForwardForm,
     InterimNoticeForm,
@@ -53,6 +55,7 @@ from .texts import default_interim_notice
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
 FORMS = {
+    "customer": CustomerForm,
     "answer": AnswerForm,
     "banking_matter": BankingMatterForm,
     "take": TakeForm,
@@ -154,7 +157,7 @@ def _prepare(action, form, case):
         allowed = [c for c in ReplyChannel if c not in channel_problems(case)]
         preset = case.reply_channel if case.reply_channel in allowed else None
         form.channel.data = (preset or (allowed[0] if allowed else ReplyChannel.EMAIL)).value
-        template = db.session.get(ReplyTemplate, request.args.get("template", type=int) or 0)
+        template = db.session.get(ReplyTemplate, parse_id(request.args.get("template")) or 0)
         if template is not None and template.language == case.language:
             form.body.data = template.body
     elif action == "banking_matter" and not form.is_submitted():
@@ -168,7 +171,10 @@ def _prepare(action, form, case):
 
 def _forms(case, posted_action=None, posted_form=None):
     forms = {}
-    for action in access.available_actions(current_user, case):
+    actions = set(access.available_actions(current_user, case))
+    if access.can_set_customer(current_user, case):
+        actions.add("customer")
+    for action in actions:
         if action == posted_action:
             forms[action] = posted_form
         elif action in FORMS:
@@ -258,6 +264,11 @@ def _operation(action, case, form):
     if action == "banking_matter":
         return lambda: reply_operations.mark_own_banking_matter(
             user, case, form.value.data, now=now, expected_version=version)
+    if action == "customer":
+        customer_id = parse_id(form.customer_id.data)
+        customer = db.session.get(Customer, customer_id) if customer_id else None
+        return lambda: operations.set_customer(user, case, customer, now=now,
+                                               expected_version=version)
     if action == "take":
         return lambda: operations.take(user, case, now=now, expected_version=version)
     if action == "assign":
@@ -307,9 +318,13 @@ def act(reference, action):
     if action not in FORMS:
         abort(404)
     case = get_case_or_404(reference)
-    if not access.can_handle_case(current_user, case):
+    allowed = (access.can_set_customer(current_user, case) if action == "customer"
+               else access.can_handle_case(current_user, case))
+    if not allowed:
         abort(403)
     form = _prepare(action, FORMS[action](prefix=action, case=case), case)
+    if form.is_submitted() and form.version.data is None:
+        abort(400)  # every action form carries the version it was loaded at
     if not form.validate_on_submit():
         return _render(case, action, form)
     if action == "answer" and form.preview.data:
@@ -335,6 +350,8 @@ def correct(reference):
     form.topic_id.choices = [SelectChoice(t.id, t.name) for t in topics]
     if not form.is_submitted():
         form.case_type.data, form.segment.data = case.case_type.value, case.segment.value
+    if form.is_submitted() and form.version.data is None:
+        abort(400)
     if form.validate_on_submit():
         changes = {name: getattr(form, name).data for name in operations.CORRECTABLE}
         changes["contact_email"] = normalised_email(changes["contact_email"])
@@ -348,23 +365,3 @@ def correct(reference):
         if outcome == "changed":
             form.version.data = case.version
     return render_template("cases/correct.html", case=case, form=form)
-
-
-@bp.route("/<reference>/customer", methods=["POST"])
-@login_required
-def change_customer(reference):
-    case = get_case_or_404(reference)
-    customer_id = request.form.get("customer_id", type=int)
-    customer = db.session.get(Customer, customer_id) if customer_id else None
-    try:
-        operations.set_customer(current_user._get_current_object(), case, customer,
-                                now=clock.now())
-    except PermissionError:
-        abort(403)
-    except CaseError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
-        db.session.commit()
-        flash(f"Linked {case.reference} to {customer.name}.", "success")
-    return redirect(url_for("cases.show", reference=reference))

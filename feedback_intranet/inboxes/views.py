@@ -1,5 +1,6 @@
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy.orm.exc import StaleDataError
 from wtforms.fields.choices import SelectChoice
 
 from .. import access, clock
@@ -9,6 +10,7 @@ from ..cases.forms import AssignManyForm
 from ..closing_days import banking_calendar
 from ..extensions import db
 from ..form_tokens import consume_token
+from ..forms import parse_id
 from ..models import Membership, Unit, User
 from . import queries
 
@@ -58,7 +60,7 @@ def inbox(unit_code):
     person_id = current_user.id
     member = None
     if filter_name == queries.MEMBER_FILTER and leads:
-        member = db.session.get(User, request.args.get("member", type=int) or 0)
+        member = db.session.get(User, parse_id(request.args.get("member")) or 0)
         if member is None:
             abort(404)
         person_id = member.id
@@ -112,16 +114,27 @@ def assign_many(unit_code):
     if not form.validate_on_submit():
         flash("Choose a member of the unit to assign the cases to.", "error")
         return redirect(back)
-    case_ids = [int(value) for value in request.form.getlist("case_ids") if value.isdigit()]
+    # Each box says "case id:version", so a case changed since the list was loaded is caught.
+    versions = {}
+    for value in request.form.getlist("case_ids"):
+        case_id, _, version = value.partition(":")
+        if parse_id(case_id) and parse_id(version):
+            versions[int(case_id)] = int(version)
     if not consume_token(form.token.data):
         return redirect(back)
     try:
-        moved = operations.assign_many(current_user._get_current_object(), unit.id, case_ids,
-                                       form.member.data, now=clock.now())
+        moved = operations.assign_many(current_user._get_current_object(), unit.id,
+                                       list(versions), form.member.data, now=clock.now(),
+                                       versions=versions)
         db.session.commit()
     except operations.CaseError as error:
         db.session.rollback()
         flash(str(error), "error")
+        return redirect(back)
+    except StaleDataError:
+        db.session.rollback()
+        flash("A selected case changed while you assigned. Nothing was assigned; look again.",
+              "error")
         return redirect(back)
     member = db.session.get(User, form.member.data)
     flash(f"Assigned {len(moved)} cases to {member.full_name}.", "success")

@@ -4,11 +4,12 @@ import re
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
+from ..forms import BaseForm
+from ..masking import sensitive_kinds
 from ..models import CaseType, IntakeChannel, Language, ReplyChannel, Segment
 
 MESSAGE_MAX_LENGTH = 5000
@@ -34,6 +35,8 @@ def email_address(form, field):
         validate_email(value, check_deliverability=False)
     except EmailNotValidError:
         raise ValidationError("Check the email address, e.g. name@example.fi.") from None
+    if sensitive_kinds(value):
+        raise ValidationError("Use an email address without an identity code or account number.")
 
 
 def _parse_phone(value):
@@ -62,7 +65,7 @@ def normalised_phone(value):
     return phonenumbers.format_number(_parse_phone(value), phonenumbers.PhoneNumberFormat.E164)
 
 
-class FeedbackFields(FlaskForm):
+class FeedbackFields(BaseForm):
     name = StringField("Name", validators=[Optional(), Length(max=120)])
     street = StringField("Street address", validators=[Optional(), Length(max=200)])
     postal_code = StringField("Postal code",
@@ -142,6 +145,7 @@ class StaffFeedbackForm(FeedbackFields):
         default=IntakeChannel.PHONE.value,
     )
     unit = SelectField("Put it in the inbox of", coerce=int)
+    submission_token = HiddenField()
 
     def __init__(self, *args, units=(), **kwargs):
         super().__init__(*args, **kwargs)

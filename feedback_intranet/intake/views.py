@@ -1,6 +1,7 @@
 """The public feedback form and staff registration of feedback."""
 
 import logging
+import re
 import secrets
 
 import sqlalchemy as sa
@@ -27,6 +28,7 @@ from .forms import PublicFeedbackForm, StaffFeedbackForm
 from .operations import Feedback, case_for_token, receive_feedback
 
 bp = Blueprint("intake", __name__)
+TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 log = logging.getLogger(__name__)
 
 
@@ -68,7 +70,10 @@ def feedback():
         # A bot filled in the hidden field: thank it and keep nothing.
         return render_template("intake/received.html", case=None)
     elif form.validate_on_submit():
-        token = form.submission_token.data or None
+        token = form.submission_token.data or ""
+        if not TOKEN.fullmatch(token):
+            # A hand-made or stripped post: still one case, with a token of our own.
+            token = secrets.token_urlsafe(24)
         existing = case_for_token(token)
         if existing is None:
             try:
@@ -117,13 +122,26 @@ def register():
     form = StaffFeedbackForm(topics=_active_topics(), units=units)
     if request.method == "GET":
         form.language.data = Language.FI.value
+        form.submission_token.data = secrets.token_urlsafe(24)
     if form.validate_on_submit():
+        token = form.submission_token.data or ""
+        existing = case_for_token(token) if TOKEN.fullmatch(token) else None
+        if existing is not None:
+            flash(f"{existing.reference} was already registered.", "info")
+            return redirect(url_for("cases.show", reference=existing.reference))
         unit = db.session.get(Unit, form.unit.data)
         case = receive_feedback(
             _feedback_from(form, form.intake_channel.data), now=clock.now(),
             calendar=banking_calendar(clock.timezone()), actor=current_user, unit=unit,
+            submission_token=token if TOKEN.fullmatch(token) else None,
         )
-        db.session.commit()
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            existing = case_for_token(token)
+            flash(f"{existing.reference} was already registered.", "info")
+            return redirect(url_for("cases.show", reference=existing.reference))
         flash(f"Registered {case.reference} in {unit.name}.", "success")
         if access.can_view_case(current_user, case):
             return redirect(url_for("cases.show", reference=case.reference))

@@ -1,12 +1,12 @@
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
+from ..forms import BaseForm
 from .operations import CALL_OUTCOMES
 
 
-class CallOutcomeForm(FlaskForm):
+class CallOutcomeForm(BaseForm):
     outcome = RadioField("What happened", choices=[SelectChoice(k, v.capitalize())
                                                    for k, v in CALL_OUTCOMES.items()],
                          validators=[InputRequired(message="Choose what happened on the call.")])
@@ -16,5 +16,5 @@ class CallOutcomeForm(FlaskForm):
     token = HiddenField()
 
 
-class LetterForm(FlaskForm):
+class LetterForm(BaseForm):
     token = HiddenField()

@@ -114,13 +114,13 @@ def record_call(actor, task, outcome, summary, *, now, calendar, deviations):
         add_event(case, EventKind.CALLBACK, actor, now, what)
         mark_failed(answer, case, "wrong phone number; correct it or answer by letter or email",
                     now)
-        _tell_holder(case, "The phone number of case {ref} is wrong.")
+        _tell_holder(case, "The phone number of case {ref} is wrong.", now)
     elif task.attempts >= MAX_CALL_ATTEMPTS:
         task.status, task.closed_at = CallbackStatus.GAVE_UP, now
         add_event(case, EventKind.CALLBACK, actor, now, what)
         mark_failed(answer, case, f"{task.attempts} calls did not reach the customer; answer by "
                     "letter or email instead", now)
-        _tell_holder(case, "Three calls did not reach the customer of case {ref}.")
+        _tell_holder(case, "Three calls did not reach the customer of case {ref}.", now)
     else:
         # The next window after the one just tried, never one already past.
         after = max(now, task.window_end)
@@ -131,9 +131,9 @@ def record_call(actor, task, outcome, summary, *, now, calendar, deviations):
                f"{window.start:%H}–{window.end:%H}.")
 
 
-def _tell_holder(case, text):
+def _tell_holder(case, text, now):
     if case.assignee is not None:
-        notify([case.assignee], case, text.format(ref=case.reference))
+        notify([case.assignee], case, text.format(ref=case.reference), now)
 
 
 def post_letter(actor, letter, *, now, calendar):
