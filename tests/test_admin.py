@@ -1,12 +1,22 @@
 """Admin pages: staff users, units and extra closing days."""
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 import pytest
 import sqlalchemy as sa
 
 from feedback_intranet.extensions import db
-from feedback_intranet.models import CaseStatus, ClosingDay, RoutingRule, Topic, Unit, UnitKind, User
+from feedback_intranet.models import (
+    CaseStatus,
+    ClosingDay,
+    DeviatingHours,
+    ReplyTemplate,
+    RoutingRule,
+    Topic,
+    Unit,
+    UnitKind,
+    User,
+)
 
 from .conftest import HELSINKI
 
@@ -246,3 +256,62 @@ def test_routing_admin_is_for_admins_only(client, login, make_user, units, path)
     make_user("cs.lead", lead_of=[units["cs"]])
     login("cs.lead")
     assert client.get(path).status_code == 403
+
+
+def test_admin_writes_reply_templates_used_in_answers(client, admin, topic):
+    response = client.post("/admin/reply-templates/new", data={
+        "title": "Kortti avattu", "topic": str(topic.id), "language": "fi",
+        "body": "Korttisi on avattu.", "active": "y"})
+    assert response.status_code == 302
+    template = db.session.scalar(sa.select(ReplyTemplate))
+    assert (template.topic_id, template.language, template.active) == (topic.id, "fi", True)
+    assert "Kortti avattu" in client.get("/admin/reply-templates").get_data(as_text=True)
+    response = client.post("/admin/reply-templates/new", data={
+        "title": "", "topic": "0", "language": "sv", "body": "Typed text"})
+    assert "This field is required." in response.get_data(as_text=True)
+    assert "Typed text" in response.get_data(as_text=True)
+
+
+def test_admin_edits_the_complaint_paragraph(client, admin):
+    page = client.get("/admin/texts").get_data(as_text=True)
+    assert "Vakuutus- ja rahoitusneuvonnasta" in page  # the default until edited
+    client.post("/admin/texts", data={"complaint_fi": "Uusi FI", "complaint_sv": "Ny SV",
+                                      "complaint_en": "New EN"})
+    from feedback_intranet.replies.texts import COMPLAINT_PARAGRAPH, bank_text
+
+    assert bank_text(COMPLAINT_PARAGRAPH, "sv", {}) == "Ny SV"
+
+
+def test_admin_sets_deviating_service_hours(client, admin):
+    response = client.post("/admin/service-hours", data={
+        "day": "2026-12-23", "segment": "", "opens": "08:00", "closes": "14:00",
+        "reason": "Eve of Christmas Eve"})
+    assert response.status_code == 302
+    refused = client.post("/admin/service-hours", data={
+        "day": "2026-12-30", "segment": "business", "opens": "10:00", "closes": "",
+        "reason": "x"})
+    assert "Give both the opening and the closing time" in refused.get_data(as_text=True)
+    from feedback_intranet.closing_days import deviating_hours
+
+    hours = deviating_hours()
+    assert hours == {(date(2026, 12, 23), None): (time(8), time(14))}
+    row = db.session.scalar(sa.select(DeviatingHours))
+    client.post(f"/admin/service-hours/{row.id}/remove")
+    assert deviating_hours() == {}
+
+
+def test_a_units_greeting_and_signature_frame_its_answers(client, admin, units, make_case):
+    client.post(f"/admin/units/{units['turku'].id}", data={
+        "code": "turku", "name": "Turku", "kind": "branch_office", "active": "y",
+        "greeting_sv": "Bästa {name},", "signature_sv": "Hälsningar\nTurku kontor"})
+    case = make_case(units["turku"], contact_name="Åsa")
+    case.language = "sv"
+    db.session.commit()
+    from feedback_intranet.replies.texts import compose
+
+    assert compose(case, units["turku"], "Svar.", final=True) == (
+        "Bästa Åsa,\n\nSvar.\n\nHälsningar\nTurku kontor")
+
+
+def test_the_outbox_page_lists_queued_mail(client, admin):
+    assert "Nothing has been queued." in client.get("/admin/outbox").get_data(as_text=True)

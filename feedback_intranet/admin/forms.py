@@ -1,4 +1,12 @@
-from wtforms import BooleanField, DateField, PasswordField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    DateField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp
 
@@ -49,6 +57,13 @@ class UnitForm(BaseForm):
     )
     city = StringField("City", validators=[Optional(), Length(max=80)])
     active = BooleanField("Active", default=True)
+    greeting_fi = StringField("Greeting in Finnish answers", validators=[Length(max=200)],
+                              description="{name} is the customer's name. Empty: “Hei {name},”.")
+    signature_fi = TextAreaField("Signature in Finnish answers", validators=[Length(max=500)])
+    greeting_sv = StringField("Greeting in Swedish answers", validators=[Length(max=200)])
+    signature_sv = TextAreaField("Signature in Swedish answers", validators=[Length(max=500)])
+    greeting_en = StringField("Greeting in English answers", validators=[Length(max=200)])
+    signature_en = TextAreaField("Signature in English answers", validators=[Length(max=500)])
 
 
 class ClosingDayForm(BaseForm):
@@ -85,3 +100,30 @@ class RoutingRuleForm(BaseForm):
     )
     unit = SelectField("Send straight to", coerce=int)
     active = BooleanField("Active", default=True)
+
+
+class ReplyTemplateForm(BaseForm):
+    title = StringField("Title", validators=[DataRequired(), Length(max=120)])
+    topic = SelectField("Topic", coerce=int)
+    language = SelectField("Language", choices=[SelectChoice(lang.value, lang.title)
+                                                for lang in Language])
+    body = TextAreaField("Text", validators=[DataRequired(), Length(max=8000)],
+                         description="The greeting and signature are added when it is sent.")
+    active = BooleanField("Offered to staff", default=True)
+
+
+class BankTextsForm(BaseForm):
+    complaint_fi = TextAreaField("Complaint paragraph, Finnish", validators=[DataRequired()])
+    complaint_sv = TextAreaField("Complaint paragraph, Swedish", validators=[DataRequired()])
+    complaint_en = TextAreaField("Complaint paragraph, English", validators=[DataRequired()])
+
+
+class DeviatingHoursForm(BaseForm):
+    day = DateField("Date", validators=[InputRequired(message="Give a date.")],
+                    invalid_value_message="Give the date as year-month-day, e.g. 2026-12-23.")
+    segment = SelectField("Customers", choices=[SelectChoice("", "All customers")]
+                          + [SelectChoice(s.value, s.title) for s in Segment])
+    opens = TimeField("Opens", validators=[Optional()])
+    closes = TimeField("Closes", validators=[Optional()],
+                       description="Leave both empty when there is no phone service that day.")
+    reason = StringField("Reason", validators=[DataRequired(), Length(max=200)])

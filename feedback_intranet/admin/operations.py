@@ -5,15 +5,19 @@ import sqlalchemy as sa
 from ..extensions import db, passwords
 from ..models import (
     OPEN_STATUSES,
+    BankText,
     Case,
     CaseEvent,
     CaseStatus,
+    DeviatingHours,
     EventKind,
     Membership,
+    ReplyTemplate,
     RoutingRule,
     Topic,
     Unit,
     UnitKind,
+    UnitText,
     User,
 )
 from ..passwords import password_problem
@@ -104,7 +108,8 @@ def save_user(actor, user, *, username, full_name, email, password, language, is
     return user
 
 
-def save_unit(actor, unit, *, code, name, kind, street_address, postal_code, city, active):
+def save_unit(actor, unit, *, code, name, kind, street_address, postal_code, city, active,
+              texts=None):
     """Create (unit is None) or change a unit; a unit with open cases stays active."""
     _require_admin(actor)
     code = code.strip().lower()
@@ -131,6 +136,12 @@ def save_unit(actor, unit, *, code, name, kind, street_address, postal_code, cit
     unit.postal_code = postal_code.strip()
     unit.city = city.strip()
     unit.active = active
+    db.session.flush()
+    for language, (greeting, signature) in (texts or {}).items():
+        row = db.session.get(UnitText, (unit.id, language)) or UnitText(unit_id=unit.id,
+                                                                         language=language)
+        row.greeting, row.signature = greeting.strip(), signature.strip()
+        db.session.add(row)
     db.session.flush()
     return unit
 
@@ -178,3 +189,51 @@ def save_routing_rule(actor, rule, *, name, topic_id, segment, unit_id, active):
     rule.active = active
     db.session.flush()
     return rule
+
+
+def save_reply_template(actor, template, *, title, topic_id, language, body, active):
+    _require_admin(actor)
+    if topic_id and db.session.get(Topic, topic_id) is None:
+        raise AdminError("Choose a topic.", "topic")
+    if template is None:
+        template = ReplyTemplate()
+        db.session.add(template)
+    template.title, template.topic_id = title.strip(), topic_id or None
+    template.language, template.body, template.active = language, body.strip(), active
+    db.session.flush()
+    return template
+
+
+def save_bank_texts(actor, key, texts):
+    """The bank's standard text `key` in each language: {language: text}."""
+    _require_admin(actor)
+    for language, text in texts.items():
+        row = db.session.get(BankText, (key, language)) or BankText(key=key, language=language)
+        row.text = text.strip()
+        db.session.add(row)
+    db.session.flush()
+
+
+def add_deviating_hours(actor, *, day, segment, opens, closes, reason):
+    """Different phone service hours on a date; no hours means no service that day."""
+    _require_admin(actor)
+    if (opens is None) != (closes is None):
+        raise AdminError("Give both the opening and the closing time, or neither.", "closes")
+    if opens is not None and opens >= closes:
+        raise AdminError("Closing must come after opening.", "closes")
+    exists = db.session.scalar(sa.select(DeviatingHours.id).where(
+        DeviatingHours.day == day,
+        DeviatingHours.segment.is_(None) if not segment else DeviatingHours.segment == segment))
+    if exists:
+        raise AdminError("That date already has deviating hours for these customers.", "day")
+    row = DeviatingHours(day=day, segment=segment or None, opens=opens, closes=closes,
+                         reason=reason.strip())
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def remove_deviating_hours(actor, row):
+    _require_admin(actor)
+    db.session.delete(row)
+    db.session.flush()

@@ -5,11 +5,45 @@ from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
 from .. import clock
+from .. import customer_texts as ct
 from ..closing_days import ClosingDayError, add_closing_day
 from ..extensions import db
-from ..models import ClosingDay, RoutingRule, Topic, Unit, UnitKind, User
-from .forms import ROLE_CHOICES, ClosingDayForm, RoutingRuleForm, TopicForm, UnitForm, UserForm
-from .operations import AdminError, save_routing_rule, save_topic, save_unit, save_user
+from ..models import (
+    ClosingDay,
+    DeviatingHours,
+    Language,
+    OutboxMessage,
+    ReplyTemplate,
+    RoutingRule,
+    Topic,
+    Unit,
+    UnitKind,
+    UnitText,
+    User,
+)
+from ..replies.texts import COMPLAINT_PARAGRAPH, bank_text
+from .forms import (
+    ROLE_CHOICES,
+    BankTextsForm,
+    ClosingDayForm,
+    DeviatingHoursForm,
+    ReplyTemplateForm,
+    RoutingRuleForm,
+    TopicForm,
+    UnitForm,
+    UserForm,
+)
+from .operations import (
+    AdminError,
+    add_deviating_hours,
+    remove_deviating_hours,
+    save_bank_texts,
+    save_reply_template,
+    save_routing_rule,
+    save_topic,
+    save_unit,
+    save_user,
+)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -106,12 +140,18 @@ def edit_unit(unit_id=None):
     form = UnitForm(obj=unit)
     if unit is not None and request.method == "GET":
         form.kind.data = unit.kind.value
+        for text in db.session.scalars(sa.select(UnitText).where(UnitText.unit_id == unit.id)):
+            getattr(form, f"greeting_{text.language}").data = text.greeting
+            getattr(form, f"signature_{text.language}").data = text.signature
     if form.validate_on_submit() and _save(form, lambda: save_unit(
         current_user, unit,
         code=form.code.data, name=form.name.data, kind=form.kind.data,
         street_address=form.street_address.data or "",
         postal_code=form.postal_code.data or "", city=form.city.data or "",
         active=form.active.data,
+        texts={lang.value: (getattr(form, f"greeting_{lang.value}").data or "",
+                            getattr(form, f"signature_{lang.value}").data or "")
+               for lang in Language},
     ), lambda saved: f"Saved {saved.name}."):
         return redirect(url_for("admin.units"))
     return _edit_page(form, unit.name if unit else "New unit", "admin.units", "Units")
@@ -194,3 +234,72 @@ def edit_routing_rule(rule_id=None):
         return redirect(url_for("admin.routing_rules"))
     return _edit_page(form, rule.name if rule else "New routing rule", "admin.routing_rules",
                       "Routing rules")
+
+
+@bp.route("/reply-templates")
+def reply_templates():
+    rows = db.session.scalars(
+        sa.select(ReplyTemplate).options(selectinload(ReplyTemplate.topic))
+        .order_by(ReplyTemplate.active.desc(), ReplyTemplate.language, ReplyTemplate.title)
+    )
+    return render_template("admin/reply_templates.html", templates=list(rows))
+
+
+@bp.route("/reply-templates/new", methods=["GET", "POST"])
+@bp.route("/reply-templates/<int:template_id>", methods=["GET", "POST"])
+def edit_reply_template(template_id=None):
+    template = db.get_or_404(ReplyTemplate, template_id) if template_id else None
+    form = ReplyTemplateForm(obj=template)
+    topics = db.session.scalars(sa.select(Topic).order_by(Topic.name))
+    form.topic.choices = [SelectChoice(0, "Any topic")] + [SelectChoice(t.id, t.name)
+                                                           for t in topics]
+    if template is not None and request.method == "GET":
+        form.topic.data, form.language.data = template.topic_id or 0, template.language.value
+    if form.validate_on_submit() and _save(form, lambda: save_reply_template(
+        current_user, template, title=form.title.data, topic_id=form.topic.data,
+        language=form.language.data, body=form.body.data, active=form.active.data,
+    ), lambda saved: f"Saved the template {saved.title}."):
+        return redirect(url_for("admin.reply_templates"))
+    return _edit_page(form, template.title if template else "New reply template",
+                      "admin.reply_templates", "Reply templates")
+
+
+@bp.route("/texts", methods=["GET", "POST"])
+def texts():
+    form = BankTextsForm()
+    if request.method == "GET":
+        for lang in Language:
+            getattr(form, f"complaint_{lang.value}").data = bank_text(
+                COMPLAINT_PARAGRAPH, lang.value, ct.COMPLAINT_PARAGRAPH)
+    if form.validate_on_submit() and _save(form, lambda: save_bank_texts(
+        current_user, COMPLAINT_PARAGRAPH,
+        {lang.value: getattr(form, f"complaint_{lang.value}").data for lang in Language},
+    ), lambda _saved: "Saved the complaint paragraph."):
+        return redirect(url_for("admin.texts"))
+    return _edit_page(form, "The bank's standard texts", "admin.users", "Staff")
+
+
+@bp.route("/service-hours", methods=["GET", "POST"])
+def service_hours():
+    form = DeviatingHoursForm()
+    if form.validate_on_submit() and _save(form, lambda: add_deviating_hours(
+        current_user, day=form.day.data, segment=form.segment.data, opens=form.opens.data,
+        closes=form.closes.data, reason=form.reason.data,
+    ), lambda saved: f"Saved the hours of {saved.day.isoformat()}."):
+        return redirect(url_for("admin.service_hours"))
+    rows = db.session.scalars(sa.select(DeviatingHours).order_by(DeviatingHours.day.desc()))
+    return render_template("admin/service_hours.html", form=form, rows=list(rows))
+
+
+@bp.route("/service-hours/<int:row_id>/remove", methods=["POST"])
+def remove_service_hours(row_id):
+    remove_deviating_hours(current_user, db.get_or_404(DeviatingHours, row_id))
+    db.session.commit()
+    flash("Removed; the regular hours apply that day.", "success")
+    return redirect(url_for("admin.service_hours"))
+
+
+@bp.route("/outbox")
+def outbox():
+    rows = db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(200))
+    return render_template("admin/outbox.html", messages=list(rows))
