@@ -24,6 +24,7 @@ from .models import (
     Membership,
     ReferenceCounter,
     ReplyChannel,
+    ReplyTemplate,
     RoutingRule,
     Segment,
     Topic,
@@ -151,10 +152,36 @@ def seed_reference_data(password, rng):
         name="Business investments to Investments", topic_id=topics["investments"].id,
         segment=Segment.BUSINESS, unit_id=units["investments"].id,
     )
+    _seed_templates(topics)
     if not db.session.scalar(sa.select(sa.func.count()).select_from(Customer)):
         _seed_customers(units, rng)
     db.session.flush()
     return units, topics
+
+
+TEMPLATES = [
+    ("cards", "fi", "Kortti avattu uudelleen",
+     "Kiitos yhteydenotostasi. Korttisi on nyt avattu uudelleen, ja voit käyttää sitä normaalisti."),
+    ("cards", "sv", "Kortet öppnat igen",
+     "Tack för att du kontaktade oss. Ditt kort är nu öppnat igen och du kan använda det som vanligt."),
+    ("cards", "en", "Card reopened",
+     "Thank you for contacting us. Your card has been reopened and you can use it as usual."),
+    (None, "fi", "Kiitos palautteesta",
+     "Kiitos palautteestasi. Olemme välittäneet sen asiasta vastaaville, ja se auttaa meitä "
+     "kehittämään palveluamme."),
+    (None, "sv", "Tack för responsen",
+     "Tack för din respons. Vi har skickat den vidare till de ansvariga, och den hjälper oss att "
+     "utveckla vår service."),
+    (None, "en", "Thank you for the feedback",
+     "Thank you for your feedback. We have passed it on to the people responsible, and it helps "
+     "us improve our service."),
+]
+
+
+def _seed_templates(topics):
+    for topic_code, language, title, body in TEMPLATES:
+        _get_or_create(ReplyTemplate, (ReplyTemplate.title, title), title=title, language=language,
+                       topic_id=topics[topic_code].id if topic_code else None, body=body)
 
 
 def _seed_customers(units, rng):
