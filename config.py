@@ -41,6 +41,8 @@ class Config:
     # hide_parameters: a failing statement's error never carries customer data into the logs.
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
     TIMEZONE = os.environ.get("TIMEZONE", "Europe/Helsinki")
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "feedback_intranet" / "translations")
 
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
     MAIL_PORT = _int("MAIL_PORT", 25)

@@ -7,7 +7,7 @@ from flask import Flask
 
 from config import CONFIGS, ProductionConfig
 
-from .extensions import csrf, db, limiter, login_manager, mail, migrate, passwords
+from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate, passwords
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,6 +58,9 @@ def register_extensions(app):
     mail.init_app(app)
     passwords.init_app(app)
     limiter.init_app(app)
+    from .i18n import select_locale, select_timezone
+
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     if app.config["TRUSTED_PROXIES"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -93,21 +96,21 @@ def register_blueprints(app):
 
 
 def register_template_helpers(app):
-    from . import badges, clock
+    from flask_babel import format_date, format_datetime, format_time
 
+    # Babel formats in the page's locale and the bank's time zone; the bank writes dates
+    # day first with dots (24.12.2026) in all three languages.
     @app.template_filter("local_datetime")
     def local_datetime(moment):
-        if moment is None:
-            return ""
-        return moment.astimezone(clock.timezone()).strftime("%-d.%-m.%Y %H:%M")
+        return format_datetime(moment, "d.M.yyyy HH:mm") if moment else ""
 
     @app.template_filter("local_time")
     def local_time(moment):
-        return moment.astimezone(clock.timezone()).strftime("%H:%M") if moment else ""
+        return format_time(moment, "HH:mm") if moment else ""
 
     @app.template_filter("local_date")
     def local_date(day):
-        return badges.format_date(day) if day else ""
+        return format_date(day, "d.M.yyyy") if day else ""
 
 
 def register_query_counter(app):

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -37,6 +38,7 @@ migrate = Migrate(
 login_manager = LoginManager()
 csrf = CSRFProtect()
 mail = Mail()
+babel = Babel()
 passwords = Passwords()
 # Client addresses come through ProxyFix when TRUSTED_PROXIES is set.
 limiter = Limiter(key_func=get_remote_address)

@@ -132,7 +132,10 @@ def data(app, database_url, clock):
 
 @pytest.fixture
 def client(app):
-    return app.test_client()
+    client = app.test_client()
+    # The public form follows the browser's language; tests read it in English unless they ask.
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
 
 
 @pytest.fixture
