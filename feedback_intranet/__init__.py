@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 from flask import Flask
+from flask_babel import lazy_gettext
 
 from config import CONFIGS, ProductionConfig
 
@@ -68,7 +69,7 @@ def register_extensions(app):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Please log in to open that page."
+    login_manager.login_message = lazy_gettext("Please log in to open that page.")
     login_manager.login_message_category = "info"
 
     from . import models
@@ -96,7 +97,11 @@ def register_blueprints(app):
 
 
 def register_template_helpers(app):
-    from flask_babel import format_date, format_datetime, format_time
+    from flask_babel import format_date, format_datetime, format_time, get_locale
+
+    @app.template_global()
+    def get_locale_code():
+        return str(get_locale() or "en")
 
     # Babel formats in the page's locale and the bank's time zone; the bank writes dates
     # day first with dots (24.12.2026) in all three languages.

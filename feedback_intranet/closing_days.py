@@ -1,6 +1,7 @@
 """Extra closing days: the banking calendar as the database knows it today."""
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from .banking_days import BankingCalendar
 from .extensions import db
@@ -19,9 +20,9 @@ def banking_calendar(tz):
 def add_closing_day(actor, day, reason):
     """Add an extra closing day; due dates already promised stay as they are."""
     if not reason.strip():
-        raise ClosingDayError("Give a reason for the closing day.")
+        raise ClosingDayError(_("Give a reason for the closing day."))
     if db.session.scalar(sa.select(ClosingDay.id).where(ClosingDay.day == day)):
-        raise ClosingDayError(f"{day.isoformat()} is already a closing day.")
+        raise ClosingDayError(_("%(day)s is already a closing day.", day=day.isoformat()))
     closing_day = ClosingDay(day=day, reason=reason.strip(), created_by=actor)
     db.session.add(closing_day)
     db.session.flush()

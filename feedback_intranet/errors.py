@@ -1,6 +1,7 @@
 """Error pages; a 500 rolls the transaction back so nothing half-written stays."""
 
 from flask import render_template, request
+from flask_babel import lazy_gettext as _l
 
 from .extensions import db
 
@@ -17,15 +18,19 @@ def register_error_handlers(app):
 
         app.register_error_handler(code, handler)
 
-    page(400, "Bad request", "The request could not be understood. Go back and try again.")
-    page(403, "Not allowed", "You do not have access to this page.")
-    page(404, "Not found", "There is nothing here, or you do not have access to it.")
-    page(405, "Not allowed", "That action is not possible on this page.")
-    page(413, "Too much at once", "What you sent is larger than we accept (1 MB). Shorten the "
-         "message and send it again.")
-    page(429, "Try again later", "We have received many messages from your address in a short "
-         "time. Wait a minute and send your feedback again.")
-    page(503, "Not available right now", "Feedback cannot be received at the moment. Try again "
-         "later, or call customer service.")
-    page(500, "Something went wrong", "Nothing was saved. Try again; if it keeps happening, "
-         "tell the intranet's support.")
+    page(400, _l("Bad request"),
+         _l("The request could not be understood. Go back and try again."))
+    page(403, _l("Not allowed"), _l("You do not have access to this page."))
+    page(404, _l("Not found"), _l("There is nothing here, or you do not have access to it."))
+    page(405, _l("Not allowed"), _l("That action is not possible on this page."))
+    page(413, _l("Too much at once"),
+         _l("What you sent is larger than we accept (1 MB). Shorten the message and send it "
+            "again."))
+    page(429, _l("Try again later"),
+         _l("We have received many messages from your address in a short time. Wait a minute "
+            "and send your feedback again."))
+    page(503, _l("Not available right now"),
+         _l("Feedback cannot be received at the moment. Try again later, or call customer "
+            "service."))
+    page(500, _l("Something went wrong"),
+         _l("Nothing was saved. Try again; if it keeps happening, tell the intranet's support."))

@@ -5,7 +5,7 @@ public form takes the language from its switcher (?lang=), then the
 browser's Accept-Language, then Finnish. Times are always Helsinki time.
 """
 
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_login import current_user
 
 LANGUAGES = ("fi", "sv", "en")
@@ -27,6 +27,9 @@ def public_language():
 
 
 def select_locale():
+    # Workers and commands have no request: they use the default (English) for staff text.
+    if not has_request_context():
+        return None
     if is_public_page():
         return public_language()
     if current_user and current_user.is_authenticated:

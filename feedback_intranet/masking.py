@@ -8,6 +8,7 @@ card numbers keep their last four characters.
 import re
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
 from stdnum import iban, luhn
 from stdnum.exceptions import ValidationError
 from stdnum.fi import hetu
@@ -16,9 +17,9 @@ IDENTITY_CODE = "identity_code"
 IBAN = "iban"
 CARD_NUMBER = "card_number"
 KIND_TITLES = {
-    IDENTITY_CODE: "personal identity code",
-    IBAN: "account number (IBAN)",
-    CARD_NUMBER: "payment card number",
+    IDENTITY_CODE: _l("personal identity code"),
+    IBAN: _l("account number (IBAN)"),
+    CARD_NUMBER: _l("payment card number"),
 }
 
 # DDMMYY, a century sign (incl. the 2023 additions Y X W V U and B-F), NNN, a check character.

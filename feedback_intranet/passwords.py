@@ -4,6 +4,7 @@ import contextlib
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask_babel import gettext
 
 # Verified against when the username is unknown, so a failed login takes as
 # long whether or not the user exists.
@@ -47,7 +48,7 @@ MIN_PASSWORD_LENGTH = 12
 def password_problem(password, username):
     """Why a new password is not acceptable, or None."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        return f"Use at least {MIN_PASSWORD_LENGTH} characters."
+        return gettext("Use at least %(num)d characters.", num=MIN_PASSWORD_LENGTH)
     if password.strip().lower() == username.strip().lower():
-        return "The password may not be the username."
+        return gettext("The password may not be the username.")
     return None

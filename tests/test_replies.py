@@ -200,7 +200,7 @@ def test_own_banking_matters_are_never_answered_by_email(case, login, client):
     client.post(f"/cases/{case.reference}/banking_matter", data=data)
     page = client.get(f"/cases/{case.reference}").get_data(as_text=True)
     assert "never by email" in page
-    assert "not possible: it concerns the customer&#39;s own banking matters" in page
+    assert "not possible: it concerns the customer" in page and "own banking matters" in page
     refused = answer(client, case, body="x").get_data(as_text=True)
     assert "cannot be answered by email" in refused
     assert outbox() == []

@@ -1,6 +1,8 @@
 """Admin changes to staff users and units. Nothing is ever deleted, only deactivated."""
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ..extensions import db, passwords
 from ..models import (
@@ -31,12 +33,13 @@ class AdminError(ValueError):
         self.field = field
 
 
-def _check_unique(model, column, value, exclude_id, field, label):
+def _check_unique(model, column, value, exclude_id, field, message):
+    """`message` is a lazy string with a %(value)s placeholder."""
     query = sa.select(model.id).where(column == value)
     if exclude_id is not None:
         query = query.where(model.id != exclude_id)
     if db.session.scalar(query) is not None:
-        raise AdminError(f"{label} {value} is already taken.", field)
+        raise AdminError(str(message) % {"value": value}, field)
 
 
 def _set_memberships(user, roles):
@@ -44,7 +47,7 @@ def _set_memberships(user, roles):
     known = {unit_id for unit_id in db.session.scalars(sa.select(Unit.id))}
     unknown = set(roles) - known
     if unknown:
-        raise AdminError("Unknown unit.", "units")
+        raise AdminError(_("Unknown unit."), "units")
     existing = {m.unit_id: m for m in user.memberships}
     for unit_id, membership in existing.items():
         if unit_id not in roles:
@@ -80,16 +83,17 @@ def save_user(actor, user, *, username, full_name, email, password, language, is
     if actor is not None and not actor.is_admin:
         raise PermissionError("Only administrators manage staff users.")
     username = username.strip().lower()
-    _check_unique(User, User.username, username, user.id if user else None, "username", "Username")
+    _check_unique(User, User.username, username, user.id if user else None, "username",
+                  _l("Username %(value)s is already taken."))
     if user is None and not password:
-        raise AdminError("A new user needs a password.", "password")
+        raise AdminError(_("A new user needs a password."), "password")
     if password:
         problem = password_problem(password, username)
         if problem:
             raise AdminError(problem, "password")
     if user is not None and actor is not None and user.id == actor.id and (not active or not is_admin):
-        raise AdminError("You cannot remove your own administrator rights or deactivate yourself.",
-                         "is_admin")
+        raise AdminError(_("You cannot remove your own administrator rights or deactivate "
+                           "yourself."), "is_admin")
     if user is None:
         user = User()
         db.session.add(user)
@@ -113,7 +117,8 @@ def save_unit(actor, unit, *, code, name, kind, street_address, postal_code, cit
     """Create (unit is None) or change a unit; a unit with open cases stays active."""
     _require_admin(actor)
     code = code.strip().lower()
-    _check_unique(Unit, Unit.code, code, unit.id if unit else None, "code", "Code")
+    _check_unique(Unit, Unit.code, code, unit.id if unit else None, "code",
+                  _l("Code %(value)s is already taken."))
     if unit is not None and unit.active and not active:
         open_cases = db.session.scalar(
             sa.select(sa.func.count())
@@ -122,8 +127,8 @@ def save_unit(actor, unit, *, code, name, kind, street_address, postal_code, cit
         )
         if open_cases:
             raise AdminError(
-                f"{unit.name} still holds {open_cases} open cases. Forward or close them "
-                "before deactivating the unit.",
+                _("%(unit)s still holds %(count)s open cases. Forward or close them before "
+                  "deactivating the unit.", unit=unit.name, count=open_cases),
                 "active",
             )
     if unit is None:
@@ -155,11 +160,12 @@ def save_topic(actor, topic, *, code, name, central_unit_id, active):
     """Create (topic is None) or change a feedback topic and its responsible central unit."""
     _require_admin(actor)
     code = code.strip().lower()
-    _check_unique(Topic, Topic.code, code, topic.id if topic else None, "code", "Code")
+    _check_unique(Topic, Topic.code, code, topic.id if topic else None, "code",
+                  _l("Code %(value)s is already taken."))
     if central_unit_id:
         unit = db.session.get(Unit, central_unit_id)
         if unit is None or unit.kind != UnitKind.CENTRAL_UNIT or not unit.active:
-            raise AdminError("Choose an active central unit.", "central_unit")
+            raise AdminError(_("Choose an active central unit."), "central_unit")
     if topic is None:
         topic = Topic()
         db.session.add(topic)
@@ -175,10 +181,10 @@ def save_routing_rule(actor, rule, *, name, topic_id, segment, unit_id, active):
     """Create (rule is None) or change an automatic routing rule."""
     _require_admin(actor)
     if db.session.get(Topic, topic_id) is None:
-        raise AdminError("Choose a topic.", "topic")
+        raise AdminError(_("Choose a topic."), "topic")
     unit = db.session.get(Unit, unit_id)
     if unit is None or not unit.active:
-        raise AdminError("Choose an active unit.", "unit")
+        raise AdminError(_("Choose an active unit."), "unit")
     if rule is None:
         rule = RoutingRule()
         db.session.add(rule)
@@ -194,7 +200,7 @@ def save_routing_rule(actor, rule, *, name, topic_id, segment, unit_id, active):
 def save_reply_template(actor, template, *, title, topic_id, language, body, active):
     _require_admin(actor)
     if topic_id and db.session.get(Topic, topic_id) is None:
-        raise AdminError("Choose a topic.", "topic")
+        raise AdminError(_("Choose a topic."), "topic")
     if template is None:
         template = ReplyTemplate()
         db.session.add(template)
@@ -218,14 +224,14 @@ def add_deviating_hours(actor, *, day, segment, opens, closes, reason):
     """Different phone service hours on a date; no hours means no service that day."""
     _require_admin(actor)
     if (opens is None) != (closes is None):
-        raise AdminError("Give both the opening and the closing time, or neither.", "closes")
+        raise AdminError(_("Give both the opening and the closing time, or neither."), "closes")
     if opens is not None and opens >= closes:
-        raise AdminError("Closing must come after opening.", "closes")
+        raise AdminError(_("Closing must come after opening."), "closes")
     exists = db.session.scalar(sa.select(DeviatingHours.id).where(
         DeviatingHours.day == day,
         DeviatingHours.segment.is_(None) if not segment else DeviatingHours.segment == segment))
     if exists:
-        raise AdminError("That date already has deviating hours for these customers.", "day")
+        raise AdminError(_("That date already has deviating hours for these customers."), "day")
     row = DeviatingHours(day=day, segment=segment or None, opens=opens, closes=closes,
                          reason=reason.strip())
     db.session.add(row)

@@ -1,5 +1,6 @@
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
@@ -120,7 +121,7 @@ def edit_user(user_id=None):
         email=form.email.data, password=form.password.data,
         language=form.language.data, is_admin=form.is_admin.data,
         active=form.active.data, roles=roles, now=clock.now(),
-    ), lambda saved: f"Saved {saved.username}."):
+    ), lambda saved: _("Saved %(name)s.", name=saved.username)):
         return redirect(url_for("admin.users"))
     return render_template(
         "admin/user_form.html", form=form, user=user, units=units, roles=roles,
@@ -152,9 +153,9 @@ def edit_unit(unit_id=None):
         texts={lang.value: (getattr(form, f"greeting_{lang.value}").data or "",
                             getattr(form, f"signature_{lang.value}").data or "")
                for lang in Language},
-    ), lambda saved: f"Saved {saved.name}."):
+    ), lambda saved: _("Saved %(name)s.", name=saved.name)):
         return redirect(url_for("admin.units"))
-    return _edit_page(form, unit.name if unit else "New unit", "admin.units", "Units")
+    return _edit_page(form, unit.name if unit else _("New unit"), "admin.units", _("Units"))
 
 
 @bp.route("/closing-days", methods=["GET", "POST"])
@@ -168,8 +169,8 @@ def closing_days():
             form.day.errors = list(form.day.errors) + [str(error)]
         else:
             db.session.commit()
-            flash(f"Added {form.day.data.isoformat()} as a closing day. Due dates already "
-                  "promised do not change.", "success")
+            flash(_("Added %(day)s as a closing day. Due dates already promised do not change.",
+                    day=form.day.data.isoformat()), "success")
             return redirect(url_for("admin.closing_days"))
     days = db.session.scalars(sa.select(ClosingDay).order_by(ClosingDay.day.desc()))
     return render_template("admin/closing_days.html", form=form, days=list(days))
@@ -195,15 +196,15 @@ def edit_topic(topic_id=None):
     topic = db.get_or_404(Topic, topic_id) if topic_id else None
     form = TopicForm(obj=topic)
     central_units = [u for u in _units() if u.kind == UnitKind.CENTRAL_UNIT]
-    form.central_unit.choices = _unit_choices(central_units, empty="None")
+    form.central_unit.choices = _unit_choices(central_units, empty=_("None"))
     if topic is not None and request.method == "GET":
         form.central_unit.data = topic.central_unit_id or 0
     if form.validate_on_submit() and _save(form, lambda: save_topic(
         current_user, topic, code=form.code.data, name=form.name.data,
         central_unit_id=form.central_unit.data, active=form.active.data,
-    ), lambda saved: f"Saved {saved.name}."):
+    ), lambda saved: _("Saved %(name)s.", name=saved.name)):
         return redirect(url_for("admin.topics"))
-    return _edit_page(form, topic.name if topic else "New topic", "admin.topics", "Topics")
+    return _edit_page(form, topic.name if topic else _("New topic"), "admin.topics", _("Topics"))
 
 
 @bp.route("/routing-rules")
@@ -230,10 +231,10 @@ def edit_routing_rule(rule_id=None):
     if form.validate_on_submit() and _save(form, lambda: save_routing_rule(
         current_user, rule, name=form.name.data, topic_id=form.topic.data,
         segment=form.segment.data, unit_id=form.unit.data, active=form.active.data,
-    ), lambda saved: f"Saved the rule {saved.name}."):
+    ), lambda saved: _("Saved the rule %(name)s.", name=saved.name)):
         return redirect(url_for("admin.routing_rules"))
-    return _edit_page(form, rule.name if rule else "New routing rule", "admin.routing_rules",
-                      "Routing rules")
+    return _edit_page(form, rule.name if rule else _("New routing rule"), "admin.routing_rules",
+                      _("Routing rules"))
 
 
 @bp.route("/reply-templates")
@@ -251,17 +252,17 @@ def edit_reply_template(template_id=None):
     template = db.get_or_404(ReplyTemplate, template_id) if template_id else None
     form = ReplyTemplateForm(obj=template)
     topics = db.session.scalars(sa.select(Topic).order_by(Topic.name))
-    form.topic.choices = [SelectChoice(0, "Any topic")] + [SelectChoice(t.id, t.name)
-                                                           for t in topics]
+    form.topic.choices = [SelectChoice(0, _("Any topic"))] + [SelectChoice(t.id, t.name)
+                                                              for t in topics]
     if template is not None and request.method == "GET":
         form.topic.data, form.language.data = template.topic_id or 0, template.language.value
     if form.validate_on_submit() and _save(form, lambda: save_reply_template(
         current_user, template, title=form.title.data, topic_id=form.topic.data,
         language=form.language.data, body=form.body.data, active=form.active.data,
-    ), lambda saved: f"Saved the template {saved.title}."):
+    ), lambda saved: _("Saved the template %(title)s.", title=saved.title)):
         return redirect(url_for("admin.reply_templates"))
-    return _edit_page(form, template.title if template else "New reply template",
-                      "admin.reply_templates", "Reply templates")
+    return _edit_page(form, template.title if template else _("New reply template"),
+                      "admin.reply_templates", _("Reply templates"))
 
 
 @bp.route("/texts", methods=["GET", "POST"])
@@ -274,9 +275,9 @@ def texts():
     if form.validate_on_submit() and _save(form, lambda: save_bank_texts(
         current_user, COMPLAINT_PARAGRAPH,
         {lang.value: getattr(form, f"complaint_{lang.value}").data for lang in Language},
-    ), lambda _saved: "Saved the complaint paragraph."):
+    ), lambda _saved: _("Saved the complaint paragraph.")):
         return redirect(url_for("admin.texts"))
-    return _edit_page(form, "The bank's standard texts", "admin.users", "Staff")
+    return _edit_page(form, _("The bank's standard texts"), "admin.users", _("Staff"))
 
 
 @bp.route("/service-hours", methods=["GET", "POST"])
@@ -285,7 +286,7 @@ def service_hours():
     if form.validate_on_submit() and _save(form, lambda: add_deviating_hours(
         current_user, day=form.day.data, segment=form.segment.data, opens=form.opens.data,
         closes=form.closes.data, reason=form.reason.data,
-    ), lambda saved: f"Saved the hours of {saved.day.isoformat()}."):
+    ), lambda saved: _("Saved the hours of %(day)s.", day=saved.day.isoformat())):
         return redirect(url_for("admin.service_hours"))
     rows = db.session.scalars(sa.select(DeviatingHours).order_by(DeviatingHours.day.desc()))
     return render_template("admin/service_hours.html", form=form, rows=list(rows))
@@ -295,7 +296,7 @@ def service_hours():
 def remove_service_hours(row_id):
     remove_deviating_hours(current_user, db.get_or_404(DeviatingHours, row_id))
     db.session.commit()
-    flash("Removed; the regular hours apply that day.", "success")
+    flash(_("Removed; the regular hours apply that day."), "success")
     return redirect(url_for("admin.service_hours"))
 
 

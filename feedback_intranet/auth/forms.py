@@ -1,18 +1,22 @@
-from wtforms import BooleanField, HiddenField, PasswordField, StringField
+from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from ..forms import BaseForm
 
 
 class LoginForm(BaseForm):
-    username = StringField("Username", validators=[DataRequired(), Length(max=64)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
     next = HiddenField()
 
 
 class ProfileForm(BaseForm):
+    language = SelectField(_l("Language of the intranet"), choices=[
+        SelectChoice("en", "English"), SelectChoice("fi", "Suomi"), SelectChoice("sv", "Svenska")])
     notify_by_email = BooleanField(
-        "Email me when a case is assigned or forwarded to me or my unit",
-        description="The email names the case and links to it; it never carries the customer's "
-                    "message.",
+        _l("Email me when a case is assigned or forwarded to me or my unit"),
+        description=_l("The email names the case and links to it; it never carries the "
+                       "customer's message."),
     )

@@ -1,4 +1,5 @@
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db
@@ -18,7 +19,7 @@ def login():
     if form.validate_on_submit():
         user = authenticate(form.username.data, form.password.data)
         if user is None:
-            form.password.errors.append("Wrong username or password.")
+            form.password.errors.append(_("Wrong username or password."))
         else:
             db.session.commit()
             session.clear()
@@ -32,7 +33,7 @@ def login():
 def logout():
     logout_user()
     session.clear()
-    flash("You have logged out.", "info")
+    flash(_("You have logged out."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -40,9 +41,12 @@ def logout():
 @login_required
 def profile():
     form = ProfileForm(obj=current_user)
+    if request.method == "GET":
+        form.language.data = str(current_user.language)
     if form.validate_on_submit():
         current_user.notify_by_email = form.notify_by_email.data
+        current_user.language = form.language.data
         db.session.commit()
-        flash("Your settings are saved.", "success")
+        flash(_("Your settings are saved."), "success")
         return redirect(url_for("auth.profile"))
     return render_template("auth/profile.html", form=form)

@@ -1,5 +1,7 @@
 """What every case operation shares: its refusals, the version check and the timeline event."""
 
+from flask_babel import gettext as _
+
 from .. import access
 from ..models import CaseEvent
 
@@ -14,8 +16,8 @@ class CaseError(ValueError):
 
 class CaseChanged(CaseError):
     def __init__(self):
-        super().__init__("This case changed since you opened it. Here is its current state; "
-                         "check it and try again if your change is still needed.")
+        super().__init__(_("This case changed since you opened it. Here is its current state; "
+                           "check it and try again if your change is still needed."))
 
 
 def check_action(actor, case, action, expected_version):

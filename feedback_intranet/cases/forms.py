@@ -2,6 +2,7 @@
 
 import secrets
 
+from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
@@ -46,59 +47,63 @@ class UnassignForm(ActionForm):
 
 
 class AssignForm(ActionForm):
-    member = SelectField("Assign to", coerce=int)
+    member = SelectField(_l("Assign to"), coerce=int)
 
 
 class ForwardForm(ActionForm):
-    unit = SelectField("Forward to", coerce=int)
-    note = TextAreaField("Note to the unit", validators=[Length(max=2000)],
-                         description="Required. Shown on the timeline; never sent to the customer.")
+    unit = SelectField(_l("Forward to"), coerce=int)
+    note = TextAreaField(_l("Note to the unit"), validators=[Length(max=2000)],
+                         description=_l("Required. Shown on the timeline; never sent to the "
+                                        "customer."))
 
 
 class NoteForm(ActionForm):
-    text = TextAreaField("Internal note", validators=[Length(max=4000)],
-                         description="Only staff see notes; they are never sent to the customer.")
+    text = TextAreaField(_l("Internal note"), validators=[Length(max=4000)],
+                         description=_l("Only staff see notes; they are never sent to the "
+                                        "customer."))
 
 
 class InterimNoticeForm(ActionForm):
-    estimate = DateField("Estimated decision date", validators=[Optional()],
-                         invalid_value_message="Give the date as year-month-day.")
-    text = TextAreaField("Text to the customer", validators=[Length(max=2000)])
+    estimate = DateField(_l("Estimated decision date"), validators=[Optional()],
+                         invalid_value_message=_l("Give the date as year-month-day."))
+    text = TextAreaField(_l("Text to the customer"), validators=[Length(max=2000)])
 
 
 class CloseForm(ActionForm):
     resolution = SelectField(
-        "Resolution",
+        _l("Resolution"),
         choices=[SelectChoice(r.value, r.title) for r in Resolution if r != Resolution.DUPLICATE],
     )
-    note = TextAreaField("Note (optional)", validators=[Length(max=2000)])
+    note = TextAreaField(_l("Note (optional)"), validators=[Length(max=2000)])
 
 
 class ReopenForm(ActionForm):
-    reason = TextAreaField("Reason for reopening", validators=[Length(max=2000)])
+    reason = TextAreaField(_l("Reason for reopening"), validators=[Length(max=2000)])
 
 
 class DuplicateForm(ActionForm):
-    original = StringField("Duplicate of case", validators=[Length(max=20)],
-                           description="The reference of the case this one repeats, e.g. "
-                                       "FB-2026-000042.")
+    original = StringField(_l("Duplicate of case"), validators=[Length(max=20)],
+                           description=_l("The reference of the case this one repeats, e.g. "
+                                          "FB-2026-000042."))
 
 
 class CorrectForm(ActionForm):
-    contact_name = StringField("Name", validators=[Length(max=120)])
-    contact_street = StringField("Street address", validators=[Length(max=200)])
-    contact_postal_code = StringField("Postal code", validators=[Optional(), finnish_postal_code])
-    contact_city = StringField("City", validators=[Length(max=80)])
-    contact_phone = StringField("Phone", validators=[Optional(), phone_number])
-    contact_email = StringField("Email", validators=[Optional(), email_address, Length(max=254)])
-    topic_id = SelectField("Topic", coerce=int)
-    case_type = SelectField("Type", choices=[SelectChoice(t.value, t.title) for t in CaseType])
-    segment = SelectField("Segment", choices=[SelectChoice(s.value, s.title) for s in Segment],
+    contact_name = StringField(_l("Name"), validators=[Length(max=120)])
+    contact_street = StringField(_l("Street address"), validators=[Length(max=200)])
+    contact_postal_code = StringField(_l("Postal code"),
+                                      validators=[Optional(), finnish_postal_code])
+    contact_city = StringField(_l("City"), validators=[Length(max=80)])
+    contact_phone = StringField(_l("Phone"), validators=[Optional(), phone_number])
+    contact_email = StringField(_l("Email"),
+                                validators=[Optional(), email_address, Length(max=254)])
+    topic_id = SelectField(_l("Topic"), coerce=int)
+    case_type = SelectField(_l("Type"), choices=[SelectChoice(t.value, t.title) for t in CaseType])
+    segment = SelectField(_l("Segment"), choices=[SelectChoice(s.value, s.title) for s in Segment],
                           validators=[InputRequired()])
 
 
 class AssignManyForm(BaseForm):
-    member = SelectField("Assign the selected cases to", coerce=int)
+    member = SelectField(_l("Assign the selected cases to"), coerce=int)
     token = HiddenField()
 
     def __init__(self, *args, **kwargs):
@@ -108,17 +113,18 @@ class AssignManyForm(BaseForm):
 
 
 class AnswerForm(ActionForm):
-    channel = RadioField("Answer by", choices=[SelectChoice(c.value, c.title) for c in ReplyChannel])
-    reason = StringField("Why another channel than the customer chose",
+    channel = RadioField(_l("Answer by"),
+                         choices=[SelectChoice(c.value, c.title) for c in ReplyChannel])
+    reason = StringField(_l("Why another channel than the customer chose"),
                          validators=[Length(max=300)])
-    body = TextAreaField("Answer", validators=[Length(max=8000)],
-                         description="The greeting and the unit's signature are added; a final "
-                                     "answer to a complaint also gets the bank's paragraph on "
-                                     "where to turn.")
-    final = BooleanField("This is the final answer", default=True)
-    preview = SubmitField("Preview")
-    send = SubmitField("Send the answer")
+    body = TextAreaField(_l("Answer"), validators=[Length(max=8000)],
+                         description=_l("The greeting and the unit's signature are added; a "
+                                        "final answer to a complaint also gets the bank's "
+                                        "paragraph on where to turn."))
+    final = BooleanField(_l("This is the final answer"), default=True)
+    preview = SubmitField(_l("Preview"))
+    send = SubmitField(_l("Send the answer"))
 
 
 class BankingMatterForm(ActionForm):
-    value = BooleanField("Concerns the customer's own banking matters (no email answers)")
+    value = BooleanField(_l("Concerns the customer's own banking matters (no email answers)"))

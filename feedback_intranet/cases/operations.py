@@ -2,6 +2,7 @@
 changes the rows, writes the timeline event and flushes; the view commits once."""
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from .. import access
 from ..extensions import db
@@ -60,9 +61,10 @@ def assign(actor, case, member_id, *, now, expected_version=None):
     check_action(actor, case, "assign", expected_version)
     member = _active_member(case.current_unit_id, member_id)
     if member is None:
-        raise CaseError("Choose an active member of the unit holding the case.", "member")
+        raise CaseError(_("Choose an active member of the unit holding the case."), "member")
     if case.assignee_id == member.id:
-        raise CaseError(f"{member.full_name} already holds {case.reference}.", "member")
+        raise CaseError(_("%(name)s already holds %(ref)s.", name=member.full_name,
+                          ref=case.reference), "member")
     previous = case.assignee
     case.assignee = member
     case.status = CaseStatus.ASSIGNED
@@ -81,23 +83,23 @@ def assign_many(actor, unit_id, case_ids, member_id, *, now, versions=None):
     if not access.can_lead_unit(actor, unit_id):
         raise PermissionError("Only the unit's team lead assigns its cases.")
     if not case_ids:
-        raise CaseError("Select the cases to assign.", "case_ids")
+        raise CaseError(_("Select the cases to assign."), "case_ids")
     cases = db.session.scalars(
         sa.select(Case).where(Case.id.in_(case_ids)).order_by(Case.effective_due_date, Case.id)
     ).all()
     elsewhere = [c.reference for c in cases if c.current_unit_id != unit_id or not c.is_open]
     if len(cases) != len(set(case_ids)) or elsewhere:
-        raise CaseError("Some of the selected cases have left this inbox or were closed "
-                        f"meanwhile: {', '.join(elsewhere) or 'unknown cases'}. Nothing was "
-                        "assigned; select again.", "case_ids")
+        raise CaseError(_("Some of the selected cases have left this inbox or were closed "
+                          "meanwhile: %(cases)s. Nothing was assigned; select again.",
+                          cases=", ".join(elsewhere) or _("unknown cases")), "case_ids")
     changed = [c.reference for c in cases
                if versions and versions.get(c.id) not in (None, c.version)]
     if changed:
-        raise CaseError(f"{', '.join(changed)} changed since you opened the list. Nothing was "
-                        "assigned; look again and select.", "case_ids")
+        raise CaseError(_("%(cases)s changed since you opened the list. Nothing was assigned; "
+                          "look again and select.", cases=", ".join(changed)), "case_ids")
     member = _active_member(unit_id, member_id)
     if member is None:
-        raise CaseError("Choose an active member of the unit.", "member")
+        raise CaseError(_("Choose an active member of the unit."), "member")
     moved = [c for c in cases if c.assignee_id != member.id]
     for case in moved:
         previous = case.assignee
@@ -130,14 +132,15 @@ def forward(actor, case, unit_id, note, *, now, expected_version=None):
     check_action(actor, case, "forward", expected_version)
     note = mask(note.strip()).text
     if not note:
-        raise CaseError("Write a note for the unit you forward to.", "note")
+        raise CaseError(_("Write a note for the unit you forward to."), "note")
     target = db.session.get(Unit, unit_id)
     if target is None:
-        raise CaseError("Choose the unit to forward to.", "unit")
+        raise CaseError(_("Choose the unit to forward to."), "unit")
     if target.id == case.current_unit_id:
-        raise CaseError(f"The case is already in {target.name}'s inbox.", "unit")
+        raise CaseError(_("The case is already in %(unit)s's inbox.", unit=target.name), "unit")
     if not target.active:
-        raise CaseError(f"{target.name} is no longer active; choose another unit.", "unit")
+        raise CaseError(_("%(unit)s is no longer active; choose another unit.", unit=target.name),
+                        "unit")
     source = case.current_unit_id
     if not any(past.unit_id == source for past in case.past_units):
         case.past_units.append(CasePastUnit(unit_id=source))
@@ -176,7 +179,7 @@ def correct(actor, case, changes, *, now, expected_version=None):
         if field == "topic_id":
             topic = db.session.get(Topic, value)
             if topic is None:
-                raise CaseError("Choose a topic.", "topic")
+                raise CaseError(_("Choose a topic."), "topic")
             lines.append(f"topic: {case.topic.name} → {topic.name}")
             case.topic = topic
             case.suggested_unit_id = suggested_unit_id(topic, case.customer)
@@ -184,7 +187,7 @@ def correct(actor, case, changes, *, now, expected_version=None):
         setattr(case, field, value)
         lines.append(f"{CORRECTABLE[field]}: {_display(old)} → {_display(value)}")
     if not lines:
-        raise CaseError("Nothing was changed.")
+        raise CaseError(_("Nothing was changed."))
     add_event(case, EventKind.CORRECTED, actor, now, "\n".join(lines))
     db.session.flush()
 
@@ -194,7 +197,7 @@ def add_note(actor, case, text, *, now, expected_version=None):
     check_action(actor, case, "note", None)
     text = mask(text.strip()).text
     if not text:
-        raise CaseError("Write the note.", "text")
+        raise CaseError(_("Write the note."), "text")
     add_event(case, EventKind.NOTE, actor, now, text, from_unit_id=case.current_unit_id)
     db.session.flush()
 
@@ -208,14 +211,14 @@ def send_interim_notice(actor, case, estimate, text, *, now, today, calendar, de
     """
     check_action(actor, case, "interim_notice", expected_version)
     if estimate is None:
-        raise CaseError("Give the estimated decision date.", "estimate")
+        raise CaseError(_("Give the estimated decision date."), "estimate")
     if estimate <= today or not calendar.is_banking_day(estimate):
-        raise CaseError("The estimate must be a banking day after today.", "estimate")
+        raise CaseError(_("The estimate must be a banking day after today."), "estimate")
     if calendar.banking_days_between(today, estimate) > MAX_ESTIMATE_BANKING_DAYS:
-        raise CaseError(f"The estimate may be at most {MAX_ESTIMATE_BANKING_DAYS} banking days "
-                        "ahead.", "estimate")
+        raise CaseError(_("The estimate may be at most %(days)s banking days ahead.",
+                          days=MAX_ESTIMATE_BANKING_DAYS), "estimate")
     if not text.strip():
-        raise CaseError("Write the text to the customer.", "text")
+        raise CaseError(_("Write the text to the customer."), "text")
     how = send_notice(actor, case, text, now=now, today=today, calendar=calendar,
                       deviations=deviations or {})
     previous = case.estimated_decision_date
@@ -232,10 +235,11 @@ def close(actor, case, resolution, note="", *, now, expected_version=None):
     check_action(actor, case, "close", expected_version)
     resolution = Resolution(resolution)
     if resolution == Resolution.ANSWERED and case.first_answered_at is None:
-        raise CaseError("No answer has been sent yet: the case cannot be closed as answered.",
+        raise CaseError(_("No answer has been sent yet: the case cannot be closed as answered."),
                         "resolution")
     if resolution == Resolution.DUPLICATE:
-        raise CaseError("Use “Mark as duplicate” to link the case it duplicates.", "resolution")
+        raise CaseError(_("Use “Mark as duplicate” to link the case it duplicates."),
+                        "resolution")
     _close(actor, case, resolution, note, now)
     db.session.flush()
 
@@ -244,7 +248,7 @@ def _close(actor, case, resolution, note, now):
     case.status = CaseStatus.CLOSED
     case.resolution = resolution
     case.closed_at = now
-    text = f"Closed: {resolution.title}."
+    text = f"Closed: {resolution.english_title}."
     note = mask(note.strip()).text
     if note:
         text += f"\n\n{note}"
@@ -256,7 +260,7 @@ def reopen(actor, case, reason, *, now, expected_version=None):
     check_action(actor, case, "reopen", expected_version)
     reason = mask(reason.strip()).text
     if not reason:
-        raise CaseError("Give the reason for reopening.", "reason")
+        raise CaseError(_("Give the reason for reopening."), "reason")
     holder_stays = case.assignee_id and _active_member(case.current_unit_id, case.assignee_id)
     if not holder_stays:
         case.assignee = None
@@ -272,12 +276,13 @@ def mark_duplicate(actor, case, original, *, now, expected_version=None):
     """Close the case as a duplicate of `original`; both timelines say so."""
     check_action(actor, case, "duplicate", expected_version)
     if original is None or not access.can_view_case(actor, original):
-        raise CaseError("There is no such case that you can see. Check the reference.",
+        raise CaseError(_("There is no such case that you can see. Check the reference."),
                         "original")
     if original.id == case.id:
-        raise CaseError("A case cannot duplicate itself.", "original")
+        raise CaseError(_("A case cannot duplicate itself."), "original")
     if original.duplicate_of_id == case.id:
-        raise CaseError(f"{original.reference} is already a duplicate of this case.", "original")
+        raise CaseError(_("%(ref)s is already a duplicate of this case.", ref=original.reference),
+                        "original")
     case.duplicate_of = original
     _close(actor, case, Resolution.DUPLICATE, f"Duplicate of {original.reference}.", now)
     add_event(original, EventKind.DUPLICATE, actor, now,
@@ -292,9 +297,9 @@ def set_customer(actor, case, customer, *, now, expected_version=None):
     if not access.can_set_customer(actor, case):
         raise PermissionError("You may not change this case.")
     if customer is None:
-        raise CaseError("Choose a customer from the register.")
+        raise CaseError(_("Choose a customer from the register."))
     if case.customer_id == customer.id:
-        raise CaseError(f"The case is already linked to {customer.name}.")
+        raise CaseError(_("The case is already linked to %(name)s.", name=customer.name))
     previous = case.customer
     case.customer = customer
     case.match_method = MatchMethod.MANUAL

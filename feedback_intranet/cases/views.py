@@ -2,6 +2,8 @@
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -69,19 +71,19 @@ FORMS = {
     "duplicate": DuplicateForm,
 }
 DONE = {
-    "answer": "The answer to {ref} is on its way.",
-    "banking_matter": "Saved: {ref} is answered by phone or letter only while marked.",
-    "take": "You hold {ref} now.",
-    "assign": "Assigned {ref}.",
-    "unassign": "{ref} is back in the inbox.",
-    "forward": "Forwarded {ref}.",
-    "note": "Note added to {ref}.",
-    "interim_notice": "Interim notice for {ref} queued; the estimate is in effect.",
-    "close": "Closed {ref}.",
-    "reopen": "Reopened {ref}.",
-    "duplicate": "Closed {ref} as a duplicate.",
-    "correct": "Corrected {ref}.",
-    "customer": "Linked {ref} to the customer.",
+    "answer": _l("The answer to %(ref)s is on its way."),
+    "banking_matter": _l("Saved: %(ref)s is answered by phone or letter only while marked."),
+    "take": _l("You hold %(ref)s now."),
+    "assign": _l("Assigned %(ref)s."),
+    "unassign": _l("%(ref)s is back in the inbox."),
+    "forward": _l("Forwarded %(ref)s."),
+    "note": _l("Note added to %(ref)s."),
+    "interim_notice": _l("Interim notice for %(ref)s queued; the estimate is in effect."),
+    "close": _l("Closed %(ref)s."),
+    "reopen": _l("Reopened %(ref)s."),
+    "duplicate": _l("Closed %(ref)s as a duplicate."),
+    "correct": _l("Corrected %(ref)s."),
+    "customer": _l("Linked %(ref)s to the customer."),
 }
 
 
@@ -150,7 +152,8 @@ def _prepare(action, form, case):
                                for u in _members(case.current_unit_id) if u.id != case.assignee_id]
     elif action == "forward":
         form.unit.choices = [
-            SelectChoice(u.id, u.name + (" (suggested)" if u.id == case.suggested_unit_id else ""))
+            SelectChoice(u.id, _("%(unit)s (suggested)", unit=u.name)
+                         if u.id == case.suggested_unit_id else u.name)
             for u in _forward_targets(case)
         ]
     elif action == "answer" and not form.is_submitted():
@@ -248,7 +251,7 @@ def _run(case, form, action, operation):
         else:
             flash(str(error), "error")
         return "refused"
-    flash(DONE[action].format(ref=case.reference), "success")
+    flash(DONE[action] % {"ref": case.reference}, "success")
     return None
 
 

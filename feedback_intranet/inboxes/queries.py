@@ -9,18 +9,19 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import OPEN_STATUSES, Case, CaseStatus, Unit
 
 FILTERS = {
-    "open": "Open",
-    "unassigned": "Unassigned",
-    "mine": "Mine",
-    "overdue": "Overdue",
-    "due_today": "Due today",
-    "answered": "Answered",
+    "open": _l("Open"),
+    "unassigned": _l("Unassigned"),
+    "mine": _l("Mine"),
+    "overdue": _l("Overdue"),
+    "due_today": _l("Due today"),
+    "answered": _l("Answered"),
 }
 DEFAULT_FILTER = "open"
 # Cursors outside these years are tampered with; they would overflow date arithmetic.

@@ -1,4 +1,5 @@
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms.fields.choices import SelectChoice
@@ -112,12 +113,12 @@ def assign_many(unit_code):
     if not back.startswith("/") or back.startswith("//"):
         back = url_for("inboxes.inbox", unit_code=unit.code)
     if not form.validate_on_submit():
-        flash("Choose a member of the unit to assign the cases to.", "error")
+        flash(_("Choose a member of the unit to assign the cases to."), "error")
         return redirect(back)
     # Each box says "case id:version", so a case changed since the list was loaded is caught.
     versions = {}
     for value in request.form.getlist("case_ids"):
-        case_id, _, version = value.partition(":")
+        case_id, _colon, version = value.partition(":")
         if parse_id(case_id) and parse_id(version):
             versions[int(case_id)] = int(version)
     if not consume_token(form.token.data):
@@ -133,11 +134,12 @@ def assign_many(unit_code):
         return redirect(back)
     except StaleDataError:
         db.session.rollback()
-        flash("A selected case changed while you assigned. Nothing was assigned; look again.",
+        flash(_("A selected case changed while you assigned. Nothing was assigned; look again."),
               "error")
         return redirect(back)
     member = db.session.get(User, form.member.data)
-    flash(f"Assigned {len(moved)} cases to {member.full_name}.", "success")
+    flash(_("Assigned %(count)s cases to %(name)s.", count=len(moved), name=member.full_name),
+          "success")
     return redirect(back)
 
 

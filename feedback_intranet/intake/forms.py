@@ -4,6 +4,7 @@ import re
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
@@ -14,7 +15,7 @@ from ..models import CaseType, IntakeChannel, Language, ReplyChannel, Segment
 
 MESSAGE_MAX_LENGTH = 5000
 POSTAL_CODE = re.compile(r"^\d{5}$")
-REQUIRED = "Required when you want an answer."
+REQUIRED = _l("Required when you want an answer.")
 
 
 def _choices(enum_cls):
@@ -24,7 +25,7 @@ def _choices(enum_cls):
 def finnish_postal_code(form, field):
     value = (field.data or "").strip()
     if value and not POSTAL_CODE.match(value):
-        raise ValidationError("A Finnish postal code has five digits, e.g. 00100.")
+        raise ValidationError(_l("A Finnish postal code has five digits, e.g. 00100."))
 
 
 def email_address(form, field):
@@ -34,9 +35,10 @@ def email_address(form, field):
     try:
         validate_email(value, check_deliverability=False)
     except EmailNotValidError:
-        raise ValidationError("Check the email address, e.g. name@example.fi.") from None
+        raise ValidationError(_l("Check the email address, e.g. name@example.fi.")) from None
     if sensitive_kinds(value):
-        raise ValidationError("Use an email address without an identity code or account number.")
+        raise ValidationError(
+            _l("Use an email address without an identity code or account number."))
 
 
 def _parse_phone(value):
@@ -50,7 +52,8 @@ def _parse_phone(value):
 def phone_number(form, field):
     value = (field.data or "").strip()
     if value and _parse_phone(value) is None:
-        raise ValidationError("Check the phone number, e.g. 040 123 4567 or +358 40 123 4567.")
+        raise ValidationError(
+            _l("Check the phone number, e.g. 040 123 4567 or +358 40 123 4567."))
 
 
 def normalised_email(value):
@@ -66,30 +69,31 @@ def normalised_phone(value):
 
 
 class FeedbackFields(BaseForm):
-    name = StringField("Name", validators=[Optional(), Length(max=120)])
-    street = StringField("Street address", validators=[Optional(), Length(max=200)])
-    postal_code = StringField("Postal code",
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=120)])
+    street = StringField(_l("Street address"), validators=[Optional(), Length(max=200)])
+    postal_code = StringField(_l("Postal code"),
                               validators=[Optional(), Length(max=10), finnish_postal_code])
-    city = StringField("City", validators=[Optional(), Length(max=80)])
-    phone = StringField("Phone", validators=[Optional(), Length(max=40), phone_number])
-    email = StringField("Email", validators=[Optional(), Length(max=254), email_address])
-    segment = RadioField("I am a", choices=_choices(Segment), default=Segment.PRIVATE.value,
-                         validators=[InputRequired(message="Choose one.")])
-    topic = SelectField("Topic", coerce=int, validators=[InputRequired(message="Choose a topic.")])
-    case_type = SelectField("Kind of feedback", choices=_choices(CaseType),
+    city = StringField(_l("City"), validators=[Optional(), Length(max=80)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40), phone_number])
+    email = StringField(_l("Email"), validators=[Optional(), Length(max=254), email_address])
+    segment = RadioField(_l("I am a"), choices=_choices(Segment), default=Segment.PRIVATE.value,
+                         validators=[InputRequired(message=_l("Choose one."))])
+    topic = SelectField(_l("Topic"), coerce=int,
+                        validators=[InputRequired(message=_l("Choose a topic."))])
+    case_type = SelectField(_l("Kind of feedback"), choices=_choices(CaseType),
                             default=CaseType.FEEDBACK.value)
     message = TextAreaField(
-        "Your feedback",
-        validators=[InputRequired(message="Write your feedback."),
+        _l("Your feedback"),
+        validators=[InputRequired(message=_l("Write your feedback.")),
                     Length(max=MESSAGE_MAX_LENGTH,
-                           message=f"Keep it under {MESSAGE_MAX_LENGTH} characters.")],
+                           message=_l("Keep it under %(max)d characters."))],
     )
-    reply_wanted = RadioField("I want an answer", choices=[SelectChoice("yes", "Yes"),
-                                                           SelectChoice("no", "No")],
-                              default="yes", validators=[InputRequired(message="Choose one.")])
-    reply_channel = RadioField("Answer me by", choices=_choices(ReplyChannel),
+    reply_wanted = RadioField(_l("I want an answer"), choices=[SelectChoice("yes", _l("Yes")),
+                                                           SelectChoice("no", _l("No"))],
+                              default="yes", validators=[InputRequired(message=_l("Choose one."))])
+    reply_channel = RadioField(_l("Answer me by"), choices=_choices(ReplyChannel),
                                validators=[Optional()])
-    language = SelectField("Language of the answer", choices=_choices(Language),
+    language = SelectField(_l("Language of the answer"), choices=_choices(Language),
                            default=Language.FI.value)
 
     def __init__(self, *args, topics=(), **kwargs):
@@ -107,9 +111,9 @@ class FeedbackFields(BaseForm):
     def validate(self, extra_validators=None):
         valid = super().validate(extra_validators)
         if not self.message.errors and not (self.message.data or "").strip():
-            self.message.errors.append("Write your feedback.")
+            self.message.errors.append(_l("Write your feedback."))
         if self.wants_answer and not self.reply_channel.data:
-            self.reply_channel.errors.append("Choose how you want the answer.")
+            self.reply_channel.errors.append(_l("Choose how you want the answer."))
         for field, message in self.required_contact_fields():
             if not (field.data or "").strip():
                 field.errors.append(message)
@@ -126,7 +130,7 @@ class PublicFeedbackForm(FeedbackFields):
     """The bank's response form: an answer needs all four contact details to find the customer."""
 
     # Hidden from people; bots fill it in.
-    website = StringField("Leave this field empty")
+    website = StringField(_l("Leave this field empty"))
     submission_token = HiddenField()
 
     def required_contact_fields(self):
@@ -140,11 +144,11 @@ class StaffFeedbackForm(FeedbackFields):
     """Feedback a customer gave by phone, at the counter or by letter; staff identify the customer."""
 
     intake_channel = SelectField(
-        "Received by",
+        _l("Received by"),
         choices=[c for c in _choices(IntakeChannel) if c.value != IntakeChannel.WEB_FORM],
         default=IntakeChannel.PHONE.value,
     )
-    unit = SelectField("Put it in the inbox of", coerce=int)
+    unit = SelectField(_l("Put it in the inbox of"), coerce=int)
     submission_token = HiddenField()
 
     def __init__(self, *args, units=(), **kwargs):
@@ -152,12 +156,13 @@ class StaffFeedbackForm(FeedbackFields):
         self.unit.choices = [SelectChoice(unit.id, unit.name) for unit in units]
 
     def required_contact_fields(self):
-        needed = [(self.name, "Give the customer's name.")]
+        needed = [(self.name, _l("Give the customer's name."))]
         if self.wants_answer:
             channel_fields = {
                 ReplyChannel.EMAIL.value: [self.email],
                 ReplyChannel.PHONE.value: [self.phone],
                 ReplyChannel.LETTER.value: [self.street, self.postal_code, self.city],
             }.get(self.reply_channel.data, [])
-            needed += [(field, "Needed to answer by the chosen channel.") for field in channel_fields]
+            needed += [(field, _l("Needed to answer by the chosen channel."))
+                       for field in channel_fields]
         return needed

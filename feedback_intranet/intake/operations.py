@@ -107,7 +107,7 @@ def receive_feedback(feedback, *, now, calendar, actor=None, unit=None, submissi
         case.current_unit_id = unit.id
         case.events.append(CaseEvent(
             kind=EventKind.RECEIVED, actor=actor, to_unit_id=unit.id, at=now,
-            text=f"Registered by {actor.full_name} ({IntakeChannel(feedback.intake_channel).title}).",
+            text=f"Registered by {actor.full_name} ({IntakeChannel(feedback.intake_channel).english_title}).",
         ))
     db.session.add(case)
     db.session.flush()

@@ -15,6 +15,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
@@ -127,7 +128,7 @@ def register():
         token = form.submission_token.data or ""
         existing = case_for_token(token) if TOKEN.fullmatch(token) else None
         if existing is not None:
-            flash(f"{existing.reference} was already registered.", "info")
+            flash(_("%(ref)s was already registered.", ref=existing.reference), "info")
             return redirect(url_for("cases.show", reference=existing.reference))
         unit = db.session.get(Unit, form.unit.data)
         case = receive_feedback(
@@ -140,9 +141,9 @@ def register():
         except IntegrityError:
             db.session.rollback()
             existing = case_for_token(token)
-            flash(f"{existing.reference} was already registered.", "info")
+            flash(_("%(ref)s was already registered.", ref=existing.reference), "info")
             return redirect(url_for("cases.show", reference=existing.reference))
-        flash(f"Registered {case.reference} in {unit.name}.", "success")
+        flash(_("Registered %(ref)s in %(unit)s.", ref=case.reference, unit=unit.name), "success")
         if access.can_view_case(current_user, case):
             return redirect(url_for("cases.show", reference=case.reference))
         return redirect(url_for("inboxes.index"))

@@ -4,6 +4,8 @@ import enum
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -31,13 +33,23 @@ class UTCDateTime(TypeDecorator):
 
 
 class TitledEnum(enum.StrEnum):
-    """A string enum whose members carry the title shown to users."""
+    """A string enum whose members carry the title shown to users.
+
+    `title` is a lazy string: it is translated into the reader's language whenever it is
+    shown. Text stored once for every reader (the timeline) uses `english_title`.
+    """
 
     def __new__(cls, value, title):
         member = str.__new__(cls, value)
         member._value_ = value
         member.title = title
         return member
+
+    @property
+    def english_title(self):
+        """The title in English, whatever the current locale."""
+        with force_locale("en"):
+            return str(self.title)
 
 
 def enum_column(enum_cls, **kwargs):
@@ -54,80 +66,80 @@ def enum_column(enum_cls, **kwargs):
 
 
 class UnitKind(TitledEnum):
-    CUSTOMER_SERVICE = "customer_service", "Customer service"
-    BUSINESS_CUSTOMER_SERVICE = "business_customer_service", "Business customer service"
-    BRANCH_OFFICE = "branch_office", "Branch office"
-    CENTRAL_UNIT = "central_unit", "Central unit"
+    CUSTOMER_SERVICE = "customer_service", _l("Customer service")
+    BUSINESS_CUSTOMER_SERVICE = "business_customer_service", _l("Business customer service")
+    BRANCH_OFFICE = "branch_office", _l("Branch office")
+    CENTRAL_UNIT = "central_unit", _l("Central unit")
 
 
 class Language(TitledEnum):
-    FI = "fi", "Finnish"
-    SV = "sv", "Swedish"
-    EN = "en", "English"
+    FI = "fi", _l("Finnish")
+    SV = "sv", _l("Swedish")
+    EN = "en", _l("English")
 
 
 class Segment(TitledEnum):
-    PRIVATE = "private", "Private customer"
-    BUSINESS = "business", "Business customer"
+    PRIVATE = "private", _l("Private customer")
+    BUSINESS = "business", _l("Business customer")
 
 
 class CaseStatus(TitledEnum):
-    NEW = "new", "New"
-    ASSIGNED = "assigned", "Assigned"
-    ANSWERED = "answered", "Answered"
-    CLOSED = "closed", "Closed"
+    NEW = "new", _l("New")
+    ASSIGNED = "assigned", _l("Assigned")
+    ANSWERED = "answered", _l("Answered")
+    CLOSED = "closed", _l("Closed")
 
 
 OPEN_STATUSES = (CaseStatus.NEW, CaseStatus.ASSIGNED)
 
 
 class CaseType(TitledEnum):
-    FEEDBACK = "feedback", "Other feedback"
-    COMPLAINT = "complaint", "Complaint"
-    QUESTION = "question", "Question"
-    PRAISE = "praise", "Praise"
-    SUGGESTION = "suggestion", "Suggestion"
+    FEEDBACK = "feedback", _l("Other feedback")
+    COMPLAINT = "complaint", _l("Complaint")
+    QUESTION = "question", _l("Question")
+    PRAISE = "praise", _l("Praise")
+    SUGGESTION = "suggestion", _l("Suggestion")
 
 
 class ReplyChannel(TitledEnum):
-    EMAIL = "email", "Email"
-    PHONE = "phone", "Phone call"
-    LETTER = "letter", "Letter"
+    EMAIL = "email", _l("Email")
+    PHONE = "phone", _l("Phone call")
+    LETTER = "letter", _l("Letter")
 
 
 class IntakeChannel(TitledEnum):
-    WEB_FORM = "web_form", "Feedback form"
-    PHONE = "phone", "Phone"
-    COUNTER = "counter", "Branch counter"
-    LETTER = "letter", "Letter"
+    WEB_FORM = "web_form", _l("Feedback form")
+    PHONE = "phone", _l("Phone")
+    COUNTER = "counter", _l("Branch counter")
+    LETTER = "letter", _l("Letter")
 
 
 class EventKind(TitledEnum):
-    RECEIVED = "received", "Received"
-    ROUTED = "routed", "Routed"
-    FORWARDED = "forwarded", "Forwarded"
-    ASSIGNED = "assigned", "Assigned"
-    UNASSIGNED = "unassigned", "Returned to inbox"
-    NOTE = "note", "Note"
-    INTERIM_NOTICE = "interim_notice", "Interim notice"
-    REPLIED = "replied", "Answered"
-    CLOSED = "closed", "Closed"
-    REOPENED = "reopened", "Reopened"
-    CUSTOMER_MATCHED = "customer_matched", "Customer set"
-    CORRECTED = "corrected", "Corrected"
-    DUPLICATE = "duplicate", "Duplicate"
-    DELIVERED = "delivered", "Delivered"
-    DELIVERY_FAILED = "delivery_failed", "Delivery failed"
-    CALLBACK = "callback", "Call attempt"
-    BANKING_MATTER = "banking_matter", "Own banking matter"
+    RECEIVED = "received", _l("Received")
+    ROUTED = "routed", _l("Routed")
+    FORWARDED = "forwarded", _l("Forwarded")
+    ASSIGNED = "assigned", _l("Assigned")
+    UNASSIGNED = "unassigned", _l("Returned to inbox")
+    NOTE = "note", _l("Note")
+    INTERIM_NOTICE = "interim_notice", _l("Interim notice")
+    REPLIED = "replied", _l("Answered")
+    CLOSED = "closed", _l("Closed")
+    REOPENED = "reopened", _l("Reopened")
+    CUSTOMER_MATCHED = "customer_matched", _l("Customer set")
+    CORRECTED = "corrected", _l("Corrected")
+    DUPLICATE = "duplicate", _l("Duplicate")
+    DELIVERED = "delivered", _l("Delivered")
+    DELIVERY_FAILED = "delivery_failed", _l("Delivery failed")
+    CALLBACK = "callback", _l("Call attempt")
+    BANKING_MATTER = "banking_matter", _l("Own banking matter")
 
 
 class Resolution(TitledEnum):
-    ANSWERED = "answered", "Answered"
-    NO_ANSWER_WANTED = "no_answer_wanted", "No answer wanted"
-    DUPLICATE = "duplicate", "Duplicate"
-    WITHDRAWN = "withdrawn", "Withdrawn by the customer"
-    OTHER = "other", "Other"
+    ANSWERED = "answered", _l("Answered")
+    NO_ANSWER_WANTED = "no_answer_wanted", _l("No answer wanted")
+    DUPLICATE = "duplicate", _l("Duplicate")
+    WITHDRAWN = "withdrawn", _l("Withdrawn by the customer")
+    OTHER = "other", _l("Other")
 
 
 def name_key(name):
@@ -140,34 +152,34 @@ def utcnow():
 
 
 class MatchMethod(TitledEnum):
-    EMAIL = "email", "Matched by email address"
-    PHONE = "phone", "Matched by phone number"
-    NAME_POSTAL_CODE = "name_postal_code", "Matched by name and postal code"
-    AMBIGUOUS = "ambiguous", "Several possible customers"
-    NONE = "none", "No customer found"
-    MANUAL = "manual", "Set by hand"
+    EMAIL = "email", _l("Matched by email address")
+    PHONE = "phone", _l("Matched by phone number")
+    NAME_POSTAL_CODE = "name_postal_code", _l("Matched by name and postal code")
+    AMBIGUOUS = "ambiguous", _l("Several possible customers")
+    NONE = "none", _l("No customer found")
+    MANUAL = "manual", _l("Set by hand")
 
 
 class AnswerStatus(TitledEnum):
-    PENDING = "pending", "On its way"
-    DELIVERED = "delivered", "Reached the customer"
-    FAILED = "failed", "Could not be delivered"
+    PENDING = "pending", _l("On its way")
+    DELIVERED = "delivered", _l("Reached the customer")
+    FAILED = "failed", _l("Could not be delivered")
 
 
 class Purpose(TitledEnum):
-    ANSWER = "answer", "Answer"
-    INTERIM_NOTICE = "interim_notice", "Interim notice"
+    ANSWER = "answer", _l("Answer")
+    INTERIM_NOTICE = "interim_notice", _l("Interim notice")
 
 
 class OutboxStatus(TitledEnum):
-    QUEUED = "queued", "Queued"
-    SENDING = "sending", "Being sent"
-    SENT = "sent", "Handed to the mail server"
-    FAILED = "failed", "Failed"
+    QUEUED = "queued", _l("Queued")
+    SENDING = "sending", _l("Being sent")
+    SENT = "sent", _l("Handed to the mail server")
+    FAILED = "failed", _l("Failed")
 
 
 class CallbackStatus(TitledEnum):
-    OPEN = "open", "To call"
-    DONE = "done", "Reached"
-    WRONG_NUMBER = "wrong_number", "Wrong number"
-    GAVE_UP = "gave_up", "Not reached"
+    OPEN = "open", _l("To call")
+    DONE = "done", _l("Reached")
+    WRONG_NUMBER = "wrong_number", _l("Wrong number")
+    GAVE_UP = "gave_up", _l("Not reached")

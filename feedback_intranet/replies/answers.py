@@ -17,14 +17,14 @@ def mark_delivered(answer, case, now, calendar, how):
         if case.status in (CaseStatus.NEW, CaseStatus.ASSIGNED):
             case.status = CaseStatus.ANSWERED
     case.events.append(CaseEvent(kind=EventKind.DELIVERED, at=now,
-                                 text=f"{answer.purpose.title} {how}."))
+                                 text=f"{answer.purpose.english_title} {how}."))
 
 
 def mark_failed(answer, case, reason, now):
     """The answer did not reach the customer: the case is open again and flagged."""
     answer.status = AnswerStatus.FAILED
     answer.failure = reason[:300]
-    what = "Email" if answer.channel == "email" else answer.channel.title
+    what = "Email" if answer.channel == "email" else answer.channel.english_title
     case.delivery_problem = f"{what} could not be delivered: {reason}"[:300]
     if answer.purpose == Purpose.ANSWER and case.status == CaseStatus.ANSWERED and (
         answer.delivered_at is not None and case.first_answered_at == answer.delivered_at
@@ -33,4 +33,4 @@ def mark_failed(answer, case, reason, now):
         case.first_answer_banking_days = None
         case.status = CaseStatus.ASSIGNED if case.assignee_id else CaseStatus.NEW
     case.events.append(CaseEvent(kind=EventKind.DELIVERY_FAILED, at=now,
-                                 text=f"{answer.purpose.title}: {case.delivery_problem}"))
+                                 text=f"{answer.purpose.english_title}: {case.delivery_problem}"))

@@ -1,6 +1,7 @@
 """Sending an answer or an interim notice by the channel: the outbox, a callback task, a letter."""
 
 from flask import render_template
+from flask_babel import lazy_gettext as _l
 
 from .. import customer_texts as ct
 from ..badges import format_date
@@ -15,15 +16,15 @@ def channel_problems(case):
     """For each channel, why it cannot be used for this case now (empty: it can)."""
     problems = {}
     if not case.contact_email:
-        problems[ReplyChannel.EMAIL] = "no email address"
+        problems[ReplyChannel.EMAIL] = _l("no email address")
     elif case.own_banking_matter:
-        problems[ReplyChannel.EMAIL] = ("it concerns the customer's own banking matters, which "
-                                        "the bank does not answer by email")
+        problems[ReplyChannel.EMAIL] = _l("it concerns the customer's own banking matters, "
+                                          "which the bank does not answer by email")
     if not case.contact_phone:
-        problems[ReplyChannel.PHONE] = "no phone number"
+        problems[ReplyChannel.PHONE] = _l("no phone number")
     if not (case.contact_name and case.contact_street and case.contact_postal_code
             and case.contact_city):
-        problems[ReplyChannel.LETTER] = "no full postal address"
+        problems[ReplyChannel.LETTER] = _l("no full postal address")
     return problems
 
 

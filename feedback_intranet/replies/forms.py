@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
@@ -5,14 +6,17 @@ from wtforms.validators import InputRequired, Length
 from ..forms import BaseForm
 from .operations import CALL_OUTCOMES
 
+OUTCOME_LABELS = {"reached": _l("Reached"), "no_answer": _l("No answer"), "busy": _l("Busy"),
+                  "wrong_number": _l("Wrong number")}
+
 
 class CallOutcomeForm(BaseForm):
-    outcome = RadioField("What happened", choices=[SelectChoice(k, v.capitalize())
-                                                   for k, v in CALL_OUTCOMES.items()],
-                         validators=[InputRequired(message="Choose what happened on the call.")])
-    summary = TextAreaField("Call summary", validators=[Length(max=4000)],
-                            description="Required when the customer was reached: it is the "
-                                        "answer on record.")
+    outcome = RadioField(_l("What happened"),
+                         choices=[SelectChoice(k, OUTCOME_LABELS[k]) for k in CALL_OUTCOMES],
+                         validators=[InputRequired(message=_l("Choose what happened on the call."))])
+    summary = TextAreaField(_l("Call summary"), validators=[Length(max=4000)],
+                            description=_l("Required when the customer was reached: it is the "
+                                           "answer on record."))
     token = HiddenField()
 
 

@@ -4,6 +4,8 @@ Each takes the acting user, checks the rule, writes the timeline, flushes;
 the view commits once. Mail goes to the outbox in the same transaction.
 """
 
+from flask_babel import gettext as _
+
 from ..access import can_view_unit
 from ..badges import format_date
 from ..cases.common import CaseError, add_event, check_action
@@ -21,6 +23,7 @@ from .delivery import channel_problems, dispatch, letter_pdf, new_answer
 from .texts import compose
 
 MAX_CALL_ATTEMPTS = 3
+# Outcome: how the timeline says it (in English, like all timeline text).
 CALL_OUTCOMES = {"reached": "reached", "no_answer": "no answer", "busy": "busy",
                  "wrong_number": "wrong number"}
 
@@ -29,16 +32,17 @@ def refuse_sensitive(text, field):
     """Refuse outgoing text that carries an identity code, an IBAN or a card number."""
     found = sensitive_kinds(text)
     if found:
-        names = ", ".join(sorted(KIND_TITLES[kind] for kind in found))
-        raise CaseError(f"The text contains sensitive data: {names}. Such data is never sent to "
-                        "the customer. Remove it and send again; nothing was sent.", field)
+        names = ", ".join(sorted(str(KIND_TITLES[kind]) for kind in found))
+        raise CaseError(_("The text contains sensitive data: %(names)s. Such data is never sent "
+                          "to the customer. Remove it and send again; nothing was sent.",
+                          names=names), field)
 
 
 def check_channel(case, channel, field="channel"):
     problem = channel_problems(case).get(channel)
     if problem:
-        raise CaseError(f"This case cannot be answered by {channel.title.lower()}: {problem}.",
-                        field)
+        raise CaseError(_("This case cannot be answered by %(channel)s: %(problem)s.",
+                          channel=channel.title.lower(), problem=problem), field)
 
 
 def send_answer(actor, case, *, channel, body, reason="", final=True, now, today, calendar,
@@ -49,18 +53,19 @@ def send_answer(actor, case, *, channel, body, reason="", final=True, now, today
     check_channel(case, channel)
     reason = reason.strip()
     if case.reply_channel and channel != case.reply_channel and not reason:
-        raise CaseError(f"The customer asked for {case.reply_channel.title.lower()}: say why you "
-                        "answer another way.", "reason")
+        raise CaseError(_("The customer asked for %(channel)s: say why you answer another way.",
+                          channel=case.reply_channel.title.lower()), "reason")
     if not body.strip():
-        raise CaseError("Write the answer.", "body")
+        raise CaseError(_("Write the answer."), "body")
     text = compose(case, case.current_unit, body, final)
     refuse_sensitive(text, "body")
     answer = new_answer(case, actor, channel, text, Purpose.ANSWER, now)
     how = dispatch(answer, case, case.current_unit, now=now, today=today, calendar=calendar,
                    deviations=deviations)
-    line = f"Answer by {channel.title.lower()}: {how}."
+    line = f"Answer by {channel.english_title.lower()}: {how}."
     if reason and channel != case.reply_channel:
-        line += f" The customer asked for {case.reply_channel.title.lower()}; {mask(reason).text}"
+        line += (f" The customer asked for {case.reply_channel.english_title.lower()}; "
+                 f"{mask(reason).text}")
     add_event(case, EventKind.REPLIED, actor, now, f"{line}\n\n{text}")
     return answer
 
@@ -94,16 +99,17 @@ def record_call(actor, task, outcome, summary, *, now, calendar, deviations):
     """Record one call attempt; a reached customer makes the summary the answer."""
     _check_unit(actor, task.unit_id)
     if task.status != CallbackStatus.OPEN:
-        raise CaseError("This call has already been recorded as done.", "outcome")
+        raise CaseError(_("This call has already been recorded as done."), "outcome")
     if outcome not in CALL_OUTCOMES:
-        raise CaseError("Choose what happened on the call.", "outcome")
+        raise CaseError(_("Choose what happened on the call."), "outcome")
     case, answer = task.case, task.answer
     task.attempts += 1
     what = f"Call {task.attempts} to {task.phone}: {CALL_OUTCOMES[outcome]}."
     if outcome == "reached":
         summary = mask(summary.strip()).text
         if not summary:
-            raise CaseError("Write a summary of the call: it is the answer on record.", "summary")
+            raise CaseError(_("Write a summary of the call: it is the answer on record."),
+                            "summary")
         if answer.purpose == Purpose.ANSWER:
             answer.text = summary
         task.status, task.closed_at = CallbackStatus.DONE, now
@@ -140,7 +146,7 @@ def post_letter(actor, letter, *, now, calendar):
     """Staff mark the letter posted: the answer has reached the customer."""
     _check_unit(actor, letter.unit_id)
     if letter.posted_at is not None:
-        raise CaseError("This letter was already marked posted.")
+        raise CaseError(_("This letter was already marked posted."))
     letter.posted_at, letter.posted_by_id = now, actor.id
     posted = format_date(now.astimezone(calendar.tz).date())
     mark_delivered(letter.answer, letter.case, now, calendar,
@@ -151,5 +157,5 @@ def regenerate_letter(actor, letter, *, today):
     """Render the letter again, e.g. after the address was corrected; never once posted."""
     _check_unit(actor, letter.unit_id)
     if letter.posted_at is not None:
-        raise CaseError("A posted letter cannot be changed.")
+        raise CaseError(_("A posted letter cannot be changed."))
     letter.pdf = letter_pdf(letter.case, letter.unit, letter.answer.text, today)

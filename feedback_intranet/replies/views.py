@@ -4,6 +4,7 @@ import secrets
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
@@ -80,7 +81,7 @@ def record_call(task_id):
         db.session.rollback()
         form.summary.errors = [*form.summary.errors, str(error)]
         return callbacks(unit.code, forms={task.id: form})
-    flash(f"Recorded the call for {task.case.reference}.", "success")
+    flash(_("Recorded the call for %(ref)s.", ref=task.case.reference), "success")
     return redirect(url_for("replies.callbacks", unit_code=unit.code))
 
 
@@ -125,7 +126,7 @@ def waiting_pdf(unit_code):
         .order_by(Letter.created_at, Letter.id)
     ).all()
     if not pdfs:
-        flash("No letters are waiting.", "info")
+        flash(_("No letters are waiting."), "info")
         return redirect(url_for("replies.print_queue", unit_code=unit.code))
     return _pdf(merge(pdfs), f"letters-{unit.code}.pdf")
 
@@ -152,8 +153,10 @@ def letter_action(letter_id, action):
         db.session.rollback()
         flash(str(error), "error")
         return back
-    flash(f"Letter for {letter.case.reference} "
-          f"{'marked posted' if action == 'posted' else 'made again'}.", "success")
+    if action == "posted":
+        flash(_("Letter for %(ref)s marked posted.", ref=letter.case.reference), "success")
+    else:
+        flash(_("Letter for %(ref)s made again.", ref=letter.case.reference), "success")
     return back
 
 

@@ -1,0 +1,228 @@
+"""The mission's story in a real browser: a Swedish customer's feedback travels from the public
+form through customer service and a branch to an answer by email; calls, letters, an interim
+notice and a refused URL; and the pages pass axe's accessibility checks."""
+
+import re
+import time
+from datetime import date
+from email.header import decode_header, make_header
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from feedback_intranet.banking_days import BankingCalendar
+
+pytestmark = pytest.mark.e2e
+IBAN = "FI21 1234 5600 0007 85"
+
+
+def give_feedback(page, channel="email", message="Hej! Min betalning kom inte fram.",
+                  lang="sv", name="Britt Holmberg"):
+    page.goto(f"/feedback?lang={lang}")
+    page.select_option("#topic", label=page.locator("#topic option").first.inner_text())
+    page.fill("#message", message)
+    page.check("#reply_wanted-0")
+    page.check({"email": "#reply_channel-0", "phone": "#reply_channel-1",
+                "letter": "#reply_channel-2"}[channel])
+    page.fill("#name", name)
+    page.fill("#street", "Slottsgatan 3")
+    page.fill("#postal_code", "20100")
+    page.fill("#city", "Åbo")
+    page.fill("#phone", "040 765 4321")
+    page.fill("#email", "britt.holmberg@example.fi")
+    page.click("form button[type=submit]")
+    page.wait_for_url("**/feedback/received/**")
+    return re.search(r"FB-\d{4}-\d{6}", page.content()).group()
+
+
+def open_case(page, reference):
+    page.goto(f"/cases/{reference}")
+    return page
+
+
+def smtp_message(smtp, subject_part, timeout=20):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for message in smtp.messages:
+            if subject_part in str(make_header(decode_header(message["Subject"]))):
+                return message
+        time.sleep(0.25)
+    raise AssertionError(f"no email with {subject_part!r} arrived")
+
+
+def text_of(message):
+    [plain] = [p for p in message.walk() if p.get_content_type() == "text/plain"]
+    return plain.get_payload(decode=True).decode()
+
+
+def no_serious_violations(page):
+    results = Axe().run(page)
+    bad = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    assert bad == [], "\n".join(f"{v['id']}: {v['help']} {[n['target'] for n in v['nodes']]}"
+                                for v in bad)
+
+
+def test_a_swedish_customers_feedback_is_forwarded_assigned_and_answered_by_email(
+    page, login, smtp
+):
+    # 1. The customer, in Swedish, with an IBAN in the message, wants an email answer.
+    reference = give_feedback(page, message=f"Hej! Mitt konto {IBAN} debiterades två gånger.")
+    assert re.search(r"\d{1,2}\.\d{1,2}\.\d{4}", page.inner_text("main"))
+    assert page.locator("html").get_attribute("lang") == "sv"
+
+    # 2. Customer service finds it unassigned, masked, and forwards it to the home office.
+    login("cs.agent")
+    page.goto("/inbox/cs?filter=unassigned")
+    row = page.locator("tr", has=page.locator(f"a:text-is('{reference}')"))
+    assert row.locator(".badge-due").count() == 1
+    row.locator(f"a:text-is('{reference}')").click()
+    content = page.content()
+    assert "[account number …0785 removed]" in content and IBAN not in content
+    page.click("summary:has-text('Forward to another unit')")
+    page.select_option("#forward-unit", label="Helsinki Centre")
+    page.fill("#forward-note", "Kunden hör till ert kontor.")
+    page.click("button:has-text('Forward')")
+    assert "Read only" in page.inner_text("main")
+
+    # 3. The branch's team lead assigns it to a member.
+    login("branch.lead")
+    page.goto("/inbox/helsinki-centre?filter=unassigned")
+    page.click(f"a:text-is('{reference}')")
+    page.select_option("#assign-member", label="Elina Korhonen")
+    page.click("form.action button:has-text('Assign')")
+    assert "Elina Korhonen" in page.inner_text("main")
+
+    # 4. The branch employee answers in Swedish by email; it arrives without the IBAN.
+    login("branch.staff")
+    open_case(page, reference)
+    page.fill("#answer-body", "Vi har rättat den dubbla debiteringen.")
+    page.click("#answer-send")
+    message = smtp_message(smtp, f"Svar på din respons {reference}")
+    body = text_of(message)
+    assert "Hej Britt Holmberg," in body and "Vi har rättat den dubbla debiteringen." in body
+    assert "FI21" not in body and "Med vänlig hälsning" in body
+    for _ in range(40):
+        open_case(page, reference)
+        if page.locator(".badge-answered").count():
+            break
+        time.sleep(0.25)
+    assert page.locator("h1 .badge").inner_text() == "answered"
+
+
+def test_a_callback_is_tried_then_reached_and_a_letter_is_printed(page, login):
+    phone_case = give_feedback(page, channel="phone", lang="fi", name="Eero Esimerkki")
+    letter_case = give_feedback(page, channel="letter", lang="fi", name="Eero Esimerkki")
+    login("cs.agent")
+    for reference in (phone_case, letter_case):
+        open_case(page, reference)
+        page.click("form.action button:has-text('Take')")
+        page.fill("#answer-body", "Asia on nyt selvitetty.")
+        page.click("#answer-send")
+        assert "on its way" in page.inner_text("main")
+
+    page.goto("/callbacks/cs")
+    task = page.locator("li.callback", has=page.locator(f"a:text-is('{phone_case}')"))
+    task.locator("label:has-text('No answer') input").check()
+    task.locator("button:has-text('Record the call')").click()
+    task = page.locator("li.callback", has=page.locator(f"a:text-is('{phone_case}')"))
+    assert "attempt 2" in task.inner_text()
+    task.locator("label:has-text('Reached') input").check()
+    task.locator("textarea").fill("Kerroin asiakkaalle ratkaisun.")
+    task.locator("button:has-text('Record the call')").click()
+    open_case(page, phone_case)
+    assert page.locator("h1 .badge").inner_text() == "answered"
+
+    page.goto("/letters/cs")
+    row = page.locator("tr", has=page.locator(f"a:text-is('{letter_case}')"))
+    pdf_url = row.locator("a:text-is('PDF')").get_attribute("href")
+    response = page.request.get(pdf_url)
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.body().startswith(b"%PDF")
+    row.locator("button:has-text('Mark posted')").click()
+    open_case(page, letter_case)
+    assert page.locator("h1 .badge").inner_text() == "answered"
+
+
+def test_an_interim_notice_moves_the_badge_to_the_estimate(page, login):
+    reference = give_feedback(page, lang="en", name="Ann Example")
+    login("cs.agent")
+    open_case(page, reference)
+    page.click("form.action button:has-text('Take')")
+    today = date.today()
+    estimate = BankingCalendar().add_banking_days(today, 7)
+    page.click("summary:has-text('Send an interim notice')")
+    page.fill("#interim_notice-estimate", estimate.isoformat())
+    page.click("button:has-text('Send interim notice')")
+    assert page.locator("h1 .badge").inner_text() == (
+        f"estimate {estimate.day}.{estimate.month}.{estimate.year}")
+
+
+def test_a_branch_user_cannot_open_another_units_case(page, login):
+    reference = give_feedback(page, lang="fi", name="Toinen Asiakas")
+    login("branch.staff")
+    response = page.goto(f"/cases/{reference}")
+    assert response.status == 404
+    assert "Toinen Asiakas" not in page.content()
+
+
+# Accessibility
+
+
+def test_the_public_form_is_accessible_empty_with_errors_and_confirmed(page):
+    page.goto("/feedback?lang=fi")
+    no_serious_violations(page)
+    page.click("form button[type=submit]")
+    assert page.locator(".error").count() > 0
+    no_serious_violations(page)
+    first_error = page.locator("[aria-invalid=true]").first
+    described = first_error.get_attribute("aria-describedby")
+    assert described and page.locator(f"#{described.split()[-1]}").inner_text()
+    give_feedback(page, lang="fi")
+    no_serious_violations(page)
+
+
+def test_staff_pages_are_accessible(page, login):
+    page.goto("/login")
+    no_serious_violations(page)
+    login("cs.agent")
+    page.goto("/inbox/cs")
+    no_serious_violations(page)
+    page.click("table.cases tbody tr:first-child td:nth-child(2) a")
+    no_serious_violations(page)
+    page.goto("/callbacks/cs")
+    no_serious_violations(page)
+
+
+def test_the_public_form_works_with_the_keyboard_alone(page):
+    page.goto("/feedback?lang=en")
+    values = {"message": "Keyboard only.", "name": "Kim Keys", "street": "Tie 1",
+              "postal_code": "00100", "city": "Helsinki", "phone": "040 123 4567",
+              "email": "kim@example.fi"}
+    for _ in range(80):
+        page.keyboard.press("Tab")
+        active = page.evaluate("() => [document.activeElement.id, document.activeElement.type,"
+                               " document.activeElement.tagName]")
+        element_id, kind, tag = active
+        if element_id in values:
+            page.keyboard.type(values.pop(element_id))
+        elif element_id.startswith("reply_channel") and kind == "radio":
+            page.keyboard.press("Space")
+        elif tag == "BUTTON" and kind == "submit":
+            page.keyboard.press("Enter")
+            break
+    page.wait_for_url("**/feedback/received/**")
+    assert re.search(r"FB-\d{4}-\d{6}", page.content())
+
+
+@pytest.mark.parametrize("who", [None, "cs.agent"])
+def test_no_horizontal_scrolling_at_320_pixels(page, login, who):
+    if who:
+        login(who)
+        page.goto("/inbox/cs")
+        path = page.locator("table.cases tbody tr:first-child td:nth-child(2) a").get_attribute(
+            "href")
+    else:
+        path = "/feedback"
+    page.set_viewport_size({"width": 320, "height": 800})
+    page.goto(path)
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")

@@ -1,0 +1,94 @@
+"""Finnish and Swedish are complete: every string of every template and module is translated."""
+
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parent.parent
+TRANSLATIONS = ROOT / "feedback_intranet" / "translations"
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
+METHODS = [("feedback_intranet/**.py", "python"), ("templates/**.html", "jinja2"),
+           ("templates/**.txt", "jinja2")]
+# The same in every language: names, codes, and words Finnish and Swedish borrow as they are.
+SAME_IN_ALL = {"Suomi", "Svenska", "English", "FINE", "PDF", "%(name)s", "—", "OK", "Email"}
+
+
+def source_messages():
+    ids = set()
+    for _filename, _lineno, message, _comments, _context in extract_from_dir(
+        str(ROOT), METHODS, keywords=KEYWORDS
+    ):
+        ids.add(message[0] if isinstance(message, tuple) else message)
+    return ids
+
+
+@pytest.fixture(scope="module")
+def in_source():
+    return source_messages()
+
+
+@pytest.mark.parametrize("language", ["fi", "sv"])
+def test_every_string_is_translated(language, in_source):
+    with open(TRANSLATIONS / language / "LC_MESSAGES" / "messages.po", "rb") as handle:
+        catalog = read_po(handle, locale=language)
+    translated = {message.id if isinstance(message.id, str) else message.id[0]: message
+                  for message in catalog if message.id}
+    missing = sorted(in_source - set(translated))
+    assert missing == [], f"not in the {language} catalogue (run pybabel update): {missing[:20]}"
+    problems = []
+    for key, message in translated.items():
+        if key not in in_source:
+            continue
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        if message.fuzzy:
+            problems.append(f"fuzzy: {key}")
+        elif not all(strings):
+            problems.append(f"empty: {key}")
+        elif strings[0] == key and key not in SAME_IN_ALL:
+            problems.append(f"same as English: {key}")
+    assert problems == [], "\n".join(problems[:30])
+
+
+@pytest.mark.parametrize("language", ["fi", "sv"])
+def test_the_compiled_catalogue_matches_the_source(language):
+    folder = TRANSLATIONS / language / "LC_MESSAGES"
+    with open(folder / "messages.po", "rb") as handle:
+        po = {m.id: m.string for m in read_po(handle, locale=language) if m.id and not m.fuzzy}
+    with open(folder / "messages.mo", "rb") as handle:
+        mo = {m.id: m.string for m in read_mo(handle) if m.id}
+    assert mo == po, "run: pybabel compile -d feedback_intranet/translations"
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [("fi", "Anna palautetta"), ("sv", "Ge respons"), ("en", "Give feedback")],
+)
+def test_the_public_form_speaks_the_chosen_language(client, bank, language, expected):
+    page = client.get(f"/feedback?lang={language}").get_data(as_text=True)
+    assert f'<html lang="{language}">' in page
+    assert expected in page
+    # The choice is remembered for the confirmation page.
+    assert f'<html lang="{language}">' in client.get("/feedback").get_data(as_text=True)
+
+
+def test_without_a_choice_the_browser_language_then_finnish(app, bank):
+    client = app.test_client()
+    assert '<html lang="sv">' in client.get(
+        "/feedback", headers={"Accept-Language": "sv-FI,sv;q=0.9"}).get_data(as_text=True)
+    assert '<html lang="fi">' in app.test_client().get(
+        "/feedback", headers={"Accept-Language": "de"}).get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("language", "word"), [("fi", "Saapuneet"), ("sv", "Inkorgar")])
+def test_staff_see_their_own_language(client, login, make_user, units, language, word):
+    from feedback_intranet.extensions import db
+
+    user = make_user("cs.agent", units=[units["cs"]])
+    user.language = language
+    db.session.commit()
+    login("cs.agent")
+    page = client.get("/inbox/cs").get_data(as_text=True)
+    assert f'<html lang="{language}">' in page and word in page
