@@ -329,3 +329,11 @@ def test_staff_opt_in_on_their_profile(client, login, org):
     db.session.expire_all()
     assert org[1]["cs.agent"].notify_by_email
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Case)) == 0
+
+
+def test_staff_choose_the_language_of_the_intranet(client, login, org):
+    login("cs.agent")
+    client.post("/profile", data={"language": "sv"})
+    db.session.expire_all()
+    assert org[1]["cs.agent"].language == "sv"
+    assert '<html lang="sv">' in client.get("/inbox/cs").get_data(as_text=True)

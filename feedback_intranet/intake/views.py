@@ -15,6 +15,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
@@ -57,7 +58,8 @@ def _feedback_from(form, intake_channel):
 
 
 def _page_language():
-    return request.accept_languages.best_match([lang.value for lang in Language]) or Language.FI
+    """The language the page is shown in: the customer's answers come in it too, by default."""
+    return str(get_locale())
 
 
 @bp.route("/feedback", methods=["GET", "POST"])
