@@ -14,10 +14,9 @@ def queue_confirmation(case, now):
     """Put the confirmation in the outbox, in the same transaction as the new case."""
     if not case.contact_email:
         return
-    texts = ct.pick(ct.CONFIRMATION, case.language)
+    values = {"reference": case.reference, "date": format_date(case.due_date)}
+    texts = {key: ct.say(case.language, text, **values) for key, text in ct.CONFIRMATION.items()}
     enqueue(kind="confirmation", recipient=case.contact_email,
-            subject=ct.pick(ct.CONFIRMATION_SUBJECT, case.language).format(
-                reference=case.reference),
-            body_text=render_template("emails/confirmation.txt", case=case, t=texts,
-                                      due=format_date(case.due_date)),
+            subject=ct.say(case.language, ct.CONFIRMATION_SUBJECT, reference=case.reference),
+            body_text=render_template("emails/confirmation.txt", case=case, t=texts),
             sender_name=texts["sender"], case_id=case.id, now=now)

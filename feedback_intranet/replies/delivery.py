@@ -35,12 +35,12 @@ def first_window(case, now, calendar, deviations):
 
 def letter_pdf(case, unit, text, today):
     return render_letter(
-        bank_name=ct.pick(ct.BANK_NAME, case.language),
+        bank_name=ct.say(case.language, ct.BANK_NAME),
         sender_lines=[unit.name, unit.street_address, f"{unit.postal_code} {unit.city}".strip()],
         recipient_lines=[case.contact_name, case.contact_street,
                          f"{case.contact_postal_code} {case.contact_city}"],
         date_text=format_date(today),
-        reference_label=ct.pick(ct.LETTER_REFERENCE, case.language),
+        reference_label=ct.say(case.language, ct.LETTER_REFERENCE),
         reference=case.reference,
         body=text,
     )
@@ -51,8 +51,8 @@ def dispatch(answer, case, unit, *, now, today, calendar, deviations):
     channel = ReplyChannel(answer.channel)
     if channel == ReplyChannel.EMAIL:
         subjects = ct.ANSWER_SUBJECT if answer.purpose == Purpose.ANSWER else ct.INTERIM_SUBJECT
-        answer.subject = ct.pick(subjects, case.language).format(reference=case.reference)
-        footer = ct.pick(ct.EMAIL_FOOTER, case.language)
+        answer.subject = ct.say(case.language, subjects, reference=case.reference)
+        footer = ct.say(case.language, ct.EMAIL_FOOTER)
         context = {"text": answer.text, "footer": footer, "reference": case.reference}
         enqueue(kind=str(answer.purpose), recipient=case.contact_email, subject=answer.subject,
                 body_text=render_template("emails/answer.txt", **context),

@@ -9,10 +9,11 @@ from ..models import BankText, CaseType, UnitText
 COMPLAINT_PARAGRAPH = "complaint_paragraph"
 
 
-def bank_text(key, language, defaults):
+def bank_text(key, language, default):
+    """The bank's text as admins wrote it, else `default` in the language."""
     text = db.session.scalar(
         sa.select(BankText.text).where(BankText.key == key, BankText.language == language))
-    return text or ct.pick(defaults, language)
+    return text or ct.say(language, default)
 
 
 def _first_name(name):
@@ -26,11 +27,11 @@ def greeting_and_signature(case, unit):
     if own and own.greeting:
         greeting = own.greeting.replace("{name}", name).replace(" ,", ",")
     elif name:
-        greeting = ct.pick(ct.GREETING, language).format(name=name)
+        greeting = ct.say(language, ct.GREETING, name=name)
     else:
-        greeting = ct.pick(ct.GREETING_NO_NAME, language)
-    signature = own.signature if own and own.signature else ct.pick(ct.SIGNATURE, language).format(
-        unit=unit.name)
+        greeting = ct.say(language, ct.GREETING_NO_NAME)
+    signature = (own.signature if own and own.signature
+                 else ct.say(language, ct.SIGNATURE, unit=unit.name))
     return greeting, signature
 
 
