@@ -59,6 +59,16 @@ TOPICS = [
     ("customer-service", "Customer service", None),
     ("other", "Other", None),
 ]
+TOPIC_NAMES = {
+    "cards": ("Kortit", "Kort"),
+    "loans": ("Lainat", "Lån"),
+    "netbank": ("Verkkopankki ja mobiilisovellus", "Nätbanken och mobilappen"),
+    "payments": ("Maksut", "Betalningar"),
+    "investments": ("Sijoittaminen", "Placeringar"),
+    "branch-service": ("Konttoripalvelu", "Kontorsservice"),
+    "customer-service": ("Asiakaspalvelu", "Kundservice"),
+    "other": ("Muu", "Annat"),
+}
 
 # username, full name, {unit code: is team lead}, admin
 STAFF = [
@@ -132,6 +142,7 @@ def seed_reference_data(password, rng):
     for code, name, unit in TOPICS:
         topics[code] = _get_or_create(Topic, (Topic.code, code), code=code, name=name,
                                       central_unit_id=units[unit].id if unit else None)
+        topics[code].name_fi, topics[code].name_sv = TOPIC_NAMES[code]
     db.session.flush()
 
     password_hash = passwords.hash(password)

@@ -97,3 +97,14 @@ def test_staff_see_their_own_language(client, login, make_user, units, language,
     login("cs.agent")
     page = client.get("/inbox/cs").get_data(as_text=True)
     assert f'<html lang="{language}">' in page and word in page
+
+
+def test_topics_are_offered_in_the_customers_language(client, bank):
+    topic = bank["topics"]["cards"]
+    topic.name_fi, topic.name_sv = "Kortit", "Kort"
+    from feedback_intranet.extensions import db
+
+    db.session.commit()
+    assert ">Kortit</option>" in client.get("/feedback?lang=fi").get_data(as_text=True)
+    assert ">Kort</option>" in client.get("/feedback?lang=sv").get_data(as_text=True)
+    assert ">Cards</option>" in client.get("/feedback?lang=en").get_data(as_text=True)

@@ -88,6 +88,8 @@ class TopicForm(BaseForm):
                            message=_l("Use lower-case letters, digits and dashes."))],
     )
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=80)])
+    name_fi = StringField(_l("Name in Finnish"), validators=[Length(max=80)])
+    name_sv = StringField(_l("Name in Swedish"), validators=[Length(max=80)])
     central_unit = SelectField(
         _l("Responsible central unit"), coerce=int,
         description=_l("Suggested as the forward target for feedback on this topic."),

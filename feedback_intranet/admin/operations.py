@@ -156,7 +156,7 @@ def _require_admin(actor):
         raise PermissionError("Only administrators change this.")
 
 
-def save_topic(actor, topic, *, code, name, central_unit_id, active):
+def save_topic(actor, topic, *, code, name, central_unit_id, active, name_fi="", name_sv=""):
     """Create (topic is None) or change a feedback topic and its responsible central unit."""
     _require_admin(actor)
     code = code.strip().lower()
@@ -171,6 +171,7 @@ def save_topic(actor, topic, *, code, name, central_unit_id, active):
         db.session.add(topic)
     topic.code = code
     topic.name = name.strip()
+    topic.name_fi, topic.name_sv = name_fi.strip(), name_sv.strip()
     topic.central_unit_id = central_unit_id or None
     topic.active = active
     db.session.flush()

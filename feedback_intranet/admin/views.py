@@ -202,6 +202,7 @@ def edit_topic(topic_id=None):
     if form.validate_on_submit() and _save(form, lambda: save_topic(
         current_user, topic, code=form.code.data, name=form.name.data,
         central_unit_id=form.central_unit.data, active=form.active.data,
+        name_fi=form.name_fi.data or "", name_sv=form.name_sv.data or "",
     ), lambda saved: _("Saved %(name)s.", name=saved.name)):
         return redirect(url_for("admin.topics"))
     return _edit_page(form, topic.name if topic else _("New topic"), "admin.topics", _("Topics"))

@@ -96,9 +96,9 @@ class FeedbackFields(BaseForm):
     language = SelectField(_l("Language of the answer"), choices=_choices(Language),
                            default=Language.FI.value)
 
-    def __init__(self, *args, topics=(), **kwargs):
+    def __init__(self, *args, topics=(), language="en", **kwargs):
         super().__init__(*args, **kwargs)
-        self.topic.choices = [SelectChoice(topic.id, topic.name) for topic in topics]
+        self.topic.choices = [SelectChoice(topic.id, topic.name_in(language)) for topic in topics]
 
     @property
     def wants_answer(self):

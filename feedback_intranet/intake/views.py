@@ -65,7 +65,7 @@ def _page_language():
 @bp.route("/feedback", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["FEEDBACK_RATE_LIMIT"], methods=["POST"])
 def feedback():
-    form = PublicFeedbackForm(topics=_active_topics())
+    form = PublicFeedbackForm(topics=_active_topics(), language=_page_language())
     if request.method == "GET":
         form.language.data = _page_language()
         form.submission_token.data = secrets.token_urlsafe(24)
@@ -122,7 +122,7 @@ def _units_for_registration(user):
 @login_required
 def register():
     units = _units_for_registration(current_user)
-    form = StaffFeedbackForm(topics=_active_topics(), units=units)
+    form = StaffFeedbackForm(topics=_active_topics(), units=units, language=_page_language())
     if request.method == "GET":
         form.language.data = Language.FI.value
         form.submission_token.data = secrets.token_urlsafe(24)

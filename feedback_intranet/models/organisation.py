@@ -116,11 +116,17 @@ class Topic(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(sa.String(32), unique=True)
     name: Mapped[str] = mapped_column(sa.String(80))
+    # Customers choose topics in their own language; empty falls back to the English name.
+    name_fi: Mapped[str] = mapped_column(sa.String(80), default="")
+    name_sv: Mapped[str] = mapped_column(sa.String(80), default="")
     active: Mapped[bool] = mapped_column(default=True)
     # The central unit responsible for the topic's product: the suggested forward target.
     central_unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("unit.id"))
 
     central_unit: Mapped[Unit | None] = relationship()
+
+    def name_in(self, language):
+        return {"fi": self.name_fi, "sv": self.name_sv}.get(str(language)) or self.name
 
 
 class RoutingRule(db.Model):
