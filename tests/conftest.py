@@ -3,6 +3,7 @@
 The suite runs on SQLite by default and on PostgreSQL when TEST_DATABASE_URL is set.
 """
 
+import contextlib
 import email
 import os
 import socket
@@ -296,17 +297,25 @@ def free_port():
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def smtp_server():
-    """A real SMTP server on a free loopback port."""
+@contextlib.contextmanager
+def running_smtp_server():
+    """A real SMTP server (aiosmtpd) on a free loopback port; yields its recorder."""
     from aiosmtpd.controller import Controller
 
     recorder = SMTPRecorder()
     controller = Controller(recorder, hostname="127.0.0.1", port=free_port())
     controller.start()
     recorder.port = controller.port
-    yield recorder
-    controller.stop()
+    try:
+        yield recorder
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def smtp_server():
+    with running_smtp_server() as recorder:
+        yield recorder
 
 
 @pytest.fixture

@@ -12,7 +12,8 @@ from ..closing_days import banking_calendar
 from ..extensions import db
 from ..form_tokens import consume_token
 from ..forms import parse_id
-from ..models import Membership, Unit, User
+from ..lookups import visible_unit_or_404
+from ..models import Membership, User
 from . import queries
 
 bp = Blueprint("inboxes", __name__)
@@ -32,14 +33,6 @@ def index():
     return redirect(url_for("inboxes.inbox", unit_code=units[0].code))
 
 
-def _visible_unit_or_404(unit_code):
-    unit = db.session.scalar(db.select(Unit).where(Unit.code == unit_code))
-    # The same answer whether the unit exists or not: its existence is not the user's business.
-    if unit is None or not access.can_view_unit(current_user, unit.id):
-        abort(404)
-    return unit
-
-
 def _members(unit_id):
     return db.session.scalars(
         db.select(User).join(Membership)
@@ -55,7 +48,7 @@ def _badges(cases):
 @bp.route("/inbox/<unit_code>")
 @login_required
 def inbox(unit_code):
-    unit = _visible_unit_or_404(unit_code)
+    unit = visible_unit_or_404(unit_code)
     leads = access.can_lead_unit(current_user, unit.id)
     filter_name = request.args.get("filter", queries.DEFAULT_FILTER)
     person_id = current_user.id
@@ -104,7 +97,7 @@ def inbox(unit_code):
 @login_required
 def assign_many(unit_code):
     """The team lead gives the selected cases to one member, e.g. when someone is away."""
-    unit = _visible_unit_or_404(unit_code)
+    unit = visible_unit_or_404(unit_code)
     if not access.can_lead_unit(current_user, unit.id):
         abort(403)
     form = AssignManyForm()
@@ -146,7 +139,7 @@ def assign_many(unit_code):
 @bp.route("/workload/<unit_code>")
 @login_required
 def workload(unit_code):
-    unit = _visible_unit_or_404(unit_code)
+    unit = visible_unit_or_404(unit_code)
     if not access.can_lead_unit(current_user, unit.id):
         abort(403)
     today = clock.today()

@@ -13,19 +13,13 @@ from ..badges import case_badge
 from ..closing_days import banking_calendar, deviating_hours
 from ..extensions import db
 from ..form_tokens import consume_token
-from ..models import CallbackStatus, CallbackTask, Letter, Unit
+from ..lookups import visible_unit_or_404
+from ..models import CallbackStatus, CallbackTask, Letter
 from . import operations
 from .forms import CallOutcomeForm, LetterForm
 from .letters import merge
 
 bp = Blueprint("replies", __name__)
-
-
-def _unit_or_404(unit_code):
-    unit = db.session.scalar(sa.select(Unit).where(Unit.code == unit_code))
-    if unit is None or not access.can_view_unit(current_user, unit.id):
-        abort(404)
-    return unit
 
 
 def _with_token(form):
@@ -36,7 +30,7 @@ def _with_token(form):
 @bp.route("/callbacks/<unit_code>")
 @login_required
 def callbacks(unit_code, forms=None):
-    unit = _unit_or_404(unit_code)
+    unit = visible_unit_or_404(unit_code)
     tasks = db.session.scalars(
         sa.select(CallbackTask)
         .where(CallbackTask.unit_id == unit.id, CallbackTask.status == CallbackStatus.OPEN)
@@ -88,7 +82,7 @@ def record_call(task_id):
 @bp.route("/letters/<unit_code>")
 @login_required
 def print_queue(unit_code):
-    unit = _unit_or_404(unit_code)
+    unit = visible_unit_or_404(unit_code)
     letters = db.session.scalars(
         sa.select(Letter).where(Letter.unit_id == unit.id, Letter.posted_at.is_(None))
         .options(joinedload(Letter.case)).order_by(Letter.created_at, Letter.id)
@@ -120,7 +114,7 @@ def letter_pdf(letter_id):
 @bp.route("/letters/<unit_code>/waiting.pdf")
 @login_required
 def waiting_pdf(unit_code):
-    unit = _unit_or_404(unit_code)
+    unit = visible_unit_or_404(unit_code)
     pdfs = db.session.scalars(
         sa.select(Letter.pdf).where(Letter.unit_id == unit.id, Letter.posted_at.is_(None))
         .order_by(Letter.created_at, Letter.id)

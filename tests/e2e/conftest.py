@@ -21,21 +21,15 @@ from werkzeug.serving import make_server  # noqa: E402
 from feedback_intranet import create_app  # noqa: E402
 from feedback_intranet.extensions import db  # noqa: E402
 
-from ..conftest import SMTPRecorder, free_port  # noqa: E402
+from ..conftest import free_port, running_smtp_server  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="session")
 def smtp():
-    from aiosmtpd.controller import Controller
-
-    recorder = SMTPRecorder()
-    controller = Controller(recorder, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    recorder.port = controller.port
-    yield recorder
-    controller.stop()
+    with running_smtp_server() as recorder:
+        yield recorder
 
 
 @pytest.fixture(scope="session")

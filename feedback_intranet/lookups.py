@@ -1,0 +1,17 @@
+"""Loading what a URL names, with the access check: 404 whether it is missing or not yours."""
+
+import sqlalchemy as sa
+from flask import abort
+from flask_login import current_user
+
+from . import access
+from .extensions import db
+from .models import Unit
+
+
+def visible_unit_or_404(unit_code):
+    unit = db.session.scalar(sa.select(Unit).where(Unit.code == unit_code))
+    # The same answer whether the unit exists or not: its existence is not the user's business.
+    if unit is None or not access.can_view_unit(current_user, unit.id):
+        abort(404)
+    return unit
