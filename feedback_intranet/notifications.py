@@ -1,20 +1,31 @@
 """Staff notifications go to the outbox in the transaction of the change they announce.
 
 A rolled-back change therefore sends nothing. The email names the case and
-links to it; it never carries the customer's message.
+links to it; it never carries the customer's message. Each recipient reads it
+in their own language.
 """
 
 from flask import current_app
 
+from .customer_texts import N_, say
 from .outbox import enqueue
 
+ASSIGNED = N_("%(actor)s assigned case %(ref)s to you.")
+FORWARDED = N_("%(actor)s forwarded case %(ref)s to %(unit)s.")
+WRONG_NUMBER = N_("The phone number of case %(ref)s is wrong.")
+NOT_REACHED = N_("Three calls did not reach the customer of case %(ref)s.")
+SUBJECT = N_("Feedback intranet: %(ref)s")
+AUTOMATIC = N_("This is an automatic notification.")
 
-def notify(users, case, text, now):
-    """Queue `text` about `case` for every user in `users` who opted in."""
+
+def notify(users, case, message, now, **values):
+    """Queue `message` (one of the texts above) about `case` for each user who opted in."""
     link = f"{current_app.config['INTRANET_BASE_URL'].rstrip('/')}/cases/{case.reference}"
     for user in users:
         if user.notify_by_email and user.active and user.email:
+            language = user.language
+            text = say(language, message, ref=case.reference, **values)
             enqueue(kind="notification", recipient=user.email,
-                    subject=f"Feedback intranet: {case.reference}",
-                    body_text=f"{text}\n{link}\n\nThis is an automatic notification.",
+                    subject=say(language, SUBJECT, ref=case.reference),
+                    body_text=f"{text}\n{link}\n\n{say(language, AUTOMATIC)}",
                     case_id=case.id, now=now)

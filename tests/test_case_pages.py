@@ -337,3 +337,14 @@ def test_staff_choose_the_language_of_the_intranet(client, login, org):
     db.session.expire_all()
     assert org[1]["cs.agent"].language == "sv"
     assert '<html lang="sv">' in client.get("/inbox/cs").get_data(as_text=True)
+
+
+def test_a_notification_comes_in_the_recipients_language(client, login, org, case):
+    org[1]["cs.other"].notify_by_email = True
+    org[1]["cs.other"].language = "sv"
+    db.session.commit()
+    login("cs.lead")
+    post_action(client, case, "assign", member=str(org[1]["cs.other"].id))
+    [message] = db.session.scalars(sa.select(OutboxMessage)).all()
+    assert message.subject == f"Responsintranätet: {case.reference}"
+    assert f"Cs Lead tilldelade dig ärendet {case.reference}." in message.body_text

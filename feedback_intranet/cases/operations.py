@@ -19,7 +19,7 @@ from ..models import (
     Unit,
     User,
 )
-from ..notifications import notify
+from ..notifications import ASSIGNED, FORWARDED, notify
 from ..replies.operations import send_notice
 from ..routing import suggested_unit_id
 from .common import CaseChanged, CaseError, add_event, check_action
@@ -71,7 +71,7 @@ def assign(actor, case, member_id, *, now, expected_version=None):
     text = f"Assigned to {member.full_name}" + (f", was {previous.full_name}" if previous else "")
     add_event(case, EventKind.ASSIGNED, actor, now, text + ".", from_unit_id=case.current_unit_id)
     if member.id != actor.id:
-        notify([member], case, f"{actor.full_name} assigned case {case.reference} to you.", now)
+        notify([member], case, ASSIGNED, now, actor=actor.full_name)
     db.session.flush()
 
 
@@ -110,7 +110,7 @@ def assign_many(actor, unit_id, case_ids, member_id, *, now, versions=None):
         add_event(case, EventKind.ASSIGNED, actor, now, text + ".", from_unit_id=unit_id)
     if member.id != actor.id and moved:
         for case in moved:
-            notify([member], case, f"{actor.full_name} assigned case {case.reference} to you.", now)
+            notify([member], case, ASSIGNED, now, actor=actor.full_name)
     db.session.flush()
     return moved
 
@@ -153,7 +153,7 @@ def forward(actor, case, unit_id, note, *, now, expected_version=None):
         sa.select(User).join(Membership)
         .where(Membership.unit_id == target.id, User.active, User.id != actor.id)
     ).all()
-    notify(recipients, case, f"{actor.full_name} forwarded case {case.reference} to {target.name}.", now)
+    notify(recipients, case, FORWARDED, now, actor=actor.full_name, unit=target.name)
     db.session.flush()
 
 

@@ -16,7 +16,7 @@ from ..models import (
     Purpose,
     ReplyChannel,
 )
-from ..notifications import notify
+from ..notifications import NOT_REACHED, WRONG_NUMBER, notify
 from ..service_hours import next_windows
 from .answers import mark_delivered, mark_failed
 from .delivery import channel_problems, dispatch, letter_pdf, new_answer
@@ -120,13 +120,13 @@ def record_call(actor, task, outcome, summary, *, now, calendar, deviations):
         add_event(case, EventKind.CALLBACK, actor, now, what)
         mark_failed(answer, case, "wrong phone number; correct it or answer by letter or email",
                     now)
-        _tell_holder(case, "The phone number of case {ref} is wrong.", now)
+        _tell_holder(case, WRONG_NUMBER, now)
     elif task.attempts >= MAX_CALL_ATTEMPTS:
         task.status, task.closed_at = CallbackStatus.GAVE_UP, now
         add_event(case, EventKind.CALLBACK, actor, now, what)
         mark_failed(answer, case, f"{task.attempts} calls did not reach the customer; answer by "
                     "letter or email instead", now)
-        _tell_holder(case, "Three calls did not reach the customer of case {ref}.", now)
+        _tell_holder(case, NOT_REACHED, now)
     else:
         # The next window after the one just tried, never one already past.
         after = max(now, task.window_end)
@@ -137,9 +137,9 @@ def record_call(actor, task, outcome, summary, *, now, calendar, deviations):
                f"{window.start:%H}–{window.end:%H}.")
 
 
-def _tell_holder(case, text, now):
+def _tell_holder(case, message, now):
     if case.assignee is not None:
-        notify([case.assignee], case, text.format(ref=case.reference), now)
+        notify([case.assignee], case, message, now)
 
 
 def post_letter(actor, letter, *, now, calendar):
