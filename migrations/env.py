@@ -45,6 +45,13 @@ def get_metadata():
     return target_db.metadata
 
 
+def include_object(obj, name, type_, reflected, compare_to):
+    """The full-text search objects live outside the models; autogenerate leaves them be."""
+    from feedback_intranet.search import is_search_object
+
+    return not is_search_object(name)
+
+
 def render_item(type_, obj, autogen_context):
     """Write the app's own column types as plain SQLAlchemy types in scripts."""
     if type_ == "type" and type(obj).__name__ == "UTCDateTime":
@@ -93,6 +100,7 @@ def run_migrations_online():
 
     conf_args = current_app.extensions['migrate'].configure_args
     conf_args.setdefault("render_item", render_item)
+    conf_args.setdefault("include_object", include_object)
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 

@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import settings
 
-from feedback_intranet import create_app
+from feedback_intranet import create_app, search
 from feedback_intranet.banking_days import BankingCalendar
 from feedback_intranet.extensions import db, passwords
 from feedback_intranet.models import (
@@ -74,18 +74,25 @@ def database_url(tmp_path_factory):
 def _schema(database_url):
     app = create_app({"CONFIG": "testing", "SQLALCHEMY_DATABASE_URI": database_url})
     with app.app_context():
+        with db.engine.begin() as connection:
+            search.uninstall(connection)
         db.drop_all()
         with db.engine.begin() as connection:
             connection.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
         db.create_all()
+        with db.engine.begin() as connection:
+            search.install(connection)
     yield
     with app.app_context():
+        with db.engine.begin() as connection:
+            search.uninstall(connection)
         db.drop_all()
         db.engine.dispose()
 
 
 def _empty_tables():
     tables = list(reversed(db.metadata.sorted_tables))
+    # The search table empties itself through its triggers as the cases go.
     with db.engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             names = ", ".join(t.name for t in tables)

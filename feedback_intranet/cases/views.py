@@ -35,6 +35,8 @@ from ..replies import operations as reply_operations
 from ..replies.delivery import channel_problems
 from ..replies.operations import refuse_sensitive
 from ..replies.texts import compose
+from ..search import RESULTS as search_limit
+from ..search import search_cases
 from . import operations
 from .forms import (
     AnswerForm,
@@ -218,6 +220,18 @@ def _render(case, posted_action=None, posted_form=None, status=200, preview=None
         templates=_templates(case),
         preview=preview,
     ), status
+
+
+@bp.route("/search")
+@login_required
+def search():
+    """One box for every way staff look a case up; only cases the user may see."""
+    query = request.args.get("q", "")
+    cases = search_cases(db.session, current_user, query) if query.strip() else []
+    today, calendar = clock.today(), banking_calendar(clock.timezone())
+    return render_template("cases/search.html", query=query, cases=cases,
+                           badges={c.id: case_badge(c, today, calendar) for c in cases},
+                           results=search_limit)
 
 
 @bp.route("/<reference>")

@@ -36,8 +36,8 @@ class Case(db.Model):
     contact_street: Mapped[str] = mapped_column(sa.String(200), default="")
     contact_postal_code: Mapped[str] = mapped_column(sa.String(10), default="")
     contact_city: Mapped[str] = mapped_column(sa.String(80), default="")
-    contact_phone: Mapped[str] = mapped_column(sa.String(20), default="")
-    contact_email: Mapped[str] = mapped_column(sa.String(254), default="")
+    contact_phone: Mapped[str] = mapped_column(sa.String(20), default="", index=True)
+    contact_email: Mapped[str] = mapped_column(sa.String(254), default="", index=True)
 
     segment: Mapped[Segment] = enum_column(Segment)
     topic_id: Mapped[int] = mapped_column(sa.ForeignKey("topic.id"))
