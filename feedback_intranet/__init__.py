@@ -87,6 +87,7 @@ def register_blueprints(app):
     from .inboxes.views import bp as inboxes_bp
     from .intake.views import bp as intake_bp
     from .replies.views import bp as replies_bp
+    from .reports.views import bp as reports_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(inboxes_bp)
@@ -94,6 +95,7 @@ def register_blueprints(app):
     app.register_blueprint(admin_bp)
     app.register_blueprint(intake_bp)
     app.register_blueprint(replies_bp)
+    app.register_blueprint(reports_bp)
 
 
 def register_template_helpers(app):

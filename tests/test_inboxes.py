@@ -232,3 +232,23 @@ def test_badges_say_their_state_in_words(client, login, units, people, make_case
     login("branch.staff")
     page = client.get("/inbox/helsinki-centre").get_data(as_text=True)
     assert '<span class="badge badge-no_answer">no answer wanted</span>' in page
+
+
+def test_an_inbox_exports_as_csv_without_the_message(client, login, units, people, make_case, clock):
+    clock.set(at(25))
+    overdue = make_case(units["helsinki"], received_at=at(16), contact_name="=HYPERLINK(evil)",
+                        message="Tämä viesti ei saa näkyä.")
+    make_case(units["helsinki"], received_at=at(24))
+    make_case(units["turku"], received_at=at(16))
+    login("branch.staff")
+    response = client.get("/inbox/helsinki-centre/export.csv", query_string={"filter": "overdue"})
+    assert response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    data = response.data
+    assert data.startswith("\ufeff".encode())
+    lines = data.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("Reference;Received;Due;")
+    assert len(lines) == 2 and lines[1].startswith(f"{overdue.reference};16.11.2026 10:00;19.11.2026")
+    assert "'=HYPERLINK(evil)" in lines[1]
+    assert "Tämä viesti" not in data.decode("utf-8-sig")
+    assert client.get("/inbox/turku/export.csv").status_code == 404
