@@ -7,6 +7,7 @@ record the outcome; transient failures are retried with exponential backoff.
 
 import logging
 import smtplib
+import socket
 import threading
 import uuid
 from datetime import timedelta
@@ -24,6 +25,8 @@ from .replies.answers import mark_delivered, mark_failed
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)
+# Far below the lease, so a hanging mail server never outlasts a worker's claim.
+SMTP_TIMEOUT_SECONDS = 30
 
 
 def enqueue(*, kind, recipient, subject, body_text, body_html="", sender_name="", case_id=None,
@@ -80,6 +83,9 @@ def _send(message):
         sender=(message.sender_name, message.sender) if message.sender_name else message.sender,
     )
     mail_message.msgId = message.message_id
+    # Flask-Mail opens SMTP without a timeout of its own; the socket default applies.
+    previous_timeout = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(SMTP_TIMEOUT_SECONDS)
     try:
         mail.send(mail_message)
     except smtplib.SMTPRecipientsRefused as error:
@@ -95,9 +101,26 @@ def _send(message):
                 error.smtp_error, bytes) else str(error.smtp_error)
             raise PermanentFailure(f"{error.smtp_code} {reason}") from None
         raise
+    finally:
+        socket.setdefaulttimeout(previous_timeout)
 
 
-def _deliver(message_id, now):
+def _still_mine(message_id, worker_id, now):
+    """Renew this worker's claim; False when the claim ran out and another worker took it."""
+    renewed = db.session.execute(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.claimed_by == worker_id,
+               OutboxMessage.status == OutboxStatus.SENDING)
+        .values(claimed_until=now + LEASE)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return renewed == 1
+
+
+def _deliver(message_id, worker_id, now):
+    if not _still_mine(message_id, worker_id, now):
+        return None
     message = db.session.get(OutboxMessage, message_id)
     message.attempts += 1
     message.claimed_by = message.claimed_until = None
@@ -119,12 +142,29 @@ def _deliver(message_id, now):
         message.status = OutboxStatus.SENT
         message.sent_at = now
         message.last_error = ""
-        if message.answer is not None:
+        # Sent is recorded at once: whatever happens next, this message never goes out again.
+        db.session.commit()
+        if message.answer_id is not None:
+            _record_delivery(message.id, now)
+        return OutboxStatus.SENT
+    db.session.commit()
+    return message.status
+
+
+def _record_delivery(message_id, now, tries=3):
+    """The case learns its answer went out; retried when staff changed the case meanwhile."""
+    for attempt in range(tries):
+        try:
+            message = db.session.get(OutboxMessage, message_id)
             case = db.session.get(Case, message.case_id)
             mark_delivered(message.answer, case, now, banking_calendar(clock.timezone()),
                            "was handed to the mail server")
-    db.session.commit()
-    return message.status
+            db.session.commit()
+            return
+        except Exception:
+            db.session.rollback()
+            if attempt == tries - 1:
+                log.exception("Outbox message %s was sent but its case was not updated", message_id)
 
 
 def _fail(message, reason, now):
@@ -138,14 +178,22 @@ def _fail(message, reason, now):
 def deliver_due(batch=20):
     """Deliver every message due now, once; returns how many ended in each status."""
     worker_id = uuid.uuid4().hex
-    outcome = {}
+    outcome, handled = {}, set()
     while True:
-        ids = claim(worker_id, clock.now(), batch)
+        # A message that failed oddly stays claimed until its lease ends; not again this round.
+        ids = [i for i in claim(worker_id, clock.now(), batch) if i not in handled]
         if not ids:
             return outcome
+        handled.update(ids)
         for message_id in ids:
-            status = _deliver(message_id, clock.now())
-            outcome[str(status)] = outcome.get(str(status), 0) + 1
+            try:
+                status = _deliver(message_id, worker_id, clock.now())
+            except Exception:  # one bad message must not hold up the others
+                db.session.rollback()
+                log.exception("Outbox message %s could not be handled", message_id)
+                continue
+            if status is not None:
+                outcome[str(status)] = outcome.get(str(status), 0) + 1
 
 
 def run_forever(interval, stop=None):

@@ -186,18 +186,18 @@ def test_interim_notice_estimate_rules(org, case, estimate, message):
 
 def test_an_interim_notice_sets_the_estimate_and_a_second_moves_it(org, case):
     _, people = org
-    ops.send_interim_notice(people["cs.agent"], case, date(2026, 12, 4), "Vastaamme pian.",
+    ops.send_interim_notice(people["cs.agent"], case, date(2026, 12, 4), "Vastaamme 4.12.2026.",
                             now=NOW, today=TODAY, calendar=CAL)
     assert case.effective_due_date == date(2026, 12, 4)
     assert case_badge(case, TODAY, CAL).label == "estimate 4.12.2026"
     assert case_badge(case, date(2026, 12, 7), CAL).state == "overdue"
-    ops.send_interim_notice(people["cs.agent"], case, date(2026, 12, 11), "Vielä hetki.",
+    ops.send_interim_notice(people["cs.agent"], case, date(2026, 12, 11), "Vielä 11.12.2026.",
                             now=NOW, today=TODAY, calendar=CAL)
     assert case.effective_due_date == date(2026, 12, 11)
     notices = db.session.scalars(sa.select(Answer).order_by(Answer.id)).all()
     assert [(n.purpose, n.status, n.channel) for n in notices] == [
         ("interim_notice", "pending", "email"), ("interim_notice", "pending", "email")]
-    assert "Vastaamme pian." in notices[0].text and notices[0].text.startswith("Hei Aino Asiakas,")
+    assert "Vastaamme 4.12.2026." in notices[0].text and notices[0].text.startswith("Hei Aino Asiakas,")
     queued = db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id)).all()
     assert [m.recipient for m in queued] == ["aino@example.fi", "aino@example.fi"]
     assert queued[0].answer_id == notices[0].id
@@ -208,7 +208,8 @@ def test_an_interim_notice_may_not_carry_sensitive_data(org, case):
     _, people = org
     with pytest.raises(ops.CaseError, match=r"sensitive data: account number \(IBAN\)"):
         ops.send_interim_notice(people["cs.agent"], case, date(2026, 12, 4),
-                                "Tilisi FI21 1234 5600 0007 85", now=NOW, today=TODAY, calendar=CAL)
+                                "Tilisi FI21 1234 5600 0007 85, päätös 4.12.2026", now=NOW,
+                                today=TODAY, calendar=CAL)
 
 
 def test_no_interim_notice_for_answered_cases_or_by_someone_else_than_the_holder(org, case):

@@ -191,7 +191,11 @@ def test_interim_notice_from_the_page(client, login, org, case):
     refused = post_action(client, case, "interim_notice", estimate="2026-11-28", text="Odota.")
     assert "banking day after today" in refused.get_data(as_text=True)
     assert "Odota." in refused.get_data(as_text=True)
-    post_action(client, case, "interim_notice", estimate="2026-12-04", text="Odota hetki.")
+    mismatch = post_action(client, case, "interim_notice", estimate="2026-12-04",
+                           text="Päätös viimeistään 2.12.2026.")
+    assert "must tell the customer the estimated date 4.12.2026" in mismatch.get_data(as_text=True)
+    post_action(client, case, "interim_notice", estimate="2026-12-04",
+                text="Päätös viimeistään 4.12.2026.")
     page = client.get(f"/cases/{case.reference}").get_data(as_text=True)
     assert "estimate 4.12.2026" in page
 

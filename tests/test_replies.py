@@ -14,7 +14,6 @@ from feedback_intranet.extensions import db
 from feedback_intranet.models import (
     Answer,
     CallbackTask,
-    Case,
     CaseStatus,
     Letter,
     OutboxMessage,
@@ -22,7 +21,7 @@ from feedback_intranet.models import (
     UnitKind,
 )
 
-from .conftest import HELSINKI, PASSWORD
+from .conftest import HELSINKI
 from .test_case_pages import hidden_fields, post_action
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=HELSINKI)  # Wednesday; received now, due Monday 30.11.
@@ -403,11 +402,92 @@ def test_other_units_see_no_callbacks_or_letters(case, login, client):
 
 def test_only_the_holder_answers(case, login, client):
     login("cs.other")
-    assert "answer" not in client.get(f"/cases/{case.reference}").get_data(as_text=True).split(
-        'id="answer-title"')[0][-10:]
+    assert 'id="answer-title"' not in client.get(f"/cases/{case.reference}").get_data(as_text=True)
     response = client.post(f"/cases/{case.reference}/answer", data={
-        "answer-token": "t", "answer-version": str(case.version), "answer-channel": "email",
+        "answer-token": "t" * 16, "answer-version": str(case.version), "answer-channel": "email",
         "answer-body": "x", "answer-send": "Send"})
     assert response.status_code == 403
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Case)) == 1
-    assert PASSWORD
+    assert outbox() == [] and db.session.scalars(sa.select(Answer)).all() == []
+
+
+def test_one_answer_at_a_time(case, login, client):
+    login("cs.agent")
+    answer(client, case, body="Ensimmäinen.")
+    refused = answer(client, case, channel="letter", body="Toinen.", reason="r")
+    assert "already on its way" in refused.get_data(as_text=True)
+    assert len(db.session.scalars(sa.select(Answer)).all()) == 1
+
+
+def test_calls_and_letters_follow_a_forwarded_case(case, login, client, org):
+    login("cs.agent")
+    answer(client, case, channel="phone", body="x", reason="r")
+    post_action(client, case, "forward", unit=str(org[0]["turku"].id), note="Teille")
+    assert "No calls to make." in client.get("/callbacks/cs").get_data(as_text=True)
+    task = db.session.scalar(sa.select(CallbackTask))
+    response = client.post(f"/callbacks/task/{task.id}", data={
+        f"task{task.id}-outcome": "reached", f"task{task.id}-summary": "x",
+        f"task{task.id}-token": "t" * 16})
+    assert response.status_code == 404
+    db.session.refresh(task)
+    assert task.status == "open" and task.unit_id == org[0]["turku"].id
+    client.post("/logout")
+    login("turku.staff")
+    assert case.reference in client.get("/callbacks/turku").get_data(as_text=True)
+
+
+def test_closing_a_case_cancels_its_open_calls(case, login, client):
+    login("cs.agent")
+    answer(client, case, channel="phone", body="x", reason="r")
+    post_action(client, case, "close", resolution="withdrawn")
+    task = db.session.scalar(sa.select(CallbackTask))
+    db.session.refresh(task)
+    assert task.status == "cancelled"
+    assert "No calls to make." in client.get("/callbacks/cs").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/callbacks/task/99999999999999999999",
+                                  "/letters/99999999999999999999.pdf"])
+def test_huge_ids_in_reply_urls_are_not_found(client, login, case, path):
+    login("cs.agent")
+    response = client.post(path) if "task" in path else client.get(path)
+    assert response.status_code == 404
+
+
+def test_a_worker_whose_claim_ran_out_does_not_send_again(case, login, client, smtp_server,
+                                                         mail_app, clock):
+    from feedback_intranet.outbox import _deliver, claim, deliver_due
+
+    login("cs.agent")
+    answer(client, case, body="Vastaus.")
+    with mail_app.app_context():
+        [message_id] = claim("slow-worker", NOW)  # then it hangs past its lease
+        clock.set(NOW + timedelta(minutes=6))
+        assert deliver_due() == {"sent": 1}  # another worker takes it over
+        assert _deliver(message_id, "slow-worker", NOW + timedelta(minutes=7)) is None
+        db.session.remove()
+    assert len(smtp_server.messages) == 1
+
+
+def test_a_failure_after_the_mail_server_took_the_message_never_resends(
+    case, login, client, smtp_server, run_worker, clock, monkeypatch
+):
+    from feedback_intranet import outbox
+
+    calls = {"n": 0}
+    real = outbox.mark_delivered
+
+    def flaky(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("the case was being edited")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(outbox, "mark_delivered", flaky)
+    login("cs.agent")
+    answer(client, case, body="Vastaus.")
+    assert run_worker() == {"sent": 1}
+    clock.set(NOW + timedelta(minutes=10))
+    assert run_worker() == {}
+    assert len(smtp_server.messages) == 1
+    db.session.expire_all()
+    assert case.status == CaseStatus.ANSWERED  # recorded on the retry

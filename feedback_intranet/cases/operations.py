@@ -8,10 +8,13 @@ from .. import access
 from ..extensions import db
 from ..masking import mask
 from ..models import (
+    CallbackStatus,
+    CallbackTask,
     Case,
     CasePastUnit,
     CaseStatus,
     EventKind,
+    Letter,
     MatchMethod,
     Membership,
     Resolution,
@@ -148,6 +151,12 @@ def forward(actor, case, unit_id, note, *, now, expected_version=None):
     case.current_unit_id = target.id
     case.assignee = None
     case.status = CaseStatus.NEW
+    # Calls still to make and letters still to post go with the case to its new holder.
+    db.session.execute(sa.update(CallbackTask).where(
+        CallbackTask.case_id == case.id, CallbackTask.status == CallbackStatus.OPEN
+    ).values(unit_id=target.id))
+    db.session.execute(sa.update(Letter).where(
+        Letter.case_id == case.id, Letter.posted_at.is_(None)).values(unit_id=target.id))
     add_event(case, EventKind.FORWARDED, actor, now, note, from_unit_id=source, to_unit_id=target.id)
     recipients = db.session.scalars(
         sa.select(User).join(Membership)
@@ -219,6 +228,11 @@ def send_interim_notice(actor, case, estimate, text, *, now, today, calendar, de
                           days=MAX_ESTIMATE_BANKING_DAYS), "estimate")
     if not text.strip():
         raise CaseError(_("Write the text to the customer."), "text")
+    written = f"{estimate.day}.{estimate.month}.{estimate.year}"
+    if written not in text:
+        # The customer must read the date the badge will follow, not a stale pre-filled one.
+        raise CaseError(_("The text must tell the customer the estimated date %(date)s.",
+                          date=written), "text")
     how = send_notice(actor, case, text, now=now, today=today, calendar=calendar,
                       deviations=deviations or {})
     previous = case.estimated_decision_date
@@ -245,6 +259,10 @@ def close(actor, case, resolution, note="", *, now, expected_version=None):
 
 
 def _close(actor, case, resolution, note, now):
+    # Nobody calls the customer about a closed case.
+    db.session.execute(sa.update(CallbackTask).where(
+        CallbackTask.case_id == case.id, CallbackTask.status == CallbackStatus.OPEN
+    ).values(status=CallbackStatus.CANCELLED, closed_at=now))
     case.status = CaseStatus.CLOSED
     case.resolution = resolution
     case.closed_at = now

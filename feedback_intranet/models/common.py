@@ -183,3 +183,4 @@ class CallbackStatus(TitledEnum):
     DONE = "done", _l("Reached")
     WRONG_NUMBER = "wrong_number", _l("Wrong number")
     GAVE_UP = "gave_up", _l("Not reached")
+    CANCELLED = "cancelled", _l("Cancelled")

@@ -4,13 +4,17 @@ Each takes the acting user, checks the rule, writes the timeline, flushes;
 the view commits once. Mail goes to the outbox in the same transaction.
 """
 
+import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from ..access import can_view_unit
+from ..access import can_handle_case, can_view_unit
 from ..badges import format_date
 from ..cases.common import CaseError, add_event, check_action
+from ..extensions import db
 from ..masking import KIND_TITLES, mask, sensitive_kinds
 from ..models import (
+    Answer,
+    AnswerStatus,
     CallbackStatus,
     EventKind,
     Purpose,
@@ -49,6 +53,13 @@ def send_answer(actor, case, *, channel, body, reason="", final=True, now, today
                 deviations, expected_version=None):
     """Send the holder's answer by a channel; it counts once it reaches the customer."""
     check_action(actor, case, "answer", expected_version)
+    pending = db.session.scalar(sa.select(Answer).where(
+        Answer.case_id == case.id, Answer.purpose == Purpose.ANSWER,
+        Answer.status == AnswerStatus.PENDING))
+    if pending is not None:
+        raise CaseError(_("An answer by %(channel)s is already on its way; wait until it has "
+                          "reached the customer or failed.", channel=pending.channel.title.lower()),
+                        "body")
     channel = ReplyChannel(channel)
     check_channel(case, channel)
     reason = reason.strip()
@@ -90,14 +101,15 @@ def mark_own_banking_matter(actor, case, value, *, now, expected_version=None):
            if value else "No longer marked as concerning the customer's own banking matters.")
 
 
-def _check_unit(actor, unit_id):
-    if not can_view_unit(actor, unit_id):
+def _check_unit(actor, unit_id, case=None):
+    """Members of the unit that holds the task or letter; and of the unit holding the case."""
+    if not can_view_unit(actor, unit_id) or (case is not None and not can_handle_case(actor, case)):
         raise PermissionError("Not a member of this unit.")
 
 
 def record_call(actor, task, outcome, summary, *, now, calendar, deviations):
     """Record one call attempt; a reached customer makes the summary the answer."""
-    _check_unit(actor, task.unit_id)
+    _check_unit(actor, task.unit_id, task.case)
     if task.status != CallbackStatus.OPEN:
         raise CaseError(_("This call has already been recorded as done."), "outcome")
     if outcome not in CALL_OUTCOMES:
@@ -144,7 +156,7 @@ def _tell_holder(case, message, now):
 
 def post_letter(actor, letter, *, now, calendar):
     """Staff mark the letter posted: the answer has reached the customer."""
-    _check_unit(actor, letter.unit_id)
+    _check_unit(actor, letter.unit_id, letter.case)
     if letter.posted_at is not None:
         raise CaseError(_("This letter was already marked posted."))
     letter.posted_at, letter.posted_by_id = now, actor.id
@@ -155,7 +167,7 @@ def post_letter(actor, letter, *, now, calendar):
 
 def regenerate_letter(actor, letter, *, today):
     """Render the letter again, e.g. after the address was corrected; never once posted."""
-    _check_unit(actor, letter.unit_id)
+    _check_unit(actor, letter.unit_id, letter.case)
     if letter.posted_at is not None:
         raise CaseError(_("A posted letter cannot be changed."))
     letter.pdf = letter_pdf(letter.case, letter.unit, letter.answer.text, today)

@@ -13,6 +13,7 @@ from ..badges import case_badge
 from ..closing_days import banking_calendar, deviating_hours
 from ..extensions import db
 from ..form_tokens import consume_token
+from ..forms import MAX_ID
 from ..lookups import visible_unit_or_404
 from ..models import CallbackStatus, CallbackTask, Letter
 from . import operations
@@ -49,7 +50,7 @@ def callbacks(unit_code, forms=None):
 
 
 def _task_or_404(task_id):
-    task = db.session.get(CallbackTask, task_id)
+    task = db.session.get(CallbackTask, task_id) if task_id <= MAX_ID else None
     if task is None or not access.can_view_unit(current_user, task.unit_id):
         abort(404)
     return task
@@ -71,6 +72,9 @@ def record_call(task_id):
                                calendar=banking_calendar(clock.timezone()),
                                deviations=deviating_hours())
         db.session.commit()
+    except PermissionError:
+        db.session.rollback()
+        abort(404)
     except operations.CaseError as error:
         db.session.rollback()
         form.summary.errors = [*form.summary.errors, str(error)]
@@ -93,7 +97,7 @@ def print_queue(unit_code):
 
 
 def _letter_or_404(letter_id):
-    letter = db.session.get(Letter, letter_id)
+    letter = db.session.get(Letter, letter_id) if letter_id <= MAX_ID else None
     if letter is None or not access.can_view_unit(current_user, letter.unit_id):
         abort(404)
     return letter
@@ -143,6 +147,9 @@ def letter_action(letter_id, action):
             operations.regenerate_letter(current_user._get_current_object(), letter,
                                          today=clock.today())
         db.session.commit()
+    except PermissionError:
+        db.session.rollback()
+        abort(404)
     except operations.CaseError as error:
         db.session.rollback()
         flash(str(error), "error")

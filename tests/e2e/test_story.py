@@ -151,7 +151,9 @@ def test_an_interim_notice_moves_the_badge_to_the_estimate(page, login):
     today = date.today()
     estimate = BankingCalendar().add_banking_days(today, 7)
     page.click("summary:has-text('Send an interim notice')")
+    written = f"{estimate.day}.{estimate.month}.{estimate.year}"
     page.fill("#interim_notice-estimate", estimate.isoformat())
+    page.fill("#interim_notice-text", f"We expect to decide by {written}.")
     page.click("button:has-text('Send interim notice')")
     assert page.locator("h1 .badge").inner_text() == (
         f"estimate {estimate.day}.{estimate.month}.{estimate.year}")
