@@ -5,7 +5,7 @@ links to it; it never carries the customer's message. Each recipient reads it
 in their own language.
 """
 
-from flask import current_app
+from flask import current_app, render_template
 
 from .customer_texts import N_, say
 from .outbox import enqueue
@@ -24,8 +24,10 @@ def notify(users, case, message, now, **values):
     for user in users:
         if user.notify_by_email and user.active and user.email:
             language = user.language
-            text = say(language, message, ref=case.reference, **values)
+            context = {"text": say(language, message, ref=case.reference, **values),
+                       "link": link, "automatic": say(language, AUTOMATIC)}
             enqueue(kind="notification", recipient=user.email,
                     subject=say(language, SUBJECT, ref=case.reference),
-                    body_text=f"{text}\n{link}\n\n{say(language, AUTOMATIC)}",
+                    body_text=render_template("emails/notification.txt", **context),
+                    body_html=render_template("emails/notification.html", **context),
                     case_id=case.id, now=now)

@@ -261,6 +261,7 @@ def test_the_confirmation_email_never_echoes_what_was_typed(app, client, bank):
     assert sent.subject == f"Olemme vastaanottaneet palautteesi {case.reference}"
     assert case.reference in sent.body_text and "30.11.2026" in sent.body_text
     assert "Kiitos palautteestasi." in sent.body_text
+    assert case.reference in sent.body_html and "Mallory" not in sent.body_html
     for typed in ("Mallory", "evil.example", "Bulevardi"):
         assert typed not in sent.subject and typed not in sent.body_text
 

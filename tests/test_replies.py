@@ -170,10 +170,11 @@ def test_a_preview_shows_exactly_what_the_customer_receives(case, login, client)
     page = answer(client, case, body="Vi har rättat felet.", preview="Preview",
                   send=None).get_data(as_text=True)
     preview = page.split('class="message preview">')[1].split("</div>")[0]
+    assert f"Svar på din respons {case.reference}" in page  # the email's subject
     assert preview.startswith("Hej Åsa Lindqvist,")
     assert "Vi har rättat felet." in preview
     assert "konsumenttvistenämnden" in preview and "FINE" in preview
-    assert preview.strip().endswith("Banken")
+    assert "Banken\n\n--" in preview and "nätbankens" in preview  # the email footer
     assert outbox() == []
 
 

@@ -108,3 +108,31 @@ def test_topics_are_offered_in_the_customers_language(client, bank):
     assert ">Kortit</option>" in client.get("/feedback?lang=fi").get_data(as_text=True)
     assert ">Kort</option>" in client.get("/feedback?lang=sv").get_data(as_text=True)
     assert ">Cards</option>" in client.get("/feedback?lang=en").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("language", ["fi", "sv"])
+def test_the_key_staff_pages_render_in_each_language(app, client, login, make_user, units,
+                                                     make_case, language):
+    from flask_babel import force_locale, gettext
+
+    from feedback_intranet.extensions import db
+
+    lead = make_user("cs.lead", lead_of=[units["cs"]])
+    lead.language = language
+    db.session.commit()
+    case = make_case(units["cs"])
+    with app.test_request_context(), force_locale(language):
+        expected = {word: gettext(word) for word in ("My cases", "Timeline", "Workload",
+                                                     "No calls to make.", "Log out")}
+    assert all(expected[word] != word for word in expected)
+    login("cs.lead")
+    for path in ("/inbox/cs", f"/cases/{case.reference}", "/callbacks/cs", "/letters/cs",
+                 "/workload/cs", "/my-cases", "/profile", "/reports/",
+                 f"/cases/search?q={case.reference}"):
+        response = client.get(path)
+        page = response.get_data(as_text=True)
+        assert response.status_code == 200, path
+        assert f'<html lang="{language}">' in page, path
+        assert expected["My cases"] in page and expected["Log out"] in page, path
+    assert expected["Timeline"] in client.get(f"/cases/{case.reference}").get_data(as_text=True)
+    assert expected["No calls to make."] in client.get("/callbacks/cs").get_data(as_text=True)

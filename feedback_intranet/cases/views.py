@@ -33,6 +33,7 @@ from ..models import (
 )
 from ..replies import operations as reply_operations
 from ..replies.delivery import channel_problems
+from ..replies.delivery import preview as preview_for
 from ..replies.operations import refuse_sensitive
 from ..replies.texts import compose
 from ..search import RESULTS as search_limit
@@ -326,7 +327,8 @@ def _preview(case, form):
     except CaseError as error:
         form.body.errors = [*form.body.errors, str(error)]
         return None
-    return text
+    subject, whole = preview_for(case, form.channel.data, text)
+    return {"subject": subject, "text": whole}
 
 
 @bp.route("/<reference>/<action>", methods=["POST"])

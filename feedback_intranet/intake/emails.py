@@ -19,4 +19,5 @@ def queue_confirmation(case, now):
     enqueue(kind="confirmation", recipient=case.contact_email,
             subject=ct.say(case.language, ct.CONFIRMATION_SUBJECT, reference=case.reference),
             body_text=render_template("emails/confirmation.txt", case=case, t=texts),
+            body_html=render_template("emails/confirmation.html", case=case, t=texts),
             sender_name=texts["sender"], case_id=case.id, now=now)

@@ -46,17 +46,35 @@ def letter_pdf(case, unit, text, today):
     )
 
 
+def email_content(case, purpose, text):
+    """Subject, text body and HTML body of an answer or notice email, in the case's language."""
+    subjects = ct.ANSWER_SUBJECT if purpose == Purpose.ANSWER else ct.INTERIM_SUBJECT
+    context = {"text": text, "footer": ct.say(case.language, ct.EMAIL_FOOTER),
+               "reference": case.reference}
+    return (ct.say(case.language, subjects, reference=case.reference),
+            render_template("emails/answer.txt", **context),
+            render_template("emails/answer.html", **context))
+
+
+def preview(case, channel, text):
+    """What the customer will receive by `channel`: (subject or None, the whole text)."""
+    if ReplyChannel(channel) == ReplyChannel.EMAIL:
+        subject, body, _html = email_content(case, Purpose.ANSWER, text)
+        return subject, body
+    if ReplyChannel(channel) == ReplyChannel.LETTER:
+        address = "\n".join([case.contact_name, case.contact_street,
+                             f"{case.contact_postal_code} {case.contact_city}"])
+        return None, f"{address}\n\n{text}"
+    return None, text
+
+
 def dispatch(answer, case, unit, *, now, today, calendar, deviations):
     """Hand the answer to its channel in the current transaction; returns a timeline line."""
     channel = ReplyChannel(answer.channel)
     if channel == ReplyChannel.EMAIL:
-        subjects = ct.ANSWER_SUBJECT if answer.purpose == Purpose.ANSWER else ct.INTERIM_SUBJECT
-        answer.subject = ct.say(case.language, subjects, reference=case.reference)
-        footer = ct.say(case.language, ct.EMAIL_FOOTER)
-        context = {"text": answer.text, "footer": footer, "reference": case.reference}
+        answer.subject, body_text, body_html = email_content(case, answer.purpose, answer.text)
         enqueue(kind=str(answer.purpose), recipient=case.contact_email, subject=answer.subject,
-                body_text=render_template("emails/answer.txt", **context),
-                body_html=render_template("emails/answer.html", **context),
+                body_text=body_text, body_html=body_html,
                 sender_name=unit.name, case_id=case.id, answer_id=answer.id, now=now)
         return f"queued by email to {case.contact_email}"
     if channel == ReplyChannel.PHONE:
