@@ -296,3 +296,14 @@ def test_two_sessions_reassigning_at_once_the_second_is_refused(app, org, case):
     refreshed = db.session.get(Case, case.id)
     assert refreshed.assignee_id == people["cs.other"].id
     assert [e.kind for e in refreshed.events].count("assigned") == 1
+
+
+def test_an_interim_notice_about_own_banking_goes_by_phone_instead_of_email(org, case):
+    _, people = org
+    case.own_banking_matter = True
+    case.contact_phone = "+358401234567"
+    ops.send_interim_notice(people["cs.agent"], case, date(2026, 12, 4), "Päätös 4.12.2026.",
+                            now=NOW, today=TODAY, calendar=CAL)
+    [notice] = db.session.scalars(sa.select(Answer)).all()
+    assert notice.channel == "phone"
+    assert db.session.scalars(sa.select(OutboxMessage)).all() == []

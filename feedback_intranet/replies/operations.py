@@ -82,8 +82,13 @@ def send_answer(actor, case, *, channel, body, reason="", final=True, now, today
 
 
 def send_notice(actor, case, text, *, now, today, calendar, deviations):
-    """An interim notice goes the way the customer chose, like an answer."""
+    """An interim notice goes the way the customer chose, like an answer; when that way is closed
+    (e.g. no email about the customer's own banking), by phone or letter instead."""
     channel = ReplyChannel(case.reply_channel)
+    problems = channel_problems(case)
+    if channel in problems:
+        channel = next((c for c in (ReplyChannel.PHONE, ReplyChannel.LETTER)
+                        if c not in problems), channel)
     check_channel(case, channel, "text")
     full = compose(case, case.current_unit, text, final=False)
     refuse_sensitive(full, "text")
