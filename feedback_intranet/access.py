@@ -71,3 +71,8 @@ def can_set_customer(user, case):
         return False
     units = member_unit_ids(user)
     return "set_customer" in available_actions(user, case) or case.service_unit_id in units
+
+
+def report_unit_ids(user):
+    """Whose figures the user sees: admins every unit (None), team leads the units they lead."""
+    return None if user.is_admin else led_unit_ids(user)

@@ -1,6 +1,7 @@
 """Extra closing days: the banking calendar as the database knows it today."""
 
 import sqlalchemy as sa
+from flask import g, has_request_context
 from flask_babel import gettext as _
 
 from .banking_days import BankingCalendar
@@ -13,8 +14,13 @@ class ClosingDayError(ValueError):
 
 
 def banking_calendar(tz):
-    days = db.session.scalars(sa.select(ClosingDay.day)).all()
-    return BankingCalendar(days, tz)
+    """The calendar with the bank's closing days; read once per request, fresh in workers."""
+    if has_request_context() and g.get("banking_calendar") is not None:
+        return g.banking_calendar
+    calendar = BankingCalendar(db.session.scalars(sa.select(ClosingDay.day)).all(), tz)
+    if has_request_context():
+        g.banking_calendar = calendar
+    return calendar
 
 
 def add_closing_day(actor, day, reason):

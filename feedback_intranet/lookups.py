@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from . import access
 from .extensions import db
-from .models import Unit
+from .models import Membership, Unit, User
 
 
 def visible_unit_or_404(unit_code):
@@ -15,3 +15,11 @@ def visible_unit_or_404(unit_code):
     if unit is None or not access.can_view_unit(current_user, unit.id):
         abort(404)
     return unit
+
+
+def unit_members(unit_id):
+    """The active members of a unit, by name: whom its cases can be assigned to."""
+    return db.session.scalars(
+        sa.select(User).join(Membership)
+        .where(Membership.unit_id == unit_id, User.active).order_by(User.full_name)
+    ).all()

@@ -22,7 +22,7 @@ class Passwords:
             memory_cost=app.config["ARGON2_MEMORY_COST"],
             parallelism=app.config["ARGON2_PARALLELISM"],
         )
-        self._dummy_hash = self._hasher.hash(_DUMMY_PASSWORD)
+        self._dummy_hash = None
 
     def hash(self, password):
         return self._hasher.hash(password)
@@ -30,6 +30,9 @@ class Passwords:
     def verify(self, password_hash, password):
         """True when the password matches; a missing hash is checked against a dummy."""
         if password_hash is None:
+            # Made on first use, not at start-up: hashing at production cost takes a while.
+            if self._dummy_hash is None:
+                self._dummy_hash = self._hasher.hash(_DUMMY_PASSWORD)
             with contextlib.suppress(VerificationError, InvalidHashError):
                 self._hasher.verify(self._dummy_hash, password)
             return False

@@ -16,6 +16,7 @@ from ..extensions import db
 from ..form_tokens import consume_token
 from ..forms import parse_id
 from ..intake.forms import normalised_email, normalised_phone
+from ..lookups import unit_members
 from ..masking import KIND_TITLES
 from ..matching import match_customer, search_register
 from ..models import (
@@ -24,12 +25,10 @@ from ..models import (
     CaseEvent,
     Customer,
     MatchMethod,
-    Membership,
     ReplyChannel,
     ReplyTemplate,
     Topic,
     Unit,
-    User,
 )
 from ..replies import operations as reply_operations
 from ..replies.delivery import channel_problems
@@ -133,13 +132,6 @@ def _candidates(case):
     ))
 
 
-def _members(unit_id):
-    return db.session.scalars(
-        sa.select(User).join(Membership)
-        .where(Membership.unit_id == unit_id, User.active).order_by(User.full_name)
-    ).all()
-
-
 def _forward_targets(case):
     units = db.session.scalars(
         sa.select(Unit).where(Unit.active, Unit.id != case.current_unit_id).order_by(Unit.name)
@@ -152,7 +144,7 @@ def _prepare(action, form, case):
     """Fill a form's choices and defaults from the case."""
     if action == "assign":
         form.member.choices = [SelectChoice(u.id, u.full_name)
-                               for u in _members(case.current_unit_id) if u.id != case.assignee_id]
+                               for u in unit_members(case.current_unit_id) if u.id != case.assignee_id]
     elif action == "forward":
         form.unit.choices = [
             SelectChoice(u.id, _("%(unit)s (suggested)", unit=u.name)
@@ -163,7 +155,8 @@ def _prepare(action, form, case):
         allowed = [c for c in ReplyChannel if c not in channel_problems(case)]
         preset = case.reply_channel if case.reply_channel in allowed else None
         form.channel.data = (preset or (allowed[0] if allowed else ReplyChannel.EMAIL)).value
-        template = db.session.get(ReplyTemplate, parse_id(request.args.get("template")) or 0)
+        template_id = parse_id(request.args.get("template"))
+        template = db.session.get(ReplyTemplate, template_id) if template_id else None
         if template is not None and template.language == case.language:
             form.body.data = template.body
     elif action == "banking_matter" and not form.is_submitted():

@@ -25,8 +25,8 @@ from ..csv_export import rows_to_csv
 from ..extensions import db
 from ..form_tokens import consume_token
 from ..forms import parse_id
-from ..lookups import visible_unit_or_404
-from ..models import Membership, User
+from ..lookups import unit_members, visible_unit_or_404
+from ..models import User
 from . import queries
 
 bp = Blueprint("inboxes", __name__)
@@ -44,13 +44,6 @@ def index():
     if not units:
         return render_template("inboxes/no_units.html")
     return redirect(url_for("inboxes.inbox", unit_code=units[0].code))
-
-
-def _members(unit_id):
-    return db.session.scalars(
-        db.select(User).join(Membership)
-        .where(Membership.unit_id == unit_id, User.active).order_by(User.full_name)
-    ).all()
 
 
 def _badges(cases):
@@ -88,7 +81,7 @@ def inbox(unit_code):
     assign_form = None
     if leads:
         assign_form = AssignManyForm()
-        assign_form.member.choices = [SelectChoice(u.id, u.full_name) for u in _members(unit.id)]
+        assign_form.member.choices = [SelectChoice(u.id, u.full_name) for u in unit_members(unit.id)]
     return render_template(
         "inboxes/inbox.html",
         unit=unit,
@@ -150,7 +143,7 @@ def assign_many(unit_code):
     if not access.can_lead_unit(current_user, unit.id):
         abort(403)
     form = AssignManyForm()
-    form.member.choices = [SelectChoice(u.id, u.full_name) for u in _members(unit.id)]
+    form.member.choices = [SelectChoice(u.id, u.full_name) for u in unit_members(unit.id)]
     back = request.form.get("back") or url_for("inboxes.inbox", unit_code=unit.code)
     if not back.startswith("/") or back.startswith("//"):
         back = url_for("inboxes.inbox", unit_code=unit.code)
@@ -193,7 +186,7 @@ def workload(unit_code):
         abort(403)
     today = clock.today()
     loads = queries.workload(unit.id, today)
-    members = list(_members(unit.id))
+    members = list(unit_members(unit.id))
     # Someone who left the unit but still holds its cases is listed too.
     missing = set(loads) - {m.id for m in members} - {None}
     if missing:

@@ -18,12 +18,10 @@ bp = Blueprint("reports", __name__, url_prefix="/reports")
 
 def _scope():
     """The units whose figures the user may see, narrowed to ?unit= when given."""
-    if current_user.is_admin:
-        units = db.session.scalars(sa.select(Unit).where(Unit.active).order_by(Unit.name)).all()
-    else:
-        led = access.led_unit_ids(current_user)
-        units = db.session.scalars(sa.select(Unit).where(Unit.id.in_(led))
-                                   .order_by(Unit.name)).all()
+    allowed = access.report_unit_ids(current_user)
+    query = sa.select(Unit).order_by(Unit.name)
+    query = query.where(Unit.active) if allowed is None else query.where(Unit.id.in_(allowed))
+    units = db.session.scalars(query).all()
     if not units:
         abort(403)
     chosen = parse_id(request.args.get("unit"))
