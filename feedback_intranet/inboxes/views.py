@@ -130,7 +130,7 @@ def export(unit_code):
 
     filename = f"{unit.code}-{filter_name}-{today.isoformat()}.csv"
     return Response(stream_with_context(rows_to_csv(header, rows())),
-                    mimetype="text/csv; charset=utf-8",
+                    content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"',
                              "Cache-Control": "no-store"})
 

@@ -67,8 +67,15 @@ class Case(db.Model):
     first_answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolution: Mapped[Resolution | None] = enum_column(Resolution, nullable=True)
-    # Banking days from the day of receipt to the first answer; set with first_answered_at.
+    # Set with first_answered_at so reports need no calendar or time zone arithmetic per row:
+    # the local day of the first answer, banking days from the day of receipt to it, the unit
+    # that gave it and the channel it went by.
+    first_answer_on: Mapped[date | None]
     first_answer_banking_days: Mapped[int | None]
+    first_answer_unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("unit.id"))
+    first_answer_channel: Mapped[ReplyChannel | None] = enum_column(ReplyChannel, nullable=True)
+    # The local day the first interim notice went out: the promise then moves to the estimate.
+    interim_notice_on: Mapped[date | None]
     # About the customer's own banking matters: never answered by email.
     own_banking_matter: Mapped[bool] = mapped_column(default=False)
     # Why the last answer or notice did not reach the customer; empty when all is well.

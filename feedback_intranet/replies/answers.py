@@ -9,11 +9,17 @@ def mark_delivered(answer, case, now, calendar, how):
     answer.status = AnswerStatus.DELIVERED
     answer.delivered_at = now
     case.delivery_problem = ""
+    day = local_date(now, calendar.tz)
+    if answer.purpose == Purpose.INTERIM_NOTICE and case.interim_notice_on is None:
+        case.interim_notice_on = day
     if answer.purpose == Purpose.ANSWER:
         if case.first_answered_at is None:
             case.first_answered_at = now
+            case.first_answer_on = day
             case.first_answer_banking_days = calendar.banking_days_between(
-                local_date(case.received_at, calendar.tz), local_date(now, calendar.tz))
+                local_date(case.received_at, calendar.tz), day)
+            case.first_answer_unit_id = case.current_unit_id
+            case.first_answer_channel = answer.channel
         if case.status in (CaseStatus.NEW, CaseStatus.ASSIGNED):
             case.status = CaseStatus.ANSWERED
     case.events.append(CaseEvent(kind=EventKind.DELIVERED, at=now,
@@ -29,8 +35,9 @@ def mark_failed(answer, case, reason, now):
     if answer.purpose == Purpose.ANSWER and case.status == CaseStatus.ANSWERED and (
         answer.delivered_at is not None and case.first_answered_at == answer.delivered_at
     ):
-        case.first_answered_at = None
+        case.first_answered_at = case.first_answer_on = None
         case.first_answer_banking_days = None
+        case.first_answer_unit_id = case.first_answer_channel = None
         case.status = CaseStatus.ASSIGNED if case.assignee_id else CaseStatus.NEW
     case.events.append(CaseEvent(kind=EventKind.DELIVERY_FAILED, at=now,
                                  text=f"{answer.purpose.english_title}: {case.delivery_problem}"))

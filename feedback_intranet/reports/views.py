@@ -1,61 +1,80 @@
-"""Reports for team leads (their units) and admins (all units)."""
+"""Reports for team leads (their units) and admins (all units): pages of tables, each as CSV too."""
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, render_template, request
-from flask_babel import gettext as _
+from flask_babel import get_locale
 from flask_login import current_user, login_required
+from wtforms.fields.choices import SelectChoice
 
 from .. import access, clock
 from ..closing_days import banking_calendar
 from ..csv_export import to_csv
 from ..extensions import db
-from ..forms import parse_id
+from ..forms import MAX_ID
 from ..models import Unit
-from . import queries
+from .forms import ReportForm
+from .periods import DEFAULT_PERIOD, PeriodError, resolve
+from .tables import REPORTS, Context, period_label
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
 
-def _scope():
-    """The units whose figures the user may see, narrowed to ?unit= when given."""
+def _report(name):
+    """The form, and the report for the chosen units and period; None when the form is wrong."""
+    if name not in REPORTS:
+        abort(404)
     allowed = access.report_unit_ids(current_user)
     query = sa.select(Unit).order_by(Unit.name)
     query = query.where(Unit.active) if allowed is None else query.where(Unit.id.in_(allowed))
     units = db.session.scalars(query).all()
     if not units:
         abort(403)
-    chosen = parse_id(request.args.get("unit"))
-    if request.args.get("unit"):
-        units_by_id = {unit.id: unit for unit in units}
-        if chosen not in units_by_id:
-            abort(404)
-        return units, [units_by_id[chosen]]
-    return units, units
+    form = ReportForm(request.args)
+    form.unit.choices = [SelectChoice(unit.id, unit.name) for unit in units]
+    if form.unit.process_errors:
+        abort(404)
+    chosen = [unit_id for unit_id in form.unit.data or [] if 0 < unit_id <= MAX_ID]
+    by_id = {unit.id: unit for unit in units}
+    if any(unit_id not in by_id for unit_id in chosen) or len(chosen) != len(form.unit.data or []):
+        abort(404)
+    form.validate()
+    today = clock.today()
+    period = None
+    if not form.errors:
+        try:
+            period = resolve(form.period.data or DEFAULT_PERIOD, form.start.data, form.end.data,
+                             today)
+        except PeriodError as error:
+            getattr(form, error.field).errors = [str(error)]
+    if period is None:
+        return form, None, None
+    context = Context([by_id[unit_id] for unit_id in chosen] or units, period, today,
+                      banking_calendar(clock.timezone()), str(get_locale() or "en"))
+    return form, context, REPORTS[name][1](context)
 
 
-def _backlog():
-    choices, scope = _scope()
-    rows = queries.backlog([u.id for u in scope], clock.today(),
-                           banking_calendar(clock.timezone()))
-    return choices, scope, rows
-
-
-@bp.route("/")
+@bp.route("/", defaults={"name": "backlog"})
+@bp.route("/<name>")
 @login_required
-def index():
-    choices, scope, rows = _backlog()
-    return render_template("reports/index.html", choices=choices, scope=scope, rows=rows,
-                           buckets=queries.AGE_BUCKETS, chosen=request.args.get("unit", ""))
+def show(name):
+    form, context, report = _report(name)
+    return render_template("reports/report.html", name=name, reports=REPORTS, form=form,
+                           context=context, report=report,
+                           period=period_label(context.period) if context else "",
+                           args=request.args.to_dict(flat=False))
 
 
-@bp.route("/backlog.csv")
+@bp.route("/<name>/<table>.csv")
 @login_required
-def backlog_csv():
-    _choices, _scope_units, rows = _backlog()
-    header = [_("Unit"), _("Overdue"), _("Open")] + [
-        _("Age %(bucket)s banking days", bucket=bucket) for bucket in queries.AGE_BUCKETS]
-    data = to_csv(header, [[row["unit"], row["overdue"], row["total"], *row["buckets"]]
-                           for row in rows])
-    return Response(data, mimetype="text/csv; charset=utf-8", headers={
-        "Content-Disposition": f'attachment; filename="backlog-{clock.today().isoformat()}.csv"',
-        "Cache-Control": "no-store"})
+def table_csv(name, table):
+    _form, context, report = _report(name)
+    found = report.table(table) if report else None
+    if found is None:
+        abort(404)
+    if name == "backlog":
+        filename = f"{table}-{context.today.isoformat()}.csv"
+    else:
+        filename = f"{table}-{context.period.start.isoformat()}-{context.period.end.isoformat()}.csv"
+    return Response(to_csv(found.header, found.csv_rows()), content_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"',
+                             "Cache-Control": "no-store"})

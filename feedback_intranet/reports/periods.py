@@ -1,0 +1,77 @@
+"""Report periods: this week, this month, last month, or a custom range of days. Pure: no Flask."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from flask_babel import lazy_gettext as _l
+
+PERIODS = {
+    "this_week": _l("This week"),
+    "this_month": _l("This month"),
+    "last_month": _l("Last month"),
+    "custom": _l("Custom range"),
+}
+DEFAULT_PERIOD = "this_month"
+# A year of weeks is what a table can still show; longer ranges go by CSV, a year at a time.
+MAX_DAYS = 366
+
+
+class PeriodError(ValueError):
+    def __init__(self, message, field):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Period:
+    """Days from `start` to `end`, both included, in the bank's time zone."""
+
+    start: date
+    end: date
+
+    def bounds(self, tz):
+        """The period as instants: from the start of its first day to the start of the day after."""
+        return _midnight(self.start, tz), _midnight(self.end + timedelta(days=1), tz)
+
+    def weeks(self):
+        """The Mondays of the weeks the period touches."""
+        monday = self.start - timedelta(days=self.start.weekday())
+        weeks = []
+        while monday <= self.end:
+            weeks.append(monday)
+            monday += timedelta(days=7)
+        return weeks
+
+    def week_boundaries(self, tz):
+        """The instants where each week after the first begins: a receipt falls in week i when
+        it is before boundary i and not before boundary i - 1."""
+        return [_midnight(monday, tz) for monday in self.weeks()[1:]]
+
+
+def _midnight(day, tz):
+    return datetime.combine(day, time.min, tzinfo=tz)
+
+
+def resolve(kind, start, end, today):
+    """The period the user chose; custom ranges are checked and refused with a reason."""
+    if kind == "this_week":
+        monday = today - timedelta(days=today.weekday())
+        return Period(monday, monday + timedelta(days=6))
+    first_of_month = today.replace(day=1)
+    if kind == "this_month":
+        next_month = (first_of_month + timedelta(days=32)).replace(day=1)
+        return Period(first_of_month, next_month - timedelta(days=1))
+    if kind == "last_month":
+        last_day = first_of_month - timedelta(days=1)
+        return Period(last_day.replace(day=1), last_day)
+    if kind != "custom":
+        raise PeriodError(_l("Choose a period."), "period")
+    if start is None:
+        raise PeriodError(_l("Give the first day as a date."), "start")
+    if end is None:
+        raise PeriodError(_l("Give the last day as a date."), "end")
+    if end < start:
+        raise PeriodError(_l("The last day cannot be before the first day."), "end")
+    if (end - start).days + 1 > MAX_DAYS:
+        raise PeriodError(_l("Choose at most %(days)s days.", days=MAX_DAYS), "end")
+    return Period(start, end)

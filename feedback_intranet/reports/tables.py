@@ -1,0 +1,216 @@
+"""The report pages as tables (and charts): the same table is shown on the page and sent as CSV."""
+
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from flask_babel import format_date
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from ..extensions import db
+from ..models import Case, IntakeChannel, ReplyChannel, Segment, Topic
+from . import charts, queries
+
+
+@dataclass
+class Table:
+    name: str
+    title: str
+    header: list
+    rows: list
+    totals: list | None = None
+    note: str = ""
+
+    def csv_rows(self):
+        return self.rows + ([self.totals] if self.totals else [])
+
+
+@dataclass
+class Report:
+    tables: list
+    charts: list = field(default_factory=list)
+    figures: list = field(default_factory=list)
+
+    def table(self, name):
+        return next((table for table in self.tables if table.name == name), None)
+
+
+@dataclass
+class Context:
+    """What every report needs: the units in scope, the period, today and the bank's calendar."""
+
+    units: list
+    period: object
+    today: object
+    calendar: object
+    language: str
+
+    @property
+    def unit_ids(self):
+        return [unit.id for unit in self.units]
+
+    @property
+    def tz(self):
+        return self.calendar.tz
+
+    def unit_name(self, unit_id):
+        return next(unit.name for unit in self.units if unit.id == unit_id)
+
+    def week_labels(self):
+        weeks = self.period.weeks()
+        several_years = len({monday.isocalendar().year for monday in weeks}) > 1
+        return [_("Week %(number)s/%(year)s", number=monday.isocalendar().week,
+                  year=monday.isocalendar().year) if several_years
+                else _("Week %(number)s", number=monday.isocalendar().week) for monday in weeks]
+
+
+def _topic_names(language):
+    return {topic.id: topic.name_in(language) for topic in db.session.scalars(sa.select(Topic))}
+
+
+def _percent(value):
+    return "" if value is None else value
+
+
+PROMISE_HEADER = (_l("Owed an answer"), _l("Kept"), _l("Not kept"), _l("Not yet due"),
+                  _l("Kept %"), _l("Interim notices"), _l("Answered by the estimate"))
+
+
+def _promise_row(label, figures):
+    return [label, figures.owed, figures.kept, figures.broken, figures.pending,
+            _percent(figures.kept_percent), figures.noticed, figures.by_estimate]
+
+
+def _promise_table(name, title, first, rows_by_key, label_of):
+    rows = sorted((_promise_row(label_of(key), figures) for key, figures in rows_by_key.items()),
+                  key=lambda row: str(row[0]))
+    totals = None
+    if rows_by_key:
+        totals = _promise_row(_("All"), sum(rows_by_key.values(), queries.PromiseFigures(0, 0, 0, 0, 0)))
+    return Table(name, title, [first, *PROMISE_HEADER], rows, totals)
+
+
+def promise_report(context):
+    args = (context.period, context.unit_ids, context.today, context.tz)
+    by_unit = queries.promise(queries.RESPONSIBLE_UNIT, *args)
+    by_topic = queries.promise(Case.topic_id, *args)
+    by_week = queries.promise(queries.week_index(context.period, context.tz), *args)
+    topics = _topic_names(context.language)
+    labels = context.week_labels()
+    weekly = [by_week.get(index) for index in range(len(labels))]
+    trend = Table("promise-by-week", _("Promise kept by week of receipt"),
+                  [_("Week"), _("Kept"), _("Not kept"), _("Not yet due"), _("Kept %")],
+                  [[label, *((figures.kept, figures.broken, figures.pending,
+                              _percent(figures.kept_percent)) if figures else (0, 0, 0, ""))]
+                   for label, figures in zip(labels, weekly, strict=True)])
+    percents = [figures.kept_percent if figures else None for figures in weekly]
+    chart = charts.percent_line_chart(
+        _("Promise kept by week"),
+        _("Share of cases answered within the promise, by week of receipt: %(weeks)s.",
+          weeks="; ".join(f"{label} {'–' if value is None else f'{value} %'}"
+                          for label, value in zip(labels, percents, strict=True))),
+        labels, percents)
+    return Report(tables=[
+        _promise_table("promise-by-unit", _("Promise kept by unit"), _("Unit"), by_unit,
+                       context.unit_name),
+        _promise_table("promise-by-topic", _("Promise kept by topic"), _("Topic"), by_topic,
+                       topics.get),
+        trend,
+    ], charts=[chart])
+
+
+def _answer_time_table(name, title, first, counts_by_key, label_of):
+    def row(label, counts):
+        return [label, sum(count for _days, count in counts), queries.nearest_rank(counts, 50),
+                queries.nearest_rank(counts, 90)]
+
+    rows = sorted((row(label_of(key), counts) for key, counts in counts_by_key.items()),
+                  key=lambda r: str(r[0]))
+    everything = {}
+    for counts in counts_by_key.values():
+        for days, count in counts:
+            everything[days] = everything.get(days, 0) + count
+    totals = row(_("All"), list(everything.items())) if everything else None
+    return Table(name, title, [first, _("Answered"), _("Median"), _("90th percentile")], rows,
+                 totals, note=_("Banking days after the day of receipt up to the day of the first "
+                               "answer; percentiles by the nearest-rank method."))
+
+
+def answer_time_report(context):
+    args = (context.period, context.unit_ids, context.tz)
+    return Report(tables=[
+        _answer_time_table("answer-time-by-unit", _("Time to answer by unit"), _("Unit"),
+                           queries.answer_days(queries.RESPONSIBLE_UNIT, *args), context.unit_name),
+        _answer_time_table("answer-time-by-channel", _("Time to answer by channel"), _("Channel"),
+                           queries.answer_days(Case.first_answer_channel, *args),
+                           lambda channel: ReplyChannel(channel).title),
+    ])
+
+
+def volume_report(context):
+    labels = context.week_labels()
+    topics = _topic_names(context.language)
+    dimensions = [
+        ("volume-by-topic", _("Received by topic"), _("Topic"), topics.get),
+        ("volume-by-segment", _("Received by segment"), _("Segment"),
+         lambda value: Segment(value).title),
+        ("volume-by-reply-channel", _("Received by reply channel"), _("Reply channel"),
+         lambda value: ReplyChannel(value).title if value else _("No answer wanted")),
+        ("volume-by-intake-channel", _("Received by intake channel"), _("Intake channel"),
+         lambda value: IntakeChannel(value).title),
+    ]
+    weekly = [0] * len(labels)
+    counts = [{} for _dimension in dimensions]
+    for week, *values, count in queries.volumes(context.period, context.unit_ids, context.tz):
+        weekly[week] += count
+        for position, value in enumerate(values):
+            per_week = counts[position].setdefault(value, [0] * len(labels))
+            per_week[week] += count
+    tables = [Table("volume-by-week", _("Received per week"), [_("Week"), _("Received")],
+                    [[label, count] for label, count in zip(labels, weekly, strict=True)],
+                    [_("All"), sum(weekly)])]
+    for (name, title, first, label_of), by_value in zip(dimensions, counts, strict=True):
+        rows = sorted(([str(label_of(value)), *per_week, sum(per_week)]
+                       for value, per_week in by_value.items()), key=lambda row: row[0])
+        tables.append(Table(name, title, [first, *labels, _("Total")], rows,
+                            [_("All"), *weekly, sum(weekly)] if rows else None))
+    chart = charts.bar_chart(
+        _("Cases received per week"),
+        _("Cases received per week: %(weeks)s.",
+          weeks="; ".join(f"{label} {count}" for label, count in zip(labels, weekly, strict=True))),
+        labels, weekly)
+    return Report(tables=tables, charts=[chart])
+
+
+def forwarding_report(context):
+    moves, more_than_once = queries.forwarding(context.period, context.unit_ids, context.tz)
+    rows = [[source, target, count] for source, target, count in moves]
+    return Report(tables=[
+        Table("forwarding", _("Forwards between units"), [_("From"), _("To"), _("Forwards")], rows,
+              [_("All"), "", sum(row[2] for row in rows)] if rows else None),
+        Table("forwarded-more-than-once", _("Cases forwarded more than once"),
+              [_("Figure"), _("Cases")], [[_("Forwarded more than once"), more_than_once]]),
+    ])
+
+
+def backlog_report(context):
+    rows = queries.backlog(context.unit_ids, context.today, context.calendar)
+    header = [_("Unit"), _("Overdue"), _("Open")] + [
+        _("Age %(bucket)s banking days", bucket=bucket) for bucket in queries.AGE_BUCKETS]
+    return Report(tables=[Table(
+        "backlog", _("Backlog now"), header,
+        [[row["unit"], row["overdue"], row["total"], *row["buckets"]] for row in rows],
+        note=_("Open cases by unit and age in banking days, most overdue first."))])
+
+
+REPORTS = {
+    "backlog": (_l("Backlog now"), backlog_report),
+    "promise": (_l("Promise kept"), promise_report),
+    "answer-time": (_l("Time to answer"), answer_time_report),
+    "volumes": (_l("Volumes"), volume_report),
+    "forwarding": (_l("Forwarding"), forwarding_report),
+}
+
+
+def period_label(period):
+    return f"{format_date(period.start, 'd.M.yyyy')}–{format_date(period.end, 'd.M.yyyy')}"
