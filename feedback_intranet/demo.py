@@ -25,6 +25,7 @@ from .models import (
     ReferenceCounter,
     ReplyChannel,
     ReplyTemplate,
+    Resolution,
     RoutingRule,
     Segment,
     Topic,
@@ -344,6 +345,12 @@ def seed_cases(total, now, calendar, units, topics, rng, progress=None):
                 closed_at = step + timedelta(hours=rng.uniform(1, 48))
                 case_events.append((EventKind.CLOSED, assignee, holder, None, "", closed_at))
         latest = min(now, max(e[5] for e in case_events))
+        reply_channel = rng.choice(list(ReplyChannel)) if reply_wanted else None
+        answered_on = notice_on = None
+        if answered_at:
+            answered_on = min(answered_at, now).astimezone(calendar.tz).date()
+        if estimate:
+            notice_on = min(step, now).astimezone(calendar.tz).date()
         name = customer.name if customer else rng.choice(FINNISH_FIRST) + " " + rng.choice(FINNISH_LAST)
 
         case_id = next_case_id + index
@@ -351,7 +358,7 @@ def seed_cases(total, now, calendar, units, topics, rng, progress=None):
             "id": case_id,
             "reference": format_reference(year, counters[year]),
             "received_at": received_at,
-            "intake_channel": IntakeChannel.WEB_FORM,
+            "intake_channel": rng.choices(list(IntakeChannel), weights=(70, 15, 10, 5))[0],
             "contact_name": name if reply_wanted or rng.random() < 0.5 else "",
             "contact_street": customer.street_address if customer and reply_wanted else "",
             "contact_postal_code": customer.postal_code if customer and reply_wanted else "",
@@ -363,7 +370,7 @@ def seed_cases(total, now, calendar, units, topics, rng, progress=None):
             "case_type": rng.choice(list(CaseType)),
             "message": rng.choice(MESSAGES["sv" if language == Language.SV else "fi"]),
             "reply_wanted": reply_wanted,
-            "reply_channel": rng.choice(list(ReplyChannel)) if reply_wanted else None,
+            "reply_channel": reply_channel,
             "language": language,
             "status": {"new": CaseStatus.NEW, "assigned": CaseStatus.ASSIGNED,
                        "answered": CaseStatus.ANSWERED, "closed": CaseStatus.CLOSED}[state],
@@ -378,7 +385,15 @@ def seed_cases(total, now, calendar, units, topics, rng, progress=None):
             "estimated_decision_date": estimate,
             "effective_due_date": estimate or due,
             "first_answered_at": min(answered_at, now) if answered_at else None,
+            "first_answer_on": answered_on,
+            "first_answer_banking_days": calendar.banking_days_between(received_date, answered_on)
+            if answered_on else None,
+            "first_answer_unit_id": holder if answered_on else None,
+            "first_answer_channel": reply_channel if answered_on else None,
+            "interim_notice_on": notice_on,
             "closed_at": min(closed_at, now) if closed_at else None,
+            "resolution": (Resolution.ANSWERED if reply_wanted else Resolution.NO_ANSWER_WANTED)
+            if state == "closed" else None,
             "version": len(case_events),
         })
         for kind, actor, from_unit, to_unit, text, at in case_events:

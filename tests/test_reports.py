@@ -22,6 +22,7 @@ from feedback_intranet.models import (
     Topic,
 )
 from feedback_intranet.replies.answers import mark_delivered
+from feedback_intranet.reports.charts import bar_chart, percent_line_chart
 from feedback_intranet.reports.periods import resolve
 from feedback_intranet.reports.queries import age_thresholds, nearest_rank
 
@@ -348,3 +349,29 @@ def test_nearest_rank_matches_the_sorted_list(counts, percent):
     values = sorted(value for value, count in counts.items() for _ in range(count))
     rank = math.ceil(percent * len(values) / 100)
     assert nearest_rank(list(counts.items()), percent) == values[rank - 1]
+
+
+def test_chart_scales_are_whole_numbers_and_reach_the_largest_value():
+    chart = bar_chart("t", "d", ["a", "b"], [0, 37])
+    assert [tick["text"] for tick in chart.y_ticks] == ["0", "10", "20", "30", "40", "50"]
+    assert chart.bars[0]["height"] == 0 and chart.bars[1]["label"] == "b: 37"
+    assert [tick["text"] for tick in bar_chart("t", "d", ["a"], [0]).y_ticks][-1] == "5"
+    assert bar_chart("t", "d", ["a"], [180]).y_ticks[-1]["text"] == "200"
+    line = percent_line_chart("t", "d", ["a", "b", "c", "d"], [50, None, 100, 75])
+    assert len(line.lines) == 2 and len(line.points) == 3
+
+
+def test_report_pages_cost_the_same_queries_however_many_cases(client, login, december, make_case):
+    login("admin")
+    names = ("backlog", "promise", "answer-time", "volumes", "forwarding")
+
+    def counts():
+        return [int(client.get(f"/reports/{name}{PERIOD}", follow_redirects=True)
+                    .headers["X-Query-Count"]) for name in names]
+
+    few = counts()
+    for day in (14, 16, 18, 21, 23):
+        for unit in ("vaasa", "turku", "cs"):
+            make_case(december[unit], received_at=at(12, day, 9))
+    assert counts() == few
+    assert max(few) <= 8

@@ -27,13 +27,11 @@ class Chart:
 
 
 def _nice_top(value):
-    """The smallest of 1, 2, 5, 10, 20, 50… times a power of ten that is at least `value`."""
-    step = 1
-    while True:
-        for factor in (1, 2, 5):
-            if step * factor >= value:
-                return step * factor
-        step *= 10
+    """The first of 5, 10, 20, 50, 100, 200… at least `value`: its fifths are whole numbers."""
+    top = 5
+    while top < value:
+        top = top * 5 // 2 if str(top)[0] == "2" else top * 2
+    return top
 
 
 def _y(value, top):
@@ -57,8 +55,8 @@ def bar_chart(title, description, labels, values):
     top = _nice_top(max(values, default=0) or 1)
     slot, starts = _slots(len(values))
     chart = Chart(title, description)
-    chart.y_ticks = [{"y": _y(top * part / 4, top), "text": f"{top * part / 4:g}"}
-                     for part in range(5)]
+    chart.y_ticks = [{"y": _y(top * part // 5, top), "text": str(top * part // 5)}
+                     for part in range(6)]
     for start, value, label in zip(starts, values, labels, strict=True):
         y = _y(value, top)
         chart.bars.append({"x": round(start + slot * 0.15, 1), "y": y, "width": round(slot * 0.7, 1),

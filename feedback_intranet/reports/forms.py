@@ -7,7 +7,7 @@ from wtforms.validators import Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..forms import BaseForm
-from .periods import PERIODS
+from .periods import DEFAULT_PERIOD, PERIODS
 
 WRONG_DATE = _l("Give the date as year-month-day, e.g. 2026-12-31.")
 
@@ -18,7 +18,7 @@ class ReportForm(BaseForm):
     class Meta:
         csrf = False
 
-    period = SelectField(_l("Period"), validate_choice=False,
+    period = SelectField(_l("Period"), validate_choice=False, default=DEFAULT_PERIOD,
                          choices=[SelectChoice(key, title) for key, title in PERIODS.items()])
     start = DateField(_l("First day"), validators=[Optional()], invalid_value_message=WRONG_DATE)
     end = DateField(_l("Last day"), validators=[Optional()], invalid_value_message=WRONG_DATE)

@@ -228,3 +228,14 @@ def test_no_horizontal_scrolling_at_320_pixels(page, login, who):
     page.set_viewport_size({"width": 320, "height": 800})
     page.goto(path)
     assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+
+
+@pytest.mark.parametrize("report", ["promise", "volumes"])
+def test_reports_with_charts_are_accessible_and_fit_a_phone(page, login, report):
+    login("cs.lead")
+    page.goto(f"/reports/{report}")
+    assert page.locator("figure.chart svg[role=img] > title").count() == 1
+    no_serious_violations(page)
+    page.set_viewport_size({"width": 320, "height": 800})
+    page.goto(f"/reports/{report}")
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
