@@ -1,5 +1,7 @@
 """Command-line tasks: demo data and the first admin."""
 
+import time
+
 import click
 import sqlalchemy as sa
 from flask import current_app
@@ -55,10 +57,17 @@ def seed_demo_command(password, cases, production_ok):
             "Refusing to create demo accounts with a known password in production. "
             "Pass --i-know-this-is-production if this really is a demo installation."
         )
-    with click.progressbar(length=cases, label="Cases", show_pos=True, show_eta=True) as bar:
+    started = time.monotonic()
+    with click.progressbar(length=cases, label="Cases", show_pos=True, show_eta=True,
+                           item_show_func=lambda rate: rate) as bar:
+
+        def progress(done):
+            rate = (bar.pos + done) / max(time.monotonic() - started, 0.001)
+            bar.update(done, f"{rate:,.0f} cases/s")
+
         added = seed_demo(
             clock.now(), banking_calendar(clock.timezone()), password=password, cases=cases,
-            progress=bar.update,
+            progress=progress,
         )
     db.session.commit()
     click.echo(f"Added {added} cases.")

@@ -4,13 +4,22 @@ Reference data is created once by its natural key (idempotent); cases are
 topped up to the number asked for with bulk inserts, so large demo sets load fast.
 """
 
+import bisect
+import gc
+import itertools
 import random
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
+from . import search
+from .banking_days import ANSWER_PROMISE_BANKING_DAYS
 from .extensions import db, passwords
 from .models import (
+    Answer,
+    AnswerStatus,
+    CallbackStatus,
+    CallbackTask,
     Case,
     CaseEvent,
     CasePastUnit,
@@ -20,8 +29,12 @@ from .models import (
     EventKind,
     IntakeChannel,
     Language,
+    Letter,
     MatchMethod,
     Membership,
+    OutboxMessage,
+    OutboxStatus,
+    Purpose,
     ReferenceCounter,
     ReplyChannel,
     ReplyTemplate,
@@ -32,6 +45,7 @@ from .models import (
     Unit,
     UnitKind,
     User,
+    UTCDateTime,
 )
 from .references import format_reference
 
@@ -120,6 +134,12 @@ MESSAGES = {
 }
 
 DEMO_PASSWORD = "demo"
+ANSWER_TEXT = {"fi": "Kiitos palautteestasi. Selvitimme asian ja olemme korjanneet sen.",
+               "sv": "Tack för din respons. Vi har utrett saken och rättat till den."}
+INTAKE_CHANNELS = list(IntakeChannel)
+CASE_TYPES = list(CaseType)
+STATES = {"new": CaseStatus.NEW, "assigned": CaseStatus.ASSIGNED, "answered": CaseStatus.ANSWERED,
+          "closed": CaseStatus.CLOSED}
 
 
 def _get_or_create(model, key, **values):
@@ -220,21 +240,29 @@ def _seed_customers(units, rng):
         ))
 
 
+# How likely each status is, by the age of the case in banking days (up to the limit).
+STATE_WEIGHTS = [
+    (2, {"new": 5, "assigned": 3, "answered": 1, "closed": 0.5}),
+    (5, {"new": 2, "assigned": 3, "answered": 2, "closed": 3}),
+    (20, {"new": 1, "assigned": 1.5, "answered": 1, "closed": 8}),
+    # Old feedback is nearly all closed; about one in twenty stays open, long overdue.
+    (None, {"new": 1.2, "assigned": 1.0, "answered": 0.6, "closed": 40}),
+]
+_STATE_TABLES = {
+    reply_wanted: [(limit, list(weights), list(itertools.accumulate(weights.values())))
+                   for limit, weights in (
+                       (limit, {s: w for s, w in weights.items() if reply_wanted or s != "answered"})
+                       for limit, weights in STATE_WEIGHTS)]
+    for reply_wanted in (True, False)
+}
+
+
 def _pick_state(rng, age, reply_wanted):
     """A plausible status for a case received `age` banking days ago."""
-    if age <= 2:
-        weights = {"new": 5, "assigned": 3, "answered": 1, "closed": 0.5}
-    elif age <= 5:
-        weights = {"new": 2, "assigned": 3, "answered": 2, "closed": 3}
-    elif age <= 20:
-        weights = {"new": 1, "assigned": 1.5, "answered": 1, "closed": 8}
-    else:
-        # Old feedback is nearly all closed; a little stays open and long overdue.
-        weights = {"new": 0.3, "assigned": 0.5, "answered": 0.4, "closed": 40}
-    if not reply_wanted:
-        weights.pop("answered")
-    states = list(weights)
-    return rng.choices(states, weights=[weights[s] for s in states])[0]
+    for limit, states, cumulative in _STATE_TABLES[reply_wanted]:
+        if limit is None or age <= limit:
+            return states[bisect.bisect(cumulative, rng.random() * cumulative[-1])]
+    raise AssertionError("the last row has no limit")
 
 
 def _showcase(now, calendar):
@@ -265,176 +293,328 @@ def _showcase(now, calendar):
     return cases
 
 
+CHUNK = 5000
+NOTES = ["Asked the branch for the account history.", "Customer called and added details.",
+         "Waiting for the card centre's answer.", "Checked the transaction log."]
+
+
 def seed_cases(total, now, calendar, units, topics, rng, progress=None):
-    """Top the case table up to `total` cases, received over the weeks before `now`."""
+    """Top the case table up to `total` cases, received over the weeks (up to three years)
+    before `now`, in chunks: memory stays flat however many cases are asked for."""
     existing = db.session.scalar(sa.select(sa.func.count()).select_from(Case))
     missing = total - existing
     if missing <= 0:
         return 0
-    customers = db.session.execute(
-        sa.select(Customer.id, Customer.name, Customer.street_address, Customer.postal_code,
-                  Customer.city, Customer.phone, Customer.email, Customer.language,
-                  Customer.segment, Customer.home_office_id)
-    ).all()
-    staff_by_unit = {}
-    for unit_id, user_id in db.session.execute(sa.select(Membership.unit_id, Membership.user_id)):
-        staff_by_unit.setdefault(unit_id, []).append(user_id)
-    topic_units = {code: units[unit].id for code, _name, unit in TOPICS if unit}
-    unit_ids = {code: unit.id for code, unit in units.items()}
-
-    # Spread over more weeks the more cases there are: a bank's years of feedback.
-    span_days = max(35, min(3 * 365, missing // 20))
+    factory = _CaseFactory(now, calendar, units, topics, rng)
     showcase = _showcase(now, calendar) if existing == 0 and missing >= 20 else []
-    moments = sorted(
-        [(now - timedelta(seconds=rng.uniform(0, span_days * 86400)), {})
-         for _ in range(missing - len(showcase))] + showcase,
-        key=lambda moment: moment[0],
-    )
-    counters = {row.year: row.last_number for row in db.session.scalars(sa.select(ReferenceCounter))}
-    next_case_id = (db.session.scalar(sa.select(sa.func.max(Case.id))) or 0) + 1
-    next_event_id = (db.session.scalar(sa.select(sa.func.max(CaseEvent.id))) or 0) + 1
-    today = now.astimezone(calendar.tz).date()
-    topic_codes = list(topics)
+    random_count = missing - len(showcase)
+    # Spread over more weeks the more cases there are: a bank's years of feedback.
+    span = timedelta(days=max(35, min(3 * 365, missing // 20)))
+    start = now - span
+    bulk = _BulkLoad(large=missing >= 50_000)
+    made = 0
+    # Millions of short-lived rows, no cycles: the cyclic collector would only slow the load.
+    gc.disable()
+    try:
+        made = _load(factory, bulk, showcase, random_count, start, span, rng, progress)
+    finally:
+        gc.enable()
+    bulk.finish()
+    factory.save_counters()
+    db.session.flush()
+    return made
 
-    cases, events, past_units = [], [], []
-    for index, (received_at, forced) in enumerate(moments):
-        year = received_at.astimezone(calendar.tz).year
-        counters[year] = counters.get(year, 0) + 1
-        customer = rng.choice(customers) if rng.random() < 0.8 else None
-        segment = customer.segment if customer else rng.choice([Segment.PRIVATE] * 5 + [Segment.BUSINESS])
+
+def _load(factory, bulk, showcase, random_count, start, span, rng, progress):
+    made = 0
+    for first in range(0, random_count, CHUNK):
+        count = min(CHUNK, random_count - first)
+        # Each chunk covers its own slice of the span, so receipts (and references) rise in time.
+        slice_start = start + span * (first / random_count)
+        slice_end = start + span * ((first + count) / random_count)
+        width = (slice_end - slice_start).total_seconds()
+        moments = [(slice_start + timedelta(seconds=rng.random() * width), {}) for _ in range(count)]
+        if first + count == random_count:
+            moments += showcase
+        for received_at, forced in sorted(moments, key=lambda moment: moment[0]):
+            factory.build(received_at, forced, bulk)
+        bulk.flush()
+        made += len(moments)
+        if progress:
+            progress(len(moments))
+    return made
+
+
+class _CaseFactory:
+    """Builds one plausible case with its timeline, answer and channel rows as plain dicts."""
+
+    def __init__(self, now, calendar, units, topics, rng):
+        self.now, self.calendar, self.rng = now, calendar, rng
+        self.tz = calendar.tz
+        self.today = now.astimezone(self.tz).date()
+        self.customers = db.session.execute(
+            sa.select(Customer.id, Customer.name, Customer.street_address, Customer.postal_code,
+                      Customer.city, Customer.phone, Customer.email, Customer.language,
+                      Customer.segment, Customer.home_office_id)
+        ).all()
+        self.staff_by_unit = {}
+        for unit_id, user_id in db.session.execute(sa.select(Membership.unit_id, Membership.user_id)):
+            self.staff_by_unit.setdefault(unit_id, []).append(user_id)
+        self.topic_units = {code: units[unit].id for code, _name, unit in TOPICS if unit}
+        self.unit_ids = {code: unit.id for code, unit in units.items()}
+        self.topic_ids = {code: topic.id for code, topic in topics.items()}
+        self.topic_codes = list(topics)
+        self.counters = {row.year: row.last_number
+                         for row in db.session.scalars(sa.select(ReferenceCounter))}
+        self.next_id = {table: (db.session.scalar(sa.select(sa.func.max(model.id))) or 0) + 1
+                        for table, model in (("case", Case), ("event", CaseEvent), ("answer", Answer),
+                                             ("callback", CallbackTask), ("letter", Letter),
+                                             ("outbox", OutboxMessage))}
+        # Calendar arithmetic per distinct day, not per case.
+        self._due, self._between = {}, {}
+
+    def _take_id(self, table):
+        value = self.next_id[table]
+        self.next_id[table] += 1
+        return value
+
+    def _due_date(self, day):
+        if day not in self._due:
+            self._due[day] = self.calendar.add_banking_days(day, ANSWER_PROMISE_BANKING_DAYS)
+        return self._due[day]
+
+    def _banking_days(self, start, end):
+        key = (start, end)
+        if key not in self._between:
+            self._between[key] = self.calendar.banking_days_between(start, end)
+        return self._between[key]
+
+    def build(self, received_at, forced, bulk):
+        rng, now = self.rng, self.now
+        case_id = self._take_id("case")
+        year = received_at.astimezone(self.tz).year
+        self.counters[year] = self.counters.get(year, 0) + 1
+        customer = rng.choice(self.customers) if rng.random() < 0.8 else None
+        segment = customer.segment if customer else (
+            Segment.BUSINESS if rng.random() < 1 / 6 else Segment.PRIVATE)
         language = customer.language if customer else rng.choice([Language.FI, Language.SV])
-        topic_code = rng.choice(topic_codes)
+        topic_code = rng.choice(self.topic_codes)
         reply_wanted = forced.get("reply_wanted", rng.random() < 0.85)
-        intake_unit = unit_ids["business-cs" if segment == Segment.BUSINESS else "cs"]
-        received_date = received_at.astimezone(calendar.tz).date()
-        due = calendar.due_date(received_at)
-        age = calendar.banking_days_between(received_date, today)
+        reply_channel = rng.choice(list(ReplyChannel)) if reply_wanted else None
+        intake_unit = self.unit_ids["business-cs" if segment == Segment.BUSINESS else "cs"]
+        received_date = received_at.astimezone(self.tz).date()
+        due = self._due_date(received_date)
+        age = self._banking_days(received_date, self.today)
         state = forced.get("state") or _pick_state(rng, age, reply_wanted)
 
         holder = intake_unit
-        case_events = [(EventKind.RECEIVED, None, None, intake_unit, "", received_at)]
+        events = [(EventKind.RECEIVED, None, None, intake_unit, "", received_at)]
         step = received_at
         if rng.random() < 0.45:
-            target = topic_units.get(topic_code) or (
-                customer.home_office_id if customer else unit_ids[rng.choice(BRANCHES)]
-            )
-            step = step + timedelta(hours=rng.uniform(0.5, 20))
-            case_events.append((EventKind.FORWARDED, rng.choice(staff_by_unit[holder]), holder,
-                                target, "Please investigate and answer the customer.", step))
+            target = self.topic_units.get(topic_code) or (
+                customer.home_office_id if customer else self.unit_ids[rng.choice(BRANCHES)])
+            step += timedelta(hours=rng.uniform(0.5, 20))
+            events.append((EventKind.FORWARDED, rng.choice(self.staff_by_unit[holder]), holder, target,
+                           "Please investigate and answer the customer.", step))
             if target != holder:
-                past_units.append({"case_id": next_case_id + index, "unit_id": holder})
+                bulk.add("past_unit", {"case_id": case_id, "unit_id": holder})
             holder = target
         assignee = None
         if state != "new":
-            assignee = rng.choice(staff_by_unit[holder])
-            step = step + timedelta(hours=rng.uniform(0.2, 6))
-            case_events.append((EventKind.ASSIGNED, assignee, holder, None, "", step))
-        estimate = None
+            assignee = rng.choice(self.staff_by_unit[holder])
+            step += timedelta(hours=rng.uniform(0.2, 6))
+            events.append((EventKind.ASSIGNED, assignee, holder, None, "", step))
+        for _note in range(rng.choice((0, 0, 0, 1, 1, 2, 3)) if assignee else 0):
+            step += timedelta(hours=rng.uniform(0.5, 8))
+            events.append((EventKind.NOTE, assignee, holder, None, rng.choice(NOTES), step))
+        estimate = notice_on = None
         wants_estimate = forced.get("estimate", age >= 2 and rng.random() < 0.3)
         if reply_wanted and state in ("new", "assigned") and wants_estimate:
-            estimate = calendar.add_banking_days(today, rng.randint(1, 5))
-            step = step + timedelta(hours=rng.uniform(1, 24))
-            case_events.append((EventKind.INTERIM_NOTICE, assignee, holder, None,
-                                f"Estimated decision date {estimate.isoformat()}.", step))
-        answered_at = closed_at = None
+            estimate = self.calendar.add_banking_days(self.today, rng.randint(1, 5))
+            step += timedelta(hours=rng.uniform(1, 24))
+            notice_on = min(step, now).astimezone(self.tz).date()
+            events.append((EventKind.INTERIM_NOTICE, assignee, holder, None,
+                           f"Estimated decision date {estimate.isoformat()}.", step))
+        answered_at = answered_on = closed_at = None
+        contact = customer if customer and reply_wanted else None
         if state in ("answered", "closed"):
             if reply_wanted:
                 step = answered_at = step + timedelta(hours=rng.uniform(2, 60))
-                case_events.append((EventKind.REPLIED, assignee, holder, None, "", answered_at))
+                events.append((EventKind.REPLIED, assignee, holder, None, "", answered_at))
+                events.append((EventKind.DELIVERED, None, None, None, "Answer delivered.", answered_at))
+                answered_on = min(answered_at, now).astimezone(self.tz).date()
+                self._answer(bulk, case_id, reply_channel, contact, segment, holder, assignee,
+                             min(answered_at, now), language)
             if state == "closed":
                 closed_at = step + timedelta(hours=rng.uniform(1, 48))
-                case_events.append((EventKind.CLOSED, assignee, holder, None, "", closed_at))
-        latest = min(now, max(e[5] for e in case_events))
-        reply_channel = rng.choice(list(ReplyChannel)) if reply_wanted else None
-        answered_on = notice_on = None
-        if answered_at:
-            answered_on = min(answered_at, now).astimezone(calendar.tz).date()
-        if estimate:
-            notice_on = min(step, now).astimezone(calendar.tz).date()
+                events.append((EventKind.CLOSED, assignee, holder, None, "", closed_at))
+        if len(events) == 1:
+            events.append((EventKind.NOTE, None, holder, None, rng.choice(NOTES),
+                           received_at + timedelta(minutes=rng.uniform(5, 90))))
+        latest = min(now, max(event[5] for event in events))
         name = customer.name if customer else rng.choice(FINNISH_FIRST) + " " + rng.choice(FINNISH_LAST)
-
-        case_id = next_case_id + index
-        cases.append({
+        bulk.add("case", {
             "id": case_id,
-            "reference": format_reference(year, counters[year]),
+            "reference": format_reference(year, self.counters[year]),
             "received_at": received_at,
-            "intake_channel": rng.choices(list(IntakeChannel), weights=(70, 15, 10, 5))[0],
+            "intake_channel": rng.choices(INTAKE_CHANNELS, weights=(70, 15, 10, 5))[0],
             "contact_name": name if reply_wanted or rng.random() < 0.5 else "",
-            "contact_street": customer.street_address if customer and reply_wanted else "",
-            "contact_postal_code": customer.postal_code if customer and reply_wanted else "",
-            "contact_city": customer.city if customer and reply_wanted else "",
-            "contact_phone": customer.phone if customer and reply_wanted else "",
-            "contact_email": customer.email if customer and reply_wanted else "",
+            "contact_street": contact.street_address if contact else "",
+            "contact_postal_code": contact.postal_code if contact else "",
+            "contact_city": contact.city if contact else "",
+            "contact_phone": contact.phone if contact else "",
+            "contact_email": contact.email if contact else "",
             "segment": segment,
-            "topic_id": topics[topic_code].id,
-            "case_type": rng.choice(list(CaseType)),
+            "topic_id": self.topic_ids[topic_code],
+            "case_type": rng.choice(CASE_TYPES),
             "message": rng.choice(MESSAGES["sv" if language == Language.SV else "fi"]),
             "reply_wanted": reply_wanted,
             "reply_channel": reply_channel,
             "language": language,
-            "status": {"new": CaseStatus.NEW, "assigned": CaseStatus.ASSIGNED,
-                       "answered": CaseStatus.ANSWERED, "closed": CaseStatus.CLOSED}[state],
+            "status": STATES[state],
             "current_unit_id": holder,
             "assignee_id": assignee,
             "customer_id": customer.id if customer else None,
             "match_method": MatchMethod.EMAIL if customer else MatchMethod.NONE,
+            "masked_kinds": "",
             "service_unit_id": intake_unit,
-            "suggested_unit_id": topic_units.get(topic_code) or (
+            "suggested_unit_id": self.topic_units.get(topic_code) or (
                 customer.home_office_id if customer else None),
             "due_date": due,
             "estimated_decision_date": estimate,
             "effective_due_date": estimate or due,
             "first_answered_at": min(answered_at, now) if answered_at else None,
             "first_answer_on": answered_on,
-            "first_answer_banking_days": calendar.banking_days_between(received_date, answered_on)
+            "first_answer_banking_days": self._banking_days(received_date, answered_on)
             if answered_on else None,
             "first_answer_unit_id": holder if answered_on else None,
             "first_answer_channel": reply_channel if answered_on else None,
             "interim_notice_on": notice_on,
+            "own_banking_matter": False,
+            "delivery_problem": "",
             "closed_at": min(closed_at, now) if closed_at else None,
             "resolution": (Resolution.ANSWERED if reply_wanted else Resolution.NO_ANSWER_WANTED)
             if state == "closed" else None,
-            "version": len(case_events),
+            "version": len(events),
         })
-        for kind, actor, from_unit, to_unit, text, at in case_events:
-            events.append({
-                "id": next_event_id, "case_id": case_id, "kind": kind, "actor_id": actor,
-                "from_unit_id": from_unit, "to_unit_id": to_unit, "text": text,
-                "at": min(at, latest),
-            })
-            next_event_id += 1
-        if len(cases) >= 5000:
-            _flush_rows(cases, events, past_units)
-            if progress:
-                progress(len(cases))
-            cases, events, past_units = [], [], []
-    _flush_rows(cases, events, past_units)
-    if progress:
-        progress(len(cases))
-    for year, last in counters.items():
-        counter = db.session.get(ReferenceCounter, year)
-        if counter is None:
-            db.session.add(ReferenceCounter(year=year, last_number=last))
+        for kind, actor, from_unit, to_unit, text, at in events:
+            bulk.add("event", {"id": self._take_id("event"), "case_id": case_id, "kind": kind,
+                               "actor_id": actor, "from_unit_id": from_unit, "to_unit_id": to_unit,
+                               "text": text, "at": min(at, latest)})
+
+    def _answer(self, bulk, case_id, channel, contact, segment, unit_id, author, at, language):
+        """The answer as the channel left it: a sent email, a call made, a letter posted."""
+        answer_id = self._take_id("answer")
+        text = ANSWER_TEXT["sv" if language == Language.SV else "fi"]
+        bulk.add("answer", {"id": answer_id, "case_id": case_id, "purpose": Purpose.ANSWER,
+                            "channel": channel, "subject": "", "text": text,
+                            "status": AnswerStatus.DELIVERED, "failure": "", "created_at": at,
+                            "created_by_id": author, "delivered_at": at})
+        if channel == ReplyChannel.EMAIL:
+            bulk.add("outbox", {
+                "id": self._take_id("outbox"), "kind": "answer",
+                "recipient": contact.email if contact else "customer@example.fi",
+                "sender": "feedback@bank.example", "sender_name": "", "subject": "Re: feedback",
+                "body_text": text, "body_html": "", "message_id": f"<demo-{answer_id}@bank.example>",
+                "status": OutboxStatus.SENT, "attempts": 1, "next_attempt_at": at, "last_error": "",
+                "claimed_by": None, "claimed_until": None, "created_at": at, "sent_at": at,
+                "case_id": case_id, "answer_id": answer_id})
+        elif channel == ReplyChannel.PHONE:
+            bulk.add("callback", {
+                "id": self._take_id("callback"), "case_id": case_id, "answer_id": answer_id,
+                "unit_id": unit_id, "phone": contact.phone if contact else "+358401234567",
+                "segment": segment, "window_start": at - timedelta(hours=2), "window_end": at,
+                "due_at": at, "attempts": 1, "status": CallbackStatus.DONE, "created_at": at,
+                "closed_at": at})
         else:
-            counter.last_number = last
-    db.session.flush()
-    _reset_sequences()
-    return missing
+            # No PDF is rendered for demo letters: the download renders it from the answer.
+            bulk.add("letter", {"id": self._take_id("letter"), "case_id": case_id,
+                                "answer_id": answer_id, "unit_id": unit_id, "pdf": b"",
+                                "created_at": at, "posted_at": at, "posted_by_id": author})
+
+    def save_counters(self):
+        for year, last in self.counters.items():
+            counter = db.session.get(ReferenceCounter, year)
+            if counter is None:
+                db.session.add(ReferenceCounter(year=year, last_number=last))
+            else:
+                counter.last_number = last
 
 
-def _flush_rows(cases, events, past_units):
-    if cases:
-        db.session.execute(sa.insert(Case.__table__), cases)
-        db.session.execute(sa.insert(CaseEvent.__table__), events)
-    if past_units:
-        db.session.execute(sa.insert(CasePastUnit.__table__), past_units)
+class _BulkLoad:
+    """Rows gathered per table and written a chunk at a time, parents first.
+
+    On PostgreSQL rows go in with COPY. A large load drops the full-text index (or
+    SQLite's triggers) first and builds it once at the end, which is faster than
+    keeping it current row by row.
+    """
+
+    TABLES = {"case": Case, "past_unit": CasePastUnit, "event": CaseEvent, "answer": Answer,
+              "outbox": OutboxMessage, "callback": CallbackTask, "letter": Letter}
+
+    def __init__(self, large):
+        self.rows = {name: [] for name in self.TABLES}
+        self.connection = db.session.connection()
+        self.postgres = self.connection.dialect.name == "postgresql"
+        self.large = large
+        if large:
+            search.uninstall(self.connection)
+
+    def add(self, table, row):
+        self.rows[table].append(row)
+
+    def flush(self):
+        for name, model in self.TABLES.items():
+            rows = self.rows[name]
+            if not rows:
+                continue
+            columns = list(rows[0])
+            names = ", ".join(columns)
+            data = [list(row.values()) for row in rows]
+            cursor = self.connection.connection.driver_connection.cursor()
+            if self.postgres:
+                _convert(data, model, columns, {sa.Enum: _enum_value})
+                with cursor.copy(f"COPY {model.__tablename__} ({names}) FROM STDIN") as copy:
+                    for values in data:
+                        copy.write_row(values)
+            else:
+                # The driver directly: SQLAlchemy's per-value processing would double the load time.
+                # Enum members are strings already; moments and days need the ORM's text forms.
+                _convert(data, model, columns, {UTCDateTime: _utc_text, sa.Date: date.isoformat})
+                cursor.executemany(f"INSERT INTO {model.__tablename__} ({names}) "
+                                   f"VALUES ({', '.join('?' * len(columns))})", data)
+            rows.clear()
+
+    def finish(self):
+        if self.large:
+            search.install(self.connection)
+        _reset_sequences()
+
+
+def _convert(data, model, columns, converters):
+    """Convert, in place, the columns whose type has a converter; None stays None."""
+    for index, column in enumerate(columns):
+        convert = converters.get(type(model.__table__.c[column].type))
+        if convert:
+            for values in data:
+                if values[index] is not None:
+                    values[index] = convert(values[index])
+
+
+def _enum_value(member):
+    return member.value
+
+
+def _utc_text(moment):
+    """A moment as the ORM's UTCDateTime stores it in SQLite: UTC, without a zone."""
+    return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M:%S.%f}"
 
 
 def _reset_sequences():
     """PostgreSQL's id sequences do not see explicit ids; move them past the rows."""
     if db.session.get_bind().dialect.name != "postgresql":
         return
-    for table in ("feedback_case", "case_event"):
+    for table in ("feedback_case", "case_event", "answer", "outbox_message", "callback_task", "letter"):
         db.session.execute(sa.text(
             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
             f"COALESCE((SELECT MAX(id) FROM {table}), 1))"

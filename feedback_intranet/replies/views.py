@@ -10,13 +10,14 @@ from sqlalchemy.orm import joinedload
 
 from .. import access, clock
 from ..badges import case_badge
+from ..banking_days import local_date
 from ..closing_days import banking_calendar, deviating_hours
 from ..extensions import db
 from ..form_tokens import consume_token
 from ..forms import MAX_ID
 from ..lookups import visible_unit_or_404
 from ..models import CallbackStatus, CallbackTask, Letter
-from . import operations
+from . import delivery, operations
 from .forms import CallOutcomeForm, LetterForm
 from .letters import merge
 
@@ -112,7 +113,10 @@ def _pdf(data, filename):
 @login_required
 def letter_pdf(letter_id):
     letter = _letter_or_404(letter_id)
-    return _pdf(letter.pdf, f"{letter.case.reference}.pdf")
+    # Letters loaded in bulk (the demo) carry no PDF: render it from the answer on record.
+    pdf = letter.pdf or delivery.letter_pdf(letter.case, letter.unit, letter.answer.text,
+                                   local_date(letter.created_at, clock.timezone()))
+    return _pdf(pdf, f"{letter.case.reference}.pdf")
 
 
 @bp.route("/letters/<unit_code>/waiting.pdf")
