@@ -2,7 +2,7 @@
 
 Full text runs on SQLite's FTS5 (a contentless-sync table kept current by
 triggers) or PostgreSQL's full-text search (an expression GIN index), behind
-`text_condition`. Any input is safe: words are extracted and quoted, never
+`text_matches`. Any input is safe: words are extracted and quoted, never
 passed through as query syntax.
 """
 
@@ -67,18 +67,26 @@ def _words(query):
     return _WORD.findall(query)[:12]
 
 
-def text_condition(dialect, query):
-    """Cases whose message or contact name contain all the words of `query`."""
+def text_matches(dialect, query):
+    """A select of the cases whose message or contact name contain all the words of `query`,
+    newest first (ids rise with receipt), or None when `query` has no words.
+
+    The index is read newest first and stops at the limit, so a common name costs no more
+    than a rare one.
+    """
     words = _words(query)
     if not words:
         return None
     if dialect == "sqlite":
         match = " ".join('"' + word.replace('"', "") + '"' for word in words)
-        return Case.id.in_(sa.select(sa.column("rowid")).select_from(sa.table("case_search"))
-                           .where(sa.text("case_search MATCH :match").bindparams(match=match)))
+        index = sa.table("case_search", sa.column("rowid"))
+        return (sa.select(Case).join(index, index.c.rowid == Case.id)
+                .where(sa.text("case_search MATCH :match").bindparams(match=match))
+                .order_by(index.c.rowid.desc()))
     document = sa.func.to_tsvector(
         "simple", sa.func.coalesce(Case.message, "") + " " + sa.func.coalesce(Case.contact_name, ""))
-    return document.op("@@")(sa.func.plainto_tsquery("simple", " ".join(words)))
+    return (sa.select(Case).where(document.op("@@")(sa.func.plainto_tsquery("simple", " ".join(words))))
+            .order_by(Case.id.desc()))
 
 
 def _phone(query):
@@ -99,7 +107,8 @@ def visible_to(user):
     return sa.or_(
         Case.current_unit_id.in_(units),
         Case.service_unit_id.in_(units),
-        Case.id.in_(sa.select(CasePastUnit.case_id).where(CasePastUnit.unit_id.in_(units))),
+        # Correlated: one key lookup per candidate, not a list of every case ever handed on.
+        sa.exists().where(CasePastUnit.case_id == Case.id, CasePastUnit.unit_id.in_(units)),
     )
 
 
@@ -114,12 +123,16 @@ def search_cases(session, user, query):
     phone = _phone(query)
     if phone:
         conditions.append(Case.contact_phone == phone)
-    text = text_condition(session.get_bind().dialect.name, query)
-    if text is not None:
-        conditions.append(text)
-    return list(session.scalars(
-        sa.select(Case).where(sa.or_(*conditions), visible_to(user))
-        .options(joinedload(Case.current_unit), joinedload(Case.topic),
-                 joinedload(Case.customer))
-        .order_by(Case.received_at.desc(), Case.id.desc()).limit(RESULTS)
-    ))
+    # Exact keys and words are two indexed queries: one OR across them would read every match.
+    selects = [sa.select(Case).where(sa.or_(*conditions))
+               .order_by(Case.received_at.desc(), Case.id.desc())]
+    words = text_matches(session.get_bind().dialect.name, query)
+    if words is not None:
+        selects.append(words)
+    found = {}
+    for select in selects:
+        found.update((case.id, case) for case in session.scalars(
+            select.where(visible_to(user)).limit(RESULTS)
+            .options(joinedload(Case.current_unit), joinedload(Case.topic),
+                     joinedload(Case.customer))))
+    return sorted(found.values(), key=lambda case: (case.received_at, case.id), reverse=True)[:RESULTS]

@@ -1,0 +1,850 @@
+"""Benchmark the intranet over HTTP, run as in production, on SQLite or PostgreSQL.
+
+    python bench/run.py --db sqlite --cases 1000000
+    python bench/run.py --db postgres --cases 1000000 --workers 4
+
+Seeds bench/data/bench-<N>.sqlite or the PostgreSQL database bench_<N> when it has fewer than N
+cases, copies it for the run (form submissions add cases, so every run starts from the same data),
+starts gunicorn with FLASK_CONFIG=production, logs in as demo users and measures each page: p50 and
+p95 of sequential requests from one keep-alive client, requests per second from concurrent clients,
+SQL statements per request (X-Query-Count) and the workers' peak memory. Prints one table and
+appends it to bench/results.md. Standard library and SQLAlchemy only.
+"""
+
+import argparse
+import contextlib
+import html.parser
+import http.client
+import importlib.metadata
+import math
+import os
+import platform
+import secrets
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+VENV = ROOT / ".venv"
+DATA = BENCH / "data"
+RESULTS = BENCH / "results.md"
+PASSWORD = "demo"  # every demo user's password
+SERVICE_UNIT = "cs"  # customer service: the inbox most of the pages show
+TEXT_SEARCH = "mobiilisovellus kaatuu"  # words of a demo message ("the mobile app crashes")
+REPORTS = ["backlog", "promise", "answer-time", "volumes", "forwarding"]
+
+# The targets, at 1 000 000 cases on both databases.
+PAGE_P95_MS = 25
+SEARCH_P95_MS = 100
+REPORT_P95_MS = 1000
+FORM_P95_MS = 50
+DEEPEST_RATIO = 1.20
+MAX_QUERIES = 8
+INBOX_RPS = 300
+WORKER_PEAK_MB = 200
+
+MET, MISSED = "✓", "✗"
+
+
+class BenchError(Exception):
+    """Something the benchmark cannot measure around: it stops rather than time an error page."""
+
+
+# --- HTTP ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+
+    def expect(self, status, what):
+        if self.status != status:
+            raise BenchError(f"{what} answered {self.status}, expected {status}:\n{self.excerpt()}")
+
+    def expect_redirect(self, prefix, what):
+        location = self.headers.get("Location", "")
+        if self.status not in (302, 303) or not urllib.parse.urlsplit(location).path.startswith(prefix):
+            raise BenchError(f"{what} answered {self.status} {location!r}, expected a redirect to "
+                             f"{prefix}...:\n{self.excerpt()}")
+
+    def query_count(self):
+        value = self.headers.get("X-Query-Count")
+        if value is None:
+            raise BenchError("The app sent no X-Query-Count header: COUNT_QUERIES=1 did not take effect.")
+        return int(value)
+
+    def excerpt(self):
+        return self.body[:600].decode("utf-8", "replace")
+
+
+class Client:
+    """One keep-alive connection with its own cookie jar: one browser, in effect.
+
+    Cookies are kept by hand because production marks the session cookie Secure, which a cookie
+    jar would refuse to send over plain HTTP; only name and value matter here.
+    """
+
+    def __init__(self, port, cookies=None):
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        self.cookies = dict(cookies or {})
+
+    def request(self, method, path, form=None):
+        headers = {}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+        body = None
+        if form is not None:
+            body = urllib.parse.urlencode(form).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        for attempt in (1, 2):
+            try:
+                self.conn.request(method, path, body=body, headers=headers)
+                response = self.conn.getresponse()
+                reply = Reply(response.status, response.headers, response.read())
+                break
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                # The server dropped an idle keep-alive connection: retry once on a new one. A
+                # repeated form post is harmless, its one-time token makes it one case.
+                self.conn.close()
+                if attempt == 2:
+                    raise
+        for header in reply.headers.get_all("Set-Cookie") or []:
+            name, _eq, value = header.split(";", 1)[0].partition("=")
+            if value:
+                self.cookies[name.strip()] = value
+            else:  # an emptied cookie is a deleted one
+                self.cookies.pop(name.strip(), None)
+        return reply
+
+    def close(self):
+        self.conn.close()
+
+
+class FormFields(html.parser.HTMLParser):
+    """The inputs of a page as a browser would post them: text and hidden values, checked
+    radios, selected (else first) options; plus every option of each select."""
+
+    def __init__(self, page):
+        super().__init__()
+        self.values, self.options, self._select = {}, {}, None
+        self.feed(page.decode("utf-8"))
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        name = attrs.get("name")
+        if tag == "input" and name:
+            if attrs.get("type") not in ("radio", "checkbox"):
+                self.values.setdefault(name, attrs.get("value") or "")
+            elif "checked" in attrs:
+                self.values[name] = attrs.get("value") or "on"
+        elif tag == "select" and name:
+            self._select = name
+        elif tag == "option" and self._select:
+            self.options.setdefault(self._select, []).append(attrs.get("value") or "")
+            if self._select not in self.values or "selected" in attrs:
+                self.values[self._select] = attrs.get("value") or ""
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self._select = None
+
+
+def log_in(port, username):
+    client = Client(port)
+    login = client.request("GET", "/login")
+    login.expect(200, "GET /login")
+    reply = client.request("POST", "/login", {
+        "csrf_token": FormFields(login.body).values.get("csrf_token", ""),
+        "username": username, "password": PASSWORD, "next": "",
+    })
+    location = reply.headers.get("Location", "")
+    if reply.status != 302 or "/login" in location:
+        raise BenchError(f"{username} could not log in with the password {PASSWORD!r} "
+                         f"(answered {reply.status} {location!r}).")
+    client.close()  # only its cookies are used: each measuring client copies them
+    return client
+
+
+# --- The pages -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Page:
+    """One measured request: its row in the table and its targets."""
+
+    key: str
+    label: str
+    user: str | None  # None: an anonymous customer
+    path: str
+    p95_target_ms: float
+    rps_target: float | None = None
+
+    def once(self, client):
+        """One timed request: (seconds, SQL statements)."""
+        start = time.perf_counter()
+        reply = client.request("GET", self.path)
+        elapsed = time.perf_counter() - start
+        reply.expect(200, f"GET {self.path} as {self.user}")
+        return elapsed, reply.query_count()
+
+
+@dataclass
+class FormSubmission(Page):
+    """The public form: an untimed GET for a fresh one-time token and CSRF token, then the timed
+    POST, which masks, matches, routes and stores the case."""
+
+    contact: dict = field(default_factory=dict)
+
+    def once(self, client):
+        page = client.request("GET", self.path)
+        page.expect(200, f"GET {self.path}")
+        form = FormFields(page.body)
+        fields = {
+            **form.values,  # csrf_token, submission_token and the defaults (segment, language...)
+            "topic": form.options["topic"][0],
+            # A card number and an IBAN for the masking to find.
+            "message": "Korttini 4111 1111 1111 1111 hylättiin kaupassa, vaikka tilillä "
+                       "FI21 1234 5600 0007 85 oli katetta. Miksi?",
+            "reply_wanted": "yes",
+            "reply_channel": "email",
+            "website": "",  # the honeypot stays empty
+            **self.contact,  # a register customer's details, so matching finds them
+        }
+        start = time.perf_counter()
+        reply = client.request("POST", self.path, fields)
+        elapsed = time.perf_counter() - start
+        reply.expect_redirect("/feedback/received/", f"POST {self.path}")
+        return elapsed, reply.query_count()
+
+
+def build_pages(targets):
+    case_ref, case_events = targets["case"]
+    inbox = f"/inbox/{SERVICE_UNIT}"
+    pages = [
+        Page("inbox", "Inbox, first page", "cs.agent", inbox, PAGE_P95_MS, INBOX_RPS),
+        Page("inbox-overdue", "Inbox, overdue filter", "cs.agent", f"{inbox}?filter=overdue",
+             PAGE_P95_MS),
+        Page("inbox-last", "Inbox, deepest page", "cs.agent", f"{inbox}?page=last", PAGE_P95_MS),
+        Page("case", f"Case page, longest timeline ({case_events} events)", "cs.agent",
+             f"/cases/{case_ref}", PAGE_P95_MS),
+        Page("my-cases", "My cases", "cs.agent", "/my-cases", PAGE_P95_MS),
+        Page("workload", "Team lead's workload", "cs.lead", f"/workload/{SERVICE_UNIT}", PAGE_P95_MS),
+        Page("search-text", "Search, words of a message", "cs.agent",
+             "/cases/search?" + urllib.parse.urlencode({"q": TEXT_SEARCH}), SEARCH_P95_MS),
+        Page("search-reference", "Search, a reference", "cs.agent",
+             "/cases/search?" + urllib.parse.urlencode({"q": case_ref}), SEARCH_P95_MS),
+    ]
+    # The backlog is "now", whatever the period, and lives at /reports/.
+    pages += [Page(f"report-{name}", f"Report: {name}", "admin",
+                   "/reports/" if name == "backlog" else f"/reports/{name}?period=last_month",
+                   REPORT_P95_MS) for name in REPORTS]
+    pages.append(FormSubmission("form", "Public form submission (POST)", None, "/feedback",
+                                FORM_P95_MS, contact=targets["contact"]))
+    return pages
+
+
+# --- Measuring -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    page: Page
+    p50_ms: float
+    p95_ms: float
+    rps: float
+    queries: set
+
+
+def nearest_rank(sorted_values, fraction):
+    return sorted_values[max(0, math.ceil(fraction * len(sorted_values)) - 1)]
+
+
+def sequential(page, client, warmup, count):
+    for _ in range(warmup):
+        page.once(client)
+    times, queries = [], set()
+    for _ in range(count):
+        seconds, statements = page.once(client)
+        times.append(seconds * 1000)
+        queries.add(statements)
+    times.sort()
+    return nearest_rank(times, 0.50), nearest_rank(times, 0.95), queries
+
+
+def concurrent(page, clients, seconds):
+    """Requests per second from clients each on its own connection, for `seconds`."""
+    done = [0] * len(clients)
+    errors = []
+    stop = threading.Event()
+    start_line = threading.Barrier(len(clients) + 1)
+
+    def work(index, client):
+        try:
+            page.once(client)  # connect and warm up before the clock starts
+            start_line.wait()
+            while not stop.is_set():
+                page.once(client)
+                done[index] += 1
+        except Exception as error:  # reported by the main thread
+            errors.append(error)
+            stop.set()
+            start_line.abort()
+
+    threads = [threading.Thread(target=work, args=(i, c), daemon=True) for i, c in enumerate(clients)]
+    for thread in threads:
+        thread.start()
+    with contextlib.suppress(threading.BrokenBarrierError):  # a client failed: reported below
+        start_line.wait()
+    started = time.perf_counter()
+    stop.wait(seconds)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return sum(done) / (time.perf_counter() - started)
+
+
+def measure(pages, sessions, port, args):
+    results = []
+    for page in pages:
+        print(f"  {page.label}: {page.path}", flush=True)
+        cookies = sessions[page.user].cookies if page.user else {}
+        client = Client(port, cookies)
+        p50, p95, queries = sequential(page, client, args.warmup, args.requests)
+        client.close()
+        clients = [Client(port, cookies) for _ in range(args.clients)]
+        rps = concurrent(page, clients, args.duration)
+        for each in clients:
+            each.close()
+        results.append(Result(page, p50, p95, rps, queries))
+        print(f"    p50 {p50:.1f} ms, p95 {p95:.1f} ms, {rps:.0f} req/s, "
+              f"{'/'.join(map(str, sorted(queries)))} SQL", flush=True)
+    return results
+
+
+# --- The server ----------------------------------------------------------------------------------
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def worker_pids(master):
+    """The gunicorn workers: the master's child processes."""
+    try:
+        text = Path(f"/proc/{master}/task/{master}/children").read_text()
+        return sorted(int(pid) for pid in text.split())
+    except OSError:  # a kernel without CONFIG_PROC_CHILDREN: look through /proc
+        pids = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                # The parent pid is the second field after the parenthesised command name.
+                if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == master:
+                    pids.append(int(stat.parent.name))
+            except (OSError, IndexError, ValueError):
+                continue
+        return sorted(pids)
+
+
+def peak_memory_mb(pid):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise BenchError(f"No VmHWM for process {pid}.")
+
+
+class Server:
+    """gunicorn with the production configuration, on a free local port; always stopped on exit."""
+
+    def __init__(self, args, database_url):
+        self.port = free_port()
+        self.log_path = DATA / "gunicorn.log"
+        self.command = [str(VENV / "bin" / "gunicorn"), "--workers", str(args.workers),
+                        "--bind", f"127.0.0.1:{self.port}"]
+        if args.worker_class == "gthread":
+            self.command += ["--worker-class", "gthread", "--threads", str(args.threads)]
+        self.command.append("wsgi:app")
+        self.env = {
+            **os.environ,
+            "FLASK_CONFIG": "production",
+            "SECRET_KEY": secrets.token_hex(32),
+            "DATABASE_URL": database_url,
+            "COUNT_QUERIES": "1",
+            "FEEDBACK_RATE_LIMIT": "1000000 per minute",
+            "OUTBOX_WORKER_THREAD": "0",
+            "RATELIMIT_STORAGE_URI": "memory://",
+        }
+        self.workers = args.workers
+        self.process = None
+
+    def __enter__(self):
+        log = self.log_path.open("w")
+        # A session of its own: Ctrl-C reaches only this script, which then stops gunicorn in order.
+        self.process = subprocess.Popen(self.command, cwd=ROOT, env=self.env, stdout=log, stderr=log,
+                                        start_new_session=True)
+        log.close()
+        try:
+            self._wait_until_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *_exc):
+        self.stop()
+
+    def _wait_until_ready(self, timeout=90):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise BenchError(f"gunicorn exited with {self.process.returncode}:\n{self.log_tail()}")
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+                conn.request("GET", "/login")
+                status = conn.getresponse().status
+                conn.close()
+                if status == 200 and len(self.worker_pids()) == self.workers:
+                    return
+                if status != 200:
+                    raise BenchError(f"GET /login answered {status}:\n{self.log_tail()}")
+            except (OSError, http.client.HTTPException):
+                pass  # not listening yet
+            time.sleep(0.2)
+        raise BenchError(f"gunicorn did not answer within {timeout} s:\n{self.log_tail()}")
+
+    def worker_pids(self):
+        return worker_pids(self.process.pid)
+
+    def log_tail(self, lines=30):
+        text = self.log_path.read_text(errors="replace").splitlines()
+        return "\n".join(text[-lines:]) + f"\n(the whole log: {self.log_path})"
+
+    def stop(self):
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()  # gunicorn's graceful shutdown
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+
+# --- Databases -----------------------------------------------------------------------------------
+
+
+def engine(url, **kwargs):
+    import sqlalchemy as sa  # imported here: only after the script is running in the virtualenv
+
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return sa.create_engine(url, **kwargs)
+
+
+def query(url, sql, **params):
+    import sqlalchemy as sa
+
+    db = engine(url)
+    try:
+        with db.connect() as conn:
+            return conn.execute(sa.text(sql), params).all()
+    finally:
+        db.dispose()
+
+
+def count_cases(url):
+    import sqlalchemy as sa
+
+    db = engine(url)
+    try:
+        if not sa.inspect(db).has_table("feedback_case"):
+            return 0
+        with db.connect() as conn:
+            return conn.execute(sa.text("SELECT COUNT(*) FROM feedback_case")).scalar_one()
+    finally:
+        db.dispose()
+
+
+class SqliteDatabase:
+    kind = "SQLite"
+
+    def __init__(self, args):
+        self.path = DATA / f"bench-{args.cases}.sqlite"
+        self.copy_path = DATA / f"run-{args.cases}.sqlite"
+        self.url = f"sqlite:///{self.path}"
+        self.copy_url = f"sqlite:///{self.copy_path}"
+
+    def exists(self):
+        return self.path.exists()
+
+    def create(self):
+        pass  # db upgrade creates the file
+
+    def drop(self):
+        for path in DATA.glob(f"{self.path.name}*"):  # with any -journal or -wal file
+            path.unlink()
+
+    def after_seed(self):
+        pass  # the app never runs ANALYZE on SQLite, so the benchmark does not either
+
+    def make_copy(self):
+        self.drop_copy()
+        # The backup API gives a consistent copy whatever journal the seed left behind.
+        source, target = sqlite3.connect(self.path), sqlite3.connect(self.copy_path)
+        try:
+            source.backup(target)
+        finally:
+            source.close()
+            target.close()
+
+    def drop_copy(self):
+        for path in DATA.glob(f"{self.copy_path.name}*"):
+            path.unlink()
+
+
+class PostgresDatabase:
+    kind = "PostgreSQL"
+
+    def __init__(self, args):
+        self.server = args.postgres_url.rstrip("/")
+        self.name = f"bench_{args.cases}"
+        self.copy_name = f"{self.name}_run"
+        self.url = f"{self.server}/{self.name}"
+        self.copy_url = f"{self.server}/{self.copy_name}"
+
+    def _admin(self, *statements):
+        import sqlalchemy as sa
+
+        # CREATE and DROP DATABASE cannot run in a transaction.
+        db = engine(f"{self.server}/postgres", isolation_level="AUTOCOMMIT")
+        try:
+            with db.connect() as conn:
+                for statement in statements:
+                    conn.execute(sa.text(statement))
+        finally:
+            db.dispose()
+
+    def exists(self):
+        return bool(query(f"{self.server}/postgres",
+                          "SELECT 1 FROM pg_database WHERE datname = :name", name=self.name))
+
+    def create(self):
+        self._admin(f'CREATE DATABASE "{self.name}"')
+
+    def drop(self):
+        self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+    def after_seed(self):
+        import sqlalchemy as sa
+
+        # Statistics and the visibility map as autovacuum would leave them on a live database,
+        # so the plans do not depend on when autovacuum last came by.
+        db = engine(self.url, isolation_level="AUTOCOMMIT")
+        try:
+            with db.connect() as conn:
+                conn.execute(sa.text("VACUUM ANALYZE"))
+        finally:
+            db.dispose()
+
+    def make_copy(self):
+        self.drop_copy()
+        self._admin(f'CREATE DATABASE "{self.copy_name}" TEMPLATE "{self.name}"')
+
+    def drop_copy(self):
+        self._admin(f'DROP DATABASE IF EXISTS "{self.copy_name}" WITH (FORCE)')
+
+
+def flask(*command, database_url):
+    env = {**os.environ, "DATABASE_URL": database_url, "FLASK_CONFIG": "development",
+           "OUTBOX_WORKER_THREAD": "0"}
+    done = subprocess.run([str(VENV / "bin" / "flask"), "--app", "wsgi", *command], cwd=ROOT, env=env)
+    if done.returncode:
+        raise BenchError(f"flask {' '.join(command)} failed with {done.returncode}.")
+
+
+def prepare(database, args):
+    """The seeded database, schema up to date, then a copy for this run; returns the case count."""
+    if args.reseed and database.exists():
+        print(f"Dropping {database.url}", flush=True)
+        database.drop()
+    if not database.exists():
+        database.create()
+    # Always upgrade: the schema must be the one of the code being measured.
+    flask("db", "upgrade", database_url=database.url)
+    cases = count_cases(database.url)
+    if cases < args.cases:
+        print(f"Seeding {database.url}: {cases} -> {args.cases} cases", flush=True)
+        started = time.monotonic()
+        flask("seed-demo", "--cases", str(args.cases), database_url=database.url)
+        database.after_seed()
+        cases = count_cases(database.url)
+        print(f"Seeded in {time.monotonic() - started:.0f} s", flush=True)
+        if cases < args.cases:
+            raise BenchError(f"seed-demo left {cases} cases, fewer than {args.cases}.")
+    print(f"Copying {database.url} for the run", flush=True)
+    database.make_copy()
+    return cases
+
+
+def pick_targets(url):
+    """The case with the longest timeline in customer service's inbox, and a register customer
+    for the form (private, so the form's default segment fits)."""
+    case = query(url, """
+        SELECT c.reference, COUNT(*) AS events
+        FROM feedback_case c JOIN case_event e ON e.case_id = c.id
+        WHERE c.current_unit_id = (SELECT id FROM unit WHERE code = :unit)
+        GROUP BY c.id, c.reference
+        ORDER BY events DESC, c.id
+        LIMIT 1""", unit=SERVICE_UNIT)
+    if not case:
+        raise BenchError(f"No case in the {SERVICE_UNIT!r} inbox: is the database seeded?")
+    customer = query(url, """
+        SELECT name, street_address, postal_code, city, phone, email FROM customer
+        WHERE segment = 'private' AND email <> '' AND phone <> '' ORDER BY id LIMIT 1""")
+    if not customer:
+        raise BenchError("No private customer with an email and a phone in the register.")
+    name, street, postal_code, city, phone, email = customer[0]
+    contact = {"name": name, "street": street, "postal_code": postal_code, "city": city,
+               "phone": phone, "email": email}
+    return {"case": tuple(case[0]), "contact": contact}
+
+
+# --- The report ----------------------------------------------------------------------------------
+
+
+def cpu_model():
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def postgres_version(args):
+    try:
+        db = engine(f"{args.postgres_url.rstrip('/')}/postgres", connect_args={"connect_timeout": 3})
+        try:
+            with db.connect() as conn:
+                return conn.exec_driver_sql("SHOW server_version").scalar_one()
+        finally:
+            db.dispose()
+    except Exception as error:  # the machine's description should not stop a SQLite run
+        return f"not reachable ({type(error).__name__})"
+
+
+def describe(args, cases):
+    workers = f"{args.workers} {args.worker_class} workers"
+    if args.worker_class == "gthread":
+        workers += f" × {args.threads} threads"
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return [
+        f"Machine: {os.cpu_count()} cores, {cpu_model()}, {memory:.0f} GB RAM, {platform.system()} "
+        f"{platform.release()}; load average {args.load:.2f} before the run (other work skews figures)",
+        f"Software: Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, PostgreSQL "
+        f"{postgres_version(args)}, gunicorn {importlib.metadata.version('gunicorn')}",
+        f"Run: {args.db}, {thousands(args.cases)} cases asked ({thousands(cases)} in the database), "
+        f"{workers}; {args.requests} sequential requests after {args.warmup} warm-up; {args.clients} "
+        f"concurrent clients for {args.duration:g} s",
+    ]
+
+
+def thousands(number):
+    return f"{number:,}".replace(",", " ")
+
+
+def mark(ok):
+    return MET if ok else MISSED
+
+
+def table(results, workers_mb):
+    """The markdown table and the summary lines, each figure marked against its target;
+    also how many targets were met of how many."""
+    checks = []
+
+    def judged(text, ok):
+        checks.append(ok)
+        return f"{text} {mark(ok)}"
+
+    rows = ["| page | request | user | p50 ms | p95 ms | p95 target | req/s | SQL per request |",
+            "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+    for r in results:
+        page = r.page
+        rps = f"{r.rps:.0f}"
+        if page.rps_target:
+            rps = judged(rps, r.rps >= page.rps_target) + f" (≥ {page.rps_target})"
+        queries = "/".join(map(str, sorted(r.queries)))
+        # A page must stay under the limit; the form post writes a case, so it need only be constant.
+        limit = math.inf if isinstance(page, FormSubmission) else MAX_QUERIES
+        queries = judged(queries, len(r.queries) == 1 and max(r.queries) <= limit)
+        method = "POST" if isinstance(page, FormSubmission) else "GET"
+        rows.append(f"| {page.label} | `{method} {page.path}` | {page.user or 'anonymous'} "
+                    f"| {r.p50_ms:.1f} | {judged(f'{r.p95_ms:.1f}', r.p95_ms <= page.p95_target_ms)} "
+                    f"| ≤ {page.p95_target_ms:g} | {rps} | {queries} |")
+
+    lines = []
+    by_key = {r.page.key: r for r in results}
+    if "inbox" in by_key and "inbox-last" in by_key:
+        ratio = by_key["inbox-last"].p50_ms / by_key["inbox"].p50_ms
+        lines.append(f"- Deepest page / first page, p50: {judged(f'{ratio:.2f}×', ratio <= DEEPEST_RATIO)} "
+                     f"(target ≤ {DEEPEST_RATIO:.2f}×)")
+    reports = [r for r in results if r.page.key.startswith("report-")]
+    if reports:
+        largest = max(reports, key=lambda r: r.p95_ms)
+        lines.append(f"- Largest (slowest) report: {largest.page.label.split(': ')[1]}, p95 "
+                     f"{judged(f'{largest.p95_ms:.0f} ms', largest.p95_ms <= REPORT_P95_MS)} "
+                     f"(target ≤ {REPORT_P95_MS} ms)")
+    peaks = ", ".join(f"{mb:.0f} MB" for mb in workers_mb)
+    lines.append(f"- Workers' peak memory (VmHWM): {judged(peaks, max(workers_mb) <= WORKER_PEAK_MB)} "
+                 f"(target ≤ {WORKER_PEAK_MB} MB each)")
+    lines.append(f"- Targets met: {sum(checks)} of {len(checks)}")
+    return rows, lines
+
+
+HEADER = f"""# Benchmark results
+
+`bench/run.py` runs the intranet as in production (gunicorn, `FLASK_CONFIG=production`) on a copy of
+a seeded demo database and measures its pages over HTTP, logged in as the demo users (cs.agent,
+cs.lead, admin) or as an anonymous customer on the public form:
+
+```sh
+.venv/bin/python bench/run.py --db sqlite --cases 1000000
+.venv/bin/python bench/run.py --db postgres --cases 1000000 --workers 4
+```
+
+The seeded databases are kept (`bench/data/bench-N.sqlite`, PostgreSQL database `bench_N` on
+`--postgres-url`) and topped up with `seed-demo` when they have fewer than N cases; `--reseed`
+rebuilds them. PostgreSQL gets a `VACUUM ANALYZE` after seeding, as autovacuum would do on a live
+database; SQLite gets no `ANALYZE`, as the app never runs one. Each run works on a throwaway copy,
+because the form submissions add cases. `--help` lists the other options (`--workers`,
+`--worker-class`, `--requests`, `--clients`, `--duration`, `--pages`, ...).
+
+Method: p50 and p95 (nearest rank) of sequential requests from one keep-alive client after a
+warm-up; req/s from concurrent clients, each with its own connection, for a fixed time; SQL
+statements per request from the `X-Query-Count` header (`COUNT_QUERIES=1`); the public form is a
+fresh GET (tokens) and a timed POST, and its req/s counts GET+POST pairs; peak memory is `VmHWM` of
+each gunicorn worker at the end. The client runs on the same machine as the server.
+
+Targets, at 1 000 000 cases on both databases (✓ meets, ✗ misses; smaller runs are marked against
+the same targets):
+
+- every page p95 ≤ {PAGE_P95_MS} ms; a search ≤ {SEARCH_P95_MS} ms; the largest report ≤ {REPORT_P95_MS} ms;
+  the public form submission ≤ {FORM_P95_MS} ms
+- the deepest inbox page within {DEEPEST_RATIO - 1:.0%} of the first page (p50)
+- SQL statements per request constant, and ≤ {MAX_QUERIES} on every page (the form submission, which writes
+  a case, only constant)
+- the inbox's first page ≥ {INBOX_RPS} requests/s with 8 concurrent clients
+- a worker's peak memory ≤ {WORKER_PEAK_MB} MB
+
+Runs follow, newest at the end.
+"""
+
+
+def record(args, cases, results, workers_mb):
+    rows, lines = table(results, workers_mb)
+    heading = (f"## {datetime.now().astimezone():%Y-%m-%d %H:%M %Z} · {args.db} · "
+               f"{thousands(args.cases)} cases · {args.workers} {args.worker_class} workers")
+    section = "\n".join([heading, "", *(f"- {line}" for line in describe(args, cases)), "",
+                         *rows, "", *lines]) + "\n"
+    print("\n" + section)
+    if args.no_record:
+        return
+    text = RESULTS.read_text() if RESULTS.exists() else HEADER
+    RESULTS.write_text(text.rstrip("\n") + "\n\n" + section)
+    print(f"Appended to {RESULTS.relative_to(ROOT)}")
+
+
+# --- Main ----------------------------------------------------------------------------------------
+
+
+PAGE_KEYS = ["inbox", "inbox-overdue", "inbox-last", "case", "my-cases", "workload", "search-text",
+             "search-reference", *(f"report-{name}" for name in REPORTS), "form"]
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--db", choices=["sqlite", "postgres"], required=True)
+    parser.add_argument("--cases", type=int, required=True, help="cases in the database, e.g. 1000000")
+    parser.add_argument("--reseed", action="store_true", help="drop the seeded database and build it again")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--worker-class", choices=["sync", "gthread"], default="sync",
+                        help="gunicorn worker class; sync (the production command's) closes the "
+                             "connection after every response, gthread keeps it alive")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
+    parser.add_argument("--requests", type=int, default=300, help="sequential requests per page")
+    parser.add_argument("--warmup", type=int, default=30, help="warm-up requests per page")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent clients for req/s")
+    parser.add_argument("--duration", type=float, default=10, help="seconds of the concurrent run per page")
+    parser.add_argument("--pages", default=",".join(PAGE_KEYS),
+                        help="comma-separated pages to measure, of: " + ", ".join(PAGE_KEYS))
+    parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432",
+                        help="the PostgreSQL server, without a database name")
+    parser.add_argument("--no-record", action="store_true", help="print the table only, not to results.md")
+    args = parser.parse_args()
+    args.pages = [key.strip() for key in args.pages.split(",") if key.strip()]
+    unknown = set(args.pages) - set(PAGE_KEYS)
+    if unknown:
+        parser.error(f"unknown pages: {', '.join(sorted(unknown))}")
+    if args.requests < 20 or args.cases < 1 or args.workers < 1 or args.clients < 1:
+        parser.error("--requests must be at least 20; --cases, --workers and --clients at least 1")
+    return args
+
+
+def main():
+    args = parse_args()
+    args.load = os.getloadavg()[0]  # before seeding or serving: what else the machine was doing
+    DATA.mkdir(exist_ok=True)
+    database = SqliteDatabase(args) if args.db == "sqlite" else PostgresDatabase(args)
+    cases = prepare(database, args)
+    try:
+        targets = pick_targets(database.copy_url)
+        pages = [page for page in build_pages(targets) if page.key in args.pages]
+        print(f"Starting gunicorn ({args.workers} {args.worker_class} workers)", flush=True)
+        with Server(args, database.copy_url) as server:
+            workers = server.worker_pids()
+            users = {page.user for page in pages if page.user}
+            sessions = {user: log_in(server.port, user) for user in sorted(users)}
+            print("Measuring", flush=True)
+            results = measure(pages, sessions, server.port, args)
+            if server.worker_pids() != workers:
+                raise BenchError("A gunicorn worker was restarted during the run, so its peak memory "
+                                 f"is lost:\n{server.log_tail()}")
+            workers_mb = [peak_memory_mb(pid) for pid in workers]
+    finally:
+        database.drop_copy()
+    record(args, cases, results, workers_mb)
+
+
+def in_virtualenv():
+    """Run under the project's virtualenv (SQLAlchemy, psycopg), whichever `python` started us."""
+    python = VENV / "bin" / "python"
+    if Path(sys.prefix).resolve() != VENV.resolve() and python.exists():
+        os.execv(python, [str(python), str(Path(__file__).resolve()), *sys.argv[1:]])
+
+
+if __name__ == "__main__":
+    in_virtualenv()
+    # A SIGTERM (a CI timeout, say) unwinds like Ctrl-C, so gunicorn and the copy are cleaned up.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        main()
+    except BenchError as error:
+        sys.exit(f"Benchmark stopped: {error}")
+    except KeyboardInterrupt:
+        sys.exit("Interrupted.")
