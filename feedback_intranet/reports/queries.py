@@ -167,13 +167,14 @@ def forwarding(period, unit_ids, tz):
     """How cases received in the period moved: (from unit, to unit, forwards) by name, and the
     number of cases forwarded more than once. Units see the moves into and out of them."""
     start, end = period.bounds(tz)
-    forwards = (Case.received_at >= start, Case.received_at < end,
-                CaseEvent.kind == EventKind.FORWARDED)
+    # Led by the period's cases (the receipt index), then each case's events (its index).
+    received = sa.select(Case.id).where(Case.received_at >= start, Case.received_at < end)
+    forwards = (CaseEvent.case_id.in_(received), CaseEvent.kind == EventKind.FORWARDED)
     involves = sa.or_(CaseEvent.from_unit_id.in_(unit_ids), CaseEvent.to_unit_id.in_(unit_ids))
     source, target = sa.orm.aliased(Unit), sa.orm.aliased(Unit)
     moves = db.session.execute(
         sa.select(source.name, target.name, sa.func.count())
-        .select_from(CaseEvent).join(Case, Case.id == CaseEvent.case_id)
+        .select_from(CaseEvent)
         .join(source, source.id == CaseEvent.from_unit_id)
         .join(target, target.id == CaseEvent.to_unit_id)
         .where(*forwards, involves)
@@ -181,7 +182,7 @@ def forwarding(period, unit_ids, tz):
         .order_by(sa.func.count().desc(), source.name, target.name)
     ).all()
     repeated = (
-        sa.select(CaseEvent.case_id).join(Case, Case.id == CaseEvent.case_id).where(*forwards)
+        sa.select(CaseEvent.case_id).where(*forwards)
         .group_by(CaseEvent.case_id)
         .having(sa.func.count() > 1, sa.func.max(sa.case((involves, 1), else_=0)) == 1)
     ).subquery()
