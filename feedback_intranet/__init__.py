@@ -47,6 +47,11 @@ def configure(app, config):
     app.config.update(overrides)
     if issubclass(config, ProductionConfig):
         ProductionConfig.check(app.config)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # Page queries are short: compiling them with JIT costs more than it saves.
+        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+        options["connect_args"] = {"options": "-c jit=off", **options.get("connect_args", {})}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     # The default SQLite file lives in instance/, which a fresh clone lacks.
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith(f"sqlite:///{app.instance_path}"):
         os.makedirs(app.instance_path, exist_ok=True)

@@ -10,7 +10,7 @@ from flask.cli import with_appcontext
 from . import clock
 from .admin.operations import AdminError, save_user
 from .closing_days import banking_calendar
-from .demo import DEMO_PASSWORD, STAFF, seed_demo
+from .demo import DEMO_PASSWORD, STAFF, refresh_statistics, seed_demo
 from .extensions import db
 from .models import Unit
 
@@ -70,6 +70,9 @@ def seed_demo_command(password, cases, production_ok):
             progress=progress,
         )
     db.session.commit()
+    if added:
+        click.echo("Refreshing the database's statistics…")
+        refresh_statistics()
     click.echo(f"Added {added} cases.")
     click.echo(f"Demo logins (password: {password}):")
     for username, full_name, memberships, is_admin in STAFF:

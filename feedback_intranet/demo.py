@@ -610,6 +610,14 @@ def _utc_text(moment):
     return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M:%S.%f}"
 
 
+def refresh_statistics():
+    """After a bulk load the planner needs fresh statistics, and PostgreSQL its visibility map
+    (index-only scans, which the inbox counts rely on, read the table without it)."""
+    engine = db.engine
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql("VACUUM ANALYZE" if engine.dialect.name == "postgresql" else "ANALYZE")
+
+
 def _reset_sequences():
     """PostgreSQL's id sequences do not see explicit ids; move them past the rows."""
     if db.session.get_bind().dialect.name != "postgresql":

@@ -117,14 +117,16 @@ def search_cases(session, user, query):
     query = " ".join(query.split())[:MAX_QUERY]
     if not query:
         return []
-    conditions = [Case.reference == query.upper(), Case.contact_email == query.lower(),
-                  Case.customer_id.in_(sa.select(Customer.id).where(
-                      Customer.customer_number == query.upper()))]
+    # Each exact key reads its own index; the union stays small, so sorting it is cheap. One OR
+    # across the columns would walk every case newest first looking for a match.
+    keys = [sa.select(Case.id).where(Case.reference == query.upper()),
+            sa.select(Case.id).where(Case.contact_email == query.lower()),
+            sa.select(Case.id).join(Customer, Customer.id == Case.customer_id)
+            .where(Customer.customer_number == query.upper())]
     phone = _phone(query)
     if phone:
-        conditions.append(Case.contact_phone == phone)
-    # Exact keys and words are two indexed queries: one OR across them would read every match.
-    selects = [sa.select(Case).where(sa.or_(*conditions))
+        keys.append(sa.select(Case.id).where(Case.contact_phone == phone))
+    selects = [sa.select(Case).where(Case.id.in_(sa.union(*keys)))
                .order_by(Case.received_at.desc(), Case.id.desc())]
     words = text_matches(session.get_bind().dialect.name, query)
     if words is not None:
