@@ -104,25 +104,31 @@ def register_blueprints(app):
 
 
 def register_template_helpers(app):
-    from flask_babel import format_date, format_datetime, format_time, get_locale
+    from flask_babel import get_locale
+
+    from . import clock
 
     @app.template_global()
     def get_locale_code():
         return str(get_locale() or "en")
 
-    # Babel formats in the page's locale and the bank's time zone; the bank writes dates
-    # day first with dots (24.12.2026) in all three languages.
+    # The bank writes dates day first with dots (24.12.2026) and a 24-hour clock in all three
+    # languages, in its own time zone. The patterns are numeric, so they need no locale data:
+    # formatting them directly keeps a 50-row inbox from spending milliseconds in Babel.
     @app.template_filter("local_datetime")
     def local_datetime(moment):
-        return format_datetime(moment, "d.M.yyyy HH:mm") if moment else ""
+        if not moment:
+            return ""
+        local = moment.astimezone(clock.timezone())
+        return f"{local.day}.{local.month}.{local.year} {local:%H:%M}"
 
     @app.template_filter("local_time")
     def local_time(moment):
-        return format_time(moment, "HH:mm") if moment else ""
+        return f"{moment.astimezone(clock.timezone()):%H:%M}" if moment else ""
 
     @app.template_filter("local_date")
     def local_date(day):
-        return format_date(day, "d.M.yyyy") if day else ""
+        return f"{day.day}.{day.month}.{day.year}" if day else ""
 
 
 def register_query_counter(app):

@@ -101,7 +101,6 @@ def get_case_or_404(reference):
             joinedload(Case.customer).joinedload(Customer.home_office),
             joinedload(Case.suggested_unit),
             joinedload(Case.duplicate_of),
-            selectinload(Case.past_units),
         )
     )
     if case is None or not access.can_view_case(current_user, case):

@@ -78,6 +78,7 @@ def inbox(unit_code):
         last=request.args.get("page") == "last",
     )
     tabs = queries.units_for_tabs(current_user)
+    counts = queries.inbox_counts(unit.id, current_user.id, today)
     assign_form = None
     if leads:
         assign_form = AssignManyForm()
@@ -87,11 +88,12 @@ def inbox(unit_code):
         unit=unit,
         tabs=tabs,
         other_units=queries.all_active_units() if current_user.is_admin else [],
-        tab_counts=queries.open_counts_by_unit([u.id for u in tabs] + [unit.id]),
+        tab_counts={**queries.open_counts_by_unit([u.id for u in tabs if u.id != unit.id]),
+                    unit.id: counts["open"]},
         filters=queries.FILTERS,
         filter_name=filter_name,
         member=member,
-        counts=queries.inbox_counts(unit.id, current_user.id, today),
+        counts=counts,
         page=page,
         badges=_badges(page.cases),
         leads=leads,
