@@ -30,7 +30,7 @@ from ..models import User
 from . import queries
 
 bp = Blueprint("inboxes", __name__)
-MY_CASES_LIMIT = 200
+MY_CASES_LIMIT = 50
 
 
 @bp.route("/")

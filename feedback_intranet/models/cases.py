@@ -97,11 +97,12 @@ class Case(db.Model):
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
-        # Inbox lists and their counts: one unit, one status, ordered by urgency;
-        # reply_wanted last so the overdue counts never touch the table.
+        # Inbox lists and their counts: one unit, one status, ordered by urgency; reply_wanted
+        # and assignee_id last so the counts and the workload view never touch the table.
         sa.Index(
             "ix_feedback_case_inbox",
             "current_unit_id", "status", "effective_due_date", "received_at", "id", "reply_wanted",
+            "assignee_id",
         ),
         # "Mine": one person's cases in one inbox, in the same order.
         sa.Index(
