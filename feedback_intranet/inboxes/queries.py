@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, load_only
 
 from ..extensions import db
 from ..models import OPEN_STATUSES, Case, CaseStatus, Unit
@@ -27,6 +27,11 @@ DEFAULT_FILTER = "open"
 # Cursors outside these years are tampered with; they would overflow date arithmetic.
 MIN_YEAR, MAX_YEAR = 1900, 9000
 _ORDER = (Case.effective_due_date, Case.received_at, Case.id)
+# What a list row shows and its badge needs: not the message, nor the contact details.
+LIST_COLUMNS = (Case.reference, Case.received_at, Case.contact_name, Case.topic_id, Case.reply_wanted,
+                Case.reply_channel, Case.status, Case.current_unit_id, Case.assignee_id,
+                Case.customer_id, Case.masked_kinds, Case.due_date, Case.estimated_decision_date,
+                Case.effective_due_date, Case.version)
 
 
 MEMBER_FILTER = "member"
@@ -168,7 +173,8 @@ def inbox_page(unit_id, filter_name, user_id, today, size, after=None, before=No
         query = (
             sa.select(Case)
             .where(Case.current_unit_id == unit_id, Case.status == status, *conditions)
-            .options(joinedload(Case.assignee), joinedload(Case.topic), joinedload(Case.customer))
+            .options(load_only(*LIST_COLUMNS), joinedload(Case.assignee), joinedload(Case.topic),
+                     joinedload(Case.customer))
             .order_by(*order)
             .limit(size + 1)
         )
