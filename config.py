@@ -80,6 +80,8 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     # A callable returning an aware datetime; tests inject a fixed clock.
     CLOCK = None
+    # Strict-Transport-Security: on in production, where the app is only reached over TLS.
+    SECURITY_HSTS = _bool("SECURITY_HSTS")
     # Counts SQL statements per request (tests and benchmarks only).
     COUNT_QUERIES = _bool("COUNT_QUERIES")
 
@@ -108,6 +110,7 @@ class TestingConfig(Config):
 class ProductionConfig(Config):
     CONFIG_NAME = "production"
     SESSION_COOKIE_SECURE = True
+    SECURITY_HSTS = _bool("SECURITY_HSTS", True)
 
     @classmethod
     def check(cls, config):
