@@ -78,6 +78,15 @@ class Config:
     TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # A session ends after this long without a request, and in any case this long after login.
+    SESSION_IDLE_MINUTES = _int("SESSION_IDLE_MINUTES", 30)
+    SESSION_MAX_HOURS = _int("SESSION_MAX_HOURS", 10)
+    # Failed logins allowed per username and per client address (storage: RATELIMIT_STORAGE_URI),
+    # and the lockout after that many failures in a row.
+    LOGIN_LIMIT_PER_USERNAME = os.environ.get("LOGIN_LIMIT_PER_USERNAME", "5 per minute")
+    LOGIN_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "30 per minute")
+    LOCKOUT_FAILURES = _int("LOCKOUT_FAILURES", 10)
+    LOCKOUT_MINUTES = _int("LOCKOUT_MINUTES", 15)
     # A callable returning an aware datetime; tests inject a fixed clock.
     CLOCK = None
     # Strict-Transport-Security: on in production, where the app is only reached over TLS.
@@ -105,6 +114,10 @@ class TestingConfig(Config):
     ARGON2_MEMORY_COST = 8
     COUNT_QUERIES = True
     FEEDBACK_RATE_LIMIT = "1000 per minute"
+    # Tests move the clock by days; the session tests set the real lifetimes themselves.
+    SESSION_IDLE_MINUTES = 10**7
+    SESSION_MAX_HOURS = 10**6
+    LOGIN_LIMIT_PER_USERNAME = LOGIN_LIMIT_PER_ADDRESS = "1000 per minute"
 
 
 class ProductionConfig(Config):

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext
 
 from config import CONFIGS, ProductionConfig
 
+from .auth.sessions import register_session_checks
 from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate, passwords
 from .security_headers import register_security_headers
 
@@ -28,6 +29,7 @@ def create_app(config=None):
     register_template_helpers(app)
     register_query_counter(app)
     register_security_headers(app)
+    register_session_checks(app)
     register_outbox_worker(app)
     from .cli import register_cli
     from .errors import register_error_handlers

@@ -5,6 +5,8 @@ from flask_babel import lazy_gettext as _l
 
 from .extensions import db
 
+LOGIN_LIMITED = _l("Too many failed logins in a short time. Wait a minute and try again.")
+
 
 def register_error_handlers(app):
     def page(code, title, text):
@@ -13,7 +15,8 @@ def register_error_handlers(app):
                 db.session.rollback()
             # The public form's visitors get the bank's public layout, not the intranet's.
             layout = "public_base.html" if request.path.startswith("/feedback") else "base.html"
-            return render_template("errors/error.html", code=code, title=title, text=text,
+            shown = LOGIN_LIMITED if code == 429 and request.path == "/login" else text
+            return render_template("errors/error.html", code=code, title=title, text=shown,
                                    layout=layout), code
 
         app.register_error_handler(code, handler)

@@ -61,6 +61,9 @@ class FakeClock:
     def set(self, moment):
         self.moment = moment
 
+    def advance(self, delta):
+        self.moment += delta
+
     def __call__(self):
         return self.moment.astimezone(UTC)
 

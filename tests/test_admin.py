@@ -115,7 +115,7 @@ def test_deactivating_a_user_keeps_their_history_and_stops_their_login(
     assert returned.kind == "unassigned" and returned.actor.username == "admin"
     assert "Leaver was deactivated" in returned.text
     client.post("/logout")
-    assert b"Wrong username or password." in login("leaver").data
+    assert b"Wrong username or password, or the account is locked" in login("leaver").data
 
 
 def test_admins_cannot_lock_themselves_out(client, admin, units):

@@ -34,7 +34,7 @@ def test_wrong_password_and_unknown_user_get_the_same_answer(client, login, staf
     wrong = login("branch.staff", "not the password")
     unknown = login("nobody.here", "not the password")
     assert wrong.status_code == unknown.status_code == 200
-    assert b"Wrong username or password." in wrong.data
+    assert b"Wrong username or password, or the account is locked" in wrong.data
     assert wrong.data.replace(b"branch.staff", b"X") == unknown.data.replace(b"nobody.here", b"X")
     assert client.get("/").status_code == 302
 
@@ -47,7 +47,7 @@ def test_the_username_typed_stays_in_the_form(login, staff):
 def test_inactive_users_cannot_log_in(client, login, make_user):
     make_user("gone.away", active=False)
     response = login("gone.away")
-    assert b"Wrong username or password." in response.data
+    assert b"Wrong username or password, or the account is locked" in response.data
     assert client.get("/").status_code == 302
 
 

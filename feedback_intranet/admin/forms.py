@@ -39,6 +39,7 @@ class UserForm(BaseForm):
                            choices=[SelectChoice(lang.value, lang.title) for lang in Language])
     is_admin = BooleanField(_l("Administrator"))
     active = BooleanField(_l("Active"), default=True)
+    must_change_password = BooleanField(_l("Must choose a new password at the next login"))
 
 
 class UnitForm(BaseForm):

@@ -75,7 +75,7 @@ def _return_cases_to_inbox(actor, user, now):
 
 
 def save_user(actor, user, *, username, full_name, email, password, language, is_admin,
-              active, roles, now):
+              active, roles, now, must_change_password=False):
     """Create (user is None) or change a staff user and their unit memberships.
 
     `actor` None is the command line, which an operator runs on the server.
@@ -105,8 +105,11 @@ def save_user(actor, user, *, username, full_name, email, password, language, is
     user.language = language
     user.is_admin = is_admin
     user.active = active
+    user.must_change_password = must_change_password
     if password:
         user.password_hash = passwords.hash(password)
+        # A new password set by an admin unlocks the account.
+        user.failed_logins, user.locked_until = 0, None
     _set_memberships(user, roles)
     db.session.flush()
     return user

@@ -121,6 +121,7 @@ def edit_user(user_id=None):
         email=form.email.data, password=form.password.data,
         language=form.language.data, is_admin=form.is_admin.data,
         active=form.active.data, roles=roles, now=clock.now(),
+        must_change_password=form.must_change_password.data,
     ), lambda saved: _("Saved %(name)s.", name=saved.username)):
         return redirect(url_for("admin.users"))
     return render_template(

@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, EqualTo, Length
 
 from ..forms import BaseForm
 
@@ -20,3 +20,11 @@ class ProfileForm(BaseForm):
         description=_l("The email names the case and links to it; it never carries the "
                        "customer's message."),
     )
+
+
+class PasswordForm(BaseForm):
+    current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=1024)])
+    new = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=1024)],
+                        description=_l("At least 12 characters, and not your username."))
+    repeat = PasswordField(_l("New password again"), validators=[
+        DataRequired(), EqualTo("new", message=_l("The two new passwords differ."))])

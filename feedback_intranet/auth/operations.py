@@ -1,21 +1,58 @@
 """Logging in: checking credentials without telling whether a username exists."""
 
+from datetime import timedelta
+
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from ..extensions import db, passwords
 from ..models import User
+from ..passwords import password_problem
 
 
-def authenticate(username, password):
-    """The active user with these credentials, or None."""
+def authenticate(username, password, *, now, lockout_failures, lockout_minutes):
+    """The active user with these credentials, or None.
+
+    Failures in a row are counted per account; at `lockout_failures` the account locks for
+    `lockout_minutes`. The caller says the same thing for every None, so nobody learns whether
+    a username exists or is locked.
+    """
     user = db.session.scalar(sa.select(User).where(User.username == username.strip()))
-    if not passwords.verify(user.password_hash if user else None, password):
+    locked = user is not None and user.locked_until is not None and user.locked_until > now
+    # A locked account's password is still checked (and ignored), so it takes as long.
+    if not passwords.verify(user.password_hash if user else None, password) or locked:
+        if user is not None and not locked:
+            user.failed_logins += 1
+            if user.failed_logins >= lockout_failures:
+                user.locked_until = now + timedelta(minutes=lockout_minutes)
+                user.failed_logins = 0
         return None
     if not user.active:
         return None
+    user.failed_logins = 0
+    user.locked_until = None
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash(password)
     return user
+
+
+def change_password(user, current, new):
+    """The user's own change: the current password first, then the rules for a new one."""
+    if not passwords.verify(user.password_hash, current):
+        raise AuthError(_("The current password is wrong."), "current")
+    if new == current:
+        raise AuthError(_("Choose a password different from the current one."), "new")
+    problem = password_problem(new, user.username)
+    if problem:
+        raise AuthError(problem, "new")
+    user.password_hash = passwords.hash(new)
+    user.must_change_password = False
+
+
+class AuthError(ValueError):
+    def __init__(self, message, field):
+        super().__init__(message)
+        self.field = field
 
 
 def safe_next_path(target):

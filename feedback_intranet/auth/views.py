@@ -1,15 +1,30 @@
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..extensions import db
-from .forms import LoginForm, ProfileForm
-from .operations import authenticate, safe_next_path
+from .. import clock
+from ..extensions import db, limiter
+from . import sessions
+from .forms import LoginForm, PasswordForm, ProfileForm
+from .operations import AuthError, authenticate, change_password, safe_next_path
 
 bp = Blueprint("auth", __name__)
 
 
+def _failed_login(response):
+    # Only failures count against the limits: a successful login redirects.
+    return request.method == "POST" and response.status_code != 302
+
+
+def _username_key():
+    return "login-username:" + request.form.get("username", "").strip().lower()[:64]
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"],
+               deduct_when=_failed_login, scope="login-address")
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_USERNAME"], methods=["POST"],
+               key_func=_username_key, deduct_when=_failed_login, scope="login-username")
 def login():
     form = LoginForm()
     if request.method == "GET":
@@ -17,13 +32,21 @@ def login():
     if current_user.is_authenticated:
         return redirect(safe_next_path(form.next.data) or url_for("inboxes.index"))
     if form.validate_on_submit():
-        user = authenticate(form.username.data, form.password.data)
+        now = clock.now()
+        user = authenticate(form.username.data, form.password.data, now=now,
+                            lockout_failures=current_app.config["LOCKOUT_FAILURES"],
+                            lockout_minutes=current_app.config["LOCKOUT_MINUTES"])
+        # The failure count is kept whether or not the login succeeds.
+        db.session.commit()
         if user is None:
-            form.password.errors.append(_("Wrong username or password."))
+            form.password.errors.append(_(
+                "Wrong username or password, or the account is locked for a while after too "
+                "many failed attempts."))
         else:
-            db.session.commit()
-            session.clear()
+            sessions.start(now)
             login_user(user)
+            if user.must_change_password:
+                return redirect(url_for("auth.password"))
             return redirect(safe_next_path(form.next.data) or url_for("inboxes.index"))
     return render_template("auth/login.html", form=form)
 
@@ -50,3 +73,20 @@ def profile():
         flash(_("Your settings are saved."), "success")
         return redirect(url_for("auth.profile"))
     return render_template("auth/profile.html", form=form)
+
+
+@bp.route("/profile/password", methods=["GET", "POST"])
+@login_required
+def password():
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            change_password(current_user, form.current.data, form.new.data)
+        except AuthError as error:
+            db.session.rollback()
+            getattr(form, error.field).errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("Your password is changed."), "success")
+            return redirect(url_for("auth.profile"))
+    return render_template("auth/password.html", form=form)

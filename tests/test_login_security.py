@@ -1,0 +1,156 @@
+"""Sessions end when idle or old, login failures are throttled and lock the account, and
+users change their own passwords (or must, when an admin says so)."""
+
+from datetime import timedelta
+
+import pytest
+
+from feedback_intranet import create_app
+from feedback_intranet.extensions import db
+from feedback_intranet.models import User
+
+from .conftest import PASSWORD
+
+NEW_PASSWORD = "a much longer secret"
+
+
+@pytest.fixture
+def staff(make_user, units):
+    return make_user("branch.staff", units=[units["helsinki"]])
+
+
+@pytest.fixture
+def lifetimes(app):
+    app.config.update(SESSION_IDLE_MINUTES=30, SESSION_MAX_HOURS=10)
+
+
+def test_the_session_cookie_is_http_only_and_same_site(client, login, staff):
+    cookie = login("branch.staff").headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    production = create_app({"CONFIG": "production", "SECRET_KEY": "x" * 64,
+                             "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert production.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_logging_in_starts_a_new_session(client, login, staff):
+    with client.session_transaction() as session:
+        session["planted"] = "by someone else"
+    login("branch.staff")
+    with client.session_transaction() as session:
+        assert "planted" not in session and "login_at" in session
+
+
+def test_an_idle_session_ends_and_returns_to_the_page_after_login(client, login, staff, clock,
+                                                                  lifetimes):
+    login("branch.staff")
+    clock.advance(timedelta(minutes=29))
+    assert client.get("/inbox/helsinki-centre").status_code == 200
+    clock.advance(timedelta(minutes=29))
+    assert client.get("/my-cases").status_code == 200
+    clock.advance(timedelta(minutes=31))
+    response = client.get("/inbox/helsinki-centre?filter=mine")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/login?next=/inbox/helsinki-centre?filter%3Dmine"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "logged out after 30 minutes without activity" in page
+    assert 'value="/inbox/helsinki-centre?filter=mine"' in page
+    assert client.get("/my-cases").status_code == 302
+    response = login("branch.staff", next_path="/inbox/helsinki-centre?filter=mine")
+    assert response.headers["Location"] == "/inbox/helsinki-centre?filter=mine"
+
+
+def test_a_session_ends_ten_hours_after_login_however_active(client, login, staff, clock,
+                                                             lifetimes):
+    login("branch.staff")
+    for _ in range(30):
+        clock.advance(timedelta(minutes=20))
+        assert client.get("/my-cases").status_code == 200
+    clock.advance(timedelta(minutes=1))
+    response = client.get("/my-cases")
+    assert response.headers["Location"] == "/login?next=/my-cases"
+    assert "logged out 10 hours after logging in" in client.get("/login").get_data(as_text=True)
+
+
+def test_ten_failures_in_a_row_lock_the_account_for_fifteen_minutes(client, login, staff, clock,
+                                                                    data):
+    message = b"Wrong username or password, or the account is locked"
+    for _ in range(9):
+        assert message in login("branch.staff", "wrong password").data
+    assert login("branch.staff").status_code == 302  # success resets the count
+    client.post("/logout")
+    for _ in range(10):
+        login("branch.staff", "wrong password")
+    # Locked: the right password is refused with the very same words as an unknown user.
+    locked = login("branch.staff")
+    assert locked.status_code == 200 and message in locked.data
+    assert message in login("nobody.at.all", "wrong password").data
+    clock.advance(timedelta(minutes=14))
+    assert login("branch.staff").status_code == 200
+    clock.advance(timedelta(minutes=2))
+    assert login("branch.staff").status_code == 302
+    db.session.expire_all()
+    user = db.session.get(User, staff.id)
+    assert user.failed_logins == 0 and user.locked_until is None
+
+
+def test_failed_logins_are_throttled_per_username_and_per_address(app, client, login, staff,
+                                                                  make_user):
+    app.config.update(LOGIN_LIMIT_PER_USERNAME="5 per minute", LOGIN_LIMIT_PER_ADDRESS="8 per minute")
+    for _ in range(5):
+        assert login("branch.staff", "wrong password").status_code == 200
+    limited = login("branch.staff", "wrong password")
+    assert limited.status_code == 429
+    assert b"Too many failed logins in a short time" in limited.data
+    assert login("BRANCH.STAFF ", "wrong password").status_code == 429  # the same username
+    # Another username from the same address still gets its tries, up to the address limit.
+    for _ in range(3):
+        assert login("someone.else", "wrong password").status_code == 200
+    assert login("someone.else", "wrong password").status_code == 429
+
+
+def test_successful_logins_do_not_count_against_the_limits(app, client, login, staff):
+    app.config.update(LOGIN_LIMIT_PER_USERNAME="2 per minute")
+    for _ in range(4):
+        assert login("branch.staff").status_code == 302
+        client.post("/logout")
+
+
+def test_users_change_their_own_password(client, login, staff, data):
+    login("branch.staff")
+    form = {"current": "not it", "new": NEW_PASSWORD, "repeat": NEW_PASSWORD}
+    page = client.post("/profile/password", data=form).get_data(as_text=True)
+    assert "The current password is wrong." in page
+    form = {"current": PASSWORD, "new": "short", "repeat": "short"}
+    assert "Use at least 12 characters." in client.post("/profile/password", data=form).get_data(
+        as_text=True)
+    form = {"current": PASSWORD, "new": NEW_PASSWORD, "repeat": NEW_PASSWORD + "x"}
+    assert "The two new passwords differ." in client.post("/profile/password", data=form).get_data(
+        as_text=True)
+    form = {"current": PASSWORD, "new": NEW_PASSWORD, "repeat": NEW_PASSWORD}
+    assert client.post("/profile/password", data=form).headers["Location"] == "/profile"
+    client.post("/logout")
+    assert login("branch.staff").status_code == 200
+    assert login("branch.staff", NEW_PASSWORD).status_code == 302
+
+
+def test_the_password_may_not_be_the_username(client, login, make_user, data):
+    make_user("long.username.here")
+    login("long.username.here")
+    form = {"current": PASSWORD, "new": "long.username.here", "repeat": "long.username.here"}
+    page = client.post("/profile/password", data=form).get_data(as_text=True)
+    assert "The password may not be the username." in page
+
+
+def test_an_admin_can_force_a_new_password_at_the_next_login(client, login, staff, make_user, data):
+    make_user("admin", is_admin=True)
+    login("admin")
+    form = {"username": "branch.staff", "full_name": "Branch Staff", "email": "b@bank.fi",
+            "password": "", "language": "fi", "active": "y", "must_change_password": "y",
+            f"role-{staff.memberships[0].unit_id}": "member"}
+    assert client.post(f"/admin/users/{staff.id}", data=form).status_code == 302
+    client.post("/logout")
+    assert login("branch.staff").headers["Location"] == "/profile/password"
+    assert client.get("/inbox/helsinki-centre").headers["Location"] == "/profile/password"
+    form = {"current": PASSWORD, "new": NEW_PASSWORD, "repeat": NEW_PASSWORD}
+    client.post("/profile/password", data=form)
+    assert client.get("/inbox/helsinki-centre").status_code == 200
