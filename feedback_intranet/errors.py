@@ -1,18 +1,48 @@
 """Error pages; a 500 rolls the transaction back so nothing half-written stays."""
 
-from flask import render_template, request
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import SQLAlchemyError
 
-from .extensions import db
+from . import audit
+from .extensions import db, login_manager
+from .models import AuditKind
 
 LOGIN_LIMITED = _l("Too many failed logins in a short time. Wait a minute and try again.")
 
 
+# The public form, the login page and the stylesheet refuse nobody's data.
+PUBLIC_ENDPOINTS = ("intake.", "auth.login", "static")
+
+
+def record_refusal(code):
+    """A refused look at an intranet page goes to the audit log (its own small transaction)."""
+    if (request.endpoint or "").startswith(PUBLIC_ENDPOINTS):
+        return
+    reference = (request.view_args or {}).get("reference", "")
+    try:
+        db.session.rollback()
+        audit.record(AuditKind.REFUSED, reference=str(reference),
+                     detail=f"{code} {request.method} {request.path}")
+        db.session.commit()
+    except SQLAlchemyError:
+        db.session.rollback()
+
+
 def register_error_handlers(app):
+    @login_manager.unauthorized_handler
+    def not_logged_in():
+        # Anonymous visitors (and inactive users, whom the loader refuses) go to the login page.
+        record_refusal(401)
+        flash(login_manager.login_message, login_manager.login_message_category)
+        return redirect(url_for(login_manager.login_view, next=request.full_path.rstrip("?")))
+
     def page(code, title, text):
         def handler(error):
             if code == 500:
                 db.session.rollback()
+            elif code in (403, 404):
+                record_refusal(code)
             # The public form's visitors get the bank's public layout, not the intranet's.
             layout = "public_base.html" if request.path.startswith("/feedback") else "base.html"
             shown = LOGIN_LIMITED if code == 429 and request.path == "/login" else text

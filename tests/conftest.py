@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import settings
 
-from feedback_intranet import create_app, search
+from feedback_intranet import audit, create_app, search
 from feedback_intranet.banking_days import BankingCalendar
 from feedback_intranet.extensions import db, passwords
 from feedback_intranet.models import (
@@ -85,6 +85,7 @@ def _schema(database_url):
         db.create_all()
         with db.engine.begin() as connection:
             search.install(connection)
+            audit.install(connection)
     yield
     with app.app_context():
         with db.engine.begin() as connection:

@@ -12,7 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp
 
 from ..forms import BaseForm
-from ..models import Language, Segment, UnitKind
+from ..models import AuditKind, Language, Segment, UnitKind
 
 ROLE_CHOICES = [("", _l("Not a member")), ("member", _l("Member")), ("lead", _l("Team lead"))]
 
@@ -136,3 +136,20 @@ class DeviatingHoursForm(BaseForm):
     closes = TimeField(_l("Closes"), validators=[Optional()],
                        description=_l("Leave both empty when there is no phone service that day."))
     reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=200)])
+
+
+class AuditFilterForm(BaseForm):
+    """The audit page's filters: a GET form, so a filtered view can be bookmarked."""
+
+    class Meta:
+        csrf = False
+
+    user = StringField(_l("Username"), validators=[Optional(), Length(max=64)])
+    kind = SelectField(_l("Event"), validate_choice=False,
+                       choices=[SelectChoice("", _l("Any event"))]
+                       + [SelectChoice(kind.value, kind.title) for kind in AuditKind])
+    case = StringField(_l("Case reference"), validators=[Optional(), Length(max=20)])
+    start = DateField(_l("From"), validators=[Optional()],
+                      invalid_value_message=_l("Give the date as year-month-day, e.g. 2026-12-31."))
+    end = DateField(_l("To"), validators=[Optional()],
+                    invalid_value_message=_l("Give the date as year-month-day, e.g. 2026-12-31."))

@@ -1,15 +1,28 @@
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
-from .. import clock
+from .. import audit, clock
 from .. import customer_texts as ct
 from ..closing_days import ClosingDayError, add_closing_day
+from ..csv_export import rows_to_csv
 from ..extensions import db
+from ..forms import parse_id
 from ..models import (
+    AuditKind,
     ClosingDay,
     DeviatingHours,
     Language,
@@ -23,8 +36,10 @@ from ..models import (
     User,
 )
 from ..replies.texts import COMPLAINT_PARAGRAPH, bank_text
+from .audit_log import audit_page, audit_query
 from .forms import (
     ROLE_CHOICES,
+    AuditFilterForm,
     BankTextsForm,
     ClosingDayForm,
     DeviatingHoursForm,
@@ -85,9 +100,16 @@ def _save(form, save, message):
         db.session.rollback()
         _attach_error(form, error)
         return False
-    db.session.commit()
+    what = f"{type(saved).__name__} {saved.id}" if getattr(saved, "id", None) else ""
+    _commit_audited(what)
     flash(message(saved), "success")
     return True
+
+
+def _commit_audited(what):
+    """Every admin change is logged in the transaction that makes it."""
+    audit.record(AuditKind.ADMIN_CHANGE, detail=f"{request.path} {what}".strip())
+    db.session.commit()
 
 
 def _edit_page(form, title, back_endpoint, back_label):
@@ -169,7 +191,7 @@ def closing_days():
             db.session.rollback()
             form.day.errors = list(form.day.errors) + [str(error)]
         else:
-            db.session.commit()
+            _commit_audited(f"closing day {form.day.data.isoformat()}")
             flash(_("Added %(day)s as a closing day. Due dates already promised do not change.",
                     day=form.day.data.isoformat()), "success")
             return redirect(url_for("admin.closing_days"))
@@ -297,7 +319,7 @@ def service_hours():
 @bp.route("/service-hours/<int:row_id>/remove", methods=["POST"])
 def remove_service_hours(row_id):
     remove_deviating_hours(current_user, db.get_or_404(DeviatingHours, row_id))
-    db.session.commit()
+    _commit_audited(f"deviating hours {row_id} removed")
     flash(_("Removed; the regular hours apply that day."), "success")
     return redirect(url_for("admin.service_hours"))
 
@@ -306,3 +328,44 @@ def remove_service_hours(row_id):
 def outbox():
     rows = db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(200))
     return render_template("admin/outbox.html", messages=list(rows))
+
+
+def _audit_filters():
+    form = AuditFilterForm(request.args)
+    form.validate()
+    if form.errors:
+        return form, None
+    return form, audit_query(username=form.user.data or "", kind=form.kind.data or "",
+                             reference=form.case.data or "", start=form.start.data,
+                             end=form.end.data, tz=clock.timezone())
+
+
+@bp.route("/audit")
+def audit_log():
+    form, query = _audit_filters()
+    rows, older = audit_page(query, parse_id(request.args.get("before"))) if query is not None \
+        else ([], None)
+    return render_template("admin/audit.html", form=form, rows=rows, older=older,
+                           args={k: v for k, v in request.args.items() if k != "before"})
+
+
+@bp.route("/audit.csv")
+def audit_csv():
+    form, query = _audit_filters()
+    if query is None:
+        abort(404)
+    audit.record(AuditKind.EXPORT, detail=f"audit log {request.query_string.decode()[:200]}")
+    db.session.commit()
+    header = [_("Time"), _("Event"), _("User"), _("Address"), _("Case"), _("Customer id"),
+              _("Detail")]
+
+    def rows():
+        for event in db.session.scalars(query.execution_options(yield_per=1000)):
+            yield [event.at.astimezone(clock.timezone()).strftime("%Y-%m-%d %H:%M:%S"),
+                   event.kind.title, event.username, event.address, event.case_reference,
+                   event.customer_id or "", event.detail]
+
+    filename = f"audit-{clock.today().isoformat()}.csv"
+    return Response(stream_with_context(rows_to_csv(header, rows())),
+                    content_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})

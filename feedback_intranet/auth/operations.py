@@ -5,8 +5,9 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from .. import audit
 from ..extensions import db, passwords
-from ..models import User
+from ..models import AuditKind, User
 from ..passwords import password_problem
 
 
@@ -21,14 +22,20 @@ def authenticate(username, password, *, now, lockout_failures, lockout_minutes):
     locked = user is not None and user.locked_until is not None and user.locked_until > now
     # A locked account's password is still checked (and ignored), so it takes as long.
     if not passwords.verify(user.password_hash if user else None, password) or locked:
+        audit.record(AuditKind.LOGIN_FAILED, user=user, username=username.strip(),
+                     detail="account locked" if locked else "")
         if user is not None and not locked:
             user.failed_logins += 1
             if user.failed_logins >= lockout_failures:
                 user.locked_until = now + timedelta(minutes=lockout_minutes)
                 user.failed_logins = 0
+                audit.record(AuditKind.LOCKED, user=user,
+                             detail=f"{lockout_failures} failures in a row; {lockout_minutes} minutes")
         return None
     if not user.active:
+        audit.record(AuditKind.LOGIN_FAILED, user=user, detail="inactive user")
         return None
+    audit.record(AuditKind.LOGIN, user=user)
     user.failed_logins = 0
     user.locked_until = None
     if passwords.needs_rehash(user.password_hash):

@@ -8,7 +8,9 @@ from flask import flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
-from .. import clock
+from .. import audit, clock
+from ..extensions import db
+from ..models import AuditKind
 
 # Requests that must work however the session stands.
 OPEN_ENDPOINTS = {"static", "auth.login", "auth.logout", "auth.password"}
@@ -46,6 +48,8 @@ def register_session_checks(app):
         now = clock.now()
         reason = expiry_reason(now, app.config)
         if reason:
+            audit.record(AuditKind.SESSION_ENDED, detail=request.path)
+            db.session.commit()
             logout_user()
             session.clear()
             flash(reason, "info")

@@ -2,8 +2,9 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from .. import clock
+from .. import audit, clock
 from ..extensions import db, limiter
+from ..models import AuditKind
 from . import sessions
 from .forms import LoginForm, PasswordForm, ProfileForm
 from .operations import AuthError, authenticate, change_password, safe_next_path
@@ -54,6 +55,8 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    audit.record(AuditKind.LOGOUT)
+    db.session.commit()
     logout_user()
     session.clear()
     flash(_("You have logged out."), "info")

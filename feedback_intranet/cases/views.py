@@ -9,7 +9,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms.fields.choices import SelectChoice
 
-from .. import access, clock
+from .. import access, audit, clock
 from ..badges import case_badge
 from ..closing_days import banking_calendar, deviating_hours
 from ..extensions import db
@@ -21,6 +21,7 @@ from ..masking import KIND_TITLES
 from ..matching import match_customer, search_register
 from ..models import (
     Answer,
+    AuditKind,
     Case,
     CaseEvent,
     Customer,
@@ -230,7 +231,12 @@ def search():
 @bp.route("/<reference>")
 @login_required
 def show(reference):
-    return _render(get_case_or_404(reference))
+    case = get_case_or_404(reference)
+    page = _render(case)
+    # Who looked at which customer's case: written once the page is ready to go.
+    audit.record(AuditKind.CASE_VIEWED, case=case)
+    db.session.commit()
+    return page
 
 
 def _run(case, form, action, operation):

@@ -16,7 +16,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms.fields.choices import SelectChoice
 
-from .. import access, clock
+from .. import access, audit, clock
 from ..badges import case_badge
 from ..cases import operations
 from ..cases.forms import AssignManyForm
@@ -26,7 +26,7 @@ from ..extensions import db
 from ..form_tokens import consume_token
 from ..forms import parse_id
 from ..lookups import unit_members, visible_unit_or_404
-from ..models import User
+from ..models import AuditKind, User
 from . import queries
 
 bp = Blueprint("inboxes", __name__)
@@ -114,9 +114,11 @@ def export(unit_code):
               _("Type"), _("Topic"), _("Segment"), _("Reply by"), _("Language"), _("Assignee"),
               _("Customer"), _("Customer number"), _("Sensitive data removed")]
     language = str(get_locale())
+    # Read before the audit commit expires them: the rows stream after this view returns.
+    unit_id, user_id = unit.id, current_user.id
 
     def rows():
-        for case in queries.export_rows(unit.id, filter_name, current_user.id, today):
+        for case in queries.export_rows(unit_id, filter_name, user_id, today):
             yield [
                 case.reference, format_datetime(case.received_at, "d.M.yyyy HH:mm"),
                 format_date(case.due_date, "d.M.yyyy"),
@@ -131,6 +133,8 @@ def export(unit_code):
             ]
 
     filename = f"{unit.code}-{filter_name}-{today.isoformat()}.csv"
+    audit.record(AuditKind.EXPORT, detail=f"inbox {unit.code}, filter {filter_name}")
+    db.session.commit()
     return Response(stream_with_context(rows_to_csv(header, rows())),
                     content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"',

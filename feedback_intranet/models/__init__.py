@@ -1,5 +1,6 @@
 """The tables, by area: import them from here."""
 
+from .audit import AuditEvent, AuditKind
 from .cases import (
     Case,
     CaseEvent,
@@ -50,6 +51,8 @@ from .replies import (
 )
 
 __all__ = [
+    "AuditEvent",
+    "AuditKind",
     "Answer",
     "AnswerStatus",
     "BankText",

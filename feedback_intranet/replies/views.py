@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
-from .. import access, clock
+from .. import access, audit, clock
 from ..badges import case_badge
 from ..banking_days import local_date
 from ..closing_days import banking_calendar, deviating_hours
@@ -16,7 +16,7 @@ from ..extensions import db
 from ..form_tokens import consume_token
 from ..forms import MAX_ID
 from ..lookups import visible_unit_or_404
-from ..models import CallbackStatus, CallbackTask, Letter
+from ..models import AuditKind, CallbackStatus, CallbackTask, Letter
 from . import delivery, operations
 from .forms import CallOutcomeForm, LetterForm
 from .letters import merge
@@ -116,6 +116,8 @@ def letter_pdf(letter_id):
     # Letters loaded in bulk (the demo) carry no PDF: render it from the answer on record.
     pdf = letter.pdf or delivery.letter_pdf(letter.case, letter.unit, letter.answer.text,
                                    local_date(letter.created_at, clock.timezone()))
+    audit.record(AuditKind.LETTER_DOWNLOAD, case=letter.case, detail=f"letter {letter.id}")
+    db.session.commit()
     return _pdf(pdf, f"{letter.case.reference}.pdf")
 
 
@@ -130,6 +132,8 @@ def waiting_pdf(unit_code):
     if not pdfs:
         flash(_("No letters are waiting."), "info")
         return redirect(url_for("replies.print_queue", unit_code=unit.code))
+    audit.record(AuditKind.LETTER_DOWNLOAD, detail=f"{len(pdfs)} waiting letters of {unit.code}")
+    db.session.commit()
     return _pdf(merge(pdfs), f"letters-{unit.code}.pdf")
 
 

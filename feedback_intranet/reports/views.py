@@ -6,12 +6,12 @@ from flask_babel import get_locale
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
-from .. import access, clock
+from .. import access, audit, clock
 from ..closing_days import banking_calendar
 from ..csv_export import to_csv
 from ..extensions import db
 from ..forms import MAX_ID
-from ..models import Unit
+from ..models import AuditKind, Unit
 from .forms import ReportForm
 from .periods import DEFAULT_PERIOD, PeriodError, resolve
 from .tables import REPORTS, Context, period_label
@@ -75,6 +75,9 @@ def table_csv(name, table):
         filename = f"{table}-{context.today.isoformat()}.csv"
     else:
         filename = f"{table}-{context.period.start.isoformat()}-{context.period.end.isoformat()}.csv"
-    return Response(to_csv(found.header, found.csv_rows()), content_type="text/csv; charset=utf-8",
+    data = to_csv(found.header, found.csv_rows())
+    audit.record(AuditKind.EXPORT, detail=f"report {name}, table {table}, {filename}")
+    db.session.commit()
+    return Response(data, content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"',
                              "Cache-Control": "no-store"})

@@ -1,0 +1,57 @@
+"""Writing to the audit log, in the caller's transaction, and keeping it append-only.
+
+`record` adds the event to the session: it is committed with what it records, or not at all.
+On PostgreSQL a trigger refuses UPDATE and DELETE on the table, so not even a bug or a
+stray statement in the app can rewrite history.
+"""
+
+import sqlalchemy as sa
+from flask import has_request_context, request
+from flask_login import current_user
+
+from . import clock
+from .extensions import db
+from .models import AuditEvent, AuditKind
+
+POSTGRES_DDL = [
+    "CREATE OR REPLACE FUNCTION audit_event_append_only() RETURNS trigger AS $$ "
+    "BEGIN RAISE EXCEPTION 'audit_event is append-only: % refused', TG_OP; END; "
+    "$$ LANGUAGE plpgsql",
+    "DROP TRIGGER IF EXISTS audit_event_append_only ON audit_event",
+    "CREATE TRIGGER audit_event_append_only BEFORE UPDATE OR DELETE ON audit_event "
+    "FOR EACH ROW EXECUTE FUNCTION audit_event_append_only()",
+]
+POSTGRES_DROP = ["DROP TRIGGER IF EXISTS audit_event_append_only ON audit_event",
+                 "DROP FUNCTION IF EXISTS audit_event_append_only()"]
+
+
+def install(connection):
+    if connection.dialect.name == "postgresql":
+        for statement in POSTGRES_DDL:
+            connection.execute(sa.text(statement))
+
+
+def uninstall(connection):
+    if connection.dialect.name == "postgresql":
+        for statement in POSTGRES_DROP:
+            connection.execute(sa.text(statement))
+
+
+def record(kind, *, user=None, username=None, case=None, reference="", customer_id=None, detail=""):
+    """Add one event to the current transaction; the request gives the address and user.
+
+    `reference` names a case that may not exist or may not be the user's to see.
+    """
+    if user is None and has_request_context() and current_user and current_user.is_authenticated:
+        user = current_user
+    event = AuditEvent(
+        at=clock.now(), kind=AuditKind(kind), user_id=user.id if user else None,
+        username=(username if username is not None else user.username if user else "")[:64],
+        address=(request.remote_addr or "")[:45] if has_request_context() else "",
+        case_id=case.id if case else None,
+        case_reference=(case.reference if case else reference)[:20],
+        customer_id=customer_id if customer_id is not None else case.customer_id if case else None,
+        detail=detail[:300],
+    )
+    db.session.add(event)
+    return event

@@ -1,0 +1,152 @@
+"""The audit log: what is recorded, that it names cases by id and reference only, the admin
+page, and that PostgreSQL refuses to change or delete a row."""
+
+import pytest
+import sqlalchemy as sa
+
+from feedback_intranet.extensions import db
+from feedback_intranet.models import (
+    Answer,
+    AuditEvent,
+    Customer,
+    Language,
+    Letter,
+    Purpose,
+    ReplyChannel,
+    Segment,
+)
+
+
+@pytest.fixture
+def people(units, make_user):
+    return {
+        "staff": make_user("branch.staff", units=[units["helsinki"]]),
+        "turku": make_user("turku.staff", units=[units["turku"]]),
+        "admin": make_user("admin", is_admin=True),
+    }
+
+
+def events(**where):
+    db.session.expire_all()
+    query = sa.select(AuditEvent).order_by(AuditEvent.id)
+    for name, value in where.items():
+        query = query.where(getattr(AuditEvent, name) == value)
+    return list(db.session.scalars(query))
+
+
+def kinds():
+    return [event.kind.value for event in events()]
+
+
+def test_logins_failures_lockouts_and_logouts_are_recorded(app, client, login, people, data):
+    app.config["LOCKOUT_FAILURES"] = 2
+    login("branch.staff")
+    client.post("/logout")
+    login("nobody.at.all", "wrong")
+    login("turku.staff", "wrong")
+    login("turku.staff", "wrong")
+    assert kinds() == ["login", "logout", "login_failed", "login_failed", "login_failed", "locked"]
+    failed = events(kind="login_failed")
+    assert failed[0].username == "nobody.at.all" and failed[0].user_id is None
+    assert failed[1].user_id == people["turku"].id
+    assert all(event.address == "127.0.0.1" for event in events())
+    assert all(event.at.tzinfo is not None for event in events())
+
+
+def test_a_case_view_names_the_case_and_customer_by_id_only(client, login, people, units,
+                                                            make_case, data):
+    customer = Customer(customer_number="C0000001", name="Aino Virtanen", street_address="Katu 1",
+                        postal_code="00100", city="Helsinki", language=Language.FI,
+                        segment=Segment.PRIVATE, home_office_id=units["helsinki"].id)
+    db.session.add(customer)
+    db.session.commit()
+    case = make_case(units["helsinki"])
+    db.session.get(type(case), case.id).customer_id = customer.id
+    db.session.commit()
+    login("branch.staff")
+    assert client.get(f"/cases/{case.reference}").status_code == 200
+    (viewed,) = events(kind="case_viewed")
+    assert (viewed.user_id, viewed.case_id, viewed.case_reference, viewed.customer_id) == (
+        people["staff"].id, case.id, case.reference, customer.id)
+    # No names, no message: only ids, the reference and the path.
+    row = " ".join(str(getattr(viewed, column.key)) for column in AuditEvent.__table__.columns)
+    assert "Aino" not in row and "Korttini" not in row and "Virtanen" not in row
+
+
+@pytest.mark.parametrize("who", ["turku.staff", None, "inactive"])
+def test_refused_access_is_recorded(client, login, people, units, make_case, make_user, who, data):
+    case = make_case(units["helsinki"])
+    if who == "inactive":
+        user = make_user("gone.away", units=[units["helsinki"]])
+        login("gone.away")
+        db.session.get(type(user), user.id).active = False
+        db.session.commit()
+    elif who:
+        login(who)
+    paths = [f"/cases/{case.reference}", "/inbox/helsinki-centre",
+             f"/cases/{case.reference}/note"]
+    for path in paths:
+        response = client.get(path) if not path.endswith("note") else client.post(path, data={})
+        assert response.status_code in (302, 403, 404, 405)
+        assert response.status_code != 200
+    refused = events(kind="refused")
+    assert len(refused) >= 2
+    assert refused[0].case_reference == case.reference
+    if who == "turku.staff":
+        assert refused[0].user_id == people["turku"].id and refused[0].detail.startswith("404 GET")
+    else:
+        assert refused[0].user_id is None and refused[0].detail.startswith("401 GET")
+
+
+def test_exports_and_letter_downloads_are_recorded(client, login, people, units, make_case, data):
+    case = make_case(units["helsinki"])
+    answer = Answer(case_id=case.id, purpose=Purpose.ANSWER, channel=ReplyChannel.LETTER, text="Hei",
+                    created_at=case.received_at, created_by_id=people["staff"].id)
+    db.session.add(answer)
+    db.session.flush()
+    letter = Letter(case_id=case.id, answer_id=answer.id, unit_id=units["helsinki"].id, pdf=b"",
+                    created_at=case.received_at)
+    db.session.add(letter)
+    db.session.commit()
+    login("branch.staff")
+    assert client.get("/inbox/helsinki-centre/export.csv").status_code == 200
+    assert client.get(f"/letters/{letter.id}.pdf").data.startswith(b"%PDF")
+    assert kinds()[-2:] == ["export", "letter_download"]
+    assert events(kind="letter_download")[0].case_id == case.id
+
+
+def test_admin_changes_are_recorded_and_read_on_the_audit_page(client, login, people, data):
+    login("admin")
+    response = client.post("/admin/closing-days", data={"day": "2026-12-31", "reason": "New Year"})
+    assert response.status_code == 302
+    (change,) = events(kind="admin_change")
+    assert change.detail == "/admin/closing-days closing day 2026-12-31"
+    page = client.get("/admin/audit?kind=admin_change").get_data(as_text=True)
+    assert "closing day 2026-12-31" in page and "Login</td>" not in page
+    page = client.get("/admin/audit?user=ADMIN&kind=login").get_data(as_text=True)
+    assert "Login</td>" in page
+    csv = client.get("/admin/audit.csv?kind=admin_change").data.decode("utf-8-sig").splitlines()
+    assert csv[0].startswith("Time;Event;User;Address;Case")
+    assert len(csv) == 2 and "Admin change;admin" in csv[1]
+    assert "export" in kinds()
+    page = client.get("/admin/audit?start=nonsense").get_data(as_text=True)
+    assert "Give the date as year-month-day" in page
+
+
+def test_only_admins_read_the_audit_log(client, login, people, data):
+    login("branch.staff")
+    assert client.get("/admin/audit").status_code == 403
+    assert client.get("/admin/audit.csv").status_code == 403
+    assert events(kind="refused")[-1].detail == "403 GET /admin/audit.csv"
+
+
+def test_postgresql_refuses_to_change_or_delete_audit_rows(client, login, people, data):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the trigger is PostgreSQL's; SQLite has no roles to protect it from")
+    login("branch.staff")
+    with db.engine.connect() as connection:
+        for statement in ("UPDATE audit_event SET detail = 'rewritten'", "DELETE FROM audit_event"):
+            with pytest.raises(sa.exc.DBAPIError, match="append-only"):
+                connection.execute(sa.text(statement))
+            connection.rollback()
+    assert len(events()) == 1
