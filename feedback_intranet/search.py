@@ -17,7 +17,7 @@ from .models import Case, CasePastUnit, Customer
 
 RESULTS = 50
 MAX_QUERY = 200
-_WORD = re.compile(r"\w+", re.UNICODE)
+_WORD = re.compile(r"[^\W_]+")  # letters and digits: no operator of any query syntax
 
 # Kept here so the migration and the test schema build exactly the same objects.
 SQLITE_DDL = [
@@ -77,16 +77,18 @@ def text_matches(dialect, query):
     words = _words(query)
     if not words:
         return None
+    # Every word matches as a prefix too: Finnish inflects, so "kortti" finds "korttini".
     if dialect == "sqlite":
-        match = " ".join('"' + word.replace('"', "") + '"' for word in words)
+        match = " ".join('"' + word.replace('"', "") + '"*' for word in words)
         index = sa.table("case_search", sa.column("rowid"))
         return (sa.select(Case).join(index, index.c.rowid == Case.id)
                 .where(sa.text("case_search MATCH :match").bindparams(match=match))
                 .order_by(index.c.rowid.desc()))
     document = sa.func.to_tsvector(
         "simple", sa.func.coalesce(Case.message, "") + " " + sa.func.coalesce(Case.contact_name, ""))
-    return (sa.select(Case).where(document.op("@@")(sa.func.plainto_tsquery("simple", " ".join(words))))
-            .order_by(Case.id.desc()))
+    # Words are letters and digits only, so they cannot carry tsquery operators.
+    tsquery = sa.func.to_tsquery("simple", " & ".join(f"{word}:*" for word in words))
+    return sa.select(Case).where(document.op("@@")(tsquery)).order_by(Case.id.desc())
 
 
 def _phone(query):

@@ -43,7 +43,7 @@ def found(client, query):
     "query",
     ["{ref}", "{ref_lower}", "aino@example.fi", "AINO@EXAMPLE.FI", "040 123 4567",
      "+358 40 1234567", "C0000042", "c0000042", "maksuautomaatti", "Kampissa kortin",
-     "Lindqvist", "åsa"],
+     "Lindqvist", "åsa", "maksuauto", "nielaisi kamp", "LINDQ"],
 )
 def test_staff_find_a_case_every_way(client, login, setting, query):
     _, ours, theirs = setting
