@@ -87,6 +87,8 @@ class Config:
     LOGIN_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "30 per minute")
     LOCKOUT_FAILURES = _int("LOCKOUT_FAILURES", 10)
     LOCKOUT_MINUTES = _int("LOCKOUT_MINUTES", 15)
+    # Closed cases older than this lose their personal data (`flask retention apply`).
+    RETENTION_MONTHS = _int("RETENTION_MONTHS", 36)
     # A callable returning an aware datetime; tests inject a fixed clock.
     CLOCK = None
     # Strict-Transport-Security: on in production, where the app is only reached over TLS.

@@ -19,11 +19,32 @@ def register_cli(app):
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_user_command)
     app.cli.add_command(outbox_group)
+    app.cli.add_command(retention_group)
 
 
 @click.group("outbox")
 def outbox_group():
     """The email outbox."""
+
+
+@click.group("retention")
+def retention_group():
+    """Personal data kept no longer than needed."""
+
+
+@retention_group.command("apply")
+@click.option("--dry-run", is_flag=True, help="Only count what would be anonymised.")
+@click.option("--months", type=int, default=None,
+              help="Retention period in months (default: RETENTION_MONTHS, 36).")
+@with_appcontext
+def retention_apply(dry_run, months):
+    """Anonymise closed cases past the retention period; safe to run again, e.g. from cron."""
+    from . import retention
+
+    months = months if months is not None else current_app.config["RETENTION_MONTHS"]
+    outcome = retention.apply(clock.now(), months, dry_run=dry_run)
+    verb = "Would anonymise" if dry_run else "Anonymised"
+    click.echo(f"{verb} {outcome.summary()}; closed more than {months} months ago.")
 
 
 @outbox_group.command("send")

@@ -81,6 +81,8 @@ class Case(db.Model):
     # Why the last answer or notice did not reach the customer; empty when all is well.
     delivery_problem: Mapped[str] = mapped_column(sa.String(300), default="")
     duplicate_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("feedback_case.id"))
+    # When the retention run removed the personal data; the statistics fields stay.
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(default=1)
 
     topic: Mapped[Topic] = relationship()
@@ -104,6 +106,8 @@ class Case(db.Model):
             "current_unit_id", "status", "effective_due_date", "received_at", "id", "reply_wanted",
             "assignee_id",
         ),
+        # The retention run: closed cases by age.
+        sa.Index("ix_feedback_case_closed", "status", "closed_at"),
         # "Mine": one person's cases in one inbox, in the same order.
         sa.Index(
             "ix_feedback_case_assignee",

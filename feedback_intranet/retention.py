@@ -1,0 +1,104 @@
+"""Data retention: closed cases past the retention period lose their personal data.
+
+Names, addresses, phone numbers, emails, the message, answer and note texts, the
+timeline's texts, email bodies, callback numbers and letter files are blanked; what
+reports count (dates, units, topic, segment, channels, banking days, resolution) stays,
+so the figures still add up. The search index follows through its trigger (SQLite) or
+expression (PostgreSQL). Runs in batches, each its own transaction; running it again
+finds nothing new to do.
+"""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from . import audit
+from .extensions import db
+from .models import (
+    Answer,
+    AuditKind,
+    CallbackTask,
+    Case,
+    CaseEvent,
+    CaseStatus,
+    Letter,
+    MatchMethod,
+    OutboxMessage,
+    UsedFormToken,
+)
+
+BATCH = 1000
+REMOVED = "[removed: retention period passed]"
+
+
+@dataclass
+class Outcome:
+    cases: int = 0
+    rows: dict = field(default_factory=dict)
+
+    def add(self, table, count):
+        self.rows[table] = self.rows.get(table, 0) + count
+
+    def summary(self):
+        parts = ", ".join(f"{count} {table}" for table, count in sorted(self.rows.items()))
+        return f"{self.cases} cases" + (f" ({parts})" if parts else "")
+
+
+def cutoff(now, months):
+    """Closed before this moment means past the retention period (a month counted as 30.44 days)."""
+    return now - timedelta(days=round(months * 30.44))
+
+
+def due_cases(now, months):
+    return (sa.select(Case.id)
+            .where(Case.status == CaseStatus.CLOSED, Case.closed_at < cutoff(now, months),
+                   Case.anonymised_at.is_(None))
+            .order_by(Case.id))
+
+
+def apply(now, months, dry_run=False, progress=None):
+    """Anonymise every closed case past the period; with `dry_run`, only count them."""
+    outcome = Outcome()
+    if dry_run:
+        ids = sa.select(Case.id).where(Case.id.in_(due_cases(now, months)))
+        outcome.cases = db.session.scalar(sa.select(sa.func.count()).select_from(ids.subquery()))
+        for model in (Answer, CaseEvent, OutboxMessage, CallbackTask, Letter):
+            outcome.add(model.__tablename__, db.session.scalar(
+                sa.select(sa.func.count()).select_from(model).where(model.case_id.in_(ids))))
+        return outcome
+    while True:
+        ids = list(db.session.scalars(due_cases(now, months).limit(BATCH)))
+        if not ids:
+            break
+        _anonymise(ids, now, outcome)
+        db.session.commit()
+        if progress:
+            progress(len(ids))
+    # One-time form tokens only guard against double submits: a day is plenty.
+    pruned = db.session.execute(sa.delete(UsedFormToken).where(
+        UsedFormToken.used_at < now - timedelta(days=1)))
+    outcome.add("used_form_token", pruned.rowcount)
+    audit.record(AuditKind.RETENTION, detail=f"{months} months: {outcome.summary()}"[:300])
+    db.session.commit()
+    return outcome
+
+
+def _anonymise(ids, now, outcome):
+    def update(model, where, **values):
+        result = db.session.execute(sa.update(model).where(where).values(**values)
+                                    .execution_options(synchronize_session=False))
+        outcome.add(model.__tablename__, result.rowcount)
+
+    update(Case, Case.id.in_(ids), contact_name="", contact_street="", contact_postal_code="",
+           contact_city="", contact_phone="", contact_email="", message=REMOVED, customer_id=None,
+           match_method=MatchMethod.NONE, delivery_problem="", submission_token=None,
+           anonymised_at=now)
+    outcome.cases += len(ids)
+    outcome.rows.pop("feedback_case", None)
+    update(Answer, Answer.case_id.in_(ids), subject="", text=REMOVED, failure="")
+    update(CaseEvent, CaseEvent.case_id.in_(ids), text="")
+    update(OutboxMessage, OutboxMessage.case_id.in_(ids), recipient="", subject="",
+           body_text="", body_html="", last_error="")
+    update(CallbackTask, CallbackTask.case_id.in_(ids), phone="")
+    update(Letter, Letter.case_id.in_(ids), pdf=b"")

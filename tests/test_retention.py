@@ -1,0 +1,125 @@
+"""Retention: closed cases past the period lose their personal data, keep their figures."""
+
+from datetime import datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from feedback_intranet.extensions import db
+from feedback_intranet.models import (
+    Answer,
+    AuditEvent,
+    CallbackStatus,
+    CallbackTask,
+    Case,
+    CaseEvent,
+    CaseStatus,
+    EventKind,
+    Letter,
+    OutboxMessage,
+    Purpose,
+    ReplyChannel,
+    Resolution,
+    Segment,
+    UsedFormToken,
+)
+
+from .conftest import HELSINKI
+
+NOW = datetime(2026, 11, 25, 10, tzinfo=HELSINKI)
+
+
+@pytest.fixture
+def aged(units, make_user, make_case, clock, data):
+    clock.set(NOW)
+    staff = make_user("branch.staff", units=[units["helsinki"]])
+
+    def closed(months_ago, name):
+        received = NOW - timedelta(days=round(months_ago * 30.44) + 3)
+        case = make_case(units["helsinki"], received_at=received, contact_name=name,
+                         message=f"Viesti {name} kortista.")
+        case = db.session.merge(case)
+        case.contact_phone, case.contact_email = "+358401234567", "aino@example.fi"
+        case.status, case.resolution = CaseStatus.CLOSED, Resolution.ANSWERED
+        case.closed_at = NOW - timedelta(days=round(months_ago * 30.44))
+        case.first_answer_banking_days = 2
+        answer = Answer(case_id=case.id, purpose=Purpose.ANSWER, channel=ReplyChannel.EMAIL,
+                        subject="Vastaus", text=f"Hei {name}", created_at=received,
+                        created_by_id=staff.id)
+        db.session.add(answer)
+        db.session.flush()
+        db.session.add_all([
+            CaseEvent(case_id=case.id, kind=EventKind.NOTE, text=f"Soitin {name}", at=received),
+            OutboxMessage(kind="answer", recipient="aino@example.fi", sender="f@bank.example",
+                          subject="Vastaus", body_text=f"Hei {name}", message_id=f"<{name}@x>",
+                          next_attempt_at=received, created_at=received, case_id=case.id,
+                          answer_id=answer.id),
+            CallbackTask(case_id=case.id, answer_id=answer.id, unit_id=units["helsinki"].id,
+                         phone="+358401234567", segment=Segment.PRIVATE, window_start=received,
+                         window_end=received, due_at=received, status=CallbackStatus.DONE,
+                         created_at=received),
+            Letter(case_id=case.id, answer_id=answer.id, unit_id=units["helsinki"].id,
+                   pdf=b"%PDF-1.4 Aino", created_at=received),
+        ])
+        db.session.commit()
+        return case
+
+    old = closed(37, "Vanhatalo")
+    recent = closed(35, "Uusitalo")
+    still_open = make_case(units["helsinki"], received_at=NOW - timedelta(days=1200),
+                           contact_name="Avoinna")
+    db.session.add(UsedFormToken(token="t" * 64, used_at=NOW - timedelta(days=2)))
+    db.session.commit()
+    return old, recent, still_open
+
+
+def run(app, *args):
+    result = app.test_cli_runner().invoke(args=["retention", "apply", *args])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_a_dry_run_counts_and_changes_nothing(app, aged):
+    output = run(app, "--dry-run")
+    assert "Would anonymise 1 cases" in output and "1 letter" in output and "2 case_event" in output
+    db.session.expire_all()
+    assert db.session.get(Case, aged[0].id).contact_name == "Vanhatalo"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) == 0
+
+
+def test_old_closed_cases_lose_personal_data_and_keep_their_figures(app, client, login, aged):
+    old, recent, still_open = aged
+    assert "Anonymised 1 cases" in run(app)
+    db.session.expire_all()
+    case = db.session.get(Case, old.id)
+    assert (case.contact_name, case.contact_phone, case.contact_email, case.customer_id) == (
+        "", "", "", None)
+    assert "Vanhatalo" not in case.message and case.anonymised_at is not None
+    assert (case.topic_id, case.current_unit_id, case.first_answer_banking_days,
+            case.resolution, case.received_at) == (
+        old.topic_id, old.current_unit_id, 2, Resolution.ANSWERED, old.received_at)
+    everything = " ".join(str(value) for model, column in (
+        (Answer, Answer.text), (CaseEvent, CaseEvent.text), (OutboxMessage, OutboxMessage.body_text),
+        (OutboxMessage, OutboxMessage.recipient), (CallbackTask, CallbackTask.phone))
+        for value in db.session.scalars(sa.select(column).where(model.case_id == old.id)))
+    assert "Vanhatalo" not in everything and "358" not in everything and "@" not in everything
+    assert db.session.scalar(sa.select(Letter.pdf).where(Letter.case_id == old.id)) == b""
+    assert db.session.get(Case, recent.id).contact_name == "Uusitalo"
+    assert db.session.get(Case, still_open.id).contact_name == "Avoinna"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(UsedFormToken)) == 0
+    (event,) = db.session.scalars(sa.select(AuditEvent))
+    assert event.kind == "retention" and event.detail.startswith("36 months: 1 cases")
+
+
+def test_the_search_index_forgets_them(app, client, login, aged, make_user, units):
+    make_user("reader", units=[units["helsinki"]])
+    run(app)
+    login("reader")
+    assert aged[0].reference not in client.get("/cases/search?q=Vanhatalo").get_data(as_text=True)
+    assert aged[1].reference in client.get("/cases/search?q=Uusitalo").get_data(as_text=True)
+
+
+def test_running_again_finds_nothing_new(app, aged):
+    run(app)
+    assert "Anonymised 0 cases" in run(app)
+    assert "Anonymised 1 cases" in run(app, "--months", "34")
