@@ -153,3 +153,17 @@ class AuditFilterForm(BaseForm):
                       invalid_value_message=_l("Give the date as year-month-day, e.g. 2026-12-31."))
     end = DateField(_l("To"), validators=[Optional()],
                     invalid_value_message=_l("Give the date as year-month-day, e.g. 2026-12-31."))
+
+
+class DataRequestForm(BaseForm):
+    customer_number = StringField(_l("Customer number"), validators=[Optional(), Length(max=20)])
+    email = StringField(_l("Email"), validators=[Optional(), Email(check_deliverability=False),
+                                                 Length(max=254)])
+
+    def validate(self, extra_validators=None):
+        if not super().validate(extra_validators):
+            return False
+        if not (self.customer_number.data or "").strip() and not (self.email.data or "").strip():
+            self.customer_number.errors.append(_l("Give the customer number or the email address."))
+            return False
+        return True

@@ -1,3 +1,5 @@
+import json
+
 import sqlalchemy as sa
 from flask import (
     Blueprint,
@@ -15,7 +17,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
-from .. import audit, clock
+from .. import audit, clock, data_requests
 from .. import customer_texts as ct
 from ..closing_days import ClosingDayError, add_closing_day
 from ..csv_export import rows_to_csv
@@ -42,6 +44,7 @@ from .forms import (
     AuditFilterForm,
     BankTextsForm,
     ClosingDayForm,
+    DataRequestForm,
     DeviatingHoursForm,
     ReplyTemplateForm,
     RoutingRuleForm,
@@ -369,3 +372,25 @@ def audit_csv():
     return Response(stream_with_context(rows_to_csv(header, rows())),
                     content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.route("/data-request", methods=["GET", "POST"])
+def data_request():
+    """Everything held about one customer, as a JSON download; the request is audited."""
+    form = DataRequestForm()
+    if form.validate_on_submit():
+        customer, cases = data_requests.find(form.customer_number.data or "", form.email.data or "")
+        if customer is None and not cases:
+            form.customer_number.errors.append(_("Nothing is held about such a customer."))
+        else:
+            how = f"customer number {customer.customer_number}" if form.customer_number.data \
+                else "email address"
+            # The audit names the customer by id only, never by the email given.
+            audit.record(AuditKind.DATA_REQUEST, customer_id=customer.id if customer else None,
+                         detail=f"by {how}: {len(cases)} cases")
+            db.session.commit()
+            body = json.dumps(data_requests.report(customer, cases), ensure_ascii=False, indent=2)
+            filename = f"data-request-{clock.today().isoformat()}.json"
+            return Response(body, content_type="application/json; charset=utf-8",
+                            headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return render_template("admin/data_request.html", form=form)

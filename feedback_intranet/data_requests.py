@@ -1,0 +1,76 @@
+"""A data-subject access request: everything the intranet holds about one customer."""
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from .extensions import db
+from .models import Answer, CallbackTask, Case, Customer, Letter
+
+
+def _value(value):
+    if value is None or isinstance(value, (int, float, bool)):
+        return value
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def _row(obj, *columns):
+    return {column: _value(getattr(obj, column)) for column in columns}
+
+
+def find(customer_number="", email=""):
+    """The register entry and the cases of a customer named by number or email address."""
+    customer = None
+    if customer_number:
+        customer = db.session.scalar(
+            sa.select(Customer).where(Customer.customer_number == customer_number.strip().upper()))
+    elif email:
+        customer = db.session.scalar(
+            sa.select(Customer).where(Customer.email == email.strip().lower()))
+    conditions = []
+    if customer is not None:
+        conditions.append(Case.customer_id == customer.id)
+    if email:
+        conditions.append(Case.contact_email == email.strip().lower())
+    if customer is not None and customer.email:
+        conditions.append(Case.contact_email == customer.email)
+    cases = list(db.session.scalars(
+        sa.select(Case).where(sa.or_(*conditions)).order_by(Case.received_at)
+        .options(selectinload(Case.events), selectinload(Case.topic))
+    )) if conditions else []
+    return customer, cases
+
+
+def report(customer, cases):
+    """The request's answer as plain data, ready for JSON."""
+    case_ids = [case.id for case in cases]
+
+    def by_case(model, *columns):
+        rows = {}
+        if case_ids:
+            for obj in db.session.scalars(sa.select(model).where(model.case_id.in_(case_ids))
+                                          .order_by(model.id)):
+                rows.setdefault(obj.case_id, []).append(_row(obj, *columns))
+        return rows
+
+    answers = by_case(Answer, "purpose", "channel", "subject", "text", "status", "created_at",
+                      "delivered_at")
+    calls = by_case(CallbackTask, "phone", "status", "attempts", "created_at", "closed_at")
+    letters = by_case(Letter, "created_at", "posted_at")
+    return {
+        "customer": _row(customer, "customer_number", "name", "street_address", "postal_code",
+                         "city", "phone", "email", "language", "segment") if customer else None,
+        "cases": [{
+            **_row(case, "reference", "received_at", "intake_channel", "contact_name",
+                   "contact_street", "contact_postal_code", "contact_city", "contact_phone",
+                   "contact_email", "segment", "case_type", "message", "reply_wanted",
+                   "reply_channel", "language", "status", "resolution", "closed_at",
+                   "anonymised_at"),
+            "topic": case.topic.name,
+            "timeline": [_row(event, "at", "kind", "text") for event in case.events],
+            "answers": answers.get(case.id, []),
+            "callbacks": calls.get(case.id, []),
+            "letters": letters.get(case.id, []),
+        } for case in cases],
+    }
