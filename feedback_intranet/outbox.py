@@ -5,7 +5,6 @@ SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL), send them over SMTP, and
 record the outcome; transient failures are retried with exponential backoff.
 """
 
-import logging
 import smtplib
 import socket
 import threading
@@ -20,10 +19,11 @@ from flask_mail import Message
 from . import clock
 from .closing_days import banking_calendar
 from .extensions import db, mail
+from .logs import get_logger
 from .models import Case, OutboxMessage, OutboxStatus
 from .replies.answers import mark_delivered, mark_failed
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 LEASE = timedelta(minutes=5)
 # Far below the lease, so a hanging mail server never outlasts a worker's claim.
 SMTP_TIMEOUT_SECONDS = 30

@@ -53,3 +53,19 @@ def test_markup_typed_by_a_customer_comes_back_escaped_everywhere(client, login,
             assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page, path
     search = client.get("/cases/search", query_string={"q": PAYLOAD}).get_data(as_text=True)
     assert "<script>alert(1)" not in search
+
+
+def test_logs_carry_no_personal_data(caplog):
+    from feedback_intranet.logs import get_logger
+
+    log = get_logger("feedback_intranet.test")
+    with caplog.at_level("WARNING"):
+        log.warning("Delivery failed: 550 <aino.asiakas@example.fi> unknown; card %s",
+                    "4111 1111 1111 1111")
+        try:
+            raise ValueError("hetu 131052-308T in aino@example.fi")
+        except ValueError:
+            log.exception("Round failed")
+    text = caplog.text
+    assert "aino" not in text and "4111 1111" not in text and "131052-308T" not in text
+    assert "[email]" in text and "Round failed" in text and "ValueError" in text

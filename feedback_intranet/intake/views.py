@@ -1,6 +1,5 @@
 """The public feedback form and staff registration of feedback."""
 
-import logging
 import re
 import secrets
 
@@ -23,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import access, clock
 from ..closing_days import banking_calendar
 from ..extensions import db, limiter
+from ..logs import get_logger
 from ..models import Language, Topic, Unit
 from ..routing import NoServiceUnit
 from .emails import queue_confirmation
@@ -31,7 +31,7 @@ from .operations import Feedback, case_for_token, receive_feedback
 
 bp = Blueprint("intake", __name__)
 TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 def _active_topics():
