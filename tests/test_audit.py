@@ -4,6 +4,7 @@ page, and that PostgreSQL refuses to change or delete a row."""
 import pytest
 import sqlalchemy as sa
 
+from feedback_intranet.cases.views import FORMS
 from feedback_intranet.extensions import db
 from feedback_intranet.models import (
     Answer,
@@ -75,6 +76,7 @@ def test_a_case_view_names_the_case_and_customer_by_id_only(client, login, peopl
 
 @pytest.mark.parametrize("who", ["turku.staff", None, "inactive"])
 def test_refused_access_is_recorded(client, login, people, units, make_case, make_user, who, data):
+    """Every case, inbox and action URL, as another unit's user, a visitor, an inactive user."""
     case = make_case(units["helsinki"])
     if who == "inactive":
         user = make_user("gone.away", units=[units["helsinki"]])
@@ -83,19 +85,24 @@ def test_refused_access_is_recorded(client, login, people, units, make_case, mak
         db.session.commit()
     elif who:
         login(who)
-    paths = [f"/cases/{case.reference}", "/inbox/helsinki-centre",
-             f"/cases/{case.reference}/note"]
-    for path in paths:
-        response = client.get(path) if not path.endswith("note") else client.post(path, data={})
-        assert response.status_code in (302, 403, 404, 405)
-        assert response.status_code != 200
+    gets = [f"/cases/{case.reference}", f"/cases/{case.reference}/correct",
+            "/inbox/helsinki-centre", "/inbox/helsinki-centre/export.csv",
+            "/workload/helsinki-centre", "/callbacks/helsinki-centre", "/letters/helsinki-centre"]
+    posts = [f"/cases/{case.reference}/{action}" for action in FORMS] + [
+        "/inbox/helsinki-centre/assign"]
+    for path in gets:
+        assert client.get(path).status_code in (302, 403, 404), path
+    for path in posts:
+        assert client.post(path, data={"text": "x", "version": "1"}).status_code in (
+            302, 403, 404), path
     refused = events(kind="refused")
-    assert len(refused) >= 2
+    assert len(refused) == len(gets) + len(posts)
     assert refused[0].case_reference == case.reference
-    if who == "turku.staff":
-        assert refused[0].user_id == people["turku"].id and refused[0].detail.startswith("404 GET")
-    else:
-        assert refused[0].user_id is None and refused[0].detail.startswith("401 GET")
+    expected_user = people["turku"].id if who == "turku.staff" else None
+    assert {event.user_id for event in refused} == {expected_user}
+    assert not events(kind="case_viewed")
+    db.session.expire_all()
+    assert db.session.get(type(case), case.id).version == case.version
 
 
 def test_exports_and_letter_downloads_are_recorded(client, login, people, units, make_case, data):
