@@ -2,9 +2,13 @@
 a customer typed comes back escaped."""
 
 import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from feedback_intranet import create_app
-from feedback_intranet.models import CaseStatus
+from feedback_intranet.extensions import db
+from feedback_intranet.models import Case, CaseStatus
 
 SAMPLE_ARGS = {"reference": "FB-2026-000001", "action": "note", "unit_code": "helsinki-centre",
                "letter_id": 1, "task_id": 1, "row_id": 1, "user_id": 1, "unit_id": 1,
@@ -69,3 +73,44 @@ def test_logs_carry_no_personal_data(caplog):
     text = caplog.text
     assert "aino" not in text and "4111 1111" not in text and "131052-308T" not in text
     assert "[email]" in text and "Round failed" in text and "ValueError" in text
+
+
+hostile_text = st.one_of(
+    st.text(max_size=300),
+    st.sampled_from(["' OR 1=1 --", "\x00\x00", "x" * 100_000, "🙂" * 500, "\ud800".encode(
+        "utf-8", "surrogatepass").decode("latin-1"), "<script>", "%s%s%n", "${7*7}"]),
+)
+FIELDS = ("name", "street", "postal_code", "city", "phone", "email", "message", "topic",
+          "segment", "case_type", "reply_wanted", "reply_channel", "language")
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(field=st.sampled_from(FIELDS), value=hostile_text, token=st.uuids())
+def test_any_value_in_any_public_form_field_is_an_answer_never_a_500(client, bank, field, value,
+                                                                      token):
+    from .test_intake import form
+
+    before = db.session.scalar(sa.select(sa.func.count()).select_from(Case))
+    response = client.post("/feedback", data=form(bank, submission_token=token.hex, **{field: value}))
+    assert response.status_code in (200, 302, 413), response.status_code
+    after = db.session.scalar(sa.select(sa.func.count()).select_from(Case))
+    # Either one whole case (masked and routed) or none at all.
+    assert after - before == (1 if response.status_code == 302 else 0)
+    if response.status_code == 302:
+        case = db.session.scalar(sa.select(Case).order_by(Case.id.desc()).limit(1))
+        assert case.current_unit_id and case.due_date and case.events
+        assert "\x00" not in case.message and "\x00" not in case.contact_name
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=hostile_text, version=st.one_of(st.text(max_size=20), st.integers()))
+def test_any_note_text_or_version_is_an_answer_never_a_500(client, login, units, make_user,
+                                                           make_case, text, version):
+    if not db.session.scalar(sa.select(sa.func.count()).select_from(Case)):
+        make_user("branch.staff", units=[units["helsinki"]])
+        make_case(units["helsinki"])
+        login("branch.staff")
+    case = db.session.scalar(sa.select(Case).limit(1))
+    response = client.post(f"/cases/{case.reference}/note", data={"text": text, "version": version,
+                                                                  "token": "t" * 32})
+    assert response.status_code in (200, 302, 400, 413), response.status_code
