@@ -8,7 +8,10 @@ from hypothesis import strategies as st
 
 from feedback_intranet import create_app
 from feedback_intranet.extensions import db
-from feedback_intranet.models import Case, CaseStatus
+from feedback_intranet.models import Case, CaseStatus, Purpose, Unit
+from feedback_intranet.replies.delivery import email_content, letter_pdf
+
+from .conftest import DEFAULT_NOW as NOW
 
 SAMPLE_ARGS = {"reference": "FB-2026-000001", "action": "note", "unit_code": "helsinki-centre",
                "letter_id": 1, "task_id": 1, "row_id": 1, "user_id": 1, "unit_id": 1,
@@ -114,3 +117,21 @@ def test_any_note_text_or_version_is_an_answer_never_a_500(client, login, units,
     response = client.post(f"/cases/{case.reference}/note", data={"text": text, "version": version,
                                                                   "token": "t" * 32})
     assert response.status_code in (200, 302, 400, 413), response.status_code
+
+
+def test_markup_is_escaped_in_html_emails_and_literal_in_text_and_letters(client, bank):
+    from .test_intake import form
+    from .test_replies import pdf_text
+
+    name = "<b>Aino</b> & <i>Co</i>"
+    response = client.post("/feedback", data=form(bank, name=name, message="Moi <script>x</script>"))
+    assert response.status_code == 302
+    case = db.session.scalar(sa.select(Case))
+    with client.application.test_request_context():
+        subject, text, html = email_content(case, Purpose.ANSWER, f"Hei {name}")
+    assert "&lt;b&gt;Aino&lt;/b&gt; &amp; &lt;i&gt;Co&lt;/i&gt;" in html and "<b>Aino</b>" not in html
+    assert name in text
+    case = db.session.scalar(sa.select(Case))
+    unit = db.session.get(Unit, case.current_unit_id)
+    text = pdf_text(letter_pdf(case, unit, "Vastaus <script>alert(1)</script>", NOW.date()))
+    assert "<script>alert(1)</script>" in text and name in text
