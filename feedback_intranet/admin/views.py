@@ -383,9 +383,8 @@ def data_request():
         if customer is None and not cases:
             form.customer_number.errors.append(_("Nothing is held about such a customer."))
         else:
-            how = f"customer number {customer.customer_number}" if form.customer_number.data \
-                else "email address"
-            # The audit names the customer by id only, never by the email given.
+            how = "customer number" if form.customer_number.data else "email address"
+            # The audit names the customer by id only, never by the number or email given.
             audit.record(AuditKind.DATA_REQUEST, customer_id=customer.id if customer else None,
                          detail=f"by {how}: {len(cases)} cases")
             db.session.commit()
