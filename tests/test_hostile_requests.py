@@ -1,6 +1,8 @@
 """Every form post without its CSRF token is refused with 400, before any view runs; markup
 a customer typed comes back escaped."""
 
+import uuid
+
 import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
@@ -88,13 +90,14 @@ FIELDS = ("name", "street", "postal_code", "city", "phone", "email", "message", 
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(field=st.sampled_from(FIELDS), value=hostile_text, token=st.uuids())
-def test_any_value_in_any_public_form_field_is_an_answer_never_a_500(client, bank, field, value,
-                                                                      token):
+@given(field=st.sampled_from(FIELDS), value=hostile_text)
+def test_any_value_in_any_public_form_field_is_an_answer_never_a_500(client, bank, field, value):
     from .test_intake import form
 
     before = db.session.scalar(sa.select(sa.func.count()).select_from(Case))
-    response = client.post("/feedback", data=form(bank, submission_token=token.hex, **{field: value}))
+    # A fresh form token each time: a repeated one is a double submit, rightly one case.
+    token = uuid.uuid4().hex
+    response = client.post("/feedback", data=form(bank, submission_token=token, **{field: value}))
     assert response.status_code in (200, 302, 413), response.status_code
     after = db.session.scalar(sa.select(sa.func.count()).select_from(Case))
     # Either one whole case (masked and routed) or none at all.
