@@ -5,6 +5,7 @@ SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL), send them over SMTP, and
 record the outcome; transient failures are retried with exponential backoff.
 """
 
+import secrets
 import smtplib
 import socket
 import threading
@@ -36,7 +37,9 @@ def enqueue(*, kind, recipient, subject, body_text, body_html="", sender_name=""
     message = OutboxMessage(
         kind=kind, recipient=recipient, sender=sender, sender_name=sender_name,
         subject=subject, body_text=body_text, body_html=body_html,
-        message_id=make_msgid(domain=sender.rsplit("@", 1)[-1]),
+        # make_msgid's own randomness comes from the `random` module, which anything may seed;
+        # the idstring from `secrets` keeps every Message-ID unique regardless.
+        message_id=make_msgid(idstring=secrets.token_hex(8), domain=sender.rsplit("@", 1)[-1]),
         status=OutboxStatus.QUEUED, attempts=0, next_attempt_at=now, created_at=now,
         case_id=case_id, answer_id=answer_id,
     )
