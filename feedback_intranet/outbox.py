@@ -11,7 +11,6 @@ import socket
 import threading
 import uuid
 from datetime import timedelta
-from email.utils import make_msgid
 
 import sqlalchemy as sa
 from flask import current_app
@@ -37,9 +36,9 @@ def enqueue(*, kind, recipient, subject, body_text, body_html="", sender_name=""
     message = OutboxMessage(
         kind=kind, recipient=recipient, sender=sender, sender_name=sender_name,
         subject=subject, body_text=body_text, body_html=body_html,
-        # make_msgid's own randomness comes from the `random` module, which anything may seed;
-        # the idstring from `secrets` keeps every Message-ID unique regardless.
-        message_id=make_msgid(idstring=secrets.token_hex(8), domain=sender.rsplit("@", 1)[-1]),
+        # From `secrets`, not make_msgid, whose randomness is the `random` module's, which
+        # anything may seed; short enough that the header is never folded.
+        message_id=f"<{secrets.token_hex(16)}@{sender.rsplit('@', 1)[-1]}>",
         status=OutboxStatus.QUEUED, attempts=0, next_attempt_at=now, created_at=now,
         case_id=case_id, answer_id=answer_id,
     )
