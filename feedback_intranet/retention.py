@@ -66,6 +66,8 @@ def apply(now, months, dry_run=False, progress=None):
         for model in (Answer, CaseEvent, OutboxMessage, CallbackTask, Letter):
             outcome.add(model.__tablename__, db.session.scalar(
                 sa.select(sa.func.count()).select_from(model).where(model.case_id.in_(ids))))
+        audit.record(AuditKind.RETENTION, detail=f"dry run, {months} months: {outcome.summary()}"[:300])
+        db.session.commit()
         return outcome
     while True:
         ids = list(db.session.scalars(due_cases(now, months).limit(BATCH)))
