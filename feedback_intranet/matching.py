@@ -32,10 +32,23 @@ def _steps(email, phone, name, postal_code):
 
 
 def match_customer(session, *, email="", phone="", name="", postal_code=""):
-    """Find the customer these contact details belong to; `phone` must already be E.164."""
-    for method, condition in _steps(email, phone, name, postal_code):
-        ids = session.scalars(sa.select(Customer.id).where(condition).order_by(Customer.id).limit(11))
-        ids = list(ids)
+    """Find the customer these contact details belong to; `phone` must already be E.164.
+
+    All steps are asked in one statement (each step's first 11 ids, tagged by step); the
+    first step that finds anyone decides.
+    """
+    steps = list(_steps(email, phone, name, postal_code))
+    if not steps:
+        return Match(MatchMethod.NONE)
+    found = {}
+    parts = []
+    for index, (_method, condition) in enumerate(steps):
+        ids = sa.select(Customer.id).where(condition).order_by(Customer.id).limit(11).subquery()
+        parts.append(sa.select(sa.literal(index).label("step"), ids.c.id))
+    for step, customer_id in session.execute(sa.union_all(*parts)):
+        found.setdefault(step, []).append(customer_id)
+    for index, (method, _condition) in enumerate(steps):
+        ids = sorted(found.get(index, []))
         if len(ids) == 1:
             return Match(method, ids[0])
         if ids:

@@ -65,7 +65,9 @@ def _page_language():
 @bp.route("/feedback", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["FEEDBACK_RATE_LIMIT"], methods=["POST"])
 def feedback():
-    form = PublicFeedbackForm(topics=_active_topics(), language=_page_language())
+    # Held for the whole request: the case then finds its topic in the session, not by a query.
+    topics = _active_topics()
+    form = PublicFeedbackForm(topics=topics, language=_page_language())
     if request.method == "GET":
         form.language.data = _page_language()
         form.submission_token.data = secrets.token_urlsafe(24)
