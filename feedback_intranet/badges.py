@@ -19,7 +19,14 @@ def _days(n):
 
 
 def format_date(day):
+    """The bank writes days first and with dots (24.12.2026) in all three languages."""
     return f"{day.day}.{day.month}.{day.year}"
+
+
+def format_moment(moment, tz):
+    """A moment as the bank's local day and 24-hour time: 24.12.2026 09:05."""
+    local = moment.astimezone(tz)
+    return f"{format_date(local)} {local:%H:%M}"
 
 
 def badge_for(status, reply_wanted, due_date, estimated_decision_date, today, calendar):

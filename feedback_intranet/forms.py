@@ -6,11 +6,14 @@ PostgreSQL refuses NUL outright.
 
 import re
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import StringField
+from wtforms import DateField, StringField
+from wtforms.validators import Optional
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_ID = 2**31 - 1
+WRONG_DATE = _l("Give the date as year-month-day, e.g. 2026-12-31.")
 
 
 def strip_control(value):
@@ -33,3 +36,10 @@ class BaseForm(FlaskForm):
                 filters = [*unbound_field.kwargs.get("filters", ()), strip_control]
                 options = {**options, "filters": filters}
             return unbound_field.bind(form=form, **options)
+
+
+def day_field(label, *validators):
+    """A day typed or picked as year-month-day (optional unless validators say otherwise);
+    a wrong one is explained the same way on every form."""
+    return DateField(label, validators=list(validators) or [Optional()],
+                     invalid_value_message=WRONG_DATE)

@@ -10,7 +10,10 @@ from .models import Membership, Unit, User
 
 
 def visible_unit_or_404(unit_code):
-    unit = db.session.scalar(sa.select(Unit).where(Unit.code == unit_code))
+    # A member's own units came with the user; only admins looking elsewhere need a query.
+    unit = next((m.unit for m in current_user.memberships if m.unit.code == unit_code), None)
+    if unit is None and current_user.is_admin:
+        unit = db.session.scalar(sa.select(Unit).where(Unit.code == unit_code))
     # The same answer whether the unit exists or not: its existence is not the user's business.
     if unit is None or not access.can_view_unit(current_user, unit.id):
         abort(404)

@@ -11,7 +11,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp
 
-from ..forms import BaseForm
+from ..forms import BaseForm, day_field
 from ..models import AuditKind, Language, Segment, UnitKind
 
 ROLE_CHOICES = [("", _l("Not a member")), ("member", _l("Member")), ("lead", _l("Team lead"))]
@@ -73,11 +73,7 @@ class UnitForm(BaseForm):
 
 
 class ClosingDayForm(BaseForm):
-    day = DateField(
-        _l("Date"),
-        validators=[InputRequired(message=_l("Give a date."))],
-        invalid_value_message=_l("Give the date as year-month-day, e.g. 2026-12-31."),
-    )
+    day = day_field(_l("Date"), InputRequired(message=_l("Give a date.")))
     reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=200)])
 
 
@@ -149,10 +145,8 @@ class AuditFilterForm(BaseForm):
                        choices=[SelectChoice("", _l("Any event"))]
                        + [SelectChoice(kind.value, kind.title) for kind in AuditKind])
     case = StringField(_l("Case reference"), validators=[Optional(), Length(max=20)])
-    start = DateField(_l("From"), validators=[Optional()],
-                      invalid_value_message=_l("Give the date as year-month-day, e.g. 2026-12-31."))
-    end = DateField(_l("To"), validators=[Optional()],
-                    invalid_value_message=_l("Give the date as year-month-day, e.g. 2026-12-31."))
+    start = day_field(_l("From"))
+    end = day_field(_l("To"))
 
 
 class DataRequestForm(BaseForm):

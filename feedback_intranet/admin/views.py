@@ -9,7 +9,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_babel import gettext as _
@@ -20,7 +19,7 @@ from wtforms.fields.choices import SelectChoice
 from .. import audit, clock, data_requests
 from .. import customer_texts as ct
 from ..closing_days import ClosingDayError, add_closing_day
-from ..csv_export import rows_to_csv
+from ..downloads import csv_download
 from ..extensions import db
 from ..forms import parse_id
 from ..models import (
@@ -357,21 +356,17 @@ def audit_csv():
     form, query = _audit_filters()
     if query is None:
         abort(404)
-    audit.record(AuditKind.EXPORT, detail=f"audit log {request.query_string.decode()[:200]}")
-    db.session.commit()
     header = [_("Time"), _("Event"), _("User"), _("Address"), _("Case"), _("Customer id"),
               _("Detail")]
+    tz = clock.timezone()
 
     def rows():
         for event in db.session.scalars(query.execution_options(yield_per=1000)):
-            yield [event.at.astimezone(clock.timezone()).strftime("%Y-%m-%d %H:%M:%S"),
-                   event.kind.title, event.username, event.address, event.case_reference,
-                   event.customer_id or "", event.detail]
+            yield [f"{event.at.astimezone(tz):%Y-%m-%d %H:%M:%S}", event.kind.title, event.username,
+                   event.address, event.case_reference, event.customer_id or "", event.detail]
 
-    filename = f"audit-{clock.today().isoformat()}.csv"
-    return Response(stream_with_context(rows_to_csv(header, rows())),
-                    content_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return csv_download(header, rows(), f"audit-{clock.today().isoformat()}.csv",
+                        f"audit log {request.query_string.decode()[:200]}")
 
 
 @bp.route("/data-request", methods=["GET", "POST"])

@@ -1,32 +1,30 @@
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms.fields.choices import SelectChoice
 
-from .. import access, audit, clock
-from ..badges import case_badge
+from .. import access, clock
+from ..badges import case_badge, format_date, format_moment
 from ..cases import operations
 from ..cases.forms import AssignManyForm
 from ..closing_days import banking_calendar
-from ..csv_export import rows_to_csv
+from ..downloads import csv_download
 from ..extensions import db
 from ..form_tokens import consume_token
 from ..forms import parse_id
 from ..lookups import unit_members, visible_unit_or_404
-from ..models import AuditKind, User
+from ..models import User
 from . import queries
 
 bp = Blueprint("inboxes", __name__)
@@ -113,17 +111,15 @@ def export(unit_code):
     header = [_("Reference"), _("Received"), _("Due"), _("Estimated decision"), _("Status"),
               _("Type"), _("Topic"), _("Segment"), _("Reply by"), _("Language"), _("Assignee"),
               _("Customer"), _("Customer number"), _("Sensitive data removed")]
-    language = str(get_locale())
+    language, tz = str(get_locale()), clock.timezone()
     # Read before the audit commit expires them: the rows stream after this view returns.
     unit_id, user_id = unit.id, current_user.id
 
     def rows():
         for case in queries.export_rows(unit_id, filter_name, user_id, today):
             yield [
-                case.reference, format_datetime(case.received_at, "d.M.yyyy HH:mm"),
-                format_date(case.due_date, "d.M.yyyy"),
-                format_date(case.estimated_decision_date, "d.M.yyyy")
-                if case.estimated_decision_date else "",
+                case.reference, format_moment(case.received_at, tz), format_date(case.due_date),
+                format_date(case.estimated_decision_date) if case.estimated_decision_date else "",
                 case.status.title, case.case_type.title, case.topic.name_in(language),
                 case.segment.title, case.reply_channel.title if case.reply_channel else "",
                 case.language.title, case.assignee.full_name if case.assignee else "",
@@ -132,13 +128,8 @@ def export(unit_code):
                 _("yes") if case.masked_kinds else "",
             ]
 
-    filename = f"{unit.code}-{filter_name}-{today.isoformat()}.csv"
-    audit.record(AuditKind.EXPORT, detail=f"inbox {unit.code}, filter {filter_name}")
-    db.session.commit()
-    return Response(stream_with_context(rows_to_csv(header, rows())),
-                    content_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"',
-                             "Cache-Control": "no-store"})
+    return csv_download(header, rows(), f"{unit.code}-{filter_name}-{today.isoformat()}.csv",
+                        f"inbox {unit.code}, filter {filter_name}")
 
 
 @bp.route("/inbox/<unit_code>/assign", methods=["POST"])

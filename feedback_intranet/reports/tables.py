@@ -3,10 +3,10 @@
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from ..badges import format_date
 from ..extensions import db
 from ..models import Case, IntakeChannel, ReplyChannel, Segment, Topic
 from . import charts, queries
@@ -213,4 +213,4 @@ REPORTS = {
 
 
 def period_label(period):
-    return f"{format_date(period.start, 'd.M.yyyy')}–{format_date(period.end, 'd.M.yyyy')}"
+    return f"{format_date(period.start)}–{format_date(period.end)}"

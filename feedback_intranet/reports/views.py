@@ -1,17 +1,17 @@
 """Reports for team leads (their units) and admins (all units): pages of tables, each as CSV too."""
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, abort, render_template, request
 from flask_babel import get_locale
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
-from .. import access, audit, clock
+from .. import access, clock
 from ..closing_days import banking_calendar
-from ..csv_export import to_csv
+from ..downloads import csv_download
 from ..extensions import db
 from ..forms import MAX_ID
-from ..models import AuditKind, Unit
+from ..models import Unit
 from .forms import ReportForm
 from .periods import DEFAULT_PERIOD, PeriodError, resolve
 from .tables import REPORTS, Context, period_label
@@ -75,9 +75,5 @@ def table_csv(name, table):
         filename = f"{table}-{context.today.isoformat()}.csv"
     else:
         filename = f"{table}-{context.period.start.isoformat()}-{context.period.end.isoformat()}.csv"
-    data = to_csv(found.header, found.csv_rows())
-    audit.record(AuditKind.EXPORT, detail=f"report {name}, table {table}, {filename}")
-    db.session.commit()
-    return Response(data, content_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"',
-                             "Cache-Control": "no-store"})
+    return csv_download(found.header, found.csv_rows(), filename,
+                        f"report {name}, table {table}, {filename}")

@@ -1,0 +1,18 @@
+"""CSV downloads: Finnish-Excel CSV streamed as an attachment, every export audited."""
+
+from flask import Response, stream_with_context
+
+from . import audit
+from .csv_export import rows_to_csv
+from .extensions import db
+from .models import AuditKind
+
+
+def csv_download(header, rows, filename, what):
+    """`rows` may be a generator: the audit commit comes first, so it must not lean on ORM
+    objects loaded before it (they are expired by then)."""
+    audit.record(AuditKind.EXPORT, detail=what)
+    db.session.commit()
+    return Response(stream_with_context(rows_to_csv(header, rows)),
+                    content_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
