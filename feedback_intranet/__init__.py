@@ -115,14 +115,11 @@ def register_blueprints(app):
 
 
 def register_template_helpers(app):
-    from flask_babel import get_locale
-
     from . import clock
     from .badges import format_date, format_moment
+    from .i18n import get_locale_code
 
-    @app.template_global()
-    def get_locale_code():
-        return str(get_locale() or "en")
+    app.add_template_global(get_locale_code)
 
     # Numeric patterns, the same in all three languages: no locale data needed per row.
     @app.template_filter("local_datetime")

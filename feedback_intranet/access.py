@@ -38,7 +38,8 @@ def can_handle_case(user, case):
 
 def available_actions(user, case):
     """The actions `user` may take on `case` now; operations check them again."""
-    if not can_handle_case(user, case):
+    # An anonymised case keeps only its figures: nothing may add personal data back.
+    if not can_handle_case(user, case) or case.anonymised_at is not None:
         return set()
     status = str(case.status)
     is_open = status in OPEN

@@ -35,6 +35,8 @@ def find(customer_number="", email=""):
         conditions.append(Case.contact_email == email.strip().lower())
     if customer is not None and customer.email:
         conditions.append(Case.contact_email == customer.email)
+    if customer is not None and customer.phone:
+        conditions.append(Case.contact_phone == customer.phone)
     cases = list(db.session.scalars(
         sa.select(Case).where(sa.or_(*conditions)).order_by(Case.received_at)
         .options(selectinload(Case.events), selectinload(Case.topic))

@@ -17,7 +17,8 @@ PUBLIC_ENDPOINTS = ("intake.", "auth.login", "static")
 
 def record_refusal(code):
     """A refused look at an intranet page goes to the audit log (its own small transaction)."""
-    if (request.endpoint or "").startswith(PUBLIC_ENDPOINTS):
+    # An address that names no page (a scanner's guess) is not a refused look at anything.
+    if request.endpoint is None or request.endpoint.startswith(PUBLIC_ENDPOINTS):
         return
     reference = (request.view_args or {}).get("reference", "")
     try:

@@ -39,3 +39,10 @@ def select_locale():
 
 def select_timezone():
     return current_app.config["TIMEZONE"]
+
+
+def get_locale_code():
+    """The page's language as a code ("fi", "sv", "en")."""
+    from flask_babel import get_locale
+
+    return str(get_locale() or "en")

@@ -57,7 +57,7 @@ def due_cases(now, months):
             .order_by(Case.id))
 
 
-def apply(now, months, dry_run=False, progress=None):
+def apply(now, months, dry_run=False):
     """Anonymise every closed case past the period; with `dry_run`, only count them."""
     outcome = Outcome()
     if dry_run:
@@ -75,8 +75,6 @@ def apply(now, months, dry_run=False, progress=None):
             break
         _anonymise(ids, now, outcome)
         db.session.commit()
-        if progress:
-            progress(len(ids))
     # One-time form tokens only guard against double submits: a day is plenty.
     pruned = db.session.execute(sa.delete(UsedFormToken).where(
         UsedFormToken.used_at < now - timedelta(days=1)))
@@ -88,19 +86,20 @@ def apply(now, months, dry_run=False, progress=None):
 
 def _anonymise(ids, now, outcome):
     def update(model, where, **values):
-        result = db.session.execute(sa.update(model).where(where).values(**values)
-                                    .execution_options(synchronize_session=False))
-        outcome.add(model.__tablename__, result.rowcount)
+        return db.session.execute(sa.update(model).where(where).values(**values)
+                                  .execution_options(synchronize_session=False)).rowcount
 
-    update(Case, Case.id.in_(ids), contact_name="", contact_street="", contact_postal_code="",
-           contact_city="", contact_phone="", contact_email="", message=REMOVED, customer_id=None,
-           match_method=MatchMethod.NONE, delivery_problem="", submission_token=None,
-           anonymised_at=now)
-    outcome.cases += len(ids)
-    outcome.rows.pop("feedback_case", None)
-    update(Answer, Answer.case_id.in_(ids), subject="", text=REMOVED, failure="")
-    update(CaseEvent, CaseEvent.case_id.in_(ids), text="")
-    update(OutboxMessage, OutboxMessage.case_id.in_(ids), recipient="", subject="",
-           body_text="", body_html="", last_error="")
-    update(CallbackTask, CallbackTask.case_id.in_(ids), phone="")
-    update(Letter, Letter.case_id.in_(ids), pdf=b"")
+    def update_rows(model, where, **values):
+        outcome.add(model.__tablename__, update(model, where, **values))
+
+    outcome.cases += update(
+        Case, Case.id.in_(ids), contact_name="", contact_street="", contact_postal_code="",
+        contact_city="", contact_phone="", contact_email="", message=REMOVED, customer_id=None,
+        match_method=MatchMethod.NONE, delivery_problem="", submission_token=None,
+        suggested_unit_id=None, anonymised_at=now)
+    update_rows(Answer, Answer.case_id.in_(ids), subject="", text=REMOVED, failure="")
+    update_rows(CaseEvent, CaseEvent.case_id.in_(ids), text="")
+    update_rows(OutboxMessage, OutboxMessage.case_id.in_(ids), recipient="", subject="",
+                body_text="", body_html="", last_error="")
+    update_rows(CallbackTask, CallbackTask.case_id.in_(ids), phone="")
+    update_rows(Letter, Letter.case_id.in_(ids), pdf=b"")

@@ -157,3 +157,14 @@ def test_postgresql_refuses_to_change_or_delete_audit_rows(client, login, people
                 connection.execute(sa.text(statement))
             connection.rollback()
     assert len(events()) == 1
+
+
+def test_an_address_that_names_no_page_is_not_audited(client, people, data):
+    assert client.get("/wp-admin/setup.php").status_code == 404
+    assert events() == []
+
+
+def test_an_unknown_event_filter_is_explained_not_a_500(client, login, people, data):
+    login("admin")
+    response = client.get("/admin/audit?kind=bogus")
+    assert response.status_code == 200 and "Not a valid choice" in response.get_data(as_text=True)

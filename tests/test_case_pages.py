@@ -352,3 +352,10 @@ def test_a_notification_comes_in_the_recipients_language(client, login, org, cas
     [message] = db.session.scalars(sa.select(OutboxMessage)).all()
     assert message.subject == f"Responsintranätet: {case.reference}"
     assert f"Cs Lead tilldelade dig ärendet {case.reference}." in message.body_text
+
+
+@pytest.mark.parametrize("back", ["//evil.example/", "/\\evil.example", "https://evil.example/"])
+def test_bulk_assignment_never_sends_the_lead_off_site(client, login, org, back):
+    login("cs.lead")
+    response = client.post("/inbox/cs/assign", data={"member": "", "back": back})
+    assert response.headers["Location"] == "/inbox/cs"

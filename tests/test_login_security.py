@@ -154,3 +154,7 @@ def test_an_admin_can_force_a_new_password_at_the_next_login(client, login, staf
     form = {"current": PASSWORD, "new": NEW_PASSWORD, "repeat": NEW_PASSWORD}
     client.post("/profile/password", data=form)
     assert client.get("/inbox/helsinki-centre").status_code == 200
+
+
+def test_usernames_are_not_case_sensitive(client, login, staff):
+    assert login(" Branch.Staff ").status_code == 302

@@ -375,3 +375,10 @@ def test_report_pages_cost_the_same_queries_however_many_cases(client, login, de
             make_case(december[unit], received_at=at(12, day, 9))
     assert counts() == few
     assert max(few) <= 8
+
+
+def test_the_backlog_ignores_a_period_it_has_no_use_for(client, login, christmas):
+    login("admin")
+    page = client.get("/reports/?period=custom&start=2026-01-01").get_data(as_text=True)
+    assert "Correct the period" not in page and "Helsinki Centre</th><td>3</td>" in page
+    assert client.get("/reports/backlog/backlog.csv?period=custom").status_code == 200

@@ -124,3 +124,17 @@ def test_running_again_finds_nothing_new(app, aged):
     run(app)
     assert "Anonymised 0 cases" in run(app)
     assert "Anonymised 1 cases" in run(app, "--months", "34")
+
+
+def test_an_anonymised_case_takes_no_new_personal_data(app, client, login, aged, make_user, units):
+    make_user("holder", units=[units["helsinki"]])
+    run(app)
+    login("holder")
+    page = client.get(f"/cases/{aged[0].reference}").get_data(as_text=True)
+    assert f'action="/cases/{aged[0].reference}/' not in page
+    response = client.post(f"/cases/{aged[0].reference}/note",
+                           data={"text": "Aino soitti", "version": "99", "token": "t" * 32})
+    assert response.status_code in (400, 403, 404)
+    db.session.expire_all()
+    assert not db.session.scalars(sa.select(CaseEvent).where(CaseEvent.text == "Aino soitti")).all()
+    assert db.session.get(Case, aged[0].id).suggested_unit_id is None

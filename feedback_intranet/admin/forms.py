@@ -141,7 +141,7 @@ class AuditFilterForm(BaseForm):
         csrf = False
 
     user = StringField(_l("Username"), validators=[Optional(), Length(max=64)])
-    kind = SelectField(_l("Event"), validate_choice=False,
+    kind = SelectField(_l("Event"),
                        choices=[SelectChoice("", _l("Any event"))]
                        + [SelectChoice(kind.value, kind.title) for kind in AuditKind])
     case = StringField(_l("Case reference"), validators=[Optional(), Length(max=20)])

@@ -18,7 +18,8 @@ def authenticate(username, password, *, now, lockout_failures, lockout_minutes):
     `lockout_minutes`. The caller says the same thing for every None, so nobody learns whether
     a username exists or is locked.
     """
-    user = db.session.scalar(sa.select(User).where(User.username == username.strip()))
+    # Usernames are stored lower-case, as the per-username throttle counts them.
+    user = db.session.scalar(sa.select(User).where(User.username == username.strip().lower()))
     locked = user is not None and user.locked_until is not None and user.locked_until > now
     # A locked account's password is still checked (and ignored), so it takes as long.
     if not passwords.verify(user.password_hash if user else None, password) or locked:

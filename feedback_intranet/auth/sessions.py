@@ -13,7 +13,7 @@ from ..extensions import db
 from ..models import AuditKind
 
 # Requests that must work however the session stands.
-OPEN_ENDPOINTS = {"static", "auth.login", "auth.logout", "auth.password"}
+OPEN_ENDPOINTS = {"auth.login", "auth.logout", "auth.password"}
 # Writing the cookie on every request is needless churn: refresh "last seen" once a minute.
 SEEN_RESOLUTION = 60
 

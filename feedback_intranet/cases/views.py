@@ -156,8 +156,10 @@ def _prepare(action, form, case):
         preset = case.reply_channel if case.reply_channel in allowed else None
         form.channel.data = (preset or (allowed[0] if allowed else ReplyChannel.EMAIL)).value
         template_id = parse_id(request.args.get("template"))
-        template = db.session.get(ReplyTemplate, template_id) if template_id else None
-        if template is not None and template.language == case.language:
+        # Only the templates offered for this case (active, its language and topic) apply.
+        template = next((t for t in _templates(case) if t.id == template_id), None) \
+            if template_id else None
+        if template is not None:
             form.body.data = template.body
     elif action == "banking_matter" and not form.is_submitted():
         form.value.data = not case.own_banking_matter
@@ -196,12 +198,13 @@ def _render(case, posted_action=None, posted_form=None, status=200, preview=None
     can_set = access.can_set_customer(current_user, case)
     answers = db.session.scalars(
         sa.select(Answer).where(Answer.case_id == case.id).order_by(Answer.id)).all()
+    forms = _forms(case, posted_action, posted_form)
     return render_template(
         "cases/show.html",
         case=case,
         badge=case_badge(case, clock.today(), banking_calendar(clock.timezone())),
         events=_timeline(case),
-        forms=_forms(case, posted_action, posted_form),
+        forms=forms,
         read_only=not access.can_handle_case(current_user, case),
         masked_titles=[KIND_TITLES[k] for k in case.masked_kinds.split(",") if k],
         candidates=_candidates(case) if can_set else [],
@@ -211,7 +214,7 @@ def _render(case, posted_action=None, posted_form=None, status=200, preview=None
         can_correct="correct" in access.available_actions(current_user, case),
         answers=answers,
         channel_problems=channel_problems(case),
-        templates=_templates(case),
+        templates=_templates(case) if "answer" in forms else [],
         preview=preview,
     ), status
 

@@ -8,13 +8,13 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms.fields.choices import SelectChoice
 
 from .. import access, clock
+from ..auth.operations import safe_next_path
 from ..badges import case_badge, format_date, format_moment
 from ..cases import operations
 from ..cases.forms import AssignManyForm
@@ -23,6 +23,7 @@ from ..downloads import csv_download
 from ..extensions import db
 from ..form_tokens import consume_token
 from ..forms import parse_id
+from ..i18n import get_locale_code
 from ..lookups import unit_members, visible_unit_or_404
 from ..models import User
 from . import queries
@@ -111,7 +112,7 @@ def export(unit_code):
     header = [_("Reference"), _("Received"), _("Due"), _("Estimated decision"), _("Status"),
               _("Type"), _("Topic"), _("Segment"), _("Reply by"), _("Language"), _("Assignee"),
               _("Customer"), _("Customer number"), _("Sensitive data removed")]
-    language, tz = str(get_locale()), clock.timezone()
+    language, tz = get_locale_code(), clock.timezone()
     # Read before the audit commit expires them: the rows stream after this view returns.
     unit_id, user_id = unit.id, current_user.id
 
@@ -141,9 +142,7 @@ def assign_many(unit_code):
         abort(403)
     form = AssignManyForm()
     form.member.choices = [SelectChoice(u.id, u.full_name) for u in unit_members(unit.id)]
-    back = request.form.get("back") or url_for("inboxes.inbox", unit_code=unit.code)
-    if not back.startswith("/") or back.startswith("//"):
-        back = url_for("inboxes.inbox", unit_code=unit.code)
+    back = safe_next_path(request.form.get("back")) or url_for("inboxes.inbox", unit_code=unit.code)
     if not form.validate_on_submit():
         flash(_("Choose a member of the unit to assign the cases to."), "error")
         return redirect(back)

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..badges import format_date
+from ..closing_days import banking_calendar
 from ..extensions import db
 from ..models import Case, IntakeChannel, ReplyChannel, Segment, Topic
 from . import charts, queries
@@ -29,7 +30,6 @@ class Table:
 class Report:
     tables: list
     charts: list = field(default_factory=list)
-    figures: list = field(default_factory=list)
 
     def table(self, name):
         return next((table for table in self.tables if table.name == name), None)
@@ -37,21 +37,18 @@ class Report:
 
 @dataclass
 class Context:
-    """What every report needs: the units in scope, the period, today and the bank's calendar."""
+    """What every report needs: the units in scope, the period (None for the backlog, which is
+    now), today and the bank's time zone."""
 
     units: list
     period: object
     today: object
-    calendar: object
+    tz: object
     language: str
 
     @property
     def unit_ids(self):
         return [unit.id for unit in self.units]
-
-    @property
-    def tz(self):
-        return self.calendar.tz
 
     def unit_name(self, unit_id):
         return next(unit.name for unit in self.units if unit.id == unit_id)
@@ -194,7 +191,8 @@ def forwarding_report(context):
 
 
 def backlog_report(context):
-    rows = queries.backlog(context.unit_ids, context.today, context.calendar)
+    # The only report that counts banking days at request time: it reads the closing days.
+    rows = queries.backlog(context.unit_ids, context.today, banking_calendar(context.tz))
     header = [_("Unit"), _("Overdue"), _("Open")] + [
         _("Age %(bucket)s banking days", bucket=bucket) for bucket in queries.AGE_BUCKETS]
     return Report(tables=[Table(
@@ -203,12 +201,20 @@ def backlog_report(context):
         note=_("Open cases by unit and age in banking days, most overdue first."))])
 
 
+@dataclass(frozen=True)
+class ReportKind:
+    title: str
+    build: object
+    # The backlog is now; the others are for cases received in a period.
+    uses_period: bool = True
+
+
 REPORTS = {
-    "backlog": (_l("Backlog now"), backlog_report),
-    "promise": (_l("Promise kept"), promise_report),
-    "answer-time": (_l("Time to answer"), answer_time_report),
-    "volumes": (_l("Volumes"), volume_report),
-    "forwarding": (_l("Forwarding"), forwarding_report),
+    "backlog": ReportKind(_l("Backlog now"), backlog_report, uses_period=False),
+    "promise": ReportKind(_l("Promise kept"), promise_report),
+    "answer-time": ReportKind(_l("Time to answer"), answer_time_report),
+    "volumes": ReportKind(_l("Volumes"), volume_report),
+    "forwarding": ReportKind(_l("Forwarding"), forwarding_report),
 }
 
 

@@ -2,15 +2,13 @@
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, render_template, request
-from flask_babel import get_locale
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
 from .. import access, clock
-from ..closing_days import banking_calendar
 from ..downloads import csv_download
 from ..extensions import db
-from ..forms import MAX_ID
+from ..i18n import get_locale_code
 from ..models import Unit
 from .forms import ReportForm
 from .periods import DEFAULT_PERIOD, PeriodError, resolve
@@ -33,24 +31,24 @@ def _report(name):
     form.unit.choices = [SelectChoice(unit.id, unit.name) for unit in units]
     if form.unit.process_errors:
         abort(404)
-    chosen = [unit_id for unit_id in form.unit.data or [] if 0 < unit_id <= MAX_ID]
+    chosen = form.unit.data or []
     by_id = {unit.id: unit for unit in units}
-    if any(unit_id not in by_id for unit_id in chosen) or len(chosen) != len(form.unit.data or []):
+    if any(unit_id not in by_id for unit_id in chosen):
         abort(404)
-    form.validate()
-    today = clock.today()
+    kind, today = REPORTS[name], clock.today()
     period = None
-    if not form.errors:
+    if kind.uses_period:
         try:
-            period = resolve(form.period.data or DEFAULT_PERIOD, form.start.data, form.end.data,
-                             today)
+            if form.validate():
+                period = resolve(form.period.data or DEFAULT_PERIOD, form.start.data,
+                                 form.end.data, today)
         except PeriodError as error:
             getattr(form, error.field).errors = [str(error)]
-    if period is None:
-        return form, None, None
+        if period is None:
+            return form, None, None
     context = Context([by_id[unit_id] for unit_id in chosen] or units, period, today,
-                      banking_calendar(clock.timezone()), str(get_locale() or "en"))
-    return form, context, REPORTS[name][1](context)
+                      clock.timezone(), get_locale_code())
+    return form, context, kind.build(context)
 
 
 @bp.route("/", defaults={"name": "backlog"})
@@ -60,7 +58,7 @@ def show(name):
     form, context, report = _report(name)
     return render_template("reports/report.html", name=name, reports=REPORTS, form=form,
                            context=context, report=report,
-                           period=period_label(context.period) if context else "",
+                           period=period_label(context.period) if context and context.period else "",
                            args=request.args.to_dict(flat=False))
 
 
@@ -71,7 +69,7 @@ def table_csv(name, table):
     found = report.table(table) if report else None
     if found is None:
         abort(404)
-    if name == "backlog":
+    if context.period is None:
         filename = f"{table}-{context.today.isoformat()}.csv"
     else:
         filename = f"{table}-{context.period.start.isoformat()}-{context.period.end.isoformat()}.csv"
