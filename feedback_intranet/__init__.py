@@ -12,6 +12,7 @@ from config import CONFIGS, ProductionConfig
 
 from .auth.sessions import register_session_checks
 from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate, passwords
+from .logs import PersonalDataFilter
 from .security_headers import register_security_headers
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,6 +39,8 @@ def create_app(config=None):
 
     register_error_handlers(app)
     register_cli(app)
+    # Unhandled errors are logged through app.logger: scrubbed like the app's own loggers.
+    app.logger.addFilter(PersonalDataFilter())
     return app
 
 

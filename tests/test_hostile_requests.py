@@ -138,3 +138,9 @@ def test_markup_is_escaped_in_html_emails_and_literal_in_text_and_letters(client
     unit = db.session.get(Unit, case.current_unit_id)
     text = pdf_text(letter_pdf(case, unit, "Vastaus <script>alert(1)</script>", NOW.date()))
     assert "<script>alert(1)</script>" in text and name in text
+
+
+def test_unhandled_errors_are_logged_without_personal_data(app, caplog):
+    with caplog.at_level("ERROR"):
+        app.logger.error("Failed for aino@example.fi with card 4111 1111 1111 1111")
+    assert "aino@" not in caplog.text and "4111 1111" not in caplog.text
