@@ -7,12 +7,12 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import with_appcontext
 
-from . import clock
+from . import audit, clock
 from .admin.operations import AdminError, save_user
 from .closing_days import banking_calendar
 from .demo import DEMO_PASSWORD, STAFF, refresh_statistics, seed_demo
 from .extensions import db
-from .models import Unit
+from .models import AuditKind, Unit
 
 
 def register_cli(app):
@@ -128,6 +128,9 @@ def create_user_command(username, full_name, email, is_admin, unit_codes, lead_c
     except AdminError as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from None
+    # An operator on the server is an admin too: the new account goes into the audit log.
+    audit.record(AuditKind.ADMIN_CHANGE, username="(command line)",
+                 detail=f"create-user: User {user.id} {user.username}")
     db.session.commit()
     click.echo(f"Created {user.username}{' (administrator)' if is_admin else ''}.")
 

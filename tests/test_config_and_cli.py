@@ -12,7 +12,7 @@ from feedback_intranet.badges import case_badge
 from feedback_intranet.closing_days import banking_calendar
 from feedback_intranet.demo import STAFF
 from feedback_intranet.extensions import db, passwords
-from feedback_intranet.models import Case, CaseEvent, Customer, Membership, Unit, UnitKind, User
+from feedback_intranet.models import AuditEvent, Case, CaseEvent, Customer, Membership, Unit, UnitKind, User
 from feedback_intranet.references import next_reference
 
 from .conftest import HELSINKI, PASSWORD
@@ -193,6 +193,9 @@ def test_create_user_makes_the_first_admin(runner, data, make_unit):
     user = db.session.scalar(sa.select(User).where(User.username == "first.admin"))
     assert user.is_admin and passwords.verify(user.password_hash, PASSWORD)
     assert [(m.unit.code, m.is_team_lead) for m in user.memberships] == [("cs", True)]
+    (event,) = db.session.scalars(sa.select(AuditEvent))
+    assert (event.kind, event.username) == ("admin_change", "(command line)")
+    assert event.detail == f"create-user: User {user.id} first.admin"
 
 
 @pytest.mark.parametrize(
