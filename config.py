@@ -74,6 +74,10 @@ class Config:
     FEEDBACK_RATE_LIMIT = os.environ.get("FEEDBACK_RATE_LIMIT", "10 per minute")
     # memory:// serves one process; use redis://host:6379 for several workers or hosts.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # Inbox counts and rendered rows, filed under each unit's stamp so every worker's copy is
+    # right: memory:// keeps them per worker, redis://host:6379/1 shares them between workers
+    # and hosts, none:// turns caching off.
+    INBOX_CACHE_URI = os.environ.get("INBOX_CACHE_URI", "memory://")
     # Reverse proxies in front of the app whose X-Forwarded-For is trusted.
     TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
     SESSION_COOKIE_HTTPONLY = True

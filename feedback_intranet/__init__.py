@@ -73,6 +73,11 @@ def register_extensions(app):
     mail.init_app(app)
     passwords.init_app(app)
     limiter.init_app(app)
+    # The inbox cache, and the stamps that key it: listening to every session from here on.
+    from .inboxes import cache as inbox_cache
+    from .inboxes import stamps  # noqa: F401
+
+    inbox_cache.init_app(app)
     from .i18n import select_locale, select_timezone
 
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from . import search
 from .banking_days import ANSWER_PROMISE_BANKING_DAYS
 from .extensions import db, passwords
+from .inboxes import stamps
 from .models import (
     Answer,
     AnswerStatus,
@@ -633,5 +634,8 @@ def seed_demo(now, calendar, password=DEMO_PASSWORD, cases=240, seed=2026, progr
     """Create the demo set; returns how many cases were added."""
     rng = random.Random(seed)
     units, topics = seed_reference_data(password, rng)
-    return seed_cases(cases, now.astimezone(UTC), calendar, units, topics, rng, progress)
+    added = seed_cases(cases, now.astimezone(UTC), calendar, units, topics, rng, progress)
+    # The cases went in through the driver, unseen by the stamps' session listener.
+    stamps.touch_all(db.session.connection())
+    return added
 

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from flask_babel import Babel
+from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -43,6 +44,8 @@ babel = Babel()
 passwords = Passwords()
 # Client addresses come through ProxyFix when TRUSTED_PROXIES is set.
 limiter = Limiter(key_func=get_remote_address)
+# Inbox counts and rows, filed under each unit's stamp (inboxes.stamps).
+cache = Cache()
 
 
 @event.listens_for(Engine, "connect")

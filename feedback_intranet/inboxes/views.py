@@ -1,3 +1,5 @@
+import functools
+
 from flask import (
     Blueprint,
     abort,
@@ -10,6 +12,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms.fields.choices import SelectChoice
 
@@ -26,7 +29,8 @@ from ..forms import parse_id
 from ..i18n import get_locale_code
 from ..lookups import unit_members, visible_unit_or_404
 from ..models import User
-from . import queries
+from . import cache as inbox_cache
+from . import queries, stamps
 
 bp = Blueprint("inboxes", __name__)
 MY_CASES_LIMIT = 50
@@ -65,19 +69,36 @@ def inbox(unit_code):
         person_id = member.id
     elif filter_name not in queries.FILTERS:
         filter_name = queries.DEFAULT_FILTER
-    today = clock.today()
-    page = queries.inbox_page(
-        unit.id,
-        filter_name,
-        person_id,
-        today,
-        current_app.config["INBOX_PAGE_SIZE"],
-        after=queries.Cursor.decode(request.args.get("after")),
-        before=queries.Cursor.decode(request.args.get("before")),
-        last=request.args.get("page") == "last",
-    )
+    today, locale = clock.today(), get_locale_code()
+    page_size = current_app.config["INBOX_PAGE_SIZE"]
+    after = queries.Cursor.decode(request.args.get("after"))
+    before = queries.Cursor.decode(request.args.get("before"))
+    last = request.args.get("page") == "last"
     tabs = queries.units_for_tabs(current_user)
-    counts = queries.inbox_counts(unit.id, current_user.id, today)
+    other_ids = [t.id for t in tabs if t.id != unit.id]
+    # The stamps first: figures computed after them are never older than their key says.
+    stamp_of = stamps.stamps([unit.id, *other_ids])
+
+    def case_table():
+        page = queries.inbox_page(unit.id, filter_name, person_id, today, page_size,
+                                  after=after, before=before, last=last)
+        if not page.cases:
+            return ""
+        return render_template("inboxes/_case_table.html", unit=unit, filters=queries.FILTERS,
+                               filter_name=filter_name, member=member, page=page,
+                               badges=_badges(page.cases), selectable=leads)
+
+    counts_key = _counts_key(unit.id, stamp_of, today, current_user.id)
+    table_key = inbox_cache.key(
+        "table", unit.id, stamp_of[unit.id], today, locale, filter_name, person_id, page_size,
+        after and after.encode(), before and before.encode(), last, leads)
+    open_keys = {u: inbox_cache.key("open", u, stamp_of[u]) for u in other_ids}
+    found = inbox_cache.cached({
+        counts_key: lambda: queries.inbox_counts(unit.id, current_user.id, today),
+        table_key: case_table,
+        **{k: functools.partial(_open_count, u) for u, k in open_keys.items()},
+    })
+    counts = found[counts_key]
     assign_form = None
     if leads:
         assign_form = AssignManyForm()
@@ -87,17 +108,23 @@ def inbox(unit_code):
         unit=unit,
         tabs=tabs,
         other_units=queries.all_active_units() if current_user.is_admin else [],
-        tab_counts={**queries.open_counts_by_unit([u.id for u in tabs if u.id != unit.id]),
-                    unit.id: counts["open"]},
+        tab_counts={**{u: found[k] for u, k in open_keys.items()}, unit.id: counts["open"]},
         filters=queries.FILTERS,
         filter_name=filter_name,
         member=member,
         counts=counts,
-        page=page,
-        badges=_badges(page.cases),
+        case_table=Markup(found[table_key]),
         leads=leads,
         assign_form=assign_form,
     )
+
+
+def _counts_key(unit_id, stamp_of, today, user_id):
+    return inbox_cache.key("counts", unit_id, stamp_of[unit_id], today, user_id)
+
+
+def _open_count(unit_id):
+    return queries.open_counts_by_unit([unit_id]).get(unit_id, 0)
 
 
 @bp.route("/inbox/<unit_code>/export.csv")
@@ -181,13 +208,19 @@ def workload(unit_code):
     if not access.can_lead_unit(current_user, unit.id):
         abort(403)
     today = clock.today()
-    loads = queries.workload(unit.id, today)
+    stamp_of = stamps.stamps([unit.id])
+    counts_key = _counts_key(unit.id, stamp_of, today, current_user.id)
+    loads_key = inbox_cache.key("workload", unit.id, stamp_of[unit.id], today)
+    found = inbox_cache.cached({
+        counts_key: lambda: queries.inbox_counts(unit.id, current_user.id, today),
+        loads_key: lambda: queries.workload(unit.id, today),
+    })
+    counts, loads = found[counts_key], found[loads_key]
     members = list(unit_members(unit.id))
     # Someone who left the unit but still holds its cases is listed too.
     missing = set(loads) - {m.id for m in members} - {None}
     if missing:
         members += db.session.scalars(db.select(User).where(User.id.in_(missing))).all()
-    counts = queries.inbox_counts(unit.id, current_user.id, today)
     rows = [(m, loads.get(m.id, (0, 0, 0))) for m in members]
     return render_template("inboxes/workload.html", unit=unit, rows=rows, counts=counts)
 

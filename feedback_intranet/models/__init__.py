@@ -5,6 +5,7 @@ from .cases import (
     Case,
     CaseEvent,
     CasePastUnit,
+    InboxStamp,
     UsedFormToken,
 )
 from .common import (
@@ -67,6 +68,7 @@ __all__ = [
     "Customer",
     "DeviatingHours",
     "EventKind",
+    "InboxStamp",
     "IntakeChannel",
     "Language",
     "Letter",

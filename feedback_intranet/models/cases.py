@@ -166,3 +166,13 @@ class UsedFormToken(db.Model):
 
     token: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     used_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class InboxStamp(db.Model):
+    """A number per unit that changes, in the same transaction, whenever anything its inbox
+    lists or counts changes; cached inbox figures are filed under it (see inboxes.stamps)."""
+
+    __tablename__ = "inbox_stamp"
+
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("unit.id"), primary_key=True)
+    stamp: Mapped[int] = mapped_column(sa.BigInteger)

@@ -1,0 +1,76 @@
+"""Inbox figures cached under their unit's stamp (see stamps): counts and rendered rows.
+
+A key names everything the figure depends on besides the cases (the stamp stands for
+those), so an entry is never wrong, only unused once the stamp moves on; the cache's own
+size limit and timeout clear such entries away. If the cache cannot be reached, the figure
+is computed as if it were missing: a broken Redis slows the inbox, it does not stop it.
+"""
+
+import hashlib
+from pathlib import Path
+
+from ..extensions import cache
+from ..logs import get_logger
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+log = get_logger(__name__)
+_BACKENDS = {"memory": "SimpleCache", "redis": "RedisCache", "rediss": "RedisCache",
+             "none": "NullCache"}
+
+
+def release_fingerprint():
+    """A digest of the code, templates and translations: entries of an earlier release
+    left in a shared cache are never read by this one."""
+    digest = hashlib.sha256()
+    for pattern in ("feedback_intranet/**/*.py", "feedback_intranet/**/*.mo", "templates/**/*.html"):
+        for path in sorted(ROOT.glob(pattern)):
+            digest.update(str(path.relative_to(ROOT)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def init_app(app):
+    uri = app.config["INBOX_CACHE_URI"]
+    scheme = uri.partition("://")[0]
+    if scheme not in _BACKENDS:
+        raise ValueError(f"INBOX_CACHE_URI must start with memory://, redis://, rediss:// or "
+                         f"none://, not {uri!r}")
+    cache.init_app(app, config={
+        "CACHE_TYPE": _BACKENDS[scheme],
+        "CACHE_REDIS_URL": uri if scheme.startswith("redis") else None,
+        "CACHE_KEY_PREFIX": f"inbox:{release_fingerprint()}:",
+        "CACHE_DEFAULT_TIMEOUT": 3600,
+        "CACHE_THRESHOLD": 2000,  # entries a worker keeps in memory
+    })
+
+
+def key(*parts):
+    return ":".join("" if part is None else str(part) for part in parts)
+
+
+def get_many(keys):
+    """{key: value} of the keys found; an unreachable cache finds none."""
+    try:
+        values = cache.get_many(*keys)
+    except Exception as error:  # noqa: BLE001 - any failure of the cache means "not cached"
+        log.warning("inbox cache unreachable: %s", type(error).__name__)
+        return {}
+    return {k: v for k, v in zip(keys, values, strict=True) if v is not None}
+
+
+def set_many(mapping):
+    try:
+        cache.set_many(mapping)
+    except Exception as error:  # noqa: BLE001
+        log.warning("inbox cache unreachable: %s", type(error).__name__)
+
+
+def cached(mapping):
+    """{key: value} for `mapping` of key → function computing it: one cache read for all,
+    then only the missing ones computed and stored."""
+    found = get_many(list(mapping))
+    missing = {k: compute() for k, compute in mapping.items() if k not in found}
+    if missing:
+        set_many(missing)
+    return {**found, **missing}
+

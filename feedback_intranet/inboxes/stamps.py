@@ -1,0 +1,116 @@
+"""Inbox stamps: a number per unit that changes whenever anything its inbox shows changes.
+
+The inbox's counts and rendered rows are cached under the unit's stamp, so an unchanged
+inbox is not counted and rendered again on every view, and a change is seen at once by
+every worker and host: the stamp lives in the database and changes in the transaction
+that changes the case.
+
+A commit that writes a case touches the stamps of the units it left and entered. One that
+writes what every list shows beside its cases (topic, staff and unit names, customers'
+names, closing days, which move the due-date badges) touches every stamp. Writes that
+bypass the ORM (the demo loader) call `touch_all` themselves; retention's only blank closed
+cases, which no inbox lists.
+
+Readers take the stamp before the figures, so cached figures are never older than the
+stamp they are filed under.
+"""
+
+import secrets
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from ..extensions import db
+from ..models import Case, ClosingDay, Customer, InboxStamp, Topic, Unit, User
+
+_PENDING = "inbox_stamp_units"
+EVERY_UNIT = "*"
+# Other rows whose change alters what an inbox row shows, with the columns that matter.
+_SHOWN_BESIDE_CASES = {
+    Topic: ("name", "name_fi", "name_sv"),
+    User: ("full_name",),
+    Unit: ("name",),
+    Customer: ("name",),
+    ClosingDay: None,  # any change moves the badges
+}
+
+
+def stamps(unit_ids):
+    """{unit id: stamp} for the units, one statement; a unit never touched has stamp 0."""
+    if not unit_ids:
+        return {}
+    found = dict(db.session.execute(
+        sa.select(InboxStamp.unit_id, InboxStamp.stamp).where(InboxStamp.unit_id.in_(unit_ids))
+    ).all())
+    return {unit_id: found.get(unit_id, 0) for unit_id in unit_ids}
+
+
+def touch(connection, unit_ids):
+    """Give the units new stamps, in the caller's transaction."""
+    table = InboxStamp.__table__
+    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    # A first stamp is random: a shared cache may still hold figures of a database that was
+    # built again from scratch, whose stamps would otherwise start from the same number.
+    statement = insert(table).values(
+        [{"unit_id": unit_id, "stamp": secrets.randbits(62)} for unit_id in sorted(unit_ids)])
+    connection.execute(statement.on_conflict_do_update(
+        index_elements=[table.c.unit_id], set_={"stamp": table.c.stamp + 1}))
+
+
+def touch_all(connection):
+    unit_ids = connection.execute(sa.select(Unit.id)).scalars().all()
+    if unit_ids:
+        touch(connection, unit_ids)
+
+
+def _changed(obj, columns):
+    state = sa.inspect(obj)
+    if state.pending or state.deleted or columns is None:
+        return True
+    return any(state.attrs[column].history.has_changes() for column in columns)
+
+
+def _note_changes(session):
+    """Remember which units the session's pending changes touch."""
+    units = session.info.setdefault(_PENDING, set())
+    dirty = session.dirty
+    for obj in (*session.new, *dirty, *session.deleted):
+        if isinstance(obj, Case):
+            if obj in dirty and not session.is_modified(obj):
+                continue
+            history = sa.inspect(obj).attrs.current_unit_id.history
+            found = {u for u in (*history.added, *history.unchanged, *history.deleted)
+                     if u is not None}
+            # A unit set only through the relationship has no id here yet: touch them all.
+            units.update(found or {EVERY_UNIT})
+        elif type(obj) in _SHOWN_BESIDE_CASES and _changed(obj, _SHOWN_BESIDE_CASES[type(obj)]):
+            units.add(EVERY_UNIT)
+
+
+# Every ORM session: changes are noted at each flush and the stamps touched once, before commit.
+
+
+@sa.event.listens_for(Session, "before_flush")
+def _before_flush(session, _context, _instances):
+    _note_changes(session)
+
+
+@sa.event.listens_for(Session, "before_commit")
+def _before_commit(session):
+    # The commit's own writes first: every unit they name then exists, and case rows are
+    # always locked before stamps, stamps in unit order, so no two commits wait in a circle.
+    session.flush()
+    units = session.info.pop(_PENDING, None)
+    if not units:
+        return
+    connection = session.connection()
+    if EVERY_UNIT in units:
+        touch_all(connection)
+    else:
+        touch(connection, units)
+
+
+@sa.event.listens_for(Session, "after_rollback")
+def _after_rollback(session):
+    session.info.pop(_PENDING, None)

@@ -1,0 +1,201 @@
+"""The inbox cache: counts and rows filed under each unit's stamp, never stale, never leaking."""
+
+import logging
+import os
+import re
+import uuid
+from datetime import datetime, timedelta
+
+import pytest
+
+from feedback_intranet import create_app
+from feedback_intranet.cases import operations
+from feedback_intranet.extensions import db
+from feedback_intranet.inboxes import stamps
+from feedback_intranet.models import CaseStatus, ClosingDay, Language, User
+
+from .conftest import HELSINKI, PASSWORD
+
+NOW = datetime(2026, 11, 25, 10, 0, tzinfo=HELSINKI)
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture
+def people(make_user, units):
+    return {
+        "branch.staff": make_user("branch.staff", units=[units["helsinki"]]),
+        "branch.lead": make_user("branch.lead", lead_of=[units["helsinki"]]),
+        "cs.agent": make_user("cs.agent", units=[units["cs"]]),
+    }
+
+
+def session_for(app, username):
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    assert client.post("/login", data={"username": username, "password": PASSWORD}
+                       ).status_code == 302
+    return client
+
+
+def view(client, unit_code="helsinki-centre", **query):
+    response = client.get(f"/inbox/{unit_code}", query_string=query)
+    assert response.status_code == 200
+    return response.get_data(as_text=True), int(response.headers["X-Query-Count"])
+
+
+def case_table(page):
+    """The rows and pager: the part of the page the cache keeps."""
+    return page[page.index('<table class="cases">'):page.index('<nav class="pager"')]
+
+
+def count_of(page, filter_name):
+    return int(re.search(rf'filter={filter_name}"[^>]*>[^<]*<span class="count">(\d+)</span>',
+                         page).group(1))
+
+
+def current_stamps(units):
+    db.session.expire_all()
+    return stamps.stamps([unit.id for unit in units.values()])
+
+
+def test_a_cached_inbox_is_served_without_counting_and_a_change_shows_at_once(
+    app, client, login, units, people, make_case
+):
+    taken = make_case(units["helsinki"], contact_name="Aino Asiakas")
+    make_case(units["helsinki"], contact_name="Britt Holmberg")
+    login("branch.staff")
+    first, computed = view(client)
+    again, cached = view(client)
+    assert case_table(again) == case_table(first)
+    assert count_of(again, "unassigned") == 2
+    # The user and the stamps: no counting, no case rows, no calendar.
+    assert cached == 2 < computed
+
+    operations.take(people["branch.staff"], taken, now=NOW)
+    db.session.commit()
+    after, recomputed = view(client)
+    assert recomputed == computed
+    assert count_of(after, "unassigned") == 1 and count_of(after, "mine") == 1
+    assert "Branch Staff" in case_table(after)
+
+
+def test_stamps_move_with_exactly_the_units_a_change_touches(app, units, people, make_case, topic):
+    case = make_case(units["cs"])
+    before = current_stamps(units)
+    operations.forward(people["cs.agent"], case, units["helsinki"].id, "For the branch.", now=NOW)
+    db.session.commit()
+    after = current_stamps(units)
+    moved = {code for code, unit in units.items() if after[unit.id] != before[unit.id]}
+    assert moved == {"cs", "helsinki"}
+
+    # A login writes the user's row, which no inbox shows: nothing moves.
+    people["cs.agent"].failed_logins = 3
+    db.session.commit()
+    assert current_stamps(units) == after
+
+    # A renamed topic shows in every inbox.
+    topic.name = "Cards and payments"
+    db.session.commit()
+    renamed = current_stamps(units)
+    assert all(renamed[u] != after[u] for u in renamed)
+
+    # A closing day moves every badge.
+    db.session.add(ClosingDay(day=NOW.date() + timedelta(days=1), reason="Strike"))
+    db.session.commit()
+    closed = current_stamps(units)
+    assert all(closed[u] != renamed[u] for u in closed)
+
+
+def test_a_change_rolled_back_leaves_the_stamps(app, units, people, make_case):
+    case = make_case(units["helsinki"])
+    before = current_stamps(units)
+    case.status = CaseStatus.ASSIGNED
+    db.session.flush()
+    db.session.rollback()
+    assert current_stamps(units) == before
+
+
+def test_renames_reach_cached_rows(app, client, login, units, people, make_case, topic):
+    make_case(units["helsinki"], status=CaseStatus.ASSIGNED, assignee=people["branch.lead"])
+    login("branch.staff")
+    view(client)
+    topic.name = "Cards and payments"
+    db.session.get(User, people["branch.lead"].id).full_name = "Leena Lead"
+    db.session.commit()
+    table = case_table(view(client)[0])
+    assert "Cards and payments" in table and "Leena Lead" in table
+
+
+def test_a_new_day_is_counted_afresh(app, client, login, units, people, make_case, clock):
+    make_case(units["helsinki"], received_at=NOW)
+    login("branch.staff")
+    assert count_of(view(client)[0], "overdue") == 0
+    clock.advance(timedelta(days=7))
+    page = view(client)[0]
+    assert count_of(page, "overdue") == 1
+    assert "overdue" in case_table(page)
+
+
+def test_the_leads_selectable_rows_never_reach_a_member(app, units, people, make_case):
+    make_case(units["helsinki"])
+    lead, staff = session_for(app, "branch.lead"), session_for(app, "branch.staff")
+    assert 'name="case_ids"' in view(lead)[0]
+    assert 'name="case_ids"' not in view(staff)[0]
+    assert 'name="case_ids"' in view(lead)[0]
+
+
+def test_each_language_has_its_own_rows(app, units, people, make_case):
+    make_case(units["helsinki"])
+    staff = session_for(app, "branch.staff")
+    assert "Unassigned" in case_table(view(staff)[0])
+    db.session.get(User, people["branch.staff"].id).language = Language.FI
+    db.session.commit()
+    assert "Ei käsittelijää" in case_table(view(staff)[0])
+
+
+def test_the_workload_reads_its_figures_from_the_cache(app, units, people, make_case):
+    make_case(units["helsinki"], status=CaseStatus.ASSIGNED, assignee=people["branch.staff"])
+    lead = session_for(app, "branch.lead")
+    first = lead.get("/workload/helsinki-centre")
+    again = lead.get("/workload/helsinki-centre")
+    assert again.get_data() == first.get_data()
+    assert int(again.headers["X-Query-Count"]) < int(first.headers["X-Query-Count"])
+
+
+def test_workers_share_one_redis_cache(app, database_url, clock, units, people, make_case):
+    """Two apps stand for two gunicorn workers (or hosts) with one Redis."""
+    make_case(units["helsinki"])
+    config = {"CONFIG": "testing", "SQLALCHEMY_DATABASE_URI": database_url, "CLOCK": clock,
+              "INBOX_CACHE_URI": REDIS_URL}
+    one, two = create_app(config), create_app(config)
+    page, computed = view(session_for(one, "branch.staff"))
+    shared, cached = view(session_for(two, "branch.staff"))
+    assert case_table(shared) == case_table(page)
+    assert cached == 2 < computed
+    for worker in (one, two):
+        with worker.app_context():
+            db.engine.dispose()
+
+
+def test_an_unreachable_cache_only_slows_the_inbox(app, database_url, clock, units, people,
+                                                   make_case, caplog):
+    case = make_case(units["helsinki"])
+    broken = create_app({"CONFIG": "testing", "SQLALCHEMY_DATABASE_URI": database_url,
+                         "CLOCK": clock, "INBOX_CACHE_URI": "redis://127.0.0.1:9/0"})
+    caplog.set_level(logging.WARNING)
+    page, _ = view(session_for(broken, "branch.staff"))
+    assert case.reference in case_table(page)
+    assert "inbox cache unreachable" in caplog.text
+    with broken.app_context():
+        db.engine.dispose()
+
+
+def test_an_unknown_cache_is_refused_at_start(database_url):
+    with pytest.raises(ValueError, match="INBOX_CACHE_URI"):
+        create_app({"CONFIG": "testing", "SQLALCHEMY_DATABASE_URI": database_url,
+                    "INBOX_CACHE_URI": f"memcached://{uuid.uuid4().hex}"})
+
+
+def test_a_new_unit_starts_with_a_stamp(app, make_unit):
+    unit = make_unit(code="oulu", name="Oulu")
+    assert stamps.stamps([unit.id])[unit.id] != 0
