@@ -7,12 +7,14 @@ import uuid
 from datetime import datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from feedback_intranet import create_app
 from feedback_intranet.cases import operations
 from feedback_intranet.extensions import db
+from feedback_intranet.inboxes import cache as inbox_cache
 from feedback_intranet.inboxes import stamps
-from feedback_intranet.models import CaseStatus, ClosingDay, Language, User
+from feedback_intranet.models import CaseStatus, ClosingDay, InboxStamp, Language, User
 
 from .conftest import HELSINKI, PASSWORD
 
@@ -196,6 +198,73 @@ def test_an_unknown_cache_is_refused_at_start(database_url):
                     "INBOX_CACHE_URI": f"memcached://{uuid.uuid4().hex}"})
 
 
-def test_a_new_unit_starts_with_a_stamp(app, make_unit):
+def test_a_new_units_first_case_shows_in_its_cached_empty_inbox(app, make_unit, make_user,
+                                                                 make_case):
     unit = make_unit(code="oulu", name="Oulu")
-    assert stamps.stamps([unit.id])[unit.id] != 0
+    make_user("oulu.staff", units=[unit])
+    staff = session_for(app, "oulu.staff")
+    assert "No cases here." in view(staff, "oulu")[0]
+    case = make_case(unit)
+    assert case.reference in case_table(view(staff, "oulu")[0])
+
+
+def test_a_renamed_or_recoded_unit_shows_in_its_cached_rows(app, client, login, units, people,
+                                                            make_case):
+    make_case(units["helsinki"])
+    login("branch.staff")
+    view(client)
+    unit = db.session.merge(units["helsinki"])
+    unit.name, unit.code = "Helsinki Kamppi", "kamppi"
+    db.session.commit()
+    page = view(client, "kamppi")[0]
+    assert "in Helsinki Kamppi" in case_table(page)
+    assert "/inbox/kamppi?" in page[page.index('<nav class="pager"'):]
+    assert "helsinki-centre" not in page
+
+
+def test_a_note_leaves_the_inbox_cached(app, units, people, make_case):
+    """Notes are the most frequent change and show nowhere in the inbox."""
+    case = make_case(units["helsinki"])
+    before = current_stamps(units)
+    operations.add_note(people["branch.staff"], case, "Soitin asiakkaalle.", now=NOW)
+    db.session.commit()
+    assert current_stamps(units) == before
+
+
+def test_a_restored_database_never_reuses_a_stamp(app, units, make_case):
+    """Stamps are drawn afresh, so a backup restored (or a copy) under a shared cache moves on
+    to stamps the cache has never seen, not to the ones the original went through."""
+    make_case(units["helsinki"])
+    unit_id = units["helsinki"].id
+    backup = current_stamps(units)[unit_id]
+    with db.engine.begin() as connection:
+        stamps.touch(connection, [unit_id])
+    original_next = current_stamps(units)[unit_id]
+    with db.engine.begin() as connection:
+        connection.execute(sa.update(InboxStamp).values(stamp=backup))
+        stamps.touch(connection, [unit_id])
+    assert current_stamps(units)[unit_id] not in (backup, original_next)
+
+
+def test_redis_is_given_short_timeouts_unless_the_uri_sets_its_own():
+    assert inbox_cache._with_timeouts("redis://r:6379/1") == (
+        "redis://r:6379/1?socket_timeout=0.25&socket_connect_timeout=0.25")
+    assert "socket_timeout=2" in inbox_cache._with_timeouts("rediss://r/1?socket_timeout=2")
+
+
+def test_my_cases_are_cached_and_follow_each_change(app, units, people, make_case):
+    staff = session_for(app, "branch.staff")
+    mine = make_case(units["helsinki"], status=CaseStatus.ASSIGNED, assignee=people["branch.staff"])
+    first = staff.get("/my-cases")
+    again = staff.get("/my-cases")
+    assert mine.reference in again.get_data(as_text=True)
+    assert int(again.headers["X-Query-Count"]) < int(first.headers["X-Query-Count"])
+    operations.unassign(people["branch.staff"], mine, now=NOW)
+    db.session.commit()
+    assert "You hold no open cases." in staff.get("/my-cases").get_data(as_text=True)
+    # Another member's cases are never served from this member's entry, nor the other way.
+    other = session_for(app, "branch.lead")
+    theirs = make_case(units["helsinki"], status=CaseStatus.ASSIGNED,
+                       assignee=people["branch.lead"])
+    assert theirs.reference in other.get("/my-cases").get_data(as_text=True)
+    assert theirs.reference not in staff.get("/my-cases").get_data(as_text=True)

@@ -138,3 +138,19 @@ def test_an_anonymised_case_takes_no_new_personal_data(app, client, login, aged,
     db.session.expire_all()
     assert not db.session.scalars(sa.select(CaseEvent).where(CaseEvent.text == "Aino soitti")).all()
     assert db.session.get(Case, aged[0].id).suggested_unit_id is None
+
+
+def test_a_case_reopened_after_it_was_picked_keeps_its_data(app, aged):
+    """The batch is picked, then someone reopens one of its cases before the blanking."""
+    from feedback_intranet import retention
+
+    old = db.session.merge(aged[0])
+    old.status, old.closed_at = CaseStatus.ASSIGNED, None
+    db.session.commit()
+    outcome = retention.Outcome()
+    retention._anonymise([old.id], NOW, outcome)
+    db.session.commit()
+    db.session.expire_all()
+    assert outcome.cases == 0
+    assert db.session.get(Case, old.id).contact_name == "Vanhatalo"
+    assert db.session.scalar(sa.select(Answer.text).where(Answer.case_id == old.id)) == "Hei Vanhatalo"

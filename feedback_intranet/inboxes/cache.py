@@ -7,7 +7,11 @@ is computed as if it were missing: a broken Redis slows the inbox, it does not s
 """
 
 import hashlib
+import importlib.metadata
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from markupsafe import Markup
 
 from ..extensions import cache
 from ..logs import get_logger
@@ -18,10 +22,15 @@ _BACKENDS = {"memory": "SimpleCache", "redis": "RedisCache", "rediss": "RedisCac
              "none": "NullCache"}
 
 
-def release_fingerprint():
-    """A digest of the code, templates and translations: entries of an earlier release
-    left in a shared cache are never read by this one."""
+# An unanswering Redis must not hold a request for long: the figure is computed instead.
+REDIS_TIMEOUTS = {"socket_timeout": "0.25", "socket_connect_timeout": "0.25"}
+
+
+def release_fingerprint(config):
+    """A digest of the code, templates, translations, time zone and holiday calendar: entries
+    of another release or setting left in a shared cache are never read by this one."""
     digest = hashlib.sha256()
+    digest.update(f"{config['TIMEZONE']} {importlib.metadata.version('holidays')}".encode())
     for pattern in ("feedback_intranet/**/*.py", "feedback_intranet/**/*.mo", "templates/**/*.html"):
         for path in sorted(ROOT.glob(pattern)):
             digest.update(str(path.relative_to(ROOT)).encode())
@@ -37,11 +46,18 @@ def init_app(app):
                          f"none://, not {uri!r}")
     cache.init_app(app, config={
         "CACHE_TYPE": _BACKENDS[scheme],
-        "CACHE_REDIS_URL": uri if scheme.startswith("redis") else None,
-        "CACHE_KEY_PREFIX": f"inbox:{release_fingerprint()}:",
+        "CACHE_REDIS_URL": _with_timeouts(uri) if scheme.startswith("redis") else None,
+        "CACHE_KEY_PREFIX": f"inbox:{release_fingerprint(app.config)}:",
         "CACHE_DEFAULT_TIMEOUT": 3600,
-        "CACHE_THRESHOLD": 2000,  # entries a worker keeps in memory
+        "CACHE_THRESHOLD": 500,  # entries a worker keeps in memory, about 20 kB each at most
     })
+
+
+def _with_timeouts(uri):
+    """The Redis URI with short socket timeouts, unless it sets its own."""
+    parts = urlsplit(uri)
+    query = dict(parse_qsl(parts.query))
+    return urlunsplit(parts._replace(query=urlencode({**REDIS_TIMEOUTS, **query})))
 
 
 def key(*parts):
@@ -74,3 +90,9 @@ def cached(mapping):
         set_many(missing)
     return {**found, **missing}
 
+
+
+def html(fragment):
+    """A cached fragment back as markup: our own template rendered it, escaping what users
+    typed, and the cache is trusted as the database is (README: a private Redis)."""
+    return Markup(fragment)  # nosec B704

@@ -6,8 +6,8 @@ every worker and host: the stamp lives in the database and changes in the transa
 that changes the case.
 
 A commit that writes a case touches the stamps of the units it left and entered. One that
-writes what every list shows beside its cases (topic, staff and unit names, customers'
-names, closing days, which move the due-date badges) touches every stamp. Writes that
+writes what every list shows beside its cases (topic and staff names, customers' names,
+closing days, which move the due-date badges) touches every stamp. Writes that
 bypass the ORM (the demo loader) call `touch_all` themselves; retention's only blank closed
 cases, which no inbox lists.
 
@@ -30,7 +30,6 @@ EVERY_UNIT = "*"
 _SHOWN_BESIDE_CASES = {
     Topic: ("name", "name_fi", "name_sv"),
     User: ("full_name",),
-    Unit: ("name",),
     Customer: ("name",),
     ClosingDay: None,  # any change moves the badges
 }
@@ -47,15 +46,18 @@ def stamps(unit_ids):
 
 
 def touch(connection, unit_ids):
-    """Give the units new stamps, in the caller's transaction."""
+    """Give the units new stamps, in the caller's transaction.
+
+    A new stamp is random, not the old one plus one: a database restored from a backup, or a
+    copy of one, would otherwise count up through stamps whose figures a shared cache still
+    holds for the original.
+    """
     table = InboxStamp.__table__
     insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-    # A first stamp is random: a shared cache may still hold figures of a database that was
-    # built again from scratch, whose stamps would otherwise start from the same number.
     statement = insert(table).values(
         [{"unit_id": unit_id, "stamp": secrets.randbits(62)} for unit_id in sorted(unit_ids)])
     connection.execute(statement.on_conflict_do_update(
-        index_elements=[table.c.unit_id], set_={"stamp": table.c.stamp + 1}))
+        index_elements=[table.c.unit_id], set_={"stamp": statement.excluded.stamp}))
 
 
 def touch_all(connection):
@@ -77,7 +79,8 @@ def _note_changes(session):
     dirty = session.dirty
     for obj in (*session.new, *dirty, *session.deleted):
         if isinstance(obj, Case):
-            if obj in dirty and not session.is_modified(obj):
+            # A new timeline event alone changes nothing the inbox shows.
+            if obj in dirty and not session.is_modified(obj, include_collections=False):
                 continue
             history = sa.inspect(obj).attrs.current_unit_id.history
             found = {u for u in (*history.added, *history.unchanged, *history.deleted)

@@ -12,7 +12,6 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from markupsafe import Markup
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms.fields.choices import SelectChoice
 
@@ -49,8 +48,8 @@ def index():
     return redirect(url_for("inboxes.inbox", unit_code=units[0].code))
 
 
-def _badges(cases):
-    today, calendar = clock.today(), banking_calendar(clock.timezone())
+def _badges(cases, today=None):
+    today, calendar = today or clock.today(), banking_calendar(clock.timezone())
     return {case.id: case_badge(case, today, calendar) for case in cases}
 
 
@@ -86,11 +85,13 @@ def inbox(unit_code):
             return ""
         return render_template("inboxes/_case_table.html", unit=unit, filters=queries.FILTERS,
                                filter_name=filter_name, member=member, page=page,
-                               badges=_badges(page.cases), selectable=leads)
+                               badges=_badges(page.cases, today), selectable=leads)
 
     counts_key = _counts_key(unit.id, stamp_of, today, current_user.id)
+    # The unit's name and code come from before the stamps were read: keyed, not trusted.
     table_key = inbox_cache.key(
-        "table", unit.id, stamp_of[unit.id], today, locale, filter_name, person_id, page_size,
+        "table", unit.id, stamp_of[unit.id], today, locale, unit.code, unit.name, filter_name,
+        person_id if filter_name in queries.PERSONAL_FILTERS else None, page_size,
         after and after.encode(), before and before.encode(), last, leads)
     open_keys = {u: inbox_cache.key("open", u, stamp_of[u]) for u in other_ids}
     found = inbox_cache.cached({
@@ -113,7 +114,7 @@ def inbox(unit_code):
         filter_name=filter_name,
         member=member,
         counts=counts,
-        case_table=Markup(found[table_key]),
+        case_table=inbox_cache.html(found[table_key]),
         leads=leads,
         assign_form=assign_form,
     )
@@ -228,6 +229,20 @@ def workload(unit_code):
 @bp.route("/my-cases")
 @login_required
 def my_cases():
-    cases = queries.my_cases(current_user.id, access.member_unit_ids(current_user), MY_CASES_LIMIT)
-    return render_template("inboxes/my_cases.html", cases=cases, badges=_badges(cases),
-                           limit=MY_CASES_LIMIT)
+    today = clock.today()
+    unit_ids = sorted(access.member_unit_ids(current_user))
+    stamp_of = stamps.stamps(unit_ids)
+    # Unit names come with the user, from before the stamps: keyed, not trusted.
+    names = {m.unit_id: m.unit.name for m in current_user.memberships}
+    key = inbox_cache.key("my-cases", current_user.id, today, get_locale_code(), MY_CASES_LIMIT,
+                          *(f"{u}/{stamp_of[u]}/{names.get(u)}" for u in unit_ids))
+
+    def case_list():
+        cases = queries.my_cases(current_user.id, unit_ids, MY_CASES_LIMIT)
+        if not cases:
+            return ""
+        return render_template("inboxes/_my_cases.html", cases=cases,
+                               badges=_badges(cases, today), limit=MY_CASES_LIMIT)
+
+    return render_template("inboxes/my_cases.html",
+                           case_list=inbox_cache.html(inbox_cache.cached({key: case_list})[key]))

@@ -163,13 +163,19 @@ def volumes(period, unit_ids, tz):
     ).all()
 
 
+# Written into the statement, not bound: only then can the planners match the partial index
+# of forwards (a prepared statement's generic plan cannot know the kind).
+FORWARDED = CaseEvent.kind == sa.literal(EventKind.FORWARDED, CaseEvent.kind.type,
+                                         literal_execute=True)
+
+
 def forwarding(period, unit_ids, tz):
     """How cases received in the period moved: (from unit, to unit, forwards) by name, and the
     number of cases forwarded more than once. Units see the moves into and out of them."""
     start, end = period.bounds(tz)
     # Led by the period's cases (the receipt index), then each case's events (its index).
     received = sa.select(Case.id).where(Case.received_at >= start, Case.received_at < end)
-    forwards = (CaseEvent.case_id.in_(received), CaseEvent.kind == EventKind.FORWARDED)
+    forwards = (CaseEvent.case_id.in_(received), FORWARDED)
     involves = sa.or_(CaseEvent.from_unit_id.in_(unit_ids), CaseEvent.to_unit_id.in_(unit_ids))
     source, target = sa.orm.aliased(Unit), sa.orm.aliased(Unit)
     moves = db.session.execute(
