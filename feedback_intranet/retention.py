@@ -85,12 +85,10 @@ def apply(now, months, dry_run=False):
 
 
 def _anonymise(ids, now, outcome):
-    def update(model, where, **values):
-        return db.session.execute(sa.update(model).where(where).values(**values)
-                                  .execution_options(synchronize_session=False)).rowcount
-
     def update_rows(model, where, **values):
-        outcome.add(model.__tablename__, update(model, where, **values))
+        outcome.add(model.__tablename__, db.session.execute(
+            sa.update(model).where(where).values(**values)
+            .execution_options(synchronize_session=False)).rowcount)
 
     # Still closed and not yet blanked: a case reopened since it was picked keeps its data, and
     # the inbox stamps, which this write past the ORM does not move, stay right.

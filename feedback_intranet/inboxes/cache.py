@@ -6,9 +6,12 @@ size limit and timeout clear such entries away. If the cache cannot be reached, 
 is computed as if it were missing: a broken Redis slows the inbox, it does not stop it.
 """
 
+import functools
 import hashlib
 import importlib.metadata
+from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from markupsafe import Markup
@@ -29,8 +32,14 @@ REDIS_TIMEOUTS = {"socket_timeout": "0.25", "socket_connect_timeout": "0.25"}
 def release_fingerprint(config):
     """A digest of the code, templates, translations, time zone and holiday calendar: entries
     of another release or setting left in a shared cache are never read by this one."""
+    setting = f"{config['TIMEZONE']} {importlib.metadata.version('holidays')} {_files_digest()}"
+    return hashlib.sha256(setting.encode()).hexdigest()[:12]
+
+
+@functools.cache
+def _files_digest():
+    """The release's files do not change under a running process: read them once."""
     digest = hashlib.sha256()
-    digest.update(f"{config['TIMEZONE']} {importlib.metadata.version('holidays')}".encode())
     for pattern in ("feedback_intranet/**/*.py", "feedback_intranet/**/*.mo", "templates/**/*.html"):
         for path in sorted(ROOT.glob(pattern)):
             digest.update(str(path.relative_to(ROOT)).encode())
@@ -47,7 +56,9 @@ def init_app(app):
     cache.init_app(app, config={
         "CACHE_TYPE": _BACKENDS[scheme],
         "CACHE_REDIS_URL": _with_timeouts(uri) if scheme.startswith("redis") else None,
-        "CACHE_KEY_PREFIX": f"inbox:{release_fingerprint(app.config)}:",
+        # Only a shared cache can hold another release's entries: a worker's own starts empty.
+        "CACHE_KEY_PREFIX": f"inbox:{release_fingerprint(app.config)}:" if scheme.startswith(
+            "redis") else "inbox:",
         "CACHE_DEFAULT_TIMEOUT": 3600,
         "CACHE_THRESHOLD": 500,  # entries a worker keeps in memory, about 20 kB each at most
     })
@@ -81,14 +92,21 @@ def set_many(mapping):
         log.warning("inbox cache unreachable: %s", type(error).__name__)
 
 
-def cached(mapping):
-    """{key: value} for `mapping` of key → function computing it: one cache read for all,
-    then only the missing ones computed and stored."""
-    found = get_many(list(mapping))
-    missing = {k: compute() for k, compute in mapping.items() if k not in found}
+class Entry(NamedTuple):
+    key: str
+    compute: Callable[[], object]
+
+
+def cached(*entries):
+    """The entries' values, in order: one cache read for all, then only the missing ones
+    computed and stored."""
+    keys = [entry.key for entry in entries]
+    found = get_many(keys)
+    missing = {entry.key: entry.compute() for entry in entries if entry.key not in found}
     if missing:
         set_many(missing)
-    return {**found, **missing}
+    values = {**found, **missing}
+    return [values[key] for key in keys]
 
 
 

@@ -73,16 +73,11 @@ def inbox_counts(unit_id, user_id, today):
     return dict(db.session.execute(sa.select(*(count(name) for name in FILTERS))).one()._mapping)
 
 
-def open_counts_by_unit(unit_ids):
-    """Open cases per unit, for the inbox tabs (the open inbox's own count comes with its filters)."""
-    if not unit_ids:
-        return {}
-    rows = db.session.execute(
-        sa.select(Case.current_unit_id, sa.func.count())
-        .where(Case.current_unit_id.in_(unit_ids), Case.status.in_(OPEN_STATUSES))
-        .group_by(Case.current_unit_id)
-    )
-    return dict(rows.all())
+def open_count(unit_id):
+    """A unit's open cases, for its inbox tab (the open inbox's own count comes with its filters)."""
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(Case)
+        .where(Case.current_unit_id == unit_id, Case.status.in_(OPEN_STATUSES)))
 
 
 @dataclass(frozen=True)

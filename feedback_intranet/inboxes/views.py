@@ -1,5 +1,3 @@
-import functools
-
 from flask import (
     Blueprint,
     abort,
@@ -29,7 +27,7 @@ from ..i18n import get_locale_code
 from ..lookups import unit_members, visible_unit_or_404
 from ..models import User
 from . import cache as inbox_cache
-from . import queries, stamps
+from . import figures, queries, stamps
 
 bp = Blueprint("inboxes", __name__)
 MY_CASES_LIMIT = 50
@@ -48,8 +46,8 @@ def index():
     return redirect(url_for("inboxes.inbox", unit_code=units[0].code))
 
 
-def _badges(cases, today=None):
-    today, calendar = today or clock.today(), banking_calendar(clock.timezone())
+def _badges(cases, today):
+    calendar = banking_calendar(clock.timezone())
     return {case.id: case_badge(case, today, calendar) for case in cases}
 
 
@@ -87,19 +85,12 @@ def inbox(unit_code):
                                filter_name=filter_name, member=member, page=page,
                                badges=_badges(page.cases, today), selectable=leads)
 
-    counts_key = _counts_key(unit.id, stamp_of, today, current_user.id)
-    # The unit's name and code come from before the stamps were read: keyed, not trusted.
-    table_key = inbox_cache.key(
-        "table", unit.id, stamp_of[unit.id], today, locale, unit.code, unit.name, filter_name,
-        person_id if filter_name in queries.PERSONAL_FILTERS else None, page_size,
-        after and after.encode(), before and before.encode(), last, leads)
-    open_keys = {u: inbox_cache.key("open", u, stamp_of[u]) for u in other_ids}
-    found = inbox_cache.cached({
-        counts_key: lambda: queries.inbox_counts(unit.id, current_user.id, today),
-        table_key: case_table,
-        **{k: functools.partial(_open_count, u) for u, k in open_keys.items()},
-    })
-    counts = found[counts_key]
+    counts, table, *other_counts = inbox_cache.cached(
+        figures.counts(unit.id, stamp_of[unit.id], current_user.id, today),
+        figures.case_table(unit, stamp_of[unit.id], today, locale, filter_name, person_id,
+                           page_size, (after, before, last), leads, case_table),
+        *(figures.open_count(u, stamp_of[u]) for u in other_ids),
+    )
     assign_form = None
     if leads:
         assign_form = AssignManyForm()
@@ -109,23 +100,15 @@ def inbox(unit_code):
         unit=unit,
         tabs=tabs,
         other_units=queries.all_active_units() if current_user.is_admin else [],
-        tab_counts={**{u: found[k] for u, k in open_keys.items()}, unit.id: counts["open"]},
+        tab_counts={**dict(zip(other_ids, other_counts, strict=True)), unit.id: counts["open"]},
         filters=queries.FILTERS,
         filter_name=filter_name,
         member=member,
         counts=counts,
-        case_table=inbox_cache.html(found[table_key]),
+        case_table=inbox_cache.html(table),
         leads=leads,
         assign_form=assign_form,
     )
-
-
-def _counts_key(unit_id, stamp_of, today, user_id):
-    return inbox_cache.key("counts", unit_id, stamp_of[unit_id], today, user_id)
-
-
-def _open_count(unit_id):
-    return queries.open_counts_by_unit([unit_id]).get(unit_id, 0)
 
 
 @bp.route("/inbox/<unit_code>/export.csv")
@@ -209,14 +192,9 @@ def workload(unit_code):
     if not access.can_lead_unit(current_user, unit.id):
         abort(403)
     today = clock.today()
-    stamp_of = stamps.stamps([unit.id])
-    counts_key = _counts_key(unit.id, stamp_of, today, current_user.id)
-    loads_key = inbox_cache.key("workload", unit.id, stamp_of[unit.id], today)
-    found = inbox_cache.cached({
-        counts_key: lambda: queries.inbox_counts(unit.id, current_user.id, today),
-        loads_key: lambda: queries.workload(unit.id, today),
-    })
-    counts, loads = found[counts_key], found[loads_key]
+    stamp = stamps.stamps([unit.id])[unit.id]
+    counts, loads = inbox_cache.cached(figures.counts(unit.id, stamp, current_user.id, today),
+                                       figures.workload(unit.id, stamp, today))
     members = list(unit_members(unit.id))
     # Someone who left the unit but still holds its cases is listed too.
     missing = set(loads) - {m.id for m in members} - {None}
@@ -232,10 +210,6 @@ def my_cases():
     today = clock.today()
     unit_ids = sorted(access.member_unit_ids(current_user))
     stamp_of = stamps.stamps(unit_ids)
-    # Unit names come with the user, from before the stamps: keyed, not trusted.
-    names = {m.unit_id: m.unit.name for m in current_user.memberships}
-    key = inbox_cache.key("my-cases", current_user.id, today, get_locale_code(), MY_CASES_LIMIT,
-                          *(f"{u}/{stamp_of[u]}/{names.get(u)}" for u in unit_ids))
 
     def case_list():
         cases = queries.my_cases(current_user.id, unit_ids, MY_CASES_LIMIT)
@@ -244,5 +218,6 @@ def my_cases():
         return render_template("inboxes/_my_cases.html", cases=cases,
                                badges=_badges(cases, today), limit=MY_CASES_LIMIT)
 
-    return render_template("inboxes/my_cases.html",
-                           case_list=inbox_cache.html(inbox_cache.cached({key: case_list})[key]))
+    (fragment,) = inbox_cache.cached(figures.my_cases(current_user, stamp_of, today,
+                                                      get_locale_code(), MY_CASES_LIMIT, case_list))
+    return render_template("inboxes/my_cases.html", case_list=inbox_cache.html(fragment))
