@@ -92,16 +92,25 @@ def register_extensions(app):
     login_manager.login_message_category = "info"
 
     from . import models
+    from .forms import parse_id
 
     @login_manager.user_loader
-    def load_user(user_id):
+    def load_user(session_id):
+        # "id:session version" (User.get_id); a session from before the version was raised,
+        # or from before versions existed, has ended.
+        user_id, _colon, version = session_id.partition(":")
+        user_id = parse_id(user_id)
+        if user_id is None or not version.isdecimal():
+            return None
         # With the memberships and their units: nearly every page checks them, and one
         # statement is cheaper than two on every request.
         user = db.session.execute(
-            sa.select(models.User).where(models.User.id == int(user_id))
+            sa.select(models.User).where(models.User.id == user_id)
             .options(joinedload(models.User.memberships).joinedload(models.Membership.unit))
         ).unique().scalar_one_or_none()
-        return user if user and user.active else None
+        if user is None or not user.active or user.session_version != int(version):
+            return None
+        return user
 
 
 def register_blueprints(app):

@@ -15,19 +15,30 @@ LOGIN_LIMITED = _l("Too many failed logins in a short time. Wait a minute and tr
 PUBLIC_ENDPOINTS = ("intake.", "auth.login", "static")
 
 
+def _record_alone(kind, **fields):
+    """One audit event in a small transaction of its own: the request's work is not committed."""
+    try:
+        db.session.rollback()
+        audit.record(kind, **fields)
+        db.session.commit()
+    except SQLAlchemyError:
+        db.session.rollback()
+
+
 def record_refusal(code):
-    """A refused look at an intranet page goes to the audit log (its own small transaction)."""
+    """A refused look at an intranet page goes to the audit log."""
     # An address that names no page (a scanner's guess) is not a refused look at anything.
     if request.endpoint is None or request.endpoint.startswith(PUBLIC_ENDPOINTS):
         return
     reference = (request.view_args or {}).get("reference", "")
-    try:
-        db.session.rollback()
-        audit.record(AuditKind.REFUSED, reference=str(reference),
-                     detail=f"{code} {request.method} {request.path}")
-        db.session.commit()
-    except SQLAlchemyError:
-        db.session.rollback()
+    _record_alone(AuditKind.REFUSED, reference=str(reference),
+                  detail=f"{code} {request.method} {request.path}")
+
+
+def record_limited_login():
+    """A login refused by the throttle is a failed login too: the log shows the guessing."""
+    _record_alone(AuditKind.LOGIN_FAILED, username=request.form.get("username", "").strip(),
+                  detail="too many attempts (429)")
 
 
 def register_error_handlers(app):
@@ -44,6 +55,8 @@ def register_error_handlers(app):
                 db.session.rollback()
             elif code in (403, 404):
                 record_refusal(code)
+            elif code == 429 and request.endpoint == "auth.login":
+                record_limited_login()
             # The public form's visitors get the bank's public layout, not the intranet's.
             layout = "public_base.html" if request.path.startswith("/feedback") else "base.html"
             shown = LOGIN_LIMITED if code == 429 and request.path == "/login" else text

@@ -302,6 +302,28 @@ class SMTPRecorder:
         return "250 OK"
 
 
+@contextlib.contextmanager
+def colleague_writes_first(case):
+    """A colleague's change to the case lands between a request's read and its flush, as when
+    two people act at the same moment: the request's version check must then refuse."""
+    from sqlalchemy.orm import Session
+
+    pending = [case.id]
+
+    def bump(session, _context, _instances):
+        # At the flush that writes the case, after the request has read it.
+        if pending and any(isinstance(o, Case) and o.id == case.id for o in session.dirty):
+            session.connection().execute(
+                sa.text("UPDATE feedback_case SET version = version + 1 WHERE id = :id"),
+                {"id": pending.pop()})
+
+    sa.event.listen(Session, "before_flush", bump)
+    try:
+        yield
+    finally:
+        sa.event.remove(Session, "before_flush", bump)
+
+
 def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from feedback_intranet.extensions import db
 from feedback_intranet.models import Case, CaseEvent, CaseStatus, OutboxMessage, UnitKind
 
-from .conftest import HELSINKI
+from .conftest import HELSINKI, colleague_writes_first
 
 ACTIONS = ["take", "assign", "unassign", "forward", "note", "interim_notice", "close", "reopen",
            "duplicate"]
@@ -259,6 +259,36 @@ def test_the_workload_view_costs_the_same_for_any_unit_size(client, login, org, 
         member = make_user(f"extra.{n}", units=[units["cs"]])
         make_case(units["cs"], status=CaseStatus.ASSIGNED, assignee=member)
     assert int(client.get("/workload/cs").headers["X-Query-Count"]) == few
+
+
+def test_a_colleague_writing_between_read_and_commit_is_told_not_a_500(client, login, org,
+                                                                       case):
+    """The version check at flush catches what the form's version could not yet see."""
+    login("cs.agent")
+    page = client.get(f"/cases/{case.reference}").get_data(as_text=True)
+    with colleague_writes_first(case):
+        refused = post_action(client, case, "take", page=page)
+    assert refused.status_code == 200
+    assert "This case changed since you opened it" in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert case.assignee_id is None and [e.kind for e in case.events] == ["received"]
+
+
+def test_bulk_assignment_racing_a_colleague_assigns_nothing(client, login, org, make_case):
+    units, people = org
+    held = [make_case(units["cs"], status=CaseStatus.ASSIGNED, assignee=people["cs.agent"])
+            for _ in range(2)]
+    login("cs.lead")
+    page = client.get("/inbox/cs").get_data(as_text=True)
+    token = re.search(r'id="token" name="token" type="hidden" value="([^"]+)"', page).group(1)
+    with colleague_writes_first(held[1]):
+        response = client.post("/inbox/cs/assign", data={
+            "case_ids": [f"{c.id}:{c.version}" for c in held],
+            "member": str(people["cs.other"].id), "token": token, "back": "/inbox/cs"})
+    assert response.status_code == 302
+    assert "Nothing was assigned" in client.get("/inbox/cs").get_data(as_text=True)
+    db.session.expire_all()
+    assert all(c.assignee_id == people["cs.agent"].id for c in held)
 
 
 def test_a_lead_reassigns_an_absent_members_cases_in_one_go(client, login, org, make_case):

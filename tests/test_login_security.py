@@ -1,17 +1,19 @@
 """Sessions end when idle or old, login failures are throttled and lock the account, and
 users change their own passwords (or must, when an admin says so)."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from feedback_intranet import create_app
 from feedback_intranet.extensions import db
-from feedback_intranet.models import User
+from feedback_intranet.models import AuditEvent, AuditKind, User
 
 from .conftest import PASSWORD
 
 NEW_PASSWORD = "a much longer secret"
+NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -158,3 +160,87 @@ def test_an_admin_can_force_a_new_password_at_the_next_login(client, login, staf
 
 def test_usernames_are_not_case_sensitive(client, login, staff):
     assert login(" Branch.Staff ").status_code == 302
+
+
+# Ending sessions everywhere: a copied cookie is worth nothing after logout or a new password.
+
+
+def cookie_of(client):
+    return client.get_cookie("session").value
+
+
+def test_logout_ends_every_copy_of_the_session(app, client, login, staff):
+    login("branch.staff")
+    copy = app.test_client()
+    copy.set_cookie("session", cookie_of(client))
+    assert copy.get("/inbox/helsinki-centre").status_code == 200
+    client.post("/logout")
+    assert copy.get("/inbox/helsinki-centre").headers["Location"].startswith("/login")
+    assert login("branch.staff").status_code == 302  # and a new login works at once
+    assert client.get("/inbox/helsinki-centre").status_code == 200
+
+
+def test_a_new_password_ends_the_other_sessions_and_keeps_this_one(app, client, login, staff,
+                                                                   data):
+    other = app.test_client()
+    other.post("/login", data={"username": "branch.staff", "password": PASSWORD})
+    assert other.get("/inbox/helsinki-centre").status_code == 200
+    login("branch.staff")
+    form = {"current": PASSWORD, "new": NEW_PASSWORD, "repeat": NEW_PASSWORD}
+    assert client.post("/profile/password", data=form).headers["Location"] == "/profile"
+    assert client.get("/inbox/helsinki-centre").status_code == 200
+    assert other.get("/inbox/helsinki-centre").headers["Location"].startswith("/login")
+    changed = db.session.scalars(sa.select(AuditEvent).where(
+        AuditEvent.kind == AuditKind.PASSWORD_CHANGED)).all()
+    assert [(e.user_id, e.username) for e in changed] == [(staff.id, "branch.staff")]
+
+
+def test_a_password_set_by_an_admin_ends_the_users_sessions(client, app, login, staff,
+                                                            make_user, data):
+    make_user("admin", is_admin=True)
+    theirs = app.test_client()
+    theirs.post("/login", data={"username": "branch.staff", "password": PASSWORD})
+    login("admin")
+    form = {"username": "branch.staff", "full_name": "Branch Staff", "email": "b@bank.fi",
+            "password": NEW_PASSWORD, "language": "fi", "active": "y",
+            f"role-{staff.memberships[0].unit_id}": "member"}
+    assert client.post(f"/admin/users/{staff.id}", data=form).status_code == 302
+    assert theirs.get("/inbox/helsinki-centre").headers["Location"].startswith("/login")
+    admin = db.session.scalar(sa.select(User).where(User.username == "admin"))
+    form.update(username="admin", full_name="Admin", email="a@bank.fi", is_admin="y")
+    form.pop(f"role-{staff.memberships[0].unit_id}")
+    assert client.post(f"/admin/users/{admin.id}", data=form).status_code == 302
+    assert client.get("/admin/users").status_code == 200  # the admin's own session goes on
+
+
+def test_a_session_cookie_without_its_version_is_not_accepted(client, login, staff):
+    login("branch.staff")
+    with client.session_transaction() as session:
+        session["_user_id"] = str(staff.id)  # as a cookie from before session versions
+    assert client.get("/inbox/helsinki-centre").headers["Location"].startswith("/login")
+
+
+def test_logins_refused_by_the_throttle_are_audited(app, client, login, staff):
+    app.config.update(LOGIN_LIMIT_PER_USERNAME="2 per minute")
+    for _ in range(3):
+        login("branch.staff", "wrong password")
+    events = db.session.scalars(sa.select(AuditEvent).where(
+        AuditEvent.kind == AuditKind.LOGIN_FAILED).order_by(AuditEvent.id)).all()
+    assert [(e.username, e.detail) for e in events] == [
+        ("branch.staff", ""), ("branch.staff", ""), ("branch.staff", "too many attempts (429)")]
+
+
+def test_wrong_passwords_sent_at_once_all_count(app, staff):
+    """Two sessions: one has read the account before the other's failure was committed."""
+    from feedback_intranet.auth.operations import authenticate
+
+    limits = {"lockout_failures": 10, "lockout_minutes": 15}
+    mine = db.session.get(User, staff.id)
+    assert mine.failed_logins == 0
+    with app.app_context():  # a second, independent session of the app under test
+        authenticate("branch.staff", "wrong password", now=NOW, **limits)
+        db.session.commit()
+    authenticate("branch.staff", "wrong password", now=NOW, **limits)
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(User, staff.id).failed_logins == 2

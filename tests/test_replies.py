@@ -21,7 +21,7 @@ from feedback_intranet.models import (
     UnitKind,
 )
 
-from .conftest import HELSINKI
+from .conftest import HELSINKI, colleague_writes_first
 from .test_case_pages import hidden_fields, post_action
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=HELSINKI)  # Wednesday; received now, due Monday 30.11.
@@ -326,6 +326,22 @@ def test_a_wrong_number_flags_the_case(case, login, client):
     assert case_task.status == "wrong_number" and "wrong phone number" in case.delivery_problem
 
 
+def test_a_call_recorded_while_a_colleague_changes_the_case_is_refused_not_a_500(case, login,
+                                                                                 client):
+    login("cs.agent")
+    answer(client, case, channel="phone", body="x", reason="r")
+    task = db.session.scalar(sa.select(CallbackTask))
+    with colleague_writes_first(case):
+        response = record(client, task, "reached", "Kerroin, että kortti on avattu.")
+    assert response.status_code == 302
+    page = client.get(response.location).get_data(as_text=True)
+    assert f"{case.reference} changed while you recorded the call. Nothing was recorded" in page
+    db.session.expire_all()
+    assert task.status == "open" and task.attempts == 0
+    assert case.status != CaseStatus.ANSWERED and case.first_answered_at is None
+    assert [e.kind for e in case.events].count("callback") == 0
+
+
 # Letters
 
 
@@ -373,6 +389,20 @@ def test_letters_are_posted_once_and_never_changed_after(case, login, client, cl
     with pytest.raises(operations.CaseError, match="cannot be changed"):
         operations.regenerate_letter(case.assignee, letter, today=NOW.date())
     assert "No letters are waiting" in client.get("/letters/cs").get_data(as_text=True)
+
+
+def test_a_letter_posted_while_a_colleague_changes_the_case_is_refused_not_a_500(case, login,
+                                                                                client):
+    login("cs.agent")
+    answer(client, case, channel="letter", body="Kirje.", reason="r")
+    letter = db.session.scalar(sa.select(Letter))
+    with colleague_writes_first(case):
+        response = client.post(f"/letters/{letter.id}/posted", data=letter_form(client, letter))
+    assert response.status_code == 302
+    page = client.get(response.location).get_data(as_text=True)
+    assert f"{case.reference} changed meanwhile. Nothing was done" in page
+    db.session.expire_all()
+    assert letter.posted_at is None and case.first_answered_at is None
 
 
 def test_all_waiting_letters_download_as_one_pdf(case, login, client, make_case, org):

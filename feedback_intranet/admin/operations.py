@@ -108,8 +108,10 @@ def save_user(actor, user, *, username, full_name, email, password, language, is
     user.must_change_password = must_change_password
     if password:
         user.password_hash = passwords.hash(password)
-        # A new password set by an admin unlocks the account.
+        # A new password set by an admin unlocks the account and ends its sessions.
         user.failed_logins, user.locked_until = 0, None
+        if user.id is not None:
+            user.end_sessions()
     _set_memberships(user, roles)
     db.session.flush()
     return user

@@ -12,7 +12,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user, login_required, login_user
 from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
@@ -147,6 +147,8 @@ def edit_user(user_id=None):
         active=form.active.data, roles=roles, now=clock.now(),
         must_change_password=form.must_change_password.data,
     ), lambda saved: _("Saved %(name)s.", name=saved.username)):
+        if user is not None and user.id == current_user.id:
+            login_user(user)  # an admin's new password of their own keeps this session
         return redirect(url_for("admin.users"))
     return render_template(
         "admin/user_form.html", form=form, user=user, units=units, roles=roles,

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import audit
 from ..extensions import db, passwords
@@ -26,7 +27,12 @@ def authenticate(username, password, *, now, lockout_failures, lockout_minutes):
         audit.record(AuditKind.LOGIN_FAILED, user=user, username=username.strip(),
                      detail="account locked" if locked else "")
         if user is not None and not locked:
-            user.failed_logins += 1
+            # Counted in the database, so wrong passwords sent in parallel all count.
+            set_committed_value(user, "failed_logins", db.session.execute(
+                sa.update(User).where(User.id == user.id)
+                .values(failed_logins=User.failed_logins + 1).returning(User.failed_logins),
+                execution_options={"synchronize_session": False},
+            ).scalar_one())
             if user.failed_logins >= lockout_failures:
                 user.locked_until = now + timedelta(minutes=lockout_minutes)
                 user.failed_logins = 0
@@ -55,6 +61,9 @@ def change_password(user, current, new):
         raise AuthError(problem, "new")
     user.password_hash = passwords.hash(new)
     user.must_change_password = False
+    # Whoever holds a copy of an older session is out; the caller renews the user's own.
+    user.end_sessions()
+    audit.record(AuditKind.PASSWORD_CHANGED, user=user)
 
 
 class AuthError(ValueError):

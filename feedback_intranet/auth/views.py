@@ -56,6 +56,8 @@ def login():
 @login_required
 def logout():
     audit.record(AuditKind.LOGOUT)
+    # Every session of the user ends, not just this cookie: a copy of it is worthless now.
+    current_user.end_sessions()
     db.session.commit()
     logout_user()
     session.clear()
@@ -90,6 +92,8 @@ def password():
             getattr(form, error.field).errors.append(str(error))
         else:
             db.session.commit()
+            # This session carries on under the new session version; all others have ended.
+            login_user(current_user._get_current_object())
             flash(_("Your password is changed."), "success")
             return redirect(url_for("auth.profile"))
     return render_template("auth/password.html", form=form)

@@ -1,8 +1,10 @@
 """What every case operation shares: its refusals, the version check and the timeline event."""
 
 from flask_babel import gettext as _
+from sqlalchemy.orm.exc import StaleDataError
 
 from .. import access
+from ..extensions import db
 from ..models import CaseEvent
 
 
@@ -18,6 +20,25 @@ class CaseChanged(CaseError):
     def __init__(self):
         super().__init__(_("This case changed since you opened it. Here is its current state; "
                            "check it and try again if your change is still needed."))
+
+
+def commit_change(operation):
+    """Run one change and commit it, returning its result; or roll all of it back and re-raise
+    the refusal.
+
+    A colleague's write between our read and our commit (the version check at flush) is
+    refused as CaseChanged, never a 500.
+    """
+    try:
+        result = operation()
+        db.session.commit()
+    except StaleDataError as error:
+        db.session.rollback()
+        raise CaseChanged() from error
+    except (CaseError, PermissionError):
+        db.session.rollback()
+        raise
+    return result
 
 
 def check_action(actor, case, action, expected_version):

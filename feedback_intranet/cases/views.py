@@ -6,7 +6,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload, selectinload
-from sqlalchemy.orm.exc import StaleDataError
 from wtforms.fields.choices import SelectChoice
 
 from .. import access, audit, clock
@@ -39,6 +38,7 @@ from ..replies.texts import compose
 from ..search import RESULTS as search_limit
 from ..search import search_cases
 from . import operations
+from .common import CaseChanged, CaseError, commit_change
 from .forms import (
     AnswerForm,
     AssignForm,
@@ -54,7 +54,6 @@ from .forms import (
     TakeForm,
     UnassignForm,
 )
-from .operations import CaseChanged, CaseError
 from .texts import default_interim_notice
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -250,17 +249,13 @@ def _run(case, form, action, operation):
     if not consume_token(form.token.data):
         return "repeated"
     try:
-        operation()
-        db.session.commit()
+        commit_change(operation)
     except PermissionError:
-        db.session.rollback()
         abort(403)
-    except (CaseChanged, StaleDataError):
-        db.session.rollback()
-        flash(str(CaseChanged()), "error")
+    except CaseChanged as error:
+        flash(str(error), "error")
         return "changed"
     except CaseError as error:
-        db.session.rollback()
         field = getattr(form, error.field, None) if error.field else None
         if field is not None:
             field.errors = [*field.errors, str(error)]

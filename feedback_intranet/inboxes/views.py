@@ -10,13 +10,13 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy.orm.exc import StaleDataError
 from wtforms.fields.choices import SelectChoice
 
 from .. import access, clock
 from ..auth.operations import safe_next_path
 from ..badges import case_badge, format_date, format_moment
 from ..cases import operations
+from ..cases.common import CaseChanged, CaseError, commit_change
 from ..cases.forms import AssignManyForm
 from ..closing_days import banking_calendar
 from ..downloads import csv_download
@@ -166,18 +166,15 @@ def assign_many(unit_code):
     if not consume_token(form.token.data):
         return redirect(back)
     try:
-        moved = operations.assign_many(current_user._get_current_object(), unit.id,
-                                       list(versions), form.member.data, now=clock.now(),
-                                       versions=versions)
-        db.session.commit()
-    except operations.CaseError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-        return redirect(back)
-    except StaleDataError:
-        db.session.rollback()
+        moved = commit_change(lambda: operations.assign_many(
+            current_user._get_current_object(), unit.id, list(versions), form.member.data,
+            now=clock.now(), versions=versions))
+    except CaseChanged:
         flash(_("A selected case changed while you assigned. Nothing was assigned; look again."),
               "error")
+        return redirect(back)
+    except CaseError as error:
+        flash(str(error), "error")
         return redirect(back)
     member = db.session.get(User, form.member.data)
     flash(_("Assigned %(count)s cases to %(name)s.", count=len(moved), name=member.full_name),

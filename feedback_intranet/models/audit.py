@@ -15,6 +15,7 @@ class AuditKind(TitledEnum):
     LOGIN_FAILED = "login_failed", _l("Failed login")
     LOCKED = "locked", _l("Account locked")
     LOGOUT = "logout", _l("Logout")
+    PASSWORD_CHANGED = "password_changed", _l("Password changed")
     SESSION_ENDED = "session_ended", _l("Session ended")
     REFUSED = "refused", _l("Access refused")
     CASE_VIEWED = "case_viewed", _l("Case viewed")

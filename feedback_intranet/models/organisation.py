@@ -65,6 +65,9 @@ class User(UserMixin, db.Model):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Set by an admin: the next login must choose a new password before anything else.
     must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # Each session carries the number it started with; raising it (logout, a new password)
+    # ends every session of the user, a copied cookie included.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     memberships: Mapped[list[Membership]] = relationship(
@@ -74,6 +77,13 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self):
         return self.active
+
+    def get_id(self):
+        # What Flask-Login keeps in the session cookie (Flask-Login's "alternative token").
+        return f"{self.id}:{self.session_version}"
+
+    def end_sessions(self):
+        self.session_version += 1
 
     def __repr__(self):
         return f"<User {self.username}>"

@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload
 from .. import access, audit, clock
 from ..badges import case_badge
 from ..banking_days import local_date
+from ..cases.common import CaseChanged, CaseError, commit_change
 from ..closing_days import banking_calendar, deviating_hours
 from ..extensions import db
 from ..form_tokens import consume_token
@@ -68,16 +69,18 @@ def record_call(task_id):
     if not consume_token(form.token.data):
         return redirect(url_for("replies.callbacks", unit_code=unit.code))
     try:
-        operations.record_call(current_user._get_current_object(), task, form.outcome.data,
-                               form.summary.data or "", now=clock.now(),
-                               calendar=banking_calendar(clock.timezone()),
-                               deviations=deviating_hours())
-        db.session.commit()
+        commit_change(lambda: operations.record_call(
+            current_user._get_current_object(), task, form.outcome.data, form.summary.data or "",
+            now=clock.now(), calendar=banking_calendar(clock.timezone()),
+            deviations=deviating_hours()))
     except PermissionError:
-        db.session.rollback()
         abort(404)
-    except operations.CaseError as error:
-        db.session.rollback()
+    except CaseChanged:
+        # A colleague recorded it or changed the case meanwhile: the list shows where it stands.
+        flash(_("%(ref)s changed while you recorded the call. Nothing was recorded; check the "
+                "list and the case.", ref=task.case.reference), "error")
+        return redirect(url_for("replies.callbacks", unit_code=unit.code))
+    except CaseError as error:
         form.summary.errors = [*form.summary.errors, str(error)]
         return callbacks(unit.code, forms={task.id: form})
     flash(_("Recorded the call for %(ref)s.", ref=task.case.reference), "success")
@@ -147,19 +150,20 @@ def letter_action(letter_id, action):
     back = redirect(url_for("replies.print_queue", unit_code=letter.unit.code))
     if not form.validate_on_submit() or not consume_token(form.token.data):
         return back
+    actor = current_user._get_current_object()
     try:
         if action == "posted":
-            operations.post_letter(current_user._get_current_object(), letter, now=clock.now(),
-                                   calendar=banking_calendar(clock.timezone()))
+            commit_change(lambda: operations.post_letter(
+                actor, letter, now=clock.now(), calendar=banking_calendar(clock.timezone())))
         else:
-            operations.regenerate_letter(current_user._get_current_object(), letter,
-                                         today=clock.today())
-        db.session.commit()
+            commit_change(lambda: operations.regenerate_letter(actor, letter, today=clock.today()))
     except PermissionError:
-        db.session.rollback()
         abort(404)
-    except operations.CaseError as error:
-        db.session.rollback()
+    except CaseChanged:
+        flash(_("%(ref)s changed meanwhile. Nothing was done; check the letter and try again.",
+                ref=letter.case.reference), "error")
+        return back
+    except CaseError as error:
         flash(str(error), "error")
         return back
     if action == "posted":
