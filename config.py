@@ -141,6 +141,15 @@ class ProductionConfig(Config):
                 "e.g. python -c 'import secrets; print(secrets.token_hex(32))'."
             )
 
+    @classmethod
+    def warnings(cls, config):
+        """What works but is weaker than a bank wants; logged at start."""
+        if config["RATELIMIT_STORAGE_URI"].startswith("memory://"):
+            yield ("RATELIMIT_STORAGE_URI is memory://, so each worker counts failed logins on "
+                   "its own and the login limits are per worker (the account lockout, counted in "
+                   "the database, still holds). Set it to a Redis URI that every worker and host "
+                   "shares, e.g. redis://127.0.0.1:6379/0.")
+
 
 CONFIGS = {
     "development": DevelopmentConfig,

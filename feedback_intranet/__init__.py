@@ -56,6 +56,8 @@ def configure(app, config):
     app.config.update(overrides)
     if issubclass(config, ProductionConfig):
         ProductionConfig.check(app.config)
+        for warning in ProductionConfig.warnings(app.config):
+            app.logger.warning(warning)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         # Page queries are short: compiling them with JIT costs more than it saves.
         options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])

@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from . import access
 from .extensions import db
-from .models import Membership, Unit, User
+from .models import Case, Membership, Unit, User
 
 
 def visible_unit_or_404(unit_code):
@@ -26,3 +26,16 @@ def unit_members(unit_id):
         sa.select(User).join(Membership)
         .where(Membership.unit_id == unit_id, User.active).order_by(User.full_name)
     ).all()
+
+
+def member_or_404(unit_id, user_id):
+    """Whose cases a team lead may list: a member of the unit, or someone who left it but still
+    holds some of its cases. Anyone else is not the lead's business."""
+    member = db.session.scalar(sa.select(User).where(
+        User.id == user_id,
+        sa.or_(sa.exists().where(Membership.user_id == User.id, Membership.unit_id == unit_id),
+               sa.exists().where(Case.assignee_id == User.id, Case.current_unit_id == unit_id)),
+    )) if user_id else None
+    if member is None:
+        abort(404)
+    return member

@@ -6,11 +6,11 @@ links the case; several leave it unlinked with the candidates shown to staff.
 
 from dataclasses import dataclass, field
 
-import phonenumbers
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from .models import Customer, MatchMethod, name_key
+from .phones import e164
 
 
 @dataclass(frozen=True)
@@ -62,25 +62,19 @@ def search_register(session, query, limit=20):
     if len(query) < 2:
         return []
     key = name_key(query)
-    condition = sa.or_(
+    conditions = [
         Customer.customer_number == query.upper(),
         Customer.email == query.lower(),
-        Customer.phone == _e164(query),
         Customer.name_key.like(f"%{_escape_like(key)}%", escape="\\"),
-    )
+    ]
+    phone = e164(query)
+    if phone:
+        conditions.append(Customer.phone == phone)
+    condition = sa.or_(*conditions)
     return list(session.scalars(
         sa.select(Customer).where(condition).options(joinedload(Customer.home_office))
         .order_by(Customer.name, Customer.id).limit(limit)
     ))
-
-
-def _e164(text):
-    """A phone number as the register stores it, or the text itself."""
-    try:
-        number = phonenumbers.parse(text, "FI")
-    except phonenumbers.NumberParseException:
-        return text
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def _escape_like(text):

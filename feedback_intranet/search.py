@@ -8,12 +8,12 @@ passed through as query syntax.
 
 import re
 
-import phonenumbers
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
-from .access import member_unit_ids
-from .models import Case, CasePastUnit, Customer
+from .access import cases_visible_to
+from .models import Case, Customer
+from .phones import e164
 
 RESULTS = 50
 MAX_QUERY = 200
@@ -91,29 +91,6 @@ def text_matches(dialect, query):
     return sa.select(Case).where(document.op("@@")(tsquery)).order_by(Case.id.desc())
 
 
-def _phone(query):
-    try:
-        number = phonenumbers.parse(query, "FI")
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_possible_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-def visible_to(user):
-    """Cases the user may read: their units' own, ones they handed on, form cases they received."""
-    if user.is_admin:
-        return sa.true()
-    units = member_unit_ids(user) or {-1}
-    return sa.or_(
-        Case.current_unit_id.in_(units),
-        Case.service_unit_id.in_(units),
-        # Correlated: one key lookup per candidate, not a list of every case ever handed on.
-        sa.exists().where(CasePastUnit.case_id == Case.id, CasePastUnit.unit_id.in_(units)),
-    )
-
-
 def search_cases(session, user, query):
     """The newest cases the user may see that match `query`, at most RESULTS of them."""
     query = " ".join(query.split())[:MAX_QUERY]
@@ -125,7 +102,7 @@ def search_cases(session, user, query):
             sa.select(Case.id).where(Case.contact_email == query.lower()),
             sa.select(Case.id).join(Customer, Customer.id == Case.customer_id)
             .where(Customer.customer_number == query.upper())]
-    phone = _phone(query)
+    phone = e164(query)
     if phone:
         keys.append(sa.select(Case.id).where(Case.contact_phone == phone))
     selects = [sa.select(Case).where(Case.id.in_(sa.union(*keys)))
@@ -136,7 +113,7 @@ def search_cases(session, user, query):
     found = {}
     for select in selects:
         found.update((case.id, case) for case in session.scalars(
-            select.where(visible_to(user)).limit(RESULTS)
+            select.where(cases_visible_to(user)).limit(RESULTS)
             .options(joinedload(Case.current_unit), joinedload(Case.topic),
                      joinedload(Case.customer))))
     return sorted(found.values(), key=lambda case: (case.received_at, case.id), reverse=True)[:RESULTS]

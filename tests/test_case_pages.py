@@ -313,6 +313,20 @@ def test_a_lead_reassigns_an_absent_members_cases_in_one_go(client, login, org, 
     assert refused.status_code == 403
 
 
+def test_a_lead_lists_the_cases_of_members_and_former_members_only(client, login, org,
+                                                                    make_case):
+    units, people = org
+    held = make_case(units["cs"], status=CaseStatus.ASSIGNED, assignee=people["turku.staff"])
+    login("cs.lead")
+    # A Turku employee still holding a customer service case (they moved units) is listed...
+    page = client.get(f"/inbox/cs?filter=member&member={people['turku.staff'].id}")
+    assert page.status_code == 200 and held.reference in page.get_data(as_text=True)
+    # ...but staff with no tie to the unit are not the lead's business, nor are unknown ids.
+    for member in (people["branch.staff"].id, 99999, "x"):
+        assert client.get(f"/inbox/cs?filter=member&member={member}").status_code == 404
+    assert client.get(f"/inbox/cs?filter=member&member={people['cs.agent'].id}").status_code == 200
+
+
 def test_my_cases_across_units(client, login, org, make_case, make_user):
     units, _ = org
     both = make_user("two.units", units=[units["cs"], units["turku"]])

@@ -49,6 +49,16 @@ def test_defaults_sqlite_under_instance_and_helsinki_time(monkeypatch):
     assert app.template_folder.endswith("templates") and app.static_folder.endswith("static")
 
 
+def test_production_warns_when_login_limits_are_counted_per_worker(caplog):
+    create_app({"CONFIG": "production", "SECRET_KEY": "x" * 64,
+                "RATELIMIT_STORAGE_URI": "memory://"})
+    assert "the login limits are per worker" in caplog.text
+    caplog.clear()
+    create_app({"CONFIG": "production", "SECRET_KEY": "x" * 64,
+                "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15"})
+    assert "per worker" not in caplog.text
+
+
 def test_without_flask_config_the_app_is_production(monkeypatch):
     monkeypatch.delenv("FLASK_CONFIG", raising=False)
     with pytest.raises(RuntimeError, match="SECRET_KEY"):

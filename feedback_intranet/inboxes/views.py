@@ -24,7 +24,7 @@ from ..extensions import db
 from ..form_tokens import consume_token
 from ..forms import parse_id
 from ..i18n import get_locale_code
-from ..lookups import unit_members, visible_unit_or_404
+from ..lookups import member_or_404, unit_members, visible_unit_or_404
 from ..models import User
 from . import cache as inbox_cache
 from . import figures, queries, stamps
@@ -60,9 +60,7 @@ def inbox(unit_code):
     person_id = current_user.id
     member = None
     if filter_name == queries.MEMBER_FILTER and leads:
-        member = db.session.get(User, parse_id(request.args.get("member")) or 0)
-        if member is None:
-            abort(404)
+        member = member_or_404(unit.id, parse_id(request.args.get("member")))
         person_id = member.id
     elif filter_name not in queries.FILTERS:
         filter_name = queries.DEFAULT_FILTER

@@ -2,7 +2,6 @@
 
 import re
 
-import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
@@ -12,6 +11,7 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from ..forms import BaseForm
 from ..masking import sensitive_kinds
 from ..models import CaseType, IntakeChannel, Language, ReplyChannel, Segment
+from ..phones import e164
 
 MESSAGE_MAX_LENGTH = 5000
 POSTAL_CODE = re.compile(r"^\d{5}$")
@@ -41,17 +41,9 @@ def email_address(form, field):
             _l("Use an email address without an identity code or account number."))
 
 
-def _parse_phone(value):
-    try:
-        number = phonenumbers.parse(value, "FI")
-    except phonenumbers.NumberParseException:
-        return None
-    return number if phonenumbers.is_valid_number(number) else None
-
-
 def phone_number(form, field):
     value = (field.data or "").strip()
-    if value and _parse_phone(value) is None:
+    if value and e164(value, valid=True) is None:
         raise ValidationError(
             _l("Check the phone number, e.g. 040 123 4567 or +358 40 123 4567."))
 
@@ -65,7 +57,8 @@ def normalised_phone(value):
     value = (value or "").strip()
     if not value:
         return ""
-    return phonenumbers.format_number(_parse_phone(value), phonenumbers.PhoneNumberFormat.E164)
+    # Only ever given a number the form's validator passed.
+    return e164(value, valid=True)
 
 
 class FeedbackFields(BaseForm):
