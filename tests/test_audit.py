@@ -138,6 +138,13 @@ def test_admin_changes_are_recorded_and_read_on_the_audit_page(client, login, pe
     assert "export" in kinds()
     page = client.get("/admin/audit?start=nonsense").get_data(as_text=True)
     assert "Give the date as year-month-day" in page
+    # Opened from the menu, and filtered by one field only, it lists every kind of event.
+    for path in ("/admin/audit", "/admin/audit?user=admin"):
+        page = client.get(path).get_data(as_text=True)
+        assert "Not a valid choice" not in page, path
+        assert "Login</td>" in page and "Admin change</td>" in page, path
+    csv = client.get("/admin/audit.csv").data.decode("utf-8-sig").splitlines()
+    assert any(";Login;admin;" in line for line in csv) and len(csv) > 2
 
 
 def test_only_admins_read_the_audit_log(client, login, people, data):

@@ -114,3 +114,42 @@ def test_inbox_queries_use_an_index_not_a_scan_of_all_cases(client, data, statem
         for statement, parameters in statements:
             plan = _plan(connection, statement, parameters)
             assert not _full_scan_of_cases(plan, connection.dialect.name), f"{statement}\n{plan}"
+
+
+# The audit page: every case view writes a row, so the log outgrows the cases.
+AUDIT_FILTERS = [
+    ("", "ix_audit_event_at"),
+    ("user=CS.Agent", "ix_audit_event_username"),
+    ("case=FB-2026-000001", "ix_audit_event_reference"),
+    ("kind=case_viewed", "ix_audit_event_kind"),
+    ("user=cs.agent&start=2026-11-01&end=2026-11-30", "ix_audit_event_username"),
+]
+
+
+@pytest.mark.parametrize("filters, index", AUDIT_FILTERS)
+def test_each_audit_filter_reads_its_own_index(app, client, data, filters, index):
+    _seed(20)
+    for user in ("cs.agent", "admin"):
+        client.post("/logout")
+        client.post("/login", data={"username": user, "password": DEMO_PASSWORD})
+    seen = []
+
+    def record(connection, cursor, statement, parameters, context, executemany):
+        if "FROM audit_event" in statement and "ORDER BY" in statement:
+            seen.append((statement, parameters))
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert client.get(f"/admin/audit?{filters}").status_code == 200
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    [(statement, parameters)] = seen
+    with engine.connect() as connection:
+        plan = _plan(connection, statement, parameters)
+    assert index in plan, plan
+    if connection.dialect.name == "sqlite":
+        assert "TEMP B-TREE" not in plan, plan  # read in the index's order, never sorted
+    else:
+        assert "Sort" not in plan, plan

@@ -141,7 +141,8 @@ class AuditFilterForm(BaseForm):
         csrf = False
 
     user = StringField(_l("Username"), validators=[Optional(), Length(max=64)])
-    kind = SelectField(_l("Event"),
+    # The default: the page opened from the menu, or a link with only some filters, lists all.
+    kind = SelectField(_l("Event"), default="",
                        choices=[SelectChoice("", _l("Any event"))]
                        + [SelectChoice(kind.value, kind.title) for kind in AuditKind])
     case = StringField(_l("Case reference"), validators=[Optional(), Length(max=20)])
