@@ -100,9 +100,11 @@ def register_extensions(app):
     def load_user(session_id):
         # "id:session version" (User.get_id); a session from before the version was raised,
         # or from before versions existed, has ended.
+        if not isinstance(session_id, str) or len(session_id) > 40:
+            return None
         user_id, _colon, version = session_id.partition(":")
         user_id = parse_id(user_id)
-        if user_id is None or not version.isdecimal():
+        if user_id is None or not (version.isascii() and version.isdecimal()):
             return None
         # With the memberships and their units: nearly every page checks them, and one
         # statement is cheaper than two on every request.

@@ -2,12 +2,14 @@
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
+from limits import parse
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import audit
-from .extensions import db, login_manager
+from .extensions import db, limiter, login_manager
 from .models import AuditKind
 
+LIMITED_LOGIN_RECORDS = parse("1 per minute")
 LOGIN_LIMITED = _l("Too many failed logins in a short time. Wait a minute and try again.")
 
 
@@ -36,9 +38,16 @@ def record_refusal(code):
 
 
 def record_limited_login():
-    """A login refused by the throttle is a failed login too: the log shows the guessing."""
-    _record_alone(AuditKind.LOGIN_FAILED, username=request.form.get("username", "").strip(),
-                  detail="too many attempts (429)")
+    """A login refused by the throttle is a failed login too: the log shows the guessing.
+
+    One row a minute per username and address: the refusals themselves must stay free, or the
+    throttle would let anyone fill the append-only log at full speed.
+    """
+    username = request.form.get("username", "").strip()
+    if limiter.limiter.hit(LIMITED_LOGIN_RECORDS, "audited-429", username.lower()[:64],
+                           request.remote_addr or ""):
+        _record_alone(AuditKind.LOGIN_FAILED, username=username,
+                      detail="too many attempts (429; one a minute is recorded)")
 
 
 def register_error_handlers(app):

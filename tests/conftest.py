@@ -303,19 +303,19 @@ class SMTPRecorder:
 
 
 @contextlib.contextmanager
-def colleague_writes_first(case):
-    """A colleague's change to the case lands between a request's read and its flush, as when
-    two people act at the same moment: the request's version check must then refuse."""
+def colleague_writes_first(row):
+    """A colleague's change to `row` (a case, call or letter) lands between a request's read and
+    its flush, as when two people act at the same moment: the version check must then refuse."""
     from sqlalchemy.orm import Session
 
-    pending = [case.id]
+    pending = [row]
 
     def bump(session, _context, _instances):
-        # At the flush that writes the case, after the request has read it.
-        if pending and any(isinstance(o, Case) and o.id == case.id for o in session.dirty):
+        # At the flush that writes the row, after the request has read it.
+        if pending and any(type(o) is type(row) and o.id == row.id for o in session.dirty):
+            table = pending.pop().__table__
             session.connection().execute(
-                sa.text("UPDATE feedback_case SET version = version + 1 WHERE id = :id"),
-                {"id": pending.pop()})
+                table.update().where(table.c.id == row.id).values(version=table.c.version + 1))
 
     sa.event.listen(Session, "before_flush", bump)
     try:

@@ -206,6 +206,9 @@ def test_a_password_set_by_an_admin_ends_the_users_sessions(client, app, login, 
             f"role-{staff.memberships[0].unit_id}": "member"}
     assert client.post(f"/admin/users/{staff.id}", data=form).status_code == 302
     assert theirs.get("/inbox/helsinki-centre").headers["Location"].startswith("/login")
+    set_by = db.session.scalars(sa.select(AuditEvent).where(
+        AuditEvent.kind == AuditKind.PASSWORD_CHANGED)).all()
+    assert [(e.username, e.detail) for e in set_by] == [("branch.staff", "set by admin")]
     admin = db.session.scalar(sa.select(User).where(User.username == "admin"))
     form.update(username="admin", full_name="Admin", email="a@bank.fi", is_admin="y")
     form.pop(f"role-{staff.memberships[0].unit_id}")
@@ -213,21 +216,48 @@ def test_a_password_set_by_an_admin_ends_the_users_sessions(client, app, login, 
     assert client.get("/admin/users").status_code == 200  # the admin's own session goes on
 
 
-def test_a_session_cookie_without_its_version_is_not_accepted(client, login, staff):
+@pytest.mark.parametrize("forged", [
+    "{id}",  # as a cookie from before session versions
+    "{id}:", "{id}:1", "{id}:-1", "{id}:+0", "{id}:0:0", "x:0", "-1:0", ":0", "{id}:" + "9" * 5000,
+    "{id}:٠",  # a digit, but not an ASCII one
+])
+def test_a_session_cookie_without_the_current_version_is_not_accepted(client, login, staff,
+                                                                      forged):
     login("branch.staff")
+    assert client.get("/inbox/helsinki-centre").status_code == 200
     with client.session_transaction() as session:
-        session["_user_id"] = str(staff.id)  # as a cookie from before session versions
+        session["_user_id"] = forged.format(id=staff.id)
     assert client.get("/inbox/helsinki-centre").headers["Location"].startswith("/login")
 
 
-def test_logins_refused_by_the_throttle_are_audited(app, client, login, staff):
+def test_deactivating_a_user_ends_their_sessions_for_good(client, app, login, staff, make_user,
+                                                         data):
+    from feedback_intranet.admin.operations import save_user
+
+    theirs = app.test_client()
+    theirs.post("/login", data={"username": "branch.staff", "password": PASSWORD})
+    admin = make_user("admin", is_admin=True)
+    fields = {"username": "branch.staff", "full_name": "Branch Staff", "email": "b@bank.fi",
+              "password": "", "language": "fi", "is_admin": False, "now": NOW,
+              "roles": {staff.memberships[0].unit_id: "member"}}
+    save_user(admin, staff, active=False, **fields)
+    db.session.commit()
+    save_user(admin, staff, active=True, **fields)  # back the same day
+    db.session.commit()
+    assert theirs.get("/inbox/helsinki-centre").headers["Location"].startswith("/login")
+
+
+def test_logins_refused_by_the_throttle_are_audited_once_a_minute(app, client, login, staff,
+                                                                   clock):
     app.config.update(LOGIN_LIMIT_PER_USERNAME="2 per minute")
-    for _ in range(3):
+    for _ in range(6):
         login("branch.staff", "wrong password")
+    assert login("branch.staff", "wrong password").status_code == 429
     events = db.session.scalars(sa.select(AuditEvent).where(
         AuditEvent.kind == AuditKind.LOGIN_FAILED).order_by(AuditEvent.id)).all()
+    limited = "too many attempts (429; one a minute is recorded)"
     assert [(e.username, e.detail) for e in events] == [
-        ("branch.staff", ""), ("branch.staff", ""), ("branch.staff", "too many attempts (429)")]
+        ("branch.staff", ""), ("branch.staff", ""), ("branch.staff", limited)]
 
 
 def test_wrong_passwords_sent_at_once_all_count(app, staff):

@@ -342,6 +342,19 @@ def test_a_call_recorded_while_a_colleague_changes_the_case_is_refused_not_a_500
     assert [e.kind for e in case.events].count("callback") == 0
 
 
+def test_two_people_recording_the_same_call_at_once_count_one_attempt(case, login, client):
+    """"No answer" changes the call, not the case: the call's own version catches the race."""
+    login("cs.agent")
+    answer(client, case, channel="phone", body="x", reason="r")
+    task = db.session.scalar(sa.select(CallbackTask))
+    with colleague_writes_first(task):
+        response = record(client, task, "no_answer")
+    assert response.status_code == 302
+    assert "Nothing was recorded" in client.get(response.location).get_data(as_text=True)
+    db.session.expire_all()
+    assert task.attempts == 0 and [e.kind for e in case.events].count("callback") == 0
+
+
 # Letters
 
 
@@ -391,12 +404,11 @@ def test_letters_are_posted_once_and_never_changed_after(case, login, client, cl
     assert "No letters are waiting" in client.get("/letters/cs").get_data(as_text=True)
 
 
-def test_a_letter_posted_while_a_colleague_changes_the_case_is_refused_not_a_500(case, login,
-                                                                                client):
+def test_a_letter_posted_while_a_colleague_changes_it_is_refused_not_a_500(case, login, client):
     login("cs.agent")
     answer(client, case, channel="letter", body="Kirje.", reason="r")
     letter = db.session.scalar(sa.select(Letter))
-    with colleague_writes_first(case):
+    with colleague_writes_first(letter):
         response = client.post(f"/letters/{letter.id}/posted", data=letter_form(client, letter))
     assert response.status_code == 302
     page = client.get(response.location).get_data(as_text=True)

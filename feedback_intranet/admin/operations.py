@@ -4,9 +4,12 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from .. import audit
+from ..auth.operations import end_sessions
 from ..extensions import db, passwords
 from ..models import (
     OPEN_STATUSES,
+    AuditKind,
     BankText,
     Case,
     CaseEvent,
@@ -99,6 +102,7 @@ def save_user(actor, user, *, username, full_name, email, password, language, is
         db.session.add(user)
     elif user.active and not active:
         _return_cases_to_inbox(actor, user, now)
+        end_sessions(user)  # so reactivating the account does not revive them
     user.username = username
     user.full_name = full_name.strip()
     user.email = email.strip()
@@ -111,7 +115,9 @@ def save_user(actor, user, *, username, full_name, email, password, language, is
         # A new password set by an admin unlocks the account and ends its sessions.
         user.failed_logins, user.locked_until = 0, None
         if user.id is not None:
-            user.end_sessions()
+            end_sessions(user)
+            audit.record(AuditKind.PASSWORD_CHANGED, user=user,
+                         detail=f"set by {actor.username}" if actor else "set on the command line")
     _set_memberships(user, roles)
     db.session.flush()
     return user

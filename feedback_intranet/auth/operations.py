@@ -26,18 +26,12 @@ def authenticate(username, password, *, now, lockout_failures, lockout_minutes):
     if not passwords.verify(user.password_hash if user else None, password) or locked:
         audit.record(AuditKind.LOGIN_FAILED, user=user, username=username.strip(),
                      detail="account locked" if locked else "")
-        if user is not None and not locked:
-            # Counted in the database, so wrong passwords sent in parallel all count.
-            set_committed_value(user, "failed_logins", db.session.execute(
-                sa.update(User).where(User.id == user.id)
-                .values(failed_logins=User.failed_logins + 1).returning(User.failed_logins),
-                execution_options={"synchronize_session": False},
-            ).scalar_one())
-            if user.failed_logins >= lockout_failures:
-                user.locked_until = now + timedelta(minutes=lockout_minutes)
-                user.failed_logins = 0
-                audit.record(AuditKind.LOCKED, user=user,
-                             detail=f"{lockout_failures} failures in a row; {lockout_minutes} minutes")
+        # Counted in the database, so wrong passwords sent in parallel all count.
+        if user is not None and not locked and _count_up(user, "failed_logins") >= lockout_failures:
+            user.locked_until = now + timedelta(minutes=lockout_minutes)
+            user.failed_logins = 0
+            audit.record(AuditKind.LOCKED, user=user,
+                         detail=f"{lockout_failures} failures in a row; {lockout_minutes} minutes")
         return None
     if not user.active:
         audit.record(AuditKind.LOGIN_FAILED, user=user, detail="inactive user")
@@ -62,8 +56,29 @@ def change_password(user, current, new):
     user.password_hash = passwords.hash(new)
     user.must_change_password = False
     # Whoever holds a copy of an older session is out; the caller renews the user's own.
-    user.end_sessions()
+    end_sessions(user)
     audit.record(AuditKind.PASSWORD_CHANGED, user=user)
+
+
+def end_sessions(user):
+    """End every session of the user: their cookies carry a session version this raises.
+
+    The new version is on `user` at once, for a caller that renews its own session before
+    committing; a raise by someone else after that commit still ends it.
+    """
+    _count_up(user, "session_version")
+
+
+def _count_up(user, counter):
+    """Add one to a counter of the user's in SQL, so simultaneous additions all count; the
+    object gets the new value without writing it again."""
+    column = getattr(User, counter)
+    value = db.session.execute(
+        sa.update(User).where(User.id == user.id).values({column: column + 1}).returning(column),
+        execution_options={"synchronize_session": False},
+    ).scalar_one()
+    set_committed_value(user, counter, value)
+    return value
 
 
 class AuthError(ValueError):

@@ -7,7 +7,7 @@ from ..extensions import db, limiter
 from ..models import AuditKind
 from . import sessions
 from .forms import LoginForm, PasswordForm, ProfileForm
-from .operations import AuthError, authenticate, change_password, safe_next_path
+from .operations import AuthError, authenticate, change_password, end_sessions, safe_next_path
 
 bp = Blueprint("auth", __name__)
 
@@ -57,7 +57,7 @@ def login():
 def logout():
     audit.record(AuditKind.LOGOUT)
     # Every session of the user ends, not just this cookie: a copy of it is worthless now.
-    current_user.end_sessions()
+    end_sessions(current_user._get_current_object())
     db.session.commit()
     logout_user()
     session.clear()
@@ -91,9 +91,10 @@ def password():
             db.session.rollback()
             getattr(form, error.field).errors.append(str(error))
         else:
-            db.session.commit()
-            # This session carries on under the new session version; all others have ended.
+            # This session carries on under the new session version, all others have ended;
+            # renewed before the commit, so a later raise (an admin's reset) ends it too.
             login_user(current_user._get_current_object())
+            db.session.commit()
             flash(_("Your password is changed."), "success")
             return redirect(url_for("auth.profile"))
     return render_template("auth/password.html", form=form)

@@ -167,6 +167,8 @@ def assign_many(unit_code):
         moved = commit_change(lambda: operations.assign_many(
             current_user._get_current_object(), unit.id, list(versions), form.member.data,
             now=clock.now(), versions=versions))
+    except PermissionError:
+        abort(403)
     except CaseChanged:
         flash(_("A selected case changed while you assigned. Nothing was assigned; look again."),
               "error")

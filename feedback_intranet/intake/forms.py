@@ -57,8 +57,10 @@ def normalised_phone(value):
     value = (value or "").strip()
     if not value:
         return ""
-    # Only ever given a number the form's validator passed.
-    return e164(value, valid=True)
+    number = e164(value, valid=True)
+    if number is None:  # callers validate first: a miss here is a bug, not a blank number
+        raise ValueError("not a valid phone number; validate the form first")
+    return number
 
 
 class FeedbackFields(BaseForm):

@@ -82,9 +82,6 @@ class User(UserMixin, db.Model):
         # What Flask-Login keeps in the session cookie (Flask-Login's "alternative token").
         return f"{self.id}:{self.session_version}"
 
-    def end_sessions(self):
-        self.session_version += 1
-
     def __repr__(self):
         return f"<User {self.username}>"
 

@@ -90,12 +90,15 @@ class CallbackTask(db.Model):
     status: Mapped[CallbackStatus] = enum_column(CallbackStatus, default=CallbackStatus.OPEN)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Two people recording the same call at once: the second is refused, not counted twice.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     answer: Mapped[Answer] = relationship()
     unit: Mapped[Unit] = relationship()
     case: Mapped["Case"] = relationship()
 
     __table_args__ = (sa.Index("ix_callback_task_list", "unit_id", "status", "window_start"),)
+    __mapper_args__ = {"version_id_col": version}
 
 
 class Letter(db.Model):
@@ -111,12 +114,15 @@ class Letter(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     posted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_user.id"))
+    # Posted twice at once, or made again while being posted: the second is refused.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     answer: Mapped[Answer] = relationship()
     unit: Mapped[Unit] = relationship()
     case: Mapped["Case"] = relationship()
 
     __table_args__ = (sa.Index("ix_letter_queue", "unit_id", "posted_at"),)
+    __mapper_args__ = {"version_id_col": version}
 
 
 class ReplyTemplate(db.Model):

@@ -22,10 +22,15 @@ depends_on = None
 def upgrade():
     op.drop_index('ix_audit_event_user', table_name='audit_event')
     op.drop_index('ix_audit_event_case', table_name='audit_event')
-    op.create_index('ix_audit_event_reference', 'audit_event', ['case_reference', 'at', 'id'])
-    op.create_index('ix_audit_event_kind', 'audit_event', ['kind', 'at', 'id'])
-    op.create_index('ix_audit_event_username', 'audit_event',
-                    [sa.text('lower(username)'), 'at', 'id'])
+    # Nearly every request writes an audit row: on PostgreSQL the indexes are built without
+    # blocking those writes, which needs a statement outside the migration's transaction.
+    with op.get_context().autocommit_block():
+        op.create_index('ix_audit_event_reference', 'audit_event', ['case_reference', 'at', 'id'],
+                        postgresql_concurrently=True)
+        op.create_index('ix_audit_event_kind', 'audit_event', ['kind', 'at', 'id'],
+                        postgresql_concurrently=True)
+        op.create_index('ix_audit_event_username', 'audit_event',
+                        [sa.text('lower(username)'), 'at', 'id'], postgresql_concurrently=True)
 
 
 def downgrade():
