@@ -295,6 +295,10 @@ def _showcase(now, calendar):
 
 
 CHUNK = 5000
+# The bulk-loaded tables whose ids the loader hands out itself (and PostgreSQL's sequences
+# must then be moved past).
+_WITH_IDS = {"case": Case, "event": CaseEvent, "answer": Answer, "callback": CallbackTask,
+             "letter": Letter, "outbox": OutboxMessage}
 NOTES = ["Asked the branch for the account history.", "Customer called and added details.",
          "Waiting for the card centre's answer.", "Checked the transaction log."]
 
@@ -368,9 +372,7 @@ class _CaseFactory:
         self.counters = {row.year: row.last_number
                          for row in db.session.scalars(sa.select(ReferenceCounter))}
         self.next_id = {table: (db.session.scalar(sa.select(sa.func.max(model.id))) or 0) + 1
-                        for table, model in (("case", Case), ("event", CaseEvent), ("answer", Answer),
-                                             ("callback", CallbackTask), ("letter", Letter),
-                                             ("outbox", OutboxMessage))}
+                        for table, model in _WITH_IDS.items()}
         # Calendar arithmetic per distinct day, not per case.
         self._due, self._between = {}, {}
 
@@ -550,6 +552,7 @@ class _BulkLoad:
     keeping it current row by row.
     """
 
+    # In the order they go in: a row's foreign keys point to rows already there.
     TABLES = {"case": Case, "past_unit": CasePastUnit, "event": CaseEvent, "answer": Answer,
               "outbox": OutboxMessage, "callback": CallbackTask, "letter": Letter}
 
@@ -624,8 +627,8 @@ def _reset_sequences():
     """PostgreSQL's id sequences do not see explicit ids; move them past the rows."""
     if db.session.get_bind().dialect.name != "postgresql":
         return
-    for table in ("feedback_case", "case_event", "answer", "outbox_message", "callback_task", "letter"):
-        # The table names are the constants above, never input.
+    for table in (model.__tablename__ for model in _WITH_IDS.values()):
+        # The table names are the models', never input.
         move = f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 1))"  # noqa: E501  # nosec B608
         db.session.execute(sa.text(move))
 
