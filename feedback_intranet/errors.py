@@ -1,6 +1,6 @@
 """Error pages; a 500 rolls the transaction back so nothing half-written stays."""
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from limits import parse
 from sqlalchemy.exc import SQLAlchemyError
@@ -40,14 +40,20 @@ def record_refusal(code):
 def record_limited_login():
     """A login refused by the throttle is a failed login too: the log shows the guessing.
 
-    One row a minute per username and address: the refusals themselves must stay free, or the
-    throttle would let anyone fill the append-only log at full speed.
+    One row a minute per address: the refusals themselves must stay free, or the throttle
+    would let anyone fill the append-only log at full speed.
     """
-    username = request.form.get("username", "").strip()
-    if limiter.limiter.hit(LIMITED_LOGIN_RECORDS, "audited-429", username.lower()[:64],
-                           request.remote_addr or ""):
-        _record_alone(AuditKind.LOGIN_FAILED, username=username,
-                      detail="too many attempts (429; one a minute is recorded)")
+    # Keyed by address alone: a new username on every try must not earn a new row.
+    key = (current_app.config.get("RATELIMIT_KEY_PREFIX", ""), "audited-429",
+           request.remote_addr or "")
+    try:
+        first = limiter.limiter.hit(LIMITED_LOGIN_RECORDS, *key)
+    except Exception:  # the store failing must not turn a 429 into a 500
+        current_app.logger.warning("Could not count audited 429 logins", exc_info=True)
+        return
+    if first:
+        _record_alone(AuditKind.LOGIN_FAILED, username=request.form.get("username", "").strip(),
+                      detail="too many attempts (429; one a minute per address is recorded)")
 
 
 def register_error_handlers(app):

@@ -106,5 +106,7 @@ def _anonymise(ids, now, outcome):
     update_rows(CaseEvent, CaseEvent.case_id.in_(ids), text="")
     update_rows(OutboxMessage, OutboxMessage.case_id.in_(ids), recipient="", subject="",
                 body_text="", body_html="", last_error="")
-    update_rows(CallbackTask, CallbackTask.case_id.in_(ids), phone="")
-    update_rows(Letter, Letter.case_id.in_(ids), pdf=b"")
+    # Versions move, so a call or letter being acted on meanwhile cannot write its data back.
+    update_rows(CallbackTask, CallbackTask.case_id.in_(ids), phone="",
+                version=CallbackTask.version + 1)
+    update_rows(Letter, Letter.case_id.in_(ids), pdf=b"", version=Letter.version + 1)

@@ -101,6 +101,9 @@ def run_migrations_online():
     conf_args = current_app.extensions['migrate'].configure_args
     conf_args.setdefault("render_item", render_item)
     conf_args.setdefault("include_object", include_object)
+    # Each migration commits on its own: one that builds indexes outside a transaction (0015)
+    # then never commits half of an earlier one, and a failed run resumes where it stopped.
+    conf_args.setdefault("transaction_per_migration", True)
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 

@@ -488,6 +488,38 @@ def test_closing_a_case_cancels_its_open_calls(case, login, client):
     assert "No calls to make." in client.get("/callbacks/cs").get_data(as_text=True)
 
 
+def test_a_case_closed_before_its_call_can_be_answered_again_once_reopened(case, login, client):
+    login("cs.agent")
+    answer(client, case, channel="phone", body="x", reason="r")
+    post_action(client, case, "close", resolution="withdrawn")
+    post_action(client, case, "reopen", reason="The customer called again.")
+    response = answer(client, case, channel="email", body="Vastaus sähköpostilla.",
+                      reason="Asiakas pyysi.")
+    assert "already on its way" not in response.get_data(as_text=True)
+    db.session.expire_all()
+    answers = db.session.scalars(sa.select(Answer).order_by(Answer.id)).all()
+    assert [(a.channel, a.status) for a in answers] == [("phone", "failed"), ("email", "pending")]
+    assert answers[0].failure == "the case was closed before the call"
+
+
+def test_a_call_of_a_case_closed_since_the_list_was_opened_is_refused_with_a_reason(case,
+                                                                                    login,
+                                                                                    client):
+    login("cs.agent")
+    answer(client, case, channel="phone", body="x", reason="r")
+    task = db.session.scalar(sa.select(CallbackTask))
+    page = client.get("/callbacks/cs").get_data(as_text=True)
+    token = re.search(rf'name="task{task.id}-token" type="hidden" value="([^"]+)"', page).group(1)
+    post_action(client, case, "close", resolution="withdrawn")
+    response = client.post(f"/callbacks/task/{task.id}", data={
+        f"task{task.id}-outcome": "no_answer", f"task{task.id}-token": token})
+    assert response.status_code == 302
+    page = client.get(response.location).get_data(as_text=True)
+    assert "This call was cancelled: the case was closed." in page
+    db.session.expire_all()
+    assert task.status == "cancelled" and task.attempts == 0
+
+
 @pytest.mark.parametrize("path", ["/callbacks/task/99999999999999999999",
                                   "/letters/99999999999999999999.pdf"])
 def test_huge_ids_in_reply_urls_are_not_found(client, login, case, path):

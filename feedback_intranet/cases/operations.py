@@ -8,6 +8,8 @@ from .. import access
 from ..extensions import db
 from ..masking import mask
 from ..models import (
+    Answer,
+    AnswerStatus,
     CallbackStatus,
     CallbackTask,
     Case,
@@ -151,12 +153,14 @@ def forward(actor, case, unit_id, note, *, now, expected_version=None):
     case.current_unit_id = target.id
     case.assignee = None
     case.status = CaseStatus.NEW
-    # Calls still to make and letters still to post go with the case to its new holder.
+    # Calls still to make and letters still to post go with the case to its new holder. Their
+    # versions move too, so someone of the old unit acting on one meanwhile is refused.
     db.session.execute(sa.update(CallbackTask).where(
         CallbackTask.case_id == case.id, CallbackTask.status == CallbackStatus.OPEN
-    ).values(unit_id=target.id))
+    ).values(unit_id=target.id, version=CallbackTask.version + 1))
     db.session.execute(sa.update(Letter).where(
-        Letter.case_id == case.id, Letter.posted_at.is_(None)).values(unit_id=target.id))
+        Letter.case_id == case.id, Letter.posted_at.is_(None)
+    ).values(unit_id=target.id, version=Letter.version + 1))
     add_event(case, EventKind.FORWARDED, actor, now, note, from_unit_id=source, to_unit_id=target.id)
     recipients = db.session.scalars(
         sa.select(User).join(Membership)
@@ -259,10 +263,17 @@ def close(actor, case, resolution, note="", *, now, expected_version=None):
 
 
 def _close(actor, case, resolution, note, now):
-    # Nobody calls the customer about a closed case.
-    db.session.execute(sa.update(CallbackTask).where(
-        CallbackTask.case_id == case.id, CallbackTask.status == CallbackStatus.OPEN
-    ).values(status=CallbackStatus.CANCELLED, closed_at=now))
+    # Nobody calls the customer about a closed case: the calls are cancelled (their versions
+    # move, so a call being recorded meanwhile is refused) and the answers they were to give
+    # did not reach the customer, which leaves a reopened case free to be answered again.
+    open_calls = sa.and_(CallbackTask.case_id == case.id,
+                         CallbackTask.status == CallbackStatus.OPEN)
+    db.session.execute(sa.update(Answer).where(
+        Answer.id.in_(sa.select(CallbackTask.answer_id).where(open_calls)),
+        Answer.status == AnswerStatus.PENDING,
+    ).values(status=AnswerStatus.FAILED, failure="the case was closed before the call"))
+    db.session.execute(sa.update(CallbackTask).where(open_calls).values(
+        status=CallbackStatus.CANCELLED, closed_at=now, version=CallbackTask.version + 1))
     case.status = CaseStatus.CLOSED
     case.resolution = resolution
     case.closed_at = now

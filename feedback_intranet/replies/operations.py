@@ -115,6 +115,8 @@ def _check_unit(actor, unit_id, case=None):
 def record_call(actor, task, outcome, summary, *, now, calendar, deviations):
     """Record one call attempt; a reached customer makes the summary the answer."""
     _check_unit(actor, task.unit_id, task.case)
+    if task.status == CallbackStatus.CANCELLED:
+        raise CaseError(_("This call was cancelled: the case was closed."), "outcome")
     if task.status != CallbackStatus.OPEN:
         raise CaseError(_("This call has already been recorded as done."), "outcome")
     if outcome not in CALL_OUTCOMES:

@@ -81,6 +81,9 @@ def record_call(task_id):
                 "list and the case.", ref=task.case.reference), "error")
         return redirect(url_for("replies.callbacks", unit_code=unit.code))
     except CaseError as error:
+        if task.status != CallbackStatus.OPEN:  # off the list now: say it above the list
+            flash(str(error), "error")
+            return redirect(url_for("replies.callbacks", unit_code=unit.code))
         form.summary.errors = [*form.summary.errors, str(error)]
         return callbacks(unit.code, forms={task.id: form})
     flash(_("Recorded the call for %(ref)s.", ref=task.case.reference), "success")

@@ -19,23 +19,32 @@ branch_labels = None
 depends_on = None
 
 
+NEW_INDEXES = [
+    ('ix_audit_event_reference', ['case_reference', 'at', 'id']),
+    ('ix_audit_event_kind', ['kind', 'at', 'id']),
+    ('ix_audit_event_username', [sa.text('lower(username)'), 'at', 'id']),
+]
+
+
 def upgrade():
-    op.drop_index('ix_audit_event_user', table_name='audit_event')
-    op.drop_index('ix_audit_event_case', table_name='audit_event')
     # Nearly every request writes an audit row: on PostgreSQL the indexes are built without
-    # blocking those writes, which needs a statement outside the migration's transaction.
+    # blocking those writes, which needs statements outside the migration's transaction. The
+    # steps are safe to run again after a failed attempt: an index a failed build left behind
+    # (PostgreSQL keeps it, marked invalid) is dropped and built anew.
     with op.get_context().autocommit_block():
-        op.create_index('ix_audit_event_reference', 'audit_event', ['case_reference', 'at', 'id'],
-                        postgresql_concurrently=True)
-        op.create_index('ix_audit_event_kind', 'audit_event', ['kind', 'at', 'id'],
-                        postgresql_concurrently=True)
-        op.create_index('ix_audit_event_username', 'audit_event',
-                        [sa.text('lower(username)'), 'at', 'id'], postgresql_concurrently=True)
+        for name, columns in NEW_INDEXES:
+            op.drop_index(name, table_name='audit_event', if_exists=True,
+                          postgresql_concurrently=True)
+            op.create_index(name, 'audit_event', columns, postgresql_concurrently=True)
+    op.drop_index('ix_audit_event_user', table_name='audit_event', if_exists=True)
+    op.drop_index('ix_audit_event_case', table_name='audit_event', if_exists=True)
 
 
 def downgrade():
-    op.drop_index('ix_audit_event_username', table_name='audit_event')
-    op.drop_index('ix_audit_event_kind', table_name='audit_event')
-    op.drop_index('ix_audit_event_reference', table_name='audit_event')
-    op.create_index('ix_audit_event_case', 'audit_event', ['case_id', 'at'])
-    op.create_index('ix_audit_event_user', 'audit_event', ['user_id', 'at'])
+    with op.get_context().autocommit_block():
+        op.create_index('ix_audit_event_case', 'audit_event', ['case_id', 'at'],
+                        postgresql_concurrently=True, if_not_exists=True)
+        op.create_index('ix_audit_event_user', 'audit_event', ['user_id', 'at'],
+                        postgresql_concurrently=True, if_not_exists=True)
+    for name, _columns in reversed(NEW_INDEXES):
+        op.drop_index(name, table_name='audit_event')
