@@ -47,18 +47,26 @@ def _longest_case_reference():
         .group_by(Case.id, Case.reference).order_by(sa.func.count().desc(), Case.id).limit(1))
 
 
+def _oldest_new_case_reference():
+    return db.session.scalar(
+        sa.select(Case.reference).where(Case.current_unit.has(code="cs"), Case.status == "new")
+        .order_by(Case.id).limit(1))
+
+
 def _query_counts(client):
-    """Queries per page; the case page is the case in customer service with the longest timeline."""
+    """Queries per page. The case pages: the case in customer service with the longest timeline,
+    and an unassigned one as its team lead sees it, with every action's form (assign, forward,
+    answer with templates)."""
     counts = {}
-    case_page = ("cs.agent", f"/cases/{_longest_case_reference()}")
-    for user, path in [*PAGES, case_page]:
+    case_pages = {("cs.agent", f"/cases/{_longest_case_reference()}"): "case page",
+                  ("cs.lead", f"/cases/{_oldest_new_case_reference()}"): "open case, team lead"}
+    for user, path in [*PAGES, *case_pages]:
         client.post("/logout")
         if user:
             client.post("/login", data={"username": user, "password": DEMO_PASSWORD})
         response = client.get(path)
         assert response.status_code == 200, path
-        counts["case page" if (user, path) == case_page else path] = int(
-            response.headers["X-Query-Count"])
+        counts[case_pages.get((user, path), path)] = int(response.headers["X-Query-Count"])
     return counts
 
 

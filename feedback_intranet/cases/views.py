@@ -19,7 +19,6 @@ from ..lookups import unit_members
 from ..masking import KIND_TITLES
 from ..matching import match_customer, search_register
 from ..models import (
-    Answer,
     AuditKind,
     Case,
     CaseEvent,
@@ -91,7 +90,8 @@ DONE = {
 
 def get_case_or_404(reference):
     """The case, if it exists and the current user may see it; 404 either way otherwise."""
-    case = db.session.scalar(
+    # Its answers come in the same statement (a case has a few): the page shows them all.
+    case = db.session.execute(
         sa.select(Case)
         .where(Case.reference == reference)
         .options(
@@ -101,8 +101,9 @@ def get_case_or_404(reference):
             joinedload(Case.customer).joinedload(Customer.home_office),
             joinedload(Case.suggested_unit),
             joinedload(Case.duplicate_of),
+            joinedload(Case.answers),
         )
-    )
+    ).unique().scalar_one_or_none()
     if case is None or not access.can_view_case(current_user, case):
         abort(404)
     return case
@@ -169,11 +170,8 @@ def _prepare(action, form, case):
     return form
 
 
-def _forms(case, posted_action=None, posted_form=None):
+def _forms(case, actions, posted_action=None, posted_form=None):
     forms = {}
-    actions = set(access.available_actions(current_user, case))
-    if access.can_set_customer(current_user, case):
-        actions.add("customer")
     for action in actions:
         if action == posted_action:
             forms[action] = posted_form
@@ -194,10 +192,10 @@ def _templates(case):
 
 def _render(case, posted_action=None, posted_form=None, status=200, preview=None):
     query = request.args.get("q", "").strip()
+    actions = access.available_actions(current_user, case)
     can_set = access.can_set_customer(current_user, case)
-    answers = db.session.scalars(
-        sa.select(Answer).where(Answer.case_id == case.id).order_by(Answer.id)).all()
-    forms = _forms(case, posted_action, posted_form)
+    forms = _forms(case, actions | {"customer"} if can_set else actions, posted_action,
+                   posted_form)
     return render_template(
         "cases/show.html",
         case=case,
@@ -210,8 +208,8 @@ def _render(case, posted_action=None, posted_form=None, status=200, preview=None
         query=query,
         search_results=search_register(db.session, query) if can_set and query else [],
         can_set_customer=can_set,
-        can_correct="correct" in access.available_actions(current_user, case),
-        answers=answers,
+        can_correct="correct" in actions,
+        answers=case.answers,
         channel_problems=channel_problems(case),
         templates=_templates(case) if "answer" in forms else [],
         preview=preview,

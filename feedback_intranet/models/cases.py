@@ -1,11 +1,15 @@
 """Cases, their timeline, and what belongs to them."""
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+
+if TYPE_CHECKING:
+    from .replies import Answer
 from .common import (
     OPEN_STATUSES,
     CaseStatus,
@@ -97,6 +101,8 @@ class Case(db.Model):
     events: Mapped[list["CaseEvent"]] = relationship(
         back_populates="case", order_by="(CaseEvent.at, CaseEvent.id)"
     )
+    # Read-only, for the case page: answers are made through the replies module's operations.
+    answers: Mapped[list["Answer"]] = relationship(viewonly=True, order_by="Answer.id")
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (

@@ -5,6 +5,7 @@ import secrets
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
@@ -23,6 +24,8 @@ from .forms import CallOutcomeForm, LetterForm
 from .letters import merge
 
 bp = Blueprint("replies", __name__)
+LETTER_DONE = {"posted": _l("Letter for %(ref)s marked posted."),
+               "regenerate": _l("Letter for %(ref)s made again.")}
 
 
 def _with_token(form):
@@ -146,7 +149,7 @@ def waiting_pdf(unit_code):
 @bp.route("/letters/<int:letter_id>/<action>", methods=["POST"])
 @login_required
 def letter_action(letter_id, action):
-    if action not in ("posted", "regenerate"):
+    if action not in LETTER_DONE:
         abort(404)
     letter = _letter_or_404(letter_id)
     form = LetterForm(prefix=f"letter{letter.id}")
@@ -154,12 +157,13 @@ def letter_action(letter_id, action):
     if not form.validate_on_submit() or not consume_token(form.token.data):
         return back
     actor = current_user._get_current_object()
+    operation = {
+        "posted": lambda: operations.post_letter(actor, letter, now=clock.now(),
+                                                 calendar=banking_calendar(clock.timezone())),
+        "regenerate": lambda: operations.regenerate_letter(actor, letter, today=clock.today()),
+    }[action]
     try:
-        if action == "posted":
-            commit_change(lambda: operations.post_letter(
-                actor, letter, now=clock.now(), calendar=banking_calendar(clock.timezone())))
-        else:
-            commit_change(lambda: operations.regenerate_letter(actor, letter, today=clock.today()))
+        commit_change(operation)
     except PermissionError:
         abort(404)
     except CaseChanged:
@@ -169,10 +173,7 @@ def letter_action(letter_id, action):
     except CaseError as error:
         flash(str(error), "error")
         return back
-    if action == "posted":
-        flash(_("Letter for %(ref)s marked posted.", ref=letter.case.reference), "success")
-    else:
-        flash(_("Letter for %(ref)s made again.", ref=letter.case.reference), "success")
+    flash(LETTER_DONE[action] % {"ref": letter.case.reference}, "success")
     return back
 
 
