@@ -31,6 +31,7 @@ PAGES = [
     ("cs.lead", "/reports/volumes"),
     ("cs.lead", "/reports/forwarding"),
     ("admin", "/admin/users"),
+    ("admin", "/inbox/cs?filter=unassigned"),  # an admin's inbox also lists every unit
     (None, "/feedback"),
 ]
 INBOX_PAGES = [path for _user, path in PAGES[:6]] + ["/workload/cs"]

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import aliased, joinedload, load_only
 
 from ..extensions import db
-from ..models import OPEN_STATUSES, Case, CaseStatus, Unit, User
+from ..models import OPEN_STATUSES, Case, CaseStatus, User
 
 FILTERS = {
     "open": _l("Open"),
@@ -229,7 +229,4 @@ def units_for_tabs(user):
     units = [m.unit for m in user.memberships]
     return sorted(units, key=lambda unit: unit.name)
 
-
-def all_active_units():
-    return list(db.session.scalars(sa.select(Unit).where(Unit.active).order_by(Unit.name)))
 

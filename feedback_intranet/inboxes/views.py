@@ -24,7 +24,7 @@ from ..extensions import db
 from ..form_tokens import consume_token
 from ..forms import parse_id
 from ..i18n import get_locale_code
-from ..lookups import member_or_404, unit_members, visible_unit_or_404
+from ..lookups import active_units, member_or_404, unit_members, visible_unit_or_404
 from ..models import User
 from . import cache as inbox_cache
 from . import figures, queries, stamps
@@ -40,7 +40,7 @@ def index():
         return redirect(url_for("inboxes.inbox", unit_code=request.args["unit"]))
     units = queries.units_for_tabs(current_user)
     if not units and current_user.is_admin:
-        units = queries.all_active_units()
+        units = active_units()
     if not units:
         return render_template("inboxes/no_units.html")
     return redirect(url_for("inboxes.inbox", unit_code=units[0].code))
@@ -97,7 +97,7 @@ def inbox(unit_code):
         "inboxes/inbox.html",
         unit=unit,
         tabs=tabs,
-        other_units=queries.all_active_units() if current_user.is_admin else [],
+        other_units=active_units() if current_user.is_admin else [],
         tab_counts={**dict(zip(other_ids, other_counts, strict=True)), unit.id: counts["open"]},
         filters=queries.FILTERS,
         filter_name=filter_name,
