@@ -1,7 +1,7 @@
 """Loading what a URL names, with the access check: 404 whether it is missing or not yours."""
 
 import sqlalchemy as sa
-from flask import abort, g
+from flask import abort
 from flask_login import current_user
 
 from . import access
@@ -10,19 +10,17 @@ from .models import Case, Membership, Unit, User
 
 
 def active_units():
-    """Every active unit by name, read once a request: an admin's inbox both finds its unit
-    among them and lists them to switch to."""
-    if "active_units" not in g:
-        g.active_units = db.session.scalars(
-            sa.select(Unit).where(Unit.active).order_by(Unit.name)).all()
-    return g.active_units
+    """Every active unit by name: what an admin's inbox lists to switch to."""
+    return db.session.scalars(sa.select(Unit).where(Unit.active).order_by(Unit.name)).all()
 
 
-def visible_unit_or_404(unit_code):
+def visible_unit_or_404(unit_code, among=()):
+    """The unit if the user may see it. `among` is units the caller has loaded anyway, where an
+    admin's unit is looked for before reading it."""
     # A member's own units came with the user; only admins looking elsewhere need a query.
     unit = next((m.unit for m in current_user.memberships if m.unit.code == unit_code), None)
     if unit is None and current_user.is_admin:
-        unit = next((u for u in active_units() if u.code == unit_code), None) or db.session.scalar(
+        unit = next((u for u in among if u.code == unit_code), None) or db.session.scalar(
             sa.select(Unit).where(Unit.code == unit_code))
     # The same answer whether the unit exists or not: its existence is not the user's business.
     if unit is None or not access.can_view_unit(current_user, unit.id):

@@ -54,7 +54,9 @@ def _badges(cases, today):
 @bp.route("/inbox/<unit_code>")
 @login_required
 def inbox(unit_code):
-    unit = visible_unit_or_404(unit_code)
+    # An admin's inbox lists every unit to switch to, and finds its own among them.
+    other_units = active_units() if current_user.is_admin else []
+    unit = visible_unit_or_404(unit_code, among=other_units)
     leads = access.can_lead_unit(current_user, unit.id)
     filter_name = request.args.get("filter", queries.DEFAULT_FILTER)
     person_id = current_user.id
@@ -97,7 +99,7 @@ def inbox(unit_code):
         "inboxes/inbox.html",
         unit=unit,
         tabs=tabs,
-        other_units=active_units() if current_user.is_admin else [],
+        other_units=other_units,
         tab_counts={**dict(zip(other_ids, other_counts, strict=True)), unit.id: counts["open"]},
         filters=queries.FILTERS,
         filter_name=filter_name,
