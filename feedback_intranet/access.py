@@ -75,7 +75,7 @@ def available_actions(user, case):
             actions.add("unassign")
         holds = case.assignee_id == user.id or case.assignee_id is None or lead
         if holds:
-            actions |= {"answer", "banking_matter"}
+            actions |= {"answer", "banking_matter", "cancel_reply"}
         if case.reply_wanted and holds:
             actions.add("interim_notice")
     return actions

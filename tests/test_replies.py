@@ -478,44 +478,51 @@ def test_calls_and_letters_follow_a_forwarded_case(case, login, client, org):
     assert case.reference in client.get("/callbacks/turku").get_data(as_text=True)
 
 
-def test_closing_a_case_cancels_its_open_calls(case, login, client):
+def cancel(client, case, answer_row):
+    return post_action(client, case, "cancel_reply", answer_id=str(answer_row.id))
+
+
+def test_a_case_whose_call_is_still_to_make_is_closed_only_after_the_call_is_cancelled(
+        case, login, client):
     login("cs.agent")
     answer(client, case, channel="phone", body="x", reason="r")
-    post_action(client, case, "close", resolution="withdrawn")
+    refused = post_action(client, case, "close", resolution="withdrawn").get_data(as_text=True)
+    assert "Not closed: Answer by phone, the call not yet made." in refused
     task = db.session.scalar(sa.select(CallbackTask))
-    db.session.refresh(task)
-    assert task.status == "cancelled"
+    assert task.status == "open" and case.reference in client.get("/callbacks/cs").get_data(
+        as_text=True)
+    cancel(client, case, task.answer)
+    post_action(client, case, "close", resolution="withdrawn")
+    db.session.expire_all()
+    assert task.status == "cancelled" and task.answer.status == "cancelled"
+    assert case.status == "closed"
     assert "No calls to make." in client.get("/callbacks/cs").get_data(as_text=True)
 
 
-def test_a_case_closed_before_its_call_can_be_answered_again_once_reopened(case, login, client):
+def test_a_cancelled_call_leaves_the_case_free_to_be_answered_another_way(case, login, client):
     login("cs.agent")
     answer(client, case, channel="phone", body="x", reason="r")
-    post_action(client, case, "close", resolution="withdrawn")
-    post_action(client, case, "reopen", reason="The customer called again.")
+    cancel(client, case, db.session.scalar(sa.select(Answer)))
     response = answer(client, case, channel="email", body="Vastaus sähköpostilla.",
                       reason="Asiakas pyysi.")
     assert "already on its way" not in response.get_data(as_text=True)
     db.session.expire_all()
     answers = db.session.scalars(sa.select(Answer).order_by(Answer.id)).all()
-    assert [(a.channel, a.status) for a in answers] == [("phone", "failed"), ("email", "pending")]
-    assert answers[0].failure == "the case was closed before the call"
+    assert [(a.channel, a.status) for a in answers] == [("phone", "cancelled"), ("email", "pending")]
 
 
-def test_a_call_of_a_case_closed_since_the_list_was_opened_is_refused_with_a_reason(case,
-                                                                                    login,
-                                                                                    client):
+def test_a_call_cancelled_since_the_list_was_opened_is_refused_with_a_reason(case, login, client):
     login("cs.agent")
     answer(client, case, channel="phone", body="x", reason="r")
     task = db.session.scalar(sa.select(CallbackTask))
     page = client.get("/callbacks/cs").get_data(as_text=True)
     token = re.search(rf'name="task{task.id}-token" type="hidden" value="([^"]+)"', page).group(1)
-    post_action(client, case, "close", resolution="withdrawn")
+    cancel(client, case, task.answer)
     response = client.post(f"/callbacks/task/{task.id}", data={
         f"task{task.id}-outcome": "no_answer", f"task{task.id}-token": token})
     assert response.status_code == 302
     page = client.get(response.location).get_data(as_text=True)
-    assert "This call was cancelled: the case was closed." in page
+    assert "This call was cancelled." in page
     db.session.expire_all()
     assert task.status == "cancelled" and task.attempts == 0
 

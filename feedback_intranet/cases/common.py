@@ -1,11 +1,13 @@
 """What every case operation shares: its refusals, the version check and the timeline event."""
 
 from flask_babel import gettext as _
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from .. import access
 from ..extensions import db
-from ..models import CaseEvent
+from ..inboxes import stamps
+from ..models import Case, CaseEvent
 
 
 class CaseError(ValueError):
@@ -41,11 +43,33 @@ def commit_change(operation):
     return result
 
 
-def check_action(actor, case, action, expected_version):
+def check_action(actor, case, action, expected_version, lock=True):
+    """The actor may take the action on the case as they saw it; with `lock`, the case's row is
+    held and its version moved before anything else is read, so every check that follows sees
+    what is committed and a colleague acting on the same picture of the case is refused."""
     if expected_version is not None and case.version != expected_version:
         raise CaseChanged()
     if action not in access.available_actions(actor, case):
         raise PermissionError(f"{actor.username} may not {action} {case.reference}")
+    if lock:
+        claim_version(case)
+
+
+def claim_version(case):
+    """Compare and swap the case's version: the UPDATE takes the row's lock (a second request
+    waits for the first to commit, then finds the version moved) and is refused when anyone
+    changed the case since this request read it."""
+    db.session.flush()  # changes made before the check go out first, with their own check
+    table, version = Case.__table__, case.version
+    moved = db.session.execute(
+        table.update().where(table.c.id == case.id, table.c.version == version)
+        .values(version=version + 1)
+    ).rowcount
+    if moved != 1:
+        raise CaseChanged()
+    # The ORM's own version check at flush then starts from the version written here.
+    set_committed_value(case, "version", version + 1)
+    stamps.note_units(db.session, [case.current_unit_id])
 
 
 def add_event(case, kind, actor, now, text="", from_unit_id=None, to_unit_id=None):

@@ -126,5 +126,9 @@ class AnswerForm(ActionForm):
     send = SubmitField(_l("Send the answer"))
 
 
+class CancelReplyForm(ActionForm):
+    answer_id = HiddenField()
+
+
 class BankingMatterForm(ActionForm):
     value = BooleanField(_l("Concerns the customer's own banking matters (no email answers)"))

@@ -8,8 +8,6 @@ from .. import access
 from ..extensions import db
 from ..masking import mask
 from ..models import (
-    Answer,
-    AnswerStatus,
     CallbackStatus,
     CallbackTask,
     Case,
@@ -25,7 +23,7 @@ from ..models import (
     User,
 )
 from ..notifications import ASSIGNED, FORWARDED, notify
-from ..replies.operations import send_notice
+from ..replies.operations import refuse_while_waiting, send_notice
 from ..routing import suggested_unit_id
 from .common import CaseChanged, CaseError, add_event, check_action
 
@@ -207,7 +205,7 @@ def correct(actor, case, changes, *, now, expected_version=None):
 
 def add_note(actor, case, text, *, now, expected_version=None):
     """An internal note: never sent to the customer."""
-    check_action(actor, case, "note", None)
+    check_action(actor, case, "note", None, lock=False)
     text = mask(text.strip()).text
     if not text:
         raise CaseError(_("Write the note."), "text")
@@ -258,22 +256,12 @@ def close(actor, case, resolution, note="", *, now, expected_version=None):
     if resolution == Resolution.DUPLICATE:
         raise CaseError(_("Use “Mark as duplicate” to link the case it duplicates."),
                         "resolution")
+    refuse_while_waiting(case, "resolution")
     _close(actor, case, resolution, note, now)
     db.session.flush()
 
 
 def _close(actor, case, resolution, note, now):
-    # Nobody calls the customer about a closed case: the calls are cancelled (their versions
-    # move, so a call being recorded meanwhile is refused) and the answers they were to give
-    # did not reach the customer, which leaves a reopened case free to be answered again.
-    open_calls = sa.and_(CallbackTask.case_id == case.id,
-                         CallbackTask.status == CallbackStatus.OPEN)
-    db.session.execute(sa.update(Answer).where(
-        Answer.id.in_(sa.select(CallbackTask.answer_id).where(open_calls)),
-        Answer.status == AnswerStatus.PENDING,
-    ).values(status=AnswerStatus.FAILED, failure="the case was closed before the call"))
-    db.session.execute(sa.update(CallbackTask).where(open_calls).values(
-        status=CallbackStatus.CANCELLED, closed_at=now, version=CallbackTask.version + 1))
     case.status = CaseStatus.CLOSED
     case.resolution = resolution
     case.closed_at = now
@@ -304,6 +292,7 @@ def reopen(actor, case, reason, *, now, expected_version=None):
 def mark_duplicate(actor, case, original, *, now, expected_version=None):
     """Close the case as a duplicate of `original`; both timelines say so."""
     check_action(actor, case, "duplicate", expected_version)
+    refuse_while_waiting(case, "original")
     if original is None or not access.can_view_case(actor, original):
         raise CaseError(_("There is no such case that you can see. Check the reference."),
                         "original")

@@ -42,6 +42,7 @@ from .forms import (
     AnswerForm,
     AssignForm,
     BankingMatterForm,
+    CancelReplyForm,
     CloseForm,
     CorrectForm,
     CustomerForm,
@@ -61,6 +62,7 @@ FORMS = {
     "customer": CustomerForm,
     "answer": AnswerForm,
     "banking_matter": BankingMatterForm,
+    "cancel_reply": CancelReplyForm,
     "take": TakeForm,
     "assign": AssignForm,
     "unassign": UnassignForm,
@@ -74,6 +76,7 @@ FORMS = {
 DONE = {
     "answer": _l("The answer to %(ref)s is on its way."),
     "banking_matter": _l("Saved: %(ref)s is answered by phone or letter only while marked."),
+    "cancel_reply": _l("Cancelled: nothing more goes out for %(ref)s by that channel."),
     "take": _l("You hold %(ref)s now."),
     "assign": _l("Assigned %(ref)s."),
     "unassign": _l("%(ref)s is back in the inbox."),
@@ -276,6 +279,9 @@ def _operation(action, case, form):
     if action == "banking_matter":
         return lambda: reply_operations.mark_own_banking_matter(
             user, case, form.value.data, now=now, expected_version=version)
+    if action == "cancel_reply":
+        return lambda: reply_operations.cancel_waiting(
+            user, case, parse_id(form.answer_id.data), now=now, expected_version=version)
     if action == "customer":
         customer_id = parse_id(form.customer_id.data)
         customer = db.session.get(Customer, customer_id) if customer_id else None

@@ -66,6 +66,12 @@ def touch_all(connection):
         touch(connection, unit_ids)
 
 
+def note_units(session, unit_ids):
+    """Units whose stamps the commit must move for a change written past the ORM (a case's
+    version moved in SQL: the inbox's rows carry it)."""
+    session.info.setdefault(_PENDING, set()).update(unit_ids)
+
+
 def _changed(obj, columns):
     state = sa.inspect(obj)
     if state.pending or state.deleted or columns is None:

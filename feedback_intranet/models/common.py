@@ -132,6 +132,7 @@ class EventKind(TitledEnum):
     DELIVERY_FAILED = "delivery_failed", _l("Delivery failed")
     CALLBACK = "callback", _l("Call attempt")
     BANKING_MATTER = "banking_matter", _l("Own banking matter")
+    REPLY_CANCELLED = "reply_cancelled", _l("Cancelled before it went out")
 
 
 class Resolution(TitledEnum):
@@ -164,6 +165,7 @@ class AnswerStatus(TitledEnum):
     PENDING = "pending", _l("On its way")
     DELIVERED = "delivered", _l("Reached the customer")
     FAILED = "failed", _l("Could not be delivered")
+    CANCELLED = "cancelled", _l("Cancelled before it went out")
 
 
 class Purpose(TitledEnum):
@@ -176,6 +178,7 @@ class OutboxStatus(TitledEnum):
     SENDING = "sending", _l("Being sent")
     SENT = "sent", _l("Handed to the mail server")
     FAILED = "failed", _l("Failed")
+    CANCELLED = "cancelled", _l("Cancelled")
 
 
 class CallbackStatus(TitledEnum):

@@ -16,7 +16,11 @@ from ..models import (
     Answer,
     AnswerStatus,
     CallbackStatus,
+    CallbackTask,
     EventKind,
+    Letter,
+    OutboxMessage,
+    OutboxStatus,
     Purpose,
     ReplyChannel,
 )
@@ -81,6 +85,72 @@ def send_answer(actor, case, *, channel, body, reason="", final=True, now, today
     return answer
 
 
+def waiting_replies(case):
+    """What is addressed to the customer and has not yet gone out: an email still in the
+    outbox, a letter not yet posted, a call not yet made (answers and interim notices)."""
+    return db.session.scalars(sa.select(Answer).where(
+        Answer.case_id == case.id, Answer.status == AnswerStatus.PENDING).order_by(Answer.id)
+    ).all()
+
+
+def describe_waiting(answer):
+    """One waiting answer or notice, as the refusal to close names it."""
+    what = {
+        ReplyChannel.EMAIL: _("%(what)s by email, still in the outbox"),
+        ReplyChannel.LETTER: _("%(what)s by letter, not yet marked posted"),
+        ReplyChannel.PHONE: _("%(what)s by phone, the call not yet made"),
+    }[ReplyChannel(answer.channel)]
+    return what % {"what": answer.purpose.title}
+
+
+def refuse_while_waiting(case, field):
+    """A case is not closed by hand while anything addressed to the customer waits."""
+    waiting = waiting_replies(case)
+    if waiting:
+        raise CaseError(_("Not closed: %(what)s. Cancel it under “Answers and notices” first, or "
+                          "close the case once it has gone out.",
+                          what="; ".join(describe_waiting(a) for a in waiting)), field)
+
+
+def cancel_waiting(actor, case, answer_id, *, now, expected_version=None):
+    """Take back an answer or notice that has not gone out: an email the mail server has not
+    been handed, a letter not posted, a call not made. The timeline says so."""
+    check_action(actor, case, "cancel_reply", expected_version)
+    answer = db.session.get(Answer, answer_id) if answer_id is not None else None
+    if answer is None or answer.case_id != case.id:
+        raise CaseError(_("Choose what to cancel."))
+    if answer.status != AnswerStatus.PENDING:
+        raise CaseError(_("This has already gone out or was cancelled; nothing was changed."))
+    channel = ReplyChannel(answer.channel)
+    # Each is one conditional UPDATE, so the worker claiming the email, a colleague posting
+    # the letter or recording the call, and this cancellation cannot both succeed.
+    if channel == ReplyChannel.EMAIL:
+        taken = db.session.execute(sa.update(OutboxMessage).where(
+            OutboxMessage.answer_id == answer.id, OutboxMessage.status == OutboxStatus.QUEUED,
+        ).values(status=OutboxStatus.CANCELLED, last_error="")).rowcount
+        refusal = _("The email has already been handed to the mail server and cannot be "
+                    "cancelled.")
+    elif channel == ReplyChannel.LETTER:
+        taken = db.session.execute(sa.update(Letter).where(
+            Letter.answer_id == answer.id, Letter.posted_at.is_(None),
+        ).values(version=Letter.version + 1)).rowcount
+        refusal = _("The letter has already been marked posted.")
+    else:
+        taken = db.session.execute(sa.update(CallbackTask).where(
+            CallbackTask.answer_id == answer.id, CallbackTask.status == CallbackStatus.OPEN,
+        ).values(status=CallbackStatus.CANCELLED, closed_at=now,
+                 version=CallbackTask.version + 1)).rowcount
+        refusal = _("The call has already been recorded.")
+    if taken != 1:
+        raise CaseError(refusal)
+    answer.status = AnswerStatus.CANCELLED
+    add_event(case, EventKind.REPLY_CANCELLED, actor, now,
+              f"{answer.purpose.english_title} by {channel.english_title.lower()} cancelled by "
+              f"{actor.full_name} before it went out.", from_unit_id=case.current_unit_id)
+    db.session.flush()
+    return answer
+
+
 def send_notice(actor, case, text, *, now, today, calendar, deviations):
     """An interim notice goes the way the customer chose, like an answer; when that way is closed
     (e.g. no email about the customer's own banking), by phone or letter instead."""
@@ -116,7 +186,7 @@ def record_call(actor, task, outcome, summary, *, now, calendar, deviations):
     """Record one call attempt; a reached customer makes the summary the answer."""
     _check_unit(actor, task.unit_id, task.case)
     if task.status == CallbackStatus.CANCELLED:
-        raise CaseError(_("This call was cancelled: the case was closed."), "outcome")
+        raise CaseError(_("This call was cancelled."), "outcome")
     if task.status != CallbackStatus.OPEN:
         raise CaseError(_("This call has already been recorded as done."), "outcome")
     if outcome not in CALL_OUTCOMES:
@@ -166,10 +236,16 @@ def post_letter(actor, letter, *, now, calendar):
     _check_unit(actor, letter.unit_id, letter.case)
     if letter.posted_at is not None:
         raise CaseError(_("This letter was already marked posted."))
+    _refuse_cancelled(letter)
     letter.posted_at, letter.posted_by_id = now, actor.id
     posted = format_date(now.astimezone(calendar.tz).date())
     mark_delivered(letter.answer, letter.case, now, calendar,
                    f"was posted as a letter on {posted} by {actor.full_name}")
+
+
+def _refuse_cancelled(letter):
+    if letter.answer.status == AnswerStatus.CANCELLED:
+        raise CaseError(_("This letter was cancelled; it is no longer in the print queue."))
 
 
 def regenerate_letter(actor, letter, *, today):
@@ -177,4 +253,5 @@ def regenerate_letter(actor, letter, *, today):
     _check_unit(actor, letter.unit_id, letter.case)
     if letter.posted_at is not None:
         raise CaseError(_("A posted letter cannot be changed."))
+    _refuse_cancelled(letter)
     letter.pdf = letter_pdf(letter.case, letter.unit, letter.answer.text, today)

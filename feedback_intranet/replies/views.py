@@ -7,7 +7,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, undefer
 
 from .. import access, audit, clock
 from ..badges import case_badge
@@ -18,7 +18,7 @@ from ..extensions import db
 from ..form_tokens import consume_token
 from ..forms import MAX_ID
 from ..lookups import visible_unit_or_404
-from ..models import AuditKind, CallbackStatus, CallbackTask, Letter
+from ..models import Answer, AnswerStatus, AuditKind, CallbackStatus, CallbackTask, Letter
 from . import delivery, operations
 from .forms import CallOutcomeForm, LetterForm
 from .letters import merge
@@ -93,14 +93,21 @@ def record_call(task_id):
     return redirect(url_for("replies.callbacks", unit_code=unit.code))
 
 
+def _waiting_letters(unit):
+    """The unit's letters still to post: not posted, and not cancelled before they went out."""
+    return (
+        sa.select(Letter).join(Answer, Answer.id == Letter.answer_id)
+        .where(Letter.unit_id == unit.id, Letter.posted_at.is_(None),
+               Answer.status == AnswerStatus.PENDING)
+        .order_by(Letter.created_at, Letter.id)
+    )
+
+
 @bp.route("/letters/<unit_code>")
 @login_required
 def print_queue(unit_code):
     unit = visible_unit_or_404(unit_code)
-    letters = db.session.scalars(
-        sa.select(Letter).where(Letter.unit_id == unit.id, Letter.posted_at.is_(None))
-        .options(joinedload(Letter.case)).order_by(Letter.created_at, Letter.id)
-    ).all()
+    letters = db.session.scalars(_waiting_letters(unit).options(joinedload(Letter.case))).all()
     return render_template("replies/print_queue.html", unit=unit, letters=letters,
                            forms={letter.id: _with_token(LetterForm(prefix=f"letter{letter.id}"))
                                   for letter in letters})
@@ -113,6 +120,12 @@ def _letter_or_404(letter_id):
     return letter
 
 
+def _pdf_of(letter):
+    # Letters loaded in bulk (the demo) carry no PDF: render it from the answer on record.
+    return letter.pdf or delivery.letter_pdf(letter.case, letter.unit, letter.answer.text,
+                                             local_date(letter.created_at, clock.timezone()))
+
+
 def _pdf(data, filename):
     return Response(data, mimetype="application/pdf", headers={
         "Content-Disposition": f'inline; filename="{filename}"', "Cache-Control": "no-store"})
@@ -122,9 +135,7 @@ def _pdf(data, filename):
 @login_required
 def letter_pdf(letter_id):
     letter = _letter_or_404(letter_id)
-    # Letters loaded in bulk (the demo) carry no PDF: render it from the answer on record.
-    pdf = letter.pdf or delivery.letter_pdf(letter.case, letter.unit, letter.answer.text,
-                                   local_date(letter.created_at, clock.timezone()))
+    pdf = _pdf_of(letter)
     audit.record(AuditKind.LETTER_DOWNLOAD, case=letter.case, detail=f"letter {letter.id}")
     db.session.commit()
     return _pdf(pdf, f"{letter.case.reference}.pdf")
@@ -134,10 +145,9 @@ def letter_pdf(letter_id):
 @login_required
 def waiting_pdf(unit_code):
     unit = visible_unit_or_404(unit_code)
-    pdfs = db.session.scalars(
-        sa.select(Letter.pdf).where(Letter.unit_id == unit.id, Letter.posted_at.is_(None))
-        .order_by(Letter.created_at, Letter.id)
-    ).all()
+    letters = db.session.scalars(_waiting_letters(unit).options(
+        undefer(Letter.pdf), joinedload(Letter.case), joinedload(Letter.answer))).all()
+    pdfs = [_pdf_of(letter) for letter in letters]
     if not pdfs:
         flash(_("No letters are waiting."), "info")
         return redirect(url_for("replies.print_queue", unit_code=unit.code))
