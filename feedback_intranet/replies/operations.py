@@ -107,8 +107,8 @@ def refuse_while_waiting(case, field):
     """A case is not closed by hand while anything addressed to the customer waits."""
     waiting = waiting_replies(case)
     if waiting:
-        raise CaseError(_("Not closed: %(what)s. Cancel it under “Answers and notices” first, or "
-                          "close the case once it has gone out.",
+        raise CaseError(_("Not closed: %(what)s. Cancel it first, or close the case once it has "
+                          "gone out.",
                           what="; ".join(describe_waiting(a) for a in waiting)), field)
 
 
