@@ -273,3 +273,34 @@ def test_wrong_passwords_sent_at_once_all_count(app, staff):
     db.session.commit()
     db.session.expire_all()
     assert db.session.get(User, staff.id).failed_logins == 2
+
+
+def test_a_right_password_checked_while_another_attempt_locks_the_account_gets_no_session(
+        app, staff, data, monkeypatch):
+    """The tenth failure is recorded after this attempt read the account and before its right
+    password was accepted: it is refused, and the lockout stays."""
+    from feedback_intranet.auth.operations import authenticate
+    from feedback_intranet.extensions import passwords
+
+    limits = {"lockout_failures": 10, "lockout_minutes": 15}
+    db.session.execute(sa.update(User).where(User.id == staff.id).values(failed_logins=9))
+    db.session.commit()
+    verify = passwords.verify
+
+    def verify_while_another_attempt_fails(password_hash, password):
+        monkeypatch.setattr(passwords, "verify", verify)
+        with app.app_context():  # another request, in a session of its own
+            assert authenticate("branch.staff", "wrong password", now=NOW, **limits) is None
+            db.session.commit()
+        return verify(password_hash, password)
+
+    monkeypatch.setattr(passwords, "verify", verify_while_another_attempt_fails)
+    with app.app_context():
+        assert authenticate("branch.staff", PASSWORD, now=NOW, **limits) is None
+        db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(User, staff.id).locked_until == NOW + timedelta(minutes=15)
+    events = db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id)).all()
+    assert [(e.kind, e.detail) for e in events] == [
+        (AuditKind.LOGIN_FAILED, ""), (AuditKind.LOCKED, "10 failures in a row; 15 minutes"),
+        (AuditKind.LOGIN_FAILED, "account locked")]

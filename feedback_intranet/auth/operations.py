@@ -8,7 +8,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import audit
 from ..extensions import db, passwords
-from ..models import AuditKind, User
+from ..models import AuditKind, User, UTCDateTime
 from ..passwords import password_problem
 
 
@@ -18,30 +18,72 @@ def authenticate(username, password, *, now, lockout_failures, lockout_minutes):
     Failures in a row are counted per account; at `lockout_failures` the account locks for
     `lockout_minutes`. The caller says the same thing for every None, so nobody learns whether
     a username exists or is locked.
+
+    Counting a failure, with the lockout it may bring, and accepting a right password are each
+    one UPDATE that holds only while the account is not locked: attempts in parallel wait for
+    each other on the row, so once a lockout is recorded no attempt gets in, and a success
+    before it resets the count.
     """
     # Usernames are stored lower-case, as the per-username throttle counts them.
     user = db.session.scalar(sa.select(User).where(User.username == username.strip().lower()))
-    locked = user is not None and user.locked_until is not None and user.locked_until > now
     # A locked account's password is still checked (and ignored), so it takes as long.
-    if not passwords.verify(user.password_hash if user else None, password) or locked:
+    if not passwords.verify(user.password_hash if user else None, password):
+        locked = user is not None and not _count_failure(user, now, lockout_failures,
+                                                         lockout_minutes)
         audit.record(AuditKind.LOGIN_FAILED, user=user, username=username.strip(),
                      detail="account locked" if locked else "")
-        # Counted in the database, so wrong passwords sent in parallel all count.
-        if user is not None and not locked and _count_up(user, "failed_logins") >= lockout_failures:
-            user.locked_until = now + timedelta(minutes=lockout_minutes)
-            user.failed_logins = 0
+        if user is not None and not locked and user.locked_until is not None:
             audit.record(AuditKind.LOCKED, user=user,
                          detail=f"{lockout_failures} failures in a row; {lockout_minutes} minutes")
         return None
     if not user.active:
         audit.record(AuditKind.LOGIN_FAILED, user=user, detail="inactive user")
         return None
+    # Hashed first: the UPDATE below holds the user's row until the commit, not while hashing.
+    new_hash = passwords.hash(password) if passwords.needs_rehash(user.password_hash) else None
+    if not _accept(user, now):
+        audit.record(AuditKind.LOGIN_FAILED, user=user, username=username.strip(),
+                     detail="account locked")
+        return None
     audit.record(AuditKind.LOGIN, user=user)
-    user.failed_logins = 0
-    user.locked_until = None
-    if passwords.needs_rehash(user.password_hash):
-        user.password_hash = passwords.hash(password)
+    if new_hash:
+        user.password_hash = new_hash
     return user
+
+
+def _not_locked(now):
+    return sa.or_(User.locked_until.is_(None), User.locked_until <= now)
+
+
+def _count_failure(user, now, lockout_failures, lockout_minutes):
+    """One more failure, locking the account at `lockout_failures` (and starting the count
+    again); False when the account is locked."""
+    reached = User.failed_logins + 1 >= lockout_failures
+    until = sa.literal(now + timedelta(minutes=lockout_minutes), UTCDateTime)
+    return _update_unless_locked(user, now, {
+        User.failed_logins: sa.case((reached, 0), else_=User.failed_logins + 1),
+        User.locked_until: sa.case((reached, until), else_=sa.null()),
+    })
+
+
+def _accept(user, now):
+    """A right password resets the failure count; False when the account is locked."""
+    return _update_unless_locked(user, now, {User.failed_logins: 0, User.locked_until: None})
+
+
+def _update_unless_locked(user, now, values):
+    """Set `values` on the user's row in SQL unless the account is locked; the object gets the
+    values written. False when the account is locked."""
+    row = db.session.execute(
+        sa.update(User).where(User.id == user.id, _not_locked(now)).values(values)
+        .returning(User.failed_logins, User.locked_until),
+        execution_options={"synchronize_session": False},
+    ).one_or_none()
+    if row is None:
+        return False
+    set_committed_value(user, "failed_logins", row.failed_logins)
+    set_committed_value(user, "locked_until", row.locked_until)
+    return True
 
 
 def change_password(user, current, new):

@@ -1,31 +1,18 @@
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import audit, clock
-from ..extensions import db, limiter
+from ..extensions import db
 from ..models import AuditKind
-from . import sessions
+from . import sessions, throttle
 from .forms import LoginForm, PasswordForm, ProfileForm
 from .operations import AuthError, authenticate, change_password, end_sessions, safe_next_path
 
 bp = Blueprint("auth", __name__)
 
 
-def _failed_login(response):
-    # Only failures count against the limits: a successful login redirects.
-    return request.method == "POST" and response.status_code != 302
-
-
-def _username_key():
-    return "login-username:" + request.form.get("username", "").strip().lower()[:64]
-
-
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"],
-               deduct_when=_failed_login, scope="login-address")
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_USERNAME"], methods=["POST"],
-               key_func=_username_key, deduct_when=_failed_login, scope="login-username")
 def login():
     form = LoginForm()
     if request.method == "GET":
@@ -33,6 +20,10 @@ def login():
     if current_user.is_authenticated:
         return redirect(safe_next_path(form.next.data) or url_for("inboxes.index"))
     if form.validate_on_submit():
+        # Taken before the password is checked, so parallel attempts cannot overrun the limits.
+        slots = throttle.reserve(current_app.config, form.username.data, request.remote_addr or "")
+        if slots is None:
+            abort(429)
         now = clock.now()
         user = authenticate(form.username.data, form.password.data, now=now,
                             lockout_failures=current_app.config["LOCKOUT_FAILURES"],
@@ -44,6 +35,8 @@ def login():
                 "Wrong username or password, or the account is locked for a while after too "
                 "many failed attempts."))
         else:
+            # Only failed attempts count against the limits.
+            slots.give_back()
             sessions.start(now)
             login_user(user)
             if user.must_change_password:
