@@ -11,8 +11,8 @@ from pypdf import PdfReader
 from feedback_intranet.extensions import db
 from feedback_intranet.models import (
     Answer,
-    CaseStatus,
     CallbackTask,
+    CaseStatus,
     Letter,
     OutboxMessage,
     UnitKind,
