@@ -136,3 +136,50 @@ def test_the_report_figures_migration_fills_in_answered_cases(empty_database_url
         # 23:30 UTC is past midnight in Helsinki: the local days are the next ones.
         assert [str(value) for value in case] == ["2026-11-27", "1", "phone", "2026-11-25"]
         db.engine.dispose()
+
+
+def test_the_waiting_replies_migration_takes_closed_cases_letters_out_of_the_print_queue(
+        empty_database_url):
+    app = create_app({"CONFIG": "testing", "SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with app.app_context():
+        flask_migrate.upgrade(revision="0016_call_and_letter_versions")
+        with db.engine.begin() as connection:
+            connection.execute(sa.text(
+                "INSERT INTO unit (id, code, name, kind, street_address, postal_code, city, active)"
+                " VALUES (1, 'cs', 'Customer service', 'customer_service', '', '', '', true)"))
+            connection.execute(sa.text(
+                "INSERT INTO staff_user (id, username, full_name, email, is_admin, active, language,"
+                " notify_by_email, created_at, failed_logins, must_change_password,"
+                " session_version) VALUES (1, 'a', 'A', 'a@bank.fi', false, true, 'fi', false,"
+                " '2026-11-01 08:00:00', 0, false, 1)"))
+            connection.execute(sa.text("INSERT INTO topic (id, code, name, name_fi, name_sv, active)"
+                                       " VALUES (1, 'other', 'Other', 'Muu', 'Övrigt', true)"))
+            for number, status in ((1, "closed"), (2, "assigned")):
+                connection.execute(sa.text(
+                    "INSERT INTO feedback_case (id, reference, received_at, intake_channel,"
+                    " contact_name, contact_street, contact_postal_code, contact_city,"
+                    " contact_phone, contact_email, segment, topic_id, case_type, message,"
+                    " reply_wanted, reply_channel, language, status, current_unit_id, match_method,"
+                    " masked_kinds, due_date, effective_due_date, own_banking_matter,"
+                    " delivery_problem, version, closed_at) VALUES"
+                    f" ({number}, 'FB-2026-00000{number}', '2026-11-20 08:00:00', 'web_form',"
+                    " 'Aino', '', '', '', '', '', 'private', 1, 'feedback', 'Moi', true, 'letter',"
+                    f" 'fi', '{status}', 1, 'none', '', '2026-11-25', '2026-11-25', false, '', 1,"
+                    " '2026-11-24 08:00:00')"))
+                connection.execute(sa.text(
+                    "INSERT INTO answer (id, case_id, purpose, channel, subject, text, status,"
+                    f" failure, created_at, created_by_id) VALUES ({number}, {number}, 'answer',"
+                    " 'letter', '', 'Hei', 'pending', '', '2026-11-23 08:00:00', 1)"))
+                connection.execute(sa.text(
+                    "INSERT INTO letter (id, case_id, answer_id, unit_id, pdf, created_at, version)"
+                    f" VALUES ({number}, {number}, {number}, 1, :pdf, '2026-11-23 08:00:00', 1)"),
+                    {"pdf": b""})
+        flask_migrate.upgrade()
+        with db.engine.connect() as connection:
+            statuses = connection.execute(sa.text(
+                "SELECT status FROM answer ORDER BY id")).scalars().all()
+            events = connection.execute(sa.text(
+                "SELECT case_id, kind FROM case_event")).all()
+        assert statuses == ["cancelled", "pending"]  # the open case's letter still waits
+        assert [tuple(e) for e in events] == [(1, "reply_cancelled")]
+        db.engine.dispose()
