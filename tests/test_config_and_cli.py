@@ -1,6 +1,7 @@
 """Configuration, the flask command as a new user meets it, the seed-demo and create-user commands,
 and case references."""
 
+import importlib.util
 import os
 import re
 import secrets
@@ -121,21 +122,20 @@ def test_the_development_servers_log_carries_no_search_terms_and_no_email(
     assert_carries_nothing_of_the_email(logged, smtp_server)
 
 
+def config_read_again():
+    """config.py read afresh, as a new process reads it, leaving alone the module the app holds."""
+    spec = importlib.util.spec_from_file_location("config_read_again", ROOT / "config.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def test_defaults_sqlite_under_instance_and_helsinki_time(monkeypatch):
-    import importlib
-
-    import config
-
     for name in ("DATABASE_URL", "TIMEZONE"):
         monkeypatch.delenv(name, raising=False)
-    try:
-        defaults = importlib.reload(config)
-        assert (
-            f"sqlite:///{INSTANCE_DIR / 'feedback.sqlite'}") == defaults.Config.SQLALCHEMY_DATABASE_URI
-        assert defaults.Config.TIMEZONE == "Europe/Helsinki"
-    finally:
-        monkeypatch.undo()
-        importlib.reload(config)
+    defaults = config_read_again()
+    assert f"sqlite:///{INSTANCE_DIR / 'feedback.sqlite'}" == defaults.Config.SQLALCHEMY_DATABASE_URI
+    assert defaults.Config.TIMEZONE == "Europe/Helsinki"
     app = create_app({"CONFIG": "development"})
     assert app.template_folder.endswith("templates") and app.static_folder.endswith("static")
 
@@ -237,25 +237,17 @@ def test_the_quick_start_makes_every_new_terminal_a_development_one_but_never_a_
 
 
 def test_configuration_comes_from_the_environment(monkeypatch):
-    import importlib
-
-    import config
-
     monkeypatch.setenv("DATABASE_URL", "postgresql://u@db.example/feedback")
     monkeypatch.setenv("MAIL_SERVER", "smtp.bank.example")
     monkeypatch.setenv("MAIL_PORT", "2525")
     monkeypatch.setenv("MAIL_USE_TLS", "true")
     monkeypatch.setenv("SECRET_KEY", "from-the-environment")
-    reloaded = importlib.reload(config)
-    try:
-        assert reloaded.Config.SQLALCHEMY_DATABASE_URI == "postgresql+psycopg://u@db.example/feedback"
-        assert reloaded.Config.MAIL_SERVER == "smtp.bank.example"
-        assert reloaded.Config.MAIL_PORT == 2525
-        assert reloaded.Config.MAIL_USE_TLS is True
-        assert reloaded.ProductionConfig.SECRET_KEY == "from-the-environment"
-    finally:
-        monkeypatch.undo()
-        importlib.reload(config)
+    configured = config_read_again()
+    assert configured.Config.SQLALCHEMY_DATABASE_URI == "postgresql+psycopg://u@db.example/feedback"
+    assert configured.Config.MAIL_SERVER == "smtp.bank.example"
+    assert configured.Config.MAIL_PORT == 2525
+    assert configured.Config.MAIL_USE_TLS is True
+    assert configured.ProductionConfig.SECRET_KEY == "from-the-environment"
 
 
 def test_references_are_numbered_per_year(data):
