@@ -161,7 +161,7 @@ class ProductionConfig(Config):
                 f"SECRET_KEY=$({MAKE_A_KEY})."
             )
         raise ConfigurationError(
-            "SECRET_KEY must be 32 bytes or more and not an example from the documentation: "
+            "SECRET_KEY must be 32 bytes or more and not one of the examples in config.py: "
             f"make one with {MAKE_A_KEY} and set SECRET_KEY to it."
         )
 

@@ -48,21 +48,22 @@ def create_app(config=None, check=True):
 
 
 def configure(app, config, check=True):
-    overrides, chosen = {}, True
+    overrides = {}
     if config is None or isinstance(config, dict):
         overrides = config or {}
         config = overrides.get("CONFIG") or os.environ.get("FLASK_CONFIG")
-        # Secure by default: a server started without FLASK_CONFIG is production.
-        chosen, config = bool(config), config or "production"
+    # Secure by default: a server started without FLASK_CONFIG is production.
+    by_default, config = not config, config or "production"
     if isinstance(config, str):
         if config not in CONFIGS:
             raise ConfigurationError(
-                f"No configuration is called {config!r}: use development, testing or production.")
+                f"FLASK_CONFIG (or instance/FLASK_CONFIG) is {config!r}: use development, testing "
+                "or production.")
         config = CONFIGS[config]
     app.config.from_object(config)
     app.config.update(overrides)
     if issubclass(config, ProductionConfig) and check:
-        ProductionConfig.check(app.config, by_default=not chosen)
+        ProductionConfig.check(app.config, by_default)
         for warning in ProductionConfig.warnings(app.config):
             app.logger.warning(warning)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):

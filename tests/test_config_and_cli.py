@@ -158,6 +158,12 @@ def test_without_flask_config_the_app_is_production(monkeypatch):
     assert app.config["CONFIG_NAME"] == "production" and not app.debug
 
 
+def test_an_unknown_configuration_name_is_refused_in_one_line(monkeypatch):
+    monkeypatch.setenv("FLASK_CONFIG", "prod")
+    with pytest.raises(ConfigurationError, match="is 'prod': use development, testing or production"):
+        create_app()
+
+
 @pytest.mark.parametrize("name", ["development", "testing", "production"])
 def test_no_configuration_prints_email(name):
     """Flask-Mail sets smtplib's debug level from MAIL_DEBUG, or else from app.debug: in development
