@@ -1,7 +1,8 @@
 """Configuration classes, read from the environment.
 
 Pick one with ``FLASK_CONFIG`` (development, testing, production) or pass a
-class, a name or a mapping to ``create_app``.
+class, a name or a mapping to ``create_app``. Without either the app is production;
+the flask command also reads instance/FLASK_CONFIG, which the quick start writes.
 """
 
 import os
@@ -10,6 +11,19 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
 DEV_SECRET_KEY = "dev-only-not-secret"
+MAKE_A_KEY = "python3 -c 'import secrets; print(secrets.token_hex(32))'"
+
+
+class ConfigurationError(RuntimeError):
+    """The configuration is unsafe or incomplete; the message says what to set, in one line."""
+
+
+def checkout_config():
+    """The configuration this checkout was set up with (instance/FLASK_CONFIG), if any."""
+    try:
+        return (INSTANCE_DIR / "FLASK_CONFIG").read_text().strip() or None
+    except FileNotFoundError:
+        return None
 
 
 def _bool(name, default=False):
@@ -52,6 +66,8 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "feedback@bank.example")
     MAIL_SUPPRESS_SEND = _bool("MAIL_SUPPRESS_SEND")
+    # Flask-Mail would otherwise follow app.debug and print whole emails (personal data) to stderr.
+    MAIL_DEBUG = False
     # Customer email comes from this address, with the unit's name as the sender name.
     FEEDBACK_FROM_ADDRESS = os.environ.get("FEEDBACK_FROM_ADDRESS", "feedback@bank.example")
     OUTBOX_MAX_ATTEMPTS = _int("OUTBOX_MAX_ATTEMPTS", 6)
@@ -132,14 +148,22 @@ class ProductionConfig(Config):
     SECURITY_HSTS = _bool("SECURITY_HSTS", True)
 
     @classmethod
-    def check(cls, config):
-        key = config.get("SECRET_KEY")
-        if not key or key == DEV_SECRET_KEY:
-            raise RuntimeError(
-                "SECRET_KEY is missing or is the development default. Set the SECRET_KEY "
-                "environment variable to a long random value before starting in production, "
-                "e.g. python -c 'import secrets; print(secrets.token_hex(32))'."
+    def check(cls, config, by_default=False):
+        """Refuse a key anyone could know: too short to be random, or an example from this code."""
+        key = config.get("SECRET_KEY") or ""
+        length = len(key if isinstance(key, bytes) else key.encode())
+        if length >= 32 and key not in (DEV_SECRET_KEY, TestingConfig.SECRET_KEY):
+            return
+        if by_default:
+            raise ConfigurationError(
+                "FLASK_CONFIG is not set, so this is production, which needs a SECRET_KEY of 32 "
+                "bytes or more: for the demo set FLASK_CONFIG=development; for production set "
+                f"SECRET_KEY=$({MAKE_A_KEY})."
             )
+        raise ConfigurationError(
+            "SECRET_KEY must be 32 bytes or more and not one of the examples in config.py: "
+            f"make one with {MAKE_A_KEY} and set SECRET_KEY to it."
+        )
 
     @classmethod
     def warnings(cls, config):

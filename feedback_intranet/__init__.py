@@ -8,25 +8,30 @@ from flask import Flask
 from flask_babel import lazy_gettext
 from sqlalchemy.orm import joinedload
 
-from config import CONFIGS, ProductionConfig
+from config import CONFIGS, ConfigurationError, ProductionConfig
 
 from .auth.sessions import register_session_checks
 from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate, passwords
-from .logs import PersonalDataFilter
+from .logs import RequestLogFilter, get_logger
 from .security_headers import register_security_headers
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def create_app(config=None):
-    """Build the app. `config` is a config class, its name, or a mapping of overrides."""
+def create_app(config=None, check=True):
+    """Build the app. `config` is a config class, its name, or a mapping of overrides.
+
+    `check=False` skips refusing an unsafe production configuration: only for the flask
+    command's list of commands (wsgi.py), which then runs none of them.
+    """
     app = Flask(
         __name__,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
         instance_path=str(ROOT / "instance"),
     )
-    configure(app, config)
+    configure(app, config, check)
+    register_logging(app)
     register_extensions(app)
     register_blueprints(app)
     register_template_helpers(app)
@@ -39,23 +44,26 @@ def create_app(config=None):
 
     register_error_handlers(app)
     register_cli(app)
-    # Unhandled errors are logged through app.logger: scrubbed like the app's own loggers.
-    app.logger.addFilter(PersonalDataFilter())
     return app
 
 
-def configure(app, config):
+def configure(app, config, check=True):
     overrides = {}
     if config is None or isinstance(config, dict):
         overrides = config or {}
-        # Secure by default: a server started without FLASK_CONFIG is production.
-        config = overrides.get("CONFIG") or os.environ.get("FLASK_CONFIG", "production")
+        config = overrides.get("CONFIG") or os.environ.get("FLASK_CONFIG")
+    # Secure by default: a server started without FLASK_CONFIG is production.
+    by_default, config = not config, config or "production"
     if isinstance(config, str):
+        if config not in CONFIGS:
+            raise ConfigurationError(
+                f"FLASK_CONFIG (or instance/FLASK_CONFIG) is {config!r}: use development, testing "
+                "or production.")
         config = CONFIGS[config]
     app.config.from_object(config)
     app.config.update(overrides)
-    if issubclass(config, ProductionConfig):
-        ProductionConfig.check(app.config)
+    if issubclass(config, ProductionConfig) and check:
+        ProductionConfig.check(app.config, by_default)
         for warning in ProductionConfig.warnings(app.config):
             app.logger.warning(warning)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
@@ -66,6 +74,13 @@ def configure(app, config):
     # The default SQLite file lives in instance/, which a fresh clone lacks.
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith(f"sqlite:///{app.instance_path}"):
         os.makedirs(app.instance_path, exist_ok=True)
+
+
+def register_logging(app):
+    # Unhandled errors are logged through app.logger: scrubbed like the app's own loggers.
+    get_logger(app.logger.name)
+    # The development server's request log: paths, never query values (search terms, emails).
+    get_logger("werkzeug", RequestLogFilter)
 
 
 def register_extensions(app):
