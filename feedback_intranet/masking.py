@@ -104,9 +104,9 @@ _HETU = re.compile(
     r"([0-9A-FHJ-NPR-Ya-fhj-npr-y])(?![0-9])")
 _HETU_SIGNS_TRIED = "-A+"  # no sign written: any century will do
 
-# Dates standing alone (24.12.2026, 24.12.26, 2026-12-24; one a line, too) and case references.
+# Dates standing alone (24.12.2026, 2026-12-24; one a line, too) and case references.
 _DATE = re.compile(
-    r"(?<![0-9])(?<![0-9][.-])(?:(?P<d>[0-9]{1,2})\.(?P<m>[0-9]{1,2})\.(?P<y>[0-9]{4}|[0-9]{2})"
+    r"(?<![0-9])(?<![0-9][.-])(?:(?P<d>[0-9]{1,2})\.(?P<m>[0-9]{1,2})\.(?P<y>[0-9]{4})"
     r"|(?P<iso_y>[0-9]{4})-(?P<iso_m>[0-9]{1,2})-(?P<iso_d>[0-9]{1,2}))(?![.-]?[0-9])")
 _CASE_REFERENCE = re.compile(r"[A-Za-z]{2}-[0-9]{4}-[0-9]{6}(?![0-9])")
 
@@ -171,7 +171,6 @@ def _rf_references(text):
 def _dates(text):
     for match in _DATE.finditer(text):
         day, month, year = (int(match.group(n) or match.group(f"iso_{n}")) for n in "dmy")
-        year = year if year >= 100 else 2000 + year
         try:
             date(year, month, day)
         except ValueError:
@@ -304,17 +303,17 @@ def _phone_tails(text, groups, kinds):
 
 
 def _block_references_in_fives(text, groups, kinds, blocked):
-    """A run of groups joined by spaces, in fives from the right, with a valid check digit."""
+    """A whole number (groups joined by spaces and line breaks only) in fives from the right,
+    whose check digit holds, is a payment reference."""
     first = 0
-    for k in range(len(groups) + 1):
-        if k < len(groups) and k > first and kinds[k - 1] == _SPACE:
+    for k in range(1, len(groups) + 1):
+        if k < len(groups) and kinds[k - 1] is not None:
             continue
-        if k > first:
-            run = groups[first:k]
-            lengths = [end - start for start, end in run]
-            digits = "".join(text[start:end] for start, end in run)
-            if _in_fives(lengths) and _is_finnish_reference(digits):
-                blocked[first:k] = [True] * (k - first)
+        lengths = [end - start for start, end in groups[first:k]]
+        digits = "".join(text[start:end] for start, end in groups[first:k])
+        if (all(kind in (_SPACE, _BREAK) for kind in kinds[first:k - 1]) and _in_fives(lengths)
+                and _is_finnish_reference(digits)):
+            blocked[first:k] = [True] * (k - first)
         first = k
 
 
