@@ -20,6 +20,7 @@ def register_cli(app):
     app.cli.add_command(create_user_command)
     app.cli.add_command(outbox_group)
     app.cli.add_command(retention_group)
+    app.cli.add_command(masking_group)
 
 
 @click.group("outbox")
@@ -45,6 +46,23 @@ def retention_apply(dry_run, months):
     outcome = retention.apply(clock.now(), months, dry_run=dry_run)
     verb = "Would anonymise" if dry_run else "Anonymised"
     click.echo(f"{verb} {outcome.summary()}; closed more than {months} months ago.")
+
+
+@click.group("masking")
+def masking_group():
+    """Identity codes, account and card numbers kept out of stored text."""
+
+
+@masking_group.command("reapply")
+@click.option("--dry-run", is_flag=True, help="Only count what would be masked.")
+@with_appcontext
+def masking_reapply(dry_run):
+    """Mask stored text again with the current detector; run once after upgrading."""
+    from . import remasking
+
+    outcome = remasking.reapply(dry_run=dry_run)
+    verb = "Would mask" if dry_run else "Masked"
+    click.echo(f"{verb} numbers in {outcome.summary()}.")
 
 
 @outbox_group.command("send")
