@@ -62,7 +62,7 @@ _SPACE, _DOT, _DASH, _BREAK = "space", "dot", "dash", "break"
 _JOINT = re.compile(
     rf"(?P<{_SPACE}>[{_SPACES}]{{1,3}})|(?P<{_DOT}>\.)|(?P<{_DASH}>[{_DASHES}])"
     rf"|(?P<{_BREAK}>[{_SPACES}]{{0,3}}[.{_DASHES}]?[{_SPACES}]{{0,3}}\r?\n[{_SPACES}]{{0,3}})")
-_LONGEST_JOINT = 11
+_LONGEST_JOINT = 12  # three spaces, a dot or dash, three spaces, CR LF, three spaces
 _SEPARATOR = rf"(?:[{_SPACES}]{{0,3}}[.{_DASHES}]?[{_SPACES}]{{0,3}}\r?\n[{_SPACES}]{{0,3}}" \
              rf"|[{_SPACES}]{{1,3}}|[.{_DASHES}])"
 _ANY_DIGIT = re.compile(r"[0-9]")
