@@ -50,7 +50,7 @@ def retention_apply(dry_run, months):
 
 @click.group("masking")
 def masking_group():
-    """Identity codes, account and card numbers kept out of stored text."""
+    """Sensitive numbers kept out of stored text."""
 
 
 @masking_group.command("reapply")
