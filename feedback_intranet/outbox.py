@@ -67,9 +67,14 @@ def claim(worker_id, now, batch=20, due_by=None):
 
     Messages whose worker died (their lease ran out) are first queued again, with a warning.
     """
+    abandoned = sa.and_(OutboxMessage.status == OutboxStatus.SENDING,
+                        OutboxMessage.claimed_until < now)
+    # SKIP LOCKED here too: two workers never wait for each other, so never deadlock.
     requeued = db.session.execute(
         sa.update(OutboxMessage)
-        .where(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_until < now)
+        .where(OutboxMessage.id.in_(sa.select(OutboxMessage.id).where(abandoned)
+                                    .with_for_update(skip_locked=True).scalar_subquery()),
+               abandoned)
         .values(status=OutboxStatus.QUEUED, claimed_by=None, claimed_until=None,
                 next_attempt_at=now,
                 last_error="the lease of worker " + OutboxMessage.claimed_by + " ran out")
@@ -78,14 +83,16 @@ def claim(worker_id, now, batch=20, due_by=None):
     ).all()
     due = sa.and_(OutboxMessage.status == OutboxStatus.QUEUED,
                   OutboxMessage.next_attempt_at <= (due_by or now))
-    # FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite has one writer at a time and ignores it.
-    candidates = (
+    # FOR UPDATE SKIP LOCKED on PostgreSQL: no message is taken twice; SQLite has one writer at a
+    # time and ignores it. Materialized, so it runs once: a subquery the planner ran again per
+    # row would skip the rows this statement just took and take `batch` more each time.
+    picked = (
         sa.select(OutboxMessage.id).where(due).order_by(OutboxMessage.id).limit(batch)
-        .with_for_update(skip_locked=True)
+        .with_for_update(skip_locked=True).cte("picked").prefix_with("MATERIALIZED")
     )
     taken = db.session.scalars(
         sa.update(OutboxMessage)
-        .where(OutboxMessage.id.in_(candidates.scalar_subquery()), due)
+        .where(OutboxMessage.id.in_(sa.select(picked.c.id)), due)
         .values(status=OutboxStatus.SENDING, claimed_by=worker_id, claimed_until=now + _lease())
         .returning(OutboxMessage.id)
         .execution_options(synchronize_session=False)
