@@ -38,6 +38,11 @@ def _int(name, default):
     return int(value) if value not in (None, "") else default
 
 
+def _float(name, default):
+    value = os.environ.get(name)
+    return float(value) if value not in (None, "") else default
+
+
 def _database_url(default):
     url = os.environ.get("DATABASE_URL", default)
     # Heroku-style URLs name the old scheme; SQLAlchemy wants the driver.
@@ -71,7 +76,9 @@ class Config:
     # Customer email comes from this address, with the unit's name as the sender name.
     FEEDBACK_FROM_ADDRESS = os.environ.get("FEEDBACK_FROM_ADDRESS", "feedback@bank.example")
     OUTBOX_MAX_ATTEMPTS = _int("OUTBOX_MAX_ATTEMPTS", 6)
-    OUTBOX_BACKOFF_SECONDS = _int("OUTBOX_BACKOFF_SECONDS", 60)
+    OUTBOX_BACKOFF_SECONDS = _float("OUTBOX_BACKOFF_SECONDS", 60)
+    # How long a worker's claim on a message holds; only a worker that died leaves one to run out.
+    OUTBOX_LEASE_SECONDS = _float("OUTBOX_LEASE_SECONDS", 300)
     # The development server delivers the outbox from a thread; production runs
     # `flask --app wsgi outbox send --loop` as its own process.
     OUTBOX_WORKER_THREAD = _bool("OUTBOX_WORKER_THREAD")
@@ -131,7 +138,8 @@ class TestingConfig(Config):
     SECRET_KEY = "testing"
     SQLALCHEMY_DATABASE_URI = _database_url("sqlite://")
     WTF_CSRF_ENABLED = False
-    MAIL_SUPPRESS_SEND = True
+    # The outbox tests' worker processes send to a test SMTP server.
+    MAIL_SUPPRESS_SEND = _bool("MAIL_SUPPRESS_SEND", True)
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 8
     COUNT_QUERIES = True

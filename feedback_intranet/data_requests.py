@@ -66,7 +66,7 @@ def report(customer, cases):
         "cases": [{
             **_row(case, "reference", "received_at", "intake_channel", "contact_name",
                    "contact_street", "contact_postal_code", "contact_city", "contact_phone",
-                   "contact_email", "segment", "case_type", "message", "reply_wanted",
+                   "contact_email", "email_refused", "segment", "case_type", "message", "reply_wanted",
                    "reply_channel", "language", "status", "resolution", "closed_at",
                    "anonymised_at"),
             "topic": case.topic.name,

@@ -1,31 +1,38 @@
 """Queued email: enqueued in the caller's transaction, delivered by a worker.
 
-Nothing is sent inside a web request. Workers claim due messages (with
-SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL), send them over SMTP, and
-record the outcome; transient failures are retried with exponential backoff.
+Nothing is sent inside a web request. A worker claims due messages for a lease (with
+FOR UPDATE SKIP LOCKED on PostgreSQL), talks SMTP itself phase by phase, and records the
+outcome: temporary failures are retried with exponential backoff, permanent ones fail at once.
+A message is sent once the mail server answered 250 to its DATA, whatever happens after.
+Only a message whose worker died waits for its lease to run out.
 """
 
+import os
 import secrets
 import smtplib
 import socket
 import threading
-import uuid
+import time
 from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_mail import Message
+from flask_mail import BadHeaderError, Message, sanitize_address
 
 from . import clock
 from .closing_days import banking_calendar
-from .extensions import db, mail
+from .extensions import db
 from .logs import get_logger
 from .models import Case, OutboxMessage, OutboxStatus
-from .replies.answers import mark_delivered, mark_failed
+from .replies.answers import (
+    mark_address_refused,
+    mark_confirmation_failed,
+    mark_delivered,
+    mark_failed,
+)
 
 log = get_logger(__name__)
-LEASE = timedelta(minutes=5)
-# Far below the lease, so a hanging mail server never outlasts a worker's claim.
+# The longest wait for one reply of the mail server.
 SMTP_TIMEOUT_SECONDS = 30
 
 
@@ -46,156 +53,311 @@ def enqueue(*, kind, recipient, subject, body_text, body_html="", sender_name=""
     return message
 
 
-def claim(worker_id, now, batch=20):
-    """Mark up to `batch` due messages as this worker's and return their ids.
+def _lease():
+    return timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
 
-    A message left "sending" by a worker that died is due again when its lease ends.
+
+def _backoff(attempts):
+    return timedelta(seconds=current_app.config["OUTBOX_BACKOFF_SECONDS"] * 2 ** (attempts - 1))
+
+
+def claim(worker_id, now, batch=20, due_by=None):
+    """Take up to `batch` queued messages due by `due_by` (default: now) for this worker, for a
+    lease; returns exactly the ids taken.
+
+    Messages whose worker died (their lease ran out) are first queued again, with a warning.
     """
-    due = sa.or_(
-        sa.and_(OutboxMessage.status == OutboxStatus.QUEUED, OutboxMessage.next_attempt_at <= now),
-        sa.and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_until < now),
-    )
-    # FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite has one writer at a time and ignores it.
-    candidates = (
-        sa.select(OutboxMessage.id).where(due).order_by(OutboxMessage.id).limit(batch)
-        .with_for_update(skip_locked=True)
-    )
-    db.session.execute(
+    abandoned = sa.and_(OutboxMessage.status == OutboxStatus.SENDING,
+                        OutboxMessage.claimed_until < now)
+    # SKIP LOCKED here too: two workers never wait for each other, so never deadlock.
+    requeued = db.session.execute(
         sa.update(OutboxMessage)
-        .where(OutboxMessage.id.in_(candidates.scalar_subquery()), due)
-        .values(status=OutboxStatus.SENDING, claimed_by=worker_id, claimed_until=now + LEASE)
+        .where(OutboxMessage.id.in_(sa.select(OutboxMessage.id).where(abandoned)
+                                    .with_for_update(skip_locked=True).scalar_subquery()),
+               abandoned)
+        .values(status=OutboxStatus.QUEUED, claimed_by=None, claimed_until=None,
+                next_attempt_at=now,
+                last_error="the lease of worker " + OutboxMessage.claimed_by + " ran out")
+        .returning(OutboxMessage.id, OutboxMessage.last_error)
         .execution_options(synchronize_session=False)
+    ).all()
+    due = sa.and_(OutboxMessage.status == OutboxStatus.QUEUED,
+                  OutboxMessage.next_attempt_at <= (due_by or now))
+    # FOR UPDATE SKIP LOCKED on PostgreSQL: no message is taken twice; SQLite has one writer at a
+    # time and ignores it. Materialized, so it runs once: a subquery the planner ran again per
+    # row would skip the rows this statement just took and take `batch` more each time.
+    picked = (
+        sa.select(OutboxMessage.id).where(due).order_by(OutboxMessage.id).limit(batch)
+        .with_for_update(skip_locked=True).cte("picked").prefix_with("MATERIALIZED")
     )
+    taken = db.session.scalars(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.id.in_(sa.select(picked.c.id)), due)
+        .values(status=OutboxStatus.SENDING, claimed_by=worker_id, claimed_until=now + _lease())
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
+    ).all()
     db.session.commit()
-    return list(db.session.scalars(
-        sa.select(OutboxMessage.id).where(OutboxMessage.claimed_by == worker_id,
-                                          OutboxMessage.status == OutboxStatus.SENDING)
-        .order_by(OutboxMessage.id)
-    ))
+    for message_id, reason in requeued:
+        log.warning("Outbox message %s is queued again: %s", message_id, reason)
+    return sorted(taken)
 
 
 class PermanentFailure(Exception):
+    """The message can never be sent as it is; `refused`: the recipient's address was refused."""
+
+    def __init__(self, reason, refused=False):
+        super().__init__(reason)
+        self.refused = refused
+
+
+class TemporaryFailure(Exception):
     pass
 
 
-def _send(message):
-    mail_message = Message(
-        subject=message.subject, recipients=[message.recipient], body=message.body_text,
-        html=message.body_html or None,
-        sender=(message.sender_name, message.sender) if message.sender_name else message.sender,
-    )
+def _compose(message):
+    """The envelope and bytes of a message; one that cannot be written fails for good."""
+    mail_message = Message(subject=message.subject, recipients=[message.recipient],
+                           body=message.body_text, html=message.body_html or None)
+    # A pair, never "name <address>", which a comma in the name would break when parsed again.
+    mail_message.sender = ((message.sender_name, message.sender) if message.sender_name
+                           else message.sender)
     mail_message.msgId = message.message_id
-    # Flask-Mail opens SMTP without a timeout of its own; the socket default applies.
-    previous_timeout = socket.getdefaulttimeout()
-    socket.setdefaulttimeout(SMTP_TIMEOUT_SECONDS)
     try:
-        mail.send(mail_message)
-    except smtplib.SMTPRecipientsRefused as error:
-        codes = [code for code, _ in error.recipients.values()]
-        reason = "; ".join(f"{code} {text.decode(errors='replace')}"
-                           for code, text in error.recipients.values())
-        if all(code >= 500 for code in codes):
-            raise PermanentFailure(reason) from None
-        raise
+        if mail_message.has_bad_headers():
+            raise BadHeaderError("a line break in the sender name, the subject or an address")
+        content = mail_message.as_bytes()
+        recipient = sanitize_address(message.recipient)
+        # SMTP commands are ASCII; the headers were encoded above.
+        recipient.encode("ascii")
+        message.sender.encode("ascii")
+    except (BadHeaderError, UnicodeError, ValueError) as error:
+        raise PermanentFailure(f"the email cannot be written: {_describe(error)}") from None
+    return message.sender, recipient, content
+
+
+def _describe(error):
+    if isinstance(error, smtplib.SMTPResponseException):
+        return f"{error.smtp_code} {_text(error.smtp_error)}"
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+
+
+def _text(reply):
+    return reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
+
+
+def _time_left(deadline):
+    """How long the next reply may take: the whole conversation stays inside its budget."""
+    return max(min(SMTP_TIMEOUT_SECONDS, deadline - time.monotonic()), 0.001)
+
+
+def _connect(settings, deadline):
+    """A connection to the bank's own mail server; any failure here is temporary.
+
+    Never with smtplib's debug level: its transcript carries whole emails.
+    """
+    try:
+        smtp = (smtplib.SMTP_SSL if settings.use_ssl else smtplib.SMTP)(
+            settings.server, settings.port, timeout=_time_left(deadline))
+    except (OSError, smtplib.SMTPException) as error:
+        raise TemporaryFailure(f"no connection to the mail server: {_describe(error)}") from None
+    try:
+        if settings.use_tls:
+            smtp.starttls()
+        if settings.username and settings.password:
+            smtp.login(settings.username, settings.password)
+        smtp.ehlo_or_helo_if_needed()
+    except (OSError, smtplib.SMTPException) as error:
+        smtp.close()
+        raise TemporaryFailure(f"the mail server refused the session: {_describe(error)}") from None
+    return smtp
+
+
+def _step(smtp, deadline, phase, command, refused=False):
+    """One command and its reply: 2xx goes on, 4xx or a broken connection is temporary, 5xx is
+    permanent (`refused`: the reply is about the recipient's address)."""
+    smtp.sock.settimeout(_time_left(deadline))
+    try:
+        code, reply = command()
     except smtplib.SMTPResponseException as error:
-        if error.smtp_code >= 500:
-            reason = error.smtp_error.decode(errors="replace") if isinstance(
-                error.smtp_error, bytes) else str(error.smtp_error)
-            raise PermanentFailure(f"{error.smtp_code} {reason}") from None
-        raise
+        code, reply = error.smtp_code, error.smtp_error
+    except (OSError, smtplib.SMTPException) as error:
+        raise TemporaryFailure(
+            f"the connection to the mail server broke at {phase}: {_describe(error)}") from None
+    if 200 <= code < 300:
+        return
+    reason = f"{code} {_text(reply)} (at {phase})"
+    if code >= 500:
+        raise PermanentFailure(reason, refused=refused)
+    raise TemporaryFailure(reason)
+
+
+def _quit(smtp, deadline):
+    try:
+        if smtp.sock is not None and deadline > time.monotonic():
+            smtp.sock.settimeout(_time_left(deadline))
+            smtp.quit()
+    except (OSError, smtplib.SMTPException):
+        pass  # the message's fate was decided at DATA
     finally:
-        socket.setdefaulttimeout(previous_timeout)
+        smtp.close()
 
 
-def _still_mine(message_id, worker_id, now):
-    """Renew this worker's claim; False when the claim ran out and another worker took it."""
-    renewed = db.session.execute(
+def _transmit(sender, recipient, content):
+    """Hand one message to the mail server; raises TemporaryFailure or PermanentFailure.
+
+    The whole conversation takes at most half the lease, so a live worker's claim never runs out.
+    """
+    settings = current_app.extensions["mail"]
+    if settings.suppress:
+        return
+    deadline = time.monotonic() + current_app.config["OUTBOX_LEASE_SECONDS"] / 2
+    smtp = _connect(settings, deadline)
+    try:
+        _step(smtp, deadline, "MAIL FROM", lambda: smtp.mail(sender))
+        _step(smtp, deadline, "RCPT TO", lambda: smtp.rcpt(recipient), refused=True)
+        # Once this answers 250 the server has the message.
+        _step(smtp, deadline, "DATA", lambda: smtp.data(content))
+    finally:
+        _quit(smtp, deadline)
+
+
+def _renew(worker_id, now):
+    """Renew every claim this worker holds; returns the ids still its own (a claim that ran out
+    may have gone to another worker)."""
+    mine = set(db.session.scalars(
         sa.update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.claimed_by == worker_id,
-               OutboxMessage.status == OutboxStatus.SENDING)
-        .values(claimed_until=now + LEASE)
+        .where(OutboxMessage.claimed_by == worker_id, OutboxMessage.status == OutboxStatus.SENDING)
+        .values(claimed_until=now + _lease())
+        .returning(OutboxMessage.id)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ))
     db.session.commit()
-    return renewed == 1
+    return mine
 
 
 def _deliver(message_id, worker_id, now):
-    if not _still_mine(message_id, worker_id, now):
+    """Send one claimed message and record the outcome; None when the claim was lost."""
+    if message_id not in _renew(worker_id, now):
         return None
     message = db.session.get(OutboxMessage, message_id)
+    try:
+        envelope = _compose(message)
+        db.session.commit()  # no transaction stays open while the mail server talks
+        _transmit(*envelope)
+    except PermanentFailure as error:
+        _count_attempt(message)
+        return _fail(message, str(error), now, refused=error.refused)
+    except TemporaryFailure as error:
+        _count_attempt(message)
+        reason = str(error)[:500]
+        if message.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
+            return _fail(message, f"gave up after {message.attempts} attempts ({reason})", now)
+        message.status = OutboxStatus.QUEUED
+        message.last_error = reason
+        message.next_attempt_at = now + _backoff(message.attempts)
+        db.session.commit()
+        return OutboxStatus.QUEUED
+    _count_attempt(message)
+    message.status = OutboxStatus.SENT
+    message.sent_at = now
+    message.last_error = ""
+    answered = message.answer_id is not None
+    # Sent is recorded at once: whatever happens next, this message never goes out again.
+    db.session.commit()
+    if answered:
+        _tell_case(message_id, "was sent", lambda m, case: mark_delivered(
+            m.answer, case, now, banking_calendar(clock.timezone()),
+            "was handed to the mail server"))
+    return OutboxStatus.SENT
+
+
+def _count_attempt(message):
     message.attempts += 1
     message.claimed_by = message.claimed_until = None
-    try:
-        _send(message)
-    except PermanentFailure as error:
-        _fail(message, str(error), now)
-    except (smtplib.SMTPException, OSError) as error:  # OSError covers refused and timed out
-        reason = f"{type(error).__name__}: {error}"[:500]
-        config = current_app.config
-        if message.attempts >= config["OUTBOX_MAX_ATTEMPTS"]:
-            _fail(message, f"gave up after {message.attempts} attempts ({reason})", now)
-        else:
-            message.status = OutboxStatus.QUEUED
-            message.last_error = reason
-            delay = config["OUTBOX_BACKOFF_SECONDS"] * 2 ** (message.attempts - 1)
-            message.next_attempt_at = now + timedelta(seconds=delay)
-    else:
-        message.status = OutboxStatus.SENT
-        message.sent_at = now
-        message.last_error = ""
-        # Sent is recorded at once: whatever happens next, this message never goes out again.
-        db.session.commit()
-        if message.answer_id is not None:
-            _record_delivery(message.id, now)
-        return OutboxStatus.SENT
+
+
+def _fail(message, reason, now, refused=False):
+    message_id = message.id
+    for_customer = message.answer_id is not None or message.kind == "confirmation"
+    message.status = OutboxStatus.FAILED
+    message.last_error = reason[:500]
     db.session.commit()
-    return message.status
+    log.warning("Outbox message %s failed: %s", message_id, reason)
+    if for_customer:
+        _tell_case(message_id, "failed",
+                   lambda m, case: _failed_for_customer(m, case, reason, refused, now))
+    return OutboxStatus.FAILED
 
 
-def _record_delivery(message_id, now, tries=3):
-    """The case learns its answer went out; retried when staff changed the case meanwhile."""
+def _failed_for_customer(message, case, reason, refused, now):
+    """An answer, notice or confirmation did not reach the customer: the case is flagged."""
+    if message.answer is not None:
+        mark_failed(message.answer, case, reason, now)
+    else:
+        mark_confirmation_failed(case, reason, now)
+    if refused:
+        mark_address_refused(case, message.recipient)
+
+
+def _tell_case(message_id, what, change, tries=3):
+    """The case learns what became of its email; retried when staff changed the case meanwhile."""
     for attempt in range(tries):
         try:
             message = db.session.get(OutboxMessage, message_id)
-            case = db.session.get(Case, message.case_id)
-            mark_delivered(message.answer, case, now, banking_calendar(clock.timezone()),
-                           "was handed to the mail server")
+            change(message, db.session.get(Case, message.case_id))
             db.session.commit()
             return
         except Exception:
             db.session.rollback()
             if attempt == tries - 1:
-                log.exception("Outbox message %s was sent but its case was not updated", message_id)
+                log.exception("Outbox message %s %s, but its case was not updated", message_id,
+                              what)
 
 
-def _fail(message, reason, now):
-    message.status = OutboxStatus.FAILED
-    message.last_error = reason[:500]
-    log.warning("Outbox message %s failed: %s", message.id, reason)
-    if message.answer is not None:
-        mark_failed(message.answer, db.session.get(Case, message.case_id), reason, now)
+def _release(message_id, worker_id, now):
+    """Queue a message whose handling failed unexpectedly again at once: only a worker that
+    died leaves a message to wait for its lease."""
+    try:
+        db.session.rollback()
+        db.session.execute(
+            sa.update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, OutboxMessage.claimed_by == worker_id,
+                   OutboxMessage.status == OutboxStatus.SENDING)
+            .values(status=OutboxStatus.QUEUED, claimed_by=None, claimed_until=None,
+                    attempts=OutboxMessage.attempts + 1, next_attempt_at=now + _backoff(1),
+                    last_error="the worker could not handle it (see its log)")
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        log.exception("Outbox message %s could not be queued again; it waits for its lease",
+                      message_id)
+
+
+def worker_name():
+    """Names the host and the process, so anyone can tell whose claims are whose."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
 def deliver_due(batch=20):
-    """Deliver every message due now, once; returns how many ended in each status."""
-    worker_id = uuid.uuid4().hex
-    outcome, handled = {}, set()
-    while True:
-        # A message that failed oddly stays claimed until its lease ends; not again this round.
-        ids = [i for i in claim(worker_id, clock.now(), batch) if i not in handled]
-        if not ids:
-            return outcome
-        handled.update(ids)
+    """Deliver the messages due when the round starts, each at most once; returns how many ended
+    in each status. A retry that comes due during the round is left to the next round."""
+    worker_id = worker_name()
+    started = clock.now()
+    outcome = {}
+    while ids := claim(worker_id, clock.now(), batch, due_by=started):
         for message_id in ids:
             try:
                 status = _deliver(message_id, worker_id, clock.now())
             except Exception:  # one bad message must not hold up the others
-                db.session.rollback()
                 log.exception("Outbox message %s could not be handled", message_id)
+                _release(message_id, worker_id, clock.now())
                 continue
             if status is not None:
                 outcome[str(status)] = outcome.get(str(status), 0) + 1
+    return outcome
 
 
 def run_forever(interval, stop=None):
@@ -206,7 +368,9 @@ def run_forever(interval, stop=None):
             deliver_due()
         except Exception:  # keep the worker alive; the next round tries again
             log.exception("Outbox round failed")
-            db.session.rollback()
+        finally:
+            # No transaction (nor connection) is held while the worker waits.
+            db.session.remove()
         stop.wait(interval)
 
 
@@ -219,5 +383,3 @@ def start_background_worker(app, interval=2.0):
     thread = threading.Thread(target=work, name="outbox-worker", daemon=True)
     thread.start()
     return thread
-
-

@@ -15,6 +15,7 @@ from feedback_intranet.models import (
     Topic,
     Unit,
     UnitKind,
+    UnitText,
     User,
 )
 
@@ -315,3 +316,28 @@ def test_a_units_greeting_and_signature_frame_its_answers(client, admin, units, 
 
 def test_the_outbox_page_lists_queued_mail(client, admin):
     assert "Nothing has been queued." in client.get("/admin/outbox").get_data(as_text=True)
+
+
+def test_a_units_name_goes_into_email_headers_so_it_stays_on_one_line(client, admin):
+    response = client.post("/admin/units/new", data={
+        "code": "oulu", "name": "Oulu\r\nBcc: everyone@example.com", "kind": "branch_office",
+        "active": "y", "signature_fi": "Ystävällisin terveisin\nOulun konttori"})
+    assert "Write this on one line: it goes into the headers of emails." in response.get_data(
+        as_text=True)
+    assert db.session.scalar(sa.select(Unit).where(Unit.code == "oulu")) is None
+    # The signature is body text: it keeps its lines.
+    response = client.post("/admin/units/new", data={
+        "code": "oulu", "name": "Oulu", "kind": "branch_office", "active": "y",
+        "signature_fi": "Ystävällisin terveisin\nOulun konttori"})
+    assert response.status_code == 302
+    signature = db.session.scalar(sa.select(UnitText.signature).where(UnitText.language == "fi"))
+    assert signature == "Ystävällisin terveisin\nOulun konttori"
+
+
+def test_a_users_email_address_stays_on_one_line_from_the_command_line_too(runner, data):
+    result = runner.invoke(args=[
+        "create-user", "--username", "x.person", "--full-name", "X Person",
+        "--email", "x@bank.example\nBcc: everyone@example.com"],
+        input="a long enough password\na long enough password\n")
+    assert result.exit_code != 0 and "Write this on one line" in result.output
+    assert db.session.scalar(sa.select(User).where(User.username == "x.person")) is None

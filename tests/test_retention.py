@@ -40,6 +40,7 @@ def aged(units, make_user, make_case, clock, data):
                          message=f"Viesti {name} kortista.")
         case = db.session.merge(case)
         case.contact_phone, case.contact_email = "+358401234567", "aino@example.fi"
+        case.email_refused = "aino@example.fi"  # her mail server once refused it
         case.status, case.resolution = CaseStatus.CLOSED, Resolution.ANSWERED
         case.closed_at = NOW - timedelta(days=round(months_ago * 30.44))
         case.first_answer_banking_days = 2
@@ -93,8 +94,8 @@ def test_old_closed_cases_lose_personal_data_and_keep_their_figures(app, client,
     assert "Anonymised 1 cases" in run(app)
     db.session.expire_all()
     case = db.session.get(Case, old.id)
-    assert (case.contact_name, case.contact_phone, case.contact_email, case.customer_id) == (
-        "", "", "", None)
+    assert (case.contact_name, case.contact_phone, case.contact_email, case.email_refused,
+            case.customer_id) == ("", "", "", "", None)
     assert "Vanhatalo" not in case.message and case.anonymised_at is not None
     assert (case.topic_id, case.current_unit_id, case.first_answer_banking_days,
             case.resolution, case.received_at) == (

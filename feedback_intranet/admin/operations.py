@@ -45,6 +45,13 @@ def _check_unique(model, column, value, exclude_id, field, message):
         raise AdminError(str(message) % {"value": value}, field)
 
 
+def _one_line(value, field):
+    """Text that goes into email headers (a unit's name is the sender name of its answers, a
+    user's email the recipient of notifications) cannot hold a line break."""
+    if len(value.strip().splitlines()) > 1:
+        raise AdminError(_("Write this on one line: it goes into the headers of emails."), field)
+
+
 def _set_memberships(user, roles):
     """`roles` maps unit id to "member" or "lead"; other units are left."""
     known = {unit_id for unit_id in db.session.scalars(sa.select(Unit.id))}
@@ -86,6 +93,7 @@ def save_user(actor, user, *, username, full_name, email, password, language, is
     if actor is not None and not actor.is_admin:
         raise PermissionError("Only administrators manage staff users.")
     username = username.strip().lower()
+    _one_line(email, "email")
     _check_unique(User, User.username, username, user.id if user else None, "username",
                   _l("Username %(value)s is already taken."))
     if user is None and not password:
@@ -128,6 +136,7 @@ def save_unit(actor, unit, *, code, name, kind, street_address, postal_code, cit
     """Create (unit is None) or change a unit; a unit with open cases stays active."""
     _require_admin(actor)
     code = code.strip().lower()
+    _one_line(name, "name")
     _check_unique(Unit, Unit.code, code, unit.id if unit else None, "code",
                   _l("Code %(value)s is already taken."))
     if unit is not None and unit.active and not active:

@@ -85,6 +85,9 @@ class Case(db.Model):
     own_banking_matter: Mapped[bool] = mapped_column(default=False)
     # Why the last answer or notice did not reach the customer; empty when all is well.
     delivery_problem: Mapped[str] = mapped_column(sa.String(300), default="")
+    # The address the customer's mail server refused (5xx to RCPT TO): no email goes to it
+    # until the contact email is corrected.
+    email_refused: Mapped[str] = mapped_column(sa.String(254), default="", server_default="")
     duplicate_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("feedback_case.id"))
     # When the retention run removed the personal data; the statistics fields stay.
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -41,3 +41,16 @@ def mark_failed(answer, case, reason, now):
         case.status = CaseStatus.ASSIGNED if case.assignee_id else CaseStatus.NEW
     case.events.append(CaseEvent(kind=EventKind.DELIVERY_FAILED, at=now,
                                  text=f"{answer.purpose.english_title}: {case.delivery_problem}"))
+
+
+def mark_confirmation_failed(case, reason, now):
+    """The confirmation did not reach the customer: their address is probably wrong."""
+    case.delivery_problem = f"Confirmation email could not be delivered: {reason}"[:300]
+    case.events.append(CaseEvent(kind=EventKind.DELIVERY_FAILED, at=now,
+                                 text=case.delivery_problem))
+
+
+def mark_address_refused(case, address):
+    """The customer's mail server refused `address`: no email goes to it until it is corrected."""
+    if address == case.contact_email:
+        case.email_refused = address

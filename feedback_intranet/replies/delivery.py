@@ -20,6 +20,9 @@ def channel_problems(case):
     elif case.own_banking_matter:
         problems[ReplyChannel.EMAIL] = _l("it concerns the customer's own banking matters, "
                                           "which the bank does not answer by email")
+    elif case.email_refused == case.contact_email:
+        problems[ReplyChannel.EMAIL] = _l("the customer's mail server refused this address; "
+                                          "correct the email in the contact details first")
     if not case.contact_phone:
         problems[ReplyChannel.PHONE] = _l("no phone number")
     if not (case.contact_name and case.contact_street and case.contact_postal_code
