@@ -13,7 +13,7 @@ from feedback_intranet import search
 
 # revision identifiers, used by Alembic.
 revision = '0018_outbox_faults'
-down_revision = '0016_call_and_letter_versions'
+down_revision = '0017_waiting_replies'
 branch_labels = None
 depends_on = None
 
