@@ -331,16 +331,17 @@ def free_port():
 
 
 @contextlib.contextmanager
-def running_smtp_server():
-    """A real SMTP server (aiosmtpd) on a free loopback port; yields its recorder."""
+def running_smtp_server(handler=None):
+    """A real SMTP server (aiosmtpd) on a free loopback port; yields its handler (a recorder
+    unless another is given)."""
     from aiosmtpd.controller import Controller
 
-    recorder = SMTPRecorder()
-    controller = Controller(recorder, hostname="127.0.0.1", port=free_port())
+    handler = handler or SMTPRecorder()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
     controller.start()
-    recorder.port = controller.port
+    handler.port = controller.port
     try:
-        yield recorder
+        yield handler
     finally:
         controller.stop()
 

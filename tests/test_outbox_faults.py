@@ -24,7 +24,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 
 from feedback_intranet import create_app
 from feedback_intranet.extensions import db
@@ -38,7 +37,7 @@ from feedback_intranet.models import (
 )
 from feedback_intranet.outbox import claim, deliver_due, enqueue, run_forever
 
-from .conftest import free_port
+from .conftest import free_port, running_smtp_server
 from .test_case_pages import post_action
 from .test_intake import form, only_case
 from .test_replies import NOW, answer
@@ -109,14 +108,11 @@ class MisbehavingServer:
 @contextlib.contextmanager
 def misbehaving_server():
     handler = MisbehavingServer()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    handler.port = controller.port
-    try:
-        yield handler
-    finally:
-        handler.release.set()
-        controller.stop()
+    with running_smtp_server(handler):
+        try:
+            yield handler
+        finally:
+            handler.release.set()
 
 
 @pytest.fixture
