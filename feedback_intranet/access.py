@@ -62,6 +62,9 @@ def available_actions(user, case):
     actions = {"note"}
     if status != "closed":
         actions |= {"correct", "close", "duplicate", "set_customer"}
+        # What waits for the customer can be cancelled wherever closing can be refused for it.
+        if case.assignee_id in (None, user.id) or lead:
+            actions.add("cancel_reply")
     else:
         actions.add("reopen")
     if is_open:
@@ -75,7 +78,7 @@ def available_actions(user, case):
             actions.add("unassign")
         holds = case.assignee_id == user.id or case.assignee_id is None or lead
         if holds:
-            actions |= {"answer", "banking_matter", "cancel_reply"}
+            actions |= {"answer", "banking_matter"}
         if case.reply_wanted and holds:
             actions.add("interim_notice")
     return actions

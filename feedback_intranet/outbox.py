@@ -8,6 +8,7 @@ Only a message whose worker died waits for its lease to run out.
 """
 
 import os
+import re
 import secrets
 import smtplib
 import socket
@@ -20,10 +21,11 @@ from flask import current_app
 from flask_mail import BadHeaderError, Message, sanitize_address
 
 from . import clock
+from .cases.common import claim_version
 from .closing_days import banking_calendar
 from .extensions import db
 from .logs import get_logger
-from .models import Case, OutboxMessage, OutboxStatus
+from .models import Answer, AnswerStatus, Case, OutboxMessage, OutboxStatus
 from .replies.answers import (
     mark_address_refused,
     mark_confirmation_failed,
@@ -187,9 +189,22 @@ def _step(smtp, deadline, phase, command, refused=False):
     if 200 <= code < 300:
         return
     reason = f"{code} {_text(reply)} (at {phase})"
+    if code >= 500 and refused and not _about_the_address(code, _text(reply)):
+        # Refused at RCPT TO for the relay's own reasons (530 authentication, 5.7.1 relaying
+        # denied): the bank's side, so tried again, and the address is not marked.
+        raise TemporaryFailure(reason)
     if code >= 500:
         raise PermanentFailure(reason, refused=refused)
     raise TemporaryFailure(reason)
+
+
+def _about_the_address(code, reply):
+    """A 5xx to RCPT TO that says the mailbox does not exist or cannot take mail: 5.1.x in the
+    enhanced status code (RFC 3463), or without one 550, 551 or 553."""
+    enhanced = re.match(r"5\.(\d{1,3})\.\d{1,3}\b", reply.strip())
+    if enhanced:
+        return enhanced.group(1) == "1"
+    return code in (550, 551, 553)
 
 
 def _quit(smtp, deadline):
@@ -305,7 +320,17 @@ def _tell_case(message_id, what, change, tries=3):
     for attempt in range(tries):
         try:
             message = db.session.get(OutboxMessage, message_id)
-            change(message, db.session.get(Case, message.case_id))
+            case = db.session.get(Case, message.case_id)
+            # The case's row first, as every case action takes it: no deadlock with staff.
+            claim_version(case)
+            # Under that lock: an answer settled meanwhile (by another worker's round, or
+            # cancelled by staff) stays as it is.
+            if message.answer is not None:
+                db.session.refresh(message.answer)
+                if message.answer.status != AnswerStatus.PENDING:
+                    db.session.rollback()
+                    return
+            change(message, case)
             db.session.commit()
             return
         except Exception:
@@ -341,12 +366,38 @@ def worker_name():
     return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
+def _settle_stranded(now):
+    """Answers still waiting whose email was already sent or failed: the worker that recorded
+    the email died, or lost the database, before it told the case. Found through the small
+    index of waiting answers."""
+    stranded = db.session.execute(
+        sa.select(OutboxMessage.id, OutboxMessage.status, OutboxMessage.last_error)
+        .join(Answer, sa.and_(Answer.case_id == OutboxMessage.case_id,
+                              Answer.id == OutboxMessage.answer_id))
+        .where(Answer.status == AnswerStatus.PENDING,
+               OutboxMessage.status.in_((OutboxStatus.SENT, OutboxStatus.FAILED)))
+        .order_by(OutboxMessage.id)
+    ).all()
+    db.session.commit()
+    for message_id, status, reason in stranded:
+        log.warning("Outbox message %s %s, but its case had not been told: telling it now",
+                    message_id, status)
+        if status == OutboxStatus.SENT:
+            _tell_case(message_id, "was sent", lambda m, case: mark_delivered(
+                m.answer, case, m.sent_at or now, banking_calendar(clock.timezone()),
+                "was handed to the mail server"))
+        else:
+            _tell_case(message_id, "failed", lambda m, case, reason=reason: mark_failed(
+                m.answer, case, reason, now))
+
+
 def deliver_due(batch=20):
     """Deliver the messages due when the round starts, each at most once; returns how many ended
     in each status. A retry that comes due during the round is left to the next round."""
     worker_id = worker_name()
     started = clock.now()
     outcome = {}
+    _settle_stranded(started)
     while ids := claim(worker_id, clock.now(), batch, due_by=started):
         for message_id in ids:
             try:

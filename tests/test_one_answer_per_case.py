@@ -9,7 +9,15 @@ import pytest
 import sqlalchemy as sa
 
 from feedback_intranet.extensions import db
-from feedback_intranet.models import Answer, CaseEvent, CaseStatus, OutboxMessage, UnitKind
+from feedback_intranet.models import (
+    Answer,
+    CallbackTask,
+    CaseEvent,
+    CaseStatus,
+    Letter,
+    OutboxMessage,
+    UnitKind,
+)
 
 from .conftest import HELSINKI, PASSWORD
 from .test_case_pages import hidden_fields
@@ -95,3 +103,60 @@ def test_of_two_simultaneous_actions_one_goes_through_and_the_other_is_told(desk
         assert events == ["received", EVENT[winner]], round_number
         assert (case.status == CaseStatus.CLOSED) == (winner == "close")
         assert case.current_unit_id == (turku.id if winner == "forward" else cs.id)
+
+
+def _together(posts):
+    """Run the prepared posts at the same moment; their (status, body)."""
+    barrier, results = threading.Barrier(len(posts)), [None] * len(posts)
+
+    def run(i):
+        client, url, data = posts[i]
+        barrier.wait()
+        response = client.post(url, data=data)
+        results[i] = (response.status_code, response.get_data(as_text=True))
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(posts))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return results
+
+
+@pytest.mark.parametrize("channel", ["phone", "letter"])
+def test_cancelling_while_a_colleague_records_the_call_or_posts_the_letter_never_deadlocks(
+        desk, make_case, channel):
+    cs, _turku, (first, second) = desk
+    for round_number in range(ROUNDS):
+        case = make_case(cs, received_at=NOW)
+        case.contact_phone, case.contact_street = "+358401234567", "Slottsgatan 3"
+        case.contact_postal_code, case.contact_city = "20100", "Åbo"
+        db.session.commit()
+        page = first.get(f"/cases/{case.reference}").get_data(as_text=True)
+        data = hidden_fields(page, "answer")
+        data.update({"answer-channel": channel, "answer-body": "Vastaus.", "answer-final": "y",
+                     "answer-reason": "Asiakas pyysi.", "answer-send": "Send"})
+        assert first.post(f"/cases/{case.reference}/answer", data=data).status_code == 302
+        db.session.expire_all()
+        waiting = db.session.scalars(sa.select(Answer).where(Answer.case_id == case.id)).one()
+        page = first.get(f"/cases/{case.reference}").get_data(as_text=True)
+        cancel = hidden_fields(page, "cancel_reply") | {"cancel_reply-answer_id": str(waiting.id)}
+        if channel == "phone":
+            task = db.session.scalars(sa.select(CallbackTask).where(
+                CallbackTask.case_id == case.id)).one()
+            url, record = f"/callbacks/task/{task.id}", {
+                f"task{task.id}-outcome": "reached", f"task{task.id}-summary": "Soitettu.",
+                f"task{task.id}-token": f"t{round_number:015d}"}
+        else:
+            letter = db.session.scalars(sa.select(Letter).where(Letter.case_id == case.id)).one()
+            url, record = f"/letters/{letter.id}/posted", {
+                f"letter{letter.id}-token": f"t{round_number:015d}"}
+        results = _together([(first, f"/cases/{case.reference}/cancel_reply", cancel),
+                             (second, url, record)])
+        assert all(r is not None and r[0] in (200, 302) for r in results), (round_number, results)
+        db.session.expire_all()
+        events = db.session.scalars(sa.select(CaseEvent.kind).where(
+            CaseEvent.case_id == case.id).order_by(CaseEvent.at, CaseEvent.id)).all()
+        # Exactly one of them happened: cancelled, or reached the customer.
+        assert waiting.status in ("cancelled", "delivered"), round_number
+        assert ("reply_cancelled" in events) == (waiting.status == "cancelled"), round_number

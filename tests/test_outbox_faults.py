@@ -52,7 +52,8 @@ class MisbehavingServer:
     its attempts (counted at RCPT TO). Attempts past the schedule go through."""
 
     REPLIES = {"451 at RCPT": "451 4.3.0 Try again later", "421 at RCPT": "421 4.7.0 Shutting down",
-               "550 at RCPT": "550 5.1.1 User unknown"}
+               "550 at RCPT": "550 5.1.1 User unknown",
+               "554 relaying denied at RCPT": "554 5.7.1 Relaying denied"}
     SLOW_SECONDS = 0.15
 
     def __init__(self):
@@ -299,6 +300,7 @@ def test_a_comma_in_the_units_name_keeps_the_senders_address(case, login, client
 @pytest.mark.parametrize(("steps", "refused"), [
     (["550 at RCPT"], True),
     (["550 after DATA"], False),  # about the message, not the address
+    (["554 relaying denied at RCPT"] * 6, False),  # the bank's relay, not the address
     (["451 at RCPT"] * 6, False),  # given up after temporary failures
 ])
 def test_only_an_address_the_customers_server_refused_stops_email_answers(

@@ -237,3 +237,67 @@ def test_a_cancelled_email_is_shown_as_such_in_the_outbox(case, login, client, m
     login("admin")
     clock.advance(timedelta(minutes=1))
     assert "Cancelled" in client.get("/admin/outbox").get_data(as_text=True)
+
+
+def test_an_answered_case_whose_interim_notice_still_waits_can_cancel_it_and_close(
+        case, login, client, make_user, org, run_worker):
+    """The notice went by phone; the answer went by email and reached the customer."""
+    login("cs.agent")
+    post_action(client, case, "interim_notice", estimate="2026-12-04",
+                text="Vastaamme viimeistään 4.12.2026.")
+    db.session.execute(sa.update(Answer).values(channel="phone"))
+    db.session.execute(sa.delete(OutboxMessage))
+    db.session.add(CallbackTask(case_id=case.id, answer_id=only_answer().id, unit_id=org[0].id,
+                                phone=case.contact_phone, segment="private", window_start=NOW,
+                                window_end=NOW + timedelta(hours=1), due_at=NOW + timedelta(days=2),
+                                created_at=NOW))
+    db.session.commit()
+    answer(client, case)
+    run_worker()
+    db.session.expire_all()
+    assert case.status == CaseStatus.ANSWERED
+    page = post_action(client, case, "close", resolution="answered").get_data(as_text=True)
+    assert "Not closed: Interim notice by phone, the call not yet made." in page
+    notice = db.session.scalars(sa.select(Answer).where(Answer.purpose == "interim_notice")).one()
+    cancel(client, case, notice)
+    post_action(client, case, "close", resolution="answered")
+    db.session.expire_all()
+    assert case.status == CaseStatus.CLOSED
+
+
+def test_cancelling_an_interim_notice_brings_back_the_date_it_replaced(case, login, client):
+    login("cs.agent")
+    post_action(client, case, "interim_notice", estimate="2026-12-04",
+                text="Vastaamme viimeistään 4.12.2026.")
+    post_action(client, case, "interim_notice", estimate="2026-12-09",
+                text="Vastaamme viimeistään 9.12.2026.")
+    db.session.expire_all()
+    first, second = db.session.scalars(sa.select(Answer).order_by(Answer.id)).all()
+    assert str(case.effective_due_date) == "2026-12-09"
+    cancel(client, case, second)
+    db.session.expire_all()
+    assert str(case.effective_due_date) == "2026-12-04"
+    assert "The estimated decision date 4.12.2026 holds again." in page_of(client, case)
+    cancel(client, case, first)
+    db.session.expire_all()
+    assert case.estimated_decision_date is None and case.effective_due_date == case.due_date
+
+
+@pytest.mark.parametrize("fate", ["sent", "failed"])
+def test_an_answer_whose_worker_died_before_telling_the_case_is_settled_by_the_next_round(
+        case, login, client, run_worker, fate):
+    login("cs.agent")
+    answer(client, case)
+    # The worker recorded the email's fate and died before the case heard of it.
+    db.session.execute(sa.update(OutboxMessage).values(status=fate, sent_at=NOW,
+                                                       last_error="550 5.1.1 User unknown"))
+    db.session.commit()
+    assert only_answer().status == "pending"
+    run_worker()
+    settled = only_answer()
+    assert settled.status == ("delivered" if fate == "sent" else "failed")
+    db.session.expire_all()
+    assert case.status == (CaseStatus.ANSWERED if fate == "sent" else CaseStatus.ASSIGNED)
+    run_worker()  # settled once: no second delivery event
+    kinds = [e.kind for e in case.events]
+    assert kinds.count("delivered") + kinds.count("delivery_failed") == 1

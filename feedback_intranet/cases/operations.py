@@ -235,7 +235,7 @@ def send_interim_notice(actor, case, estimate, text, *, now, today, calendar, de
         # The customer must read the date the badge will follow, not a stale pre-filled one.
         raise CaseError(_("The text must tell the customer the estimated date %(date)s.",
                           date=written), "text")
-    how = send_notice(actor, case, text, now=now, today=today, calendar=calendar,
+    how = send_notice(actor, case, text, estimate, now=now, today=today, calendar=calendar,
                       deviations=deviations or {})
     previous = case.estimated_decision_date
     case.set_estimate(estimate)

@@ -37,8 +37,16 @@ class Answer(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("staff_user.id"))
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # An interim notice's estimate and the one it replaced: cancelling it restores the latter.
+    estimate: Mapped[date | None]
+    previous_estimate: Mapped[date | None]
 
     created_by: Mapped[User] = relationship()
+
+    # What still waits for the customer: the outbox worker settles any it finds already sent.
+    __table_args__ = (sa.Index("ix_answer_pending", "case_id",
+                               sqlite_where=sa.text("status = 'pending'"),
+                               postgresql_where=sa.text("status = 'pending'")),)
 
 
 class OutboxMessage(db.Model):

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 
 from ..access import can_handle_case, can_view_unit
 from ..badges import format_date
-from ..cases.common import CaseError, add_event, check_action
+from ..cases.common import CaseError, add_event, check_action, claim_version
 from ..extensions import db
 from ..masking import KIND_TITLES, mask, sensitive_kinds
 from ..models import (
@@ -144,14 +144,20 @@ def cancel_waiting(actor, case, answer_id, *, now, expected_version=None):
     if taken != 1:
         raise CaseError(refusal)
     answer.status = AnswerStatus.CANCELLED
-    add_event(case, EventKind.REPLY_CANCELLED, actor, now,
-              f"{answer.purpose.english_title} by {channel.english_title.lower()} cancelled by "
-              f"{actor.full_name} before it went out.", from_unit_id=case.current_unit_id)
+    text = (f"{answer.purpose.english_title} by {channel.english_title.lower()} cancelled by "
+            f"{actor.full_name} before it went out.")
+    if answer.estimate is not None and case.estimated_decision_date == answer.estimate:
+        # The customer was never told of this estimate: the one before it holds again.
+        case.set_estimate(answer.previous_estimate)
+        previous = answer.previous_estimate
+        text += (f" The estimated decision date {format_date(previous)} holds again." if previous
+                 else f" The due date {format_date(case.due_date)} holds again.")
+    add_event(case, EventKind.REPLY_CANCELLED, actor, now, text, from_unit_id=case.current_unit_id)
     db.session.flush()
     return answer
 
 
-def send_notice(actor, case, text, *, now, today, calendar, deviations):
+def send_notice(actor, case, text, estimate, *, now, today, calendar, deviations):
     """An interim notice goes the way the customer chose, like an answer; when that way is closed
     (e.g. no email about the customer's own banking), by phone or letter instead."""
     channel = ReplyChannel(case.reply_channel)
@@ -163,6 +169,7 @@ def send_notice(actor, case, text, *, now, today, calendar, deviations):
     full = compose(case, case.current_unit, text, final=False)
     refuse_sensitive(full, "text")
     answer = new_answer(case, actor, channel, full, Purpose.INTERIM_NOTICE, now)
+    answer.estimate, answer.previous_estimate = estimate, case.estimated_decision_date
     return dispatch(answer, case, case.current_unit, now=now, today=today, calendar=calendar,
                     deviations=deviations)
 
@@ -176,10 +183,13 @@ def mark_own_banking_matter(actor, case, value, *, now, expected_version=None):
            if value else "No longer marked as concerning the customer's own banking matters.")
 
 
-def _check_unit(actor, unit_id, case=None):
-    """Members of the unit that holds the task or letter; and of the unit holding the case."""
-    if not can_view_unit(actor, unit_id) or (case is not None and not can_handle_case(actor, case)):
+def _check_unit(actor, unit_id, case):
+    """Members of the unit that holds the task or letter, and of the unit holding the case; the
+    case's row is then locked first, as every case action locks it, so a call or letter and a
+    case action on the same case wait for each other in one order and never deadlock."""
+    if not can_view_unit(actor, unit_id) or not can_handle_case(actor, case):
         raise PermissionError("Not a member of this unit.")
+    claim_version(case)
 
 
 def record_call(actor, task, outcome, summary, *, now, calendar, deviations):

@@ -1,7 +1,8 @@
-"""waiting replies: letters of closed cases leave the print queue
+"""waiting replies: letters of closed cases leave the print queue; notices keep their estimate
 
 Closing a case now waits for (or cancels) what is addressed to the customer. Before, a
 closed case's letter stayed in the print queue: such letters are cancelled, on the timeline.
+An interim notice keeps its estimate and the one it replaced, so cancelling it restores that.
 
 Revision ID: 0017_waiting_replies
 Revises: 0016_call_and_letter_versions
@@ -20,6 +21,12 @@ depends_on = None
 
 
 def upgrade():
+    with op.batch_alter_table('answer', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('estimate', sa.Date(), nullable=True))
+        batch_op.add_column(sa.Column('previous_estimate', sa.Date(), nullable=True))
+    op.create_index('ix_answer_pending', 'answer', ['case_id'], unique=False,
+                    sqlite_where=sa.text("status = 'pending'"),
+                    postgresql_where=sa.text("status = 'pending'"))
     stranded = sa.text(
         "SELECT a.id AS answer_id, a.case_id, c.closed_at FROM answer a"
         " JOIN letter l ON l.answer_id = a.id JOIN feedback_case c ON c.id = a.case_id"
@@ -40,4 +47,7 @@ def upgrade():
 
 def downgrade():
     # The cancelled letters stay cancelled: their cases are closed.
-    pass
+    op.drop_index('ix_answer_pending', table_name='answer')
+    with op.batch_alter_table('answer', schema=None) as batch_op:
+        batch_op.drop_column('previous_estimate')
+        batch_op.drop_column('estimate')
