@@ -116,12 +116,16 @@ def _texts(model, key, outcome, dry_run, size):
         db.session.commit()
 
 
+# Sent, or being handed to the mail server now: what the customer gets is already decided.
+_GONE = (OutboxStatus.SENT, OutboxStatus.SENDING)
+
+
 def _emails(outcome, dry_run, size):
     from .replies.delivery import email_content
 
     select = (sa.select(OutboxMessage.id, OutboxMessage.answer_id, OutboxMessage.body_text,
                         OutboxMessage.body_html)
-              .where(OutboxMessage.status != OutboxStatus.SENT))
+              .where(OutboxMessage.status.not_in(_GONE)))
     for rows in _batches(select, OutboxMessage.id, size):
         for message_id, answer_id, body_text, body_html in rows:
             if not (mask(body_text).changed or mask(body_html).changed):
@@ -135,7 +139,7 @@ def _emails(outcome, dry_run, size):
                 text, html = mask(body_text).text, mask(body_html).text
             if (text, html) != (body_text, body_html):
                 _write(outcome, "emails", sa.update(OutboxMessage).where(
-                    OutboxMessage.id == message_id, OutboxMessage.status != OutboxStatus.SENT,
+                    OutboxMessage.id == message_id, OutboxMessage.status.not_in(_GONE),
                     OutboxMessage.body_text == body_text,
                 ).values(body_text=text, body_html=html), dry_run)
         db.session.commit()
