@@ -1,8 +1,8 @@
 """Writing to the audit log, in the caller's transaction, and keeping it append-only.
 
 `record` adds the event to the session: it is committed with what it records, or not at all.
-On PostgreSQL a trigger refuses UPDATE and DELETE on the table, so not even a bug or a
-stray statement in the app can rewrite history.
+On PostgreSQL triggers refuse UPDATE, DELETE and TRUNCATE on the table, so not even a bug or
+a stray statement in the app can rewrite history.
 """
 
 import sqlalchemy as sa
@@ -21,13 +21,21 @@ POSTGRES_DDL = [
     "CREATE TRIGGER audit_event_append_only BEFORE UPDATE OR DELETE ON audit_event "
     "FOR EACH ROW EXECUTE FUNCTION audit_event_append_only()",
 ]
-POSTGRES_DROP = ["DROP TRIGGER IF EXISTS audit_event_append_only ON audit_event",
+# TRUNCATE fires no row triggers: it has a statement trigger of its own (migration 0019).
+POSTGRES_TRUNCATE_DDL = [
+    "DROP TRIGGER IF EXISTS audit_event_no_truncate ON audit_event",
+    "CREATE TRIGGER audit_event_no_truncate BEFORE TRUNCATE ON audit_event "
+    "FOR EACH STATEMENT EXECUTE FUNCTION audit_event_append_only()",
+]
+POSTGRES_TRUNCATE_DROP = ["DROP TRIGGER IF EXISTS audit_event_no_truncate ON audit_event"]
+POSTGRES_DROP = [*POSTGRES_TRUNCATE_DROP,
+                 "DROP TRIGGER IF EXISTS audit_event_append_only ON audit_event",
                  "DROP FUNCTION IF EXISTS audit_event_append_only()"]
 
 
 def install(connection):
     if connection.dialect.name == "postgresql":
-        for statement in POSTGRES_DDL:
+        for statement in [*POSTGRES_DDL, *POSTGRES_TRUNCATE_DDL]:
             connection.execute(sa.text(statement))
 
 

@@ -2,14 +2,20 @@
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from limits import parse
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import audit
+from . import audit, clock
 from .extensions import db, limiter, login_manager
+from .masking import mask
 from .models import AuditKind
 
 LIMITED_LOGIN_RECORDS = parse("1 per minute")
+ANONYMOUS_REFUSAL_WINDOW_SECONDS = 60
+# Refusals counted but not yet written are told with the address's next row, if it comes
+# within a day.
+UNRECORDED_REFUSALS_KEPT_SECONDS = 24 * 3600
 LOGIN_LIMITED = _l("Too many failed logins in a short time. Wait a minute and try again.")
 
 
@@ -28,13 +34,46 @@ def _record_alone(kind, **fields):
 
 
 def record_refusal(code):
-    """A refused look at an intranet page goes to the audit log."""
+    """A refused look at an intranet page goes to the audit log: a user's every time, a
+    visitor's who is not logged in once a minute per address (see `_unrecorded_refusals`)."""
     # An address that names no page (a scanner's guess) is not a refused look at anything.
     if request.endpoint is None or request.endpoint.startswith(PUBLIC_ENDPOINTS):
         return
-    reference = (request.view_args or {}).get("reference", "")
-    _record_alone(AuditKind.REFUSED, reference=str(reference),
-                  detail=f"{code} {request.method} {request.path}")
+    # The path and reference are the visitor's own text: masked, and cut to leave room.
+    reference = mask(str((request.view_args or {}).get("reference", ""))).text
+    detail = f"{code} {request.method} {mask(request.path).text[:200]}"
+    if not current_user.is_authenticated:
+        unrecorded = _unrecorded_refusals()
+        if unrecorded is None:
+            return
+        if unrecorded:
+            detail += f"; {unrecorded} more refused since this address's previous row"
+    _record_alone(AuditKind.REFUSED, reference=reference, detail=detail)
+
+
+def _unrecorded_refusals():
+    """For a visitor who is not logged in: None when this refusal is only counted, else how
+    many were counted since the address's last row (this one then writes a new row).
+
+    The first refusal in a minute of the app's clock writes a row; the rest are counted in
+    the rate-limit storage, with atomic increments, so that anyone can fill the append-only
+    log at most a row a minute per address, and no row is ever updated.
+    """
+    storage = limiter.storage
+    counted = f"{current_app.config.get('RATELIMIT_KEY_PREFIX', '')}/refused/{request.remote_addr}"
+    window = int(clock.now().timestamp()) // ANONYMOUS_REFUSAL_WINDOW_SECONDS
+    try:
+        if storage.incr(f"{counted}/{window}", ANONYMOUS_REFUSAL_WINDOW_SECONDS * 2) > 1:
+            storage.incr(counted, UNRECORDED_REFUSALS_KEPT_SECONDS)
+            return None
+        unrecorded = storage.get(counted)
+        if unrecorded:
+            # Taken, not reset: refusals counted meanwhile stay for the next row.
+            storage.incr(counted, UNRECORDED_REFUSALS_KEPT_SECONDS, amount=-unrecorded)
+        return unrecorded
+    except Exception:  # the store failing must not turn a refusal into a 500, nor hide it
+        current_app.logger.warning("Could not count refused requests", exc_info=True)
+        return 0
 
 
 def record_limited_login():

@@ -1,9 +1,14 @@
 """The audit log: what is recorded, that it names cases by id and reference only, the admin
 page, and that PostgreSQL refuses to change or delete a row."""
 
+import os
+import uuid
+from datetime import timedelta
+
 import pytest
 import sqlalchemy as sa
 
+from feedback_intranet import create_app
 from feedback_intranet.cases.views import FORMS
 from feedback_intranet.extensions import db
 from feedback_intranet.models import (
@@ -96,7 +101,8 @@ def test_refused_access_is_recorded(client, login, people, units, make_case, mak
         assert client.post(path, data={"text": "x", "version": "1"}).status_code in (
             302, 403, 404), path
     refused = events(kind="refused")
-    assert len(refused) == len(gets) + len(posts)
+    # A user's every refusal; a visitor's who is not logged in, the first of the minute.
+    assert len(refused) == (len(gets) + len(posts) if who == "turku.staff" else 1)
     assert refused[0].case_reference == case.reference
     expected_user = people["turku"].id if who == "turku.staff" else None
     assert {event.user_id for event in refused} == {expected_user}
@@ -154,12 +160,13 @@ def test_only_admins_read_the_audit_log(client, login, people, data):
     assert events(kind="refused")[-1].detail == "403 GET /admin/audit.csv"
 
 
-def test_postgresql_refuses_to_change_or_delete_audit_rows(client, login, people, data):
+def test_postgresql_refuses_to_change_delete_or_empty_the_audit_log(client, login, people, data):
     if db.engine.dialect.name != "postgresql":
         pytest.skip("the trigger is PostgreSQL's; SQLite has no roles to protect it from")
     login("branch.staff")
     with db.engine.connect() as connection:
-        for statement in ("UPDATE audit_event SET detail = 'rewritten'", "DELETE FROM audit_event"):
+        for statement in ("UPDATE audit_event SET detail = 'rewritten'", "DELETE FROM audit_event",
+                          "TRUNCATE audit_event"):
             with pytest.raises(sa.exc.DBAPIError, match="append-only"):
                 connection.execute(sa.text(statement))
             connection.rollback()
@@ -175,3 +182,53 @@ def test_an_unknown_event_filter_is_explained_not_a_500(client, login, people, d
     login("admin")
     response = client.get("/admin/audit?kind=bogus")
     assert response.status_code == 200 and "Not a valid choice" in response.get_data(as_text=True)
+
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def made_up_requests(client, count):
+    """`count` requests from a visitor who is not logged in, to made-up values in real routes."""
+    for n in range(count):
+        if n % 4 == 0:
+            response = client.post(f"/cases/made-up-{n}/note", data={"text": "hello"})
+        else:
+            response = client.get([f"/cases/FB-{n}", f"/inbox/made-up-{n}/export.csv",
+                                   f"/admin/users/{n + 1}"][n % 4 - 1])
+        assert response.status_code == 302
+
+
+@pytest.mark.parametrize("store", ["memory://", REDIS_URL])
+def test_a_visitor_not_logged_in_cannot_fill_the_log(database_url, clock, people, data, store):
+    """The first refusal of a minute per address writes a row; the rest are counted, and the
+    count comes in a new row with the next refusal after that minute. No row is changed."""
+    app = create_app({"CONFIG": "testing", "SQLALCHEMY_DATABASE_URI": database_url, "CLOCK": clock,
+                      "RATELIMIT_STORAGE_URI": store, "RATELIMIT_KEY_PREFIX": uuid.uuid4().hex})
+    client = app.test_client()
+    # The visitor's own text in the address: an account number is masked in the log.
+    assert client.get("/cases/FI4950009420028730").status_code == 302
+    made_up_requests(client, 199)
+    (first,) = events(kind="refused")
+    assert first.detail == "401 GET /cases/[account number …8730 removed]"
+    assert "2873" not in first.case_reference and first.user_id is None
+
+    clock.advance(timedelta(minutes=1))
+    made_up_requests(client, 3)
+    clock.advance(timedelta(minutes=5))
+    assert client.get("/workload/nowhere").status_code == 302
+    rows = events(kind="refused")
+    assert [row.detail for row in rows] == [
+        first.detail,
+        "401 POST /cases/made-up-0/note; 199 more refused since this address's previous row",
+        "401 GET /workload/nowhere; 2 more refused since this address's previous row",
+    ]
+
+
+def test_a_failing_counter_store_still_records_a_visitors_refusal(database_url, clock, people,
+                                                                   data):
+    app = create_app({"CONFIG": "testing", "SQLALCHEMY_DATABASE_URI": database_url, "CLOCK": clock,
+                      "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:9/0"})
+    client = app.test_client()
+    for _ in range(2):
+        assert client.get("/inbox/helsinki-centre").status_code == 302
+    assert [row.detail for row in events(kind="refused")] == ["401 GET /inbox/helsinki-centre"] * 2

@@ -183,3 +183,21 @@ def test_the_waiting_replies_migration_takes_closed_cases_letters_out_of_the_pri
         assert statuses == ["cancelled", "pending"]  # the open case's letter still waits
         assert [tuple(e) for e in events] == [(1, "reply_cancelled")]
         db.engine.dispose()
+
+
+def test_a_database_from_before_the_truncate_trigger_refuses_truncate_after_upgrading(
+        empty_database_url):
+    if not empty_database_url.startswith("postgresql"):
+        pytest.skip("the triggers are PostgreSQL's")
+    app = create_app({"CONFIG": "testing", "SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with app.app_context():
+        flask_migrate.upgrade(revision="0016_call_and_letter_versions")
+        # Today's 0010 installs every trigger; a database migrated before 0019 lacked this one.
+        with db.engine.begin() as connection:
+            connection.execute(sa.text("DROP TRIGGER audit_event_no_truncate ON audit_event"))
+            connection.execute(sa.text("TRUNCATE audit_event"))
+        flask_migrate.upgrade()
+        with db.engine.connect() as connection:
+            with pytest.raises(sa.exc.DBAPIError, match="append-only: TRUNCATE refused"):
+                connection.execute(sa.text("TRUNCATE audit_event"))
+        db.engine.dispose()
