@@ -14,6 +14,7 @@ from .auth.sessions import register_session_checks
 from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate, passwords
 from .logs import RequestLogFilter, get_logger
 from .security_headers import register_security_headers
+from .url_input import register_url_input
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,6 +34,7 @@ def create_app(config=None, check=True):
     configure(app, config, check)
     register_logging(app)
     register_extensions(app)
+    register_url_input(app)
     register_blueprints(app)
     register_template_helpers(app)
     register_query_counter(app)

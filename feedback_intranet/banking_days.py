@@ -6,7 +6,7 @@ and not one of the bank's extra closing days.
 """
 
 from bisect import bisect_right
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -14,6 +14,10 @@ import holidays
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 ANSWER_PROMISE_BANKING_DAYS = 3
+# The days the intranet deals in. Beyond them date arithmetic overflows (the day after
+# 31 December 9999) or crawls (banking days counted across centuries), so days typed or put
+# in a URL outside them are refused.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
 
 
 @lru_cache(maxsize=128)

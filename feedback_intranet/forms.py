@@ -5,11 +5,16 @@ PostgreSQL refuses NUL outright.
 """
 
 import re
+from datetime import timedelta
 
+from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, StringField
-from wtforms.validators import Optional
+from wtforms.validators import Optional, ValidationError
+
+from . import clock
+from .banking_days import FIRST_DAY, LAST_DAY
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_ID = 2**31 - 1
@@ -37,9 +42,33 @@ class BaseForm(FlaskForm):
                 options = {**options, "filters": filters}
             return unbound_field.bind(form=form, **options)
 
+    def query_args(self):
+        """A GET form's values as the address gave them, for links that keep them: its own
+        fields only, since anything else (`endpoint`, `_anchor`, ...) would steer url_for."""
+        return {name: request.args.getlist(name) for name in self._fields if name in request.args}
 
-def day_field(label, *validators):
-    """A day typed or picked as year-month-day (optional unless validators say otherwise);
+
+class DayWithin:
+    """A day among the intranet's days (banking_days.FIRST_DAY to LAST_DAY) and, given
+    `days_ahead`, at most that many days after today: checked before any date arithmetic."""
+
+    def __init__(self, days_ahead=None, message=None):
+        self.days_ahead, self.message = days_ahead, message
+
+    def __call__(self, form, field):
+        day = field.data
+        if day is None:
+            return
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise ValidationError(_l("Give a date between %(first)s and %(last)s.",
+                                     first=FIRST_DAY.isoformat(), last=LAST_DAY.isoformat()))
+        if self.days_ahead is not None and day > clock.today() + timedelta(days=self.days_ahead):
+            raise ValidationError(self.message)
+
+
+def day_field(label, *validators, days_ahead=None, too_far=None):
+    """A day typed or picked as year-month-day (optional unless validators say otherwise),
+    within the intranet's days and, given `days_ahead`, at most that far ahead (else `too_far`);
     a wrong one is explained the same way on every form."""
-    return DateField(label, validators=list(validators) or [Optional()],
+    return DateField(label, validators=[*(validators or [Optional()]), DayWithin(days_ahead, too_far)],
                      invalid_value_message=WRONG_DATE)

@@ -197,7 +197,7 @@ def test_a_database_from_before_the_truncate_trigger_refuses_truncate_after_upgr
             connection.execute(sa.text("DROP TRIGGER audit_event_no_truncate ON audit_event"))
             connection.execute(sa.text("TRUNCATE audit_event"))
         flask_migrate.upgrade()
-        with db.engine.connect() as connection:
-            with pytest.raises(sa.exc.DBAPIError, match="append-only: TRUNCATE refused"):
-                connection.execute(sa.text("TRUNCATE audit_event"))
+        with db.engine.connect() as connection, pytest.raises(
+                sa.exc.DBAPIError, match="append-only: TRUNCATE refused"):
+            connection.execute(sa.text("TRUNCATE audit_event"))
         db.engine.dispose()

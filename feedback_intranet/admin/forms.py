@@ -1,7 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
-    DateField,
     PasswordField,
     SelectField,
     StringField,
@@ -124,8 +123,7 @@ class BankTextsForm(BaseForm):
 
 
 class DeviatingHoursForm(BaseForm):
-    day = DateField(_l("Date"), validators=[InputRequired(message=_l("Give a date."))],
-                    invalid_value_message=_l("Give the date as year-month-day, e.g. 2026-12-23."))
+    day = day_field(_l("Date"), InputRequired(message=_l("Give a date.")))
     segment = SelectField(_l("Customers"), choices=[SelectChoice("", _l("All customers"))]
                           + [SelectChoice(s.value, s.title) for s in Segment])
     opens = TimeField(_l("Opens"), validators=[Optional()])

@@ -350,14 +350,16 @@ def audit_log():
     rows, older = audit_page(query, parse_id(request.args.get("before"))) if query is not None \
         else ([], None)
     return render_template("admin/audit.html", form=form, rows=rows, older=older,
-                           args={k: v for k, v in request.args.items() if k != "before"})
+                           args=form.query_args())
 
 
 @bp.route("/audit.csv")
 def audit_csv():
     form, query = _audit_filters()
     if query is None:
-        abort(404)
+        # Not a file of nothing: the page, with the wrong filter explained at its field.
+        return render_template("admin/audit.html", form=form, rows=[], older=None,
+                               args=form.query_args()), 400
     header = [_("Time"), _("Event"), _("User"), _("Address"), _("Case"), _("Customer id"),
               _("Detail")]
     tz = clock.timezone()

@@ -5,7 +5,6 @@ import secrets
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
-    DateField,
     HiddenField,
     IntegerField,
     RadioField,
@@ -17,9 +16,10 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
-from ..forms import BaseForm
+from ..forms import BaseForm, day_field
 from ..intake.forms import email_address, finnish_postal_code, phone_number
 from ..models import CaseType, ReplyChannel, Resolution, Segment
+from .operations import MAX_ESTIMATE_BANKING_DAYS
 
 
 class ActionForm(BaseForm):
@@ -64,8 +64,10 @@ class NoteForm(ActionForm):
 
 
 class InterimNoticeForm(ActionForm):
-    estimate = DateField(_l("Estimated decision date"), validators=[Optional()],
-                         invalid_value_message=_l("Give the date as year-month-day."))
+    # A year ahead is well past the operation's limit: refused here, before the operation
+    # counts banking days up to it (across centuries that takes seconds).
+    estimate = day_field(_l("Estimated decision date"), days_ahead=366, too_far=_l(
+        "The estimate may be at most %(days)s banking days ahead.", days=MAX_ESTIMATE_BANKING_DAYS))
     text = TextAreaField(_l("Text to the customer"), validators=[Length(max=2000)])
 
 

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import aliased, joinedload, load_only
 
+from ..banking_days import FIRST_DAY, LAST_DAY
 from ..extensions import db
 from ..models import OPEN_STATUSES, Case, CaseStatus, User
 
@@ -24,8 +25,6 @@ FILTERS = {
     "answered": _l("Answered"),
 }
 DEFAULT_FILTER = "open"
-# Cursors outside these years are tampered with; they would overflow date arithmetic.
-MIN_YEAR, MAX_YEAR = 1900, 9000
 _ORDER = (Case.effective_due_date, Case.received_at, Case.id)
 # What a list row shows and its badge needs: not the message, nor the contact details.
 LIST_COLUMNS = (Case.reference, Case.received_at, Case.contact_name, Case.topic_id, Case.reply_wanted,
@@ -100,10 +99,11 @@ class Cursor:
             cursor = cls(date.fromisoformat(due), received_at.astimezone(UTC), int(case_id))
         except (AttributeError, ValueError, OverflowError):
             return None
+        # Outside the intranet's days a cursor is tampered with: it would overflow date arithmetic.
         in_range = (
             0 < cursor.case_id < 2**31
-            and MIN_YEAR <= cursor.effective_due_date.year <= MAX_YEAR
-            and MIN_YEAR <= cursor.received_at.year <= MAX_YEAR
+            and FIRST_DAY <= cursor.effective_due_date <= LAST_DAY
+            and FIRST_DAY.year <= cursor.received_at.year <= LAST_DAY.year
         )
         return cursor if in_range else None
 

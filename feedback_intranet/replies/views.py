@@ -16,7 +16,6 @@ from ..cases.common import CaseChanged, CaseError, commit_change
 from ..closing_days import banking_calendar, deviating_hours
 from ..extensions import db
 from ..form_tokens import consume_token
-from ..forms import MAX_ID
 from ..lookups import visible_unit_or_404
 from ..models import Answer, AnswerStatus, AuditKind, CallbackStatus, CallbackTask, Letter
 from . import delivery, operations
@@ -55,7 +54,7 @@ def callbacks(unit_code, forms=None):
 
 
 def _task_or_404(task_id):
-    task = db.session.get(CallbackTask, task_id) if task_id <= MAX_ID else None
+    task = db.session.get(CallbackTask, task_id)
     if task is None or not access.can_view_unit(current_user, task.unit_id):
         abort(404)
     return task
@@ -114,7 +113,7 @@ def print_queue(unit_code):
 
 
 def _letter_or_404(letter_id):
-    letter = db.session.get(Letter, letter_id) if letter_id <= MAX_ID else None
+    letter = db.session.get(Letter, letter_id)
     if letter is None or not access.can_view_unit(current_user, letter.unit_id):
         abort(404)
     return letter

@@ -59,7 +59,7 @@ def show(name):
     return render_template("reports/report.html", name=name, reports=REPORTS, form=form,
                            context=context, report=report,
                            period=period_label(context.period) if context and context.period else "",
-                           args=request.args.to_dict(flat=False))
+                           args=form.query_args())
 
 
 @bp.route("/<name>/<table>.csv")
