@@ -191,7 +191,7 @@ def test_a_database_from_before_the_truncate_trigger_refuses_truncate_after_upgr
         pytest.skip("the triggers are PostgreSQL's")
     app = create_app({"CONFIG": "testing", "SQLALCHEMY_DATABASE_URI": empty_database_url})
     with app.app_context():
-        flask_migrate.upgrade(revision="0016_call_and_letter_versions")
+        flask_migrate.upgrade(revision="0018_outbox_faults")
         # Today's 0010 installs every trigger; a database migrated before 0019 lacked this one.
         with db.engine.begin() as connection:
             connection.execute(sa.text("DROP TRIGGER audit_event_no_truncate ON audit_event"))

@@ -4,7 +4,7 @@ TRUNCATE fires no row triggers, so the UPDATE/DELETE trigger of 0010 let it thro
 statement trigger beside it refuses it.
 
 Revision ID: 0019_audit_truncate
-Revises: 0016_call_and_letter_versions
+Revises: 0018_outbox_faults
 Create Date: 2026-11-26 12:00:00
 
 """
@@ -17,7 +17,7 @@ from feedback_intranet import audit
 
 # revision identifiers, used by Alembic.
 revision = '0019_audit_truncate'
-down_revision = '0016_call_and_letter_versions'
+down_revision = '0018_outbox_faults'
 branch_labels = None
 depends_on = None
 
