@@ -5,13 +5,15 @@ from flask import Response, stream_with_context
 from . import audit
 from .csv_export import rows_to_csv
 from .extensions import db
+from .masking import mask
 from .models import AuditKind
 
 
 def csv_download(header, rows, filename, what):
     """`rows` may be a generator: the audit commit comes first, so it must not lean on ORM
     objects loaded before it (they are expired by then)."""
-    audit.record(AuditKind.EXPORT, detail=what)
+    # `what` may carry the filters someone typed: masked like everything the log keeps.
+    audit.record(AuditKind.EXPORT, detail=mask(what).text)
     db.session.commit()
     return Response(stream_with_context(rows_to_csv(header, rows)),
                     content_type="text/csv; charset=utf-8",
