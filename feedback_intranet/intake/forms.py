@@ -107,7 +107,8 @@ class FeedbackFields(BaseForm):
         valid = super().validate(extra_validators)
         if not self.message.errors and not (self.message.data or "").strip():
             self.message.errors.append(_l("Write your feedback."))
-        if self.wants_answer and not self.reply_channel.data:
+        # Optional() lets blank-looking input ("\r") past the choice check: test the value itself.
+        if self.wants_answer and self.reply_channel.data not in {c.value for c in ReplyChannel}:
             self.reply_channel.errors.append(_l("Choose how you want the answer."))
         for field, message in self.required_contact_fields():
             if not (field.data or "").strip():
