@@ -13,7 +13,7 @@ What counts as one number:
   then exactly as many letters and digits as that country's IBAN has, in any grouping and
   case, and no digit glued on after; valid when mod 97 and the country's format agree.
 - Card: 13–19 digits in one or more groups, every separator of one kind (line breaks go
-  with any kind), a network prefix for which that length exists (Visa, Mastercard, Amex,
+  with any kind) or, in the groups cards are printed in (fours, 4-6-5), of any kinds, a network prefix for which that length exists (Visa, Mastercard, Amex,
   Discover, JCB, Diners, Maestro, UnionPay, Mir), and Luhn.
 - Identity code: DDMMYY, a century sign (+ - A–F U–Y), a space or nothing, NNN and the check
   character, in either case; valid date, individual number and check character.
@@ -238,20 +238,24 @@ def _find_card_numbers(text):
     for i, (start, _end) in enumerate(groups):
         if blocked[i] or text[start - 1:start] == "+" or text[start] not in "23456":
             continue
-        digits, joint, lengths, best = "", None, None, None
+        digits, joint, lengths, best, mixed = "", None, None, None, False
         for j in range(i, len(groups)):
             if j > i:
                 kind = kinds[j - 1]
-                if kind is None or blocked[j] or (kind != _BREAK and joint not in (None, kind)):
+                if kind is None or blocked[j]:
                     break
-                joint = joint if kind == _BREAK else kind
+                mixed = mixed or (kind != _BREAK and joint not in (None, kind))
+                joint = joint if kind == _BREAK or joint is not None else kind
             digits += text[groups[j][0]:groups[j][1]]
             if len(digits) > 19:
                 break
             if len(digits) < 13:
                 continue
             lengths = lengths if lengths is not None else _card_lengths(digits[:6])
-            if len(digits) in lengths and _passes_luhn(digits) and _is_card_grouping(
+            written = [end - start for start, end in groups[i:j + 1]]
+            # Separators of more than one kind only in the groups cards are printed in.
+            if len(digits) in lengths and _passes_luhn(digits) and (
+                    not mixed or _printed_like_a_card(written)) and _is_card_grouping(
                     digits, groups[i:j + 1], kinds[i:j], joint, phone_tail[i]):
                 best = j
         if best is not None:

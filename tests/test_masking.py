@@ -72,6 +72,8 @@ def test_sensitive_numbers_are_masked(text, masked, kinds):
         ("kortti 4111.1111.1111.1111.", "kortti [card number …1111 removed]."),
         ("kortti 41 11 11 11 11 11 11 11", "kortti [card number …1111 removed]"),
         ("kortti 411111 111111 1111", "kortti [card number …1111 removed]"),
+        ("kortti 4111-1111 1111-1111 kiitos", "kortti [card number …1111 removed] kiitos"),
+        ("kortti 4111.1111-1111 1111", "kortti [card number …1111 removed]"),
         # IBANs of other countries, in either case.
         ("GB82 WEST 1234 5698 7654 32 ok", "[account number …5432 removed] ok"),
         ("konto se45 5000 0000 0583 9825 7466", "konto [account number …7466 removed]"),
