@@ -13,8 +13,9 @@ What counts as one number:
   then exactly as many letters and digits as that country's IBAN has, in any grouping and
   case, and no digit glued on after; valid when mod 97 and the country's format agree.
 - Card: 13–19 digits in one or more groups, every separator of one kind (line breaks go
-  with any kind) or, in the groups cards are printed in (fours, 4-6-5), of any kinds, a network prefix for which that length exists (Visa, Mastercard, Amex,
-  Discover, JCB, Diners, Maestro, UnionPay, Mir), and Luhn.
+  with any kind) or, in the groups cards are printed in (fours, 4-6-5), of any kinds; a
+  network prefix for which that length exists (Visa, Mastercard, Amex, Discover, JCB,
+  Diners, Maestro, UnionPay, Mir), and Luhn.
 - Identity code: DDMMYY, a century sign (+ - A–F U–Y), a space or nothing, NNN and the check
   character, in either case; valid date, individual number and check character.
 
