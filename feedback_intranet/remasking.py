@@ -121,7 +121,7 @@ _GONE = (OutboxStatus.SENT, OutboxStatus.SENDING)
 
 
 def _emails(outcome, dry_run, size):
-    from .replies.delivery import email_content
+    from .replies.channels.email import email_content
 
     select = (sa.select(OutboxMessage.id, OutboxMessage.answer_id, OutboxMessage.body_text,
                         OutboxMessage.body_html)
@@ -154,7 +154,7 @@ def _pdf_text(pdf):
 def _letters(outcome, dry_run):
     """Letters waiting to be posted whose PDF shows a number are rendered again from the
     masked answer and contact details. (A letter without a PDF is rendered on download.)"""
-    from .replies.delivery import letter_pdf
+    from .replies.channels.letter import letter_pdf
 
     select = (sa.select(Letter.id, Letter.version, Letter.case_id, Letter.unit_id,
                         Letter.answer_id, Letter.created_at)

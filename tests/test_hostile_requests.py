@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from feedback_intranet import create_app
 from feedback_intranet.extensions import db
 from feedback_intranet.models import Case, CaseStatus, Purpose, Unit
-from feedback_intranet.replies.delivery import email_content, letter_pdf
+from feedback_intranet.replies.channels.email import email_content
+from feedback_intranet.replies.channels.letter import letter_pdf
 
 from .conftest import DEFAULT_NOW as NOW
 

@@ -24,7 +24,8 @@ from feedback_intranet.models import (
     Purpose,
     ReplyChannel,
 )
-from feedback_intranet.replies.delivery import email_content, letter_pdf
+from feedback_intranet.replies.channels.email import email_content
+from feedback_intranet.replies.channels.letter import letter_pdf
 
 from .conftest import HELSINKI
 

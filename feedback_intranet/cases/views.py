@@ -30,8 +30,8 @@ from ..models import (
     Unit,
 )
 from ..replies import operations as reply_operations
-from ..replies.delivery import channel_problems
-from ..replies.delivery import preview as preview_for
+from ..replies.channels import channel_problems
+from ..replies.channels import preview as preview_for
 from ..replies.operations import refuse_sensitive
 from ..replies.texts import compose
 from ..search import RESULTS as search_limit

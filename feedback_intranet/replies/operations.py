@@ -27,7 +27,9 @@ from ..models import (
 from ..notifications import NOT_REACHED, WRONG_NUMBER, notify
 from ..service_hours import next_windows
 from .answers import mark_delivered, mark_failed
-from .delivery import channel_problems, dispatch, letter_pdf, new_answer
+from .channels import channel_problems, dispatch
+from .channels.letter import letter_pdf
+from .delivery import new_answer
 from .texts import compose
 
 MAX_CALL_ATTEMPTS = 3

@@ -18,7 +18,8 @@ from ..extensions import db
 from ..form_tokens import consume_token
 from ..lookups import visible_unit_or_404
 from ..models import Answer, AnswerStatus, AuditKind, CallbackStatus, CallbackTask, Letter
-from . import delivery, operations
+from . import operations
+from .channels import letter as letter_channel
 from .forms import CallOutcomeForm, LetterForm
 from .letters import merge
 
@@ -121,8 +122,9 @@ def _letter_or_404(letter_id):
 
 def _pdf_of(letter):
     # Letters loaded in bulk (the demo) carry no PDF: render it from the answer on record.
-    return letter.pdf or delivery.letter_pdf(letter.case, letter.unit, letter.answer.text,
-                                             local_date(letter.created_at, clock.timezone()))
+    return letter.pdf or letter_channel.letter_pdf(
+        letter.case, letter.unit, letter.answer.text,
+        local_date(letter.created_at, clock.timezone()))
 
 
 def _pdf(data, filename):

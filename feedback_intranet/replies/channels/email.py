@@ -1,0 +1,43 @@
+"""Answers by email: through the outbox, in the customer's language."""
+
+from flask import render_template
+from flask_babel import lazy_gettext as _l
+
+from ... import customer_texts as ct
+from ...models import Purpose
+from ...outbox import enqueue
+
+
+def problem(case):
+    if not case.contact_email:
+        return _l("no email address")
+    if case.own_banking_matter:
+        return _l("it concerns the customer's own banking matters, which the bank does not "
+                  "answer by email")
+    if case.email_refused == case.contact_email:
+        return _l("the customer's mail server refused this address; correct the email in the "
+                  "contact details first")
+    return None
+
+
+def email_content(case, purpose, text):
+    """Subject, text body and HTML body of an answer or notice email, in the case's language."""
+    subjects = ct.ANSWER_SUBJECT if purpose == Purpose.ANSWER else ct.INTERIM_SUBJECT
+    context = {"text": text, "footer": ct.say(case.language, ct.EMAIL_FOOTER),
+               "reference": case.reference}
+    return (ct.say(case.language, subjects, reference=case.reference),
+            render_template("emails/answer.txt", **context),
+            render_template("emails/answer.html", **context))
+
+
+def preview(case, text):
+    subject, body, _html = email_content(case, Purpose.ANSWER, text)
+    return subject, body
+
+
+def dispatch(answer, case, unit, *, now, today, calendar, deviations):
+    answer.subject, body_text, body_html = email_content(case, answer.purpose, answer.text)
+    enqueue(kind=str(answer.purpose), recipient=case.contact_email, subject=answer.subject,
+            body_text=body_text, body_html=body_html,
+            sender_name=unit.name, case_id=case.id, answer_id=answer.id, now=now)
+    return f"queued by email to {case.contact_email}"
