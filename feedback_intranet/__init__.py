@@ -40,6 +40,7 @@ def create_app(config=None, check=True):
     register_query_counter(app)
     register_security_headers(app)
     register_session_checks(app)
+    register_outbox_outcomes(app)
     register_outbox_worker(app)
     from .cli import register_cli
     from .errors import register_error_handlers
@@ -196,6 +197,14 @@ def register_query_counter(app):
     def expose_count(response):
         response.headers["X-Query-Count"] = str(g.get("query_count", 0))
         return response
+
+
+def register_outbox_outcomes(app):
+    """The outbox is transport only: what a message's fate means for an answer or a case is the
+    replies' to say."""
+    from .replies.outcomes import register_outbox_outcomes as register
+
+    register(app)
 
 
 def register_outbox_worker(app):

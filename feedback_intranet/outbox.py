@@ -21,17 +21,9 @@ from flask import current_app
 from flask_mail import BadHeaderError, Message, sanitize_address
 
 from . import clock
-from .cases.common import claim_version
-from .closing_days import banking_calendar
 from .extensions import db
 from .logs import get_logger
-from .models import Answer, AnswerStatus, Case, OutboxMessage, OutboxStatus
-from .replies.answers import (
-    mark_address_refused,
-    mark_confirmation_failed,
-    mark_delivered,
-    mark_failed,
-)
+from .models import OutboxMessage, OutboxStatus
 
 log = get_logger(__name__)
 # The longest wait for one reply of the mail server.
@@ -277,13 +269,9 @@ def _deliver(message_id, worker_id, now):
     message.status = OutboxStatus.SENT
     message.sent_at = now
     message.last_error = ""
-    answered = message.answer_id is not None
     # Sent is recorded at once: whatever happens next, this message never goes out again.
     db.session.commit()
-    if answered:
-        _tell_case(message_id, "was sent", lambda m, case: mark_delivered(
-            m.answer, case, now, banking_calendar(clock.timezone()),
-            "was handed to the mail server"))
+    _outcomes().sent(message_id, now)
     return OutboxStatus.SENT
 
 
@@ -294,50 +282,34 @@ def _count_attempt(message):
 
 def _fail(message, reason, now, refused=False):
     message_id = message.id
-    for_customer = message.answer_id is not None or message.kind == "confirmation"
     message.status = OutboxStatus.FAILED
     message.last_error = reason[:500]
     db.session.commit()
     log.warning("Outbox message %s failed: %s", message_id, reason)
-    if for_customer:
-        _tell_case(message_id, "failed",
-                   lambda m, case: _failed_for_customer(m, case, reason, refused, now))
+    _outcomes().failed(message_id, reason, refused, now)
     return OutboxStatus.FAILED
 
 
-def _failed_for_customer(message, case, reason, refused, now):
-    """An answer, notice or confirmation did not reach the customer: the case is flagged."""
-    if message.answer is not None:
-        mark_failed(message.answer, case, reason, now)
-    else:
-        mark_confirmation_failed(case, reason, now)
-    if refused:
-        mark_address_refused(case, message.recipient)
+class _NoOutcomes:
+    """Without a registered handler a message's fate concerns only the outbox."""
+
+    @staticmethod
+    def before_round(now):
+        pass
+
+    @staticmethod
+    def sent(message_id, now):
+        pass
+
+    @staticmethod
+    def failed(message_id, reason, refused, now):
+        pass
 
 
-def _tell_case(message_id, what, change, tries=3):
-    """The case learns what became of its email; retried when staff changed the case meanwhile."""
-    for attempt in range(tries):
-        try:
-            message = db.session.get(OutboxMessage, message_id)
-            case = db.session.get(Case, message.case_id)
-            # The case's row first, as every case action takes it: no deadlock with staff.
-            claim_version(case)
-            # Under that lock: an answer settled meanwhile (by another worker's round, or
-            # cancelled by staff) stays as it is.
-            if message.answer is not None:
-                db.session.refresh(message.answer)
-                if message.answer.status != AnswerStatus.PENDING:
-                    db.session.rollback()
-                    return
-            change(message, case)
-            db.session.commit()
-            return
-        except Exception:
-            db.session.rollback()
-            if attempt == tries - 1:
-                log.exception("Outbox message %s %s, but its case was not updated", message_id,
-                              what)
+def _outcomes():
+    """What a message's fate means for what it belongs to: registered at start-up by the app
+    (`replies.outcomes`), so the transport imports nothing above it."""
+    return current_app.extensions.get("outbox_outcomes", _NoOutcomes)
 
 
 def _release(message_id, worker_id, now):
@@ -366,38 +338,13 @@ def worker_name():
     return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
-def _settle_stranded(now):
-    """Answers still waiting whose email was already sent or failed: the worker that recorded
-    the email died, or lost the database, before it told the case. Found through the small
-    index of waiting answers."""
-    stranded = db.session.execute(
-        sa.select(OutboxMessage.id, OutboxMessage.status, OutboxMessage.last_error)
-        .join(Answer, sa.and_(Answer.case_id == OutboxMessage.case_id,
-                              Answer.id == OutboxMessage.answer_id))
-        .where(Answer.status == AnswerStatus.PENDING,
-               OutboxMessage.status.in_((OutboxStatus.SENT, OutboxStatus.FAILED)))
-        .order_by(OutboxMessage.id)
-    ).all()
-    db.session.commit()
-    for message_id, status, reason in stranded:
-        log.warning("Outbox message %s %s, but its case had not been told: telling it now",
-                    message_id, status)
-        if status == OutboxStatus.SENT:
-            _tell_case(message_id, "was sent", lambda m, case: mark_delivered(
-                m.answer, case, m.sent_at or now, banking_calendar(clock.timezone()),
-                "was handed to the mail server"))
-        else:
-            _tell_case(message_id, "failed", lambda m, case, reason=reason: mark_failed(
-                m.answer, case, reason, now))
-
-
 def deliver_due(batch=20):
     """Deliver the messages due when the round starts, each at most once; returns how many ended
     in each status. A retry that comes due during the round is left to the next round."""
     worker_id = worker_name()
     started = clock.now()
     outcome = {}
-    _settle_stranded(started)
+    _outcomes().before_round(started)
     while ids := claim(worker_id, clock.now(), batch, due_by=started):
         for message_id in ids:
             try:

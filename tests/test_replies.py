@@ -553,10 +553,10 @@ def test_a_worker_whose_claim_ran_out_does_not_send_again(case, login, client, s
 def test_a_failure_after_the_mail_server_took_the_message_never_resends(
     case, login, client, smtp_server, run_worker, clock, monkeypatch
 ):
-    from feedback_intranet import outbox
+    from feedback_intranet.replies import outcomes
 
     calls = {"n": 0}
-    real = outbox.mark_delivered
+    real = outcomes.mark_delivered
 
     def flaky(*args, **kwargs):
         calls["n"] += 1
@@ -564,7 +564,7 @@ def test_a_failure_after_the_mail_server_took_the_message_never_resends(
             raise RuntimeError("the case was being edited")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(outbox, "mark_delivered", flaky)
+    monkeypatch.setattr(outcomes, "mark_delivered", flaky)
     login("cs.agent")
     answer(client, case, body="Vastaus.")
     assert run_worker() == {"sent": 1}

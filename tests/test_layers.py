@@ -1,0 +1,38 @@
+"""The layers the code keeps, read from each module's imports."""
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "feedback_intranet"
+
+
+def imported_modules(path):
+    """Every module `path` imports, as dotted names inside the package where relative."""
+    package = path.relative_to(PACKAGE.parent).with_suffix("").parts[:-1]
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = list(package[:len(package) - node.level + 1]) if node.level else []
+            module = ".".join([*base, *(node.module.split(".") if node.module else [])])
+            names.add(module)
+            names.update(f"{module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def test_the_outbox_is_transport_only_and_imports_nothing_of_answers_or_cases():
+    imports = imported_modules(PACKAGE / "outbox.py")
+    above = sorted(name for name in imports
+                   if name.startswith(("feedback_intranet.replies", "feedback_intranet.cases")))
+    assert above == []
+
+
+def test_each_reply_channel_is_a_module_with_the_same_interface():
+    from feedback_intranet.models import ReplyChannel
+    from feedback_intranet.replies.channels import CHANNELS
+
+    assert set(CHANNELS) == set(ReplyChannel)
+    for module in CHANNELS.values():
+        assert all(callable(getattr(module, name, None))
+                   for name in ("problem", "preview", "dispatch")), module.__name__
