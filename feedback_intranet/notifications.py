@@ -5,9 +5,10 @@ links to it; it never carries the customer's message. Each recipient reads it
 in their own language.
 """
 
-from flask import current_app, render_template
+from flask import current_app
 
 from .customer_texts import N_, say
+from .emails import render_bodies
 from .outbox import enqueue
 
 ASSIGNED = N_("%(actor)s assigned case %(ref)s to you.")
@@ -26,8 +27,7 @@ def notify(users, case, message, now, **values):
             language = user.language
             context = {"text": say(language, message, ref=case.reference, **values),
                        "link": link, "automatic": say(language, AUTOMATIC)}
+            body_text, body_html = render_bodies("notification", language, **context)
             enqueue(kind="notification", recipient=user.email,
                     subject=say(language, SUBJECT, ref=case.reference),
-                    body_text=render_template("emails/notification.txt", **context),
-                    body_html=render_template("emails/notification.html", **context),
-                    case_id=case.id, now=now)
+                    body_text=body_text, body_html=body_html, case_id=case.id, now=now)

@@ -573,3 +573,13 @@ def test_a_failure_after_the_mail_server_took_the_message_never_resends(
     assert len(smtp_server.messages) == 1
     db.session.expire_all()
     assert case.status == CaseStatus.ANSWERED  # recorded on the retry
+
+
+def test_an_answer_email_says_in_its_html_which_language_it_is_written_in(
+        case, login, client, smtp_server, run_worker):
+    login("cs.agent")
+    answer(client, case, body="Kortti on nyt avattu.")
+    run_worker()
+    [mail] = smtp_server.messages
+    [html] = [part for part in mail.walk() if part.get_content_type() == "text/html"]
+    assert '<html lang="fi">' in html.get_payload(decode=True).decode()

@@ -3,10 +3,9 @@
 It is written in the customer's language.
 """
 
-from flask import render_template
-
 from .. import customer_texts as ct
 from ..badges import format_date
+from ..emails import render_bodies
 from ..outbox import enqueue
 
 
@@ -16,8 +15,8 @@ def queue_confirmation(case, now):
         return
     values = {"reference": case.reference, "date": format_date(case.due_date)}
     texts = {key: ct.say(case.language, text, **values) for key, text in ct.CONFIRMATION.items()}
+    body_text, body_html = render_bodies("confirmation", case.language, case=case, t=texts)
     enqueue(kind="confirmation", recipient=case.contact_email,
             subject=ct.say(case.language, ct.CONFIRMATION_SUBJECT, reference=case.reference),
-            body_text=render_template("emails/confirmation.txt", case=case, t=texts),
-            body_html=render_template("emails/confirmation.html", case=case, t=texts),
+            body_text=body_text, body_html=body_html,
             sender_name=texts["sender"], case_id=case.id, now=now)

@@ -1,9 +1,9 @@
 """Answers by email: through the outbox, in the customer's language."""
 
-from flask import render_template
 from flask_babel import lazy_gettext as _l
 
 from ... import customer_texts as ct
+from ...emails import render_bodies
 from ...models import Purpose
 from ...outbox import enqueue
 
@@ -26,8 +26,7 @@ def email_content(case, purpose, text):
     context = {"text": text, "footer": ct.say(case.language, ct.EMAIL_FOOTER),
                "reference": case.reference}
     return (ct.say(case.language, subjects, reference=case.reference),
-            render_template("emails/answer.txt", **context),
-            render_template("emails/answer.html", **context))
+            *render_bodies("answer", case.language, **context))
 
 
 def preview(case, text):
