@@ -17,6 +17,7 @@ from feedback_intranet.models import (
     Topic,
     UnitKind,
 )
+from feedback_intranet.replies import operations as reply_ops
 
 from .conftest import HELSINKI
 
@@ -179,19 +180,19 @@ def test_internal_notes_are_masked_and_marked(org, case):
 def test_interim_notice_estimate_rules(org, case, estimate, message):
     _, people = org
     with pytest.raises(ops.CaseError, match=message):
-        ops.send_interim_notice(people["cs.agent"], case, estimate, "Text", now=NOW, today=TODAY,
+        reply_ops.send_interim_notice(people["cs.agent"], case, estimate, "Text", now=NOW, today=TODAY,
                                 calendar=CAL)
     assert case.estimated_decision_date is None
 
 
 def test_an_interim_notice_sets_the_estimate_and_a_second_moves_it(org, case):
     _, people = org
-    ops.send_interim_notice(people["cs.agent"], case, date(2026, 12, 4), "Vastaamme 4.12.2026.",
+    reply_ops.send_interim_notice(people["cs.agent"], case, date(2026, 12, 4), "Vastaamme 4.12.2026.",
                             now=NOW, today=TODAY, calendar=CAL)
     assert case.effective_due_date == date(2026, 12, 4)
     assert case_badge(case, TODAY, CAL).label == "estimate 4.12.2026"
     assert case_badge(case, date(2026, 12, 7), CAL).state == "overdue"
-    ops.send_interim_notice(people["cs.agent"], case, date(2026, 12, 11), "Vielä 11.12.2026.",
+    reply_ops.send_interim_notice(people["cs.agent"], case, date(2026, 12, 11), "Vielä 11.12.2026.",
                             now=NOW, today=TODAY, calendar=CAL)
     assert case.effective_due_date == date(2026, 12, 11)
     notices = db.session.scalars(sa.select(Answer).order_by(Answer.id)).all()
@@ -207,7 +208,7 @@ def test_an_interim_notice_sets_the_estimate_and_a_second_moves_it(org, case):
 def test_an_interim_notice_may_not_carry_sensitive_data(org, case):
     _, people = org
     with pytest.raises(ops.CaseError, match=r"sensitive data: account number \(IBAN\)"):
-        ops.send_interim_notice(people["cs.agent"], case, date(2026, 12, 4),
+        reply_ops.send_interim_notice(people["cs.agent"], case, date(2026, 12, 4),
                                 "Tilisi FI21 1234 5600 0007 85, päätös 4.12.2026", now=NOW,
                                 today=TODAY, calendar=CAL)
 
@@ -216,7 +217,7 @@ def test_no_interim_notice_for_answered_cases_or_by_someone_else_than_the_holder
     _, people = org
     ops.take(people["cs.other"], case, now=NOW)
     with pytest.raises(PermissionError):
-        ops.send_interim_notice(people["cs.agent"], case, date(2026, 12, 4), "x", now=NOW,
+        reply_ops.send_interim_notice(people["cs.agent"], case, date(2026, 12, 4), "x", now=NOW,
                                 today=TODAY, calendar=CAL)
     case.status = CaseStatus.ANSWERED
     assert "interim_notice" not in access.available_actions(people["cs.other"], case)
@@ -302,7 +303,7 @@ def test_an_interim_notice_about_own_banking_goes_by_phone_instead_of_email(org,
     _, people = org
     case.own_banking_matter = True
     case.contact_phone = "+358401234567"
-    ops.send_interim_notice(people["cs.agent"], case, date(2026, 12, 4), "Päätös 4.12.2026.",
+    reply_ops.send_interim_notice(people["cs.agent"], case, date(2026, 12, 4), "Päätös 4.12.2026.",
                             now=NOW, today=TODAY, calendar=CAL)
     [notice] = db.session.scalars(sa.select(Answer)).all()
     assert notice.channel == "phone"

@@ -36,3 +36,9 @@ def test_each_reply_channel_is_a_module_with_the_same_interface():
     for module in CHANNELS.values():
         assert all(callable(getattr(module, name, None))
                    for name in ("problem", "preview", "dispatch")), module.__name__
+
+
+def test_cases_rules_never_reach_into_replies():
+    for name in ("operations.py", "common.py"):
+        imports = imported_modules(PACKAGE / "cases" / name)
+        assert sorted(i for i in imports if i.startswith("feedback_intranet.replies")) == [], name

@@ -19,7 +19,7 @@ from wtforms.validators import InputRequired, Length, Optional
 from ..forms import BaseForm, day_field
 from ..intake.forms import email_address, finnish_postal_code, phone_number
 from ..models import CaseType, ReplyChannel, Resolution, Segment
-from .operations import MAX_ESTIMATE_BANKING_DAYS
+from ..replies.operations import MAX_ESTIMATE_BANKING_DAYS
 
 
 class ActionForm(BaseForm):

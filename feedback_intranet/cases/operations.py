@@ -8,6 +8,8 @@ from .. import access
 from ..extensions import db
 from ..masking import mask
 from ..models import (
+    Answer,
+    AnswerStatus,
     CallbackStatus,
     CallbackTask,
     Case,
@@ -17,17 +19,16 @@ from ..models import (
     Letter,
     MatchMethod,
     Membership,
+    ReplyChannel,
     Resolution,
     Topic,
     Unit,
     User,
 )
 from ..notifications import ASSIGNED, FORWARDED, notify
-from ..replies.operations import refuse_while_waiting, send_notice
 from ..routing import suggested_unit_id
 from .common import CaseChanged, CaseError, add_event, check_action
 
-MAX_ESTIMATE_BANKING_DAYS = 60
 CORRECTABLE = {
     "contact_name": "name",
     "contact_street": "street address",
@@ -213,37 +214,31 @@ def add_note(actor, case, text, *, now, expected_version=None):
     db.session.flush()
 
 
-def send_interim_notice(actor, case, estimate, text, *, now, today, calendar, deviations=None,
-                        expected_version=None):
-    """Tell the customer the answer takes longer; the estimate becomes the effective due date.
+def waiting_replies(case):
+    """What is addressed to the customer and has not yet gone out: an email still in the
+    outbox, a letter not yet posted, a call not yet made (answers and interim notices)."""
+    return db.session.scalars(sa.select(Answer).where(
+        Answer.case_id == case.id, Answer.status == AnswerStatus.PENDING).order_by(Answer.id)
+    ).all()
 
-    The notice goes out the way answers do (outbox, callback task or letter); the estimate
-    takes effect as it is sent.
-    """
-    check_action(actor, case, "interim_notice", expected_version)
-    if estimate is None:
-        raise CaseError(_("Give the estimated decision date."), "estimate")
-    if estimate <= today or not calendar.is_banking_day(estimate):
-        raise CaseError(_("The estimate must be a banking day after today."), "estimate")
-    if calendar.banking_days_between(today, estimate) > MAX_ESTIMATE_BANKING_DAYS:
-        raise CaseError(_("The estimate may be at most %(days)s banking days ahead.",
-                          days=MAX_ESTIMATE_BANKING_DAYS), "estimate")
-    if not text.strip():
-        raise CaseError(_("Write the text to the customer."), "text")
-    written = f"{estimate.day}.{estimate.month}.{estimate.year}"
-    if written not in text:
-        # The customer must read the date the badge will follow, not a stale pre-filled one.
-        raise CaseError(_("The text must tell the customer the estimated date %(date)s.",
-                          date=written), "text")
-    how = send_notice(actor, case, text, estimate, now=now, today=today, calendar=calendar,
-                      deviations=deviations or {})
-    previous = case.estimated_decision_date
-    case.set_estimate(estimate)
-    summary = f"Estimated decision date {estimate.day}.{estimate.month}.{estimate.year}"
-    if previous:
-        summary += f", was {previous.day}.{previous.month}.{previous.year}"
-    add_event(case, EventKind.INTERIM_NOTICE, actor, now, f"{summary}. Notice {how}.\n\n{text.strip()}")
-    db.session.flush()
+
+def describe_waiting(answer):
+    """One waiting answer or notice, as the refusal to close names it."""
+    what = {
+        ReplyChannel.EMAIL: _("%(what)s by email, still in the outbox"),
+        ReplyChannel.LETTER: _("%(what)s by letter, not yet marked posted"),
+        ReplyChannel.PHONE: _("%(what)s by phone, the call not yet made"),
+    }[ReplyChannel(answer.channel)]
+    return what % {"what": answer.purpose.title}
+
+
+def refuse_while_waiting(case, field):
+    """A case is not closed by hand while anything addressed to the customer waits."""
+    waiting = waiting_replies(case)
+    if waiting:
+        raise CaseError(_("Not closed: %(what)s. Cancel it first, or close the case once it has "
+                          "gone out.",
+                          what="; ".join(describe_waiting(a) for a in waiting)), field)
 
 
 def close(actor, case, resolution, note="", *, now, expected_version=None):

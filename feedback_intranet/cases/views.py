@@ -300,7 +300,7 @@ def _operation(action, case, form):
     if action == "note":
         return lambda: operations.add_note(user, case, form.text.data or "", now=now)
     if action == "interim_notice":
-        return lambda: operations.send_interim_notice(
+        return lambda: reply_operations.send_interim_notice(
             user, case, form.estimate.data, form.text.data or "", now=now, today=clock.today(),
             calendar=banking_calendar(clock.timezone()), deviations=deviating_hours(),
             expected_version=version)

@@ -33,6 +33,7 @@ from .delivery import new_answer
 from .texts import compose
 
 MAX_CALL_ATTEMPTS = 3
+MAX_ESTIMATE_BANKING_DAYS = 60
 # Outcome: how the timeline says it (in English, like all timeline text).
 CALL_OUTCOMES = {"reached": "reached", "no_answer": "no answer", "busy": "busy",
                  "wrong_number": "wrong number"}
@@ -85,33 +86,6 @@ def send_answer(actor, case, *, channel, body, reason="", final=True, now, today
                  f"{mask(reason).text}")
     add_event(case, EventKind.REPLIED, actor, now, f"{line}\n\n{text}")
     return answer
-
-
-def waiting_replies(case):
-    """What is addressed to the customer and has not yet gone out: an email still in the
-    outbox, a letter not yet posted, a call not yet made (answers and interim notices)."""
-    return db.session.scalars(sa.select(Answer).where(
-        Answer.case_id == case.id, Answer.status == AnswerStatus.PENDING).order_by(Answer.id)
-    ).all()
-
-
-def describe_waiting(answer):
-    """One waiting answer or notice, as the refusal to close names it."""
-    what = {
-        ReplyChannel.EMAIL: _("%(what)s by email, still in the outbox"),
-        ReplyChannel.LETTER: _("%(what)s by letter, not yet marked posted"),
-        ReplyChannel.PHONE: _("%(what)s by phone, the call not yet made"),
-    }[ReplyChannel(answer.channel)]
-    return what % {"what": answer.purpose.title}
-
-
-def refuse_while_waiting(case, field):
-    """A case is not closed by hand while anything addressed to the customer waits."""
-    waiting = waiting_replies(case)
-    if waiting:
-        raise CaseError(_("Not closed: %(what)s. Cancel it first, or close the case once it has "
-                          "gone out.",
-                          what="; ".join(describe_waiting(a) for a in waiting)), field)
 
 
 def cancel_waiting(actor, case, answer_id, *, now, expected_version=None):
@@ -174,6 +148,39 @@ def send_notice(actor, case, text, estimate, *, now, today, calendar, deviations
     answer.estimate, answer.previous_estimate = estimate, case.estimated_decision_date
     return dispatch(answer, case, case.current_unit, now=now, today=today, calendar=calendar,
                     deviations=deviations)
+
+
+def send_interim_notice(actor, case, estimate, text, *, now, today, calendar, deviations=None,
+                        expected_version=None):
+    """Tell the customer the answer takes longer; the estimate becomes the effective due date.
+
+    The notice goes out the way answers do (outbox, callback task or letter); the estimate
+    takes effect as it is sent.
+    """
+    check_action(actor, case, "interim_notice", expected_version)
+    if estimate is None:
+        raise CaseError(_("Give the estimated decision date."), "estimate")
+    if estimate <= today or not calendar.is_banking_day(estimate):
+        raise CaseError(_("The estimate must be a banking day after today."), "estimate")
+    if calendar.banking_days_between(today, estimate) > MAX_ESTIMATE_BANKING_DAYS:
+        raise CaseError(_("The estimate may be at most %(days)s banking days ahead.",
+                          days=MAX_ESTIMATE_BANKING_DAYS), "estimate")
+    if not text.strip():
+        raise CaseError(_("Write the text to the customer."), "text")
+    written = f"{estimate.day}.{estimate.month}.{estimate.year}"
+    if written not in text:
+        # The customer must read the date the badge will follow, not a stale pre-filled one.
+        raise CaseError(_("The text must tell the customer the estimated date %(date)s.",
+                          date=written), "text")
+    how = send_notice(actor, case, text, estimate, now=now, today=today, calendar=calendar,
+                      deviations=deviations or {})
+    previous = case.estimated_decision_date
+    case.set_estimate(estimate)
+    summary = f"Estimated decision date {estimate.day}.{estimate.month}.{estimate.year}"
+    if previous:
+        summary += f", was {previous.day}.{previous.month}.{previous.year}"
+    add_event(case, EventKind.INTERIM_NOTICE, actor, now, f"{summary}. Notice {how}.\n\n{text.strip()}")
+    db.session.flush()
 
 
 def mark_own_banking_matter(actor, case, value, *, now, expected_version=None):
