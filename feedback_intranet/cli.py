@@ -8,11 +8,12 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from . import audit, clock
-from .admin.operations import AdminError, save_user
+from .admin.operations import save_user
 from .closing_days import banking_calendar
 from .demo import DEMO_PASSWORD, STAFF, refresh_statistics, seed_demo
 from .extensions import db
 from .models import AuditKind, Unit
+from .refusals import Refusal
 
 
 def register_cli(app):
@@ -143,7 +144,7 @@ def create_user_command(username, full_name, email, is_admin, unit_codes, lead_c
             password=password, language="en", is_admin=is_admin, active=True, roles=roles,
             now=clock.now(),
         )
-    except AdminError as error:
+    except Refusal as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from None
     # An operator on the server is an admin too: the new account goes into the audit log.

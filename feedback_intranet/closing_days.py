@@ -7,10 +7,7 @@ from flask_babel import gettext as _
 from .banking_days import BankingCalendar
 from .extensions import db
 from .models import ClosingDay, DeviatingHours
-
-
-class ClosingDayError(ValueError):
-    pass
+from .refusals import Refusal
 
 
 def banking_calendar(tz):
@@ -26,9 +23,9 @@ def banking_calendar(tz):
 def add_closing_day(actor, day, reason):
     """Add an extra closing day; due dates already promised stay as they are."""
     if not reason.strip():
-        raise ClosingDayError(_("Give a reason for the closing day."))
+        raise Refusal(_("Give a reason for the closing day."), "reason")
     if db.session.scalar(sa.select(ClosingDay.id).where(ClosingDay.day == day)):
-        raise ClosingDayError(_("%(day)s is already a closing day.", day=day.isoformat()))
+        raise Refusal(_("%(day)s is already a closing day.", day=day.isoformat()), "day")
     closing_day = ClosingDay(day=day, reason=reason.strip(), created_by=actor)
     db.session.add(closing_day)
     db.session.flush()

@@ -7,7 +7,7 @@ PostgreSQL refuses NUL outright.
 import re
 from datetime import timedelta
 
-from flask import request
+from flask import flash, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, StringField
@@ -72,3 +72,13 @@ def day_field(label, *validators, days_ahead=None, too_far=None):
     a wrong one is explained the same way on every form."""
     return DateField(label, validators=[*(validators or [Optional()]), DayWithin(days_ahead, too_far)],
                      invalid_value_message=WRONG_DATE)
+
+
+def show_refusal(refusal, form=None):
+    """A refusal where the user's eyes are: at the field it names, when the form has it, else at
+    the top of the page."""
+    field = getattr(form, refusal.field, None) if form is not None and refusal.field else None
+    if field is not None:
+        field.errors = [*field.errors, str(refusal)]
+    else:
+        flash(str(refusal), "error")

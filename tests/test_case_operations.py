@@ -74,9 +74,9 @@ def test_the_team_lead_assigns_to_an_active_member_only(org, case):
     _, people = org
     with pytest.raises(PermissionError):
         ops.assign(people["cs.agent"], case, people["cs.other"].id, now=NOW)
-    with pytest.raises(ops.CaseError, match="active member"):
+    with pytest.raises(ops.Refusal, match="active member"):
         ops.assign(people["cs.lead"], case, people["branch.staff"].id, now=NOW)
-    with pytest.raises(ops.CaseError, match="active member"):
+    with pytest.raises(ops.Refusal, match="active member"):
         ops.assign(people["cs.lead"], case, people["gone"].id, now=NOW)
     ops.assign(people["cs.lead"], case, people["cs.other"].id, now=NOW)
     assert case.assignee == people["cs.other"]
@@ -88,7 +88,7 @@ def test_bulk_assignment_is_all_or_nothing(org, make_case):
     units, people = org
     cases = [make_case(units["cs"], received_at=NOW) for _ in range(3)]
     elsewhere = make_case(units["turku"], received_at=NOW)
-    with pytest.raises(ops.CaseError, match="left this inbox"):
+    with pytest.raises(ops.Refusal, match="left this inbox"):
         ops.assign_many(people["cs.lead"], units["cs"].id, [c.id for c in cases] + [elsewhere.id],
                         people["cs.agent"].id, now=NOW)
     db.session.rollback()
@@ -116,11 +116,11 @@ def test_forwarding_moves_the_case_keeps_the_due_date_and_the_note(org, case):
     units, people = org
     ops.take(people["cs.agent"], case, now=NOW)
     due = case.due_date
-    with pytest.raises(ops.CaseError, match="Write a note"):
+    with pytest.raises(ops.Refusal, match="Write a note"):
         ops.forward(people["cs.agent"], case, units["helsinki"].id, "  ", now=NOW)
-    with pytest.raises(ops.CaseError, match="already in Customer service"):
+    with pytest.raises(ops.Refusal, match="already in Customer service"):
         ops.forward(people["cs.agent"], case, units["cs"].id, "note", now=NOW)
-    with pytest.raises(ops.CaseError, match="no longer active"):
+    with pytest.raises(ops.Refusal, match="no longer active"):
         ops.forward(people["cs.agent"], case, units["closed-branch"].id, "note", now=NOW)
     ops.forward(people["cs.agent"], case, units["helsinki"].id,
                 "Please call the customer. Tili FI2112345600000785.", now=NOW)
@@ -152,13 +152,13 @@ def test_correcting_the_case_records_old_and_new_values(org, case, data):
     assert "type: feedback → complaint" in text
     assert case.contact_street == "Box [identity code removed]"
     assert "131052-308T" not in text
-    with pytest.raises(ops.CaseError, match="Nothing was changed"):
+    with pytest.raises(ops.Refusal, match="Nothing was changed"):
         ops.correct(people["cs.agent"], case, {"case_type": "complaint"}, now=NOW)
 
 
 def test_internal_notes_are_masked_and_marked(org, case):
     _, people = org
-    with pytest.raises(ops.CaseError):
+    with pytest.raises(ops.Refusal):
         ops.add_note(people["cs.agent"], case, " ", now=NOW)
     ops.add_note(people["cs.agent"], case, "Asiakkaan kortti 4111 1111 1111 1111", now=NOW)
     assert case.events[-1].kind == "note"
@@ -179,7 +179,7 @@ def test_internal_notes_are_masked_and_marked(org, case):
 )
 def test_interim_notice_estimate_rules(org, case, estimate, message):
     _, people = org
-    with pytest.raises(ops.CaseError, match=message):
+    with pytest.raises(ops.Refusal, match=message):
         reply_ops.send_interim_notice(people["cs.agent"], case, estimate, "Text", now=NOW, today=TODAY,
                                 calendar=CAL)
     assert case.estimated_decision_date is None
@@ -207,7 +207,7 @@ def test_an_interim_notice_sets_the_estimate_and_a_second_moves_it(org, case):
 
 def test_an_interim_notice_may_not_carry_sensitive_data(org, case):
     _, people = org
-    with pytest.raises(ops.CaseError, match=r"sensitive data: account number \(IBAN\)"):
+    with pytest.raises(ops.Refusal, match=r"sensitive data: account number \(IBAN\)"):
         reply_ops.send_interim_notice(people["cs.agent"], case, date(2026, 12, 4),
                                 "Tilisi FI21 1234 5600 0007 85, päätös 4.12.2026", now=NOW,
                                 today=TODAY, calendar=CAL)
@@ -225,7 +225,7 @@ def test_no_interim_notice_for_answered_cases_or_by_someone_else_than_the_holder
 
 def test_closing_as_answered_needs_a_sent_reply(org, case):
     _, people = org
-    with pytest.raises(ops.CaseError, match="No answer has been sent"):
+    with pytest.raises(ops.Refusal, match="No answer has been sent"):
         ops.close(people["cs.agent"], case, "answered", now=NOW)
     case.first_answered_at = NOW
     ops.close(people["cs.agent"], case, "answered", "Soitettu.", now=NOW)
@@ -238,7 +238,7 @@ def test_reopening_needs_a_reason_and_keeps_the_history(org, case):
     ops.take(people["cs.agent"], case, now=NOW)
     ops.close(people["cs.agent"], case, "withdrawn", now=NOW)
     before = kinds(case)
-    with pytest.raises(ops.CaseError, match="reason"):
+    with pytest.raises(ops.Refusal, match="reason"):
         ops.reopen(people["cs.agent"], case, "", now=NOW)
     ops.reopen(people["cs.agent"], case, "The customer called again.", now=NOW)
     assert case.status == CaseStatus.ASSIGNED and case.assignee == people["cs.agent"]
@@ -251,9 +251,9 @@ def test_marking_a_duplicate_links_and_closes(org, make_case):
     original = make_case(units["cs"], received_at=NOW)
     copy = make_case(units["cs"], received_at=NOW)
     hidden = make_case(units["turku"], received_at=NOW)
-    with pytest.raises(ops.CaseError, match="no such case"):
+    with pytest.raises(ops.Refusal, match="no such case"):
         ops.mark_duplicate(people["cs.agent"], copy, hidden, now=NOW)
-    with pytest.raises(ops.CaseError, match="cannot duplicate itself"):
+    with pytest.raises(ops.Refusal, match="cannot duplicate itself"):
         ops.mark_duplicate(people["cs.agent"], copy, copy, now=NOW)
     ops.mark_duplicate(people["cs.agent"], copy, original, now=NOW)
     assert copy.status == CaseStatus.CLOSED and copy.resolution == "duplicate"
@@ -261,7 +261,7 @@ def test_marking_a_duplicate_links_and_closes(org, make_case):
     assert f"Duplicate of {original.reference}" in copy.events[-1].text
     assert original.events[-1].kind == "duplicate"
     assert copy.reference in original.events[-1].text
-    with pytest.raises(ops.CaseError, match="already a duplicate"):
+    with pytest.raises(ops.Refusal, match="already a duplicate"):
         ops.mark_duplicate(people["cs.agent"], original, copy, now=NOW)
 
 

@@ -42,3 +42,14 @@ def test_cases_rules_never_reach_into_replies():
     for name in ("operations.py", "common.py"):
         imports = imported_modules(PACKAGE / "cases" / name)
         assert sorted(i for i in imports if i.startswith("feedback_intranet.replies")) == [], name
+
+
+def test_every_rule_a_user_can_break_is_refused_with_the_one_refusal():
+    """No module defines a refusal of its own beside refusals.Refusal."""
+    own = []
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef) and any(
+                    isinstance(base, ast.Name) and base.id == "ValueError" for base in node.bases):
+                own.append(f"{path.relative_to(PACKAGE)}:{node.name}")
+    assert own == ["refusals.py:Refusal"]

@@ -399,7 +399,7 @@ def test_letters_are_posted_once_and_never_changed_after(case, login, client, cl
     assert "posted as a letter on 27.11.2026" in case.events[-1].text
     from feedback_intranet.replies import operations
 
-    with pytest.raises(operations.CaseError, match="cannot be changed"):
+    with pytest.raises(operations.Refusal, match="cannot be changed"):
         operations.regenerate_letter(case.assignee, letter, today=NOW.date())
     assert "No letters are waiting" in client.get("/letters/cs").get_data(as_text=True)
 

@@ -26,14 +26,7 @@ from ..models import (
     User,
 )
 from ..passwords import password_problem
-
-
-class AdminError(ValueError):
-    """A refused change; `field` names the form field the message belongs to."""
-
-    def __init__(self, message, field=None):
-        super().__init__(message)
-        self.field = field
+from ..refusals import Refusal
 
 
 def _check_unique(model, column, value, exclude_id, field, message):
@@ -42,14 +35,14 @@ def _check_unique(model, column, value, exclude_id, field, message):
     if exclude_id is not None:
         query = query.where(model.id != exclude_id)
     if db.session.scalar(query) is not None:
-        raise AdminError(str(message) % {"value": value}, field)
+        raise Refusal(str(message) % {"value": value}, field)
 
 
 def _one_line(value, field):
     """Text that goes into email headers (a unit's name is the sender name of its answers, a
     user's email the recipient of notifications) cannot hold a line break."""
     if len(value.strip().splitlines()) > 1:
-        raise AdminError(_("Write this on one line: it goes into the headers of emails."), field)
+        raise Refusal(_("Write this on one line: it goes into the headers of emails."), field)
 
 
 def _set_memberships(user, roles):
@@ -57,7 +50,7 @@ def _set_memberships(user, roles):
     known = {unit_id for unit_id in db.session.scalars(sa.select(Unit.id))}
     unknown = set(roles) - known
     if unknown:
-        raise AdminError(_("Unknown unit."), "units")
+        raise Refusal(_("Unknown unit."), "units")
     existing = {m.unit_id: m for m in user.memberships}
     for unit_id, membership in existing.items():
         if unit_id not in roles:
@@ -97,13 +90,13 @@ def save_user(actor, user, *, username, full_name, email, password, language, is
     _check_unique(User, User.username, username, user.id if user else None, "username",
                   _l("Username %(value)s is already taken."))
     if user is None and not password:
-        raise AdminError(_("A new user needs a password."), "password")
+        raise Refusal(_("A new user needs a password."), "password")
     if password:
         problem = password_problem(password, username)
         if problem:
-            raise AdminError(problem, "password")
+            raise Refusal(problem, "password")
     if user is not None and actor is not None and user.id == actor.id and (not active or not is_admin):
-        raise AdminError(_("You cannot remove your own administrator rights or deactivate "
+        raise Refusal(_("You cannot remove your own administrator rights or deactivate "
                            "yourself."), "is_admin")
     if user is None:
         user = User()
@@ -146,7 +139,7 @@ def save_unit(actor, unit, *, code, name, kind, street_address, postal_code, cit
             .where(Case.current_unit_id == unit.id, Case.status.in_(OPEN_STATUSES))
         )
         if open_cases:
-            raise AdminError(
+            raise Refusal(
                 _("%(unit)s still holds %(count)s open cases. Forward or close them before "
                   "deactivating the unit.", unit=unit.name, count=open_cases),
                 "active",
@@ -185,7 +178,7 @@ def save_topic(actor, topic, *, code, name, central_unit_id, active, name_fi="",
     if central_unit_id:
         unit = db.session.get(Unit, central_unit_id)
         if unit is None or unit.kind != UnitKind.CENTRAL_UNIT or not unit.active:
-            raise AdminError(_("Choose an active central unit."), "central_unit")
+            raise Refusal(_("Choose an active central unit."), "central_unit")
     if topic is None:
         topic = Topic()
         db.session.add(topic)
@@ -202,10 +195,10 @@ def save_routing_rule(actor, rule, *, name, topic_id, segment, unit_id, active):
     """Create (rule is None) or change an automatic routing rule."""
     _require_admin(actor)
     if db.session.get(Topic, topic_id) is None:
-        raise AdminError(_("Choose a topic."), "topic")
+        raise Refusal(_("Choose a topic."), "topic")
     unit = db.session.get(Unit, unit_id)
     if unit is None or not unit.active:
-        raise AdminError(_("Choose an active unit."), "unit")
+        raise Refusal(_("Choose an active unit."), "unit")
     if rule is None:
         rule = RoutingRule()
         db.session.add(rule)
@@ -221,7 +214,7 @@ def save_routing_rule(actor, rule, *, name, topic_id, segment, unit_id, active):
 def save_reply_template(actor, template, *, title, topic_id, language, body, active):
     _require_admin(actor)
     if topic_id and db.session.get(Topic, topic_id) is None:
-        raise AdminError(_("Choose a topic."), "topic")
+        raise Refusal(_("Choose a topic."), "topic")
     if template is None:
         template = ReplyTemplate()
         db.session.add(template)
@@ -245,14 +238,14 @@ def add_deviating_hours(actor, *, day, segment, opens, closes, reason):
     """Different phone service hours on a date; no hours means no service that day."""
     _require_admin(actor)
     if (opens is None) != (closes is None):
-        raise AdminError(_("Give both the opening and the closing time, or neither."), "closes")
+        raise Refusal(_("Give both the opening and the closing time, or neither."), "closes")
     if opens is not None and opens >= closes:
-        raise AdminError(_("Closing must come after opening."), "closes")
+        raise Refusal(_("Closing must come after opening."), "closes")
     exists = db.session.scalar(sa.select(DeviatingHours.id).where(
         DeviatingHours.day == day,
         DeviatingHours.segment.is_(None) if not segment else DeviatingHours.segment == segment))
     if exists:
-        raise AdminError(_("That date already has deviating hours for these customers."), "day")
+        raise Refusal(_("That date already has deviating hours for these customers."), "day")
     row = DeviatingHours(day=day, segment=segment or None, opens=opens, closes=closes,
                          reason=reason.strip())
     db.session.add(row)

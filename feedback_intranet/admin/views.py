@@ -18,10 +18,10 @@ from wtforms.fields.choices import SelectChoice
 
 from .. import audit, clock, data_requests
 from .. import customer_texts as ct
-from ..closing_days import ClosingDayError, add_closing_day
+from ..closing_days import add_closing_day
 from ..downloads import csv_download
 from ..extensions import db
-from ..forms import parse_id
+from ..forms import parse_id, show_refusal
 from ..models import (
     AuditKind,
     ClosingDay,
@@ -36,6 +36,7 @@ from ..models import (
     UnitText,
     User,
 )
+from ..refusals import Refusal
 from ..replies.texts import COMPLAINT_PARAGRAPH, bank_text
 from .audit_log import audit_page, audit_query
 from .forms import (
@@ -52,7 +53,6 @@ from .forms import (
     UserForm,
 )
 from .operations import (
-    AdminError,
     add_deviating_hours,
     remove_deviating_hours,
     save_bank_texts,
@@ -86,21 +86,13 @@ def _posted_roles(units):
     return roles
 
 
-def _attach_error(form, error):
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = list(field.errors) + [str(error)]
-    else:
-        flash(str(error), "error")
-
-
 def _save(form, save, message):
     """Run an admin change from a valid form: commit it, or put its refusal at the field."""
     try:
         saved = save()
-    except AdminError as error:
+    except Refusal as error:
         db.session.rollback()
-        _attach_error(form, error)
+        show_refusal(error, form)
         return False
     what = f"{type(saved).__name__} {saved.id}" if getattr(saved, "id", None) else ""
     _commit_audited(what)
@@ -191,9 +183,9 @@ def closing_days():
     if form.validate_on_submit():
         try:
             add_closing_day(current_user, form.day.data, form.reason.data)
-        except ClosingDayError as error:
+        except Refusal as error:
             db.session.rollback()
-            form.day.errors = list(form.day.errors) + [str(error)]
+            show_refusal(error, form)
         else:
             _commit_audited(f"closing day {form.day.data.isoformat()}")
             flash(_("Added %(day)s as a closing day. Due dates already promised do not change.",

@@ -10,6 +10,7 @@ from .. import audit
 from ..extensions import db, passwords
 from ..models import AuditKind, User, UTCDateTime
 from ..passwords import password_problem
+from ..refusals import Refusal
 
 
 def authenticate(username, password, *, now, lockout_failures, lockout_minutes):
@@ -89,12 +90,12 @@ def _update_unless_locked(user, now, values):
 def change_password(user, current, new):
     """The user's own change: the current password first, then the rules for a new one."""
     if not passwords.verify(user.password_hash, current):
-        raise AuthError(_("The current password is wrong."), "current")
+        raise Refusal(_("The current password is wrong."), "current")
     if new == current:
-        raise AuthError(_("Choose a password different from the current one."), "new")
+        raise Refusal(_("Choose a password different from the current one."), "new")
     problem = password_problem(new, user.username)
     if problem:
-        raise AuthError(problem, "new")
+        raise Refusal(problem, "new")
     user.password_hash = passwords.hash(new)
     user.must_change_password = False
     # Whoever holds a copy of an older session is out; the caller renews the user's own.
@@ -121,12 +122,6 @@ def _count_up(user, counter):
     ).scalar_one()
     set_committed_value(user, counter, value)
     return value
-
-
-class AuthError(ValueError):
-    def __init__(self, message, field):
-        super().__init__(message)
-        self.field = field
 
 
 def safe_next_path(target):

@@ -4,10 +4,12 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import audit, clock
 from ..extensions import db
+from ..forms import show_refusal
 from ..models import AuditKind
+from ..refusals import Refusal
 from . import sessions, throttle
 from .forms import LoginForm, PasswordForm, ProfileForm
-from .operations import AuthError, authenticate, change_password, end_sessions, safe_next_path
+from .operations import authenticate, change_password, end_sessions, safe_next_path
 
 bp = Blueprint("auth", __name__)
 
@@ -80,9 +82,9 @@ def password():
     if form.validate_on_submit():
         try:
             change_password(current_user, form.current.data, form.new.data)
-        except AuthError as error:
+        except Refusal as error:
             db.session.rollback()
-            getattr(form, error.field).errors.append(str(error))
+            show_refusal(error, form)
         else:
             # This session carries on under the new session version, all others have ended;
             # renewed before the commit, so a later raise (an admin's reset) ends it too.

@@ -8,17 +8,10 @@ from .. import access
 from ..extensions import db
 from ..inboxes import stamps
 from ..models import Case, CaseEvent
+from ..refusals import Refusal
 
 
-class CaseError(ValueError):
-    """A refused change, with a message for the user; `field` names the form field."""
-
-    def __init__(self, message, field=None):
-        super().__init__(message)
-        self.field = field
-
-
-class CaseChanged(CaseError):
+class CaseChanged(Refusal):
     def __init__(self):
         super().__init__(_("This case changed since you opened it. Here is its current state; "
                            "check it and try again if your change is still needed."))
@@ -37,7 +30,7 @@ def commit_change(operation):
     except StaleDataError as error:
         db.session.rollback()
         raise CaseChanged() from error
-    except (CaseError, PermissionError):
+    except (Refusal, PermissionError):
         db.session.rollback()
         raise
     return result

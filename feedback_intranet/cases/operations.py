@@ -26,8 +26,9 @@ from ..models import (
     User,
 )
 from ..notifications import ASSIGNED, FORWARDED, notify
+from ..refusals import Refusal
 from ..routing import suggested_unit_id
-from .common import CaseChanged, CaseError, add_event, check_action
+from .common import CaseChanged, add_event, check_action
 
 CORRECTABLE = {
     "contact_name": "name",
@@ -65,9 +66,9 @@ def assign(actor, case, member_id, *, now, expected_version=None):
     check_action(actor, case, "assign", expected_version)
     member = _active_member(case.current_unit_id, member_id)
     if member is None:
-        raise CaseError(_("Choose an active member of the unit holding the case."), "member")
+        raise Refusal(_("Choose an active member of the unit holding the case."), "member")
     if case.assignee_id == member.id:
-        raise CaseError(_("%(name)s already holds %(ref)s.", name=member.full_name,
+        raise Refusal(_("%(name)s already holds %(ref)s.", name=member.full_name,
                           ref=case.reference), "member")
     previous = case.assignee
     case.assignee = member
@@ -87,23 +88,23 @@ def assign_many(actor, unit_id, case_ids, member_id, *, now, versions=None):
     if not access.can_lead_unit(actor, unit_id):
         raise PermissionError("Only the unit's team lead assigns its cases.")
     if not case_ids:
-        raise CaseError(_("Select the cases to assign."), "case_ids")
+        raise Refusal(_("Select the cases to assign."), "case_ids")
     cases = db.session.scalars(
         sa.select(Case).where(Case.id.in_(case_ids)).order_by(Case.effective_due_date, Case.id)
     ).all()
     elsewhere = [c.reference for c in cases if c.current_unit_id != unit_id or not c.is_open]
     if len(cases) != len(set(case_ids)) or elsewhere:
-        raise CaseError(_("Some of the selected cases have left this inbox or were closed "
+        raise Refusal(_("Some of the selected cases have left this inbox or were closed "
                           "meanwhile: %(cases)s. Nothing was assigned; select again.",
                           cases=", ".join(elsewhere) or _("unknown cases")), "case_ids")
     changed = [c.reference for c in cases
                if versions and versions.get(c.id) not in (None, c.version)]
     if changed:
-        raise CaseError(_("%(cases)s changed since you opened the list. Nothing was assigned; "
+        raise Refusal(_("%(cases)s changed since you opened the list. Nothing was assigned; "
                           "look again and select.", cases=", ".join(changed)), "case_ids")
     member = _active_member(unit_id, member_id)
     if member is None:
-        raise CaseError(_("Choose an active member of the unit."), "member")
+        raise Refusal(_("Choose an active member of the unit."), "member")
     moved = [c for c in cases if c.assignee_id != member.id]
     for case in moved:
         previous = case.assignee
@@ -136,14 +137,14 @@ def forward(actor, case, unit_id, note, *, now, expected_version=None):
     check_action(actor, case, "forward", expected_version)
     note = mask(note.strip()).text
     if not note:
-        raise CaseError(_("Write a note for the unit you forward to."), "note")
+        raise Refusal(_("Write a note for the unit you forward to."), "note")
     target = db.session.get(Unit, unit_id)
     if target is None:
-        raise CaseError(_("Choose the unit to forward to."), "unit")
+        raise Refusal(_("Choose the unit to forward to."), "unit")
     if target.id == case.current_unit_id:
-        raise CaseError(_("The case is already in %(unit)s's inbox.", unit=target.name), "unit")
+        raise Refusal(_("The case is already in %(unit)s's inbox.", unit=target.name), "unit")
     if not target.active:
-        raise CaseError(_("%(unit)s is no longer active; choose another unit.", unit=target.name),
+        raise Refusal(_("%(unit)s is no longer active; choose another unit.", unit=target.name),
                         "unit")
     source = case.current_unit_id
     if not any(past.unit_id == source for past in case.past_units):
@@ -191,7 +192,7 @@ def correct(actor, case, changes, *, now, expected_version=None):
         if field == "topic_id":
             topic = db.session.get(Topic, value)
             if topic is None:
-                raise CaseError(_("Choose a topic."), "topic")
+                raise Refusal(_("Choose a topic."), "topic")
             lines.append(f"topic: {case.topic.name} → {topic.name}")
             case.topic = topic
             case.suggested_unit_id = suggested_unit_id(topic, case.customer)
@@ -199,7 +200,7 @@ def correct(actor, case, changes, *, now, expected_version=None):
         setattr(case, field, value)
         lines.append(f"{CORRECTABLE[field]}: {_display(old)} → {_display(value)}")
     if not lines:
-        raise CaseError(_("Nothing was changed."))
+        raise Refusal(_("Nothing was changed."))
     add_event(case, EventKind.CORRECTED, actor, now, "\n".join(lines))
     db.session.flush()
 
@@ -209,7 +210,7 @@ def add_note(actor, case, text, *, now, expected_version=None):
     check_action(actor, case, "note", None, lock=False)
     text = mask(text.strip()).text
     if not text:
-        raise CaseError(_("Write the note."), "text")
+        raise Refusal(_("Write the note."), "text")
     add_event(case, EventKind.NOTE, actor, now, text, from_unit_id=case.current_unit_id)
     db.session.flush()
 
@@ -236,7 +237,7 @@ def refuse_while_waiting(case, field):
     """A case is not closed by hand while anything addressed to the customer waits."""
     waiting = waiting_replies(case)
     if waiting:
-        raise CaseError(_("Not closed: %(what)s. Cancel it first, or close the case once it has "
+        raise Refusal(_("Not closed: %(what)s. Cancel it first, or close the case once it has "
                           "gone out.",
                           what="; ".join(describe_waiting(a) for a in waiting)), field)
 
@@ -246,10 +247,10 @@ def close(actor, case, resolution, note="", *, now, expected_version=None):
     check_action(actor, case, "close", expected_version)
     resolution = Resolution(resolution)
     if resolution == Resolution.ANSWERED and case.first_answered_at is None:
-        raise CaseError(_("No answer has been sent yet: the case cannot be closed as answered."),
+        raise Refusal(_("No answer has been sent yet: the case cannot be closed as answered."),
                         "resolution")
     if resolution == Resolution.DUPLICATE:
-        raise CaseError(_("Use “Mark as duplicate” to link the case it duplicates."),
+        raise Refusal(_("Use “Mark as duplicate” to link the case it duplicates."),
                         "resolution")
     refuse_while_waiting(case, "resolution")
     _close(actor, case, resolution, note, now)
@@ -272,7 +273,7 @@ def reopen(actor, case, reason, *, now, expected_version=None):
     check_action(actor, case, "reopen", expected_version)
     reason = mask(reason.strip()).text
     if not reason:
-        raise CaseError(_("Give the reason for reopening."), "reason")
+        raise Refusal(_("Give the reason for reopening."), "reason")
     holder_stays = case.assignee_id and _active_member(case.current_unit_id, case.assignee_id)
     if not holder_stays:
         case.assignee = None
@@ -289,12 +290,12 @@ def mark_duplicate(actor, case, original, *, now, expected_version=None):
     check_action(actor, case, "duplicate", expected_version)
     refuse_while_waiting(case, "original")
     if original is None or not access.can_view_case(actor, original):
-        raise CaseError(_("There is no such case that you can see. Check the reference."),
+        raise Refusal(_("There is no such case that you can see. Check the reference."),
                         "original")
     if original.id == case.id:
-        raise CaseError(_("A case cannot duplicate itself."), "original")
+        raise Refusal(_("A case cannot duplicate itself."), "original")
     if original.duplicate_of_id == case.id:
-        raise CaseError(_("%(ref)s is already a duplicate of this case.", ref=original.reference),
+        raise Refusal(_("%(ref)s is already a duplicate of this case.", ref=original.reference),
                         "original")
     case.duplicate_of = original
     _close(actor, case, Resolution.DUPLICATE, f"Duplicate of {original.reference}.", now)
@@ -310,9 +311,9 @@ def set_customer(actor, case, customer, *, now, expected_version=None):
     if not access.can_set_customer(actor, case):
         raise PermissionError("You may not change this case.")
     if customer is None:
-        raise CaseError(_("Choose a customer from the register."))
+        raise Refusal(_("Choose a customer from the register."))
     if case.customer_id == customer.id:
-        raise CaseError(_("The case is already linked to %(name)s.", name=customer.name))
+        raise Refusal(_("The case is already linked to %(name)s.", name=customer.name))
     previous = case.customer
     case.customer = customer
     case.match_method = MatchMethod.MANUAL

@@ -13,7 +13,7 @@ from ..badges import case_badge
 from ..closing_days import banking_calendar, deviating_hours
 from ..extensions import db
 from ..form_tokens import consume_token
-from ..forms import parse_id
+from ..forms import parse_id, show_refusal
 from ..intake.forms import normalised_email, normalised_phone
 from ..lookups import unit_members
 from ..masking import KIND_TITLES
@@ -29,6 +29,7 @@ from ..models import (
     Topic,
     Unit,
 )
+from ..refusals import Refusal
 from ..replies import operations as reply_operations
 from ..replies.channels import channel_problems
 from ..replies.channels import preview as preview_for
@@ -37,7 +38,7 @@ from ..replies.texts import compose
 from ..search import RESULTS as search_limit
 from ..search import search_cases
 from . import operations
-from .common import CaseChanged, CaseError, commit_change
+from .common import CaseChanged, commit_change
 from .forms import (
     AnswerForm,
     AssignForm,
@@ -256,12 +257,8 @@ def _run(case, form, action, operation):
     except CaseChanged as error:
         flash(str(error), "error")
         return "changed"
-    except CaseError as error:
-        field = getattr(form, error.field, None) if error.field else None
-        if field is not None:
-            field.errors = [*field.errors, str(error)]
-        else:
-            flash(str(error), "error")
+    except Refusal as error:
+        show_refusal(error, form)
         return "refused"
     flash(DONE[action] % {"ref": case.reference}, "success")
     return None
@@ -324,7 +321,7 @@ def _preview(case, form):
     text = compose(case, case.current_unit, form.body.data or "", form.final.data)
     try:
         refuse_sensitive(text, "body")
-    except CaseError as error:
+    except Refusal as error:
         form.body.errors = [*form.body.errors, str(error)]
         return None
     subject, whole = preview_for(case, form.channel.data, text)

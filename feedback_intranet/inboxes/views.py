@@ -16,16 +16,17 @@ from .. import access, clock
 from ..auth.operations import safe_next_path
 from ..badges import case_badge, format_date, format_moment
 from ..cases import operations
-from ..cases.common import CaseChanged, CaseError, commit_change
+from ..cases.common import CaseChanged, commit_change
 from ..cases.forms import AssignManyForm
 from ..closing_days import banking_calendar
 from ..downloads import csv_download
 from ..extensions import db
 from ..form_tokens import consume_token
-from ..forms import parse_id
+from ..forms import parse_id, show_refusal
 from ..i18n import get_locale_code
 from ..lookups import active_units, member_or_404, unit_members, visible_unit_or_404
 from ..models import User
+from ..refusals import Refusal
 from . import cache as inbox_cache
 from . import figures, queries, stamps
 
@@ -175,8 +176,8 @@ def assign_many(unit_code):
         flash(_("A selected case changed while you assigned. Nothing was assigned; look again."),
               "error")
         return redirect(back)
-    except CaseError as error:
-        flash(str(error), "error")
+    except Refusal as error:
+        show_refusal(error)
         return redirect(back)
     member = db.session.get(User, form.member.data)
     flash(_("Assigned %(count)s cases to %(name)s.", count=len(moved), name=member.full_name),

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 
 from ..access import can_handle_case, can_view_unit
 from ..badges import format_date
-from ..cases.common import CaseError, add_event, check_action, claim_version
+from ..cases.common import add_event, check_action, claim_version
 from ..extensions import db
 from ..masking import KIND_TITLES, mask, sensitive_kinds
 from ..models import (
@@ -25,6 +25,7 @@ from ..models import (
     ReplyChannel,
 )
 from ..notifications import NOT_REACHED, WRONG_NUMBER, notify
+from ..refusals import Refusal
 from ..service_hours import next_windows
 from .answers import mark_delivered, mark_failed
 from .channels import channel_problems, dispatch
@@ -44,7 +45,7 @@ def refuse_sensitive(text, field):
     found = sensitive_kinds(text)
     if found:
         names = ", ".join(sorted(str(KIND_TITLES[kind]) for kind in found))
-        raise CaseError(_("The text contains sensitive data: %(names)s. Such data is never sent "
+        raise Refusal(_("The text contains sensitive data: %(names)s. Such data is never sent "
                           "to the customer. Remove it and send again; nothing was sent.",
                           names=names), field)
 
@@ -52,7 +53,7 @@ def refuse_sensitive(text, field):
 def check_channel(case, channel, field="channel"):
     problem = channel_problems(case).get(channel)
     if problem:
-        raise CaseError(_("This case cannot be answered by %(channel)s: %(problem)s.",
+        raise Refusal(_("This case cannot be answered by %(channel)s: %(problem)s.",
                           channel=channel.title.lower(), problem=problem), field)
 
 
@@ -64,17 +65,17 @@ def send_answer(actor, case, *, channel, body, reason="", final=True, now, today
         Answer.case_id == case.id, Answer.purpose == Purpose.ANSWER,
         Answer.status == AnswerStatus.PENDING))
     if pending is not None:
-        raise CaseError(_("An answer by %(channel)s is already on its way; wait until it has "
+        raise Refusal(_("An answer by %(channel)s is already on its way; wait until it has "
                           "reached the customer or failed.", channel=pending.channel.title.lower()),
                         "body")
     channel = ReplyChannel(channel)
     check_channel(case, channel)
     reason = reason.strip()
     if case.reply_channel and channel != case.reply_channel and not reason:
-        raise CaseError(_("The customer asked for %(channel)s: say why you answer another way.",
+        raise Refusal(_("The customer asked for %(channel)s: say why you answer another way.",
                           channel=case.reply_channel.title.lower()), "reason")
     if not body.strip():
-        raise CaseError(_("Write the answer."), "body")
+        raise Refusal(_("Write the answer."), "body")
     text = compose(case, case.current_unit, body, final)
     refuse_sensitive(text, "body")
     answer = new_answer(case, actor, channel, text, Purpose.ANSWER, now)
@@ -94,9 +95,9 @@ def cancel_waiting(actor, case, answer_id, *, now, expected_version=None):
     check_action(actor, case, "cancel_reply", expected_version)
     answer = db.session.get(Answer, answer_id) if answer_id is not None else None
     if answer is None or answer.case_id != case.id:
-        raise CaseError(_("Choose what to cancel."))
+        raise Refusal(_("Choose what to cancel."))
     if answer.status != AnswerStatus.PENDING:
-        raise CaseError(_("This has already gone out or was cancelled; nothing was changed."))
+        raise Refusal(_("This has already gone out or was cancelled; nothing was changed."))
     channel = ReplyChannel(answer.channel)
     # Each is one conditional UPDATE, so the worker claiming the email, a colleague posting
     # the letter or recording the call, and this cancellation cannot both succeed.
@@ -118,7 +119,7 @@ def cancel_waiting(actor, case, answer_id, *, now, expected_version=None):
                  version=CallbackTask.version + 1)).rowcount
         refusal = _("The call has already been recorded.")
     if taken != 1:
-        raise CaseError(refusal)
+        raise Refusal(refusal)
     answer.status = AnswerStatus.CANCELLED
     text = (f"{answer.purpose.english_title} by {channel.english_title.lower()} cancelled by "
             f"{actor.full_name} before it went out.")
@@ -159,18 +160,18 @@ def send_interim_notice(actor, case, estimate, text, *, now, today, calendar, de
     """
     check_action(actor, case, "interim_notice", expected_version)
     if estimate is None:
-        raise CaseError(_("Give the estimated decision date."), "estimate")
+        raise Refusal(_("Give the estimated decision date."), "estimate")
     if estimate <= today or not calendar.is_banking_day(estimate):
-        raise CaseError(_("The estimate must be a banking day after today."), "estimate")
+        raise Refusal(_("The estimate must be a banking day after today."), "estimate")
     if calendar.banking_days_between(today, estimate) > MAX_ESTIMATE_BANKING_DAYS:
-        raise CaseError(_("The estimate may be at most %(days)s banking days ahead.",
+        raise Refusal(_("The estimate may be at most %(days)s banking days ahead.",
                           days=MAX_ESTIMATE_BANKING_DAYS), "estimate")
     if not text.strip():
-        raise CaseError(_("Write the text to the customer."), "text")
+        raise Refusal(_("Write the text to the customer."), "text")
     written = f"{estimate.day}.{estimate.month}.{estimate.year}"
     if written not in text:
         # The customer must read the date the badge will follow, not a stale pre-filled one.
-        raise CaseError(_("The text must tell the customer the estimated date %(date)s.",
+        raise Refusal(_("The text must tell the customer the estimated date %(date)s.",
                           date=written), "text")
     how = send_notice(actor, case, text, estimate, now=now, today=today, calendar=calendar,
                       deviations=deviations or {})
@@ -205,18 +206,18 @@ def record_call(actor, task, outcome, summary, *, now, calendar, deviations):
     """Record one call attempt; a reached customer makes the summary the answer."""
     _check_unit(actor, task.unit_id, task.case)
     if task.status == CallbackStatus.CANCELLED:
-        raise CaseError(_("This call was cancelled."), "outcome")
+        raise Refusal(_("This call was cancelled."), "outcome")
     if task.status != CallbackStatus.OPEN:
-        raise CaseError(_("This call has already been recorded as done."), "outcome")
+        raise Refusal(_("This call has already been recorded as done."), "outcome")
     if outcome not in CALL_OUTCOMES:
-        raise CaseError(_("Choose what happened on the call."), "outcome")
+        raise Refusal(_("Choose what happened on the call."), "outcome")
     case, answer = task.case, task.answer
     task.attempts += 1
     what = f"Call {task.attempts} to {task.phone}: {CALL_OUTCOMES[outcome]}."
     if outcome == "reached":
         summary = mask(summary.strip()).text
         if not summary:
-            raise CaseError(_("Write a summary of the call: it is the answer on record."),
+            raise Refusal(_("Write a summary of the call: it is the answer on record."),
                             "summary")
         if answer.purpose == Purpose.ANSWER:
             answer.text = summary
@@ -254,7 +255,7 @@ def post_letter(actor, letter, *, now, calendar):
     """Staff mark the letter posted: the answer has reached the customer."""
     _check_unit(actor, letter.unit_id, letter.case)
     if letter.posted_at is not None:
-        raise CaseError(_("This letter was already marked posted."))
+        raise Refusal(_("This letter was already marked posted."))
     _refuse_cancelled(letter)
     letter.posted_at, letter.posted_by_id = now, actor.id
     posted = format_date(now.astimezone(calendar.tz).date())
@@ -264,13 +265,13 @@ def post_letter(actor, letter, *, now, calendar):
 
 def _refuse_cancelled(letter):
     if letter.answer.status == AnswerStatus.CANCELLED:
-        raise CaseError(_("This letter was cancelled; it is no longer in the print queue."))
+        raise Refusal(_("This letter was cancelled; it is no longer in the print queue."))
 
 
 def regenerate_letter(actor, letter, *, today):
     """Render the letter again, e.g. after the address was corrected; never once posted."""
     _check_unit(actor, letter.unit_id, letter.case)
     if letter.posted_at is not None:
-        raise CaseError(_("A posted letter cannot be changed."))
+        raise Refusal(_("A posted letter cannot be changed."))
     _refuse_cancelled(letter)
     letter.pdf = letter_pdf(letter.case, letter.unit, letter.answer.text, today)

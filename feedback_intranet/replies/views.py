@@ -12,12 +12,14 @@ from sqlalchemy.orm import joinedload, undefer
 from .. import access, audit, clock
 from ..badges import case_badge
 from ..banking_days import local_date
-from ..cases.common import CaseChanged, CaseError, commit_change
+from ..cases.common import CaseChanged, commit_change
 from ..closing_days import banking_calendar, deviating_hours
 from ..extensions import db
 from ..form_tokens import consume_token
+from ..forms import show_refusal
 from ..lookups import visible_unit_or_404
 from ..models import Answer, AnswerStatus, AuditKind, CallbackStatus, CallbackTask, Letter
+from ..refusals import Refusal
 from . import operations
 from .channels import letter as letter_channel
 from .forms import CallOutcomeForm, LetterForm
@@ -83,7 +85,7 @@ def record_call(task_id):
         flash(_("%(ref)s changed while you recorded the call. Nothing was recorded; check the "
                 "list and the case.", ref=task.case.reference), "error")
         return redirect(url_for("replies.callbacks", unit_code=unit.code))
-    except CaseError as error:
+    except Refusal as error:
         if task.status != CallbackStatus.OPEN:  # off the list now: say it above the list
             flash(str(error), "error")
             return redirect(url_for("replies.callbacks", unit_code=unit.code))
@@ -181,8 +183,8 @@ def letter_action(letter_id, action):
         flash(_("%(ref)s changed meanwhile. Nothing was done; check the letter and try again.",
                 ref=letter.case.reference), "error")
         return back
-    except CaseError as error:
-        flash(str(error), "error")
+    except Refusal as error:
+        show_refusal(error)
         return back
     flash(LETTER_DONE[action] % {"ref": letter.case.reference}, "success")
     return back

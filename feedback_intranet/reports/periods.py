@@ -5,6 +5,8 @@ from datetime import date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
 
+from ..refusals import Refusal
+
 PERIODS = {
     "this_week": _l("This week"),
     "this_month": _l("This month"),
@@ -14,12 +16,6 @@ PERIODS = {
 DEFAULT_PERIOD = "this_month"
 # A year of weeks is what a table can still show; longer ranges go by CSV, a year at a time.
 MAX_DAYS = 366
-
-
-class PeriodError(ValueError):
-    def __init__(self, message, field):
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass(frozen=True)
@@ -65,13 +61,13 @@ def resolve(kind, start, end, today):
         last_day = first_of_month - timedelta(days=1)
         return Period(last_day.replace(day=1), last_day)
     if kind != "custom":
-        raise PeriodError(_l("Choose a period."), "period")
+        raise Refusal(_l("Choose a period."), "period")
     if start is None:
-        raise PeriodError(_l("Give the first day as a date."), "start")
+        raise Refusal(_l("Give the first day as a date."), "start")
     if end is None:
-        raise PeriodError(_l("Give the last day as a date."), "end")
+        raise Refusal(_l("Give the last day as a date."), "end")
     if end < start:
-        raise PeriodError(_l("The last day cannot be before the first day."), "end")
+        raise Refusal(_l("The last day cannot be before the first day."), "end")
     if (end - start).days + 1 > MAX_DAYS:
-        raise PeriodError(_l("Choose at most %(days)s days.", days=MAX_DAYS), "end")
+        raise Refusal(_l("Choose at most %(days)s days.", days=MAX_DAYS), "end")
     return Period(start, end)

@@ -8,10 +8,12 @@ from wtforms.fields.choices import SelectChoice
 from .. import access, clock
 from ..downloads import csv_download
 from ..extensions import db
+from ..forms import show_refusal
 from ..i18n import get_locale_code
 from ..models import Unit
+from ..refusals import Refusal
 from .forms import ReportForm
-from .periods import DEFAULT_PERIOD, PeriodError, resolve
+from .periods import DEFAULT_PERIOD, resolve
 from .tables import REPORTS, Context, period_label
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -42,8 +44,8 @@ def _report(name):
             if form.validate():
                 period = resolve(form.period.data or DEFAULT_PERIOD, form.start.data,
                                  form.end.data, today)
-        except PeriodError as error:
-            getattr(form, error.field).errors = [str(error)]
+        except Refusal as error:
+            show_refusal(error, form)
         if period is None:
             return form, None, None
     context = Context([by_id[unit_id] for unit_id in chosen] or units, period, today,
