@@ -95,8 +95,9 @@ def register_extensions(app):
     limiter.init_app(app)
     # The inbox cache, and the stamps that key it: listening to every session from here on.
     from .inboxes import cache as inbox_cache
-    from .inboxes import stamps  # noqa: F401
+    from .inboxes import stamps
 
+    stamps.register()
     inbox_cache.init_app(app)
     from .i18n import select_locale, select_timezone
 
@@ -154,11 +155,13 @@ def register_blueprints(app):
 
 
 def register_template_helpers(app):
-    from . import clock
+    from . import access, clock
     from .badges import format_date, format_moment
     from .i18n import get_locale_code
 
     app.add_template_global(get_locale_code)
+    # Templates ask the rule, never spell it out.
+    app.add_template_global(access.can_see_reports)
 
     # Numeric patterns, the same in all three languages: no locale data needed per row.
     @app.template_filter("local_datetime")

@@ -92,6 +92,11 @@ def can_set_customer(user, case):
     return "set_customer" in available_actions(user, case) or case.service_unit_id in units
 
 
+def can_see_reports(user):
+    """Reports are for team leads (of the units they lead) and admins (of all)."""
+    return user.is_admin or bool(led_unit_ids(user))
+
+
 def report_unit_ids(user):
     """Whose figures the user sees: admins every unit (None), team leads the units they lead."""
     return None if user.is_admin else led_unit_ids(user)

@@ -97,15 +97,19 @@ def _note_changes(session):
             units.add(EVERY_UNIT)
 
 
-# Every ORM session: changes are noted at each flush and the stamps touched once, before commit.
+def register():
+    """Listen to every ORM session from now on: changes are noted at each flush and the stamps
+    touched once, before the commit. Called by the app factory; listening twice is avoided."""
+    for name, listener in (("before_flush", _before_flush), ("before_commit", _before_commit),
+                           ("after_rollback", _after_rollback)):
+        if not sa.event.contains(Session, name, listener):
+            sa.event.listen(Session, name, listener)
 
 
-@sa.event.listens_for(Session, "before_flush")
 def _before_flush(session, _context, _instances):
     _note_changes(session)
 
 
-@sa.event.listens_for(Session, "before_commit")
 def _before_commit(session):
     # The commit's own writes first: every unit they name then exists, and case rows are
     # always locked before stamps, stamps in unit order, so no two commits wait in a circle.
@@ -120,6 +124,5 @@ def _before_commit(session):
         touch(connection, units)
 
 
-@sa.event.listens_for(Session, "after_rollback")
 def _after_rollback(session):
     session.info.pop(_PENDING, None)
