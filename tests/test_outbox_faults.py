@@ -117,18 +117,15 @@ def misbehaving_server():
 
 
 @pytest.fixture
-def server():
+def smtp_server():
+    """Overrides conftest's: conftest's `mail_app` and `run_worker` then talk to this one."""
     with misbehaving_server() as handler:
         yield handler
 
 
 @pytest.fixture
-def mail_app(server, app, database_url, clock):
-    """Overrides conftest's: the worker (`run_worker`) talks to the misbehaving server."""
-    return create_app({
-        "CONFIG": "testing", "SQLALCHEMY_DATABASE_URI": database_url, "CLOCK": clock,
-        "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": server.port, "MAIL_SUPPRESS_SEND": False,
-    })
+def server(smtp_server):
+    return smtp_server
 
 
 @pytest.fixture

@@ -18,9 +18,9 @@ from ..extensions import db
 from ..form_tokens import consume_token
 from ..forms import show_refusal
 from ..lookups import visible_unit_or_404
-from ..models import Answer, AnswerStatus, AuditKind, CallbackStatus, CallbackTask, Letter
+from ..models import AuditKind, CallbackStatus, CallbackTask, Letter
 from ..refusals import Refusal
-from . import operations
+from . import operations, queries
 from .channels import letter as letter_channel
 from .forms import CallOutcomeForm, LetterForm
 from .letters import merge
@@ -95,21 +95,11 @@ def record_call(task_id):
     return redirect(url_for("replies.callbacks", unit_code=unit.code))
 
 
-def _waiting_letters(unit):
-    """The unit's letters still to post: not posted, and not cancelled before they went out."""
-    return (
-        sa.select(Letter).join(Answer, Answer.id == Letter.answer_id)
-        .where(Letter.unit_id == unit.id, Letter.posted_at.is_(None),
-               Answer.status == AnswerStatus.PENDING)
-        .order_by(Letter.created_at, Letter.id)
-    )
-
-
 @bp.route("/letters/<unit_code>")
 @login_required
 def print_queue(unit_code):
     unit = visible_unit_or_404(unit_code)
-    letters = db.session.scalars(_waiting_letters(unit).options(joinedload(Letter.case))).all()
+    letters = db.session.scalars(queries.waiting_letters(unit).options(joinedload(Letter.case))).all()
     return render_template("replies/print_queue.html", unit=unit, letters=letters,
                            forms={letter.id: _with_token(LetterForm(prefix=f"letter{letter.id}"))
                                   for letter in letters})
@@ -148,7 +138,7 @@ def letter_pdf(letter_id):
 @login_required
 def waiting_pdf(unit_code):
     unit = visible_unit_or_404(unit_code)
-    letters = db.session.scalars(_waiting_letters(unit).options(
+    letters = db.session.scalars(queries.waiting_letters(unit).options(
         undefer(Letter.pdf), joinedload(Letter.case), joinedload(Letter.answer))).all()
     pdfs = [_pdf_of(letter) for letter in letters]
     if not pdfs:
