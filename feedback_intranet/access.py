@@ -61,7 +61,7 @@ def available_actions(user, case):
     lead = can_lead_unit(user, case.current_unit_id)
     actions = {"note"}
     if status != "closed":
-        actions |= {"correct", "close", "duplicate", "set_customer"}
+        actions |= {"correct", "close", "duplicate", "customer"}
         # What waits for the customer can be cancelled wherever closing can be refused for it.
         if case.assignee_id in (None, user.id) or lead:
             actions.add("cancel_reply")
@@ -89,7 +89,7 @@ def can_set_customer(user, case):
     if str(case.status) == "closed":
         return False
     units = member_unit_ids(user)
-    return "set_customer" in available_actions(user, case) or case.service_unit_id in units
+    return "customer" in available_actions(user, case) or case.service_unit_id in units
 
 
 def can_see_reports(user):

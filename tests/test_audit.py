@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from feedback_intranet import create_app
-from feedback_intranet.cases.views import FORMS
+from feedback_intranet.cases.actions import ACTIONS
 from feedback_intranet.extensions import db
 from feedback_intranet.models import (
     Answer,
@@ -93,7 +93,7 @@ def test_refused_access_is_recorded(client, login, people, units, make_case, mak
     gets = [f"/cases/{case.reference}", f"/cases/{case.reference}/correct",
             "/inbox/helsinki-centre", "/inbox/helsinki-centre/export.csv",
             "/workload/helsinki-centre", "/callbacks/helsinki-centre", "/letters/helsinki-centre"]
-    posts = [f"/cases/{case.reference}/{action}" for action in FORMS] + [
+    posts = [f"/cases/{case.reference}/{action}" for action in ACTIONS] + [
         "/inbox/helsinki-centre/assign"]
     for path in gets:
         assert client.get(path).status_code in (302, 403, 404), path

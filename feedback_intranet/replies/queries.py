@@ -2,7 +2,8 @@
 
 import sqlalchemy as sa
 
-from ..models import Answer, AnswerStatus, Letter
+from ..extensions import db
+from ..models import Answer, AnswerStatus, Letter, ReplyTemplate
 
 
 def waiting_letters(unit):
@@ -13,3 +14,13 @@ def waiting_letters(unit):
                Answer.status == AnswerStatus.PENDING)
         .order_by(Letter.created_at, Letter.id)
     )
+
+
+def reply_templates(case):
+    """The templates offered for a case: active, in its language, for its topic or any."""
+    return db.session.scalars(
+        sa.select(ReplyTemplate)
+        .where(ReplyTemplate.active, ReplyTemplate.language == case.language,
+               sa.or_(ReplyTemplate.topic_id == case.topic_id, ReplyTemplate.topic_id.is_(None)))
+        .order_by(ReplyTemplate.title)
+    ).all()

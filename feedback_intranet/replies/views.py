@@ -89,7 +89,7 @@ def record_call(task_id):
         if task.status != CallbackStatus.OPEN:  # off the list now: say it above the list
             flash(str(error), "error")
             return redirect(url_for("replies.callbacks", unit_code=unit.code))
-        form.summary.errors = [*form.summary.errors, str(error)]
+        show_refusal(error, form)
         return callbacks(unit.code, forms={task.id: form})
     flash(_("Recorded the call for %(ref)s.", ref=task.case.reference), "success")
     return redirect(url_for("replies.callbacks", unit_code=unit.code))

@@ -1,0 +1,241 @@
+"""One entry per case action: its name, form, what it prepares for the page, the operation it
+runs and the message when done.
+
+`access.available_actions` says which names a user may take on a case (the rule); `available`
+gives their entries in the page's order. A new case action is one entry here and its operation.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from flask import request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
+from wtforms.fields.choices import SelectChoice
+
+from .. import access, clock
+from ..closing_days import banking_calendar, deviating_hours
+from ..extensions import db
+from ..forms import parse_id
+from ..intake.forms import normalised_email, normalised_phone
+from ..lookups import unit_members
+from ..models import Case, Customer, ReplyChannel
+from ..replies import operations as reply_operations
+from ..replies.channels import channel_problems
+from ..replies.queries import reply_templates
+from . import forms, operations
+from .queries import forward_targets, topics
+from .texts import default_interim_notice
+
+# Where the case page draws an action: a button in the row, a folded panel with its fields,
+# a link to a page of its own, or a place of its own (the answer composer, the register, an
+# answer's row).
+ROW, PANEL, PAGE, OWN = "row", "panel", "page", "own"
+
+
+@dataclass(frozen=True)
+class CaseAction:
+    name: str
+    form: type
+    done: Any  # the success message, with %(ref)s for the case's reference
+    operation: Any  # (user, case, form, now) -> None: the change, run inside one commit
+    prepare: Any = None  # (form, case) -> None: choices and defaults for the page
+    place: str = OWN
+    label: Any = None  # the button, or (case) -> the button
+    summary: Any = None  # a panel's heading
+    fields: tuple = ()  # the form's fields the page shows
+    style: str = ""  # the form's look in its place: "primary", "inline"
+    hint: Any = None  # (case) -> a panel's explanation
+    closes: bool = False  # closes the case: the panel first shows what still waits to go out
+    allowed: Any = field(default=access.can_handle_case)  # (user, case): may post it at all
+
+    def button(self, case):
+        return self.label(case) if callable(self.label) else self.label
+
+    def new_form(self, case, blank=False, **options):
+        """The action's form for `case`, prepared: the posted one, or with `blank` a fresh one
+        for the page (which must not read another action's post)."""
+        if blank:
+            options["formdata"] = None
+        # On the case page the forms share one page, so each field carries the action's name.
+        prefix = "" if self.place == PAGE else self.name
+        form = self.form(prefix=prefix, case=case, **options)
+        if self.prepare is not None:
+            self.prepare(form, case)
+        return form
+
+    def run(self, user, case, form):
+        return lambda: self.operation(user, case, form, clock.now())
+
+
+def _answer_defaults(form, case):
+    if form.is_submitted():
+        return
+    allowed = [c for c in ReplyChannel if c not in channel_problems(case)]
+    preset = case.reply_channel if case.reply_channel in allowed else None
+    form.channel.data = (preset or (allowed[0] if allowed else ReplyChannel.EMAIL)).value
+    template_id = parse_id(request.args.get("template"))
+    # Only the templates offered for this case (active, its language and topic) apply.
+    template = next((t for t in reply_templates(case) if t.id == template_id), None) \
+        if template_id else None
+    if template is not None:
+        form.body.data = template.body
+
+
+def _answer(user, case, form, now):
+    reply_operations.send_answer(
+        user, case, channel=form.channel.data, body=form.body.data or "",
+        reason=form.reason.data or "", final=form.final.data, now=now, today=clock.today(),
+        calendar=banking_calendar(clock.timezone()), deviations=deviating_hours(),
+        expected_version=form.version.data)
+
+
+def _banking_matter_default(form, case):
+    if not form.is_submitted():
+        form.value.data = not case.own_banking_matter
+
+
+def _interim_notice_defaults(form, case):
+    if form.is_submitted():
+        return
+    form.estimate.data = banking_calendar(clock.timezone()).add_banking_days(clock.today(), 5)
+    form.text.data = default_interim_notice(case, form.estimate.data)
+
+
+def _interim_hint(case):
+    return _("When the answer takes longer than the promised date: the customer gets this text "
+             "by %(channel)s, and the estimate becomes the due date.",
+             channel=str(case.reply_channel.title).lower())
+
+
+def _interim_notice(user, case, form, now):
+    reply_operations.send_interim_notice(
+        user, case, form.estimate.data, form.text.data or "", now=now, today=clock.today(),
+        calendar=banking_calendar(clock.timezone()), deviations=deviating_hours(),
+        expected_version=form.version.data)
+
+
+def _assign_choices(form, case):
+    form.member.choices = [SelectChoice(u.id, u.full_name)
+                           for u in unit_members(case.current_unit_id) if u.id != case.assignee_id]
+
+
+def _forward_choices(form, case):
+    form.unit.choices = [
+        SelectChoice(u.id, _("%(unit)s (suggested)", unit=u.name)
+                     if u.id == case.suggested_unit_id else u.name)
+        for u in forward_targets(case)
+    ]
+
+
+def _set_customer(user, case, form, now):
+    customer_id = parse_id(form.customer_id.data)
+    customer = db.session.get(Customer, customer_id) if customer_id else None
+    operations.set_customer(user, case, customer, now=now, expected_version=form.version.data)
+
+
+def _mark_duplicate(user, case, form, now):
+    original = db.session.scalar(
+        sa.select(Case).where(Case.reference == (form.original.data or "").strip().upper())
+        .options(selectinload(Case.past_units))
+    )
+    operations.mark_duplicate(user, case, original, now=now, expected_version=form.version.data)
+
+
+def _correct_choices(form, case):
+    form.topic_id.choices = [SelectChoice(t.id, t.name) for t in topics()]
+    if not form.is_submitted():
+        form.case_type.data, form.segment.data = case.case_type.value, case.segment.value
+
+
+def _correct(user, case, form, now):
+    changes = {name: getattr(form, name).data for name in operations.CORRECTABLE}
+    changes["contact_email"] = normalised_email(changes["contact_email"])
+    changes["contact_phone"] = normalised_phone(changes["contact_phone"])
+    operations.correct(user, case, changes, now=now, expected_version=form.version.data)
+
+
+_ACTIONS = (
+    CaseAction(
+        "answer", forms.AnswerForm, _l("The answer to %(ref)s is on its way."), _answer,
+        prepare=_answer_defaults),
+    CaseAction(
+        "banking_matter", forms.BankingMatterForm,
+        _l("Saved: %(ref)s is answered by phone or letter only while marked."),
+        lambda user, case, form, now: reply_operations.mark_own_banking_matter(
+            user, case, form.value.data, now=now, expected_version=form.version.data),
+        prepare=_banking_matter_default),
+    CaseAction(
+        "cancel_reply", forms.CancelReplyForm,
+        _l("Cancelled: nothing more goes out for %(ref)s by that channel."),
+        lambda user, case, form, now: reply_operations.cancel_waiting(
+            user, case, parse_id(form.answer_id.data), now=now,
+            expected_version=form.version.data)),
+    CaseAction(
+        "customer", forms.CustomerForm, _l("Linked %(ref)s to the customer."), _set_customer,
+        allowed=access.can_set_customer),
+    CaseAction(
+        "take", forms.TakeForm, _l("You hold %(ref)s now."),
+        lambda user, case, form, now: operations.take(
+            user, case, now=now, expected_version=form.version.data),
+        place=ROW, label=lambda case: _("Take over") if case.assignee else _("Take"),
+        style="primary"),
+    CaseAction(
+        "unassign", forms.UnassignForm, _l("%(ref)s is back in the inbox."),
+        lambda user, case, form, now: operations.unassign(
+            user, case, now=now, expected_version=form.version.data),
+        place=ROW, label=_l("Return to inbox")),
+    CaseAction(
+        "assign", forms.AssignForm, _l("Assigned %(ref)s."),
+        lambda user, case, form, now: operations.assign(
+            user, case, form.member.data, now=now, expected_version=form.version.data),
+        prepare=_assign_choices, place=ROW, label=_l("Assign"), fields=("member",),
+        style="inline"),
+    CaseAction(
+        "reopen", forms.ReopenForm, _l("Reopened %(ref)s."),
+        lambda user, case, form, now: operations.reopen(
+            user, case, form.reason.data or "", now=now, expected_version=form.version.data),
+        place=ROW, label=_l("Reopen"), fields=("reason",)),
+    CaseAction(
+        "correct", forms.CorrectForm, _l("Corrected %(ref)s."), _correct,
+        prepare=_correct_choices, place=PAGE, label=_l("Correct details")),
+    CaseAction(
+        "forward", forms.ForwardForm, _l("Forwarded %(ref)s."),
+        lambda user, case, form, now: operations.forward(
+            user, case, form.unit.data, form.note.data or "", now=now,
+            expected_version=form.version.data),
+        prepare=_forward_choices, place=PANEL, label=_l("Forward"),
+        summary=_l("Forward to another unit"), fields=("unit", "note")),
+    CaseAction(
+        "interim_notice", forms.InterimNoticeForm,
+        _l("Interim notice for %(ref)s queued; the estimate is in effect."), _interim_notice,
+        prepare=_interim_notice_defaults, place=PANEL, label=_l("Send interim notice"),
+        summary=_l("Send an interim notice"), fields=("estimate", "text"), hint=_interim_hint),
+    CaseAction(
+        "note", forms.NoteForm, _l("Note added to %(ref)s."),
+        lambda user, case, form, now: operations.add_note(user, case, form.text.data or "",
+                                                          now=now),
+        place=PANEL, label=_l("Add note"), summary=_l("Add an internal note"), fields=("text",)),
+    CaseAction(
+        "close", forms.CloseForm, _l("Closed %(ref)s."),
+        lambda user, case, form, now: operations.close(
+            user, case, form.resolution.data, form.note.data or "", now=now,
+            expected_version=form.version.data),
+        place=PANEL, label=_l("Close the case"), summary=_l("Close"),
+        fields=("resolution", "note"), closes=True),
+    CaseAction(
+        "duplicate", forms.DuplicateForm, _l("Closed %(ref)s as a duplicate."), _mark_duplicate,
+        place=PANEL, label=_l("Close as duplicate"), summary=_l("Mark as duplicate"),
+        fields=("original",), closes=True),
+)
+ACTIONS = {action.name: action for action in _ACTIONS}
+
+
+def available(user, case):
+    """The entries of the actions `user` may take on `case` now, in the page's order."""
+    names = access.available_actions(user, case)
+    if access.can_set_customer(user, case):
+        names = names | {"customer"}
+    return [action for action in _ACTIONS if action.name in names]
