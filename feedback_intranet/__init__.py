@@ -10,11 +10,11 @@ from sqlalchemy.orm import joinedload
 
 from config import CONFIGS, ConfigurationError, ProductionConfig
 
-from .auth.sessions import register_session_checks
 from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate, passwords
 from .logs import RequestLogFilter, get_logger
-from .security_headers import register_security_headers
-from .url_input import register_url_input
+from .web.security_headers import register_security_headers
+from .web.sessions import register_session_checks
+from .web.url_input import register_url_input
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,7 +43,7 @@ def create_app(config=None, check=True):
     register_outbox_outcomes(app)
     register_outbox_worker(app)
     from .cli import register_cli
-    from .errors import register_error_handlers
+    from .web.errors import register_error_handlers
 
     register_error_handlers(app)
     register_cli(app)
@@ -99,7 +99,7 @@ def register_extensions(app):
 
     stamps.register()
     inbox_cache.init_app(app)
-    from .i18n import select_locale, select_timezone
+    from .web.locale import select_locale, select_timezone
 
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     if app.config["TRUSTED_PROXIES"]:
@@ -113,7 +113,7 @@ def register_extensions(app):
     login_manager.login_message_category = "info"
 
     from . import models
-    from .forms import parse_id
+    from .web.forms import parse_id
 
     @login_manager.user_loader
     def load_user(session_id):
@@ -156,12 +156,13 @@ def register_blueprints(app):
 
 def register_template_helpers(app):
     from . import access, clock
-    from .badges import format_date, format_moment
-    from .i18n import get_locale_code
+    from .rules.dates import format_date, format_moment
+    from .web.locale import get_locale_code
 
     app.add_template_global(get_locale_code)
     # Templates ask the rule, never spell it out.
     app.add_template_global(access.can_see_reports)
+    app.add_template_global(access.can_administer)
 
     # Numeric patterns, the same in all three languages: no locale data needed per row.
     @app.template_filter("local_datetime")

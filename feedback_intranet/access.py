@@ -92,6 +92,11 @@ def can_set_customer(user, case):
     return "customer" in available_actions(user, case) or case.service_unit_id in units
 
 
+def can_administer(user):
+    """Staff users, units, topics, routing, closing days, texts and the logs: admins only."""
+    return user.is_admin
+
+
 def can_see_reports(user):
     """Reports are for team leads (of the units they lead) and admins (of all)."""
     return user.is_admin or bool(led_unit_ids(user))

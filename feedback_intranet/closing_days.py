@@ -4,10 +4,10 @@ import sqlalchemy as sa
 from flask import g, has_request_context
 from flask_babel import gettext as _
 
-from .banking_days import BankingCalendar
 from .extensions import db
 from .models import ClosingDay, DeviatingHours
 from .refusals import Refusal
+from .rules.banking_days import BankingCalendar
 
 
 def banking_calendar(tz):

@@ -6,11 +6,7 @@ The complaint paragraph is the default of a text admins edit.
 
 from flask_babel import force_locale, gettext
 
-
-def N_(message):
-    """Mark a text for the catalogue; it is translated when it is used, in the case's language."""
-    return message
-
+from .rules import N_
 
 GREETING = N_("Dear %(name)s,")
 GREETING_NO_NAME = N_("Hello,")

@@ -13,7 +13,6 @@ from datetime import UTC, date, datetime, time, timedelta
 import sqlalchemy as sa
 
 from . import search
-from .banking_days import ANSWER_PROMISE_BANKING_DAYS
 from .extensions import db, passwords
 from .inboxes import stamps
 from .models import (
@@ -49,6 +48,7 @@ from .models import (
     UTCDateTime,
 )
 from .references import format_reference
+from .rules.banking_days import ANSWER_PROMISE_BANKING_DAYS
 
 UNITS = [
     ("cs", "Customer service", UnitKind.CUSTOMER_SERVICE, "Arkadiankatu 4", "00100", "Helsinki"),

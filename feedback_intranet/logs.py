@@ -5,7 +5,7 @@ import logging
 import re
 import traceback
 
-from .masking import mask
+from .rules.masking import mask
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 # A request target's query string (its spaces stay percent-encoded in the log), and each of

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from .models import Customer, MatchMethod, name_key
-from .phones import e164
+from .rules.phones import e164
 
 
 @dataclass(frozen=True)

@@ -17,11 +17,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm.attributes import set_committed_value
 
 from . import audit, clock
-from .banking_days import local_date
 from .extensions import db
 from .inboxes import stamps
-from .masking import mask
 from .models import Answer, AuditKind, Case, CaseEvent, Letter, OutboxMessage, OutboxStatus, Unit
+from .rules.banking_days import local_date
+from .rules.masking import mask
 
 BATCH = 2000
 LETTER_BATCH = 50  # PDFs are loaded one batch at a time

@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload
 
 from .access import cases_visible_to
 from .models import Case, Customer
-from .phones import e164
+from .rules.phones import e164
 
 RESULTS = 50
 MAX_QUERY = 200

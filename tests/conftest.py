@@ -17,7 +17,6 @@ import sqlalchemy as sa
 from hypothesis import settings
 
 from feedback_intranet import audit, create_app, search
-from feedback_intranet.banking_days import BankingCalendar
 from feedback_intranet.extensions import db, passwords
 from feedback_intranet.models import (
     Case,
@@ -35,6 +34,7 @@ from feedback_intranet.models import (
     User,
 )
 from feedback_intranet.references import next_reference
+from feedback_intranet.rules.banking_days import BankingCalendar
 
 # Deterministic property tests in CI: a fixed number of examples, no randomness.
 settings.register_profile("ci", max_examples=150, deadline=None, derandomize=True)

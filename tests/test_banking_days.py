@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from feedback_intranet.banking_days import HELSINKI, BankingCalendar, local_date
+from feedback_intranet.rules.banking_days import HELSINKI, BankingCalendar, local_date
 
 CAL = BankingCalendar()
 

@@ -21,12 +21,12 @@ import sqlalchemy as sa
 
 from config import DEV_SECRET_KEY, INSTANCE_DIR, MAKE_A_KEY, ConfigurationError
 from feedback_intranet import create_app
-from feedback_intranet.badges import case_badge
 from feedback_intranet.closing_days import banking_calendar
 from feedback_intranet.demo import STAFF
 from feedback_intranet.extensions import db, passwords
 from feedback_intranet.models import AuditEvent, Case, CaseEvent, Customer, Membership, Unit, UnitKind, User
 from feedback_intranet.references import next_reference
+from feedback_intranet.rules.badges import case_badge
 
 from .conftest import HELSINKI, PASSWORD, free_port
 from .test_intake import form

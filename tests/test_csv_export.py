@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from feedback_intranet.csv_export import safe_cell, to_csv
+from feedback_intranet.rules.csv_cells import safe_cell, to_csv
 
 
 def test_bom_semicolons_and_a_header_row():

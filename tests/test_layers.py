@@ -1,6 +1,7 @@
 """The layers the code keeps, read from each module's imports."""
 
 import ast
+import re
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "feedback_intranet"
@@ -53,3 +54,46 @@ def test_every_rule_a_user_can_break_is_refused_with_the_one_refusal():
                     isinstance(base, ast.Name) and base.id == "ValueError" for base in node.bases):
                 own.append(f"{path.relative_to(PACKAGE)}:{node.name}")
     assert own == ["refusals.py:Refusal"]
+
+
+def modules():
+    for path in sorted(PACKAGE.rglob("*.py")):
+        yield path, ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+
+
+def test_the_rules_are_pure():
+    """rules/ imports no Flask, Flask-Babel, SQLAlchemy, models or services: nothing that needs
+    an app, a request or a database, so its tests need none either."""
+    web_or_data = ("flask", "flask_babel", "flask_login", "flask_wtf", "flask_sqlalchemy",
+                   "sqlalchemy", "werkzeug", "jinja2")
+    found = []
+    for path in (PACKAGE / "rules").rglob("*.py"):
+        for name in imported_modules(path):
+            inside = name.startswith("feedback_intranet.")
+            allowed_inside = name.startswith(("feedback_intranet.rules", "feedback_intranet.refusals"))
+            if name.split(".")[0] in web_or_data or (inside and not allowed_inside):
+                found.append(f"{path.name}: {name}")
+    assert found == []
+
+
+def test_nothing_below_the_views_imports_a_view():
+    """Only the app factory wires the views in; a service or rule that needs a view's helper
+    has it in the wrong place."""
+    found = []
+    for path, module in modules():
+        if module == "feedback_intranet.__init__" or module.endswith(".views"):
+            continue
+        found += [f"{module}: {name}" for name in imported_modules(path)
+                  if name.endswith(".views") or ".views." in name]
+    assert found == []
+
+
+def test_templates_hold_no_permission_rule():
+    """Templates ask access.py (can_see_reports, can_administer, the case's action entries);
+    they never decide what to offer from the user's own flags or memberships."""
+    templates = PACKAGE.parent / "templates"
+    decides = re.compile(r"{%-?\s*(?:if|elif)\b[^%]*current_user\.(?!is_authenticated)\w+")
+    found = [f"{path.relative_to(templates)}: {match.group(0)}"
+             for path in templates.rglob("*.html")
+             for match in decides.finditer(path.read_text(encoding="utf-8"))]
+    assert found == []

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from stdnum import iban, luhn, numdb
 from stdnum.iso7064 import mod_97_10
 
-from feedback_intranet.masking import CARD_NUMBER, IBAN, IDENTITY_CODE, mask
+from feedback_intranet.rules.masking import CARD_NUMBER, IBAN, IDENTITY_CODE, mask
 
 HETU_CHECK = "0123456789ABCDEFHJKLMNPRSTUVWXY"
 # Property tests stay few so the suite stays fast; each builds valid numbers from scratch.

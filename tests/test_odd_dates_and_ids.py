@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from feedback_intranet.banking_days import _finnish_holidays
 from feedback_intranet.extensions import db
 from feedback_intranet.models import Case, UnitKind
+from feedback_intranet.rules.banking_days import _finnish_holidays
 
 from .test_case_pages import hidden_fields, post_action
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from feedback_intranet.phones import e164
+from feedback_intranet.rules.phones import e164
 
 
 @pytest.mark.parametrize("typed, stored", [

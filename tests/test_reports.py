@@ -7,7 +7,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from feedback_intranet.banking_days import BankingCalendar
 from feedback_intranet.extensions import db
 from feedback_intranet.models import (
     Answer,
@@ -22,9 +21,10 @@ from feedback_intranet.models import (
     Topic,
 )
 from feedback_intranet.replies.answers import mark_delivered
-from feedback_intranet.reports.charts import bar_chart, percent_line_chart
-from feedback_intranet.reports.periods import resolve
 from feedback_intranet.reports.queries import age_thresholds, nearest_rank
+from feedback_intranet.rules.banking_days import BankingCalendar
+from feedback_intranet.rules.charts import bar_chart, percent_line_chart
+from feedback_intranet.rules.periods import resolve
 
 from .conftest import HELSINKI
 

@@ -6,10 +6,10 @@ Timings belong to the benchmark (bench/run.py), never to tests.
 import pytest
 import sqlalchemy as sa
 
-from feedback_intranet.banking_days import BankingCalendar
 from feedback_intranet.demo import DEMO_PASSWORD, seed_demo
 from feedback_intranet.extensions import db
 from feedback_intranet.models import Case
+from feedback_intranet.rules.banking_days import BankingCalendar
 
 from .conftest import DEFAULT_NOW
 

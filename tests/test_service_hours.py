@@ -4,8 +4,8 @@ from datetime import date, datetime, time
 
 import pytest
 
-from feedback_intranet.banking_days import HELSINKI, BankingCalendar
-from feedback_intranet.service_hours import next_windows
+from feedback_intranet.rules.banking_days import HELSINKI, BankingCalendar
+from feedback_intranet.rules.service_hours import next_windows
 
 CAL = BankingCalendar([date(2026, 12, 31)])
 

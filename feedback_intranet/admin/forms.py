@@ -10,8 +10,8 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp
 
-from ..forms import BaseForm, day_field
 from ..models import AuditKind, Language, Segment, UnitKind
+from ..web.forms import BaseForm, day_field
 
 ROLE_CHOICES = [("", _l("Not a member")), ("member", _l("Member")), ("lead", _l("Team lead"))]
 

@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from .. import audit
+from .. import access, audit
 from ..auth.operations import end_sessions
 from ..extensions import db, passwords
 from ..models import (
@@ -83,7 +83,7 @@ def save_user(actor, user, *, username, full_name, email, password, language, is
 
     `actor` None is the command line, which an operator runs on the server.
     """
-    if actor is not None and not actor.is_admin:
+    if actor is not None and not access.can_administer(actor):
         raise PermissionError("Only administrators manage staff users.")
     username = username.strip().lower()
     _one_line(email, "email")
@@ -165,7 +165,7 @@ def save_unit(actor, unit, *, code, name, kind, street_address, postal_code, cit
 
 
 def _require_admin(actor):
-    if not actor.is_admin:
+    if not access.can_administer(actor):
         raise PermissionError("Only administrators change this.")
 
 

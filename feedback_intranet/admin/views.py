@@ -1,6 +1,5 @@
 import json
 
-import sqlalchemy as sa
 from flask import (
     Blueprint,
     Response,
@@ -13,32 +12,29 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
-from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
-from .. import audit, clock, data_requests
+from .. import access, audit, clock, data_requests
 from .. import customer_texts as ct
 from ..closing_days import add_closing_day
-from ..downloads import csv_download
 from ..extensions import db
-from ..forms import parse_id, show_refusal
 from ..models import (
     AuditKind,
-    ClosingDay,
     DeviatingHours,
     Language,
-    OutboxMessage,
     ReplyTemplate,
     RoutingRule,
     Topic,
     Unit,
     UnitKind,
-    UnitText,
     User,
 )
 from ..refusals import Refusal
 from ..replies.texts import COMPLAINT_PARAGRAPH, bank_text
-from .audit_log import audit_page, audit_query
+from ..web.downloads import csv_download
+from ..web.forms import parse_id, show_refusal
+from . import queries
+from .audit_log import audit_page, audit_query, audit_rows
 from .forms import (
     ROLE_CHOICES,
     AuditFilterForm,
@@ -69,12 +65,8 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @bp.before_request
 @login_required
 def require_admin():
-    if not current_user.is_admin:
+    if not access.can_administer(current_user):
         abort(403)
-
-
-def _units():
-    return list(db.session.scalars(sa.select(Unit).order_by(Unit.active.desc(), Unit.name)))
 
 
 def _posted_roles(units):
@@ -113,11 +105,7 @@ def _edit_page(form, title, back_endpoint, back_label):
 
 @bp.route("/users")
 def users():
-    rows = db.session.scalars(
-        sa.select(User).options(selectinload(User.memberships))
-        .order_by(User.active.desc(), User.username)
-    )
-    return render_template("admin/users.html", users=list(rows))
+    return render_template("admin/users.html", users=queries.users())
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -125,7 +113,7 @@ def users():
 def edit_user(user_id=None):
     user = db.get_or_404(User, user_id) if user_id else None
     form = UserForm(obj=user)
-    units = _units()
+    units = queries.units()
     if user is not None and request.method == "GET":
         form.language.data = user.language.value
         roles = {m.unit_id: "lead" if m.is_team_lead else "member" for m in user.memberships}
@@ -150,7 +138,7 @@ def edit_user(user_id=None):
 
 @bp.route("/units")
 def units():
-    return render_template("admin/units.html", units=_units())
+    return render_template("admin/units.html", units=queries.units())
 
 
 @bp.route("/units/new", methods=["GET", "POST"])
@@ -160,7 +148,7 @@ def edit_unit(unit_id=None):
     form = UnitForm(obj=unit)
     if unit is not None and request.method == "GET":
         form.kind.data = unit.kind.value
-        for text in db.session.scalars(sa.select(UnitText).where(UnitText.unit_id == unit.id)):
+        for text in queries.unit_texts(unit):
             getattr(form, f"greeting_{text.language}").data = text.greeting
             getattr(form, f"signature_{text.language}").data = text.signature
     if form.validate_on_submit() and _save(form, lambda: save_unit(
@@ -191,8 +179,7 @@ def closing_days():
             flash(_("Added %(day)s as a closing day. Due dates already promised do not change.",
                     day=form.day.data.isoformat()), "success")
             return redirect(url_for("admin.closing_days"))
-    days = db.session.scalars(sa.select(ClosingDay).order_by(ClosingDay.day.desc()))
-    return render_template("admin/closing_days.html", form=form, days=list(days))
+    return render_template("admin/closing_days.html", form=form, days=queries.closing_days())
 
 
 def _unit_choices(units, empty=None):
@@ -202,11 +189,7 @@ def _unit_choices(units, empty=None):
 
 @bp.route("/topics")
 def topics():
-    rows = db.session.scalars(
-        sa.select(Topic).options(selectinload(Topic.central_unit))
-        .order_by(Topic.active.desc(), Topic.name)
-    )
-    return render_template("admin/topics.html", topics=list(rows))
+    return render_template("admin/topics.html", topics=queries.topics(active_first=True))
 
 
 @bp.route("/topics/new", methods=["GET", "POST"])
@@ -214,7 +197,7 @@ def topics():
 def edit_topic(topic_id=None):
     topic = db.get_or_404(Topic, topic_id) if topic_id else None
     form = TopicForm(obj=topic)
-    central_units = [u for u in _units() if u.kind == UnitKind.CENTRAL_UNIT]
+    central_units = [u for u in queries.units() if u.kind == UnitKind.CENTRAL_UNIT]
     form.central_unit.choices = _unit_choices(central_units, empty=_("None"))
     if topic is not None and request.method == "GET":
         form.central_unit.data = topic.central_unit_id or 0
@@ -229,12 +212,7 @@ def edit_topic(topic_id=None):
 
 @bp.route("/routing-rules")
 def routing_rules():
-    rows = db.session.scalars(
-        sa.select(RoutingRule)
-        .options(selectinload(RoutingRule.topic), selectinload(RoutingRule.unit))
-        .order_by(RoutingRule.active.desc(), RoutingRule.name)
-    )
-    return render_template("admin/routing_rules.html", rules=list(rows))
+    return render_template("admin/routing_rules.html", rules=queries.routing_rules())
 
 
 @bp.route("/routing-rules/new", methods=["GET", "POST"])
@@ -242,9 +220,8 @@ def routing_rules():
 def edit_routing_rule(rule_id=None):
     rule = db.get_or_404(RoutingRule, rule_id) if rule_id else None
     form = RoutingRuleForm(obj=rule)
-    all_topics = db.session.scalars(sa.select(Topic).order_by(Topic.name))
-    form.topic.choices = [SelectChoice(t.id, t.name) for t in all_topics]
-    form.unit.choices = _unit_choices(_units())
+    form.topic.choices = [SelectChoice(t.id, t.name) for t in queries.topics()]
+    form.unit.choices = _unit_choices(queries.units())
     if rule is not None and request.method == "GET":
         form.topic.data, form.unit.data = rule.topic_id, rule.unit_id
         form.segment.data = rule.segment.value if rule.segment else ""
@@ -259,11 +236,7 @@ def edit_routing_rule(rule_id=None):
 
 @bp.route("/reply-templates")
 def reply_templates():
-    rows = db.session.scalars(
-        sa.select(ReplyTemplate).options(selectinload(ReplyTemplate.topic))
-        .order_by(ReplyTemplate.active.desc(), ReplyTemplate.language, ReplyTemplate.title)
-    )
-    return render_template("admin/reply_templates.html", templates=list(rows))
+    return render_template("admin/reply_templates.html", templates=queries.reply_templates())
 
 
 @bp.route("/reply-templates/new", methods=["GET", "POST"])
@@ -271,9 +244,8 @@ def reply_templates():
 def edit_reply_template(template_id=None):
     template = db.get_or_404(ReplyTemplate, template_id) if template_id else None
     form = ReplyTemplateForm(obj=template)
-    topics = db.session.scalars(sa.select(Topic).order_by(Topic.name))
     form.topic.choices = [SelectChoice(0, _("Any topic"))] + [SelectChoice(t.id, t.name)
-                                                              for t in topics]
+                                                              for t in queries.topics()]
     if template is not None and request.method == "GET":
         form.topic.data, form.language.data = template.topic_id or 0, template.language.value
     if form.validate_on_submit() and _save(form, lambda: save_reply_template(
@@ -308,8 +280,7 @@ def service_hours():
         closes=form.closes.data, reason=form.reason.data,
     ), lambda saved: _("Saved the hours of %(day)s.", day=saved.day.isoformat())):
         return redirect(url_for("admin.service_hours"))
-    rows = db.session.scalars(sa.select(DeviatingHours).order_by(DeviatingHours.day.desc()))
-    return render_template("admin/service_hours.html", form=form, rows=list(rows))
+    return render_template("admin/service_hours.html", form=form, rows=queries.deviating_hours())
 
 
 @bp.route("/service-hours/<int:row_id>/remove", methods=["POST"])
@@ -322,8 +293,7 @@ def remove_service_hours(row_id):
 
 @bp.route("/outbox")
 def outbox():
-    rows = db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(200))
-    return render_template("admin/outbox.html", messages=list(rows))
+    return render_template("admin/outbox.html", messages=queries.latest_outbox_messages())
 
 
 def _audit_filters():
@@ -357,7 +327,7 @@ def audit_csv():
     tz = clock.timezone()
 
     def rows():
-        for event in db.session.scalars(query.execution_options(yield_per=1000)):
+        for event in audit_rows(query):
             yield [f"{event.at.astimezone(tz):%Y-%m-%d %H:%M:%S}", event.kind.title, event.username,
                    event.address, event.case_reference, event.customer_id or "", event.detail]
 

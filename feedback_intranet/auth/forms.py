@@ -3,7 +3,7 @@ from wtforms import BooleanField, HiddenField, PasswordField, SelectField, Strin
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from ..forms import BaseForm
+from ..web.forms import BaseForm
 
 
 class LoginForm(BaseForm):

@@ -4,10 +4,11 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import audit, clock
 from ..extensions import db
-from ..forms import show_refusal
 from ..models import AuditKind
 from ..refusals import Refusal
-from . import sessions, throttle
+from ..web import sessions
+from ..web.forms import show_refusal
+from . import throttle
 from .forms import LoginForm, PasswordForm, ProfileForm
 from .operations import authenticate, change_password, end_sessions, safe_next_path
 

@@ -18,13 +18,13 @@ from wtforms.fields.choices import SelectChoice
 from .. import access, clock
 from ..closing_days import banking_calendar, deviating_hours
 from ..extensions import db
-from ..forms import parse_id
 from ..intake.forms import normalised_email, normalised_phone
-from ..lookups import unit_members
 from ..models import Case, Customer, ReplyChannel
 from ..replies import operations as reply_operations
 from ..replies.channels import channel_problems
 from ..replies.queries import reply_templates
+from ..web.forms import parse_id
+from ..web.lookups import unit_members
 from . import forms, operations
 from .queries import forward_targets, topics
 from .texts import default_interim_notice

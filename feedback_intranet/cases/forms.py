@@ -16,10 +16,10 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
-from ..forms import BaseForm, day_field
 from ..intake.forms import email_address, finnish_postal_code, phone_number
 from ..models import CaseType, ReplyChannel, Resolution, Segment
 from ..replies.operations import MAX_ESTIMATE_BANKING_DAYS
+from ..web.forms import BaseForm, day_field
 
 
 class ActionForm(BaseForm):

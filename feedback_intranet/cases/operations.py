@@ -6,7 +6,6 @@ from flask_babel import gettext as _
 
 from .. import access
 from ..extensions import db
-from ..masking import mask
 from ..models import (
     Answer,
     AnswerStatus,
@@ -28,6 +27,7 @@ from ..models import (
 from ..notifications import ASSIGNED, FORWARDED, notify
 from ..refusals import Refusal
 from ..routing import suggested_unit_id
+from ..rules.masking import mask
 from .common import CaseChanged, add_event, check_action
 
 CORRECTABLE = {

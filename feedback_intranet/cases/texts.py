@@ -1,7 +1,7 @@
 """Default customer-facing texts offered to staff, in the customer's language."""
 
 from .. import customer_texts as ct
-from ..badges import format_date
+from ..rules.dates import format_date
 
 
 def default_interim_notice(case, estimate):

@@ -1,15 +1,12 @@
 """The case page and its actions. Views parse the form, call an operation, commit once."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import access, audit, clock
-from ..badges import case_badge
 from ..closing_days import banking_calendar
 from ..extensions import db
-from ..form_tokens import consume_token
-from ..forms import show_refusal
-from ..masking import KIND_TITLES
 from ..matching import search_register
 from ..models import AuditKind
 from ..refusals import Refusal
@@ -18,8 +15,12 @@ from ..replies.channels import preview as preview_for
 from ..replies.operations import refuse_sensitive
 from ..replies.queries import reply_templates
 from ..replies.texts import compose
+from ..rules.badges import case_badge
+from ..rules.masking import KIND_TITLES
 from ..search import RESULTS as search_limit
 from ..search import search_cases
+from ..web.form_tokens import consume_token
+from ..web.forms import show_refusal
 from . import actions, queries
 from .common import CaseChanged, commit_change
 
@@ -48,7 +49,7 @@ def _render(case, posted=None, posted_form=None, status=200, preview=None):
         actions=entries,
         forms=forms,
         read_only=not access.can_handle_case(current_user, case),
-        masked_titles=[KIND_TITLES[k] for k in case.masked_kinds.split(",") if k],
+        masked_titles=[_(KIND_TITLES[k]) for k in case.masked_kinds.split(",") if k],
         candidates=queries.candidates(case) if can_set else [],
         query=query,
         search_results=search_register(db.session, query) if can_set and query else [],

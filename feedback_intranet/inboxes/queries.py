@@ -12,9 +12,13 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import aliased, joinedload, load_only
 
-from ..banking_days import FIRST_DAY, LAST_DAY
 from ..extensions import db
 from ..models import OPEN_STATUSES, Case, CaseStatus, User
+from ..rules.banking_days import FIRST_DAY, LAST_DAY
+
+
+def users_by_id(ids):
+    return db.session.scalars(sa.select(User).where(User.id.in_(ids))).all()
 
 FILTERS = {
     "open": _l("Open"),

@@ -14,19 +14,20 @@ from wtforms.fields.choices import SelectChoice
 
 from .. import access, clock
 from ..auth.operations import safe_next_path
-from ..badges import case_badge, format_date, format_moment
 from ..cases import operations
 from ..cases.common import CaseChanged, commit_change
 from ..cases.forms import AssignManyForm
 from ..closing_days import banking_calendar
-from ..downloads import csv_download
 from ..extensions import db
-from ..form_tokens import consume_token
-from ..forms import parse_id, show_refusal
-from ..i18n import get_locale_code
-from ..lookups import active_units, member_or_404, unit_members, visible_unit_or_404
 from ..models import User
 from ..refusals import Refusal
+from ..rules.badges import case_badge
+from ..rules.dates import format_date, format_moment
+from ..web.downloads import csv_download
+from ..web.form_tokens import consume_token
+from ..web.forms import parse_id, show_refusal
+from ..web.locale import get_locale_code
+from ..web.lookups import active_units, member_or_404, unit_members, visible_unit_or_404
 from . import cache as inbox_cache
 from . import figures, queries, stamps
 
@@ -199,7 +200,7 @@ def workload(unit_code):
     # Someone who left the unit but still holds its cases is listed too.
     missing = set(loads) - {m.id for m in members} - {None}
     if missing:
-        members += db.session.scalars(db.select(User).where(User.id.in_(missing))).all()
+        members += queries.users_by_id(missing)
     rows = [(m, loads.get(m.id, (0, 0, 0))) for m in members]
     return render_template("inboxes/workload.html", unit=unit, rows=rows, counts=counts)
 

@@ -4,9 +4,9 @@ It is written in the customer's language.
 """
 
 from .. import customer_texts as ct
-from ..badges import format_date
 from ..emails import render_bodies
 from ..outbox import enqueue
+from ..rules.dates import format_date
 
 
 def queue_confirmation(case, now):

@@ -8,10 +8,10 @@ from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from ..forms import BaseForm
-from ..masking import sensitive_kinds
 from ..models import CaseType, IntakeChannel, Language, ReplyChannel, Segment
-from ..phones import e164
+from ..rules.masking import sensitive_kinds
+from ..rules.phones import e164
+from ..web.forms import BaseForm
 
 MESSAGE_MAX_LENGTH = 5000
 POSTAL_CODE = re.compile(r"^\d{5}$")

@@ -4,13 +4,13 @@ from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
 
-from ..banking_days import local_date
 from ..extensions import db
-from ..masking import mask
 from ..matching import match_customer
 from ..models import Case, CaseEvent, CaseType, Customer, EventKind, IntakeChannel, Topic
 from ..references import next_reference
 from ..routing import routing_rule_for, service_unit, suggested_unit_id
+from ..rules.banking_days import local_date
+from ..rules.masking import mask
 
 # Fields a person types freely; any of them may carry a number that must not be kept.
 FREE_TEXT_FIELDS = ("name", "street", "city", "message")

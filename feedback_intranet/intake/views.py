@@ -3,7 +3,6 @@
 import re
 import secrets
 
-import sqlalchemy as sa
 from flask import (
     Blueprint,
     abort,
@@ -23,19 +22,17 @@ from .. import access, clock
 from ..closing_days import banking_calendar
 from ..extensions import db, limiter
 from ..logs import get_logger
-from ..models import Language, Topic, Unit
+from ..models import Language, Unit
 from ..routing import NoServiceUnit
+from ..web.lookups import active_units
 from .emails import queue_confirmation
 from .forms import PublicFeedbackForm, StaffFeedbackForm
 from .operations import Feedback, case_for_token, receive_feedback
+from .queries import active_topics
 
 bp = Blueprint("intake", __name__)
 TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 log = get_logger(__name__)
-
-
-def _active_topics():
-    return list(db.session.scalars(sa.select(Topic).where(Topic.active).order_by(Topic.name)))
 
 
 def _feedback_from(form, intake_channel):
@@ -66,7 +63,7 @@ def _page_language():
 @limiter.limit(lambda: current_app.config["FEEDBACK_RATE_LIMIT"], methods=["POST"])
 def feedback():
     # Held for the whole request: the case then finds its topic in the session, not by a query.
-    topics = _active_topics()
+    topics = active_topics()
     form = PublicFeedbackForm(topics=topics, language=_page_language())
     if request.method == "GET":
         form.language.data = _page_language()
@@ -114,7 +111,7 @@ def received(token):
 
 
 def _units_for_registration(user):
-    units = db.session.scalars(sa.select(Unit).where(Unit.active).order_by(Unit.name))
+    units = active_units()
     own = access.member_unit_ids(user)
     # The user's own units first: that is where registered feedback usually goes.
     return sorted(units, key=lambda unit: (unit.id not in own, unit.name))
@@ -124,7 +121,7 @@ def _units_for_registration(user):
 @login_required
 def register():
     units = _units_for_registration(current_user)
-    form = StaffFeedbackForm(topics=_active_topics(), units=units, language=_page_language())
+    form = StaffFeedbackForm(topics=active_topics(), units=units, language=_page_language())
     if request.method == "GET":
         form.language.data = Language.FI.value
         form.submission_token.data = secrets.token_urlsafe(24)

@@ -1,7 +1,7 @@
 """An answer's fate: it reached the customer, or it could not be delivered."""
 
-from ..banking_days import local_date
 from ..models import AnswerStatus, CaseEvent, CaseStatus, EventKind, Purpose
+from ..rules.banking_days import local_date
 
 
 def mark_delivered(answer, case, now, calendar, how):

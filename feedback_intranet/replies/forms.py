@@ -3,7 +3,7 @@ from wtforms import HiddenField, RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
-from ..forms import BaseForm
+from ..web.forms import BaseForm
 from .operations import CALL_OUTCOMES
 
 OUTCOME_LABELS = {"reached": _l("Reached"), "no_answer": _l("No answer"), "busy": _l("Busy"),

@@ -8,10 +8,8 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from ..access import can_handle_case, can_view_unit
-from ..badges import format_date
 from ..cases.common import add_event, check_action, claim_version
 from ..extensions import db
-from ..masking import KIND_TITLES, mask, sensitive_kinds
 from ..models import (
     Answer,
     AnswerStatus,
@@ -26,7 +24,9 @@ from ..models import (
 )
 from ..notifications import NOT_REACHED, WRONG_NUMBER, notify
 from ..refusals import Refusal
-from ..service_hours import next_windows
+from ..rules.dates import format_date
+from ..rules.masking import KIND_TITLES, mask, sensitive_kinds
+from ..rules.service_hours import next_windows
 from .answers import mark_delivered, mark_failed
 from .channels import channel_problems, dispatch
 from .channels.letter import letter_pdf
@@ -44,7 +44,7 @@ def refuse_sensitive(text, field):
     """Refuse outgoing text that carries an identity code, an IBAN or a card number."""
     found = sensitive_kinds(text)
     if found:
-        names = ", ".join(sorted(str(KIND_TITLES[kind]) for kind in found))
+        names = ", ".join(sorted(_(KIND_TITLES[kind]) for kind in found))
         raise Refusal(_("The text contains sensitive data: %(names)s. Such data is never sent "
                           "to the customer. Remove it and send again; nothing was sent.",
                           names=names), field)

@@ -2,28 +2,26 @@
 
 import secrets
 
-import sqlalchemy as sa
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy.orm import joinedload, undefer
 
 from .. import access, audit, clock
-from ..badges import case_badge
-from ..banking_days import local_date
 from ..cases.common import CaseChanged, commit_change
 from ..closing_days import banking_calendar, deviating_hours
 from ..extensions import db
-from ..form_tokens import consume_token
-from ..forms import show_refusal
-from ..lookups import visible_unit_or_404
 from ..models import AuditKind, CallbackStatus, CallbackTask, Letter
 from ..refusals import Refusal
+from ..rules.badges import case_badge
+from ..rules.banking_days import local_date
+from ..rules.letter_layout import merge
+from ..web.form_tokens import consume_token
+from ..web.forms import show_refusal
+from ..web.lookups import visible_unit_or_404
 from . import operations, queries
 from .channels import letter as letter_channel
 from .forms import CallOutcomeForm, LetterForm
-from .letters import merge
 
 bp = Blueprint("replies", __name__)
 LETTER_DONE = {"posted": _l("Letter for %(ref)s marked posted."),
@@ -39,12 +37,7 @@ def _with_token(form):
 @login_required
 def callbacks(unit_code, forms=None):
     unit = visible_unit_or_404(unit_code)
-    tasks = db.session.scalars(
-        sa.select(CallbackTask)
-        .where(CallbackTask.unit_id == unit.id, CallbackTask.status == CallbackStatus.OPEN)
-        .options(joinedload(CallbackTask.case), joinedload(CallbackTask.answer))
-        .order_by(CallbackTask.window_start, CallbackTask.id)
-    ).all()
+    tasks = queries.open_callbacks(unit)
     today, calendar = clock.today(), banking_calendar(clock.timezone())
     forms = forms or {}
     return render_template(
@@ -99,7 +92,7 @@ def record_call(task_id):
 @login_required
 def print_queue(unit_code):
     unit = visible_unit_or_404(unit_code)
-    letters = db.session.scalars(queries.waiting_letters(unit).options(joinedload(Letter.case))).all()
+    letters = queries.waiting_letters(unit)
     return render_template("replies/print_queue.html", unit=unit, letters=letters,
                            forms={letter.id: _with_token(LetterForm(prefix=f"letter{letter.id}"))
                                   for letter in letters})
@@ -138,8 +131,7 @@ def letter_pdf(letter_id):
 @login_required
 def waiting_pdf(unit_code):
     unit = visible_unit_or_404(unit_code)
-    letters = db.session.scalars(queries.waiting_letters(unit).options(
-        undefer(Letter.pdf), joinedload(Letter.case), joinedload(Letter.answer))).all()
+    letters = queries.waiting_letters(unit, with_pdfs=True)
     pdfs = [_pdf_of(letter) for letter in letters]
     if not pdfs:
         flash(_("No letters are waiting."), "info")

@@ -5,8 +5,8 @@ from wtforms import SelectField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..forms import BaseForm, day_field
-from .periods import DEFAULT_PERIOD, PERIODS
+from ..rules.periods import DEFAULT_PERIOD, PERIODS
+from ..web.forms import BaseForm, day_field
 
 
 class ReportForm(BaseForm):
@@ -16,7 +16,7 @@ class ReportForm(BaseForm):
         csrf = False
 
     period = SelectField(_l("Period"), validate_choice=False, default=DEFAULT_PERIOD,
-                         choices=[SelectChoice(key, title) for key, title in PERIODS.items()])
+                         choices=[SelectChoice(key, _l(title)) for key, title in PERIODS.items()])
     start = day_field(_l("First day"))
     end = day_field(_l("Last day"))
     unit = SelectMultipleField(_l("Units"), coerce=int, validate_choice=False,

@@ -7,6 +7,13 @@ import sqlalchemy as sa
 from ..extensions import db
 from ..models import OPEN_STATUSES, Case, CaseEvent, EventKind, Resolution, Unit
 
+
+def report_units(unit_ids):
+    """The units a report may cover: the given ones, or with None every active unit."""
+    query = sa.select(Unit).order_by(Unit.name)
+    query = query.where(Unit.active) if unit_ids is None else query.where(Unit.id.in_(unit_ids))
+    return db.session.scalars(query).all()
+
 AGE_BUCKETS = ("0–1", "2–3", "4–5", "> 5")
 # Closed this way, a case owed the customer no answer: the promise does not count it.
 NOT_OWED = (Resolution.NO_ANSWER_WANTED, Resolution.DUPLICATE, Resolution.WITHDRAWN)

@@ -6,11 +6,12 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from ..badges import format_date
 from ..closing_days import banking_calendar
 from ..extensions import db
 from ..models import Case, IntakeChannel, ReplyChannel, Segment, Topic
-from . import charts, queries
+from ..rules import charts
+from ..rules.dates import format_date
+from . import queries
 
 
 @dataclass

@@ -1,19 +1,17 @@
 """Reports for team leads (their units) and admins (all units): pages of tables, each as CSV too."""
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
 from .. import access, clock
-from ..downloads import csv_download
-from ..extensions import db
-from ..forms import show_refusal
-from ..i18n import get_locale_code
-from ..models import Unit
 from ..refusals import Refusal
+from ..rules.periods import DEFAULT_PERIOD, resolve
+from ..web.downloads import csv_download
+from ..web.forms import show_refusal
+from ..web.locale import get_locale_code
+from . import queries
 from .forms import ReportForm
-from .periods import DEFAULT_PERIOD, resolve
 from .tables import REPORTS, Context, period_label
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -23,10 +21,7 @@ def _report(name):
     """The form, and the report for the chosen units and period; None when the form is wrong."""
     if name not in REPORTS:
         abort(404)
-    allowed = access.report_unit_ids(current_user)
-    query = sa.select(Unit).order_by(Unit.name)
-    query = query.where(Unit.active) if allowed is None else query.where(Unit.id.in_(allowed))
-    units = db.session.scalars(query).all()
+    units = queries.report_units(access.report_unit_ids(current_user))
     if not units:
         abort(403)
     form = ReportForm(request.args)

@@ -10,7 +10,7 @@ from email.header import decode_header, make_header
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from feedback_intranet.banking_days import BankingCalendar
+from feedback_intranet.rules.banking_days import BankingCalendar
 
 pytestmark = pytest.mark.e2e
 IBAN = "FI21 1234 5600 0007 85"

@@ -3,10 +3,10 @@
 from flask_babel import lazy_gettext as _l
 
 from ... import customer_texts as ct
-from ...badges import format_date
 from ...extensions import db
 from ...models import Letter
-from ..letters import render_letter
+from ...rules.dates import format_date
+from ...rules.letter_layout import render_letter
 
 
 def problem(case):

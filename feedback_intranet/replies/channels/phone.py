@@ -2,10 +2,10 @@
 
 from flask_babel import lazy_gettext as _l
 
-from ...badges import format_date
 from ...extensions import db
 from ...models import CallbackTask
-from ...service_hours import next_windows
+from ...rules.dates import format_date
+from ...rules.service_hours import next_windows
 
 
 def problem(case):

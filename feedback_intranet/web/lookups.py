@@ -4,9 +4,9 @@ import sqlalchemy as sa
 from flask import abort
 from flask_login import current_user
 
-from . import access
-from .extensions import db
-from .models import Case, Membership, Unit, User
+from .. import access
+from ..extensions import db
+from ..models import Case, Membership, Unit, User
 
 
 def active_units():

@@ -3,9 +3,9 @@
 from flask import abort, flash
 from sqlalchemy.exc import IntegrityError
 
-from . import clock
-from .extensions import db
-from .models import UsedFormToken
+from .. import clock
+from ..extensions import db
+from ..models import UsedFormToken
 
 
 def consume_token(token):

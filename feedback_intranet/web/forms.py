@@ -8,13 +8,14 @@ import re
 from datetime import timedelta
 
 from flask import flash, request
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, StringField
 from wtforms.validators import Optional, ValidationError
 
-from . import clock
-from .banking_days import FIRST_DAY, LAST_DAY
+from .. import clock
+from ..rules.banking_days import FIRST_DAY, LAST_DAY
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_ID = 2**31 - 1
@@ -78,7 +79,9 @@ def show_refusal(refusal, form=None):
     """A refusal where the user's eyes are: at the field it names, when the form has it, else at
     the top of the page."""
     field = getattr(form, refusal.field, None) if form is not None and refusal.field else None
+    # An operation's message comes translated; a pure rule's is translated here.
+    message = gettext(str(refusal.message), **refusal.params)
     if field is not None:
-        field.errors = [*field.errors, str(refusal)]
+        field.errors = [*field.errors, message]
     else:
-        flash(str(refusal), "error")
+        flash(message, "error")

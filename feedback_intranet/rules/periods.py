@@ -3,15 +3,14 @@
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from flask_babel import lazy_gettext as _l
-
 from ..refusals import Refusal
+from . import N_
 
 PERIODS = {
-    "this_week": _l("This week"),
-    "this_month": _l("This month"),
-    "last_month": _l("Last month"),
-    "custom": _l("Custom range"),
+    "this_week": N_("This week"),
+    "this_month": N_("This month"),
+    "last_month": N_("Last month"),
+    "custom": N_("Custom range"),
 }
 DEFAULT_PERIOD = "this_month"
 # A year of weeks is what a table can still show; longer ranges go by CSV, a year at a time.
@@ -61,13 +60,13 @@ def resolve(kind, start, end, today):
         last_day = first_of_month - timedelta(days=1)
         return Period(last_day.replace(day=1), last_day)
     if kind != "custom":
-        raise Refusal(_l("Choose a period."), "period")
+        raise Refusal(N_("Choose a period."), "period")
     if start is None:
-        raise Refusal(_l("Give the first day as a date."), "start")
+        raise Refusal(N_("Give the first day as a date."), "start")
     if end is None:
-        raise Refusal(_l("Give the last day as a date."), "end")
+        raise Refusal(N_("Give the last day as a date."), "end")
     if end < start:
-        raise Refusal(_l("The last day cannot be before the first day."), "end")
+        raise Refusal(N_("The last day cannot be before the first day."), "end")
     if (end - start).days + 1 > MAX_DAYS:
-        raise Refusal(_l("Choose at most %(days)s days.", days=MAX_DAYS), "end")
+        raise Refusal(N_("Choose at most %(days)s days."), "end", days=MAX_DAYS)
     return Period(start, end)

@@ -42,17 +42,18 @@ from datetime import date
 from functools import lru_cache
 
 import phonenumbers
-from flask_babel import lazy_gettext as _l
 from stdnum import iban, iso11649, numdb
 from stdnum.fi import hetu
+
+from . import N_
 
 IDENTITY_CODE = "identity_code"
 IBAN = "iban"
 CARD_NUMBER = "card_number"
 KIND_TITLES = {
-    IDENTITY_CODE: _l("personal identity code"),
-    IBAN: _l("account number (IBAN)"),
-    CARD_NUMBER: _l("payment card number"),
+    IDENTITY_CODE: N_("personal identity code"),
+    IBAN: N_("account number (IBAN)"),
+    CARD_NUMBER: N_("payment card number"),
 }
 
 _SPACES = " \t\u00a0\u2007\u2009\u202f"

@@ -6,10 +6,10 @@ from flask_login import current_user
 from limits import parse
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import audit, clock
-from .extensions import db, limiter, login_manager
-from .masking import mask
-from .models import AuditKind
+from .. import audit, clock
+from ..extensions import db, limiter, login_manager
+from ..models import AuditKind
+from ..rules.masking import mask
 
 LIMITED_LOGIN_RECORDS = parse("1 per minute")
 ANONYMOUS_REFUSAL_WINDOW_SECONDS = 60

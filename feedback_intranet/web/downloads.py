@@ -2,11 +2,11 @@
 
 from flask import Response, stream_with_context
 
-from . import audit
-from .csv_export import rows_to_csv
-from .extensions import db
-from .masking import mask
-from .models import AuditKind
+from .. import audit
+from ..extensions import db
+from ..models import AuditKind
+from ..rules.csv_cells import rows_to_csv
+from ..rules.masking import mask
 
 
 def csv_download(header, rows, filename, what):

@@ -1,0 +1,70 @@
+"""The admin pages' reads: each list as its page orders it."""
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..models import (
+    ClosingDay,
+    DeviatingHours,
+    OutboxMessage,
+    ReplyTemplate,
+    RoutingRule,
+    Topic,
+    Unit,
+    UnitText,
+    User,
+)
+
+OUTBOX_ROWS = 200
+
+
+def units():
+    """Active units first, each by name."""
+    return list(db.session.scalars(sa.select(Unit).order_by(Unit.active.desc(), Unit.name)))
+
+
+def users():
+    return list(db.session.scalars(
+        sa.select(User).options(selectinload(User.memberships))
+        .order_by(User.active.desc(), User.username)
+    ))
+
+
+def unit_texts(unit):
+    return list(db.session.scalars(sa.select(UnitText).where(UnitText.unit_id == unit.id)))
+
+
+def closing_days():
+    return list(db.session.scalars(sa.select(ClosingDay).order_by(ClosingDay.day.desc())))
+
+
+def topics(active_first=False):
+    """By name; with `active_first`, for the list of topics, active ones first."""
+    query = sa.select(Topic).options(selectinload(Topic.central_unit))
+    order = (Topic.active.desc(), Topic.name) if active_first else (Topic.name,)
+    return list(db.session.scalars(query.order_by(*order)))
+
+
+def routing_rules():
+    return list(db.session.scalars(
+        sa.select(RoutingRule)
+        .options(selectinload(RoutingRule.topic), selectinload(RoutingRule.unit))
+        .order_by(RoutingRule.active.desc(), RoutingRule.name)
+    ))
+
+
+def reply_templates():
+    return list(db.session.scalars(
+        sa.select(ReplyTemplate).options(selectinload(ReplyTemplate.topic))
+        .order_by(ReplyTemplate.active.desc(), ReplyTemplate.language, ReplyTemplate.title)
+    ))
+
+
+def deviating_hours():
+    return list(db.session.scalars(sa.select(DeviatingHours).order_by(DeviatingHours.day.desc())))
+
+
+def latest_outbox_messages():
+    return list(db.session.scalars(
+        sa.select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(OUTBOX_ROWS)))
