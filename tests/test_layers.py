@@ -97,3 +97,24 @@ def test_templates_hold_no_permission_rule():
              for path in templates.rglob("*.html")
              for match in decides.finditer(path.read_text(encoding="utf-8"))]
     assert found == []
+
+
+def test_every_case_action_the_rules_name_has_one_entry_in_the_table():
+    """Whatever access.available_actions offers, in any state, is an entry of cases/actions.py,
+    and every entry is offered in some state: no action is spelled in one place only."""
+    from itertools import product
+    from types import SimpleNamespace
+
+    from feedback_intranet import access
+    from feedback_intranet.cases.actions import ACTIONS
+
+    offered = set()
+    for status, lead, assignee, reply_wanted in product(
+            ("new", "assigned", "answered", "closed"), (False, True), (None, 1, 2), (False, True)):
+        user = SimpleNamespace(id=1, is_admin=False,
+                               memberships=[SimpleNamespace(unit_id=7, is_team_lead=lead)])
+        case = SimpleNamespace(status=status, is_open=status in ("new", "assigned"),
+                               current_unit_id=7, service_unit_id=None, past_units=[],
+                               anonymised_at=None, assignee_id=assignee, reply_wanted=reply_wanted)
+        offered |= access.available_actions(user, case)
+    assert offered == set(ACTIONS)
