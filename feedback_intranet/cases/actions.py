@@ -5,7 +5,7 @@ runs and the message when done.
 gives their entries in the page's order. A new case action is one entry here and its operation.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -49,7 +49,7 @@ class CaseAction:
     style: str = ""  # the form's look in its place: "primary", "inline"
     hint: Any = None  # (case) -> a panel's explanation
     closes: bool = False  # closes the case: the panel first shows what still waits to go out
-    allowed: Any = field(default=access.can_handle_case)  # (user, case): may post it at all
+    allowed: Any = access.can_handle_case  # (user, case): may post it at all
 
     def button(self, case):
         return self.label(case) if callable(self.label) else self.label
