@@ -136,6 +136,10 @@ AUDIT_FILTERS = [
 ]
 
 
+# Committed: PostgreSQL's plan here rests on audit_event's statistics. Emptied tables leave them
+# unknown, as the test was written for; after tests rolled back, autovacuum may have counted an
+# empty table, and the planner then takes the date index for the user filter.
+@pytest.mark.committed
 @pytest.mark.parametrize("filters, index", AUDIT_FILTERS)
 def test_each_audit_filter_reads_its_own_index(app, client, data, filters, index):
     _seed(20)
