@@ -47,6 +47,7 @@ from .models import (
     User,
     UTCDateTime,
 )
+from .models.cases import FIRST_ANSWER_COLUMNS
 from .references import format_reference
 from .rules.banking_days import ANSWER_PROMISE_BANKING_DAYS
 
@@ -438,14 +439,16 @@ class _CaseFactory:
             notice_on = min(step, now).astimezone(self.tz).date()
             events.append((EventKind.INTERIM_NOTICE, assignee, holder, None,
                            f"Estimated decision date {estimate.isoformat()}.", step))
-        answered_at = answered_on = closed_at = None
+        closed_at = None
+        first_answer = dict.fromkeys(FIRST_ANSWER_COLUMNS)
         contact = customer if customer and reply_wanted else None
         if state in ("answered", "closed"):
             if reply_wanted:
                 step = answered_at = step + timedelta(hours=rng.uniform(2, 60))
                 events.append((EventKind.REPLIED, assignee, holder, None, "", answered_at))
                 events.append((EventKind.DELIVERED, None, None, None, "Answer delivered.", answered_at))
-                answered_on = min(answered_at, now).astimezone(self.tz).date()
+                first_answer = Case.first_answer_values(received_at, min(answered_at, now), holder,
+                                                        reply_channel, self.calendar)
                 self._answer(bulk, case_id, reply_channel, contact, segment, holder, assignee,
                              min(answered_at, now), language)
             if state == "closed":
@@ -486,12 +489,8 @@ class _CaseFactory:
             "due_date": due,
             "estimated_decision_date": estimate,
             "effective_due_date": estimate or due,
-            "first_answered_at": min(answered_at, now) if answered_at else None,
-            "first_answer_on": answered_on,
-            "first_answer_banking_days": self._banking_days(received_date, answered_on)
-            if answered_on else None,
-            "first_answer_unit_id": holder if answered_on else None,
-            "first_answer_channel": reply_channel if answered_on else None,
+            # As the operations set them on a first answer: the same definition, on the model.
+            **first_answer,
             "interim_notice_on": notice_on,
             "own_banking_matter": False,
             "delivery_problem": "",

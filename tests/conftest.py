@@ -1,4 +1,5 @@
-"""Fixtures: a fresh app per test on a shared schema, a settable clock, factories.
+"""Fixtures: one app per session, each test in a rolled-back transaction, a settable clock,
+factories.
 
 The suite runs on SQLite by default and on PostgreSQL when TEST_DATABASE_URL is set.
 """
@@ -14,10 +15,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from flask import current_app, has_app_context
 from hypothesis import settings
 
 from feedback_intranet import audit, create_app, search
-from feedback_intranet.extensions import db, passwords
+from feedback_intranet.extensions import cache as inbox_cache
+from feedback_intranet.extensions import db, limiter, passwords
 from feedback_intranet.models import (
     Case,
     CaseEvent,
@@ -121,27 +124,168 @@ def _test_app(database_url, clock):
     })
 
 
-@pytest.fixture
-def app(_schema, database_url, clock):
-    """The app under test. No context stays pushed, so each request gets its own."""
-    app = _test_app(database_url, clock)
-    yield app
-    with app.app_context():
-        _empty_tables()
+def committed(request):
+    """Whether the test needs its writes committed, where other connections, threads or
+    processes see them (marked `committed`): it then gets fresh apps and emptied tables."""
+    return request.node.get_closest_marker("committed") is not None
+
+
+class _Joined:
+    """The running test's connection, if it runs in a transaction; sessions of every app on the
+    test database, in the test's thread, use it."""
+
+    connection = None
+    url = None
+    thread = None
+
+
+def _get_bind(original):
+    """Flask-SQLAlchemy's Session.get_bind, sending sessions to the test's connection
+    (Flask-SQLAlchemy picks the app's engine and ignores a session's `bind`)."""
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+        if (bind is None and _Joined.connection is not None and has_app_context()
+                and threading.get_ident() == _Joined.thread
+                and current_app.config["SQLALCHEMY_DATABASE_URI"] == _Joined.url):
+            return _Joined.connection
+        return original(self, mapper=mapper, clause=clause, bind=bind, **kwargs)
+
+    return get_bind
+
+
+def _quiet_transaction_control(engine):
+    """Savepoints (and on SQLite the BEGIN) go straight to the driver on the shared test engine:
+    the tests' transaction around each test is no statement of the page's, so it stays out of the
+    per-request statement count (COUNT_QUERIES) and of the tests' own statement listeners."""
+
+    def run(connection, sql):
+        cursor = connection.connection.dbapi_connection.cursor()
+        try:
+            cursor.execute(sql)
+        finally:
+            cursor.close()
+
+    dialect = engine.dialect
+    dialect.do_savepoint = lambda connection, name: run(connection, f"SAVEPOINT {name}")
+    dialect.do_release_savepoint = lambda connection, name: run(
+        connection, f"RELEASE SAVEPOINT {name}")
+    dialect.do_rollback_to_savepoint = lambda connection, name: run(
+        connection, f"ROLLBACK TO SAVEPOINT {name}")
+    if dialect.name != "sqlite":
+        return
+
+    # pysqlite begins transactions itself and breaks SAVEPOINT: SQLAlchemy's documented
+    # workaround lets SQLAlchemy begin them instead.
+    @sa.event.listens_for(engine, "connect")
+    def connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+
+    @sa.event.listens_for(engine, "begin")
+    def begin(connection):
+        run(connection, "BEGIN")
+
+
+class SharedApps:
+    """One app serving the requests and one whose context arranges and checks rows, built once
+    per session; each test runs inside one transaction on one connection, rolled back after it.
+    Apps a test makes for a configuration of its own join that connection too, as long as they
+    use the test database and the test's thread.
+
+    The apps' own commits release savepoints (join_transaction_mode="create_savepoint"), so a
+    rollback in a request undoes that request's work only.
+    """
+
+    def __init__(self, database_url):
+        self.url = database_url
+        self.app = _test_app(database_url, FakeClock())
+        self.data_app = _test_app(database_url, FakeClock())
+        with self.app.app_context():
+            self.engine = db.engine
+        _quiet_transaction_control(self.engine)
+        self.configs = {app: dict(app.config) for app in (self.app, self.data_app)}
+        # The limiter is one object whose storage the latest app set: the tests' own apps move it.
+        self.limiter_state = (limiter._storage, limiter._limiter)
+
+    def begin(self, clock):
+        """Reset what outlives a transaction, then open the test's connection and transaction."""
+        for app, config in self.configs.items():
+            app.config.clear()
+            app.config.update(config, CLOCK=clock)
+            with app.app_context():
+                inbox_cache.clear()
+        passwords.init_app(self.app)
+        limiter._storage, limiter._limiter = self.limiter_state
+        limiter.reset()
+        self.connection = self.engine.connect()
+        self.transaction = self.connection.begin()
+        _Joined.connection, _Joined.url = self.connection, self.url
+        _Joined.thread = threading.get_ident()
+
+    def end(self):
+        _Joined.connection = _Joined.url = _Joined.thread = None
+        if self.transaction.is_active:
+            self.transaction.rollback()
+        self.connection.close()
+
+
+@pytest.fixture(scope="session")
+def _shared(_schema, database_url):
+    from flask_sqlalchemy.session import Session
+
+    original = Session.get_bind
+    Session.get_bind = _get_bind(original)
+    factory = db.session.session_factory
+    mode = factory.kw.get("join_transaction_mode", "conservative_savepoint")
+    factory.configure(join_transaction_mode="create_savepoint")
+    shared = SharedApps(database_url)
+    yield shared
+    Session.get_bind = original
+    factory.configure(join_transaction_mode=mode)
+    with shared.app.app_context():
+        db.engine.dispose()
+    with shared.data_app.app_context():
         db.engine.dispose()
 
 
 @pytest.fixture
-def data(app, database_url, clock):
+def app(request, _schema, database_url, clock):
+    """The app under test. No context stays pushed, so each request gets its own.
+
+    Shared by the session and rolled back after each test, unless the test is marked
+    `committed`: then a fresh app whose tables are emptied afterwards.
+    """
+    if committed(request):
+        app = _test_app(database_url, clock)
+        yield app
+        with app.app_context():
+            _empty_tables()
+            db.engine.dispose()
+        return
+    shared = request.getfixturevalue("_shared")
+    shared.begin(clock)
+    try:
+        yield shared.app
+    finally:
+        shared.end()
+
+
+@pytest.fixture
+def data(request, app, database_url, clock):
     """A second app on the same database whose context the test uses to arrange and check rows.
 
     Requests to `app` then never share the test's session, `g` or identity map.
     """
-    data_app = _test_app(database_url, clock)
+    if committed(request):
+        data_app = _test_app(database_url, clock)
+        with data_app.app_context():
+            yield data_app
+            db.session.remove()
+            db.engine.dispose()
+        return
+    data_app = request.getfixturevalue("_shared").data_app
     with data_app.app_context():
         yield data_app
         db.session.remove()
-        db.engine.dispose()
 
 
 @pytest.fixture
@@ -355,13 +499,16 @@ def smtp_server():
 
 
 @pytest.fixture
-def mail_app(smtp_server, app, database_url, clock):
-    """An app whose mail goes to the test SMTP server; the worker runs in its context."""
+def mail_app(request, smtp_server, app, database_url, clock):
+    """An app whose mail goes to the test SMTP server; the worker runs in its context (on the
+    test's connection unless the test is marked `committed`)."""
     mail_app = create_app({
         "CONFIG": "testing", "SQLALCHEMY_DATABASE_URI": database_url, "CLOCK": clock,
         "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp_server.port, "MAIL_SUPPRESS_SEND": False,
     })
-    return mail_app
+    yield mail_app
+    with mail_app.app_context():
+        db.engine.dispose()
 
 
 @pytest.fixture

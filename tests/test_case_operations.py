@@ -276,6 +276,9 @@ def test_a_stale_version_is_refused(org, case):
                    expected_version=loaded)
 
 
+# Committed: the test's session rolls back its refused write after the other session committed,
+# which one savepoint around both on one connection would undo too.
+@pytest.mark.committed
 def test_two_sessions_reassigning_at_once_the_second_is_refused(app, org, case):
     """Two real database sessions load the case at the same version; the first write wins."""
     from sqlalchemy.orm.exc import StaleDataError

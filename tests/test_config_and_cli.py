@@ -86,6 +86,7 @@ def assert_carries_nothing_of_the_email(output, smtp_server):
         assert secret not in output
 
 
+@pytest.mark.committed  # a flask process of its own reads and writes the database
 def test_outbox_send_in_development_prints_no_email(client, bank, smtp_server, database_url):
     assert client.post("/feedback", data=form(bank)).status_code == 302
     result = flask(ROOT, "outbox", "send", env=development(database_url, smtp_server))
@@ -93,6 +94,7 @@ def test_outbox_send_in_development_prints_no_email(client, bank, smtp_server, d
     assert_carries_nothing_of_the_email(result.stdout + result.stderr, smtp_server)
 
 
+@pytest.mark.committed  # a flask process of its own reads and writes the database
 def test_the_development_servers_log_carries_no_search_terms_and_no_email(
     bank, smtp_server, database_url, tmp_path
 ):
@@ -268,6 +270,7 @@ def count(model):
     return db.session.scalar(sa.select(sa.func.count()).select_from(model))
 
 
+@pytest.mark.committed  # seed-demo refreshes statistics on a connection of its own
 def test_seed_demo_creates_the_demo_bank_and_is_idempotent(runner, data, clock):
     result = runner.invoke(args=["seed-demo"])
     assert result.exit_code == 0, result.output
@@ -282,6 +285,7 @@ def test_seed_demo_creates_the_demo_bank_and_is_idempotent(runner, data, clock):
     assert (count(Unit), count(User), count(Customer), count(Case)) == (units, users, customers, cases)
 
 
+@pytest.mark.committed  # seed-demo refreshes statistics on a connection of its own
 def test_seed_demo_accounts_and_units(runner, data):
     runner.invoke(args=["seed-demo", "--password", PASSWORD])
     kinds = {u.kind for u in db.session.scalars(sa.select(Unit))}
@@ -306,6 +310,7 @@ def test_seed_demo_accounts_and_units(runner, data):
         datetime(2026, 12, 28, 9, 0, tzinfo=HELSINKI),  # after Christmas
     ],
 )
+@pytest.mark.committed  # seed-demo refreshes statistics on a connection of its own
 def test_the_demo_shows_every_badge_state(runner, data, clock, now):
     clock.set(now)
     runner.invoke(args=["seed-demo"])
@@ -319,6 +324,7 @@ def test_the_demo_shows_every_badge_state(runner, data, clock, now):
     assert states == expected
 
 
+@pytest.mark.committed  # seed-demo refreshes statistics on a connection of its own
 def test_demo_cases_are_consistent(runner, data):
     runner.invoke(args=["seed-demo"])
     cases = list(db.session.scalars(sa.select(Case)))
@@ -334,6 +340,7 @@ def test_demo_cases_are_consistent(runner, data):
     assert count(CaseEvent) > len(cases)
 
 
+@pytest.mark.committed  # seed-demo refreshes statistics on a connection of its own
 def test_seed_demo_tops_up_to_more_cases(runner, data):
     runner.invoke(args=["seed-demo"])
     result = runner.invoke(args=["seed-demo", "--cases", "600"])

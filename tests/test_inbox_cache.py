@@ -231,6 +231,7 @@ def test_a_note_leaves_the_inbox_cached(app, units, people, make_case):
     assert current_stamps(units) == before
 
 
+@pytest.mark.committed  # writes through connections of its own (db.engine.begin)
 def test_a_restored_database_never_reuses_a_stamp(app, units, make_case):
     """Stamps are drawn afresh, so a backup restored (or a copy) under a shared cache moves on
     to stamps the cache has never seen, not to the ones the original went through."""

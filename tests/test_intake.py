@@ -484,6 +484,7 @@ print(create_app(config).test_client().post("/feedback", data=data).status_code)
 """
 
 
+@pytest.mark.committed  # a flask process of its own reads the database
 def test_with_redis_storage_separate_workers_share_one_limit(app, database_url, bank):
     """Another process stands for a second gunicorn worker; Redis holds the shared counter."""
     import json

@@ -28,8 +28,8 @@ from feedback_intranet.models import AuditEvent, AuditKind, User
 from .conftest import PASSWORD, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
-# Redis database 7 is these tests' own: it is emptied before every burst.
-REDIS_URL = "redis://127.0.0.1:6379/7"
+# Redis database 7 (or TEST_REDIS_URL's) is these tests' own: it is emptied before every burst.
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/7")
 # The production defaults, which the server below runs with.
 PER_USERNAME = 5
 LOCKOUT_FAILURES = 10
@@ -38,9 +38,12 @@ UNSET = ("LOGIN_LIMIT_PER_USERNAME", "LOGIN_LIMIT_PER_ADDRESS", "LOCKOUT_FAILURE
          "LOCKOUT_MINUTES", "RATELIMIT_KEY_PREFIX", "TRUSTED_PROXIES", "ARGON2_TIME_COST",
          "ARGON2_MEMORY_COST", "ARGON2_PARALLELISM")
 
-pytestmark = pytest.mark.skipif(
-    not (os.environ.get("TEST_DATABASE_URL") or "").startswith("postgresql"),
-    reason="parallel logins are proved on PostgreSQL")
+pytestmark = [
+    pytest.mark.skipif(not (os.environ.get("TEST_DATABASE_URL") or "").startswith("postgresql"),
+                       reason="parallel logins are proved on PostgreSQL"),
+    # gunicorn's workers read the users the tests commit.
+    pytest.mark.committed,
+]
 
 
 @pytest.fixture(scope="module")

@@ -24,6 +24,8 @@ from .test_case_pages import hidden_fields
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=HELSINKI)  # Wednesday
 ROUNDS = 50
+# Requests in two threads, each with its own connection, race on committed rows.
+pytestmark = pytest.mark.committed
 REFUSALS = ("This case changed since you opened it", "is already on its way")
 ACTIONS = {
     "answer": {"channel": "email", "final": "y", "send": "Send", "body": "Vastaus."},

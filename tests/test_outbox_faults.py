@@ -358,6 +358,7 @@ def test_a_confirmation_that_cannot_be_delivered_flags_the_case(client, bank, se
 # The worker's manners
 
 
+@pytest.mark.committed  # the worker runs in a thread with its own connection
 @needs_postgresql
 def test_the_worker_holds_no_transaction_while_it_sleeps(data, server, database_url, clock):
     worker_app = create_app({
@@ -394,6 +395,7 @@ def test_the_worker_holds_no_transaction_while_it_sleeps(data, server, database_
     assert len(server.kept) == 1
 
 
+@pytest.mark.committed  # worker processes read the database
 def test_in_development_the_worker_prints_no_email(data, server, database_url, capfd):
     development = create_app({
         "CONFIG": "development", "SQLALCHEMY_DATABASE_URI": database_url,
@@ -517,6 +519,7 @@ def figures(server, seconds, requeued):
             f"{seconds:.1f} s")
 
 
+@pytest.mark.committed  # worker processes read the database
 @needs_postgresql
 def test_two_workers_deliver_through_a_misbehaving_server_with_only_the_predicted_copies(
     data, server, database_url, tmp_path
@@ -533,6 +536,7 @@ def test_two_workers_deliver_through_a_misbehaving_server_with_only_the_predicte
     print(figures(server, seconds, 0))
 
 
+@pytest.mark.committed  # worker processes read the database
 @needs_postgresql
 def test_a_killed_worker_leaves_only_its_claimed_messages_for_one_lease(
     data, server, database_url, tmp_path

@@ -229,6 +229,7 @@ def test_the_outbox_command(runner, case, login, client, smtp_server, mail_app):
     assert len(smtp_server.messages) == 1
 
 
+@pytest.mark.committed  # two worker threads, each with its own connection
 @pytest.mark.skipif("not __import__('os').environ.get('TEST_DATABASE_URL')",
                     reason="several workers at once need PostgreSQL's SKIP LOCKED")
 def test_two_workers_deliver_two_hundred_messages_exactly_once(data, smtp_server, mail_app):

@@ -119,10 +119,11 @@ def test_inbox_queries_use_an_index_not_a_scan_of_all_cases(client, data, statem
     for path in INBOX_PAGES:
         assert client.get(path).status_code == 200
     assert statements
-    with db.engine.connect() as connection:
-        for statement, parameters in statements:
-            plan = _plan(connection, statement, parameters)
-            assert not _full_scan_of_cases(plan, connection.dialect.name), f"{statement}\n{plan}"
+    # The test's own connection, which sees the rows it made.
+    connection = db.session.connection()
+    for statement, parameters in statements:
+        plan = _plan(connection, statement, parameters)
+        assert not _full_scan_of_cases(plan, connection.dialect.name), f"{statement}\n{plan}"
 
 
 # The audit page: every case view writes a row, so the log outgrows the cases.
@@ -135,6 +136,10 @@ AUDIT_FILTERS = [
 ]
 
 
+# Committed: PostgreSQL's plan here rests on audit_event's statistics. Emptied tables leave them
+# unknown, as the test was written for; after tests rolled back, autovacuum may have counted an
+# empty table, and the planner then takes the date index for the user filter.
+@pytest.mark.committed
 @pytest.mark.parametrize("filters, index", AUDIT_FILTERS)
 def test_each_audit_filter_reads_its_own_index(app, client, data, filters, index):
     _seed(20)
@@ -155,8 +160,9 @@ def test_each_audit_filter_reads_its_own_index(app, client, data, filters, index
     finally:
         sa.event.remove(engine, "before_cursor_execute", record)
     [(statement, parameters)] = seen
-    with engine.connect() as connection:
-        plan = _plan(connection, statement, parameters)
+    # The test's own connection, which sees the rows it made.
+    connection = db.session.connection()
+    plan = _plan(connection, statement, parameters)
     assert index in plan, plan
     if connection.dialect.name == "sqlite":
         assert "TEMP B-TREE" not in plan, plan  # read in the index's order, never sorted

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..banking_days import local_date
 from ..extensions import db
 
 if TYPE_CHECKING:
@@ -25,6 +26,10 @@ from .common import (
     enum_column,
 )
 from .organisation import Customer, Topic, Unit, User
+
+# What a case's first answer sets, in this order (see Case.first_answer_values).
+FIRST_ANSWER_COLUMNS = ("first_answered_at", "first_answer_on", "first_answer_banking_days",
+                        "first_answer_unit_id", "first_answer_channel")
 
 
 class Case(db.Model):
@@ -136,6 +141,29 @@ class Case(db.Model):
     def set_estimate(self, estimate):
         self.estimated_decision_date = estimate
         self.effective_due_date = estimate or self.due_date
+
+    @staticmethod
+    def first_answer_values(received_at, answered_at, unit_id, channel, calendar):
+        """{column: value} that a first answer reaching the customer at `answered_at`, given by
+        `unit_id` by `channel`, sets on a case received at `received_at`: the one definition for
+        the operations (record_first_answer) and the demo loader, which writes rows directly."""
+        day = local_date(answered_at, calendar.tz)
+        banking_days = calendar.banking_days_between(local_date(received_at, calendar.tz), day)
+        return dict(zip(FIRST_ANSWER_COLUMNS, (answered_at, day, banking_days, unit_id, channel),
+                        strict=True))
+
+    def record_first_answer(self, answered_at, channel, calendar):
+        """The first answer reached the customer: the promise is measured on this moment, by the
+        unit holding the case now."""
+        values = self.first_answer_values(self.received_at, answered_at, self.current_unit_id,
+                                          channel, calendar)
+        for column, value in values.items():
+            setattr(self, column, value)
+
+    def forget_first_answer(self):
+        """The answer counted as the first did not reach the customer after all."""
+        for column in FIRST_ANSWER_COLUMNS:
+            setattr(self, column, None)
 
 
 class CaseEvent(db.Model):

@@ -14,12 +14,7 @@ def mark_delivered(answer, case, now, calendar, how):
         case.interim_notice_on = day
     if answer.purpose == Purpose.ANSWER:
         if case.first_answered_at is None:
-            case.first_answered_at = now
-            case.first_answer_on = day
-            case.first_answer_banking_days = calendar.banking_days_between(
-                local_date(case.received_at, calendar.tz), day)
-            case.first_answer_unit_id = case.current_unit_id
-            case.first_answer_channel = answer.channel
+            case.record_first_answer(now, answer.channel, calendar)
         if case.status in (CaseStatus.NEW, CaseStatus.ASSIGNED):
             case.status = CaseStatus.ANSWERED
     case.events.append(CaseEvent(kind=EventKind.DELIVERED, at=now,
@@ -35,9 +30,7 @@ def mark_failed(answer, case, reason, now):
     if answer.purpose == Purpose.ANSWER and case.status == CaseStatus.ANSWERED and (
         answer.delivered_at is not None and case.first_answered_at == answer.delivered_at
     ):
-        case.first_answered_at = case.first_answer_on = None
-        case.first_answer_banking_days = None
-        case.first_answer_unit_id = case.first_answer_channel = None
+        case.forget_first_answer()
         case.status = CaseStatus.ASSIGNED if case.assignee_id else CaseStatus.NEW
     case.events.append(CaseEvent(kind=EventKind.DELIVERY_FAILED, at=now,
                                  text=f"{answer.purpose.english_title}: {case.delivery_problem}"))

@@ -12,7 +12,9 @@ from axe_playwright_python.sync_playwright import Axe
 
 from feedback_intranet.rules.banking_days import BankingCalendar
 
-pytestmark = pytest.mark.e2e
+# The live server, its outbox thread and the browser see only what is committed (on a database of
+# their own, see conftest.live_app).
+pytestmark = [pytest.mark.e2e, pytest.mark.committed]
 IBAN = "FI21 1234 5600 0007 85"
 
 
