@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..banking_days import local_date
 from ..extensions import db
+from ..rules.banking_days import local_date
 
 if TYPE_CHECKING:
     from .replies import Answer
