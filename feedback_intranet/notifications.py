@@ -7,9 +7,10 @@ in their own language.
 
 from flask import current_app
 
-from .customer_texts import N_, say
+from .customer_texts import say
 from .emails import render_bodies
 from .outbox import enqueue
+from .rules import N_
 
 ASSIGNED = N_("%(actor)s assigned case %(ref)s to you.")
 FORWARDED = N_("%(actor)s forwarded case %(ref)s to %(unit)s.")
