@@ -241,3 +241,25 @@ def test_reports_with_charts_are_accessible_and_fit_a_phone(page, login, report)
     page.set_viewport_size({"width": 320, "height": 800})
     page.goto(f"/reports/{report}")
     assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+
+
+@pytest.mark.parametrize("language", ["fi", "sv", "en"])
+def test_an_admin_lands_on_every_units_backlog_under_a_one_line_header(
+        page, login, speaks, screenshots, language):
+    speaks("admin", language)
+    page.set_viewport_size({"width": 1366, "height": 768})
+    login("admin")
+    assert page.url.endswith("/admin/")
+    header = page.evaluate("() => document.querySelector('header.topbar').offsetHeight")
+    line = page.evaluate("() => document.querySelector('header.topbar nav a').offsetHeight")
+    # One line: the header is the height of one row of links and buttons with its padding.
+    assert header <= 60, header
+    tops = page.evaluate("() => [...document.querySelectorAll('header.topbar a, header.topbar "
+                         "button')].map(e => Math.round(e.getBoundingClientRect().top))")
+    assert max(tops) - min(tops) <= line, tops
+    assert page.locator("table.figures tbody tr").count() >= 9  # every demo unit
+    page.screenshot(path=screenshots / f"admin-home-{language}.png")
+    no_serious_violations(page)
+    # At 200 % zoom the header wraps, but nothing needs scrolling sideways.
+    page.set_viewport_size({"width": 683, "height": 384})
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
