@@ -191,7 +191,7 @@ def test_staff_pages_are_accessible(page, login):
     login("cs.agent")
     page.goto("/inbox/cs")
     no_serious_violations(page)
-    page.click("table.cases tbody tr:first-child td:nth-child(2) a")
+    page.click("table.cases tbody tr:first-child td.ref a")
     no_serious_violations(page)
     page.goto("/callbacks/cs")
     no_serious_violations(page)
@@ -223,7 +223,7 @@ def test_no_horizontal_scrolling_at_320_pixels(page, login, who):
     if who:
         login(who)
         page.goto("/inbox/cs")
-        path = page.locator("table.cases tbody tr:first-child td:nth-child(2) a").get_attribute(
+        path = page.locator("table.cases tbody tr:first-child td.ref a").get_attribute(
             "href")
     else:
         path = "/feedback"
@@ -263,3 +263,19 @@ def test_an_admin_lands_on_every_units_backlog_under_a_one_line_header(
     # At 200 % zoom the header wraps, but nothing needs scrolling sideways.
     page.set_viewport_size({"width": 683, "height": 384})
     assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_a_team_lead_selects_a_whole_page_from_the_bar_above_the_rows(page, login):
+    page.set_viewport_size({"width": 1366, "height": 768})
+    login("cs.lead")
+    page.goto("/inbox/cs")
+    bar = page.locator("#assign-many .bulk")
+    table = page.locator("table.cases")
+    assert bar.bounding_box()["y"] < table.bounding_box()["y"]
+    rows = page.locator('table.cases input[name="case_ids"]')
+    assert rows.count() > 1
+    page.get_by_label("Select all on this page").check()
+    assert all(rows.nth(i).is_checked() for i in range(rows.count()))
+    page.get_by_label("Select all on this page").uncheck()
+    assert not any(rows.nth(i).is_checked() for i in range(rows.count()))
+    no_serious_violations(page)
