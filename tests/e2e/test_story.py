@@ -279,3 +279,19 @@ def test_a_team_lead_selects_a_whole_page_from_the_bar_above_the_rows(page, logi
     page.get_by_label("Select all on this page").uncheck()
     assert not any(rows.nth(i).is_checked() for i in range(rows.count()))
     no_serious_violations(page)
+
+
+def test_why_another_channel_is_asked_only_when_another_channel_is_chosen(page, login):
+    login("cs.lead")  # the team lead may answer any open case; the first is the most overdue
+    page.goto("/inbox/cs")
+    page.click("table.cases tbody tr:first-child td.ref a")
+    form = page.locator("form[data-customer-channel]")
+    customers = form.get_attribute("data-customer-channel")
+    reason = page.locator('[name="answer-reason"]')
+    page.check(f'input[name="answer-channel"][value="{customers}"]')
+    assert not reason.is_visible()
+    other = page.locator(f'input[name="answer-channel"]:not([value="{customers}"]):not([disabled])')
+    other.first.check()
+    assert reason.is_visible()
+    page.check(f'input[name="answer-channel"][value="{customers}"]')
+    assert not reason.is_visible()
