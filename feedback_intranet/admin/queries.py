@@ -4,10 +4,17 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
+from ..inboxes.queries import filter_clause
 from ..models import (
+    OPEN_STATUSES,
+    AuditEvent,
+    AuditKind,
+    Case,
+    CaseStatus,
     ClosingDay,
     DeviatingHours,
     OutboxMessage,
+    OutboxStatus,
     ReplyTemplate,
     RoutingRule,
     Topic,
@@ -63,6 +70,43 @@ def reply_templates():
 
 def deviating_hours():
     return list(db.session.scalars(sa.select(DeviatingHours).order_by(DeviatingHours.day.desc())))
+
+
+def unit_figures(today):
+    """Per active unit, its open, overdue and unassigned cases: one grouped statement over the
+    open cases, the inbox's own definitions of each."""
+    overdue = filter_clause("overdue", None, today)
+    counts = (
+        sa.select(Case.current_unit_id.label("unit_id"), sa.func.count().label("open"),
+                  sa.func.count().filter(overdue).label("overdue"),
+                  sa.func.count().filter(Case.status == CaseStatus.NEW).label("unassigned"))
+        .where(Case.status.in_(OPEN_STATUSES))
+        .group_by(Case.current_unit_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        sa.select(Unit, counts.c.open, counts.c.overdue, counts.c.unassigned)
+        .outerjoin(counts, counts.c.unit_id == Unit.id)
+        .where(Unit.active)
+        .order_by(sa.func.coalesce(counts.c.overdue, 0).desc(), Unit.name)
+    ).all()
+    return [(unit, open_ or 0, overdue_ or 0, unassigned or 0)
+            for unit, open_, overdue_, unassigned in rows]
+
+
+def outbox_counts():
+    """Messages waiting to go out, being sent, and failed."""
+    waiting = (OutboxStatus.QUEUED, OutboxStatus.SENDING, OutboxStatus.FAILED)
+    rows = db.session.execute(
+        sa.select(OutboxMessage.status, sa.func.count())
+        .where(OutboxMessage.status.in_(waiting)).group_by(OutboxMessage.status))
+    return {status: 0 for status in waiting} | dict(rows.all())
+
+
+def last_retention_run():
+    return db.session.scalar(
+        sa.select(AuditEvent).where(AuditEvent.kind == AuditKind.RETENTION)
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(1))
 
 
 def latest_outbox_messages():

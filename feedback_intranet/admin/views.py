@@ -103,6 +103,14 @@ def _edit_page(form, title, back_endpoint, back_label):
                            back_url=url_for(back_endpoint), back_label=back_label)
 
 
+@bp.route("/")
+def index():
+    """What an admin checks first: every unit's backlog, the outbox and the last retention
+    run; then the administration's pages, grouped."""
+    return render_template("admin/index.html", units=queries.unit_figures(clock.today()),
+                           outbox=queries.outbox_counts(), retention=queries.last_retention_run())
+
+
 @bp.route("/users")
 def users():
     return render_template("admin/users.html", users=queries.users())

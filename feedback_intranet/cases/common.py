@@ -7,7 +7,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from .. import access
 from ..extensions import db
 from ..inboxes import stamps
-from ..models import Case, CaseEvent
+from ..models import Case, CaseEvent, CaseStatus, EventKind
 from ..refusals import Refusal
 
 
@@ -63,6 +63,21 @@ def claim_version(case):
     # The ORM's own version check at flush then starts from the version written here.
     set_committed_value(case, "version", version + 1)
     stamps.note_units(db.session, [case.current_unit_id])
+
+
+def hold(actor, case, now, previous=None):
+    """The case becomes the actor's (from `previous`, its holder until now), with its event."""
+    case.assignee = actor
+    case.status = CaseStatus.ASSIGNED
+    text = f"Taken by {actor.full_name}" + (f" from {previous.full_name}" if previous else "")
+    add_event(case, EventKind.ASSIGNED, actor, now, text + ".", from_unit_id=case.current_unit_id)
+
+
+def hold_if_nobody_does(actor, case, now):
+    """Whoever answers, calls or writes to the customer of an open case nobody holds becomes
+    its holder: the case does not wait in the inbox as if nobody had touched it."""
+    if case.assignee_id is None and case.is_open:
+        hold(actor, case, now)
 
 
 def add_event(case, kind, actor, now, text="", from_unit_id=None, to_unit_id=None):

@@ -28,7 +28,7 @@ from ..notifications import ASSIGNED, FORWARDED, notify
 from ..refusals import Refusal
 from ..routing import suggested_unit_id
 from ..rules.masking import mask
-from .common import CaseChanged, add_event, check_action
+from .common import CaseChanged, add_event, check_action, hold
 
 CORRECTABLE = {
     "contact_name": "name",
@@ -53,11 +53,7 @@ def _active_member(unit_id, user_id):
 def take(actor, case, *, now, expected_version=None):
     """A member of the holding unit takes the case: it becomes theirs."""
     check_action(actor, case, "take", expected_version)
-    previous = case.assignee
-    case.assignee = actor
-    case.status = CaseStatus.ASSIGNED
-    text = f"Taken by {actor.full_name}" + (f" from {previous.full_name}" if previous else "")
-    add_event(case, EventKind.ASSIGNED, actor, now, text + ".", from_unit_id=case.current_unit_id)
+    hold(actor, case, now, previous=case.assignee)
     db.session.flush()
 
 

@@ -41,8 +41,9 @@ def index():
     if request.args.get("unit"):
         return redirect(url_for("inboxes.inbox", unit_code=request.args["unit"]))
     units = queries.units_for_tabs(current_user)
-    if not units and current_user.is_admin:
-        units = active_units()
+    if not units and access.can_administer(current_user):
+        # An admin of no unit starts where every unit's backlog shows, not in the first inbox.
+        return redirect(url_for("admin.index"))
     if not units:
         return render_template("inboxes/no_units.html")
     return redirect(url_for("inboxes.inbox", unit_code=units[0].code))

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from ..access import can_handle_case, can_view_unit
-from ..cases.common import add_event, check_action, claim_version
+from ..cases.common import add_event, check_action, claim_version, hold_if_nobody_does
 from ..extensions import db
 from ..models import (
     Answer,
@@ -78,6 +78,7 @@ def send_answer(actor, case, *, channel, body, reason="", final=True, now, today
         raise Refusal(_("Write the answer."), "body")
     text = compose(case, case.current_unit, body, final)
     refuse_sensitive(text, "body")
+    hold_if_nobody_does(actor, case, now)
     answer = new_answer(case, actor, channel, text, Purpose.ANSWER, now)
     how = dispatch(answer, case, case.current_unit, now=now, today=today, calendar=calendar,
                    deviations=deviations)
@@ -173,6 +174,7 @@ def send_interim_notice(actor, case, estimate, text, *, now, today, calendar, de
         # The customer must read the date the badge will follow, not a stale pre-filled one.
         raise Refusal(_("The text must tell the customer the estimated date %(date)s.",
                           date=written), "text")
+    hold_if_nobody_does(actor, case, now)
     how = send_notice(actor, case, text, estimate, now=now, today=today, calendar=calendar,
                       deviations=deviations or {})
     previous = case.estimated_decision_date
@@ -212,13 +214,13 @@ def record_call(actor, task, outcome, summary, *, now, calendar, deviations):
     if outcome not in CALL_OUTCOMES:
         raise Refusal(_("Choose what happened on the call."), "outcome")
     case, answer = task.case, task.answer
+    summary = mask(summary.strip()).text
+    if outcome == "reached" and not summary:
+        raise Refusal(_("Write a summary of the call: it is the answer on record."), "summary")
+    hold_if_nobody_does(actor, case, now)
     task.attempts += 1
     what = f"Call {task.attempts} to {task.phone}: {CALL_OUTCOMES[outcome]}."
     if outcome == "reached":
-        summary = mask(summary.strip()).text
-        if not summary:
-            raise Refusal(_("Write a summary of the call: it is the answer on record."),
-                            "summary")
         if answer.purpose == Purpose.ANSWER:
             answer.text = summary
         task.status, task.closed_at = CallbackStatus.DONE, now

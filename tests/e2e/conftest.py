@@ -2,8 +2,10 @@
 and Debian's Chromium driven by Playwright. No browser is ever downloaded."""
 
 import os
+import re
 import shutil
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -80,6 +82,34 @@ def page(browser, live_app):
     context.close()
 
 
+@pytest.fixture(scope="session")
+def screenshots():
+    """Where the browser tests keep their screenshots, for a person to look at after a run."""
+    folder = Path(__file__).resolve().parents[2] / "build" / "e2e-screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture
+def speaks(live_app):
+    """Set a demo user's language, as they would on their profile page."""
+    from feedback_intranet.models import User
+
+    before = {}
+
+    def set_language(username, language):
+        with live_app.app_context():
+            user = db.session.scalar(db.select(User).where(User.username == username))
+            before.setdefault(username, user.language)
+            user.language = language
+            db.session.commit()
+            db.session.remove()
+
+    yield set_language
+    for username, language in before.items():
+        set_language(username, language)
+
+
 @pytest.fixture
 def login(page):
     def log_in(username):
@@ -88,6 +118,7 @@ def login(page):
         page.fill("#username", username)
         page.fill("#password", "demo")
         page.click("button[type=submit]")
-        page.wait_for_url("**/inbox/**")
+        # Staff land in an inbox; an admin of no unit on every unit's backlog.
+        page.wait_for_url(re.compile(r".*/(inbox|admin)/.*"))
 
     return log_in

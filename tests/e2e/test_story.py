@@ -191,7 +191,7 @@ def test_staff_pages_are_accessible(page, login):
     login("cs.agent")
     page.goto("/inbox/cs")
     no_serious_violations(page)
-    page.click("table.cases tbody tr:first-child td:nth-child(2) a")
+    page.click("table.cases tbody tr:first-child td.ref a")
     no_serious_violations(page)
     page.goto("/callbacks/cs")
     no_serious_violations(page)
@@ -223,7 +223,7 @@ def test_no_horizontal_scrolling_at_320_pixels(page, login, who):
     if who:
         login(who)
         page.goto("/inbox/cs")
-        path = page.locator("table.cases tbody tr:first-child td:nth-child(2) a").get_attribute(
+        path = page.locator("table.cases tbody tr:first-child td.ref a").get_attribute(
             "href")
     else:
         path = "/feedback"
@@ -241,3 +241,57 @@ def test_reports_with_charts_are_accessible_and_fit_a_phone(page, login, report)
     page.set_viewport_size({"width": 320, "height": 800})
     page.goto(f"/reports/{report}")
     assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+
+
+@pytest.mark.parametrize("language", ["fi", "sv", "en"])
+def test_an_admin_lands_on_every_units_backlog_under_a_one_line_header(
+        page, login, speaks, screenshots, language):
+    speaks("admin", language)
+    page.set_viewport_size({"width": 1366, "height": 768})
+    login("admin")
+    assert page.url.endswith("/admin/")
+    header = page.evaluate("() => document.querySelector('header.topbar').offsetHeight")
+    line = page.evaluate("() => document.querySelector('header.topbar nav a').offsetHeight")
+    # One line: the header is the height of one row of links and buttons with its padding.
+    assert header <= 60, header
+    tops = page.evaluate("() => [...document.querySelectorAll('header.topbar a, header.topbar "
+                         "button')].map(e => Math.round(e.getBoundingClientRect().top))")
+    assert max(tops) - min(tops) <= line, tops
+    assert page.locator("table.figures tbody tr").count() >= 9  # every demo unit
+    page.screenshot(path=screenshots / f"admin-home-{language}.png")
+    no_serious_violations(page)
+    # At 200 % zoom the header wraps, but nothing needs scrolling sideways.
+    page.set_viewport_size({"width": 683, "height": 384})
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_a_team_lead_selects_a_whole_page_from_the_bar_above_the_rows(page, login):
+    page.set_viewport_size({"width": 1366, "height": 768})
+    login("cs.lead")
+    page.goto("/inbox/cs")
+    bar = page.locator("#assign-many .bulk")
+    table = page.locator("table.cases")
+    assert bar.bounding_box()["y"] < table.bounding_box()["y"]
+    rows = page.locator('table.cases input[name="case_ids"]')
+    assert rows.count() > 1
+    page.get_by_label("Select all on this page").check()
+    assert all(rows.nth(i).is_checked() for i in range(rows.count()))
+    page.get_by_label("Select all on this page").uncheck()
+    assert not any(rows.nth(i).is_checked() for i in range(rows.count()))
+    no_serious_violations(page)
+
+
+def test_why_another_channel_is_asked_only_when_another_channel_is_chosen(page, login):
+    login("cs.lead")  # the team lead may answer any open case; the first is the most overdue
+    page.goto("/inbox/cs")
+    page.click("table.cases tbody tr:first-child td.ref a")
+    form = page.locator("form[data-customer-channel]")
+    customers = form.get_attribute("data-customer-channel")
+    reason = page.locator('[name="answer-reason"]')
+    page.check(f'input[name="answer-channel"][value="{customers}"]')
+    assert not reason.is_visible()
+    other = page.locator(f'input[name="answer-channel"]:not([value="{customers}"]):not([disabled])')
+    other.first.check()
+    assert reason.is_visible()
+    page.check(f'input[name="answer-channel"][value="{customers}"]')
+    assert not reason.is_visible()
