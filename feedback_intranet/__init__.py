@@ -173,6 +173,10 @@ def register_template_helpers(app):
     def local_time(moment):
         return f"{moment.astimezone(clock.timezone()):%H:%M}" if moment else ""
 
+    @app.template_filter("local_day")
+    def local_day(moment):
+        return format_date(moment.astimezone(clock.timezone())) if moment else ""
+
     @app.template_filter("local_date")
     def local_date(day):
         return format_date(day) if day else ""

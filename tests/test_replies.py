@@ -584,3 +584,61 @@ def test_an_answer_email_says_in_its_html_which_language_it_is_written_in(
     [mail] = smtp_server.messages
     [html] = [part for part in mail.walk() if part.get_content_type() == "text/html"]
     assert '<html lang="fi">' in html.get_payload(decode=True).decode()
+
+
+# Statuses say only what is known: an email is on its way until the mail server takes it, a
+# letter waits until someone marks it posted, a call is still to make until someone records it;
+# and the timeline names the person who posted the letter or made the call.
+
+
+def answers_row(client, case):
+    page = client.get(f"/cases/{case.reference}").get_data(as_text=True)
+    table = page[page.index('id="answers-title"'):]
+    return re.sub(r"\s+", " ", table[:table.index("</tbody>")])
+
+
+def last_delivery(case):
+    db.session.expire_all()
+    [event] = [e for e in case.events if e.kind.value == "delivered"][-1:]
+    return event.actor.full_name if event.actor else None, event.text
+
+
+def test_an_email_is_on_its_way_until_the_mail_server_takes_it(client, login, case, run_worker,
+                                                                 clock):
+    login("cs.agent")
+    done = client.get(answer(client, case, body="Kortti on avattu.").headers["Location"])
+    assert "is on its way by email" in done.get_data(as_text=True)
+    assert "on its way by email" in answers_row(client, case)
+    clock.set(NOW + timedelta(hours=1))
+    assert run_worker() == {"sent": 1}
+    row = answers_row(client, case)
+    assert "handed to the mail server 25.11.2026 11:00" in row and "on its way" not in row
+    assert last_delivery(case) == (None, "Answer was handed to the mail server.")
+
+
+def test_a_letter_waits_in_the_print_queue_until_someone_marks_it_posted(client, login, case,
+                                                                         clock):
+    login("cs.agent")
+    done = client.get(answer(client, case, channel="letter", body="Kirje.",
+                             reason="Asiakas pyysi kirjettä.").headers["Location"])
+    flashed = re.search(r'class="flash flash-success"[^>]*>([^<]*)<', done.get_data(as_text=True))
+    assert "waits in the print queue to be posted" in flashed.group(1)
+    assert "waiting in the print queue to be posted" in answers_row(client, case)
+    letter = db.session.scalar(sa.select(Letter))
+    clock.set(NOW + timedelta(days=2))
+    client.post(f"/letters/{letter.id}/posted", data=letter_form(client, letter))
+    row = answers_row(client, case)
+    assert "posted 27.11.2026" in row and "Reached the customer" not in row
+    assert last_delivery(case) == ("Cs Agent", "Answer was posted as a letter on 27.11.2026.")
+
+
+def test_a_call_is_still_to_make_until_someone_reaches_the_customer(client, login, case):
+    login("cs.agent")
+    done = client.get(answer(client, case, channel="phone", body="Soitan.",
+                             reason="Asiakas toivoi.").headers["Location"])
+    assert "A callback to answer" in done.get_data(as_text=True)
+    assert "callback still to make" in answers_row(client, case)
+    [task] = db.session.scalars(sa.select(CallbackTask)).all()
+    record(client, task, "reached", "Kerroin ratkaisun.")
+    assert "customer reached by phone 25.11.2026 10:00" in answers_row(client, case)
+    assert last_delivery(case) == ("Cs Agent", "Answer reached the customer by phone.")

@@ -39,7 +39,7 @@ ROW, PANEL, PAGE, OWN = "row", "panel", "page", "own"
 class CaseAction:
     name: str
     form: type
-    done: Any  # the success message, with %(ref)s for the case's reference
+    done: Any  # the success message, with %(ref)s for the case's reference, or (form) -> it
     operation: Any  # (user, case, form, now) -> None: the change, run inside one commit
     prepare: Any = None  # (form, case) -> None: choices and defaults for the page
     place: str = OWN
@@ -66,6 +66,9 @@ class CaseAction:
             self.prepare(form, case)
         return form
 
+    def done_message(self, form):
+        return self.done(form) if callable(self.done) else self.done
+
     def run(self, user, case, form):
         return lambda: self.operation(user, case, form, clock.now())
 
@@ -82,6 +85,16 @@ def _answer_defaults(form, case):
         if template_id else None
     if template is not None:
         form.body.data = template.body
+
+
+def _answer_done(form):
+    """What happened, said only as far as it is known: an email is on its way, a letter waits in
+    the print queue, a call is planned."""
+    return {
+        ReplyChannel.EMAIL.value: _l("The answer to %(ref)s is on its way by email."),
+        ReplyChannel.LETTER.value: _l("The answer to %(ref)s waits in the print queue to be posted."),
+        ReplyChannel.PHONE.value: _l("A callback to answer %(ref)s is planned: see Callbacks."),
+    }[form.channel.data]
 
 
 def _answer(user, case, form, now):
@@ -159,7 +172,7 @@ def _correct(user, case, form, now):
 
 _ACTIONS = (
     CaseAction(
-        "answer", forms.AnswerForm, _l("The answer to %(ref)s is on its way."), _answer,
+        "answer", forms.AnswerForm, _answer_done, _answer,
         prepare=_answer_defaults),
     CaseAction(
         "banking_matter", forms.BankingMatterForm,

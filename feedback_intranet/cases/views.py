@@ -101,7 +101,7 @@ def _run(case, form, entry):
     except Refusal as error:
         show_refusal(error, form)
         return "refused"
-    flash(entry.done % {"ref": case.reference}, "success")
+    flash(entry.done_message(form) % {"ref": case.reference}, "success")
     return None
 
 

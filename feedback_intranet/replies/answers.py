@@ -4,8 +4,10 @@ from ..models import AnswerStatus, CaseEvent, CaseStatus, EventKind, Purpose
 from ..rules.banking_days import local_date
 
 
-def mark_delivered(answer, case, now, calendar, how):
-    """The answer reached the customer: the promise is measured on the first such moment."""
+def mark_delivered(answer, case, now, calendar, how, actor=None):
+    """The answer reached the customer: the promise is measured on the first such moment.
+    `actor` is the person who recorded it (posted the letter, made the call); none for an email,
+    which the outbox hands to the mail server."""
     answer.status = AnswerStatus.DELIVERED
     answer.delivered_at = now
     case.delivery_problem = ""
@@ -17,7 +19,7 @@ def mark_delivered(answer, case, now, calendar, how):
             case.record_first_answer(now, answer.channel, calendar)
         if case.status in (CaseStatus.NEW, CaseStatus.ASSIGNED):
             case.status = CaseStatus.ANSWERED
-    case.events.append(CaseEvent(kind=EventKind.DELIVERED, at=now,
+    case.events.append(CaseEvent(kind=EventKind.DELIVERED, at=now, actor=actor,
                                  text=f"{answer.purpose.english_title} {how}."))
 
 

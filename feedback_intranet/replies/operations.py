@@ -225,7 +225,7 @@ def record_call(actor, task, outcome, summary, *, now, calendar, deviations):
             answer.text = summary
         task.status, task.closed_at = CallbackStatus.DONE, now
         add_event(case, EventKind.CALLBACK, actor, now, f"{what}\n\n{summary}")
-        mark_delivered(answer, case, now, calendar, "reached the customer by phone")
+        mark_delivered(answer, case, now, calendar, "reached the customer by phone", actor)
     elif outcome == "wrong_number":
         task.status, task.closed_at = CallbackStatus.WRONG_NUMBER, now
         add_event(case, EventKind.CALLBACK, actor, now, what)
@@ -262,7 +262,7 @@ def post_letter(actor, letter, *, now, calendar):
     letter.posted_at, letter.posted_by_id = now, actor.id
     posted = format_date(now.astimezone(calendar.tz).date())
     mark_delivered(letter.answer, letter.case, now, calendar,
-                   f"was posted as a letter on {posted} by {actor.full_name}")
+                   f"was posted as a letter on {posted}", actor)
 
 
 def _refuse_cancelled(letter):
