@@ -637,8 +637,10 @@ def test_a_call_is_still_to_make_until_someone_reaches_the_customer(client, logi
     done = client.get(answer(client, case, channel="phone", body="Soitan.",
                              reason="Asiakas toivoi.").headers["Location"])
     assert "A callback to answer" in done.get_data(as_text=True)
-    assert "callback still to make" in answers_row(client, case)
     [task] = db.session.scalars(sa.select(CallbackTask)).all()
+    start, end = (moment.astimezone(HELSINKI) for moment in (task.window_start, task.window_end))
+    assert (f"callback planned {start.day}.{start.month}.{start.year} {start:%H:%M}–{end:%H:%M}"
+            in answers_row(client, case))
     record(client, task, "reached", "Kerroin ratkaisun.")
     assert "customer reached by phone 25.11.2026 10:00" in answers_row(client, case)
     assert last_delivery(case) == ("Cs Agent", "Answer reached the customer by phone.")

@@ -5,7 +5,18 @@ from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..matching import match_customer
-from ..models import Case, CaseEvent, Customer, MatchMethod, Topic, Unit
+from ..models import (
+    AnswerStatus,
+    CallbackStatus,
+    CallbackTask,
+    Case,
+    CaseEvent,
+    Customer,
+    MatchMethod,
+    ReplyChannel,
+    Topic,
+    Unit,
+)
 
 
 def case_by_reference(reference):
@@ -55,6 +66,18 @@ def forward_targets(case):
     ).all()
     # The suggested target first: customer service forwards with one click.
     return sorted(units, key=lambda unit: unit.id != case.suggested_unit_id)
+
+
+def planned_callbacks(case):
+    """The open callback of each phone answer still to make, by answer id; no statement at all
+    when no such answer waits (the case's answers come with the case)."""
+    waiting = [a.id for a in case.answers
+               if a.channel == ReplyChannel.PHONE and a.status == AnswerStatus.PENDING]
+    if not waiting:
+        return {}
+    tasks = db.session.scalars(sa.select(CallbackTask).where(
+        CallbackTask.answer_id.in_(waiting), CallbackTask.status == CallbackStatus.OPEN))
+    return {task.answer_id: task for task in tasks}
 
 
 def topics():

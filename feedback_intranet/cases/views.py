@@ -46,6 +46,7 @@ def _render(case, posted=None, posted_form=None, status=200, preview=None):
         case=case,
         badge=case_badge(case, clock.today(), banking_calendar(clock.timezone())),
         events=queries.timeline(case),
+        callbacks=queries.planned_callbacks(case),
         actions=entries,
         forms=forms,
         read_only=not access.can_handle_case(current_user, case),
