@@ -58,7 +58,7 @@ def _badges(cases, today):
 @login_required
 def inbox(unit_code):
     # An admin's inbox lists every unit to switch to, and finds its own among them.
-    other_units = active_units() if current_user.is_admin else []
+    other_units = active_units() if access.can_administer(current_user) else []
     unit = visible_unit_or_404(unit_code, among=other_units)
     leads = access.can_lead_unit(current_user, unit.id)
     filter_name = request.args.get("filter", queries.DEFAULT_FILTER)

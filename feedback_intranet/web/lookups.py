@@ -19,7 +19,7 @@ def visible_unit_or_404(unit_code, among=()):
     admin's unit is looked for before reading it."""
     # A member's own units came with the user; only admins looking elsewhere need a query.
     unit = next((m.unit for m in current_user.memberships if m.unit.code == unit_code), None)
-    if unit is None and current_user.is_admin:
+    if unit is None and access.can_administer(current_user):
         unit = next((u for u in among if u.code == unit_code), None) or db.session.scalar(
             sa.select(Unit).where(Unit.code == unit_code))
     # The same answer whether the unit exists or not: its existence is not the user's business.
