@@ -93,10 +93,12 @@ def register_extensions(app):
     mail.init_app(app)
     passwords.init_app(app)
     limiter.init_app(app)
-    # The inbox cache, and the stamps that key it: listening to every session from here on.
+    # The inbox cache, the stamps that key it and the cases' sort keys: listening to every
+    # session from here on.
     from .inboxes import cache as inbox_cache
-    from .inboxes import stamps
+    from .inboxes import sorting, stamps
 
+    sorting.register()
     stamps.register()
     inbox_cache.init_app(app)
     from .web.locale import select_locale, select_timezone
@@ -156,7 +158,7 @@ def register_blueprints(app):
 
 def register_template_helpers(app):
     from . import access, clock
-    from .rules.dates import format_date, format_moment
+    from .rules.dates import format_date, format_moment, format_short_date
     from .web.locale import get_locale_code
 
     app.add_template_global(get_locale_code)
@@ -180,6 +182,10 @@ def register_template_helpers(app):
     @app.template_filter("local_date")
     def local_date(day):
         return format_date(day) if day else ""
+
+    @app.template_filter("short_date")
+    def short_date(day):
+        return format_short_date(day) if day else ""
 
 
 def register_query_counter(app):

@@ -47,7 +47,7 @@ from .models import (
     User,
     UTCDateTime,
 )
-from .models.cases import FIRST_ANSWER_COLUMNS
+from .models.cases import FIRST_ANSWER_COLUMNS, sort_keys
 from .references import format_reference
 from .rules.banking_days import ANSWER_PROMISE_BANKING_DAYS
 
@@ -369,6 +369,7 @@ class _CaseFactory:
         self.topic_units = {code: units[unit].id for code, _name, unit in TOPICS if unit}
         self.unit_ids = {code: unit.id for code, unit in units.items()}
         self.topic_ids = {code: topic.id for code, topic in topics.items()}
+        self.topics = topics
         self.topic_codes = list(topics)
         self.counters = {row.year: row.last_number
                          for row in db.session.scalars(sa.select(ReferenceCounter))}
@@ -459,12 +460,13 @@ class _CaseFactory:
                            received_at + timedelta(minutes=rng.uniform(5, 90))))
         latest = min(now, max(event[5] for event in events))
         name = customer.name if customer else rng.choice(FINNISH_FIRST) + " " + rng.choice(FINNISH_LAST)
+        contact_name = name if reply_wanted or rng.random() < 0.5 else ""
         bulk.add("case", {
             "id": case_id,
             "reference": format_reference(year, self.counters[year]),
             "received_at": received_at,
             "intake_channel": rng.choices(INTAKE_CHANNELS, weights=(70, 15, 10, 5))[0],
-            "contact_name": name if reply_wanted or rng.random() < 0.5 else "",
+            "contact_name": contact_name,
             "contact_street": contact.street_address if contact else "",
             "contact_postal_code": contact.postal_code if contact else "",
             "contact_city": contact.city if contact else "",
@@ -498,6 +500,8 @@ class _CaseFactory:
             "resolution": (Resolution.ANSWERED if reply_wanted else Resolution.NO_ANSWER_WANTED)
             if state == "closed" else None,
             "version": len(events),
+            # As inboxes.sorting keeps them for cases written through the ORM.
+            **sort_keys(contact_name or (customer.name if customer else ""), self.topics[topic_code]),
         })
         for kind, actor, from_unit, to_unit, text, at in events:
             bulk.add("event", {"id": self._take_id("event"), "case_id": case_id, "kind": kind,

@@ -22,6 +22,7 @@ from .inboxes import stamps
 from .models import Answer, AuditKind, Case, CaseEvent, Letter, OutboxMessage, OutboxStatus, Unit
 from .rules.banking_days import local_date
 from .rules.masking import mask
+from .rules.sort_keys import sort_key
 
 BATCH = 2000
 LETTER_BATCH = 50  # PDFs are loaded one batch at a time
@@ -97,6 +98,8 @@ def _cases(outcome, dry_run, size):
                 continue
             values = {column.key: result.text for column, result in zip(CASE_FIELDS, results, strict=True)}
             # The case shows its "sensitive data removed" flag from now on.
+            if values["contact_name"]:
+                values["customer_sort"] = sort_key(values["contact_name"])
             values["masked_kinds"] = ",".join(sorted(kinds | set(filter(None, masked_kinds.split(",")))))
             _write(outcome, "cases", sa.update(Case).where(Case.id == case_id, Case.version == version)
                    .values(**values, version=version + 1), dry_run)

@@ -27,6 +27,7 @@ from .models import (
     OutboxMessage,
     UsedFormToken,
 )
+from .rules.sort_keys import NO_NAME
 
 BATCH = 1000
 REMOVED = "[removed: retention period passed]"
@@ -95,7 +96,8 @@ def _anonymise(ids, now, outcome):
     ids = db.session.scalars(
         sa.update(Case)
         .where(Case.id.in_(ids), Case.status == CaseStatus.CLOSED, Case.anonymised_at.is_(None))
-        .values(contact_name="", contact_street="", contact_postal_code="", contact_city="",
+        .values(contact_name="", customer_sort=NO_NAME, contact_street="", contact_postal_code="",
+                contact_city="",
                 contact_phone="", contact_email="", email_refused="", message=REMOVED, customer_id=None,
                 match_method=MatchMethod.NONE, delivery_problem="", submission_token=None,
                 suggested_unit_id=None, anonymised_at=now)

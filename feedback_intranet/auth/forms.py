@@ -20,6 +20,11 @@ class ProfileForm(BaseForm):
         description=_l("The email names the case and links to it; it never carries the "
                        "customer's message."),
     )
+    open_next_case = BooleanField(
+        _l("After a forward, an answer or a close, open the next case of my list"),
+        description=_l("The list is the inbox you came from, with its filter and sort. "
+                       "Without this, the case page offers a “Next case” link."),
+    )
 
 
 class PasswordForm(BaseForm):

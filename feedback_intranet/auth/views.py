@@ -69,6 +69,7 @@ def profile():
         form.language.data = str(current_user.language)
     if form.validate_on_submit():
         current_user.notify_by_email = form.notify_by_email.data
+        current_user.open_next_case = form.open_next_case.data
         current_user.language = form.language.data
         db.session.commit()
         flash(_("Your settings are saved."), "success")

@@ -50,6 +50,7 @@ class CaseAction:
     hint: Any = None  # (case) -> a panel's explanation
     closes: bool = False  # closes the case: the panel first shows what still waits to go out
     allowed: Any = access.can_handle_case  # (user, case): may post it at all
+    moves_on: bool = False  # done with the case for now: "Next case" may follow at once
 
     def button(self, case):
         return self.label(case) if callable(self.label) else self.label
@@ -173,7 +174,7 @@ def _correct(user, case, form, now):
 _ACTIONS = (
     CaseAction(
         "answer", forms.AnswerForm, _answer_done, _answer,
-        prepare=_answer_defaults),
+        prepare=_answer_defaults, moves_on=True),
     CaseAction(
         "banking_matter", forms.BankingMatterForm,
         _l("Saved: %(ref)s is answered by phone or letter only while marked."),
@@ -220,7 +221,7 @@ _ACTIONS = (
             user, case, form.unit.data, form.note.data or "", now=now,
             expected_version=form.version.data),
         prepare=_forward_choices, place=PANEL, label=_l("Forward"),
-        summary=_l("Forward to another unit"), fields=("unit", "note")),
+        summary=_l("Forward to another unit"), fields=("unit", "note"), moves_on=True),
     CaseAction(
         "interim_notice", forms.InterimNoticeForm,
         _l("Interim notice for %(ref)s queued; the estimate is in effect."), _interim_notice,
@@ -237,11 +238,11 @@ _ACTIONS = (
             user, case, form.resolution.data, form.note.data or "", now=now,
             expected_version=form.version.data),
         place=PANEL, label=_l("Close the case"), summary=_l("Close"),
-        fields=("resolution", "note"), closes=True),
+        fields=("resolution", "note"), closes=True, moves_on=True),
     CaseAction(
         "duplicate", forms.DuplicateForm, _l("Closed %(ref)s as a duplicate."), _mark_duplicate,
         place=PANEL, label=_l("Close as duplicate"), summary=_l("Mark as duplicate"),
-        fields=("original",), closes=True),
+        fields=("original",), closes=True, moves_on=True),
 )
 ACTIONS = {action.name: action for action in _ACTIONS}
 

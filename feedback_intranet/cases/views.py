@@ -21,6 +21,7 @@ from ..search import RESULTS as search_limit
 from ..search import search_cases
 from ..web.form_tokens import consume_token
 from ..web.forms import show_refusal
+from ..web.inbox_lists import next_case_path
 from . import actions, queries
 from .common import CaseChanged, commit_change
 
@@ -59,6 +60,7 @@ def _render(case, posted=None, posted_form=None, status=200, preview=None):
         channel_problems=channel_problems(case),
         templates=reply_templates(case) if "answer" in forms else [],
         preview=preview,
+        next_case=next_case_path(case.reference),
     ), status
 
 
@@ -149,7 +151,9 @@ def act(reference, action):
         return _render(case, entry, form, preview=_preview(case, form))
     case = _submit(reference, entry, form, case)
     if case is None:
-        return redirect(url_for("cases.show", reference=reference))
+        onward = next_case_path(reference) if entry.moves_on and current_user.open_next_case \
+            else None
+        return redirect(onward or url_for("cases.show", reference=reference))
     return _render(case, entry, form)
 
 

@@ -23,15 +23,15 @@ def workload(unit_id, stamp, today):
                        lambda: queries.workload(unit_id, today))
 
 
-def case_table(unit, stamp, today, locale, filter_name, person_id, page_size, cursors, leads,
-               render):
+def case_table(unit, stamp, today, locale, listing, person_id, page_size, cursors, leads, render):
     """The rendered rows and pager of one inbox page. The unit's name and code come from before
     the stamps were read, so they are keyed, not trusted; the person matters only to the
     personal filters."""
     after, before, last = cursors
-    personal = person_id if filter_name in queries.PERSONAL_FILTERS else None
+    personal = person_id if listing.filter in queries.PERSONAL_FILTERS else None
     return cache.Entry(cache.key("table", unit.id, stamp, today, locale, unit.code, unit.name,
-                                 filter_name, personal, page_size, after and after.encode(),
+                                 listing.filter, personal, listing.sort, listing.descending,
+                                 page_size, after and after.encode(),
                                  before and before.encode(), last, leads), render)
 
 

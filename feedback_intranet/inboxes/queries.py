@@ -1,8 +1,8 @@
 """Inbox lists and their counts, kept cheap at any size.
 
-Lists use keyset pagination on (effective due date, received, id), the order
-of the inbox index; counts are range counts on that index, one statement for
-all filters.
+Lists use keyset pagination on the columns of their sort (by default effective due date,
+received, id: the order of the inbox index), each sort with an index of its own; counts are
+range counts on the inbox index, one statement for all filters.
 """
 
 from dataclasses import dataclass, field
@@ -13,8 +13,20 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import aliased, joinedload, load_only
 
 from ..extensions import db
-from ..models import OPEN_STATUSES, Case, CaseStatus, User
+from ..models import (
+    OPEN_STATUSES,
+    Answer,
+    CallbackStatus,
+    CallbackTask,
+    Case,
+    CaseStatus,
+    Purpose,
+    ReplyChannel,
+    User,
+)
+from ..models.cases import TOPIC_SORT_LANGUAGES
 from ..rules.banking_days import FIRST_DAY, LAST_DAY
+from ..rules.sort_keys import MAX_LENGTH as SORT_KEY_LENGTH
 
 
 def users_by_id(ids):
@@ -26,17 +38,32 @@ FILTERS = {
     "mine": _l("Mine"),
     "overdue": _l("Overdue"),
     "due_today": _l("Due today"),
+    "no_answer": _l("No answer wanted"),
     "answered": _l("Answered"),
 }
 DEFAULT_FILTER = "open"
 _ORDER = (Case.effective_due_date, Case.received_at, Case.id)
-# What a list row shows and its badge needs: not the message, nor the contact details.
+# The inbox's sorts: each is served, within a unit and status, by the index of its columns.
+SORTS = {
+    "due": _l("Due"),
+    "received": _l("Received"),
+    "customer": _l("Customer"),
+    "topic": _l("Topic"),
+}
+DEFAULT_SORT = "due"
+# What a list row shows and its badge needs: not the message (its start is read apart), nor the
+# contact details.
 LIST_COLUMNS = (Case.reference, Case.received_at, Case.contact_name, Case.topic_id, Case.reply_wanted,
                 Case.reply_channel, Case.status, Case.current_unit_id, Case.assignee_id,
                 Case.customer_id, Case.masked_kinds, Case.due_date, Case.estimated_decision_date,
-                Case.effective_due_date, Case.version)
+                Case.effective_due_date, Case.version, Case.case_type, Case.delivery_problem,
+                Case.customer_sort, Case.topic_sort_fi, Case.topic_sort_sv, Case.topic_sort_en)
+# Enough of the message for its first line in a row.
+MESSAGE_START = 160
 
 
+# A case whose customer wanted no answer is never overdue nor due: it has a filter of its own.
+AWAITING_ANSWER = Case.reply_wanted.is_(True)
 MEMBER_FILTER = "member"
 # Filters whose cases depend on who is asking (or on whom the team lead asks about).
 PERSONAL_FILTERS = {"mine", MEMBER_FILTER}
@@ -47,15 +74,15 @@ def _filter_spec(name, user_id, today):
 
     `user_id` is the person "mine" means, or for the team lead's member filter the member.
     """
-    # A case whose customer wanted no answer is never overdue nor due.
-    awaiting_answer = Case.reply_wanted.is_(True)
+    awaiting_answer = AWAITING_ANSWER
     return {
-        "open": (OPEN_STATUSES, []),
+        "open": (OPEN_STATUSES, [awaiting_answer]),
         "unassigned": ((CaseStatus.NEW,), []),
         "mine": ((CaseStatus.ASSIGNED,), [Case.assignee_id == user_id]),
         MEMBER_FILTER: ((CaseStatus.ASSIGNED,), [Case.assignee_id == user_id]),
         "overdue": (OPEN_STATUSES, [awaiting_answer, Case.effective_due_date < today]),
         "due_today": (OPEN_STATUSES, [awaiting_answer, Case.effective_due_date == today]),
+        "no_answer": (OPEN_STATUSES, [Case.reply_wanted.is_(False)]),
         "answered": ((CaseStatus.ANSWERED,), []),
     }[name]
 
@@ -77,50 +104,83 @@ def inbox_counts(unit_id, user_id, today):
 
 
 def open_count(unit_id):
-    """A unit's open cases, for its inbox tab (the open inbox's own count comes with its filters)."""
+    """A unit's open cases awaiting an answer, as its "Open" filter counts them, for its tab."""
     return db.session.scalar(
         sa.select(sa.func.count()).select_from(Case)
-        .where(Case.current_unit_id == unit_id, Case.status.in_(OPEN_STATUSES)))
+        .where(Case.current_unit_id == unit_id, Case.status.in_(OPEN_STATUSES), AWAITING_ANSWER))
+
+
+def sort_columns(sort, language):
+    """The columns a sort orders by, the last ones breaking ties; topics in `language`."""
+    if sort == "received":
+        return (Case.received_at, Case.id)
+    if sort == "customer":
+        return (Case.customer_sort, *_ORDER)
+    if sort == "topic":
+        language = language if language in TOPIC_SORT_LANGUAGES else "en"
+        return (getattr(Case, f"topic_sort_{language}"), *_ORDER)
+    return _ORDER
+
+
+def _parse_day(text):
+    day = date.fromisoformat(text)
+    return day if FIRST_DAY <= day <= LAST_DAY else None
+
+
+def _parse_moment(text):
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None or not FIRST_DAY.year <= moment.year <= LAST_DAY.year:
+        return None
+    return moment.astimezone(UTC)
+
+
+def _parse_case_id(text):
+    number = int(text)
+    return number if 0 < number < 2**31 else None
+
+
+def _parse_key(text):
+    return text if len(text) <= SORT_KEY_LENGTH else None
+
+
+# How each sort column's value is read back from a cursor; None: out of range, i.e. tampered
+# with (it would overflow date arithmetic or match nothing).
+_PARSERS = {"effective_due_date": _parse_day, "received_at": _parse_moment, "id": _parse_case_id}
 
 
 @dataclass(frozen=True)
 class Cursor:
-    effective_due_date: date
-    received_at: datetime
-    case_id: int
+    """Where a page starts or ends: the values of its sort's columns for one case."""
+
+    values: tuple
 
     def encode(self):
-        return f"{self.effective_due_date.isoformat()}_{self.received_at.isoformat()}_{self.case_id}"
+        # "_" never occurs in a sort key, an ISO date or time, or an id.
+        return "_".join(value.isoformat() if isinstance(value, date) else str(value)
+                        for value in self.values)
 
     @classmethod
-    def decode(cls, text):
-        """The cursor in `text`, or None when it is missing, malformed or out of range."""
-        try:
-            due, received, case_id = text.split("_")
-            received_at = datetime.fromisoformat(received)
-            if received_at.tzinfo is None:
-                return None
-            cursor = cls(date.fromisoformat(due), received_at.astimezone(UTC), int(case_id))
-        except (AttributeError, ValueError, OverflowError):
+    def decode(cls, text, columns):
+        """The cursor in `text` for a sort of `columns`, or None when it is missing, malformed,
+        out of range or made for another sort."""
+        if not isinstance(text, str):
             return None
-        # Outside the intranet's days a cursor is tampered with: it would overflow date arithmetic.
-        in_range = (
-            0 < cursor.case_id < 2**31
-            and FIRST_DAY <= cursor.effective_due_date <= LAST_DAY
-            and FIRST_DAY.year <= cursor.received_at.year <= LAST_DAY.year
-        )
-        return cursor if in_range else None
+        parts = text.split("_")
+        if len(parts) != len(columns):
+            return None
+        try:
+            values = tuple(_PARSERS.get(column.key, _parse_key)(part)
+                           for column, part in zip(columns, parts, strict=True))
+        except (ValueError, OverflowError):
+            return None
+        return None if None in values else cls(values)
 
     @classmethod
-    def of(cls, case):
-        return cls(case.effective_due_date, case.received_at, case.id)
+    def of(cls, case, columns):
+        return cls(_row_key(case, columns))
 
-    def values(self):
-        return (
-            sa.literal(self.effective_due_date, Case.effective_due_date.type),
-            sa.literal(self.received_at, Case.received_at.type),
-            sa.literal(self.case_id, Case.id.type),
-        )
+    def literals(self, columns):
+        return [sa.literal(value, column.type) for value, column in zip(self.values, columns, strict=True)]
 
 
 @dataclass
@@ -131,55 +191,108 @@ class Page:
     # Assignees' names read with the rows, not from staff objects the request loaded before
     # the stamps (the user, a member): the page may be cached under a newer stamp.
     assignee_names: dict = field(default_factory=dict)
+    # The first line of each case's message, and the answer each case waits to deliver.
+    first_lines: dict = field(default_factory=dict)
+    waiting: dict = field(default_factory=dict)
 
 
-def _sort_key(case):
-    return (case.effective_due_date, case.received_at, case.id)
+def _row_key(case, columns):
+    return tuple(getattr(case, column.key) for column in columns)
 
 
-def inbox_page(unit_id, filter_name, user_id, today, size, after=None, before=None, last=False):
-    """One page of an inbox, most urgent first.
+def inbox_page(unit_id, filter_name, user_id, today, size, *, columns=_ORDER, descending=False,
+               after=None, before=None, last=False):
+    """One page of an inbox in the order of `columns` (from `sort_columns`).
 
-    `after` pages forward, `before` pages back, `last` jumps to the end. Each
-    status is read in index order with a limit and the few rows merged here,
-    so no page sorts the whole inbox, however deep it is.
+    `after` pages forward, `before` pages back, `last` jumps to the end. Each status is read in
+    its index's order with a limit and the few rows merged here, so no page sorts the whole
+    inbox, however deep it is.
     """
     if after is not None and before is not None:
         after = before = None  # a hand-made address; start from the top
     statuses, conditions = _filter_spec(filter_name, user_id, today)
-    key = sa.tuple_(*_ORDER)
+    key = sa.tuple_(*columns)
     backwards = before is not None or last
+    # The direction the index is read in: the sort's, turned round when paging back.
+    reverse = descending != backwards
     if after is not None:
-        conditions = [*conditions, key > sa.tuple_(*after.values())]
+        values = sa.tuple_(*after.literals(columns))
+        conditions = [*conditions, key < values if descending else key > values]
     elif before is not None:
-        conditions = [*conditions, key < sa.tuple_(*before.values())]
-    order = [column.desc() if backwards else column.asc() for column in _ORDER]
-    cases, assignee_names = [], {}
+        values = sa.tuple_(*before.literals(columns))
+        conditions = [*conditions, key > values if descending else key < values]
+    order = [column.desc() if reverse else column.asc() for column in columns]
+    cases, assignee_names, first_lines = [], {}, {}
     assignee = aliased(User)
     for status in statuses:
         query = (
-            sa.select(Case, assignee.full_name)
+            sa.select(Case, assignee.full_name, sa.func.substr(Case.message, 1, MESSAGE_START))
             .outerjoin(assignee, Case.assignee_id == assignee.id)
             .where(Case.current_unit_id == unit_id, Case.status == status, *conditions)
             .options(load_only(*LIST_COLUMNS), joinedload(Case.topic), joinedload(Case.customer))
             .order_by(*order)
             .limit(size + 1)
         )
-        for case, name in db.session.execute(query):
+        for case, name, start in db.session.execute(query):
             cases.append(case)
             assignee_names[case.id] = name
-    cases.sort(key=_sort_key, reverse=backwards)
+            first_lines[case.id] = first_line(start)
+    cases.sort(key=lambda case: _row_key(case, columns), reverse=reverse)
     more = len(cases) > size
     cases = cases[:size]
     if backwards:
         cases.reverse()
     if not cases:
         return Page([], None, None)
-    first, final = Cursor.of(cases[0]), Cursor.of(cases[-1])
+    first, final = Cursor.of(cases[0], columns), Cursor.of(cases[-1], columns)
     if backwards:
-        return Page(cases, final if not last else None, first if more else None, assignee_names)
-    return Page(cases, final if more else None, first if after is not None else None,
-                assignee_names)
+        next_cursor, prev_cursor = (final if not last else None), (first if more else None)
+    else:
+        next_cursor, prev_cursor = (final if more else None), (first if after is not None else None)
+    return Page(cases, next_cursor, prev_cursor, assignee_names, first_lines,
+                waiting_answers([case.id for case in cases]))
+
+
+def next_case_reference(unit_id, filter_name, user_id, today, columns, descending, case):
+    """The reference of the case after `case` in a list (where `case` stands in it, or would stand
+    after it left: a forwarded case keeps its place), or None at the end of the list."""
+    page = inbox_page(unit_id, filter_name, user_id, today, 1, columns=columns,
+                      descending=descending, after=Cursor.of(case, columns))
+    return page.cases[0].reference if page.cases else None
+
+
+def case_by_reference(reference):
+    return db.session.scalar(sa.select(Case).where(Case.reference == reference))
+
+
+def first_line(text):
+    """The message's first line with words in it (the message is stored masked)."""
+    return next((line.strip() for line in (text or "").splitlines() if line.strip()), "")
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """An answer on its way: by which channel, and for a call the window it is planned in."""
+
+    channel: ReplyChannel
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+
+
+def waiting_answers(case_ids):
+    """{case id: Waiting} for the cases whose answer has not yet reached the customer; one
+    statement for the page, through the index of pending answers."""
+    if not case_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Answer.case_id, Answer.channel, CallbackTask.window_start, CallbackTask.window_end)
+        .outerjoin(CallbackTask, sa.and_(CallbackTask.answer_id == Answer.id,
+                                         CallbackTask.status == CallbackStatus.OPEN))
+        # The literal lets SQLite use the partial index of pending answers.
+        .where(Answer.case_id.in_(case_ids), Answer.status == sa.literal_column("'pending'"),
+               Answer.purpose == Purpose.ANSWER)
+    )
+    return {case_id: Waiting(channel, start, end) for case_id, channel, start, end in rows}
 
 
 def workload(unit_id, today):

@@ -1,3 +1,5 @@
+from dataclasses import dataclass
+
 from flask import (
     Blueprint,
     abort,
@@ -6,6 +8,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -26,6 +29,7 @@ from ..rules.dates import format_date, format_moment
 from ..web.downloads import csv_download
 from ..web.form_tokens import consume_token
 from ..web.forms import parse_id, show_refusal
+from ..web.inbox_lists import LIST_KEY, remember_list
 from ..web.locale import get_locale_code
 from ..web.lookups import active_units, member_or_404, unit_members, visible_unit_or_404
 from . import cache as inbox_cache
@@ -47,6 +51,24 @@ def index():
     if not units:
         return render_template("inboxes/no_units.html")
     return redirect(url_for("inboxes.inbox", unit_code=units[0].code))
+
+
+@dataclass(frozen=True)
+class Listing:
+    """Which list of an inbox the user is on: its filter (and member), sort and direction, as the
+    address gives them; links to other pages of the list keep them."""
+
+    filter: str
+    member: int | None
+    sort: str
+    descending: bool
+
+    def args(self, **changes):
+        """The address's arguments for this list with `changes` (another sort, a cursor)."""
+        args = {"filter": self.filter, "member": self.member,
+                "sort": self.sort if self.sort != queries.DEFAULT_SORT else None,
+                "order": "desc" if self.descending else None}
+        return {name: value for name, value in {**args, **changes}.items() if value is not None}
 
 
 def _badges(cases, today):
@@ -71,26 +93,34 @@ def inbox(unit_code):
         filter_name = queries.DEFAULT_FILTER
     today, locale = clock.today(), get_locale_code()
     page_size = current_app.config["INBOX_PAGE_SIZE"]
-    after = queries.Cursor.decode(request.args.get("after"))
-    before = queries.Cursor.decode(request.args.get("before"))
+    sort = request.args.get("sort", queries.DEFAULT_SORT)
+    if sort not in queries.SORTS:
+        sort = queries.DEFAULT_SORT
+    descending = request.args.get("order") == "desc"
+    columns = queries.sort_columns(sort, locale)
+    after = queries.Cursor.decode(request.args.get("after"), columns)
+    before = queries.Cursor.decode(request.args.get("before"), columns)
     last = request.args.get("page") == "last"
     tabs = queries.units_for_tabs(current_user)
     other_ids = [t.id for t in tabs if t.id != unit.id]
     # The stamps first: figures computed after them are never older than their key says.
     stamp_of = stamps.stamps([unit.id, *other_ids])
+    listing = Listing(filter_name, member.id if member else None, sort, descending)
+    remember_list(unit.code, listing.args())
 
     def case_table():
         page = queries.inbox_page(unit.id, filter_name, person_id, today, page_size,
+                                  columns=columns, descending=descending,
                                   after=after, before=before, last=last)
         if not page.cases:
             return ""
         return render_template("inboxes/_case_table.html", unit=unit, filters=queries.FILTERS,
-                               filter_name=filter_name, member=member, page=page,
+                               listing=listing, sorts=queries.SORTS, page=page,
                                badges=_badges(page.cases, today), selectable=leads)
 
     counts, table, *other_counts = inbox_cache.cached(
         figures.counts(unit.id, stamp_of[unit.id], current_user.id, today),
-        figures.case_table(unit, stamp_of[unit.id], today, locale, filter_name, person_id,
+        figures.case_table(unit, stamp_of[unit.id], today, locale, listing, person_id,
                            page_size, (after, before, last), leads, case_table),
         *(figures.open_count(u, stamp_of[u]) for u in other_ids),
     )
@@ -106,12 +136,44 @@ def inbox(unit_code):
         tab_counts={**dict(zip(other_ids, other_counts, strict=True)), unit.id: counts["open"]},
         filters=queries.FILTERS,
         filter_name=filter_name,
+        listing=listing,
         member=member,
         counts=counts,
         case_table=inbox_cache.html(table),
         leads=leads,
         assign_form=assign_form,
     )
+
+
+@bp.route("/next-case/<reference>")
+@login_required
+def next_case(reference):
+    """The case after `reference` in the inbox list the user came from, same filter and sort;
+    back to that list when none follows."""
+    remembered = session.get(LIST_KEY)
+    if not remembered:
+        return redirect(url_for("inboxes.index"))
+    unit = visible_unit_or_404(remembered.get("unit"),
+                               among=active_units() if access.can_administer(current_user) else [])
+    args = {name: value for name, value in remembered.items() if name != "unit"}
+    back = url_for("inboxes.inbox", unit_code=unit.code, **args)
+    case = queries.case_by_reference(reference)
+    if case is None or not access.can_view_case(current_user, case):
+        abort(404)
+    filter_name = args.get("filter", queries.DEFAULT_FILTER)
+    person_id = current_user.id
+    if filter_name == queries.MEMBER_FILTER and access.can_lead_unit(current_user, unit.id):
+        person_id = member_or_404(unit.id, parse_id(args.get("member"))).id
+    elif filter_name not in queries.FILTERS:
+        filter_name = queries.DEFAULT_FILTER
+    sort = args.get("sort") if args.get("sort") in queries.SORTS else queries.DEFAULT_SORT
+    columns = queries.sort_columns(sort, get_locale_code())
+    following = queries.next_case_reference(unit.id, filter_name, person_id, clock.today(),
+                                            columns, args.get("order") == "desc", case)
+    if following is None:
+        flash(_("No more cases in this list."), "info")
+        return redirect(back)
+    return redirect(url_for("cases.show", reference=following))
 
 
 @bp.route("/inbox/<unit_code>/export.csv")

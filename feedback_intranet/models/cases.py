@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ..rules.banking_days import local_date
+from ..rules.sort_keys import NO_NAME, sort_key
 
 if TYPE_CHECKING:
     from .replies import Answer
@@ -26,6 +27,18 @@ from .common import (
     enum_column,
 )
 from .organisation import Customer, Topic, Unit, User
+
+# Sort keys compare byte by byte: PostgreSQL's "C" collation, SQLite's default.
+SortKey = sa.String(60).with_variant(sa.String(60, collation="C"), "postgresql")
+# The languages a topic is shown in, each with its own sort key on the case.
+TOPIC_SORT_LANGUAGES = ("fi", "sv", "en")
+# The inbox's sorts besides the due date: each index serves one sort within a unit and status.
+SORT_INDEXES = {
+    "received": ("received_at", "id"),
+    "customer": ("customer_sort", "effective_due_date", "received_at", "id"),
+    **{f"topic_{language}": (f"topic_sort_{language}", "effective_due_date", "received_at", "id")
+       for language in TOPIC_SORT_LANGUAGES},
+}
 
 # What a case's first answer sets, in this order (see Case.first_answer_values).
 FIRST_ANSWER_COLUMNS = ("first_answered_at", "first_answer_on", "first_answer_banking_days",
@@ -97,6 +110,12 @@ class Case(db.Model):
     # When the retention run removed the personal data; the statistics fields stay.
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(default=1)
+    # The inbox sorts on these: the name the inbox shows (contact name, else the register's) and
+    # the topic's name in each language, as rules.sort_keys makes them (kept by inboxes.sorting).
+    customer_sort: Mapped[str] = mapped_column(SortKey, default=NO_NAME, server_default=NO_NAME)
+    topic_sort_fi: Mapped[str] = mapped_column(SortKey, default="", server_default="")
+    topic_sort_sv: Mapped[str] = mapped_column(SortKey, default="", server_default="")
+    topic_sort_en: Mapped[str] = mapped_column(SortKey, default="", server_default="")
 
     topic: Mapped[Topic] = relationship()
     current_unit: Mapped[Unit] = relationship(foreign_keys=[current_unit_id])
@@ -128,6 +147,8 @@ class Case(db.Model):
             "ix_feedback_case_assignee",
             "assignee_id", "current_unit_id", "status", "effective_due_date", "received_at", "id",
         ),
+        *(sa.Index(f"ix_feedback_case_by_{name}", "current_unit_id", "status", *columns)
+          for name, columns in SORT_INDEXES.items()),
     )
 
     @property
@@ -137,6 +158,11 @@ class Case(db.Model):
     @property
     def sensitive_data_removed(self):
         return bool(self.masked_kinds)
+
+    @property
+    def shown_customer_name(self):
+        """The name lists show: as the customer gave it, else the register's."""
+        return self.contact_name or (self.customer.name if self.customer else "")
 
     def set_estimate(self, estimate):
         self.estimated_decision_date = estimate
@@ -164,6 +190,18 @@ class Case(db.Model):
         """The answer counted as the first did not reach the customer after all."""
         for column in FIRST_ANSWER_COLUMNS:
             setattr(self, column, None)
+
+
+def topic_sort_key(topic, language):
+    return sort_key(topic.name_in(language)) if topic is not None else ""
+
+
+def sort_keys(shown_name, topic):
+    """{column: key} of the inbox's name sorts for a case showing `shown_name` and `topic`."""
+    keys = {"customer_sort": sort_key(shown_name)}
+    for language in TOPIC_SORT_LANGUAGES:
+        keys[f"topic_sort_{language}"] = topic_sort_key(topic, language)
+    return keys
 
 
 class CaseEvent(db.Model):

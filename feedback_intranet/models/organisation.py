@@ -60,6 +60,8 @@ class User(UserMixin, db.Model):
     language: Mapped[Language] = enum_column(Language, default=Language.EN)
     # Opted in to an email when a case is assigned or forwarded to them or their unit.
     notify_by_email: Mapped[bool] = mapped_column(default=False)
+    # Opted in to open the next case of their list after a forward, an answer or a close.
+    open_next_case: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # Failed logins in a row; at the configured number the account locks for a while.
     failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

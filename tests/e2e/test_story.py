@@ -191,7 +191,7 @@ def test_staff_pages_are_accessible(page, login):
     login("cs.agent")
     page.goto("/inbox/cs")
     no_serious_violations(page)
-    page.click("table.cases tbody tr:first-child td.ref a")
+    page.click("table.cases tbody tr:first-child td.col-ref a")
     no_serious_violations(page)
     page.goto("/callbacks/cs")
     no_serious_violations(page)
@@ -223,7 +223,7 @@ def test_no_horizontal_scrolling_at_320_pixels(page, login, who):
     if who:
         login(who)
         page.goto("/inbox/cs")
-        path = page.locator("table.cases tbody tr:first-child td.ref a").get_attribute(
+        path = page.locator("table.cases tbody tr:first-child td.col-ref a").get_attribute(
             "href")
     else:
         path = "/feedback"
@@ -284,7 +284,7 @@ def test_a_team_lead_selects_a_whole_page_from_the_bar_above_the_rows(page, logi
 def test_why_another_channel_is_asked_only_when_another_channel_is_chosen(page, login):
     login("cs.lead")  # the team lead may answer any open case; the first is the most overdue
     page.goto("/inbox/cs")
-    page.click("table.cases tbody tr:first-child td.ref a")
+    page.click("table.cases tbody tr:first-child td.col-ref a")
     form = page.locator("form[data-customer-channel]")
     customers = form.get_attribute("data-customer-channel")
     reason = page.locator('[name="answer-reason"]')
