@@ -16,6 +16,8 @@ ASSIGNED = N_("%(actor)s assigned case %(ref)s to you.")
 FORWARDED = N_("%(actor)s forwarded case %(ref)s to %(unit)s.")
 WRONG_NUMBER = N_("The phone number of case %(ref)s is wrong.")
 NOT_REACHED = N_("Three calls did not reach the customer of case %(ref)s.")
+REOPENED_UNDELIVERED = N_("Case %(ref)s, closed when its answer was delivered, is open again: "
+                          "the answer did not reach the customer.")
 SUBJECT = N_("Feedback intranet: %(ref)s")
 AUTOMATIC = N_("This is an automatic notification.")
 

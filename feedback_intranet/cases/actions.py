@@ -90,7 +90,17 @@ def _answer_defaults(form, case):
 
 def _answer_done(form):
     """What happened, said only as far as it is known: an email is on its way, a letter waits in
-    the print queue, a call is planned."""
+    the print queue, a call is planned; and when the case will close, if it was asked to."""
+    if form.send_and_close.data:
+        return {
+            ReplyChannel.EMAIL.value: _l("The answer to %(ref)s is on its way by email; the case "
+                                         "closes when the mail server has taken it."),
+            ReplyChannel.LETTER.value: _l("The answer to %(ref)s waits in the print queue; the "
+                                          "case closes when the letter is marked posted."),
+            ReplyChannel.PHONE.value: _l("A callback to answer %(ref)s is planned: see "
+                                         "Callbacks. The case closes when the customer is "
+                                         "reached."),
+        }[form.channel.data]
     return {
         ReplyChannel.EMAIL.value: _l("The answer to %(ref)s is on its way by email."),
         ReplyChannel.LETTER.value: _l("The answer to %(ref)s waits in the print queue to be posted."),
@@ -101,7 +111,8 @@ def _answer_done(form):
 def _answer(user, case, form, now):
     reply_operations.send_answer(
         user, case, channel=form.channel.data, body=form.body.data or "",
-        reason=form.reason.data or "", final=form.final.data, now=now, today=clock.today(),
+        reason=form.reason.data or "", final=form.final.data,
+        close_when_delivered=form.send_and_close.data, now=now, today=clock.today(),
         calendar=banking_calendar(clock.timezone()), deviations=deviating_hours(),
         expected_version=form.version.data)
 

@@ -126,6 +126,7 @@ class AnswerForm(ActionForm):
     final = BooleanField(_l("This is the final answer"), default=True)
     preview = SubmitField(_l("Preview"))
     send = SubmitField(_l("Send the answer"))
+    send_and_close = SubmitField(_l("Send, close when delivered"))
 
 
 class CancelReplyForm(ActionForm):

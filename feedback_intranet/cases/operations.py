@@ -2,6 +2,7 @@
 changes the rows, writes the timeline event and flushes; the view commits once."""
 
 import sqlalchemy as sa
+from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from .. import access
@@ -238,19 +239,45 @@ def refuse_while_waiting(case, field):
                           what="; ".join(describe_waiting(a) for a in waiting)), field)
 
 
+def refuse_to_close(case, resolution, field):
+    """What closing asks of a case, by hand or on delivery: "answered" needs an answer that
+    reached the customer, and nothing addressed to the customer may still wait."""
+    if resolution == Resolution.ANSWERED and case.first_answered_at is None:
+        raise Refusal(_("No answer has been sent yet: the case cannot be closed as answered."),
+                        field)
+    refuse_while_waiting(case, field)
+
+
 def close(actor, case, resolution, note="", *, now, expected_version=None):
     """Close the case with a resolution; "answered" needs a reply that was sent."""
     check_action(actor, case, "close", expected_version)
     resolution = Resolution(resolution)
-    if resolution == Resolution.ANSWERED and case.first_answered_at is None:
-        raise Refusal(_("No answer has been sent yet: the case cannot be closed as answered."),
-                        "resolution")
     if resolution == Resolution.DUPLICATE:
         raise Refusal(_("Use “Mark as duplicate” to link the case it duplicates."),
                         "resolution")
-    refuse_while_waiting(case, "resolution")
+    refuse_to_close(case, resolution, "resolution")
     _close(actor, case, resolution, note, now)
     db.session.flush()
+
+
+def close_on_delivery(actor, case, asked_by, now):
+    """The answer sent with "Send, close when delivered" reached the customer: the case closes
+    as answered, on the rules of closing by hand, in the delivery's own transaction (whose
+    caller already holds the case's row, as every case action does, so a colleague's close
+    waits and is then refused). `actor` recorded the delivery (none for an email); `asked_by`
+    sent the answer.
+
+    Returns None when closed, else why not, in English for the timeline."""
+    if case.status == CaseStatus.CLOSED:
+        return "Not closed again: the case was already closed."
+    with force_locale("en"):
+        try:
+            refuse_to_close(case, Resolution.ANSWERED, None)
+        except Refusal as refusal:
+            return str(refusal)
+    _close(actor, case, Resolution.ANSWERED,
+           f"Closed on delivery, as {asked_by.full_name} asked when sending the answer.", now)
+    return None
 
 
 def _close(actor, case, resolution, note, now):
@@ -270,6 +297,24 @@ def reopen(actor, case, reason, *, now, expected_version=None):
     reason = mask(reason.strip()).text
     if not reason:
         raise Refusal(_("Give the reason for reopening."), "reason")
+    _reopen(actor, case, reason, now)
+    db.session.flush()
+
+
+def reopen_on_failed_delivery(answer, case, now):
+    """The answer the case closed on did not reach the customer after all (a bounce learned
+    later): the case opens again, to its holder if still a member of the unit, else to the
+    inbox, in the transaction that records the failure. Returns whether it was reopened."""
+    closed_by_it = (answer.close_when_delivered and case.status == CaseStatus.CLOSED
+                    and case.resolution == Resolution.ANSWERED
+                    and answer.delivered_at is not None and case.closed_at == answer.delivered_at)
+    if closed_by_it:
+        _reopen(None, case, "Reopened: the answer the case closed on did not reach the "
+                "customer.", now)
+    return closed_by_it
+
+
+def _reopen(actor, case, text, now):
     holder_stays = case.assignee_id and _active_member(case.current_unit_id, case.assignee_id)
     if not holder_stays:
         case.assignee = None
@@ -277,8 +322,7 @@ def reopen(actor, case, reason, *, now, expected_version=None):
     case.resolution = None
     case.closed_at = None
     case.duplicate_of_id = None
-    add_event(case, EventKind.REOPENED, actor, now, reason, from_unit_id=case.current_unit_id)
-    db.session.flush()
+    add_event(case, EventKind.REOPENED, actor, now, text, from_unit_id=case.current_unit_id)
 
 
 def mark_duplicate(actor, case, original, *, now, expected_version=None):

@@ -37,6 +37,9 @@ class Answer(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("staff_user.id"))
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # "Send, close when delivered": the case closes as answered once this answer reaches the
+    # customer (and opens again should it turn out later not to have).
+    close_when_delivered: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # An interim notice's estimate and the one it replaced: cancelling it restores the latter.
     estimate: Mapped[date | None]
     previous_estimate: Mapped[date | None]

@@ -1,6 +1,8 @@
 """An answer's fate: it reached the customer, or it could not be delivered."""
 
+from ..cases.operations import close_on_delivery, reopen_on_failed_delivery
 from ..models import AnswerStatus, CaseEvent, CaseStatus, EventKind, Purpose
+from ..notifications import REOPENED_UNDELIVERED, notify
 from ..rules.banking_days import local_date
 
 
@@ -19,23 +21,34 @@ def mark_delivered(answer, case, now, calendar, how, actor=None):
             case.record_first_answer(now, answer.channel, calendar)
         if case.status in (CaseStatus.NEW, CaseStatus.ASSIGNED):
             case.status = CaseStatus.ANSWERED
-    case.events.append(CaseEvent(kind=EventKind.DELIVERED, at=now, actor=actor,
-                                 text=f"{answer.purpose.english_title} {how}."))
+    delivered = CaseEvent(kind=EventKind.DELIVERED, at=now, actor=actor,
+                          text=f"{answer.purpose.english_title} {how}.")
+    case.events.append(delivered)
+    if answer.purpose == Purpose.ANSWER and answer.close_when_delivered:
+        not_closed = close_on_delivery(actor, case, answer.created_by, now)
+        if not_closed:
+            delivered.text += f" {not_closed}"
 
 
 def mark_failed(answer, case, reason, now):
-    """The answer did not reach the customer: the case is open again and flagged."""
+    """The answer did not reach the customer: the case is open again and flagged; closed on
+    this answer's delivery, it reopens, to its holder's list."""
     answer.status = AnswerStatus.FAILED
     answer.failure = reason[:300]
     what = "Email" if answer.channel == "email" else answer.channel.english_title
     case.delivery_problem = f"{what} could not be delivered: {reason}"[:300]
-    if answer.purpose == Purpose.ANSWER and case.status == CaseStatus.ANSWERED and (
-        answer.delivered_at is not None and case.first_answered_at == answer.delivered_at
-    ):
-        case.forget_first_answer()
-        case.status = CaseStatus.ASSIGNED if case.assignee_id else CaseStatus.NEW
     case.events.append(CaseEvent(kind=EventKind.DELIVERY_FAILED, at=now,
                                  text=f"{answer.purpose.english_title}: {case.delivery_problem}"))
+    counted = (answer.purpose == Purpose.ANSWER and answer.delivered_at is not None
+               and case.first_answered_at == answer.delivered_at)
+    if counted and case.status == CaseStatus.ANSWERED:
+        case.forget_first_answer()
+        case.status = CaseStatus.ASSIGNED if case.assignee_id else CaseStatus.NEW
+    elif reopen_on_failed_delivery(answer, case, now):
+        if counted:
+            case.forget_first_answer()
+        if case.assignee is not None:
+            notify([case.assignee], case, REOPENED_UNDELIVERED, now)
 
 
 def mark_confirmation_failed(case, reason, now):

@@ -15,6 +15,7 @@ from ..models import (
     AnswerStatus,
     CallbackStatus,
     CallbackTask,
+    CaseType,
     EventKind,
     Letter,
     OutboxMessage,
@@ -57,10 +58,15 @@ def check_channel(case, channel, field="channel"):
                           channel=channel.title.lower(), problem=problem), field)
 
 
-def send_answer(actor, case, *, channel, body, reason="", final=True, now, today, calendar,
-                deviations, expected_version=None):
-    """Send the holder's answer by a channel; it counts once it reaches the customer."""
+def send_answer(actor, case, *, channel, body, reason="", final=True, close_when_delivered=False,
+                now, today, calendar, deviations, expected_version=None):
+    """Send the holder's answer by a channel; it counts once it reaches the customer.
+
+    With `close_when_delivered` the case closes as answered once it has (see `answers`): such
+    an answer to a complaint is always the final one, with the paragraph on where to turn."""
     check_action(actor, case, "answer", expected_version)
+    if close_when_delivered and case.case_type == CaseType.COMPLAINT:
+        final = True
     pending = db.session.scalar(sa.select(Answer).where(
         Answer.case_id == case.id, Answer.purpose == Purpose.ANSWER,
         Answer.status == AnswerStatus.PENDING))
@@ -80,12 +86,15 @@ def send_answer(actor, case, *, channel, body, reason="", final=True, now, today
     refuse_sensitive(text, "body")
     hold_if_nobody_does(actor, case, now)
     answer = new_answer(case, actor, channel, text, Purpose.ANSWER, now)
+    answer.close_when_delivered = close_when_delivered
     how = dispatch(answer, case, case.current_unit, now=now, today=today, calendar=calendar,
                    deviations=deviations)
     line = f"Answer by {channel.english_title.lower()}: {how}."
     if reason and channel != case.reply_channel:
         line += (f" The customer asked for {case.reply_channel.english_title.lower()}; "
                  f"{mask(reason).text}")
+    if close_when_delivered:
+        line += " The case closes when the answer is delivered."
     add_event(case, EventKind.REPLIED, actor, now, f"{line}\n\n{text}")
     return answer
 

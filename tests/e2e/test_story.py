@@ -295,3 +295,64 @@ def test_why_another_channel_is_asked_only_when_another_channel_is_chosen(page, 
     assert reason.is_visible()
     page.check(f'input[name="answer-channel"][value="{customers}"]')
     assert not reason.is_visible()
+
+
+# Send, close when delivered
+
+
+def test_an_answer_by_email_closes_the_case_once_the_worker_delivered_it(page, login, smtp):
+    """From the opened case: type the answer, then one click; the case closes by itself."""
+    page.set_viewport_size({"width": 1366, "height": 768})
+    reference = give_feedback(page, lang="fi", name="Eeva Esimerkki")
+    login("cs.agent")
+    page.goto("/inbox/cs?filter=unassigned")
+    clicks = 0
+
+    def click(target):
+        nonlocal clicks
+        clicks += 1
+        target.click()
+
+    click(page.locator(f"a:text-is('{reference}')"))  # the case opens
+    opened = clicks
+    page.fill("#answer-body", "Maksusi on nyt palautettu tilillesi.")
+    button = page.locator("#answer-send_and_close")
+    assert button.is_visible() and button.input_value() == "Send, close when delivered"
+    click(button)
+    assert clicks - opened == 1
+    assert "the case closes when the mail server has taken it" in page.inner_text(".flash-success")
+    body = text_of(smtp_message(smtp, f"Vastaus palautteeseesi {reference}"))
+    assert "Maksusi on nyt palautettu tilillesi." in body
+    for _ in range(40):
+        open_case(page, reference)
+        if page.locator("h1 .badge-closed").count():
+            break
+        time.sleep(0.25)
+    assert page.locator("h1 .badge").inner_text() == "closed"
+    facts = page.inner_text("dl.facts")
+    assert "Closed (Answered)" in facts and "Cs Agent" not in facts.split("Assignee")[0]
+    timeline = page.inner_text("ol.timeline")
+    assert timeline.count("Closed on delivery, as") == 1
+
+
+@pytest.mark.parametrize("language", ["fi", "sv", "en"])
+def test_the_composer_offers_send_and_close_in_each_language(page, login, speaks, screenshots,
+                                                              language):
+    labels = {"fi": "Lähetä, sulje kun perillä", "sv": "Skicka, avsluta vid leverans",
+              "en": "Send, close when delivered"}
+    reference = give_feedback(page, lang=language, name="Kim Kieli")
+    speaks("cs.agent", language)
+    page.set_viewport_size({"width": 1366, "height": 768})
+    login("cs.agent")
+    open_case(page, reference)
+    composer = page.locator("#answer")
+    button = composer.locator("#answer-send_and_close")
+    assert button.input_value() == labels[language]
+    # Beside "Send", on the same line.
+    send = composer.locator("#answer-send").bounding_box()
+    beside = button.bounding_box()
+    assert abs(send["y"] - beside["y"]) < 2 and beside["x"] > send["x"]
+    page.fill("#answer-body", "…")
+    composer.screenshot(path=screenshots / f"composer-send-and-close-{language}.png")
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+    no_serious_violations(page)
