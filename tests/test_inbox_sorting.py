@@ -187,7 +187,7 @@ def test_a_row_shows_type_first_line_and_what_waits(client, login, units, people
     complaint.case_type = CaseType.COMPLAINT
     waiting = make_case(units["helsinki"], received_at=at(3))
     db.session.add(Answer(case_id=waiting.id, channel=ReplyChannel.LETTER, text="Hei",
-                          purpose=Purpose.ANSWER, created_at=at(4),
+                          purpose=Purpose.ANSWER, created_at=at(4), close_when_delivered=True,
                           created_by_id=people["branch.staff"].id))
     db.session.commit()
     login("branch.staff")
@@ -195,7 +195,7 @@ def test_a_row_shows_type_first_line_and_what_waits(client, login, units, people
     assert '<tr class="complaint">' in page and 'class="complaint-mark">Complaint<' in page
     assert 'title="The fee is wrong.">The fee is wrong.</td>' in page
     assert "Second line" not in page
-    assert 'title="letter waiting to be posted"' in page
+    assert 'title="letter waiting to be posted; closes the case when delivered"' in page
     # Nothing waits on the other case: it is new.
     assert 'title="new"' in page
 

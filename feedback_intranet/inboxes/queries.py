@@ -277,6 +277,7 @@ class Waiting:
     channel: ReplyChannel
     window_start: datetime | None = None
     window_end: datetime | None = None
+    closes_case: bool = False  # sent with "Send, close when delivered"
 
 
 def waiting_answers(case_ids):
@@ -285,14 +286,15 @@ def waiting_answers(case_ids):
     if not case_ids:
         return {}
     rows = db.session.execute(
-        sa.select(Answer.case_id, Answer.channel, CallbackTask.window_start, CallbackTask.window_end)
+        sa.select(Answer.case_id, Answer.channel, CallbackTask.window_start, CallbackTask.window_end,
+                  Answer.close_when_delivered)
         .outerjoin(CallbackTask, sa.and_(CallbackTask.answer_id == Answer.id,
                                          CallbackTask.status == CallbackStatus.OPEN))
         # The literal lets SQLite use the partial index of pending answers.
         .where(Answer.case_id.in_(case_ids), Answer.status == sa.literal_column("'pending'"),
                Answer.purpose == Purpose.ANSWER)
     )
-    return {case_id: Waiting(channel, start, end) for case_id, channel, start, end in rows}
+    return {case_id: Waiting(*values) for case_id, *values in rows}
 
 
 def workload(unit_id, today):
