@@ -251,4 +251,8 @@ def available(user, case):
     names = access.available_actions(user, case)
     if access.can_set_customer(user, case):
         names = names | {"customer"}
+    if case.waiting_answer is not None:
+        # One answer at a time (the operation refuses a second): the page offers what can be
+        # done with the one on its way instead.
+        names = names - {"answer"}
     return [action for action in _ACTIONS if action.name in names]
