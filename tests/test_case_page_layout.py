@@ -300,13 +300,18 @@ def test_a_wrong_channel_is_linked_to_its_first_radio_button(client, login, org,
     assert_summary(page, "answer-channel-0")
 
 
-def test_an_interim_notice_without_a_date_keeps_its_text(client, login, org, case):
+def test_a_refused_interim_notice_keeps_its_date_and_text(client, login, org, case):
     login("cs.agent")
     page = post_action(client, case, "interim_notice", estimate="",
                        text="Päätös viivästyy.").get_data(as_text=True)
     summary = assert_summary(page, "interim_notice-estimate")
     assert "Give the estimated decision date." in summary
     assert "Päätös viivästyy.</textarea>" in page
+    # A date given but refused stays as given.
+    page = post_action(client, case, "interim_notice", estimate="2026-11-28",
+                       text="Päätös viivästyy.").get_data(as_text=True)
+    assert "banking day after today" in assert_summary(page, "interim_notice-estimate")
+    assert 'value="2026-11-28"' in page
 
 
 def test_a_refusal_with_no_field_is_in_the_summary_unlinked(client, login, org, case, data):
