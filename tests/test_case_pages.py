@@ -111,6 +111,18 @@ def test_a_refused_forward_keeps_what_was_typed(client, login, org, case):
     assert case.current_unit_id == org[0]["cs"].id
 
 
+def test_after_a_refusal_the_pages_other_forms_still_work(client, login, org, case):
+    """Beside the refused form the others are fresh: a version, a token, the answer's channel."""
+    login("cs.agent")
+    refused = post_action(client, case, "forward", unit=str(org[0]["turku"].id), note="")
+    page = refused.get_data(as_text=True)
+    assert '<input checked id="answer-channel-0" name="answer-channel" type="radio" ' \
+        'value="email">' in page
+    assert post_action(client, case, "note", page=page, text="Kysyn Turusta.").status_code == 302
+    db.session.expire_all()
+    assert [e.kind for e in case.events][-1] == "note"
+
+
 def test_a_double_click_acts_once(client, login, org, case):
     login("cs.agent")
     page = client.get(f"/cases/{case.reference}").get_data(as_text=True)

@@ -457,8 +457,15 @@ def test_only_the_holder_answers(case, login, client):
 def test_one_answer_at_a_time(case, login, client):
     login("cs.agent")
     answer(client, case, body="Ensimmäinen.")
-    refused = answer(client, case, channel="letter", body="Toinen.", reason="r")
-    assert "already on its way" in refused.get_data(as_text=True)
+    page = client.get(f"/cases/{case.reference}").get_data(as_text=True)
+    assert 'id="answer-title"' not in page and "Cancel the email" in page
+    # Posted anyway, with the case's current version: the operation refuses, and says so at the top.
+    db.session.expire_all()
+    refused = client.post(f"/cases/{case.reference}/answer", data={
+        "answer-token": "t" * 16, "answer-version": str(case.version), "answer-channel": "letter",
+        "answer-reason": "r", "answer-body": "Toinen.", "answer-send": "Send"})
+    summary = refused.get_data(as_text=True).split("data-error-summary")[1].split("</div>")[0]
+    assert "already on its way" in summary
     assert len(db.session.scalars(sa.select(Answer)).all()) == 1
 
 

@@ -58,13 +58,24 @@ def _oldest_new_case_reference():
         .order_by(Case.id).limit(1))
 
 
-def _query_counts(client):
+def _busiest_customers_case_reference():
+    """A customer service case of the customer with the most cases: its page lists the others."""
+    busiest = sa.select(Case.customer_id).where(Case.customer_id.is_not(None)).group_by(
+        Case.customer_id).order_by(sa.func.count().desc(), Case.customer_id).limit(1)
+    return db.session.scalar(
+        sa.select(Case.reference).where(Case.customer_id == busiest.scalar_subquery(),
+                                        Case.current_unit.has(code="cs"))
+        .order_by(Case.id).limit(1))
+
+
+def _query_counts(client, busiest):
     """Queries per page. The case pages: the case in customer service with the longest timeline,
-    and an unassigned one as its team lead sees it, with every action's form (assign, forward,
-    answer with templates)."""
+    an unassigned one as its team lead sees it, with every action's form (assign, forward,
+    answer with templates), and `busiest`, a case whose customer has the most others."""
     counts = {}
     case_pages = {("cs.agent", f"/cases/{_longest_case_reference()}"): "case page",
-                  ("cs.lead", f"/cases/{_oldest_new_case_reference()}"): "open case, team lead"}
+                  ("cs.lead", f"/cases/{_oldest_new_case_reference()}"): "open case, team lead",
+                  ("cs.agent", f"/cases/{busiest}"): "case of the busiest customer"}
     for user, path in [*PAGES, *case_pages]:
         client.post("/logout")
         if user:
@@ -77,9 +88,11 @@ def _query_counts(client):
 
 def test_query_counts_stay_the_same_when_the_data_grows_tenfold(client, data):
     _seed(60)
-    few = _query_counts(client)
+    # The same case at both sizes: its customer has about ten times as many cases at the second.
+    busiest = _busiest_customers_case_reference()
+    few = _query_counts(client, busiest)
     _seed(600)
-    assert _query_counts(client) == few
+    assert _query_counts(client, busiest) == few
     assert max(few.values()) <= 8, few
 
 
@@ -158,6 +171,17 @@ def test_each_sort_reads_its_own_index_in_order(client, data, statements, sort, 
         plan = _plan(connection, statement, parameters)
         assert index in plan, f"{statement}\n{plan}"
         assert not _sorts_in_memory(plan, connection.dialect.name), f"{statement}\n{plan}"
+def test_the_case_page_reads_its_case_and_the_customers_others_through_indexes(
+        client, data, statements):
+    _seed(200)
+    reference = _busiest_customers_case_reference()
+    client.post("/login", data={"username": "cs.agent", "password": DEMO_PASSWORD})
+    page = client.get(f"/cases/{reference}").get_data(as_text=True)
+    assert 'id="other-cases-title"' in page and statements
+    connection = db.session.connection()
+    for statement, parameters in statements:
+        plan = _plan(connection, statement, parameters)
+        assert not _full_scan_of_cases(plan, connection.dialect.name), f"{statement}\n{plan}"
 
 
 # The audit page: every case view writes a row, so the log outgrows the cases.

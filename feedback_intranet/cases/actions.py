@@ -75,7 +75,7 @@ class CaseAction:
 
 
 def _answer_defaults(form, case):
-    if form.is_submitted():
+    if not form.fresh:
         return
     allowed = [c for c in ReplyChannel if c not in channel_problems(case)]
     preset = case.reply_channel if case.reply_channel in allowed else None
@@ -118,12 +118,12 @@ def _answer(user, case, form, now):
 
 
 def _banking_matter_default(form, case):
-    if not form.is_submitted():
+    if form.fresh:
         form.value.data = not case.own_banking_matter
 
 
 def _interim_notice_defaults(form, case):
-    if form.is_submitted():
+    if not form.fresh:
         return
     form.estimate.data = banking_calendar(clock.timezone()).add_banking_days(clock.today(), 5)
     form.text.data = default_interim_notice(case, form.estimate.data)
@@ -171,7 +171,7 @@ def _mark_duplicate(user, case, form, now):
 
 def _correct_choices(form, case):
     form.topic_id.choices = [SelectChoice(t.id, t.name) for t in topics()]
-    if not form.is_submitted():
+    if form.fresh:
         form.case_type.data, form.segment.data = case.case_type.value, case.segment.value
 
 
@@ -263,4 +263,8 @@ def available(user, case):
     names = access.available_actions(user, case)
     if access.can_set_customer(user, case):
         names = names | {"customer"}
+    if case.waiting_answer is not None:
+        # One answer at a time (the operation refuses a second): the page offers what can be
+        # done with the one on its way instead.
+        names = names - {"answer"}
     return [action for action in _ACTIONS if action.name in names]

@@ -28,7 +28,10 @@ class ActionForm(BaseForm):
 
     def __init__(self, *args, case=None, **kwargs):
         super().__init__(*args, **kwargs)
-        if not self.is_submitted():
+        # Fresh: on a page loaded anew, or beside a refused form, where it reads no post (the
+        # request is a POST all the same, so is_submitted() cannot tell).
+        self.fresh = not self.is_submitted() or kwargs.get("formdata", True) is None
+        if self.fresh:
             self.token.data = secrets.token_urlsafe(16)
             if case is not None:
                 self.version.data = case.version

@@ -3,28 +3,50 @@
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
+from .. import access
 from ..extensions import db
 from ..matching import match_customer
 from ..models import (
-    AnswerStatus,
-    CallbackStatus,
-    CallbackTask,
+    Answer,
     Case,
     CaseEvent,
     Customer,
     MatchMethod,
-    ReplyChannel,
     Topic,
     Unit,
 )
 
+OTHER_CASES = 10
 
-def case_by_reference(reference):
-    """The case with what its page shows beside it; its answers come in the same statement
-    (a case has a few)."""
-    return db.session.execute(
+
+def case_by_reference(reference, viewer):
+    """The case with what its page shows beside it, and the same customer's other cases that
+    `viewer` may see (at most OTHER_CASES, newest first), all in one statement: (case, others),
+    or (None, []).
+
+    A case has a few answers, so they come along, each with its call still to make."""
+    this = sa.select(Case.id, Case.customer_id, Case.contact_email, Case.contact_phone).where(
+        Case.reference == reference).cte("this_case")
+    # The same customer: matched in the register, or the same email or phone as given. Each key
+    # reads its own index; one OR across the columns would walk the cases looking for a match.
+    same_customer = sa.union(
+        sa.select(Case.id).join(this, Case.customer_id == this.c.customer_id),
+        sa.select(Case.id).join(this, sa.and_(Case.contact_email == this.c.contact_email,
+                                              this.c.contact_email != "")),
+        sa.select(Case.id).join(this, sa.and_(Case.contact_phone == this.c.contact_phone,
+                                              this.c.contact_phone != "")),
+    )
+    others = (
+        sa.select(Case.id)
+        .where(Case.id.in_(same_customer), Case.reference != reference,
+               access.cases_visible_to(viewer))
+        .order_by(Case.received_at.desc(), Case.id.desc()).limit(OTHER_CASES)
+    )
+    # A subquery of its own: a LIMIT inside a UNION must be wrapped on SQLite.
+    wanted = sa.union_all(sa.select(this.c.id), sa.select(others.subquery().c.id))
+    cases = db.session.execute(
         sa.select(Case)
-        .where(Case.reference == reference)
+        .where(Case.id.in_(wanted))
         .options(
             joinedload(Case.current_unit),
             joinedload(Case.assignee),
@@ -32,9 +54,15 @@ def case_by_reference(reference):
             joinedload(Case.customer).joinedload(Customer.home_office),
             joinedload(Case.suggested_unit),
             joinedload(Case.duplicate_of),
-            joinedload(Case.answers),
+            joinedload(Case.answers).joinedload(Answer.open_callback),
         )
-    ).unique().scalar_one_or_none()
+    ).unique().scalars().all()
+    case = next((c for c in cases if c.reference == reference), None)
+    if case is None:
+        return None, []
+    others = sorted((c for c in cases if c is not case), key=lambda c: (c.received_at, c.id),
+                    reverse=True)
+    return case, others
 
 
 def timeline(case):
@@ -66,18 +94,6 @@ def forward_targets(case):
     ).all()
     # The suggested target first: customer service forwards with one click.
     return sorted(units, key=lambda unit: unit.id != case.suggested_unit_id)
-
-
-def planned_callbacks(case):
-    """The open callback of each phone answer still to make, by answer id; no statement at all
-    when no such answer waits (the case's answers come with the case)."""
-    waiting = [a.id for a in case.answers
-               if a.channel == ReplyChannel.PHONE and a.status == AnswerStatus.PENDING]
-    if not waiting:
-        return {}
-    tasks = db.session.scalars(sa.select(CallbackTask).where(
-        CallbackTask.answer_id.in_(waiting), CallbackTask.status == CallbackStatus.OPEN))
-    return {task.answer_id: task for task in tasks}
 
 
 def topics():

@@ -20,7 +20,7 @@ from ..rules.masking import KIND_TITLES
 from ..search import RESULTS as search_limit
 from ..search import search_cases
 from ..web.form_tokens import consume_token
-from ..web.forms import show_refusal
+from ..web.forms import refused_fields, show_refusal
 from ..web.inbox_lists import next_case_path
 from . import actions, queries
 from .common import CaseChanged, commit_change
@@ -29,14 +29,15 @@ bp = Blueprint("cases", __name__, url_prefix="/cases")
 
 
 def get_case_or_404(reference):
-    """The case, if it exists and the current user may see it; 404 either way otherwise."""
-    case = queries.case_by_reference(reference)
+    """The case, if it exists and the current user may see it, with the customer's other cases
+    the user may see; 404 either way otherwise."""
+    case, others = queries.case_by_reference(reference, current_user)
     if case is None or not access.can_view_case(current_user, case):
         abort(404)
-    return case
+    return case, others
 
 
-def _render(case, posted=None, posted_form=None, status=200, preview=None):
+def _render(case, others, posted=None, posted_form=None, status=200, preview=None):
     query = request.args.get("q", "").strip()
     entries = actions.available(current_user, case)
     forms = {entry.name: posted_form if entry is posted else entry.new_form(case, blank=True)
@@ -47,9 +48,12 @@ def _render(case, posted=None, posted_form=None, status=200, preview=None):
         case=case,
         badge=case_badge(case, clock.today(), banking_calendar(clock.timezone())),
         events=queries.timeline(case),
-        callbacks=queries.planned_callbacks(case),
+        other_cases=others,
         actions=entries,
         forms=forms,
+        posted=posted.name if posted else None,
+        # A refused form the page no longer offers (an answer while another waits) still says why.
+        problems=refused_fields(posted_form, shown=posted in entries) if posted_form else [],
         read_only=not access.can_handle_case(current_user, case),
         masked_titles=[_(KIND_TITLES[k]) for k in case.masked_kinds.split(",") if k],
         candidates=queries.candidates(case) if can_set else [],
@@ -79,8 +83,8 @@ def search():
 @bp.route("/<reference>")
 @login_required
 def show(reference):
-    case = get_case_or_404(reference)
-    page = _render(case)
+    case, others = get_case_or_404(reference)
+    page = _render(case, others)
     # Who looked at which customer's case: written once the page is ready to go.
     audit.record(AuditKind.CASE_VIEWED, case=case)
     db.session.commit()
@@ -110,15 +114,16 @@ def _run(case, form, entry):
 
 def _submit(reference, entry, form, case):
     """Run a validated form's action; then where the user goes: the case page when done, or
-    back to the form with the refusal, or with the case's current state when it changed."""
+    back to the form with the refusal, or with the case's current state when it changed
+    (the case and its customer's other cases, read again)."""
     outcome = _run(case, form, entry)
     if outcome in (None, "repeated"):
         return None
-    case = get_case_or_404(reference)
+    case, others = get_case_or_404(reference)
     if outcome == "changed":
         # Show the current state; a resubmit after looking is meant, so it carries the new version.
         form.version.data = case.version
-    return case
+    return case, others
 
 
 def _preview(case, form):
@@ -139,28 +144,28 @@ def act(reference, action):
     entry = actions.ACTIONS.get(action)
     if entry is None or entry.place == actions.PAGE:
         abort(404)
-    case = get_case_or_404(reference)
+    case, others = get_case_or_404(reference)
     if not entry.allowed(current_user, case):
         abort(403)
     form = entry.new_form(case)
     if form.version.data is None:
         abort(400)  # every action form carries the version it was loaded at
     if not form.validate_on_submit():
-        return _render(case, entry, form)
+        return _render(case, others, entry, form)
     if action == "answer" and form.preview.data:
-        return _render(case, entry, form, preview=_preview(case, form))
-    case = _submit(reference, entry, form, case)
-    if case is None:
+        return _render(case, others, entry, form, preview=_preview(case, form))
+    again = _submit(reference, entry, form, case)
+    if again is None:
         onward = next_case_path(reference) if entry.moves_on and current_user.open_next_case \
             else None
         return redirect(onward or url_for("cases.show", reference=reference))
-    return _render(case, entry, form)
+    return _render(*again, entry, form)
 
 
 @bp.route("/<reference>/correct", methods=["GET", "POST"])
 @login_required
 def correct(reference):
-    case = get_case_or_404(reference)
+    case, _others = get_case_or_404(reference)
     entry = actions.ACTIONS["correct"]
     if entry not in actions.available(current_user, case):
         abort(403)
@@ -168,7 +173,8 @@ def correct(reference):
     if form.is_submitted() and form.version.data is None:
         abort(400)
     if form.validate_on_submit():
-        case = _submit(reference, entry, form, case)
-        if case is None:
+        again = _submit(reference, entry, form, case)
+        if again is None:
             return redirect(url_for("cases.show", reference=reference))
+        case = again[0]
     return render_template("cases/correct.html", case=case, form=form)

@@ -14,12 +14,14 @@ if TYPE_CHECKING:
     from .replies import Answer
 from .common import (
     OPEN_STATUSES,
+    AnswerStatus,
     CaseStatus,
     CaseType,
     EventKind,
     IntakeChannel,
     Language,
     MatchMethod,
+    Purpose,
     ReplyChannel,
     Resolution,
     Segment,
@@ -154,6 +156,13 @@ class Case(db.Model):
     @property
     def is_open(self):
         return self.status in OPEN_STATUSES
+
+    @property
+    def waiting_answer(self):
+        """The answer on its way to the customer (an email in the outbox, a letter not posted, a
+        call not made), if one is: a case has one at a time."""
+        return next((a for a in self.answers
+                     if a.purpose == Purpose.ANSWER and a.status == AnswerStatus.PENDING), None)
 
     @property
     def sensitive_data_removed(self):

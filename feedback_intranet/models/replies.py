@@ -45,6 +45,10 @@ class Answer(db.Model):
     previous_estimate: Mapped[date | None]
 
     created_by: Mapped[User] = relationship()
+    # A phone answer's call still to make, read with the case for its page: no statement of its own.
+    open_callback: Mapped["CallbackTask | None"] = relationship(
+        primaryjoin="and_(CallbackTask.answer_id == Answer.id, CallbackTask.status == 'open')",
+        viewonly=True, uselist=False)
 
     # What still waits for the customer: the outbox worker settles any it finds already sent.
     __table_args__ = (sa.Index("ix_answer_pending", "case_id",

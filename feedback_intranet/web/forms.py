@@ -85,3 +85,17 @@ def show_refusal(refusal, form=None):
         field.errors = [*field.errors, message]
     else:
         flash(message, "error")
+
+
+def refused_fields(form, shown=True):
+    """Each error of `form` with the id of the field to link it to (None where the page shows no
+    such field, or no form at all when not `shown`): what an error summary lists."""
+    problems = []
+    for field in form:
+        target = None
+        if shown and field.type not in ("CSRFTokenField", "HiddenField") \
+                and field.short_name != "version":
+            # A group of radio buttons is reached through its first.
+            target = f"{field.id}-0" if field.type == "RadioField" else field.id
+        problems.extend((message, target) for message in field.errors)
+    return problems
