@@ -64,7 +64,7 @@ def available_actions(user, case):
         actions |= {"correct", "close", "duplicate", "customer"}
         # What waits for the customer can be cancelled wherever closing can be refused for it.
         if case.assignee_id in (None, user.id) or lead:
-            actions.add("cancel_reply")
+            actions |= {"cancel_reply", "move_callback"}
     else:
         actions.add("reopen")
     if is_open:

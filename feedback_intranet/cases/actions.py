@@ -23,6 +23,7 @@ from ..models import Case, Customer, ReplyChannel
 from ..replies import operations as reply_operations
 from ..replies.channels import channel_problems
 from ..replies.queries import reply_templates
+from ..rules.dates import format_date
 from ..web.forms import parse_id
 from ..web.lookups import unit_members
 from . import forms, operations
@@ -117,6 +118,17 @@ def _answer(user, case, form, now):
         expected_version=form.version.data)
 
 
+def _callback_times(form, case):
+    """The windows a waiting callback may move to, as "Tue 1.12. 08–09" in the reader's time."""
+    tz = clock.timezone()
+    windows = reply_operations.callback_times(case, clock.now(), banking_calendar(tz),
+                                              deviating_hours())
+    form.window.choices = [
+        SelectChoice(w.start.isoformat(), f"{format_date(w.start.astimezone(tz).date())} "
+                     f"{w.start.astimezone(tz):%H:%M}–{w.end.astimezone(tz):%H:%M}")
+        for w in windows]
+
+
 def _banking_matter_default(form, case):
     if form.fresh:
         form.value.data = not case.own_banking_matter
@@ -199,6 +211,14 @@ _ACTIONS = (
             user, case, parse_id(form.answer_id.data), now=now,
             expected_version=form.version.data)),
     CaseAction(
+        "move_callback", forms.MoveCallbackForm,
+        _l("The callback for %(ref)s is planned for the new time."),
+        lambda user, case, form, now: reply_operations.move_callback(
+            user, case, form.window.data or "", now=now,
+            calendar=banking_calendar(clock.timezone()), deviations=deviating_hours(),
+            expected_version=form.version.data),
+        prepare=_callback_times),
+    CaseAction(
         "customer", forms.CustomerForm, _l("Linked %(ref)s to the customer."), _set_customer,
         allowed=access.can_set_customer),
     CaseAction(
@@ -263,8 +283,11 @@ def available(user, case):
     names = access.available_actions(user, case)
     if access.can_set_customer(user, case):
         names = names | {"customer"}
-    if case.waiting_answer is not None:
+    waiting = case.waiting_answer
+    if waiting is not None:
         # One answer at a time (the operation refuses a second): the page offers what can be
         # done with the one on its way instead.
         names = names - {"answer"}
+    if waiting is None or waiting.open_callback is None:
+        names = names - {"move_callback"}  # only a call still to make has a time to move
     return [action for action in _ACTIONS if action.name in names]

@@ -136,5 +136,11 @@ class CancelReplyForm(ActionForm):
     answer_id = HiddenField()
 
 
+class MoveCallbackForm(ActionForm):
+    # Any value is taken here; the operation accepts only a window it offers (a refusal at the
+    # field otherwise, which keeps the choice).
+    window = SelectField(_l("New time for the call"), validate_choice=False)
+
+
 class BankingMatterForm(ActionForm):
     value = BooleanField(_l("Concerns the customer's own banking matters (no email answers)"))

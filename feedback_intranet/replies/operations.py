@@ -35,6 +35,7 @@ from .delivery import new_answer
 from .texts import compose
 
 MAX_CALL_ATTEMPTS = 3
+CALLBACK_CHOICES = 12  # windows offered when a waiting callback is moved
 MAX_ESTIMATE_BANKING_DAYS = 60
 # Outcome: how the timeline says it (in English, like all timeline text).
 CALL_OUTCOMES = {"reached": "reached", "no_answer": "no answer", "busy": "busy",
@@ -142,6 +143,40 @@ def cancel_waiting(actor, case, answer_id, *, now, expected_version=None):
     add_event(case, EventKind.REPLY_CANCELLED, actor, now, text, from_unit_id=case.current_unit_id)
     db.session.flush()
     return answer
+
+
+def callback_times(case, now, calendar, deviations):
+    """The windows a waiting callback may move to: the next ones inside the segment's service
+    hours, from now on."""
+    return next_windows(now, str(case.segment), calendar, deviations, count=CALLBACK_CHOICES)
+
+
+def move_callback(actor, case, start, *, now, calendar, deviations, expected_version=None):
+    """Plan the waiting callback for another window, e.g. when the customer asked to be called in
+    the afternoon; the callback list and the case say the new time."""
+    check_action(actor, case, "move_callback", expected_version)
+    answer = case.waiting_answer
+    task = answer.open_callback if answer is not None else None
+    if task is None:
+        raise Refusal(_("No callback waits to be made; nothing was moved."))
+    window = next((w for w in callback_times(case, now, calendar, deviations)
+                   if w.start.isoformat() == start), None)
+    if window is None:
+        raise Refusal(_("Choose one of the times offered."), "window")
+    if window.start == task.window_start:
+        raise Refusal(_("The callback is already planned for that time."), "window")
+    before = _window_text(task.window_start, task.window_end, calendar.tz)
+    # The task's own version moves too: a colleague recording the call meanwhile is refused.
+    task.window_start, task.window_end = window.start, window.end
+    task.due_at = max(task.due_at, window.end)
+    add_event(case, EventKind.CALLBACK, actor, now, f"Callback moved from {before} to "
+              f"{_window_text(window.start, window.end, calendar.tz)}.")
+    db.session.flush()
+
+
+def _window_text(start, end, tz):
+    start, end = start.astimezone(tz), end.astimezone(tz)
+    return f"{format_date(start.date())} {start:%H}–{end:%H}"
 
 
 def send_notice(actor, case, text, estimate, *, now, today, calendar, deviations):
