@@ -66,7 +66,7 @@ def test_the_customers_words_are_on_the_first_screen(wide, login, speaks, screen
     no_serious_violations(page)
     # A case of the demo data with a history: the inbox's most urgent one.
     page.goto("/inbox/cs")
-    page.click("table.cases tbody tr:first-child td.ref a")
+    page.click("table.cases tbody tr:first-child td.col-ref a")
     assert page.locator("#message .message").bounding_box()["y"] < 768 - 40
     page.screenshot(path=screenshots / f"case-page-demo-{language}.png", full_page=True)
 
