@@ -237,6 +237,10 @@ def build_pages(targets):
         Page("inbox-overdue", "Inbox, overdue filter", "cs.agent", f"{inbox}?filter=overdue",
              PAGE_P95_MS),
         Page("inbox-last", "Inbox, deepest page", "cs.agent", f"{inbox}?page=last", PAGE_P95_MS),
+        Page("inbox-customer", "Inbox by customer", "cs.agent", f"{inbox}?sort=customer",
+             PAGE_P95_MS),
+        Page("inbox-topic-last", "Inbox by topic, descending, deepest page", "cs.agent",
+             f"{inbox}?sort=topic&order=desc&page=last", PAGE_P95_MS),
         Page("case", f"Case page, longest timeline ({case_events} events)", "cs.agent",
              f"/cases/{case_ref}", PAGE_P95_MS),
         Page("my-cases", "My cases", "cs.agent", "/my-cases", PAGE_P95_MS),
@@ -819,8 +823,9 @@ def record(args, cases, results, workers_mb, pair):
 # --- Main ----------------------------------------------------------------------------------------
 
 
-PAGE_KEYS = ["inbox", "inbox-overdue", "inbox-last", "case", "my-cases", "workload", "search-text",
-             "search-reference", *(f"report-{name}" for name in REPORTS), "form"]
+PAGE_KEYS = ["inbox", "inbox-overdue", "inbox-last", "inbox-customer", "inbox-topic-last", "case",
+             "my-cases", "workload", "search-text", "search-reference",
+             *(f"report-{name}" for name in REPORTS), "form"]
 
 
 def parse_args():

@@ -56,14 +56,15 @@ DEFAULT_SORT = "due"
 LIST_COLUMNS = (Case.reference, Case.received_at, Case.contact_name, Case.topic_id, Case.reply_wanted,
                 Case.reply_channel, Case.status, Case.current_unit_id, Case.assignee_id,
                 Case.customer_id, Case.masked_kinds, Case.due_date, Case.estimated_decision_date,
-                Case.effective_due_date, Case.version, Case.case_type, Case.delivery_problem,
-                Case.customer_sort, Case.topic_sort_fi, Case.topic_sort_sv, Case.topic_sort_en)
+                Case.effective_due_date, Case.version, Case.case_type, Case.delivery_problem)
 # Enough of the message for its first line in a row.
 MESSAGE_START = 160
 
 
 # A case whose customer wanted no answer is never overdue nor due: it has a filter of its own.
 AWAITING_ANSWER = Case.reply_wanted.is_(True)
+# Written as the partial index of such cases states it, so both databases read that index.
+NO_ANSWER_WANTED = Case.reply_wanted == sa.false()
 MEMBER_FILTER = "member"
 # Filters whose cases depend on who is asking (or on whom the team lead asks about).
 PERSONAL_FILTERS = {"mine", MEMBER_FILTER}
@@ -82,9 +83,33 @@ def _filter_spec(name, user_id, today):
         MEMBER_FILTER: ((CaseStatus.ASSIGNED,), [Case.assignee_id == user_id]),
         "overdue": (OPEN_STATUSES, [awaiting_answer, Case.effective_due_date < today]),
         "due_today": (OPEN_STATUSES, [awaiting_answer, Case.effective_due_date == today]),
-        "no_answer": (OPEN_STATUSES, [Case.reply_wanted.is_(False)]),
+        "no_answer": (OPEN_STATUSES, [NO_ANSWER_WANTED]),
         "answered": ((CaseStatus.ANSWERED,), []),
     }[name]
+
+
+# SQLite's planner has no statistics for an index made after the last ANALYZE and may read a unit's
+# cases through the wrong one: each list names its index (PostgreSQL keeps column statistics).
+_SORT_INDEXES = {"effective_due_date": "ix_feedback_case_inbox",
+                 "received_at": "ix_feedback_case_by_received",
+                 "customer_sort": "ix_feedback_case_by_customer",
+                 **{f"topic_sort_{language}": f"ix_feedback_case_by_topic_{language}"
+                    for language in TOPIC_SORT_LANGUAGES}}
+
+
+def _index_hint(filter_name, columns=None):
+    """The index a list or count reads on SQLite: one person's cases through the holder's index
+    (in due order; in another order the planner sorts their few cases), the rest through the
+    index of the sort (counts: the inbox index)."""
+    first = columns[0].key if columns else "effective_due_date"
+    if filter_name in PERSONAL_FILTERS:
+        return "ix_feedback_case_assignee" if first == "effective_due_date" else None
+    return _SORT_INDEXES[first]
+
+
+def _hinted(query, filter_name, columns=None):
+    index = _index_hint(filter_name, columns)
+    return query.with_hint(Case, f"INDEXED BY {index}", "sqlite") if index else query
 
 
 def filter_clause(name, user_id, today):
@@ -92,22 +117,34 @@ def filter_clause(name, user_id, today):
     return sa.and_(Case.status.in_(statuses), *conditions)
 
 
+ALL_OPEN = "all_open"
+
+
 def inbox_counts(unit_id, user_id, today):
     """Every filter's count for one inbox, in one statement: each a range count in the inbox
     index (unit, status, due date), which reads entries without testing each one."""
-    def count(name):
+    # SQLite renders no index hint inside a subquery: these rest on the statistics (the
+    # migration that adds an index runs ANALYZE).
+    def count(name, clause):
         return (sa.select(sa.func.count()).select_from(Case)
-                .where(Case.current_unit_id == unit_id, filter_clause(name, user_id, today))
-                .scalar_subquery().label(name))
+                .where(Case.current_unit_id == unit_id, clause).scalar_subquery().label(name))
 
-    return dict(db.session.execute(sa.select(*(count(name) for name in FILTERS))).one()._mapping)
+    # "Open" is every open case less those wanting no answer: a plain range count, not a test of
+    # each entry.
+    counted = {name: filter_clause(name, user_id, today) for name in FILTERS if name != "open"}
+    counts = dict(db.session.execute(sa.select(
+        count(ALL_OPEN, Case.status.in_(OPEN_STATUSES)),
+        *(count(name, clause) for name, clause in counted.items()))).one()._mapping)
+    counts["open"] = counts.pop(ALL_OPEN) - counts["no_answer"]
+    return {name: counts[name] for name in FILTERS}
 
 
 def open_count(unit_id):
     """A unit's open cases awaiting an answer, as its "Open" filter counts them, for its tab."""
-    return db.session.scalar(
+    return db.session.scalar(_hinted(
         sa.select(sa.func.count()).select_from(Case)
-        .where(Case.current_unit_id == unit_id, Case.status.in_(OPEN_STATUSES), AWAITING_ANSWER))
+        .where(Case.current_unit_id == unit_id, Case.status.in_(OPEN_STATUSES), AWAITING_ANSWER),
+        "open"))
 
 
 def sort_columns(sort, language):
@@ -225,14 +262,14 @@ def inbox_page(unit_id, filter_name, user_id, today, size, *, columns=_ORDER, de
     cases, assignee_names, first_lines = [], {}, {}
     assignee = aliased(User)
     for status in statuses:
-        query = (
+        query = _hinted(
             sa.select(Case, assignee.full_name, sa.func.substr(Case.message, 1, MESSAGE_START))
             .outerjoin(assignee, Case.assignee_id == assignee.id)
             .where(Case.current_unit_id == unit_id, Case.status == status, *conditions)
-            .options(load_only(*LIST_COLUMNS), joinedload(Case.topic), joinedload(Case.customer))
+            .options(load_only(*LIST_COLUMNS, *columns), joinedload(Case.topic),
+                     joinedload(Case.customer))
             .order_by(*order)
-            .limit(size + 1)
-        )
+            .limit(size + 1), filter_name, columns)
         for case, name, start in db.session.execute(query):
             cases.append(case)
             assignee_names[case.id] = name

@@ -22,7 +22,7 @@ from ..cases.common import CaseChanged, commit_change
 from ..cases.forms import AssignManyForm
 from ..closing_days import banking_calendar
 from ..extensions import db
-from ..models import User
+from ..models import CaseType, ReplyChannel, User
 from ..refusals import Refusal
 from ..rules.badges import case_badge
 from ..rules.dates import format_date, format_moment
@@ -71,6 +71,12 @@ class Listing:
         return {name: value for name, value in {**args, **changes}.items() if value is not None}
 
 
+def _row_titles():
+    """The titles rows repeat, translated once for a page rather than once per row."""
+    return {"types": {member: str(member.title) for member in CaseType},
+            "channels": {member: str(member.title) for member in ReplyChannel}}
+
+
 def _badges(cases, today):
     calendar = banking_calendar(clock.timezone())
     return {case.id: case_badge(case, today, calendar) for case in cases}
@@ -116,7 +122,8 @@ def inbox(unit_code):
             return ""
         return render_template("inboxes/_case_table.html", unit=unit, filters=queries.FILTERS,
                                listing=listing, sorts=queries.SORTS, page=page,
-                               badges=_badges(page.cases, today), selectable=leads)
+                               badges=_badges(page.cases, today), selectable=leads,
+                               titles=_row_titles())
 
     counts, table, *other_counts = inbox_cache.cached(
         figures.counts(unit.id, stamp_of[unit.id], current_user.id, today),

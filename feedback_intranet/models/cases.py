@@ -151,6 +151,10 @@ class Case(db.Model):
         ),
         *(sa.Index(f"ix_feedback_case_by_{name}", "current_unit_id", "status", *columns)
           for name, columns in SORT_INDEXES.items()),
+        # "No answer wanted", a few of a unit's cases, counted without testing every open one.
+        sa.Index("ix_feedback_case_no_answer", "current_unit_id", "status",
+                 sqlite_where=sa.text("reply_wanted = 0"),
+                 postgresql_where=sa.text("reply_wanted = false")),
     )
 
     @property
