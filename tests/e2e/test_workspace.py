@@ -57,3 +57,18 @@ def test_a_column_header_sorts_and_a_second_click_turns_the_order(page, login, s
     page.click("nav.filters a[href*='filter=unassigned']")
     assert "sort=customer" in page.url and "order=desc" in page.url
     no_serious_violations(page)
+
+
+def test_next_case_follows_the_list_and_the_setting_is_accessible(page, login, speaks):
+    speaks("cs.agent", "en")
+    page.set_viewport_size({"width": 1366, "height": 768})
+    login("cs.agent")
+    page.goto("/inbox/cs?sort=customer")
+    references = page.locator(f"{ROWS} td.col-ref a").all_inner_texts()
+    page.click(f"{ROWS}:first-child td.col-ref a")
+    page.click("a.next-case")
+    assert page.url.endswith(f"/cases/{references[1]}")
+    page.goto("/profile")
+    assert page.get_by_label("After a forward, an answer or a close, open the next case of my "
+                             "list").count() == 1
+    no_serious_violations(page)
