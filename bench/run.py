@@ -779,8 +779,8 @@ The seeded databases are kept (`bench/data/bench-N.sqlite`, PostgreSQL database 
 `--postgres-url`) and topped up with `seed-demo` when they have fewer than N cases; `--reseed`
 rebuilds them. PostgreSQL gets a `VACUUM ANALYZE` after seeding, as autovacuum would do on a live
 database; SQLite gets only the `ANALYZE` that `seed-demo` and a migration adding an index run. Each
-run works on a throwaway copy, because the form submissions add cases. `--help` lists the other options (`--workers`,
-`--worker-class`, `--requests`, `--clients`, `--duration`, `--pages`, ...).
+run works on a throwaway copy, because the form submissions add cases. `--help` lists the other
+options (`--workers`, `--worker-class`, `--requests`, `--clients`, `--duration`, `--pages`, ...).
 
 Method: p50 and p95 (nearest rank) of sequential requests from one keep-alive client after a
 warm-up; req/s from concurrent clients, each with its own connection, for a fixed time; SQL
