@@ -96,9 +96,10 @@ def register_extensions(app):
     # The inbox cache, the stamps that key it and the cases' sort keys: listening to every
     # session from here on.
     from .inboxes import cache as inbox_cache
-    from .inboxes import sorting, stamps
+    from .inboxes import counters, sorting, stamps
 
     sorting.register()
+    counters.register()
     stamps.register()
     inbox_cache.init_app(app)
     from .web.locale import select_locale, select_timezone

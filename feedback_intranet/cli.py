@@ -22,6 +22,7 @@ def register_cli(app):
     app.cli.add_command(outbox_group)
     app.cli.add_command(retention_group)
     app.cli.add_command(masking_group)
+    app.cli.add_command(counters_group)
 
 
 @click.group("outbox")
@@ -47,6 +48,34 @@ def retention_apply(dry_run, months):
     outcome = retention.apply(clock.now(), months, dry_run=dry_run)
     verb = "Would anonymise" if dry_run else "Anonymised"
     click.echo(f"{verb} {outcome.summary()}; closed more than {months} months ago.")
+
+
+@click.group("counters")
+def counters_group():
+    """The inbox counters."""
+
+
+@counters_group.command("check")
+@click.option("--fix", is_flag=True, help="Count the cases again where the counters differ.")
+@with_appcontext
+def counters_check(fix):
+    """Recompute the inbox counters from the cases and report any difference (exit status 1)."""
+    from .inboxes import counters
+
+    wrong = counters.differences()
+    for (unit_id, status, holder_id, wanted, due), (counted, kept) in sorted(wrong.items()):
+        click.echo(f"unit {unit_id}, {status}, holder {holder_id or 'nobody'}, "
+                   f"{'answer wanted' if wanted else 'no answer wanted'}, due {due.isoformat()}: "
+                   f"{counted} cases, the counter says {kept}")
+    if not wrong:
+        click.echo("The inbox counters match the cases.")
+        return
+    if fix:
+        counters.rebuild()
+        db.session.commit()
+        click.echo(f"Counted again: {len(wrong)} counters were wrong.")
+        return
+    raise SystemExit(1)
 
 
 @click.group("masking")

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from . import search
 from .extensions import db, passwords
-from .inboxes import stamps
+from .inboxes import counters, stamps
 from .models import (
     Answer,
     AnswerStatus,
@@ -641,7 +641,8 @@ def seed_demo(now, calendar, password=DEMO_PASSWORD, cases=240, seed=2026, progr
     rng = random.Random(seed)
     units, topics = seed_reference_data(password, rng)
     added = seed_cases(cases, now.astimezone(UTC), calendar, units, topics, rng, progress)
-    # The cases went in through the driver, unseen by the stamps' session listener.
+    # The cases went in through the driver, unseen by the stamps' and counters' listeners.
+    counters.rebuild()
     stamps.touch_all(db.session.connection())
     return added
 

@@ -4,13 +4,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..inboxes.queries import filter_clause
+from ..inboxes import counters
 from ..models import (
-    OPEN_STATUSES,
     AuditEvent,
     AuditKind,
-    Case,
-    CaseStatus,
     ClosingDay,
     DeviatingHours,
     OutboxMessage,
@@ -73,17 +70,9 @@ def deviating_hours():
 
 
 def unit_figures(today):
-    """Per active unit, its open, overdue and unassigned cases: one grouped statement over the
-    open cases, the inbox's own definitions of each."""
-    overdue = filter_clause("overdue", None, today)
-    counts = (
-        sa.select(Case.current_unit_id.label("unit_id"), sa.func.count().label("open"),
-                  sa.func.count().filter(overdue).label("overdue"),
-                  sa.func.count().filter(Case.status == CaseStatus.NEW).label("unassigned"))
-        .where(Case.status.in_(OPEN_STATUSES))
-        .group_by(Case.current_unit_id)
-        .subquery()
-    )
+    """Per active unit, its open cases awaiting an answer, those overdue and those nobody holds:
+    the inbox's own figures, from the counters of every unit in one statement."""
+    counts = counters.backlog(today)
     rows = db.session.execute(
         sa.select(Unit, counts.c.open, counts.c.overdue, counts.c.unassigned)
         .outerjoin(counts, counts.c.unit_id == Unit.id)

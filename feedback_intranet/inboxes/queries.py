@@ -27,6 +27,7 @@ from ..models import (
 from ..models.cases import TOPIC_SORT_LANGUAGES
 from ..rules.banking_days import FIRST_DAY, LAST_DAY
 from ..rules.sort_keys import MAX_LENGTH as SORT_KEY_LENGTH
+from . import counters
 
 
 def users_by_id(ids):
@@ -63,8 +64,6 @@ MESSAGE_START = 160
 
 # A case whose customer wanted no answer is never overdue nor due: it has a filter of its own.
 AWAITING_ANSWER = Case.reply_wanted.is_(True)
-# Written as the partial index of such cases states it, so both databases read that index.
-NO_ANSWER_WANTED = Case.reply_wanted == sa.false()
 MEMBER_FILTER = "member"
 # Filters whose cases depend on who is asking (or on whom the team lead asks about).
 PERSONAL_FILTERS = {"mine", MEMBER_FILTER}
@@ -83,7 +82,7 @@ def _filter_spec(name, user_id, today):
         MEMBER_FILTER: ((CaseStatus.ASSIGNED,), [Case.assignee_id == user_id]),
         "overdue": (OPEN_STATUSES, [awaiting_answer, Case.effective_due_date < today]),
         "due_today": (OPEN_STATUSES, [awaiting_answer, Case.effective_due_date == today]),
-        "no_answer": (OPEN_STATUSES, [NO_ANSWER_WANTED]),
+        "no_answer": (OPEN_STATUSES, [Case.reply_wanted.is_(False)]),
         "answered": ((CaseStatus.ANSWERED,), []),
     }[name]
 
@@ -112,39 +111,14 @@ def _hinted(query, filter_name, columns=None):
     return query.with_hint(Case, f"INDEXED BY {index}", "sqlite") if index else query
 
 
-def filter_clause(name, user_id, today):
-    statuses, conditions = _filter_spec(name, user_id, today)
-    return sa.and_(Case.status.in_(statuses), *conditions)
-
-
-ALL_OPEN = "all_open"
-
-
 def inbox_counts(unit_id, user_id, today):
-    """Every filter's count for one inbox, in one statement: each a range count in the inbox
-    index (unit, status, due date), which reads entries without testing each one."""
-    # SQLite renders no index hint inside a subquery: these rest on the statistics (the
-    # migration that adds an index runs ANALYZE).
-    def count(name, clause):
-        return (sa.select(sa.func.count()).select_from(Case)
-                .where(Case.current_unit_id == unit_id, clause).scalar_subquery().label(name))
-
-    # "Open" is every open case less those wanting no answer: a plain range count, not a test of
-    # each entry.
-    counted = {name: filter_clause(name, user_id, today) for name in FILTERS if name != "open"}
-    counts = dict(db.session.execute(sa.select(
-        count(ALL_OPEN, Case.status.in_(OPEN_STATUSES)),
-        *(count(name, clause) for name, clause in counted.items()))).one()._mapping)
-    counts["open"] = counts.pop(ALL_OPEN) - counts["no_answer"]
-    return {name: counts[name] for name in FILTERS}
+    """Every filter's count for one inbox: sums of the unit's counters, not counts of its cases."""
+    return counters.filter_counts(unit_id, user_id, today)
 
 
 def open_count(unit_id):
     """A unit's open cases awaiting an answer, as its "Open" filter counts them, for its tab."""
-    return db.session.scalar(_hinted(
-        sa.select(sa.func.count()).select_from(Case)
-        .where(Case.current_unit_id == unit_id, Case.status.in_(OPEN_STATUSES), AWAITING_ANSWER),
-        "open"))
+    return counters.open_count(unit_id)
 
 
 def sort_columns(sort, language):

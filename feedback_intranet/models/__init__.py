@@ -5,6 +5,7 @@ from .cases import (
     Case,
     CaseEvent,
     CasePastUnit,
+    InboxCount,
     InboxStamp,
     UsedFormToken,
 )
@@ -68,6 +69,7 @@ __all__ = [
     "Customer",
     "DeviatingHours",
     "EventKind",
+    "InboxCount",
     "InboxStamp",
     "IntakeChannel",
     "Language",

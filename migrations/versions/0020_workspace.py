@@ -74,9 +74,6 @@ def upgrade():
     for name, columns in SORT_INDEXES.items():
         op.create_index(f'ix_feedback_case_by_{name}', 'feedback_case',
                         ['current_unit_id', 'status', *columns])
-    op.create_index('ix_feedback_case_no_answer', 'feedback_case', ['current_unit_id', 'status'],
-                    sqlite_where=sa.text('reply_wanted = 0'),
-                    postgresql_where=sa.text('reply_wanted = false'))
     # Statistics for the new columns and indexes, which the planner would otherwise guess at.
     op.execute('ANALYZE feedback_case')
     with op.batch_alter_table('staff_user') as batch_op:
@@ -85,7 +82,6 @@ def upgrade():
 
 
 def downgrade():
-    op.drop_index('ix_feedback_case_no_answer', table_name='feedback_case')
     with op.batch_alter_table('staff_user') as batch_op:
         batch_op.drop_column('open_next_case')
     for name in SORT_INDEXES:

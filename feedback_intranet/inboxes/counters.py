@@ -1,0 +1,177 @@
+"""Inbox counters: how many cases each unit lists, kept like a bank keeps balances.
+
+Every commit that adds, changes or removes a case moves the counters it leaves and enters, in the
+same transaction: one row per unit, status, holder, wish for an answer and due date
+(`InboxCount`). An inbox's filter counts are then sums over the unit's few rows, and "overdue"
+and "due today" follow the calendar by the due date in the key, with nothing to rewrite at
+midnight. Closed cases are not counted: no inbox lists them.
+
+Writes past the ORM that change what is counted call `rebuild` (the demo loader); `differences`
+recomputes the counters from the cases, for the `counters check` command and the tests.
+"""
+
+from collections import Counter
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from ..extensions import db
+from ..models import OPEN_STATUSES, Case, CaseStatus, InboxCount
+
+COUNTED = (*OPEN_STATUSES, CaseStatus.ANSWERED)
+_KEYS = ("current_unit_id", "status", "assignee_id", "reply_wanted", "effective_due_date")
+_PENDING = "inbox_count_deltas"
+NOBODY = 0  # the holder of cases nobody holds, in the key
+
+
+def _key(unit_id, status, holder_id, reply_wanted, due):
+    if unit_id is None or status is None or due is None or CaseStatus(status) not in COUNTED:
+        return None
+    return (unit_id, CaseStatus(status).value, holder_id or NOBODY, bool(reply_wanted), due)
+
+
+def _keys_before_and_after(case, state):
+    """The counter the case was in before this flush and the one it is in now (None: none)."""
+    before, after = [], []
+    for name in _KEYS:
+        history = state.attrs[name].history
+        if history.added or history.deleted:
+            # active_history on these columns: an old value is always loaded; none means None.
+            before.append(history.deleted[0] if history.deleted else None)
+            after.append(history.added[0] if history.added else None)
+        else:
+            value = getattr(case, name)  # loads it if it was never read: it is what is stored
+            before.append(value)
+            after.append(value)
+    return _key(*before), _key(*after)
+
+
+def _note_changes(session, _context):
+    deltas = session.info.setdefault(_PENDING, Counter())
+    changes = [(None, _key(*(getattr(obj, name) for name in _KEYS)))
+               for obj in session.new if isinstance(obj, Case)]
+    changes += [_keys_before_and_after(obj, sa.inspect(obj))
+                for obj in session.dirty if isinstance(obj, Case)]
+    changes += [(_keys_before_and_after(obj, sa.inspect(obj))[0], None)
+                for obj in session.deleted if isinstance(obj, Case)]
+    for before, after in changes:
+        if before != after:
+            if before is not None:
+                deltas[before] -= 1
+            if after is not None:
+                deltas[after] += 1
+
+
+def _apply(session):
+    # The commit's own writes first; their case rows are locked before any counter, and counters
+    # are written in key order, so no two commits wait for each other in a circle.
+    session.flush()
+    deltas = session.info.pop(_PENDING, None)
+    if not deltas:
+        return
+    connection = session.connection()
+    table = InboxCount.__table__
+    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    for key in sorted(k for k, delta in deltas.items() if delta):
+        unit_id, status, holder_id, reply_wanted, due = key
+        where = (table.c.unit_id == unit_id, table.c.status == status,
+                 table.c.holder_id == holder_id, table.c.reply_wanted == reply_wanted,
+                 table.c.due == due)
+        statement = insert(table).values(unit_id=unit_id, status=status, holder_id=holder_id,
+                                         reply_wanted=reply_wanted, due=due, count=deltas[key])
+        left = connection.execute(statement.on_conflict_do_update(
+            index_elements=[table.c.unit_id, table.c.status, table.c.holder_id,
+                            table.c.reply_wanted, table.c.due],
+            set_={"count": table.c.count + statement.excluded.count},
+        ).returning(table.c.count)).scalar_one()
+        if left == 0:  # no row for what no case is, so a unit's rows stay few
+            connection.execute(table.delete().where(*where, table.c.count == 0))
+
+
+def _forget(session):
+    session.info.pop(_PENDING, None)
+
+
+def register():
+    """Listen to every ORM session; called by the app factory before the stamps' listeners (the
+    counters' rows are then locked before the stamps', in every commit)."""
+    # After each flush, when a holder or unit set through its relationship has its id in the
+    # column too; the attributes' history still tells what each was before.
+    for name, listener in (("after_flush", _note_changes), ("before_commit", _apply),
+                           ("after_rollback", _forget)):
+        if not sa.event.contains(Session, name, listener):
+            sa.event.listen(Session, name, listener)
+
+
+def _from_cases():
+    """The counters as the cases make them now: one grouped read."""
+    # A literal, not a parameter: PostgreSQL matches the grouped expression only when it is the
+    # same text in the select list.
+    holder = sa.func.coalesce(Case.assignee_id, sa.literal_column(str(NOBODY)))
+    key = (Case.current_unit_id, Case.status, holder, Case.reply_wanted, Case.effective_due_date)
+    return sa.select(*key, sa.func.count()).where(Case.status.in_(COUNTED)).group_by(*key)
+
+
+def rebuild():
+    """Count every case again, in the caller's transaction (after writes past the ORM)."""
+    table = InboxCount.__table__
+    db.session.execute(table.delete())
+    db.session.execute(table.insert().from_select(
+        ["unit_id", "status", "holder_id", "reply_wanted", "due", "count"], _from_cases()))
+
+
+def differences():
+    """{key: (counted, kept)} wherever the kept counters differ from the cases; empty when right."""
+    counted = {_key(*row[:5]): row[5] for row in db.session.execute(_from_cases())}
+    kept = {_key(row.unit_id, row.status, row.holder_id, row.reply_wanted, row.due): row.count
+            for row in db.session.scalars(sa.select(InboxCount))}
+    return {key: (counted.get(key, 0), kept.get(key, 0)) for key in counted.keys() | kept.keys()
+            if counted.get(key, 0) != kept.get(key, 0)}
+
+
+def _total(name, *conditions):
+    c = InboxCount.__table__.c
+    return sa.func.coalesce(sa.func.sum(sa.case((sa.and_(*conditions), c.count), else_=0)),
+                            0).label(name)
+
+
+def _open_awaiting():
+    c = InboxCount.__table__.c
+    return c.status.in_([s.value for s in OPEN_STATUSES]), c.reply_wanted.is_(True)
+
+
+def backlog(today):
+    """Per unit, as a subquery: its open cases awaiting an answer, those overdue, and those
+    nobody holds (the inbox's own definitions), summed over every unit's counters at once."""
+    c = InboxCount.__table__.c
+    return (sa.select(c.unit_id, _total("open", *_open_awaiting()),
+                      _total("overdue", *_open_awaiting(), c.due < today),
+                      _total("unassigned", c.status == CaseStatus.NEW.value))
+            .group_by(c.unit_id).subquery())
+
+
+def filter_counts(unit_id, user_id, today):
+    """Every inbox filter's count for one unit ("mine" is `user_id`'s): one sum per filter over
+    the unit's counter rows, in one statement."""
+    c = InboxCount.__table__.c
+    is_open, waits = _open_awaiting()
+    total = _total
+    row = db.session.execute(sa.select(
+        total("open", is_open, waits),
+        total("unassigned", c.status == CaseStatus.NEW.value),
+        total("mine", c.status == CaseStatus.ASSIGNED.value, c.holder_id == user_id),
+        total("overdue", is_open, waits, c.due < today),
+        total("due_today", is_open, waits, c.due == today),
+        total("no_answer", is_open, c.reply_wanted.is_(False)),
+        total("answered", c.status == CaseStatus.ANSWERED.value),
+    ).where(c.unit_id == unit_id)).one()
+    return {name: int(value) for name, value in row._mapping.items()}
+
+
+def open_count(unit_id):
+    """The unit's open cases that await an answer (its "Open" filter), for its tab."""
+    c = InboxCount.__table__.c
+    return int(db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(c.count), 0))
+        .where(c.unit_id == unit_id, *_open_awaiting())))
