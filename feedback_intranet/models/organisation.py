@@ -140,7 +140,12 @@ class Topic(db.Model):
     central_unit: Mapped[Unit | None] = relationship()
 
     def name_in(self, language):
-        return {"fi": self.name_fi, "sv": self.name_sv}.get(str(language)) or self.name
+        return self.name_for(language, self.name, self.name_fi, self.name_sv)
+
+    @staticmethod
+    def name_for(language, name, name_fi, name_sv):
+        """The name in `language` from the three columns (for rows read without the topic)."""
+        return {"fi": name_fi, "sv": name_sv}.get(str(language)) or name
 
 
 class RoutingRule(db.Model):

@@ -16,16 +16,25 @@ def safe_cell(value):
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
+PIECE = 64 * 1024
+
+
 def rows_to_csv(header, rows):
-    """Yield the CSV text piece by piece: the BOM and header first, then a line per row."""
+    """Yield the CSV text piece by piece: the BOM and header at once (the first byte does not wait
+    for the rows), then the rows in pieces of about PIECE characters, not one write per row."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow([safe_cell(cell) for cell in header])
     yield BOM + buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
     for row in rows:
-        buffer.seek(0)
-        buffer.truncate()
         writer.writerow([safe_cell(cell) for cell in row])
+        if buffer.tell() >= PIECE:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    if buffer.tell():
         yield buffer.getvalue()
 
 
