@@ -18,6 +18,10 @@ from .rules.phones import e164
 RESULTS = 50
 MAX_QUERY = 200
 _WORD = re.compile(r"[^\W_]+")  # letters and digits: no operator of any query syntax
+# A shorter word would match as a prefix of most words of every message ("k"): such words are left
+# out of the text search, and a query of only those finds exact keys (a reference, a customer
+# number, an email, a phone number) alone. The search page says so.
+MIN_WORD = 3
 
 # Kept here so the migration and the test schema build exactly the same objects.
 SQLITE_DDL = [
@@ -64,7 +68,12 @@ def is_search_object(name):
 
 
 def _words(query):
-    return _WORD.findall(query)[:12]
+    return [word for word in _WORD.findall(query) if len(word) >= MIN_WORD][:12]
+
+
+def too_short(query):
+    """Whether `query` has no word long enough for the text search."""
+    return bool(query.strip()) and not _words(query)
 
 
 def text_matches(dialect, query):

@@ -88,3 +88,18 @@ def test_an_empty_search_shows_the_box(client, login, setting):
     page = client.get("/cases/search?q=+").get_data(as_text=True)
     assert 'id="q"' in page and "No results" not in page
     assert "No results" in client.get("/cases/search?q=zzzz").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("query", ["k", "ka", "Å", "k a", "12"])
+def test_a_query_of_one_or_two_letters_finds_exact_keys_only_and_says_so(client, login, setting,
+                                                                          query):
+    login("cs.agent")
+    page = client.get("/cases/search", query_string={"q": query}).get_data(as_text=True)
+    assert found(client, query) == []
+    assert "type at least three letters" in page
+
+
+def test_short_words_beside_a_long_one_are_left_out_of_the_text_search(client, login, setting):
+    _, ours, _theirs = setting
+    login("cs.agent")
+    assert found(client, "k kampissa") == [ours.reference]

@@ -18,7 +18,7 @@ from ..replies.texts import compose
 from ..rules.badges import case_badge
 from ..rules.masking import KIND_TITLES
 from ..search import RESULTS as search_limit
-from ..search import search_cases
+from ..search import search_cases, too_short
 from ..web.form_tokens import consume_token
 from ..web.forms import refused_fields, show_refusal
 from ..web.inbox_lists import next_case_path
@@ -76,6 +76,7 @@ def search():
     cases = search_cases(db.session, current_user, query) if query.strip() else []
     today, calendar = clock.today(), banking_calendar(clock.timezone())
     return render_template("cases/search.html", query=query, cases=cases,
+                           too_short=too_short(query),
                            badges={c.id: case_badge(c, today, calendar) for c in cases},
                            results=search_limit)
 
