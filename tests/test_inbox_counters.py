@@ -39,12 +39,26 @@ def counted_from_cases(unit_id, user_id, today):
     }
 
 
+def workload_from_cases(unit_id, today):
+    """Per holder the plain way: (held, overdue, due today)."""
+    held = {}
+    for case in db.session.scalars(sa.select(Case).where(
+            Case.current_unit_id == unit_id, Case.status == CaseStatus.ASSIGNED)):
+        counts = held.setdefault(case.assignee_id, [0, 0, 0])
+        counts[0] += 1
+        if case.reply_wanted:
+            counts[1] += case.effective_due_date < today
+            counts[2] += case.effective_due_date == today
+    return {holder: tuple(counts) for holder, counts in held.items()}
+
+
 def assert_right(unit_ids, user_id, today):
     db.session.expire_all()
     assert counters.differences() == {}
     for unit_id in unit_ids:
         assert counters.filter_counts(unit_id, user_id, today) == counted_from_cases(
             unit_id, user_id, today)
+        assert counters.workload(unit_id, today) == workload_from_cases(unit_id, today)
     assert set(counters.filter_counts(unit_ids[0], user_id, today)) == set(FILTERS)
 
 
@@ -118,6 +132,19 @@ def test_random_changes_keep_the_counters(org, make_case, changes):
             db.session.delete(case)
     db.session.commit()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(InboxCount)) == 0
+
+
+def test_retention_leaves_them_right(app, org, make_case, clock):
+    from feedback_intranet import retention
+
+    cs, turku, agent, _lead = org
+    old = NOW - timedelta(days=4 * 365)
+    closed = make_case(cs, received_at=old, status=CaseStatus.CLOSED)
+    closed.closed_at = old + timedelta(days=3)
+    make_case(cs, received_at=NOW, status=CaseStatus.ASSIGNED, assignee=agent)
+    db.session.commit()
+    assert retention.apply(NOW, 36).cases == 1
+    assert_right([cs.id, turku.id], agent.id, NOW.date())
 
 
 def test_a_rolled_back_change_counts_nothing(org, make_case):

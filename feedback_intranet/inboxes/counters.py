@@ -169,6 +169,19 @@ def filter_counts(unit_id, user_id, today):
     return {name: int(value) for name, value in row._mapping.items()}
 
 
+def workload(unit_id, today):
+    """{holder id: (cases held, of them overdue, due today)} of a unit, summed per holder."""
+    c = InboxCount.__table__.c
+    waits = c.reply_wanted.is_(True)
+    rows = db.session.execute(
+        sa.select(c.holder_id, sa.func.sum(c.count), _total("overdue", waits, c.due < today),
+                  _total("due_today", waits, c.due == today))
+        .where(c.unit_id == unit_id, c.status == CaseStatus.ASSIGNED.value)
+        .group_by(c.holder_id))
+    return {holder_id or None: (int(held), int(overdue), int(due_today))
+            for holder_id, held, overdue, due_today in rows}
+
+
 def open_count(unit_id):
     """The unit's open cases that await an answer (its "Open" filter), for its tab."""
     c = InboxCount.__table__.c

@@ -311,23 +311,8 @@ def waiting_answers(case_ids):
 
 
 def workload(unit_id, today):
-    """Per holder of the unit's cases: open, overdue and due today; one grouped statement."""
-    awaiting = Case.reply_wanted.is_(True)
-    rows = db.session.execute(
-        sa.select(
-            Case.assignee_id,
-            sa.func.count(),
-            sa.func.sum(sa.case((sa.and_(awaiting, Case.effective_due_date < today), 1), else_=0)),
-            sa.func.sum(sa.case((sa.and_(awaiting, Case.effective_due_date == today), 1), else_=0)),
-        )
-        .where(Case.current_unit_id == unit_id, Case.status == CaseStatus.ASSIGNED)
-        .group_by(Case.assignee_id)
-        # The inbox index covers this; SQLite's statistics would pick the assignee index and
-        # read the table for every case.
-        .with_hint(Case, "INDEXED BY ix_feedback_case_inbox", "sqlite")
-    )
-    return {assignee: (total, overdue or 0, due_today or 0)
-            for assignee, total, overdue, due_today in rows}
+    """Per holder of the unit's cases: open, overdue and due today, from the counters."""
+    return counters.workload(unit_id, today)
 
 
 def my_cases(user_id, unit_ids, limit):
