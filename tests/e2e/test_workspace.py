@@ -72,3 +72,28 @@ def test_next_case_follows_the_list_and_the_setting_is_accessible(page, login, s
     assert page.get_by_label("After a forward, an answer or a close, open the next case of my "
                              "list").count() == 1
     no_serious_violations(page)
+
+
+def test_a_waiting_callback_can_be_moved_and_the_panel_is_accessible(page, login, speaks,
+                                                                     screenshots):
+    speaks("cs.agent", "en")
+    page.set_viewport_size({"width": 1366, "height": 768})
+    login("cs.agent")
+    page.goto("/inbox/cs?filter=mine")
+    row = page.locator(f"{ROWS}", has=page.locator("td.col-channel", has_text="Phone call")).first
+    row.locator("td.col-ref a").click()
+    page.check('input[name="answer-channel"][value="phone"]')
+    page.fill("#answer-body", "We will call you.")
+    page.click("#answer-send")
+    panel = page.locator("section.waiting-answer")
+    planned = panel.locator("dd").nth(1).inner_text()
+    options = page.locator('select[name="move_callback-window"] option')
+    assert options.count() == 12
+    page.select_option('select[name="move_callback-window"]', index=3)
+    chosen = options.nth(3).inner_text()
+    page.click("text=Move the callback")
+    assert "planned for the new time" in page.inner_text(".flash-success")
+    moved = page.locator("section.waiting-answer dd").nth(1).inner_text()
+    assert moved != planned and chosen.split(" ")[0] in moved
+    page.screenshot(path=screenshots / "case-page-callback-moved.png")
+    no_serious_violations(page)
