@@ -26,7 +26,7 @@ from ..models import (
     Topic,
     User,
 )
-from ..models.cases import TOPIC_SORT_LANGUAGES
+from ..models.cases import SORT_INDEXES, TOPIC_SORT_LANGUAGES
 from ..rules.banking_days import FIRST_DAY, LAST_DAY
 from ..rules.sort_keys import MAX_LENGTH as SORT_KEY_LENGTH
 from . import counters
@@ -92,10 +92,8 @@ def _filter_spec(name, user_id, today):
 # SQLite's planner has no statistics for an index made after the last ANALYZE and may read a unit's
 # cases through the wrong one: each list names its index (PostgreSQL keeps column statistics).
 _SORT_INDEXES = {"effective_due_date": "ix_feedback_case_inbox",
-                 "received_at": "ix_feedback_case_by_received",
-                 "customer_sort": "ix_feedback_case_by_customer",
-                 **{f"topic_sort_{language}": f"ix_feedback_case_by_topic_{language}"
-                    for language in TOPIC_SORT_LANGUAGES}}
+                 **{columns[0]: f"ix_feedback_case_by_{name}"
+                    for name, columns in SORT_INDEXES.items()}}
 
 
 def _index_hint(filter_name, columns=None):
