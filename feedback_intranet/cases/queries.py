@@ -19,14 +19,9 @@ from ..models import (
 OTHER_CASES = 10
 
 
-def case_by_reference(reference, viewer):
-    """The case with what its page shows beside it, and the same customer's other cases that
-    `viewer` may see (at most OTHER_CASES, newest first), all in one statement: (case, others),
-    or (None, []).
-
-    A case has a few answers, so they come along, each with its call still to make."""
-    this = sa.select(Case.id, Case.customer_id, Case.contact_email, Case.contact_phone).where(
-        Case.reference == reference).cte("this_case")
+def _others(this, reference, viewer):
+    """The ids of the same customer's other cases `viewer` may see, newest first, at most
+    OTHER_CASES; `this` selects the case's id, customer and contact details."""
     # The same customer: matched in the register, or the same email or phone as given. Each key
     # reads its own index; one OR across the columns would walk the cases looking for a match.
     same_customer = sa.union(
@@ -36,14 +31,41 @@ def case_by_reference(reference, viewer):
         sa.select(Case.id).join(this, sa.and_(Case.contact_phone == this.c.contact_phone,
                                               this.c.contact_phone != "")),
     )
-    others = (
+    return (
         sa.select(Case.id)
         .where(Case.id.in_(same_customer), Case.reference != reference,
                access.cases_visible_to(viewer))
         .order_by(Case.received_at.desc(), Case.id.desc()).limit(OTHER_CASES)
     )
-    # A subquery of its own: a LIMIT inside a UNION must be wrapped on SQLite.
-    wanted = sa.union_all(sa.select(this.c.id), sa.select(others.subquery().c.id))
+
+
+def _this(where):
+    return sa.select(Case.id, Case.customer_id, Case.contact_email, Case.contact_phone).where(
+        where).cte("this_case")
+
+
+def other_cases(case, viewer):
+    """The same customer's other cases `viewer` may see, newest first (for a page that read the
+    case without them)."""
+    ids = _others(_this(Case.id == case.id), case.reference, viewer).subquery()
+    return list(db.session.scalars(
+        sa.select(Case).where(Case.id.in_(sa.select(ids.c.id)))
+        .options(joinedload(Case.topic), joinedload(Case.current_unit))
+        .order_by(Case.received_at.desc(), Case.id.desc())))
+
+
+def case_by_reference(reference, viewer=None):
+    """The case with what its page shows beside it, and with a `viewer` the same customer's
+    other cases they may see (at most OTHER_CASES, newest first), all in one statement:
+    (case, others), or (None, []).
+
+    A case has a few answers, so they come along, each with its call still to make."""
+    this = _this(Case.reference == reference)
+    wanted = sa.select(this.c.id)
+    if viewer is not None:
+        # A subquery of its own: a LIMIT inside a UNION must be wrapped on SQLite.
+        others = _others(this, reference, viewer)
+        wanted = sa.union_all(wanted, sa.select(others.subquery().c.id))
     cases = db.session.execute(
         sa.select(Case)
         .where(Case.id.in_(wanted))

@@ -28,16 +28,19 @@ from .common import CaseChanged, commit_change
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
 
-def get_case_or_404(reference):
-    """The case, if it exists and the current user may see it, with the customer's other cases
-    the user may see; 404 either way otherwise."""
-    case, others = queries.case_by_reference(reference, current_user)
+def get_case_or_404(reference, with_others=False):
+    """The case, if it exists and the current user may see it (with `with_others`: the case and
+    the customer's other cases the user may see, read with it); 404 either way otherwise."""
+    case, others = queries.case_by_reference(reference, current_user if with_others else None)
     if case is None or not access.can_view_case(current_user, case):
         abort(404)
-    return case, others
+    return (case, others) if with_others else case
 
 
-def _render(case, others, posted=None, posted_form=None, status=200, preview=None):
+def _render(case, others=None, posted=None, posted_form=None, status=200, preview=None):
+    """The case page; `others` when read with the case, else read here (a refused action)."""
+    if others is None:
+        others = queries.other_cases(case, current_user)
     query = request.args.get("q", "").strip()
     entries = actions.available(current_user, case)
     forms = {entry.name: posted_form if entry is posted else entry.new_form(case, blank=True)
@@ -84,7 +87,7 @@ def search():
 @bp.route("/<reference>")
 @login_required
 def show(reference):
-    case, others = get_case_or_404(reference)
+    case, others = get_case_or_404(reference, with_others=True)
     page = _render(case, others)
     # Who looked at which customer's case: written once the page is ready to go.
     audit.record(AuditKind.CASE_VIEWED, case=case)
@@ -116,15 +119,15 @@ def _run(case, form, entry):
 def _submit(reference, entry, form, case):
     """Run a validated form's action; then where the user goes: the case page when done, or
     back to the form with the refusal, or with the case's current state when it changed
-    (the case and its customer's other cases, read again)."""
+    (read again)."""
     outcome = _run(case, form, entry)
     if outcome in (None, "repeated"):
         return None
-    case, others = get_case_or_404(reference)
+    case = get_case_or_404(reference)
     if outcome == "changed":
         # Show the current state; a resubmit after looking is meant, so it carries the new version.
         form.version.data = case.version
-    return case, others
+    return case
 
 
 def _preview(case, form):
@@ -145,28 +148,29 @@ def act(reference, action):
     entry = actions.ACTIONS.get(action)
     if entry is None or entry.place == actions.PAGE:
         abort(404)
-    case, others = get_case_or_404(reference)
+    # An action is posted without the customer's other cases: read only if the page is shown.
+    case = get_case_or_404(reference)
     if not entry.allowed(current_user, case):
         abort(403)
     form = entry.new_form(case)
     if form.version.data is None:
         abort(400)  # every action form carries the version it was loaded at
     if not form.validate_on_submit():
-        return _render(case, others, entry, form)
+        return _render(case, None, entry, form)
     if action == "answer" and form.preview.data:
-        return _render(case, others, entry, form, preview=_preview(case, form))
+        return _render(case, None, entry, form, preview=_preview(case, form))
     again = _submit(reference, entry, form, case)
     if again is None:
         onward = next_case_path(reference) if entry.moves_on and current_user.open_next_case \
             else None
         return redirect(onward or url_for("cases.show", reference=reference))
-    return _render(*again, entry, form)
+    return _render(again, None, entry, form)
 
 
 @bp.route("/<reference>/correct", methods=["GET", "POST"])
 @login_required
 def correct(reference):
-    case, _others = get_case_or_404(reference)
+    case = get_case_or_404(reference)
     entry = actions.ACTIONS["correct"]
     if entry not in actions.available(current_user, case):
         abort(403)
@@ -177,5 +181,5 @@ def correct(reference):
         again = _submit(reference, entry, form, case)
         if again is None:
             return redirect(url_for("cases.show", reference=reference))
-        case = again[0]
+        case = again
     return render_template("cases/correct.html", case=case, form=form)
