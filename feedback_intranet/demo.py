@@ -267,8 +267,9 @@ def _pick_state(rng, age, reply_wanted):
     raise AssertionError("the last row has no limit")
 
 
-def _showcase(now, calendar):
-    """A few cases that put every badge state in the inboxes, whatever day the demo starts."""
+def _showcase(now, calendar, long_cases=False):
+    """A few cases that put every badge state in the inboxes, whatever day the demo starts;
+    with `long_cases` (a demo at scale) also cases with long timelines."""
     tz = calendar.tz
     today = now.astimezone(tz).date()
 
@@ -292,10 +293,22 @@ def _showcase(now, calendar):
         # Received three banking days ago: due today.
         cases.append((banking_days_ago(3, 14), {"state": "assigned", "reply_wanted": True,
                                                 "estimate": False}))
+    if long_cases:
+        # A long-running matter: some 200 timeline events and 20 answers, still held.
+        cases += [(banking_days_ago(60, hour), {"state": "assigned", "reply_wanted": True,
+                                                "estimate": False, "long": True})
+                  for hour in (10, 13)]
     return cases
 
 
+LONG_ANSWERS = 20  # answers of a long-running showcase case, each after a few notes
+LONG_NOTES_PER_ANSWER = 8
+
+
 CHUNK = 5000
+# From this many cases the demo has long-running cases too (_showcase): what a bank's busiest
+# case page has to show.
+LONG_CASES_FROM = 10_000
 # The bulk-loaded tables whose ids the loader hands out itself (and PostgreSQL's sequences
 # must then be moved past).
 _WITH_IDS = {"case": Case, "event": CaseEvent, "answer": Answer, "callback": CallbackTask,
@@ -312,7 +325,8 @@ def seed_cases(total, now, calendar, units, topics, rng, progress=None):
     if missing <= 0:
         return 0
     factory = _CaseFactory(now, calendar, units, topics, rng)
-    showcase = _showcase(now, calendar) if existing == 0 and missing >= 20 else []
+    showcase = _showcase(now, calendar, long_cases=missing >= LONG_CASES_FROM) if (
+        existing == 0 and missing >= 20) else []
     random_count = missing - len(showcase)
     # Spread over more weeks the more cases there are: a bank's years of feedback.
     span = timedelta(days=max(35, min(3 * 365, missing // 20)))
@@ -415,7 +429,8 @@ class _CaseFactory:
         holder = intake_unit
         events = [(EventKind.RECEIVED, None, None, intake_unit, "", received_at)]
         step = received_at
-        if rng.random() < 0.45:
+        # A long-running case stays in the inbox it came to: the one bench/run.py measures.
+        if rng.random() < 0.45 and not forced.get("long"):
             target = self.topic_units.get(topic_code) or (
                 customer.home_office_id if customer else self.unit_ids[rng.choice(BRANCHES)])
             step += timedelta(hours=rng.uniform(0.5, 20))
@@ -443,6 +458,10 @@ class _CaseFactory:
         closed_at = None
         first_answer = dict.fromkeys(FIRST_ANSWER_COLUMNS)
         contact = customer if customer and reply_wanted else None
+        if forced.get("long") and assignee:
+            step, first_answer = self._long_history(
+                bulk, events, step, case_id, received_at, holder, assignee, reply_channel,
+                contact, segment, language)
         if state in ("answered", "closed"):
             if reply_wanted:
                 step = answered_at = step + timedelta(hours=rng.uniform(2, 60))
@@ -507,6 +526,25 @@ class _CaseFactory:
             bulk.add("event", {"id": self._take_id("event"), "case_id": case_id, "kind": kind,
                                "actor_id": actor, "from_unit_id": from_unit, "to_unit_id": to_unit,
                                "text": text, "at": min(at, latest)})
+
+    def _long_history(self, bulk, events, step, case_id, received_at, holder, assignee, channel,
+                      contact, segment, language):
+        """Notes and answers, one after another, as on a matter that runs for weeks; returns
+        the last step and the first answer's columns."""
+        first_answer = None
+        for _answer in range(LONG_ANSWERS):
+            for _note in range(LONG_NOTES_PER_ANSWER):
+                step += timedelta(minutes=self.rng.uniform(30, 300))
+                events.append((EventKind.NOTE, assignee, holder, None,
+                               self.rng.choice(NOTES), step))
+            step += timedelta(minutes=self.rng.uniform(30, 300))
+            at = min(step, self.now)
+            events.append((EventKind.REPLIED, assignee, holder, None, "", at))
+            events.append((EventKind.DELIVERED, None, None, None, "Answer delivered.", at))
+            self._answer(bulk, case_id, channel, contact, segment, holder, assignee, at, language)
+            first_answer = first_answer or Case.first_answer_values(
+                received_at, at, holder, channel, self.calendar)
+        return step, first_answer
 
     def _answer(self, bulk, case_id, channel, contact, segment, unit_id, author, at, language):
         """The answer as the channel left it: a sent email, a call made, a letter posted."""

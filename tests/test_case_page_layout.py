@@ -346,7 +346,7 @@ def test_a_page_without_a_refusal_has_no_summary(client, login, org, case):
 def test_the_case_page_costs_at_most_eight_statements_however_many_other_cases(
         client, login, org, make_case, customer):
     """The team lead's view of an open case has every form (assign, forward, answer with its
-    templates); the other cases come with the case, in its statement."""
+    templates); the other cases are one statement however many there are."""
     units = org[0]
     this = make_case(units["cs"])
     this.customer_id = customer.id

@@ -56,10 +56,11 @@ def assert_right(unit_ids, user_id, today):
     db.session.expire_all()
     assert counters.differences() == {}
     for unit_id in unit_ids:
-        assert counters.filter_counts(unit_id, user_id, today) == counted_from_cases(
-            unit_id, user_id, today)
+        counts, held = counters.unit_counts(unit_id, today)
+        kept = {**counts, "mine": held.get(user_id, 0)}
+        assert kept == counted_from_cases(unit_id, user_id, today)
         assert counters.workload(unit_id, today) == workload_from_cases(unit_id, today)
-    assert set(counters.filter_counts(unit_ids[0], user_id, today)) == set(FILTERS)
+    assert {*counters.unit_counts(unit_ids[0], today)[0], "mine"} == set(FILTERS)
 
 
 @pytest.fixture

@@ -25,9 +25,8 @@ from ..replies.channels import channel_problems
 from ..replies.queries import reply_templates
 from ..rules.dates import format_date
 from ..web.forms import parse_id
-from ..web.lookups import unit_members
 from . import forms, operations
-from .queries import forward_targets, topics
+from .queries import assignees, forward_targets, topics
 from .texts import default_interim_notice
 
 # Where the case page draws an action: a button in the row, a folded panel with its fields,
@@ -155,8 +154,7 @@ def _interim_notice(user, case, form, now):
 
 
 def _assign_choices(form, case):
-    form.member.choices = [SelectChoice(u.id, u.full_name)
-                           for u in unit_members(case.current_unit_id) if u.id != case.assignee_id]
+    form.member.choices = [SelectChoice(u.id, u.full_name) for u in assignees(case)]
 
 
 def _forward_choices(form, case):

@@ -1,6 +1,7 @@
 """The case page's reads."""
 
 import sqlalchemy as sa
+from flask import g
 from sqlalchemy.orm import joinedload
 
 from .. import access
@@ -12,63 +13,45 @@ from ..models import (
     CaseEvent,
     Customer,
     MatchMethod,
+    Membership,
     Topic,
     Unit,
+    User,
 )
 
 OTHER_CASES = 10
 
 
-def _others(this, reference, viewer):
-    """The ids of the same customer's other cases `viewer` may see, newest first, at most
-    OTHER_CASES; `this` selects the case's id, customer and contact details."""
-    # The same customer: matched in the register, or the same email or phone as given. Each key
-    # reads its own index; one OR across the columns would walk the cases looking for a match.
-    same_customer = sa.union(
-        sa.select(Case.id).join(this, Case.customer_id == this.c.customer_id),
-        sa.select(Case.id).join(this, sa.and_(Case.contact_email == this.c.contact_email,
-                                              this.c.contact_email != "")),
-        sa.select(Case.id).join(this, sa.and_(Case.contact_phone == this.c.contact_phone,
-                                              this.c.contact_phone != "")),
-    )
-    return (
-        sa.select(Case.id)
-        .where(Case.id.in_(same_customer), Case.reference != reference,
-               access.cases_visible_to(viewer))
-        .order_by(Case.received_at.desc(), Case.id.desc()).limit(OTHER_CASES)
-    )
-
-
-def _this(where):
-    return sa.select(Case.id, Case.customer_id, Case.contact_email, Case.contact_phone).where(
-        where).cte("this_case")
-
-
 def other_cases(case, viewer):
-    """The same customer's other cases `viewer` may see, newest first (for a page that read the
-    case without them)."""
-    ids = _others(_this(Case.id == case.id), case.reference, viewer).subquery()
+    """The same customer's other cases `viewer` may see, newest first, at most OTHER_CASES: one
+    statement. The same customer: matched in the register, or the same email or phone as
+    given. Each key walks its own index newest first and stops at OTHER_CASES visible cases
+    (one OR across the columns would walk the cases looking for a match), so a customer with
+    thousands of cases costs what one with a few does."""
+    keys = [(column, value) for column, value in ((Case.customer_id, case.customer_id),
+                                                  (Case.contact_email, case.contact_email),
+                                                  (Case.contact_phone, case.contact_phone))
+            if value]
+    if not keys:
+        return []
+    visible = access.cases_visible_to(viewer)
+    newest = [sa.select(Case.id).where(column == value, Case.id != case.id, visible)
+              .order_by(Case.received_at.desc(), Case.id.desc()).limit(OTHER_CASES)
+              .subquery() for column, value in keys]
+    # Each a subquery of its own: a LIMIT inside a UNION must be wrapped on SQLite.
+    wanted = sa.union(*(sa.select(each.c.id) for each in newest))
     return list(db.session.scalars(
-        sa.select(Case).where(Case.id.in_(sa.select(ids.c.id)))
+        sa.select(Case).where(Case.id.in_(wanted))
         .options(joinedload(Case.topic), joinedload(Case.current_unit))
-        .order_by(Case.received_at.desc(), Case.id.desc())))
+        .order_by(Case.received_at.desc(), Case.id.desc()).limit(OTHER_CASES)))
 
 
-def case_by_reference(reference, viewer=None):
-    """The case with what its page shows beside it, and with a `viewer` the same customer's
-    other cases they may see (at most OTHER_CASES, newest first), all in one statement:
-    (case, others), or (None, []).
-
-    A case has a few answers, so they come along, each with its call still to make."""
-    this = _this(Case.reference == reference)
-    wanted = sa.select(this.c.id)
-    if viewer is not None:
-        # A subquery of its own: a LIMIT inside a UNION must be wrapped on SQLite.
-        others = _others(this, reference, viewer)
-        wanted = sa.union_all(wanted, sa.select(others.subquery().c.id))
-    cases = db.session.execute(
+def case_by_reference(reference):
+    """The case with what its page shows beside it, or None. A case has a few answers, so they
+    come along, each with its call still to make."""
+    return db.session.execute(
         sa.select(Case)
-        .where(Case.id.in_(wanted))
+        .where(Case.reference == reference)
         .options(
             joinedload(Case.current_unit),
             joinedload(Case.assignee),
@@ -78,13 +61,7 @@ def case_by_reference(reference, viewer=None):
             joinedload(Case.duplicate_of),
             joinedload(Case.answers).joinedload(Answer.open_callback),
         )
-    ).unique().scalars().all()
-    case = next((c for c in cases if c.reference == reference), None)
-    if case is None:
-        return None, []
-    others = sorted((c for c in cases if c is not case), key=lambda c: (c.received_at, c.id),
-                    reverse=True)
-    return case, others
+    ).unique().scalar_one_or_none()
 
 
 def timeline(case):
@@ -110,12 +87,33 @@ def candidates(case):
     ))
 
 
+def _units_and_members(unit_id):
+    """Every active unit, and the active members of `unit_id`, by name: whom the case page's
+    forms forward a case to and assign it to, in one read, kept for the request."""
+    memo = g.setdefault("units_and_members", {})
+    if unit_id not in memo:
+        rows = db.session.execute(
+            sa.select(Unit, User)
+            .outerjoin(Membership, sa.and_(Membership.unit_id == Unit.id, Unit.id == unit_id))
+            .outerjoin(User, sa.and_(User.id == Membership.user_id, User.active))
+            .where(sa.or_(Unit.active, Unit.id == unit_id))
+            .order_by(Unit.name, User.full_name)).all()
+        units = list(dict.fromkeys(unit for unit, _user in rows if unit.active))
+        memo[unit_id] = units, [user for _unit, user in rows if user is not None]
+    return memo[unit_id]
+
+
 def forward_targets(case):
-    units = db.session.scalars(
-        sa.select(Unit).where(Unit.active, Unit.id != case.current_unit_id).order_by(Unit.name)
-    ).all()
+    units = [unit for unit in _units_and_members(case.current_unit_id)[0]
+             if unit.id != case.current_unit_id]
     # The suggested target first: customer service forwards with one click.
     return sorted(units, key=lambda unit: unit.id != case.suggested_unit_id)
+
+
+def assignees(case):
+    """Whom the case can be assigned to: the active members of its unit but its holder."""
+    return [user for user in _units_and_members(case.current_unit_id)[1]
+            if user.id != case.assignee_id]
 
 
 def topics():

@@ -28,19 +28,16 @@ from .common import CaseChanged, commit_change
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
 
-def get_case_or_404(reference, with_others=False):
-    """The case, if it exists and the current user may see it (with `with_others`: the case and
-    the customer's other cases the user may see, read with it); 404 either way otherwise."""
-    case, others = queries.case_by_reference(reference, current_user if with_others else None)
+def get_case_or_404(reference):
+    """The case, if it exists and the current user may see it; 404 either way otherwise."""
+    case = queries.case_by_reference(reference)
     if case is None or not access.can_view_case(current_user, case):
         abort(404)
-    return (case, others) if with_others else case
+    return case
 
 
-def _render(case, others=None, posted=None, posted_form=None, status=200, preview=None):
-    """The case page; `others` when read with the case, else read here (a refused action)."""
-    if others is None:
-        others = queries.other_cases(case, current_user)
+def _render(case, posted=None, posted_form=None, status=200, preview=None):
+    """The case page, with a refused action's form (`posted`) as it was sent."""
     query = request.args.get("q", "").strip()
     entries = actions.available(current_user, case)
     forms = {entry.name: posted_form if entry is posted else entry.new_form(case, blank=True)
@@ -51,7 +48,7 @@ def _render(case, others=None, posted=None, posted_form=None, status=200, previe
         case=case,
         badge=case_badge(case, clock.today(), banking_calendar(clock.timezone())),
         events=queries.timeline(case),
-        other_cases=others,
+        other_cases=queries.other_cases(case, current_user),
         actions=entries,
         forms=forms,
         posted=posted.name if posted else None,
@@ -87,8 +84,8 @@ def search():
 @bp.route("/<reference>")
 @login_required
 def show(reference):
-    case, others = get_case_or_404(reference, with_others=True)
-    page = _render(case, others)
+    case = get_case_or_404(reference)
+    page = _render(case)
     # Who looked at which customer's case: written once the page is ready to go.
     audit.record(AuditKind.CASE_VIEWED, case=case)
     db.session.commit()
@@ -156,15 +153,15 @@ def act(reference, action):
     if form.version.data is None:
         abort(400)  # every action form carries the version it was loaded at
     if not form.validate_on_submit():
-        return _render(case, None, entry, form)
+        return _render(case, entry, form)
     if action == "answer" and form.preview.data:
-        return _render(case, None, entry, form, preview=_preview(case, form))
+        return _render(case, entry, form, preview=_preview(case, form))
     again = _submit(reference, entry, form, case)
     if again is None:
         onward = next_case_path(reference) if entry.moves_on and current_user.open_next_case \
             else None
         return redirect(onward or url_for("cases.show", reference=reference))
-    return _render(again, None, entry, form)
+    return _render(again, entry, form)
 
 
 @bp.route("/<reference>/correct", methods=["GET", "POST"])

@@ -9,11 +9,15 @@ is computed as if it were missing: a broken Redis slows the inbox, it does not s
 import functools
 import hashlib
 import importlib.metadata
+import pickle  # nosec B403 - our own values, pickled and unpickled within one process
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import cachetools
+from flask_caching.backends.base import BaseCache
 from markupsafe import Markup
 
 from ..extensions import cache
@@ -21,8 +25,10 @@ from ..logs import get_logger
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 log = get_logger(__name__)
-_BACKENDS = {"memory": "SimpleCache", "redis": "RedisCache", "rediss": "RedisCache",
-             "none": "NullCache"}
+_BACKENDS = {"memory": f"{__name__}.WorkerCache", "redis": "RedisCache",
+             "rediss": "RedisCache", "none": "NullCache"}
+# What a worker's own cache holds at most: pages' tables and figures, and rows (inboxes.rows).
+WORKER_CACHE_BYTES = 32 * 1024 * 1024
 
 
 # An unanswering Redis must not hold a request for long: the figure is computed instead.
@@ -60,8 +66,47 @@ def init_app(app):
         "CACHE_KEY_PREFIX": f"inbox:{release_fingerprint(app.config)}:" if scheme.startswith(
             "redis") else "inbox:",
         "CACHE_DEFAULT_TIMEOUT": 3600,
-        "CACHE_THRESHOLD": 500,  # entries a worker keeps in memory, about 20 kB each at most
     })
+
+
+class WorkerCache(BaseCache):
+    """A worker's own cache: least recently used entries go first once it holds
+    WORKER_CACHE_BYTES, each in constant time (cachelib's SimpleCache sorts every entry on each
+    store once full, and inbox rows fill it quickly). Values are stored pickled, so a caller
+    never changes what the next one reads."""
+
+    def __init__(self, default_timeout=300, max_bytes=WORKER_CACHE_BYTES):
+        super().__init__(default_timeout=default_timeout)
+        self._entries = cachetools.TTLCache(max_bytes, default_timeout, getsizeof=len)
+        self._lock = threading.Lock()
+
+    @classmethod
+    def factory(cls, app, config, args, kwargs):
+        return cls(*args, **kwargs)
+
+    def get(self, key):
+        with self._lock:
+            value = self._entries.get(key)
+        return None if value is None else pickle.loads(value)  # nosec B301 - see the import
+
+    def set(self, key, value, timeout=None):
+        value = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        with self._lock:
+            self._entries[key] = value
+        return True
+
+    def delete(self, key):
+        with self._lock:
+            return self._entries.pop(key, None) is not None
+
+    def has(self, key):
+        with self._lock:
+            return key in self._entries
+
+    def clear(self):
+        with self._lock:
+            self._entries.clear()
+        return True
 
 
 def _with_timeouts(uri):

@@ -151,22 +151,40 @@ def backlog(today):
             .group_by(c.unit_id).subquery())
 
 
-def filter_counts(unit_id, user_id, today):
-    """Every inbox filter's count for one unit ("mine" is `user_id`'s): one sum per filter over
-    the unit's counter rows, in one statement."""
+def unit_counts(unit_id, today):
+    """Every inbox filter's count for one unit, with "mine" for each holder: ({filter: count},
+    {holder id: cases held}), from sums per holder over the unit's counter rows in one
+    statement. The same for everyone, so one cached figure serves every member."""
+    counts, held = dict.fromkeys(_SUMMED, 0), {}
+    for holder_id, assigned, *sums in db.session.execute(
+            _PER_HOLDER, {"unit_id": unit_id, "today": today}):
+        held[holder_id] = int(assigned)
+        for name, value in zip(_SUMMED, sums, strict=True):
+            counts[name] += int(value)
+    return counts, held
+
+
+_SUMMED = ("open", "unassigned", "overdue", "due_today", "no_answer", "answered")
+
+
+def _per_holder_statement():
     c = InboxCount.__table__.c
     is_open, waits = _open_awaiting()
-    total = _total
-    row = db.session.execute(sa.select(
-        total("open", is_open, waits),
-        total("unassigned", c.status == CaseStatus.NEW.value),
-        total("mine", c.status == CaseStatus.ASSIGNED.value, c.holder_id == user_id),
-        total("overdue", is_open, waits, c.due < today),
-        total("due_today", is_open, waits, c.due == today),
-        total("no_answer", is_open, c.reply_wanted.is_(False)),
-        total("answered", c.status == CaseStatus.ANSWERED.value),
-    ).where(c.unit_id == unit_id)).one()
-    return {name: int(value) for name, value in row._mapping.items()}
+    today = sa.bindparam("today", type_=sa.Date)
+    return sa.select(
+        c.holder_id,
+        _total("assigned", c.status == CaseStatus.ASSIGNED.value),
+        _total("open", is_open, waits),
+        _total("unassigned", c.status == CaseStatus.NEW.value),
+        _total("overdue", is_open, waits, c.due < today),
+        _total("due_today", is_open, waits, c.due == today),
+        _total("no_answer", is_open, c.reply_wanted.is_(False)),
+        _total("answered", c.status == CaseStatus.ANSWERED.value),
+    ).where(c.unit_id == sa.bindparam("unit_id")).group_by(c.holder_id)
+
+
+# Built once: constructing the sums costs more than running them.
+_PER_HOLDER = _per_holder_statement()
 
 
 def workload(unit_id, today):

@@ -4,13 +4,14 @@ besides the cases (the unit's stamp stands for those) and the function that comp
 Views pass the entries a page needs to cache.cached, which reads them in one go.
 """
 
-from . import cache, queries
+from . import cache, counters, queries
 
 
-def counts(unit_id, stamp, user_id, today):
-    """Every filter's count; "mine" is the user's, so the key is too."""
-    return cache.Entry(cache.key("counts", unit_id, stamp, today, user_id),
-                       lambda: queries.inbox_counts(unit_id, user_id, today))
+def counts(unit_id, stamp, today):
+    """Every filter's count and each holder's "mine" (counters.unit_counts): sums of the unit's
+    counters, not counts of its cases; one entry for all members."""
+    return cache.Entry(cache.key("counts", unit_id, stamp, today),
+                       lambda: counters.unit_counts(unit_id, today))
 
 
 def open_count(unit_id, stamp):

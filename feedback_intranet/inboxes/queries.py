@@ -5,12 +5,14 @@ received, id: the order of the inbox index), each sort with an index of its own;
 range counts on the inbox index, one statement for all filters.
 """
 
-from dataclasses import dataclass, field
+import functools
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import aliased, joinedload, load_only
+from sqlalchemy.orm import aliased, joinedload
 
 from ..extensions import db
 from ..models import (
@@ -54,12 +56,6 @@ SORTS = {
     "topic": _l("Topic"),
 }
 DEFAULT_SORT = "due"
-# What a list row shows and its badge needs: not the message (its start is read apart), nor the
-# contact details.
-LIST_COLUMNS = (Case.reference, Case.received_at, Case.contact_name, Case.topic_id, Case.reply_wanted,
-                Case.reply_channel, Case.status, Case.current_unit_id, Case.assignee_id,
-                Case.customer_id, Case.masked_kinds, Case.due_date, Case.estimated_decision_date,
-                Case.effective_due_date, Case.version, Case.case_type, Case.delivery_problem)
 # Enough of the message for its first line in a row.
 MESSAGE_START = 160
 
@@ -109,11 +105,6 @@ def _index_hint(filter_name, columns=None):
 def _hinted(query, filter_name, columns=None):
     index = _index_hint(filter_name, columns)
     return query.with_hint(Case, f"INDEXED BY {index}", "sqlite") if index else query
-
-
-def inbox_counts(unit_id, user_id, today):
-    """Every filter's count for one inbox: sums of the unit's counters, not counts of its cases."""
-    return counters.filter_counts(unit_id, user_id, today)
 
 
 def open_count(unit_id):
@@ -188,7 +179,7 @@ class Cursor:
 
     @classmethod
     def of(cls, case, columns):
-        return cls(_row_key(case, columns))
+        return cls(tuple(getattr(case, column.key) for column in columns))
 
     def literals(self, columns):
         return [sa.literal(value, column.type) for value, column in zip(self.values, columns, strict=True)]
@@ -196,24 +187,74 @@ class Cursor:
 
 @dataclass
 class Page:
-    cases: list
+    rows: list  # InboxRow
     next_cursor: Cursor | None
     prev_cursor: Cursor | None
-    # Assignees' names read with the rows, not from staff objects the request loaded before
-    # the stamps (the user, a member): the page may be cached under a newer stamp.
-    assignee_names: dict = field(default_factory=dict)
-    # The first line of each case's message, and the answer each case waits to deliver.
-    first_lines: dict = field(default_factory=dict)
-    waiting: dict = field(default_factory=dict)
 
 
-def _row_key(case, columns):
-    return tuple(getattr(case, column.key) for column in columns)
+class InboxRow(NamedTuple):
+    """What one inbox row shows, read as plain values (no case object): the assignee's, the
+    customer's and the topic's names come with it, so a row cached under these values is
+    never older than them."""
+
+    id: int
+    version: int
+    reference: str
+    received_at: datetime
+    effective_due_date: date
+    customer_sort: str
+    topic_sort: str
+    status: CaseStatus
+    case_type: object
+    reply_wanted: bool
+    reply_channel: ReplyChannel | None
+    due_date: date
+    estimated_decision_date: date | None
+    delivery_problem: str | None
+    masked_kinds: str | None
+    shown_customer_name: str
+    topic_name: str
+    assignee_name: str | None
+    first_line: str
+
+    def sort_key(self, columns):
+        return tuple(getattr(self, _ROW_FIELD.get(column.key, column.key)) for column in columns)
+
+
+# Row fields under another name than their column: the topic key of the reader's language.
+_ROW_FIELD = {f"topic_sort_{language}": "topic_sort" for language in TOPIC_SORT_LANGUAGES}
+
+
+@functools.cache
+def _row_columns(topic_key):
+    """What a row reads, with the topic key of the reader's language; built once per key."""
+    assignee = aliased(User)
+    select = sa.select(
+        Case.id, Case.version, Case.reference, Case.received_at, Case.effective_due_date,
+        Case.customer_sort, topic_key, Case.status, Case.case_type, Case.reply_wanted,
+        Case.reply_channel, Case.due_date, Case.estimated_decision_date, Case.delivery_problem,
+        Case.masked_kinds, Case.contact_name, Customer.name, Topic.name, Topic.name_fi,
+        Topic.name_sv, assignee.full_name, sa.func.substr(Case.message, 1, MESSAGE_START),
+    )
+    # Outer joins all (every case has a topic): the planners then keep reading the cases in the
+    # index's order and look the names up per row, rather than sorting a join.
+    return (select.outerjoin(Topic, Topic.id == Case.topic_id)
+            .outerjoin(Customer, Customer.id == Case.customer_id)
+            .outerjoin(assignee, Case.assignee_id == assignee.id))
+
+
+def _inbox_row(values, language):
+    (*head, contact_name, customer_name, topic, topic_fi, topic_sv, assignee_name,
+     message_start) = values
+    return InboxRow(*head, contact_name or customer_name or "",
+                    Topic.name_for(language, topic, topic_fi, topic_sv), assignee_name,
+                    first_line(message_start))
 
 
 def inbox_page(unit_id, filter_name, user_id, today, size, *, columns=_ORDER, descending=False,
-               after=None, before=None, last=False):
-    """One page of an inbox in the order of `columns` (from `sort_columns`).
+               after=None, before=None, last=False, language="en"):
+    """One page of an inbox in the order of `columns` (from `sort_columns`), topics named in
+    `language`.
 
     `after` pages forward, `before` pages back, `last` jumps to the end. Each status is read in
     its index's order with a limit and the few rows merged here, so no page sorts the whole
@@ -233,35 +274,28 @@ def inbox_page(unit_id, filter_name, user_id, today, size, *, columns=_ORDER, de
         values = sa.tuple_(*before.literals(columns))
         conditions = [*conditions, key > values if descending else key < values]
     order = [column.desc() if reverse else column.asc() for column in columns]
-    cases, assignee_names, first_lines = [], {}, {}
-    assignee = aliased(User)
+    rows = []
     for status in statuses:
         query = _hinted(
-            sa.select(Case, assignee.full_name, sa.func.substr(Case.message, 1, MESSAGE_START))
-            .outerjoin(assignee, Case.assignee_id == assignee.id)
+            _row_columns(next((column for column in columns
+                               if column.key.startswith("topic_sort_")), Case.topic_sort_en))
             .where(Case.current_unit_id == unit_id, Case.status == status, *conditions)
-            .options(load_only(*LIST_COLUMNS, *columns), joinedload(Case.topic),
-                     joinedload(Case.customer))
             .order_by(*order)
             .limit(size + 1), filter_name, columns)
-        for case, name, start in db.session.execute(query):
-            cases.append(case)
-            assignee_names[case.id] = name
-            first_lines[case.id] = first_line(start)
-    cases.sort(key=lambda case: _row_key(case, columns), reverse=reverse)
-    more = len(cases) > size
-    cases = cases[:size]
+        rows += [_inbox_row(values, language) for values in db.session.execute(query)]
+    rows.sort(key=lambda row: row.sort_key(columns), reverse=reverse)
+    more = len(rows) > size
+    rows = rows[:size]
     if backwards:
-        cases.reverse()
-    if not cases:
+        rows.reverse()
+    if not rows:
         return Page([], None, None)
-    first, final = Cursor.of(cases[0], columns), Cursor.of(cases[-1], columns)
+    first, final = Cursor(rows[0].sort_key(columns)), Cursor(rows[-1].sort_key(columns))
     if backwards:
         next_cursor, prev_cursor = (final if not last else None), (first if more else None)
     else:
         next_cursor, prev_cursor = (final if more else None), (first if after is not None else None)
-    return Page(cases, next_cursor, prev_cursor, assignee_names, first_lines,
-                waiting_answers([case.id for case in cases]))
+    return Page(rows, next_cursor, prev_cursor)
 
 
 def next_case_reference(unit_id, filter_name, user_id, today, columns, descending, case):
@@ -269,7 +303,7 @@ def next_case_reference(unit_id, filter_name, user_id, today, columns, descendin
     after it left: a forwarded case keeps its place), or None at the end of the list."""
     page = inbox_page(unit_id, filter_name, user_id, today, 1, columns=columns,
                       descending=descending, after=Cursor.of(case, columns))
-    return page.cases[0].reference if page.cases else None
+    return page.rows[0].reference if page.rows else None
 
 
 def case_by_reference(reference):

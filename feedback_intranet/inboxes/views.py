@@ -33,7 +33,7 @@ from ..web.inbox_lists import LIST_KEY, remember_list
 from ..web.locale import get_locale_code
 from ..web.lookups import active_units, member_or_404, unit_members, visible_unit_or_404
 from . import cache as inbox_cache
-from . import figures, queries, stamps
+from . import figures, queries, rows, stamps
 
 bp = Blueprint("inboxes", __name__)
 MY_CASES_LIMIT = 50
@@ -69,12 +69,6 @@ class Listing:
                 "sort": self.sort if self.sort != queries.DEFAULT_SORT else None,
                 "order": "desc" if self.descending else None}
         return {name: value for name, value in {**args, **changes}.items() if value is not None}
-
-
-def _row_titles():
-    """The titles rows repeat, translated once for a page rather than once per row."""
-    return {"types": {member: str(member.title) for member in CaseType},
-            "channels": {member: str(member.title) for member in ReplyChannel}}
 
 
 def _badges(cases, today):
@@ -117,16 +111,16 @@ def inbox(unit_code):
     def case_table():
         page = queries.inbox_page(unit.id, filter_name, person_id, today, page_size,
                                   columns=columns, descending=descending,
-                                  after=after, before=before, last=last)
-        if not page.cases:
+                                  after=after, before=before, last=last, language=locale)
+        if not page.rows:
             return ""
         return render_template("inboxes/_case_table.html", unit=unit, filters=queries.FILTERS,
                                listing=listing, sorts=queries.SORTS, page=page,
-                               badges=_badges(page.cases, today), selectable=leads,
-                               titles=_row_titles())
+                               rows=rows.rendered(page.rows, _badges(page.rows, today), locale,
+                                                  leads))
 
-    counts, table, *other_counts = inbox_cache.cached(
-        figures.counts(unit.id, stamp_of[unit.id], current_user.id, today),
+    (counts, held), table, *other_counts = inbox_cache.cached(
+        figures.counts(unit.id, stamp_of[unit.id], today),
         figures.case_table(unit, stamp_of[unit.id], today, locale, listing, person_id,
                            page_size, (after, before, last), leads, case_table),
         *(figures.open_count(u, stamp_of[u]) for u in other_ids),
@@ -145,7 +139,7 @@ def inbox(unit_code):
         filter_name=filter_name,
         listing=listing,
         member=member,
-        counts=counts,
+        counts={**counts, "mine": held.get(current_user.id, 0)},
         case_table=inbox_cache.html(table),
         leads=leads,
         assign_form=assign_form,
@@ -270,7 +264,7 @@ def workload(unit_code):
         abort(403)
     today = clock.today()
     stamp = stamps.stamps([unit.id])[unit.id]
-    counts, loads = inbox_cache.cached(figures.counts(unit.id, stamp, current_user.id, today),
+    (counts, _held), loads = inbox_cache.cached(figures.counts(unit.id, stamp, today),
                                        figures.workload(unit.id, stamp, today))
     members = list(unit_members(unit.id))
     # Someone who left the unit but still holds its cases is listed too.

@@ -47,6 +47,10 @@ FIRST_ANSWER_COLUMNS = ("first_answered_at", "first_answer_on", "first_answer_ba
                         "first_answer_unit_id", "first_answer_channel")
 
 
+# The columns that find a customer's cases: matched in the register, or the email or phone given.
+CUSTOMER_KEYS = ("customer_id", "contact_email", "contact_phone")
+
+
 class Case(db.Model):
     __tablename__ = "feedback_case"
 
@@ -60,8 +64,8 @@ class Case(db.Model):
     contact_street: Mapped[str] = mapped_column(sa.String(200), default="")
     contact_postal_code: Mapped[str] = mapped_column(sa.String(10), default="")
     contact_city: Mapped[str] = mapped_column(sa.String(80), default="")
-    contact_phone: Mapped[str] = mapped_column(sa.String(20), default="", index=True)
-    contact_email: Mapped[str] = mapped_column(sa.String(254), default="", index=True)
+    contact_phone: Mapped[str] = mapped_column(sa.String(20), default="")
+    contact_email: Mapped[str] = mapped_column(sa.String(254), default="")
 
     segment: Mapped[Segment] = enum_column(Segment)
     topic_id: Mapped[int] = mapped_column(sa.ForeignKey("topic.id"))
@@ -78,7 +82,7 @@ class Case(db.Model):
     current_unit_id: Mapped[int] = mapped_column(sa.ForeignKey("unit.id"), active_history=True)
     assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_user.id"),
                                                      active_history=True)
-    customer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("customer.id"), index=True)
+    customer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("customer.id"))
     match_method: Mapped[MatchMethod] = enum_column(MatchMethod, default=MatchMethod.NONE)
     # The customer service unit that received a form case keeps reading it wherever it goes.
     service_unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("unit.id"))
@@ -154,6 +158,9 @@ class Case(db.Model):
         ),
         *(sa.Index(f"ix_feedback_case_by_{name}", "current_unit_id", "status", *columns)
           for name, columns in SORT_INDEXES.items()),
+        # The same customer's cases by each of the keys that find them, newest last: the case
+        # page lists the newest few without reading the rest (cases.queries.other_cases).
+        *(sa.Index(f"ix_feedback_case_{key}", key, "received_at", "id") for key in CUSTOMER_KEYS),
     )
 
     @property

@@ -112,7 +112,9 @@ class CallbackTask(db.Model):
     unit: Mapped[Unit] = relationship()
     case: Mapped["Case"] = relationship()
 
-    __table_args__ = (sa.Index("ix_callback_task_list", "unit_id", "status", "window_start"),)
+    __table_args__ = (sa.Index("ix_callback_task_list", "unit_id", "status", "window_start"),
+                      # An answer's call still to make, read with the answer (Answer.open_callback).
+                      sa.Index("ix_callback_task_answer", "answer_id", "status"))
     __mapper_args__ = {"version_id_col": version}
 
 
