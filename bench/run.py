@@ -9,16 +9,27 @@ starts gunicorn with FLASK_CONFIG=production, logs in as demo users and measures
 p95 of sequential requests from one keep-alive client, requests per second from concurrent clients,
 SQL statements per request (X-Query-Count) and the workers' peak memory. Prints one table and
 appends it to bench/results.md. Standard library and SQLAlchemy only.
+
+    python bench/run.py --db sqlite --cases 1000000 --mix --duration 60
+
+runs the mix instead: eight customer service agents reading the inbox, opening cases and acting on
+them, and their team lead reading the workload and the reports, all at once; timed by gunicorn's
+access log and by the client (see "The mixed run" below and bench/results.md).
 """
 
 import argparse
+import collections
 import contextlib
+import html
 import html.parser
 import http.client
 import importlib.metadata
+import itertools
 import math
 import os
 import platform
+import random
+import re
 import secrets
 import signal
 import socket
@@ -29,7 +40,7 @@ import threading
 import time
 import urllib.parse
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -101,8 +112,9 @@ class Client:
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
         self.cookies = dict(cookies or {})
 
-    def request(self, method, path, form=None):
-        headers = {}
+    def request(self, method, path, form=None, headers=None):
+        """The reply, read whole; `first_byte` keeps when its status line and headers came."""
+        headers = dict(headers or {})
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
         body = None
@@ -113,6 +125,7 @@ class Client:
             try:
                 self.conn.request(method, path, body=body, headers=headers)
                 response = self.conn.getresponse()
+                self.first_byte = time.perf_counter()
                 reply = Reply(response.status, response.headers, response.read())
                 break
             except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
@@ -146,7 +159,9 @@ class FormFields(html.parser.HTMLParser):
         attrs = dict(attrs)
         name = attrs.get("name")
         if tag == "input" and name:
-            if attrs.get("type") not in ("radio", "checkbox"):
+            if attrs.get("type") == "submit":
+                pass  # a browser sends only the button clicked: the caller names it
+            elif attrs.get("type") not in ("radio", "checkbox"):
                 self.values.setdefault(name, attrs.get("value") or "")
             elif "checked" in attrs:
                 self.values[name] = attrs.get("value") or "on"
@@ -401,11 +416,13 @@ def peak_memory_mb(pid):
 class Server:
     """gunicorn with the production configuration, on a free local port; always stopped on exit."""
 
-    def __init__(self, args, database_url):
+    def __init__(self, args, database_url, access_log=None):
         self.port = free_port()
         self.log_path = DATA / "gunicorn.log"
         self.command = [str(VENV / "bin" / "gunicorn"), "--workers", str(args.workers),
                         "--bind", f"127.0.0.1:{self.port}"]
+        if access_log is not None:
+            self.command += ["--access-logfile", str(access_log), "--access-logformat", ACCESS_FORMAT]
         if args.worker_class == "gthread":
             self.command += ["--worker-class", "gthread", "--threads", str(args.threads)]
         self.command.append("wsgi:app")
@@ -825,6 +842,423 @@ def record(args, cases, results, workers_mb, pair):
     print(f"Appended to {RESULTS.relative_to(ROOT)}")
 
 
+# --- The mixed run -------------------------------------------------------------------------------
+#
+# Customer service at work: agents read the inbox and act on cases while a team lead reads the
+# workload and the reports, all at once against one server. Timed on the server by gunicorn's
+# access log (%(D)s: from the request read to the last byte written) and on the client; each
+# request carries X-Bench-Id and X-Bench-Kind, which the log records, so the two are matched.
+
+# The targets of the mix (issue #18), on the server's time, at 1 000 000 cases on both databases.
+MIX_PAGE_P95_MS = 10  # inbox, case page, my cases, workload
+MIX_ACTION_P95_MS = 30  # take, note, forward, answer (the POST; the page it redirects to is a case page)
+MIX_SEARCH_P95_MS = 50
+MIX_REPORT_P95_MS = 500
+MIX_EXPORT_FIRST_BYTE_MS = 200  # the client's time to the first byte: the log has only the whole
+MIX_CHANGES_PER_S = 1
+MIX_AGENTS = 8
+MIX_LEAD = "cs.lead"
+MIX_ACCESS_LOG = DATA / "mixed-access.log"
+# Method, status, microseconds, the bench's id and kind, path and query (bench data is synthetic;
+# production leaves the query out).
+ACCESS_FORMAT = '%(m)s %(s)s %(D)s "%({x-bench-id}i)s" "%({x-bench-kind}i)s" "%(U)s" "%(q)s"'
+ACCESS_LINE = re.compile(r'^(\S+) (\d{3}) (\d+) "([^"]*)" "([^"]*)" "([^"]*)" "([^"]*)"$')
+INBOX_FILTERS = ["open", "unassigned", "mine", "overdue", "due_today", "no_answer", "answered"]
+INBOX_SORTS = ["due", "received", "customer", "topic"]
+SEARCH_WORDS = ["mobiilisovellus kaatuu", "korttini hylättiin", "lainahakemukseni", "nätbanken loggar",
+                "fondsparande avgifter", "konttori lauantaisin"]
+REPORT_PERIODS = ["this_week", "this_month", "last_month", "custom"]
+ACTION_WEIGHTS = {"take": 3, "note": 3, "answer": 6, "forward": 1}  # an offered answer is taken up most
+CHANGED = b"This case changed since you opened it"  # the page after a version conflict says so
+CASE_LINK = re.compile(r'href="/cases/([A-Z]+-\d+-\d+)"')
+NEXT_LINK = re.compile(r'<a href="([^"]+)" rel="next">')
+CUSTOMER_CELL = re.compile(r'<td class="col-customer" title="([^"]*)"')
+EMAIL_RADIO = re.compile(rb'<input[^>]*name="answer-channel"[^>]*>')
+
+
+@dataclass(frozen=True)
+class MixKind:
+    key: str
+    label: str
+    method: str
+    target_ms: float
+
+
+MIX_KINDS = [
+    MixKind("inbox", "Inbox: any filter, sort and page", "GET", MIX_PAGE_P95_MS),
+    MixKind("case", "Case page (also after an action)", "GET", MIX_PAGE_P95_MS),
+    MixKind("my-cases", "My cases", "GET", MIX_PAGE_P95_MS),
+    MixKind("workload", "Team lead's workload", "GET", MIX_PAGE_P95_MS),
+    *(MixKind(name, f"Action: {name}", "POST", MIX_ACTION_P95_MS) for name in ACTION_WEIGHTS),
+    MixKind("search", "Search (words, a reference, a name)", "GET", MIX_SEARCH_P95_MS),
+    *(MixKind(f"report-{name}", f"Report: {name}", "GET", MIX_REPORT_P95_MS) for name in REPORTS),
+    MixKind("export", "Inbox as CSV (first byte, client)", "GET", MIX_EXPORT_FIRST_BYTE_MS),
+]
+
+
+@dataclass(slots=True)
+class Sample:
+    """One request as the client saw it."""
+
+    number: int
+    kind: str
+    path: str
+    started: float  # seconds since the mix began
+    client_ms: float
+    first_byte_ms: float
+    status: int
+    queries: int | None  # SQL statements (X-Query-Count)
+
+
+class Pacer:
+    """Turns at a steady rate shared by all threads: one per `interval` seconds, and after a slow
+    spell at most one turn to catch up, not a burst."""
+
+    def __init__(self, interval, first):
+        self.interval, self.next, self.lock = interval, first, threading.Lock()
+
+    def due(self):
+        return time.monotonic() >= self.next
+
+    def take(self):
+        with self.lock:
+            now = time.monotonic()
+            if now < self.next:
+                return False
+            self.next = max(self.next, now - self.interval) + self.interval
+            return True
+
+
+class Mix:
+    def __init__(self, port, args):
+        self.port, self.args = port, args
+        self.samples, self.failures = [], []
+        self.numbers = itertools.count(1)
+        self.stop = threading.Event()
+        self.started = time.monotonic()
+        self.changes = Pacer(1 / args.change_rate, self.started)
+        self.exports = Pacer(args.export_every, self.started + args.export_every / 2)
+        self.outcomes = collections.Counter()  # (action, "done" / "conflict" / "refused" / status)
+        self.refusals = collections.Counter()  # the first words of a refused action's page
+
+    def request(self, client, kind, method, path, form=None):
+        """A tagged, timed request; None when it failed (recorded)."""
+        number = next(self.numbers)
+        started = time.perf_counter()
+        try:
+            reply = client.request(method, path, form,
+                                   headers={"X-Bench-Id": str(number), "X-Bench-Kind": kind})
+        except (OSError, http.client.HTTPException) as error:
+            self.failures.append(f"{method} {path}: {type(error).__name__} {error}")
+            return None
+        ended = time.perf_counter()
+        self.samples.append(Sample(number, kind, path, time.monotonic() - self.started,
+                                   (ended - started) * 1000, (client.first_byte - started) * 1000,
+                                   reply.status, int(reply.headers.get("X-Query-Count", -1))))
+        if reply.status >= 500 or (method == "GET" and reply.status != 200):
+            self.failures.append(f"{method} {path} answered {reply.status}: {reply.excerpt()[:200]!r}")
+            return None
+        return reply
+
+    def run(self, agents, lead):
+        threads = [threading.Thread(target=self._guarded, args=(self.agent, index, cookies), daemon=True)
+                   for index, cookies in enumerate(agents)]
+        threads.append(threading.Thread(target=self._guarded, args=(self.lead, len(agents), lead),
+                                        daemon=True))
+        for thread in threads:
+            thread.start()
+        self.stop.wait(self.args.warmup_seconds + self.args.duration)
+        self.stop.set()
+        self.ended = time.monotonic() - self.started
+        for thread in threads:
+            thread.join()
+
+    def _guarded(self, work, index, cookies):
+        try:
+            work(random.Random(self.args.seed * 100 + index), Client(self.port, cookies))
+        except Exception as error:  # a bug in the bench: stop the run and say so
+            self.failures.append(f"client thread {index} stopped: {type(error).__name__} {error}")
+            self.stop.set()
+
+    def agent(self, rng, client):
+        seen, names, held = [], [], []  # held: cases this agent took, to answer or pass on later
+        while not self.stop.is_set():
+            listing = {"filter": rng.choice(INBOX_FILTERS)}
+            sort = rng.choice(INBOX_SORTS)
+            if sort != "due":
+                listing["sort"] = sort
+            if rng.random() < 0.5:
+                listing["order"] = "desc"
+            page = self.request(client, "inbox", "GET",
+                                f"/inbox/{SERVICE_UNIT}?{urllib.parse.urlencode(listing)}")
+            # Sometimes a page or two further, by the page's own "Next" link (a cursor).
+            while page is not None and rng.random() < self.args.deeper:
+                following = NEXT_LINK.search(page.body.decode())
+                if not following:
+                    break
+                page = self.request(client, "inbox", "GET", html.unescape(following[1]))
+            if page is not None:
+                text = page.body.decode()
+                seen = (CASE_LINK.findall(text) + seen)[:200]
+                names = ([html.unescape(n) for n in CUSTOMER_CELL.findall(text) if n != "—"] + names)[:200]
+            if seen or held:
+                # Half the time back to a case of one's own, else one from the list.
+                reference = held.pop(0) if held and (rng.random() < 0.5 or not seen) \
+                    else rng.choice(seen[:50])
+                case = self.request(client, "case", "GET", f"/cases/{reference}")
+                if case is not None and self.changes.due() \
+                        and self.act(rng, client, reference, case) == "take":
+                    held = [*held, reference][-10:]
+            chance = rng.random()
+            if chance < self.args.search_share:
+                query = rng.choice([rng.choice(SEARCH_WORDS), *(seen[:1] or []), *(names[:1] or [])])
+                self.request(client, "search", "GET",
+                             "/cases/search?" + urllib.parse.urlencode({"q": query}))
+            elif chance < self.args.search_share + self.args.my_cases_share:
+                self.request(client, "my-cases", "GET", "/my-cases")
+            if self.exports.due() and self.exports.take():
+                self.request(client, "export", "GET", f"/inbox/{SERVICE_UNIT}/export.csv?"
+                             + urllib.parse.urlencode({"filter": rng.choice(INBOX_FILTERS)}))
+
+    def act(self, rng, client, reference, case):
+        """One change to the case, of those its page offers, when the pacer gives a turn; the
+        action when done."""
+        page = FormFields(case.body)
+        offered = {name.split("-")[0] for name in page.values if name.endswith("-token")}
+        email = [tag for tag in EMAIL_RADIO.findall(case.body) if b'value="email"' in tag]
+        if page.values.get("answer-channel") != "email" or not email or b" disabled" in email[0]:
+            offered.discard("answer")  # answers go by email here, where the page allows it
+        choices = [name for name in ACTION_WEIGHTS if name in offered]
+        if not choices or not self.changes.take():
+            return
+        action = rng.choices(choices, weights=[ACTION_WEIGHTS[name] for name in choices])[0]
+        form = {name: value for name, value in page.values.items() if name.startswith(f"{action}-")}
+        if action == "note":
+            form["note-text"] = "Soitin asiakkaalle, selvitän asiaa korttipalveluista."
+        elif action == "forward":
+            form["forward-unit"] = rng.choice(page.options["forward-unit"])
+            form["forward-note"] = "Kuuluu teille: asiakas kysyy kortin rajoista."
+        elif action == "answer":
+            form["answer-body"] = "Kiitos palautteestasi. Selvitimme asian ja olemme korjanneet sen."
+            form["answer-send"] = "Send the answer"
+        reply = self.request(client, action, "POST", f"/cases/{reference}/{action}", form)
+        if reply is None:
+            return
+        if reply.status in (302, 303):
+            self.outcomes[action, "done"] += 1
+            location = urllib.parse.urlsplit(reply.headers.get("Location", ""))
+            self.request(client, "case", "GET", location.path + (f"?{location.query}" if location.query
+                                                                  else ""))
+            return action
+        elif reply.status == 200 and CHANGED in reply.body:
+            self.outcomes[action, "conflict"] += 1
+        elif reply.status == 200:
+            self.outcomes[action, "refused"] += 1
+            summary = re.search(rb'class="error-summary".*?<li>(.*?)</li>', reply.body, re.S)
+            self.refusals[action, re.sub(r"<[^>]+>", "", summary[1].decode()).strip()[:80]
+                          if summary else "no summary on the page"] += 1
+        else:
+            self.outcomes[action, reply.status] += 1
+            self.failures.append(f"POST /cases/{reference}/{action} answered {reply.status}")
+
+    def lead(self, rng, client):
+        today = datetime.now().date()
+        turn = 0
+        while not self.stop.is_set():
+            turn += 1
+            if turn % 4 == 1:
+                self.request(client, "workload", "GET", f"/workload/{SERVICE_UNIT}")
+            elif turn % 4 == 3:
+                self.request(client, "my-cases", "GET", "/my-cases")
+            else:
+                name = rng.choice(REPORTS)
+                period = {"period": rng.choice(REPORT_PERIODS)}
+                if period["period"] == "custom":  # up to a year, ending yesterday
+                    end = today - timedelta(days=1)
+                    period.update(start=(end - timedelta(days=rng.randint(6, 365))).isoformat(),
+                                  end=end.isoformat())
+                path = "/reports/" if name == "backlog" else \
+                    f"/reports/{name}?{urllib.parse.urlencode(period)}"
+                self.request(client, f"report-{name}", "GET", path)
+            self.stop.wait(self.args.lead_pause)
+
+
+def read_access_log(path):
+    """Server times by the bench's request number: {number: (status, ms)}."""
+    times = {}
+    for line in path.read_text(errors="replace").splitlines():
+        found = ACCESS_LINE.match(line)
+        if found and found[4].isdigit():
+            times[int(found[4])] = (int(found[2]), int(found[3]) / 1000)
+    return times
+
+
+def add_agents(url, count):
+    """Customer service agents cs.agent2... beside the demo's cs.agent, on the run's copy: rows
+    copied from cs.agent (same password hash, same membership), under other names."""
+    import sqlalchemy as sa
+
+    db = engine(url)
+    try:
+        columns = [c["name"] for c in sa.inspect(db).get_columns("staff_user") if c["name"] != "id"]
+        names = []
+        with db.begin() as conn:
+            for number in range(2, count + 1):
+                username = f"cs.agent{number}"
+                names.append(username)
+                if conn.execute(sa.text("SELECT 1 FROM staff_user WHERE username = :u"),
+                                {"u": username}).first():
+                    continue
+                picked = ", ".join({"username": ":username", "full_name": ":full_name",
+                                    "email": ":email"}.get(c, c) for c in columns)
+                conn.execute(sa.text(f"INSERT INTO staff_user ({', '.join(columns)}) "
+                                     f"SELECT {picked} FROM staff_user WHERE username = 'cs.agent'"),
+                             {"username": username, "full_name": f"Agent {number} Asiakaspalvelu",
+                              "email": f"{username}@bank.example"})
+                conn.execute(sa.text(
+                    "INSERT INTO membership (user_id, unit_id, is_team_lead) "
+                    "SELECT u.id, m.unit_id, m.is_team_lead FROM staff_user u, membership m "
+                    "JOIN staff_user a ON a.id = m.user_id "
+                    "WHERE u.username = :username AND a.username = 'cs.agent'"), {"username": username})
+        return ["cs.agent", *names]
+    finally:
+        db.dispose()
+
+
+def percentile_pair(values):
+    values = sorted(values)
+    return (nearest_rank(values, 0.50), nearest_rank(values, 0.95)) if values else (None, None)
+
+
+def ms(value):
+    return "—" if value is None else f"{value:.0f}" if value >= 100 else f"{value:.1f}"
+
+
+def mix_report(mix, server, args, workers_mb, loads):
+    """The table and summary lines of a mixed run, judged on the server's times."""
+    window = (args.warmup_seconds, args.warmup_seconds + args.duration)
+    measured = [s for s in mix.samples if window[0] <= s.started < window[1]]
+    seconds = args.duration
+    checks = []
+
+    def judged(text, ok):
+        checks.append(ok)
+        return f"{text} {mark(ok)}"
+
+    rows = ["| page kind | requests | server p50 ms | server p95 ms | client p50 ms | client p95 ms "
+            "| p95 target | | SQL per request |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | :-: | ---: |"]
+    unmatched = 0
+    for kind in MIX_KINDS:
+        samples = [s for s in measured if s.kind == kind.key]
+        times = [server[s.number][1] for s in samples if s.number in server]
+        unmatched += len(samples) - len(times)
+        s50, s95 = percentile_pair(times)
+        if kind.key == "export":  # judged on the first byte; the server's figure is the whole file
+            c50, c95 = percentile_pair([s.first_byte_ms for s in samples])
+            judged_on = c95
+            note = "server: whole file; client: first byte"
+        else:
+            c50, c95 = percentile_pair([s.client_ms for s in samples])
+            judged_on = s95
+            note = ""
+        verdict = mark(judged_on <= kind.target_ms) if judged_on is not None else "no requests"
+        if judged_on is not None:
+            checks.append(judged_on <= kind.target_ms)
+        queries = sorted({s.queries for s in samples if s.queries >= 0})
+        queries = f"{queries[0]}–{queries[-1]}" if len(queries) > 1 else "".join(map(str, queries))
+        rows.append(f"| {kind.label} | {len(samples)} | {ms(s50)} | {ms(s95)} | {ms(c50)} | {ms(c95)} "
+                    f"| ≤ {kind.target_ms:g} | {verdict}{f' ({note})' if note else ''} | {queries} |")
+    lines = []
+    inbox = [s for s in measured if s.kind == "inbox"]
+    lines.append(f"- Inbox requests per second in the mix: "
+                 f"{judged(f'{len(inbox) / seconds:.0f}', len(inbox) / seconds >= INBOX_RPS)} "
+                 f"(target ≥ {INBOX_RPS}); all requests: {len(measured) / seconds:.0f}/s")
+    done = sum(n for (action, outcome), n in mix.outcomes.items() if outcome == "done")
+    measured_changes = sum(1 for s in measured if s.kind in ACTION_WEIGHTS and s.status in (302, 303))
+    rate = measured_changes / seconds
+    by_action = ", ".join(f"{action} {mix.outcomes[action, 'done']}" for action in ACTION_WEIGHTS)
+    lines.append(f"- Changes to customer service's cases: "
+                 f"{judged(f'{rate:.2f}/s', rate >= MIX_CHANGES_PER_S)} "
+                 f"(target ≥ {MIX_CHANGES_PER_S}/s, paced at {args.change_rate:g}/s); over the whole "
+                 f"run {done}: {by_action}")
+    conflicts = sum(n for (_a, outcome), n in mix.outcomes.items() if outcome == "conflict")
+    refused = sum(n for (_a, outcome), n in mix.outcomes.items() if outcome == "refused")
+    lines.append(f"- Version conflicts (two agents on one case; not failures): {conflicts}; refused "
+                 f"actions: {refused}" + "".join(f"; {action} “{why}” ×{n}"
+                                                  for (action, why), n in mix.refusals.most_common(3)))
+    lines.append(f"- Failures (5xx, unexpected status, connection errors): "
+                 f"{judged(str(len(mix.failures)), not mix.failures)}"
+                 + "".join(f"\n  - {failure}" for failure in mix.failures[:5]))
+    if unmatched:
+        lines.append(f"- Requests missing from the access log: {unmatched}")
+    inbox_rows = []
+    for name in INBOX_FILTERS:
+        times = [server[s.number][1] for s in inbox if f"filter={name}&" in s.path + "&"
+                 and s.number in server]
+        if times:
+            inbox_rows.append(f"{name} {ms(percentile_pair(times)[1])}")
+    deeper = [server[s.number][1] for s in inbox if "after=" in s.path and s.number in server]
+    lines.append(f"- Inbox server p95 ms by filter: {', '.join(inbox_rows)}; pages after the first "
+                 f"({len(deeper)}): {ms(percentile_pair(deeper)[1])}")
+    busy = collections.Counter()
+    for s in measured:
+        if s.number in server:
+            busy[s.kind] += server[s.number][1]
+    total = sum(busy.values()) or 1
+    lines.append("- Server time by kind (share of all request time): "
+                 + ", ".join(f"{kind} {busy[kind] / total:.0%}" for kind, _t in busy.most_common(6)))
+    peaks = ", ".join(f"{mb:.0f} MB" for mb in workers_mb)
+    lines.append(f"- Workers' peak memory over the run (VmHWM): "
+                 f"{judged(peaks, max(workers_mb) <= WORKER_PEAK_MB)} (target ≤ {WORKER_PEAK_MB} MB each)")
+    lines.append(f"- Load average (1 min) {loads[0]:.2f} when the mix began, {loads[1]:.2f} when it "
+                 f"ended; the bench client used {loads[2]:.0f} % of one core")
+    lines.append(f"- Targets met: {sum(checks)} of {len(checks)}")
+    return rows, lines
+
+
+def run_mix(args, database, cases):
+    print(f"Adding customer service agents to {database.copy_url}", flush=True)
+    agents = add_agents(database.copy_url, MIX_AGENTS)
+    print(f"Starting gunicorn ({workers_text(args)}), access log {MIX_ACCESS_LOG}", flush=True)
+    MIX_ACCESS_LOG.unlink(missing_ok=True)  # gunicorn appends to it
+    with Server(args, database.copy_url, access_log=MIX_ACCESS_LOG) as server:
+        workers = server.worker_pids()
+        sessions = [log_in(server.port, user).cookies for user in agents]
+        lead = log_in(server.port, MIX_LEAD).cookies
+        print(f"Mixed run: {len(agents)} agents and {MIX_LEAD} for {args.warmup_seconds:g} + "
+              f"{args.duration:g} s", flush=True)
+        mix = Mix(server.port, args)
+        load_start, cpu_start = os.getloadavg()[0], time.process_time()
+        mix.run(sessions, lead)
+        load_end = os.getloadavg()[0]
+        cpu = (time.process_time() - cpu_start) / mix.ended * 100
+        if server.worker_pids() != workers:
+            mix.failures.append(f"a gunicorn worker was restarted (its peak memory is lost):\n"
+                                f"{server.log_tail()}")
+        workers_mb = [peak_memory_mb(pid) for pid in workers if Path(f"/proc/{pid}").exists()]
+    time.sleep(0.5)  # gunicorn has written its last lines
+    rows, lines = mix_report(mix, read_access_log(MIX_ACCESS_LOG), args, workers_mb or [0],
+                             (load_start, load_end, cpu))
+    heading = (f"## {datetime.now().astimezone():%Y-%m-%d %H:%M %Z} · {args.db} · "
+               f"{thousands(args.cases)} cases · {workers_text(args)} · mixed run")
+    run_line = (f"Run: mixed, {thousands(cases)} cases in the database, {workers_text(args)}, inbox "
+                f"cache {args.inbox_cache}; {len(agents)} agents (customer service) and {MIX_LEAD}, "
+                f"{args.warmup_seconds:g} s warm-up then {args.duration:g} s measured; changes paced "
+                f"at {args.change_rate:g}/s, an export every {args.export_every:g} s, the lead pausing "
+                f"{args.lead_pause:g} s; seed {args.seed}")
+    section = "\n".join([heading, "", *(f"- {line}" for line in describe(args, cases)[:2]),
+                         f"- {run_line}", "", *rows, "", *lines]) + "\n"
+    print("\n" + section)
+    if mix.failures:
+        print(f"FAILURES: {len(mix.failures)} requests failed; see above and {server.log_path}",
+              file=sys.stderr)
+    if not args.no_record:
+        text = RESULTS.read_text() if RESULTS.exists() else HEADER
+        RESULTS.write_text(text.rstrip("\n") + "\n\n" + section)
+        print(f"Appended to {RESULTS.relative_to(ROOT)}")
+
+
 # --- Main ----------------------------------------------------------------------------------------
 
 
@@ -847,7 +1281,8 @@ def parse_args():
     parser.add_argument("--requests", type=int, default=300, help="sequential requests per page")
     parser.add_argument("--warmup", type=int, default=30, help="warm-up requests per page")
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients for req/s")
-    parser.add_argument("--duration", type=float, default=10, help="seconds of the concurrent run per page")
+    parser.add_argument("--duration", type=float, default=None,
+                        help="seconds of the concurrent run per page (10), or of the measured mix (60)")
     parser.add_argument("--pages", default=",".join(PAGE_KEYS),
                         help="comma-separated pages to measure, of: " + ", ".join(PAGE_KEYS))
     parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432",
@@ -859,7 +1294,24 @@ def parse_args():
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/1",
                         help="the Redis database for --inbox-cache redis")
     parser.add_argument("--no-record", action="store_true", help="print the table only, not to results.md")
+    mix = parser.add_argument_group("the mixed run (--mix)")
+    mix.add_argument("--mix", action="store_true",
+                     help=f"instead of page by page, {MIX_AGENTS} customer service agents and their team "
+                          "lead at once, timed in gunicorn's access log and on the client")
+    mix.add_argument("--warmup-seconds", type=float, default=5, help="of the mix, not counted")
+    mix.add_argument("--change-rate", type=float, default=2,
+                     help="changes per second (take, note, forward, answer) the agents make together")
+    mix.add_argument("--export-every", type=float, default=15, help="seconds between CSV exports")
+    mix.add_argument("--lead-pause", type=float, default=1, help="the team lead's pause between pages")
+    mix.add_argument("--deeper", type=float, default=0.3,
+                     help="chance that an agent follows the inbox page's Next link (again)")
+    mix.add_argument("--search-share", type=float, default=0.15, help="chance of a search per agent turn")
+    mix.add_argument("--my-cases-share", type=float, default=0.1,
+                     help="chance of opening My cases per agent turn")
+    mix.add_argument("--seed", type=int, default=18, help="of the agents' random choices")
     args = parser.parse_args()
+    if args.duration is None:
+        args.duration = 60 if args.mix else 10
     args.pages = [key.strip() for key in args.pages.split(",") if key.strip()]
     unknown = set(args.pages) - set(PAGE_KEYS)
     if unknown:
@@ -881,6 +1333,12 @@ def main():
         cases = prepare(database, args)
     except sqlalchemy.exc.OperationalError as error:
         raise BenchError(f"Cannot use the database {database.url}: {error.orig}") from None
+    if args.mix:
+        try:
+            run_mix(args, database, cases)
+        finally:
+            database.drop_copy()
+        return
     try:
         print("Choosing the case with the longest timeline", flush=True)
         targets = pick_targets(database.copy_url)
