@@ -7,6 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from feedback_intranet import demo
+from feedback_intranet.cases.queries import TIMELINE_SHOWN
 from feedback_intranet.demo import DEMO_PASSWORD, seed_demo
 from feedback_intranet.extensions import cache, db
 from feedback_intranet.models import (
@@ -139,7 +140,12 @@ def test_a_case_of_200_events_and_20_answers_costs_what_a_short_one_does(
     db.session.commit()
     grown, page = cost(short_one)
     assert grown == short
-    assert page.count('<li class="event-') >= 200
+    # The newest events and a link to the earlier ones; all of them on request, at the same cost.
+    assert page.count('<li class="event-') == TIMELINE_SHOWN
+    assert "Show 17" in page and "earlier events" in page
+    response = client.get(f"/cases/{short_one.reference}?timeline=all")
+    assert int(response.headers["X-Query-Count"]) == short
+    assert response.get_data(as_text=True).count('<li class="event-') >= 200
 
 
 @pytest.fixture

@@ -1,5 +1,7 @@
 """The case page's reads."""
 
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 from flask import g
 from sqlalchemy.orm import joinedload
@@ -12,6 +14,7 @@ from ..models import (
     Case,
     CaseEvent,
     Customer,
+    EventKind,
     MatchMethod,
     Membership,
     Topic,
@@ -64,13 +67,41 @@ def case_by_reference(reference):
     ).unique().scalar_one_or_none()
 
 
-def timeline(case):
-    return db.session.scalars(
-        sa.select(CaseEvent).where(CaseEvent.case_id == case.id)
+# The newest events a case page shows at first; a long-running case's earlier ones are behind a
+# link, as a mail program folds the middle of a long thread.
+TIMELINE_SHOWN = 30
+
+
+@dataclass
+class Timeline:
+    events: list  # oldest first, the receipt always among them
+    earlier: int  # events left out before the shown ones
+
+    @property
+    def received(self):
+        return next((event for event in self.events if event.kind == EventKind.RECEIVED), None)
+
+
+def timeline(case, newest=TIMELINE_SHOWN):
+    """The case's receipt and its `newest` latest events (None: every event), with how many
+    were left out; one statement whatever the length of the timeline."""
+    ranked = sa.select(
+        CaseEvent.id,
+        sa.func.row_number().over(order_by=(CaseEvent.at.desc(), CaseEvent.id.desc())).label("rank"),
+        sa.func.count().over().label("total"),
+    ).where(CaseEvent.case_id == case.id).subquery()
+    shown = sa.true() if newest is None else sa.or_(ranked.c.rank <= newest,
+                                                   CaseEvent.kind == EventKind.RECEIVED)
+    rows = db.session.execute(
+        sa.select(CaseEvent, ranked.c.total).join(ranked, ranked.c.id == CaseEvent.id)
+        .where(shown)
         .options(joinedload(CaseEvent.actor), joinedload(CaseEvent.from_unit),
                  joinedload(CaseEvent.to_unit))
         .order_by(CaseEvent.at, CaseEvent.id)
     ).all()
+    total = rows[0].total if rows else 0
+    events = [event for event, _total in rows]
+    return Timeline(events, total - len(events))
 
 
 def candidates(case):

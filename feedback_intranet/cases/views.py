@@ -47,7 +47,8 @@ def _render(case, posted=None, posted_form=None, status=200, preview=None):
         "cases/show.html",
         case=case,
         badge=case_badge(case, clock.today(), banking_calendar(clock.timezone())),
-        events=queries.timeline(case),
+        timeline=queries.timeline(
+            case, None if request.args.get("timeline") == "all" else queries.TIMELINE_SHOWN),
         other_cases=queries.other_cases(case, current_user),
         actions=entries,
         forms=forms,
