@@ -93,18 +93,17 @@ _SORT_INDEXES = {"effective_due_date": "ix_feedback_case_inbox",
 
 
 def _index_hint(filter_name, columns=None):
-    """The index a list or count reads on SQLite: one person's cases through the holder's index
-    (in due order; in another order the planner sorts their few cases), the rest through the
-    index of the sort (counts: the inbox index)."""
-    first = columns[0].key if columns else "effective_due_date"
+    """The index a list reads on SQLite: one person's cases through the holder's index (in due
+    order; in another order their cases are sorted, which costs what they hold, where walking
+    the sort's index would cost what the whole unit holds), the rest through the index of the
+    sort."""
     if filter_name in PERSONAL_FILTERS:
-        return "ix_feedback_case_assignee" if first == "effective_due_date" else None
-    return _SORT_INDEXES[first]
+        return "ix_feedback_case_assignee"
+    return _SORT_INDEXES[columns[0].key if columns else "effective_due_date"]
 
 
 def _hinted(query, filter_name, columns=None):
-    index = _index_hint(filter_name, columns)
-    return query.with_hint(Case, f"INDEXED BY {index}", "sqlite") if index else query
+    return query.with_hint(Case, f"INDEXED BY {_index_hint(filter_name, columns)}", "sqlite")
 
 
 def open_count(unit_id):
