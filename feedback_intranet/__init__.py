@@ -102,9 +102,10 @@ def register_extensions(app):
     counters.register()
     stamps.register()
     inbox_cache.init_app(app)
-    from .web.locale import select_locale, select_timezone
+    from .web.locale import install_template_gettext, select_locale, select_timezone
 
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    install_template_gettext(app)
     if app.config["TRUSTED_PROXIES"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

@@ -138,3 +138,19 @@ def test_the_key_staff_pages_render_in_each_language(app, client, login, make_us
         assert expected["My cases"] in page and expected["Log out"] in page, path
     assert expected["Timeline"] in client.get(f"/cases/{case.reference}").get_data(as_text=True)
     assert expected["No calls to make."] in client.get("/callbacks/cs").get_data(as_text=True)
+
+
+def test_templates_follow_a_locale_forced_for_one_text(app):
+    """Templates look their catalog up once per request and locale (web.locale): a text forced
+    into another language (an email in the customer's) is in that language, and the page around
+    it stays in its own."""
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    text = "{{ _('Yes') }}"
+    with app.test_request_context("/feedback?lang=fi"):
+        before = render_template_string(text)
+        with force_locale("sv"):
+            forced = render_template_string(text)
+        after = render_template_string(text)
+    assert (before, forced, after) == ("Kyllä", "Ja", "Kyllä")
