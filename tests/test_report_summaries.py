@@ -6,7 +6,6 @@ PostgreSQL; and the check command, the demo loader and the migration keep them r
 
 import random
 import re
-import threading
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -35,8 +34,9 @@ from feedback_intranet.reports import queries, summaries, tables
 from feedback_intranet.rules.banking_days import BankingCalendar, local_date
 from feedback_intranet.rules.periods import Period, resolve
 
-from .conftest import HELSINKI, PASSWORD
-from .test_case_pages import hidden_fields, post_action
+from .conftest import HELSINKI
+from .test_case_pages import post_action
+from .test_inbox_counters import act_at_once, two_agents  # noqa: F401  (a fixture)
 
 NOT_OWED = (Resolution.NO_ANSWER_WANTED, Resolution.DUPLICATE, Resolution.WITHDRAWN)
 
@@ -242,6 +242,18 @@ def report_tables(context, figures=None, monkeypatch=None):
     finally:
         if monkeypatch is not None:
             monkeypatch.undo()
+
+
+@pytest.mark.parametrize("start, end", [
+    (date(2026, 12, 14), date(2026, 12, 27)),  # Monday to Sunday
+    (date(2026, 12, 16), date(2027, 1, 5)),    # Wednesday, over the new year
+    (date(2025, 11, 30), date(2026, 11, 30)),  # Sunday, 366 days
+])
+def test_each_day_of_a_period_falls_in_the_week_of_its_monday(start, end):
+    period, day = Period(start, end), start
+    while day <= end:
+        assert period.weeks()[period.week_of(day)] == day - timedelta(days=day.weekday())
+        day += timedelta(days=1)
 
 
 # --- Random cases, changed the way the operations change them, one commit at a time. ---
@@ -505,50 +517,21 @@ def test_the_demo_loader_leaves_them_right(runner, data):
 
 # --- Two people at once on PostgreSQL. ---
 
-@pytest.fixture
-def two_agents(app, org, clock, database_url):
-    if not database_url.startswith("postgresql"):
-        pytest.skip("two sessions acting at once need PostgreSQL's row locks")
-    clock.set(NOW)
-    clients = []
-    for name in ("cs.agent", "cs.lead"):
-        client = app.test_client()
-        assert client.post("/login", data={"username": name, "password": PASSWORD}).status_code == 302
-        clients.append(client)
-    return org, clients
-
-
 @pytest.mark.committed
-def test_two_people_changing_cases_of_one_day_at_once_keep_them_right(two_agents, make_case):
-    """Both take, send an interim notice, forward and close cases received the same day in
-    the same unit and topic, so both commits move the same summary rows: never a lost update,
-    never a deadlock, 10 rounds."""
+def test_two_people_changing_cases_of_one_day_at_once_keep_them_right(two_agents, make_case):  # noqa: F811
+    """Both take, close, reopen, send an interim notice on and forward cases received the same
+    day in the same unit and topic, so both commits move the same summary rows: never a lost
+    update, never a deadlock, 10 rounds."""
     (cs, turku, _agent, _lead), clients = two_agents
     for _round in range(10):
         cases = [make_case(cs, received_at=NOW) for _ in clients]
         for action, fields in (("take", {}),
-                               ("interim_notice", {"estimate": "2026-12-04",
-                                                   "text": "Vastaamme viimeistään 4.12.2026."}),
                                ("close", {"resolution": "other"}),
                                ("reopen", {"reason": "Uudelleen."}),
+                               ("interim_notice", {"estimate": "2026-12-04",
+                                                   "text": "Vastaamme viimeistään 4.12.2026."}),
                                ("forward", {"unit": str(turku.id), "note": "Teille."})):
-            pages = [c.get(f"/cases/{case.reference}").get_data(as_text=True)
-                     for c, case in zip(clients, cases, strict=True)]
-            barrier, results = threading.Barrier(2), [None, None]
-
-            def post(i, action=action, fields=fields, pages=pages, barrier=barrier,
-                     results=results, cases=cases):
-                data = hidden_fields(pages[i], action)
-                data.update({f"{action}-{k}": v for k, v in fields.items()})
-                barrier.wait()
-                results[i] = clients[i].post(f"/cases/{cases[i].reference}/{action}",
-                                             data=data).status_code
-
-            threads = [threading.Thread(target=post, args=(i,)) for i in (0, 1)]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join(timeout=30)
+            results = act_at_once(clients, cases, action, fields)
             assert results == [302, 302], (action, results)
         assert_summaries_right()
     assert db.session.scalar(sa.select(sa.func.sum(ReportForwardDay.count))) == 20
