@@ -8,7 +8,6 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from .common import ReplyChannel, enum_column
 
 
 class ReportDay(db.Model):
@@ -38,14 +37,14 @@ class ReportDay(db.Model):
 
 
 class ReportAnswerDay(db.Model):
-    """Cases received on one local day whose first answer, by one unit and channel, came a number
-    of banking days after the day of receipt."""
+    """Cases received on one local day whose first answer, by one unit and channel ("" for none
+    recorded), came a number of banking days after the day of receipt."""
 
     __tablename__ = "report_answer_day"
 
     day: Mapped[date] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(sa.ForeignKey("unit.id"), primary_key=True)
-    channel: Mapped[ReplyChannel] = enum_column(ReplyChannel, primary_key=True)
+    channel: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
     banking_days: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     count: Mapped[int]
 

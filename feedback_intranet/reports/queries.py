@@ -154,7 +154,7 @@ def answer_days(by, period, unit_ids):
     ).all()
     counts = {}
     for value, days, count in rows:
-        counts.setdefault(value, []).append((days, count))
+        counts.setdefault(value if by == "unit" else value or None, []).append((days, count))
     return counts
 
 

@@ -259,8 +259,8 @@ def kept(connection):
     rows = {}
     for index, (table, key_columns, count_columns) in enumerate(TABLES):
         for row in connection.execute(sa.select(table)).mappings():
-            key = tuple(_text(row[name]) if name == "channel" else row[name] for name in key_columns)
-            rows[index, key] = [row[name] for name in count_columns]
+            rows[index, tuple(row[name] for name in key_columns)] = [row[name]
+                                                                     for name in count_columns]
     return rows
 
 
