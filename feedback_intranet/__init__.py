@@ -97,9 +97,11 @@ def register_extensions(app):
     # session from here on.
     from .inboxes import cache as inbox_cache
     from .inboxes import counters, sorting, stamps
+    from .reports import summaries
 
     sorting.register()
     counters.register()
+    summaries.register()
     stamps.register()
     inbox_cache.init_app(app)
     from .web.locale import install_template_gettext, select_locale, select_timezone

@@ -23,6 +23,7 @@ def register_cli(app):
     app.cli.add_command(retention_group)
     app.cli.add_command(masking_group)
     app.cli.add_command(counters_group)
+    app.cli.add_command(reports_group)
 
 
 @click.group("outbox")
@@ -74,6 +75,34 @@ def counters_check(fix):
         counters.rebuild()
         db.session.commit()
         click.echo(f"Counted again: {len(wrong)} counters were wrong.")
+        return
+    raise SystemExit(1)
+
+
+@click.group("reports")
+def reports_group():
+    """The report summaries."""
+
+
+@reports_group.command("check")
+@click.option("--fix", is_flag=True, help="Count the cases again where the summaries differ.")
+@with_appcontext
+def reports_check(fix):
+    """Recompute the report summaries from the cases and report any difference (exit status 1)."""
+    from .reports import summaries
+
+    connection, tz = db.session.connection(), clock.timezone()
+    wrong = summaries.differences(connection, tz)
+    for (table, key), (counted, kept) in sorted(wrong.items(), key=str):
+        click.echo(f"{table} {', '.join(map(str, key))}: the cases make {counted or 'nothing'}, "
+                   f"the summary says {kept or 'nothing'}")
+    if not wrong:
+        click.echo("The report summaries match the cases.")
+        return
+    if fix:
+        summaries.rebuild(connection, tz)
+        db.session.commit()
+        click.echo(f"Counted again: {len(wrong)} summary rows were wrong.")
         return
     raise SystemExit(1)
 

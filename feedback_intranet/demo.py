@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
-from . import search
+from . import clock, search
 from .extensions import db, passwords
 from .inboxes import counters, stamps
 from .models import (
@@ -49,6 +49,7 @@ from .models import (
 )
 from .models.cases import FIRST_ANSWER_COLUMNS, sort_keys
 from .references import format_reference
+from .reports import summaries
 from .rules.banking_days import ANSWER_PROMISE_BANKING_DAYS
 
 UNITS = [
@@ -681,6 +682,7 @@ def seed_demo(now, calendar, password=DEMO_PASSWORD, cases=240, seed=2026, progr
     added = seed_cases(cases, now.astimezone(UTC), calendar, units, topics, rng, progress)
     # The cases went in through the driver, unseen by the stamps' and counters' listeners.
     counters.rebuild()
+    summaries.rebuild(db.session.connection(), clock.timezone())
     stamps.touch_all(db.session.connection())
     return added
 

@@ -200,25 +200,27 @@ def test_two_people_changing_cases_of_one_counter_at_once_keep_it_right(two_agen
     (cs, turku, agent, _lead), clients = two_agents
     for _round in range(25):
         cases = [make_case(cs, received_at=NOW) for _ in clients]
-        for action, fields in (("take", [{}, {}]),
-                               ("forward", [{"unit": str(turku.id), "note": "Teille."},
-                                            {"unit": str(turku.id), "note": "Teille."}])):
-            pages = [c.get(f"/cases/{case.reference}").get_data(as_text=True)
-                     for c, case in zip(clients, cases, strict=True)]
-            barrier, results = threading.Barrier(2), [None, None]
-
-            def post(i, action=action, fields=fields, pages=pages, barrier=barrier,
-                     results=results, cases=cases):
-                data = hidden_fields(pages[i], action)
-                data.update({f"{action}-{k}": v for k, v in fields[i].items()})
-                barrier.wait()
-                results[i] = clients[i].post(f"/cases/{cases[i].reference}/{action}",
-                                             data=data).status_code
-
-            threads = [threading.Thread(target=post, args=(i,)) for i in (0, 1)]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join(timeout=30)
+        for action, fields in (("take", {}), ("forward", {"unit": str(turku.id), "note": "Teille."})):
+            results = act_at_once(clients, cases, action, fields)
             assert results == [302, 302], (action, results)
         assert_right([cs.id, turku.id], agent.id, NOW.date())
+
+
+def act_at_once(clients, cases, action, fields):
+    """Each client posts `action` with `fields` on its case at the same moment: the statuses."""
+    pages = [c.get(f"/cases/{case.reference}").get_data(as_text=True)
+             for c, case in zip(clients, cases, strict=True)]
+    barrier, results = threading.Barrier(len(clients)), [None] * len(clients)
+
+    def post(i):
+        data = hidden_fields(pages[i], action)
+        data.update({f"{action}-{k}": v for k, v in fields.items()})
+        barrier.wait()
+        results[i] = clients[i].post(f"/cases/{cases[i].reference}/{action}", data=data).status_code
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(len(clients))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return results

@@ -1,6 +1,7 @@
 """The migration scripts build exactly the schema the models describe."""
 
 import uuid
+from zoneinfo import ZoneInfo
 
 import flask_migrate
 import pytest
@@ -200,4 +201,69 @@ def test_a_database_from_before_the_truncate_trigger_refuses_truncate_after_upgr
         with db.engine.connect() as connection, pytest.raises(
                 sa.exc.DBAPIError, match="append-only: TRUNCATE refused"):
             connection.execute(sa.text("TRUNCATE audit_event"))
+        db.engine.dispose()
+
+
+def test_the_report_summaries_migration_counts_the_existing_cases(empty_database_url):
+    from feedback_intranet.reports import summaries
+
+    app = create_app({"CONFIG": "testing", "SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with app.app_context():
+        flask_migrate.upgrade(revision="0022_inbox_counts")
+        with db.engine.begin() as connection:
+            connection.execute(sa.text(
+                "INSERT INTO unit (id, code, name, kind, street_address, postal_code, city, active)"
+                " VALUES (1, 'cs', 'Customer service', 'customer_service', '', '', '', true),"
+                " (2, 'turku', 'Turku', 'branch', '', '', '', true)"))
+            connection.execute(sa.text("INSERT INTO topic (id, code, name, name_fi, name_sv, active)"
+                                       " VALUES (1, 'other', 'Other', 'Muu', 'Övrigt', true)"))
+            columns = (
+                "id, reference, received_at, intake_channel, contact_name, contact_street,"
+                " contact_postal_code, contact_city, contact_phone, contact_email, segment, topic_id,"
+                " case_type, message, reply_wanted, reply_channel, language, status, current_unit_id,"
+                " match_method, masked_kinds, due_date, estimated_decision_date, effective_due_date,"
+                " interim_notice_on, first_answered_at, first_answer_on, first_answer_banking_days,"
+                " first_answer_unit_id, first_answer_channel, own_banking_matter, delivery_problem,"
+                " version")
+            # 1: received at 22:30 UTC, 00:30 in Helsinki, answered by Turku; 2: open, an interim
+            # notice in time moved its deadline to the estimate; 3: no answer wanted.
+            connection.execute(sa.text(
+                f"INSERT INTO feedback_case ({columns}) VALUES"  # nosec B608
+                " (1, 'FB-2026-000001', '2026-11-19 22:30:00', 'web_form', '', '', '', '', '', '',"
+                " 'private', 1, 'feedback', 'Moi', true, 'email', 'fi', 'answered', 2, 'none', '',"
+                " '2026-11-25', NULL, '2026-11-25', NULL, '2026-11-24 08:00:00', '2026-11-24', 2,"
+                " 2, 'letter', false, '', 1),"
+                " (2, 'FB-2026-000002', '2026-11-20 08:00:00', 'phone', '', '', '', '', '', '',"
+                " 'business', 1, 'feedback', 'Moi', true, 'phone', 'fi', 'assigned', 1, 'none', '',"
+                " '2026-11-25', '2026-12-02', '2026-12-02', '2026-11-23', NULL, NULL, NULL,"
+                " NULL, NULL, false, '', 1),"
+                " (3, 'FB-2026-000003', '2026-11-20 09:00:00', 'web_form', '', '', '', '', '', '',"
+                " 'private', 1, 'feedback', 'Moi', false, NULL, 'fi', 'new', 1, 'none', '',"
+                " '2026-11-25', NULL, '2026-11-25', NULL, NULL, NULL, NULL, NULL, NULL, false, '',"
+                " 1)"))
+            connection.execute(sa.text(
+                "INSERT INTO case_event (id, case_id, kind, from_unit_id, to_unit_id, text, at)"
+                " VALUES (1, 1, 'forwarded', 1, 2, '', '2026-11-20 09:00:00'),"
+                " (2, 1, 'forwarded', 2, 1, '', '2026-11-20 10:00:00'),"
+                " (3, 1, 'forwarded', 1, 2, '', '2026-11-20 11:00:00')"))
+        flask_migrate.upgrade()
+        with db.engine.connect() as connection:
+            topic_rows = connection.execute(sa.text(
+                "SELECT day, unit_id, deadline, received, owed, kept, awaiting, noticed,"
+                " by_estimate FROM report_day WHERE dimension = 'topic' ORDER BY day, unit_id,"
+                " deadline")).all()
+            forwards = connection.execute(sa.text(
+                "SELECT day, from_unit_id, to_unit_id, count FROM report_forward_day"
+                " ORDER BY from_unit_id")).all()
+            repeated = connection.execute(sa.text(
+                "SELECT day, units, count FROM report_reforward_day")).all()
+            assert summaries.differences(connection, ZoneInfo("Europe/Helsinki")) == {}
+        assert [[str(value) for value in row] for row in topic_rows] == [
+            ["2026-11-20", "1", "2026-11-20", "1", "0", "0", "0", "0", "0"],
+            ["2026-11-20", "1", "2026-12-02", "1", "1", "0", "1", "1", "0"],
+            ["2026-11-20", "2", "2026-11-20", "1", "1", "1", "0", "0", "0"],
+        ]
+        assert [[str(value) for value in row] for row in forwards] == [
+            ["2026-11-20", "1", "2", "2"], ["2026-11-20", "2", "1", "1"]]
+        assert [[str(value) for value in row] for row in repeated] == [["2026-11-20", ",1,2,", "1"]]
         db.engine.dispose()

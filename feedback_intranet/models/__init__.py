@@ -51,6 +51,7 @@ from .replies import (
     ReplyTemplate,
     UnitText,
 )
+from .reports import ReportAnswerDay, ReportDay, ReportForwardDay, ReportReforwardDay
 
 __all__ = [
     "AuditEvent",
@@ -81,6 +82,10 @@ __all__ = [
     "OutboxStatus",
     "Purpose",
     "ReferenceCounter",
+    "ReportAnswerDay",
+    "ReportDay",
+    "ReportForwardDay",
+    "ReportReforwardDay",
     "ReplyChannel",
     "ReplyTemplate",
     "Resolution",

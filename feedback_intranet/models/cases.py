@@ -56,8 +56,11 @@ class Case(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(sa.String(20), unique=True)
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    intake_channel: Mapped[IntakeChannel] = enum_column(IntakeChannel, default=IntakeChannel.WEB_FORM)
+    # active_history on every column a report figure rests on: a change always knows the value
+    # it replaced, so the report summaries it leaves are counted down (see reports.summaries).
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True, active_history=True)
+    intake_channel: Mapped[IntakeChannel] = enum_column(IntakeChannel, default=IntakeChannel.WEB_FORM,
+                                                        active_history=True)
 
     # Contact details as the customer gave them.
     contact_name: Mapped[str] = mapped_column(sa.String(120), default="")
@@ -67,14 +70,15 @@ class Case(db.Model):
     contact_phone: Mapped[str] = mapped_column(sa.String(20), default="")
     contact_email: Mapped[str] = mapped_column(sa.String(254), default="")
 
-    segment: Mapped[Segment] = enum_column(Segment)
-    topic_id: Mapped[int] = mapped_column(sa.ForeignKey("topic.id"))
+    segment: Mapped[Segment] = enum_column(Segment, active_history=True)
+    topic_id: Mapped[int] = mapped_column(sa.ForeignKey("topic.id"), active_history=True)
     case_type: Mapped[CaseType] = enum_column(CaseType, default=CaseType.FEEDBACK)
     message: Mapped[str] = mapped_column(sa.Text)
     # active_history on what the inbox counters key on: a change always knows the value it
     # replaced, so the counter it leaves is counted down (see inboxes.counters).
     reply_wanted: Mapped[bool] = mapped_column(active_history=True)
-    reply_channel: Mapped[ReplyChannel | None] = enum_column(ReplyChannel, nullable=True)
+    reply_channel: Mapped[ReplyChannel | None] = enum_column(ReplyChannel, nullable=True,
+                                                            active_history=True)
     language: Mapped[Language] = enum_column(Language)
 
     status: Mapped[CaseStatus] = enum_column(CaseStatus, default=CaseStatus.NEW, active_history=True)
@@ -92,22 +96,24 @@ class Case(db.Model):
     # The public form's one-time token, so a double submit makes one case.
     submission_token: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
 
-    due_date: Mapped[date]
-    estimated_decision_date: Mapped[date | None]
+    due_date: Mapped[date] = mapped_column(active_history=True)
+    estimated_decision_date: Mapped[date | None] = mapped_column(active_history=True)
     # The estimate when there is one, else the due date: inboxes sort and count on it.
     effective_due_date: Mapped[date] = mapped_column(active_history=True)
     first_answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    resolution: Mapped[Resolution | None] = enum_column(Resolution, nullable=True)
+    resolution: Mapped[Resolution | None] = enum_column(Resolution, nullable=True, active_history=True)
     # Set with first_answered_at so reports need no calendar or time zone arithmetic per row:
     # the local day of the first answer, banking days from the day of receipt to it, the unit
     # that gave it and the channel it went by.
-    first_answer_on: Mapped[date | None]
-    first_answer_banking_days: Mapped[int | None]
-    first_answer_unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("unit.id"))
-    first_answer_channel: Mapped[ReplyChannel | None] = enum_column(ReplyChannel, nullable=True)
+    first_answer_on: Mapped[date | None] = mapped_column(active_history=True)
+    first_answer_banking_days: Mapped[int | None] = mapped_column(active_history=True)
+    first_answer_unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("unit.id"),
+                                                              active_history=True)
+    first_answer_channel: Mapped[ReplyChannel | None] = enum_column(ReplyChannel, nullable=True,
+                                                                   active_history=True)
     # The local day the first interim notice went out: the promise then moves to the estimate.
-    interim_notice_on: Mapped[date | None]
+    interim_notice_on: Mapped[date | None] = mapped_column(active_history=True)
     # About the customer's own banking matters: never answered by email.
     own_banking_matter: Mapped[bool] = mapped_column(default=False)
     # Why the last answer or notice did not reach the customer; empty when all is well.
@@ -244,8 +250,8 @@ class CaseEvent(db.Model):
 
     __table_args__ = (
         sa.Index("ix_case_event_case_at", "case_id", "at"),
-        # The forwarding report reads only forwards, a tenth of the events; a query uses it
-        # when it names the kind as a literal (see reports.queries.FORWARDED).
+        # Forwards only, a tenth of the events: rebuilding the forwarding summaries reads them
+        # (see reports.summaries.FORWARDED).
         sa.Index("ix_case_event_forwarded", "case_id", "from_unit_id", "to_unit_id",
                  sqlite_where=sa.text("kind = 'forwarded'"),
                  postgresql_where=sa.text("kind = 'forwarded'")),

@@ -1,11 +1,21 @@
-"""Report figures, computed in the database with GROUP BY, never by loading cases."""
+"""Report figures: sums of the report summaries of a period's days (reports.summaries), never
+counts of cases; the backlog, which is now, counts the open cases."""
 
 from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import OPEN_STATUSES, Case, CaseEvent, EventKind, Resolution, Unit
+from ..models import (
+    OPEN_STATUSES,
+    Case,
+    ReportAnswerDay,
+    ReportDay,
+    ReportForwardDay,
+    ReportReforwardDay,
+    Unit,
+)
+from . import summaries
 
 
 def report_units(unit_ids):
@@ -15,10 +25,6 @@ def report_units(unit_ids):
     return db.session.scalars(query).all()
 
 AGE_BUCKETS = ("0–1", "2–3", "4–5", "> 5")
-# Closed this way, a case owed the customer no answer: the promise does not count it.
-NOT_OWED = (Resolution.NO_ANSWER_WANTED, Resolution.DUPLICATE, Resolution.WITHDRAWN)
-# The unit whose figures a case adds to: the one that answered it, else the one holding it.
-RESPONSIBLE_UNIT = sa.func.coalesce(Case.first_answer_unit_id, Case.current_unit_id)
 
 
 def _earliest_day_within(today, banking_days, calendar):
@@ -78,51 +84,41 @@ def nearest_rank(counts, percent):
     raise AssertionError("unreachable: the ranks add up to the total")
 
 
-def _received_in(period, unit_ids, tz):
-    start, end = period.bounds(tz)
-    return (Case.received_at >= start, Case.received_at < end, RESPONSIBLE_UNIT.in_(unit_ids))
+def _in_period(table, period, unit_ids):
+    """The summary rows of the period's days (of receipt) for the units."""
+    return table.c.day >= period.start, table.c.day <= period.end, table.c.unit_id.in_(unit_ids)
 
 
-def week_index(period, tz):
-    """The week of the period a case was received in (0 = the first), compared as instants."""
-    boundaries = period.week_boundaries(tz)
-    if not boundaries:
-        return sa.literal(0)
-    return sa.case(*[(Case.received_at < moment, index) for index, moment in enumerate(boundaries)],
-                   else_=len(boundaries))
+def _by_week(period, rows, combine):
+    """{week index: figures} from (day, figures) rows, figures of a week's days combined."""
+    weeks = {}
+    for day, figures in rows:
+        week = period.week_of(day)
+        weeks[week] = combine(weeks[week], figures) if week in weeks else figures
+    return weeks
 
 
-def _promise_columns(today):
-    """Sums over cases owed an answer: kept, broken, still pending, noticed, answered by estimate.
+def promise(by, period, unit_ids, today):
+    """Promise figures of the cases received in the period, per unit id, topic id or week index
+    (`by`). A case awaiting its answer is not yet due while today is not past its deadline."""
+    c = ReportDay.__table__.c
+    key = {"unit": c.unit_id, "topic": c.value, "week": c.day}[by]
 
-    Kept: answered by the due date, or an interim notice went out by the due date and the
-    answer came by the (last) estimate. Pending: open, unanswered, and the deadline not passed.
-    """
-    owed = sa.and_(Case.reply_wanted.is_(True),
-                   sa.or_(Case.resolution.is_(None), Case.resolution.not_in(NOT_OWED)))
-    noticed_in_time = Case.interim_notice_on <= Case.due_date
-    kept = sa.or_(Case.first_answer_on <= Case.due_date,
-                  sa.and_(noticed_in_time, Case.first_answer_on <= Case.estimated_decision_date))
-    deadline_ahead = sa.or_(Case.due_date >= today,
-                            sa.and_(noticed_in_time, Case.estimated_decision_date >= today))
-    pending = sa.and_(Case.first_answer_on.is_(None), Case.status.in_(OPEN_STATUSES),
-                      deadline_ahead)
-    noticed = Case.interim_notice_on.is_not(None)
+    def total(column):
+        return sa.func.coalesce(sa.func.sum(column), 0)
 
-    def total(condition):
-        return sa.func.coalesce(sa.func.sum(sa.case((sa.and_(owed, condition), 1), else_=0)), 0)
-
-    return (total(sa.true()), total(kept), total(pending), total(noticed),
-            total(sa.and_(noticed, Case.first_answer_on <= Case.estimated_decision_date)))
-
-
-def promise(key, period, unit_ids, today, tz):
-    """Promise figures per value of `key` (a column), for cases received in the period."""
     rows = db.session.execute(
-        sa.select(key, *_promise_columns(today))
-        .where(*_received_in(period, unit_ids, tz)).group_by(key)
+        sa.select(key, total(c.owed), total(c.kept),
+                  total(sa.case((c.deadline >= today, c.awaiting), else_=0)),
+                  total(c.noticed), total(c.by_estimate))
+        # Every case is in one topic's row: the topic rows hold each case once.
+        .where(c.dimension == "topic", *_in_period(ReportDay.__table__, period, unit_ids))
+        .group_by(key)
     ).all()
-    return {row[0]: PromiseFigures(*row[1:]) for row in rows}
+    figures = [(row[0], PromiseFigures(*row[1:])) for row in rows]
+    if by == "week":
+        return _by_week(period, figures, PromiseFigures.__add__)
+    return {int(value) if by == "topic" else value: each for value, each in figures}
 
 
 class PromiseFigures:
@@ -146,58 +142,65 @@ class PromiseFigures:
                               self.by_estimate + other.by_estimate)
 
 
-def answer_days(key, period, unit_ids, tz):
-    """Per value of `key`: (banking days to the first answer, number of cases) pairs."""
+def answer_days(by, period, unit_ids):
+    """Per unit id or reply channel (`by`): (banking days to the first answer, number of cases)
+    pairs of the cases received in the period."""
+    c = ReportAnswerDay.__table__.c
+    key = {"unit": c.unit_id, "channel": c.channel}[by]
     rows = db.session.execute(
-        sa.select(key, Case.first_answer_banking_days, sa.func.count())
-        .where(*_received_in(period, unit_ids, tz), Case.first_answer_banking_days.is_not(None))
-        .group_by(key, Case.first_answer_banking_days)
+        sa.select(key, c.banking_days, sa.func.sum(c.count))
+        .where(*_in_period(ReportAnswerDay.__table__, period, unit_ids))
+        .group_by(key, c.banking_days)
     ).all()
     counts = {}
     for value, days, count in rows:
-        counts.setdefault(value, []).append((days, count))
+        counts.setdefault(value if by == "unit" else value or None, []).append((days, count))
     return counts
 
 
-def volumes(period, unit_ids, tz):
-    """Cases received per week and topic, segment, reply channel and intake channel."""
-    week = week_index(period, tz).label("week")
-    return db.session.execute(
-        sa.select(week, Case.topic_id, Case.segment, Case.reply_channel, Case.intake_channel,
-                  sa.func.count())
-        .where(*_received_in(period, unit_ids, tz))
-        .group_by(week, Case.topic_id, Case.segment, Case.reply_channel, Case.intake_channel)
-    ).all()
+def _volume_value(dimension, value):
+    if dimension == "topic":
+        return int(value)
+    return value or None  # "": no reply channel, no answer wanted
 
 
-# Written into the statement, not bound: only then can the planners match the partial index
-# of forwards (a prepared statement's generic plan cannot know the kind).
-FORWARDED = CaseEvent.kind == sa.literal(EventKind.FORWARDED, CaseEvent.kind.type,
-                                         literal_execute=True)
+def volumes(period, unit_ids):
+    """{dimension: {value: cases received in each week}} for the topic, segment, reply channel
+    and intake channel of the cases received in the period."""
+    c = ReportDay.__table__.c
+    weeks = len(period.weeks())
+    counts = {dimension: {} for dimension in summaries.DIMENSIONS}
+    for dimension, value, day, received in db.session.execute(
+            sa.select(c.dimension, c.value, c.day, sa.func.sum(c.received))
+            .where(c.dimension.in_(summaries.DIMENSIONS),
+                   *_in_period(ReportDay.__table__, period, unit_ids))
+            .group_by(c.dimension, c.value, c.day)):
+        per_week = counts[dimension].setdefault(_volume_value(dimension, value), [0] * weeks)
+        per_week[period.week_of(day)] += received
+    return counts
 
 
-def forwarding(period, unit_ids, tz):
+def forwarding(period, unit_ids):
     """How cases received in the period moved: (from unit, to unit, forwards) by name, and the
     number of cases forwarded more than once. Units see the moves into and out of them."""
-    start, end = period.bounds(tz)
-    # Led by the period's cases (the receipt index), then each case's events (its index).
-    received = sa.select(Case.id).where(Case.received_at >= start, Case.received_at < end)
-    forwards = (CaseEvent.case_id.in_(received), FORWARDED)
-    involves = sa.or_(CaseEvent.from_unit_id.in_(unit_ids), CaseEvent.to_unit_id.in_(unit_ids))
+    c = ReportForwardDay.__table__.c
     source, target = sa.orm.aliased(Unit), sa.orm.aliased(Unit)
     moves = db.session.execute(
-        sa.select(source.name, target.name, sa.func.count())
-        .select_from(CaseEvent)
-        .join(source, source.id == CaseEvent.from_unit_id)
-        .join(target, target.id == CaseEvent.to_unit_id)
-        .where(*forwards, involves)
+        sa.select(source.name, target.name, sa.func.sum(c.count))
+        .select_from(ReportForwardDay.__table__)
+        .join(source, source.id == c.from_unit_id)
+        .join(target, target.id == c.to_unit_id)
+        .where(c.day >= period.start, c.day <= period.end,
+               sa.or_(c.from_unit_id.in_(unit_ids), c.to_unit_id.in_(unit_ids)))
         .group_by(source.id, source.name, target.id, target.name)
-        .order_by(sa.func.count().desc(), source.name, target.name)
+        .order_by(sa.func.sum(c.count).desc(), source.name, target.name)
     ).all()
-    repeated = (
-        sa.select(CaseEvent.case_id).where(*forwards)
-        .group_by(CaseEvent.case_id)
-        .having(sa.func.count() > 1, sa.func.max(sa.case((involves, 1), else_=0)) == 1)
-    ).subquery()
-    more_than_once = db.session.scalar(sa.select(sa.func.count()).select_from(repeated))
+    # Summed per set of units involved; a set counts when it holds one of the chosen units.
+    r = ReportReforwardDay.__table__.c
+    chosen = [summaries.units_key([unit_id]) for unit_id in unit_ids]
+    more_than_once = sum(
+        count for units, count in db.session.execute(
+            sa.select(r.units, sa.func.sum(r.count))
+            .where(r.day >= period.start, r.day <= period.end).group_by(r.units))
+        if any(unit in units for unit in chosen))
     return moves, more_than_once

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..closing_days import banking_calendar
 from ..extensions import db
-from ..models import Case, IntakeChannel, ReplyChannel, Segment, Topic
+from ..models import IntakeChannel, ReplyChannel, Segment, Topic
 from ..rules import charts
 from ..rules.dates import format_date
 from . import queries
@@ -89,10 +89,10 @@ def _promise_table(name, title, first, rows_by_key, label_of):
 
 
 def promise_report(context):
-    args = (context.period, context.unit_ids, context.today, context.tz)
-    by_unit = queries.promise(queries.RESPONSIBLE_UNIT, *args)
-    by_topic = queries.promise(Case.topic_id, *args)
-    by_week = queries.promise(queries.week_index(context.period, context.tz), *args)
+    args = (context.period, context.unit_ids, context.today)
+    by_unit = queries.promise("unit", *args)
+    by_topic = queries.promise("topic", *args)
+    by_week = queries.promise("week", *args)
     topics = _topic_names(context.language)
     labels = context.week_labels()
     weekly = [by_week.get(index) for index in range(len(labels))]
@@ -135,12 +135,12 @@ def _answer_time_table(name, title, first, counts_by_key, label_of):
 
 
 def answer_time_report(context):
-    args = (context.period, context.unit_ids, context.tz)
+    args = (context.period, context.unit_ids)
     return Report(tables=[
         _answer_time_table("answer-time-by-unit", _("Time to answer by unit"), _("Unit"),
-                           queries.answer_days(queries.RESPONSIBLE_UNIT, *args), context.unit_name),
+                           queries.answer_days("unit", *args), context.unit_name),
         _answer_time_table("answer-time-by-channel", _("Time to answer by channel"), _("Channel"),
-                           queries.answer_days(Case.first_answer_channel, *args),
+                           queries.answer_days("channel", *args),
                            lambda channel: ReplyChannel(channel).title),
     ])
 
@@ -149,25 +149,23 @@ def volume_report(context):
     labels = context.week_labels()
     topics = _topic_names(context.language)
     dimensions = [
-        ("volume-by-topic", _("Received by topic"), _("Topic"), topics.get),
-        ("volume-by-segment", _("Received by segment"), _("Segment"),
+        ("topic", "volume-by-topic", _("Received by topic"), _("Topic"), topics.get),
+        ("segment", "volume-by-segment", _("Received by segment"), _("Segment"),
          lambda value: Segment(value).title),
-        ("volume-by-reply-channel", _("Received by reply channel"), _("Reply channel"),
+        ("reply_channel", "volume-by-reply-channel", _("Received by reply channel"),
+         _("Reply channel"),
          lambda value: ReplyChannel(value).title if value else _("No answer wanted")),
-        ("volume-by-intake-channel", _("Received by intake channel"), _("Intake channel"),
-         lambda value: IntakeChannel(value).title),
+        ("intake_channel", "volume-by-intake-channel", _("Received by intake channel"),
+         _("Intake channel"), lambda value: IntakeChannel(value).title),
     ]
-    weekly = [0] * len(labels)
-    counts = [{} for _dimension in dimensions]
-    for week, *values, count in queries.volumes(context.period, context.unit_ids, context.tz):
-        weekly[week] += count
-        for position, value in enumerate(values):
-            per_week = counts[position].setdefault(value, [0] * len(labels))
-            per_week[week] += count
+    counts = queries.volumes(context.period, context.unit_ids)
+    # Every case has one topic: the topics' weeks add up to the cases of each week.
+    weekly = [sum(week) for week in zip(*counts["topic"].values(), strict=True)] or [0] * len(labels)
     tables = [Table("volume-by-week", _("Received per week"), [_("Week"), _("Received")],
                     [[label, count] for label, count in zip(labels, weekly, strict=True)],
                     [_("All"), sum(weekly)])]
-    for (name, title, first, label_of), by_value in zip(dimensions, counts, strict=True):
+    for dimension, name, title, first, label_of in dimensions:
+        by_value = counts[dimension]
         rows = sorted(([str(label_of(value)), *per_week, sum(per_week)]
                        for value, per_week in by_value.items()), key=lambda row: row[0])
         tables.append(Table(name, title, [first, *labels, _("Total")], rows,
@@ -181,7 +179,7 @@ def volume_report(context):
 
 
 def forwarding_report(context):
-    moves, more_than_once = queries.forwarding(context.period, context.unit_ids, context.tz)
+    moves, more_than_once = queries.forwarding(context.period, context.unit_ids)
     rows = [[source, target, count] for source, target, count in moves]
     return Report(tables=[
         Table("forwarding", _("Forwards between units"), [_("From"), _("To"), _("Forwards")], rows,

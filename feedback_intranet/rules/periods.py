@@ -37,10 +37,9 @@ class Period:
             monday += timedelta(days=7)
         return weeks
 
-    def week_boundaries(self, tz):
-        """The instants where each week after the first begins: a receipt falls in week i when
-        it is before boundary i and not before boundary i - 1."""
-        return [_midnight(monday, tz) for monday in self.weeks()[1:]]
+    def week_of(self, day):
+        """The week of the period a day of it falls in (0 = the first of `weeks`)."""
+        return (day - self.start + timedelta(days=self.start.weekday())).days // 7
 
 
 def _midnight(day, tz):
