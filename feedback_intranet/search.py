@@ -11,7 +11,7 @@ import re
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
-from .access import cases_visible_to
+from .access import cases_visible_to, visible_case_ids_newest_first
 from .models import Case, Customer
 from .rules.phones import e164
 
@@ -83,20 +83,22 @@ def too_short(query):
     return bool(query.strip()) and not _words(query)
 
 
-# PostgreSQL: the newest cases are read by id, each one's words checked (a few microseconds
-# each); the index gives only whole lists of matches in no order, which is right for the rest.
-RECENT_CASES = 10_000
+# PostgreSQL: the newest cases the user may see are read in order, each one's words checked (a
+# few microseconds each); the index gives only whole lists of matches in no order, which is right
+# for the rest.
+RECENT_CASES = 3_000
 
 
-def text_matches(dialect, query, visible):
+def text_matches(dialect, query, visible, visible_ids):
     """A select of the ids of the newest cases (ids rise with receipt) among `visible` whose
     message or contact name contain all the words of `query`, at most RESULTS, or None when
-    `query` has no words.
+    `query` has no words. `visible_ids`: the same cases as selects of ids, newest first
+    (access.visible_case_ids_newest_first).
 
     SQLite reads its index newest first and stops at the limit. PostgreSQL's index has no
-    order: the newest RECENT_CASES cases are read backwards by id and tested one by one, which
-    finds a common word at once; only if they hold too few matches does the index list the
-    older matches, and a rare word's list is short.
+    order: the newest RECENT_CASES cases the user may see are read in order and tested one by
+    one, which finds a common word at once; only if they hold too few matches does the index
+    list the older matches.
     """
     words = _words(query)
     if not words:
@@ -111,16 +113,31 @@ def text_matches(dialect, query, visible):
     document = sa.func.to_tsvector(
         "simple", sa.func.coalesce(Case.message, "") + " " + sa.func.coalesce(Case.contact_name, ""))
     # Words are letters and digits only, so they cannot carry tsquery operators.
-    tsquery = sa.func.to_tsquery("simple", " & ".join(f"{word}:*" for word in words))
-    matching = sa.select(Case.id).where(document.op("@@")(tsquery), visible)
-    newest = sa.select(sa.func.max(Case.id)).scalar_subquery() - RECENT_CASES
-    recent = matching.where(Case.id > newest).order_by(Case.id.desc()).limit(RESULTS)
+    matches = document.op("@@")(sa.func.to_tsquery("simple", " & ".join(f"{w}:*" for w in words)))
+    recent = _newest(visible_ids, "recent")
+    recent_matches = (sa.select(Case.id).join(recent, recent.c.id == Case.id).where(matches)
+                      .order_by(recent.c.id.desc()).limit(RESULTS))
+    oldest = _newest(visible_ids, "oldest_recent")
+    # None when the recent part read nothing: then the older part is everything.
+    before = sa.select(sa.func.min(oldest.c.id)).scalar_subquery()
     # "id + 0": no order to take from the primary key, so the planner lists the matches from
     # the full-text index instead of walking every older case.
-    older = matching.where(Case.id <= newest).order_by((Case.id + 0).desc()).limit(RESULTS)
+    older_matches = (sa.select(Case.id)
+                     .where(matches, visible, sa.or_(before.is_(None), Case.id < before))
+                     .order_by((Case.id + 0).desc()).limit(RESULTS))
     # The older part runs only if the recent one found too few (an Append stops at the limit).
-    both = sa.union_all(recent, older).subquery()
+    both = sa.union_all(recent_matches, older_matches).subquery()
     return sa.select(both.c.id).limit(RESULTS)
+
+
+def _newest(visible_ids, name):
+    """The RECENT_CASES newest distinct ids of `visible_ids`, merged in order as they are read
+    (a window over the merge drops repeats without gathering them all)."""
+    merged = sa.union_all(*visible_ids).subquery(f"{name}_merged")
+    previous = sa.func.lag(merged.c.id).over(order_by=merged.c.id.desc())
+    marked = sa.select(merged.c.id, previous.label("previous")).subquery(f"{name}_marked")
+    return (sa.select(marked.c.id).where(marked.c.previous.is_distinct_from(marked.c.id))
+            .order_by(marked.c.id.desc()).limit(RECENT_CASES).subquery(name))
 
 
 def search_cases(session, user, query):
@@ -139,7 +156,8 @@ def search_cases(session, user, query):
         keys.append(sa.select(Case.id).where(Case.contact_phone == phone))
     selects = [sa.select(Case).where(Case.id.in_(sa.union(*keys)))
                .order_by(Case.received_at.desc(), Case.id.desc())]
-    words = text_matches(session.get_bind().dialect.name, query, cases_visible_to(user))
+    words = text_matches(session.get_bind().dialect.name, query, cases_visible_to(user),
+                         visible_case_ids_newest_first(user))
     if words is not None:
         selects.append(sa.select(Case).where(Case.id.in_(words)).order_by(Case.id.desc()))
     found = {}

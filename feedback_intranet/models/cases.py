@@ -154,6 +154,10 @@ class Case(db.Model):
         ),
         *(sa.Index(f"ix_feedback_case_by_{name}", "current_unit_id", "status", *columns)
           for name, columns in SORT_INDEXES.items()),
+        # A unit's cases newest first, held now or received from the form: PostgreSQL's search
+        # reads the cases a user may see in this order (access.visible_case_ids_newest_first).
+        sa.Index("ix_feedback_case_unit_newest", "current_unit_id", "id"),
+        sa.Index("ix_feedback_case_service_newest", "service_unit_id", "id"),
     )
 
     @property
@@ -252,6 +256,9 @@ class CasePastUnit(db.Model):
 
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("feedback_case.id"), primary_key=True)
     unit_id: Mapped[int] = mapped_column(sa.ForeignKey("unit.id"), primary_key=True, index=True)
+
+    # The cases a unit held before, newest first (the search, like the unit's own cases).
+    __table_args__ = (sa.Index("ix_case_past_unit_newest", "unit_id", "case_id"),)
 
 
 class UsedFormToken(db.Model):
