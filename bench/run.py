@@ -55,7 +55,7 @@ REPORTS = ["backlog", "promise", "answer-time", "volumes", "forwarding"]
 
 # The targets, at 1 000 000 cases on both databases.
 PAGE_P95_MS = 25
-SEARCH_P95_MS = 100
+SEARCH_P95_MS = 50
 REPORT_P95_MS = 1000
 FORM_P95_MS = 50
 EXPORT_P95_MS = 2000  # the whole file of customer service's open cases
@@ -268,6 +268,16 @@ def build_pages(targets):
              "/cases/search?" + urllib.parse.urlencode({"q": TEXT_SEARCH}), SEARCH_P95_MS),
         Page("search-reference", "Search, a reference", "cs.agent",
              "/cases/search?" + urllib.parse.urlencode({"q": case_ref}), SEARCH_P95_MS),
+        # The demo messages' commonest word and three-letter prefix, a two-letter query (exact
+        # keys only), and the words of a message as a branch employee sees them.
+        Page("search-common", "Search, the commonest word", "cs.agent",
+             "/cases/search?q=inte", SEARCH_P95_MS),
+        Page("search-prefix", "Search, a common three-letter prefix", "cs.agent",
+             "/cases/search?q=kon", SEARCH_P95_MS),
+        Page("search-short", "Search, two letters", "cs.agent", "/cases/search?q=ka",
+             SEARCH_P95_MS),
+        Page("search-text-branch", "Search, words of a message, branch employee", "branch.staff",
+             "/cases/search?" + urllib.parse.urlencode({"q": TEXT_SEARCH}), SEARCH_P95_MS),
     ]
     # The backlog is "now", whatever the period, and lives at /reports/.
     pages += [Page(f"report-{name}", f"Report: {name}", "admin",

@@ -46,6 +46,25 @@ def cases_visible_to(user):
     )
 
 
+def visible_case_ids_newest_first(user):
+    """`cases_visible_to` as selects of case ids, each newest first through its own index: the
+    unit's cases, those it received from the form, those it held before. A case may come in
+    more than one; merged in order they give the cases the user may see, newest first."""
+    if user.is_admin:
+        return [sa.select(Case.id.label("id")).order_by(Case.id.desc())]
+    selects = []
+    for unit_id in sorted(member_unit_ids(user)) or [-1]:
+        selects += [
+            sa.select(Case.id.label("id")).where(Case.current_unit_id == unit_id)
+            .order_by(Case.id.desc()),
+            sa.select(Case.id.label("id")).where(Case.service_unit_id == unit_id)
+            .order_by(Case.id.desc()),
+            sa.select(CasePastUnit.case_id.label("id")).where(CasePastUnit.unit_id == unit_id)
+            .order_by(CasePastUnit.case_id.desc()),
+        ]
+    return selects
+
+
 def can_handle_case(user, case):
     """Members of the unit holding the case act on it; everyone else only reads."""
     return can_view_unit(user, case.current_unit_id)

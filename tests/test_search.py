@@ -1,10 +1,19 @@
 """Searching cases: every way staff look a case up, only cases they may see, any input safe."""
 
+import random
+import re
+
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
+from feedback_intranet import access, search
+from feedback_intranet.demo import seed_demo
 from feedback_intranet.extensions import db
-from feedback_intranet.models import Customer, Language, Segment, UnitKind
+from feedback_intranet.models import Case, Customer, Language, Segment, UnitKind, User
+from feedback_intranet.rules.banking_days import BankingCalendar
 
+from .conftest import DEFAULT_NOW
 from .test_case_pages import post_action
 
 
@@ -34,8 +43,6 @@ def setting(make_unit, make_user, make_case):
 
 def found(client, query):
     page = client.get("/cases/search", query_string={"q": query}).get_data(as_text=True)
-    import re
-
     return re.findall(r">(FB-\d{4}-\d{6})</a>", page)
 
 
@@ -103,3 +110,61 @@ def test_short_words_beside_a_long_one_are_left_out_of_the_text_search(client, l
     _, ours, _theirs = setting
     login("cs.agent")
     assert found(client, "k kampissa") == [ours.reference]
+
+
+# --- The fast search finds what a plain reading of every case finds --------------------------------
+
+SEARCHERS = ["cs.agent", "business.agent", "branch.staff", "branch.lead", "central.staff", "admin"]
+
+
+def _tokens(case):
+    return re.findall(r"[^\W_]+", f"{case.message} {case.contact_name}".lower())
+
+
+def _plainly_found(user, query, cases):
+    """Every case read in Python: the visible ones whose words begin with each query word (the
+    newest RESULTS by id), with any exact key, newest first by receipt."""
+    words = [word.lower() for word in search._words(query)]
+    visible = [case for case in cases if access.can_view_case(user, case)]
+    texts = [case for case in visible if words and all(
+        any(token.startswith(word) for token in _tokens(case)) for word in words)]
+    texts = sorted(texts, key=lambda case: case.id, reverse=True)[:search.RESULTS]
+    keys = [case for case in visible if case.reference == query.upper()]
+    found = {case.id: case for case in [*texts, *keys]}
+    return [case.reference for case in sorted(
+        found.values(), key=lambda case: (case.received_at, case.id), reverse=True)][:search.RESULTS]
+
+
+def _queries(cases, rng):
+    """Common words and their prefixes, names, pairs that never meet, and random picks of one to
+    three words cut to three letters or more."""
+    vocabulary = sorted({token for case in cases for token in _tokens(case) if len(token) >= 3})
+    queries = ["kiitos", "kon", "kor", "inte", "mitt", "mobiilisovellus kaatuu", "konttori",
+               "kiitos mitt", "lauantaisin", "Virtanen", "saaristo", "korttini kaupassa miksi",
+               "ka", "ka kiitos", cases[-1].reference, "zzzz"]
+    for _ in range(30):
+        picked = rng.sample(vocabulary, rng.randint(1, 3))
+        queries.append(" ".join(word[:rng.randint(3, len(word))] for word in picked))
+    return queries
+
+
+@pytest.mark.parametrize("recent", [0, 40, 10_000])
+def test_the_fast_search_finds_what_reading_every_case_finds(app, data, monkeypatch, recent):
+    """For every kind of user (an agent, a branch employee, a team lead of two units, a central
+    unit, an admin) and common, rare, prefixed and never-together words. `recent` moves
+    PostgreSQL's split between cases read newest first and those listed by the index."""
+    monkeypatch.setattr(search, "RECENT_CASES", recent)
+    seed_demo(DEFAULT_NOW, BankingCalendar(), cases=900, seed=18)
+    db.session.commit()
+    cases = db.session.scalars(sa.select(Case).options(selectinload(Case.past_units))).all()
+    rng = random.Random(18)
+    queries = _queries(cases, rng)
+    full = 0
+    for username in SEARCHERS:
+        user = db.session.scalar(sa.select(User).where(User.username == username))
+        for query in queries:
+            expected = _plainly_found(user, query, cases)
+            found = [case.reference for case in search.search_cases(db.session, user, query)]
+            assert found == expected, (username, query)
+            full += len(found) == search.RESULTS
+    assert full >= 20  # the limit is reached often enough to matter

@@ -167,6 +167,10 @@ class Case(db.Model):
         # The same customer's cases by each of the keys that find them, newest last: the case
         # page lists the newest few without reading the rest (cases.queries.other_cases).
         *(sa.Index(f"ix_feedback_case_{key}", key, "received_at", "id") for key in CUSTOMER_KEYS),
+        # A unit's cases newest first, held now or received from the form: PostgreSQL's search
+        # reads the cases a user may see in this order (access.visible_case_ids_newest_first).
+        sa.Index("ix_feedback_case_unit_newest", "current_unit_id", "id"),
+        sa.Index("ix_feedback_case_service_newest", "service_unit_id", "id"),
     )
 
     @property
@@ -265,6 +269,9 @@ class CasePastUnit(db.Model):
 
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("feedback_case.id"), primary_key=True)
     unit_id: Mapped[int] = mapped_column(sa.ForeignKey("unit.id"), primary_key=True, index=True)
+
+    # The cases a unit held before, newest first (the search, like the unit's own cases).
+    __table_args__ = (sa.Index("ix_case_past_unit_newest", "unit_id", "case_id"),)
 
 
 class UsedFormToken(db.Model):

@@ -5,7 +5,7 @@ index it reads those few, not every case of a customer who has thousands. It rea
 with its call still to make, which without an index of its own meant reading every call.
 
 Revision ID: 0025_case_page
-Revises: 0023_report_summaries
+Revises: 0024_search
 Create Date: 2026-11-29 20:00:00
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0025_case_page'
-down_revision = '0023_report_summaries'
+down_revision = '0024_search'
 branch_labels = None
 depends_on = None
 
