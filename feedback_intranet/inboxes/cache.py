@@ -28,7 +28,7 @@ log = get_logger(__name__)
 _BACKENDS = {"memory": f"{__name__}.WorkerCache", "redis": "RedisCache",
              "rediss": "RedisCache", "none": "NullCache"}
 # What a worker's own cache holds at most: pages' tables and figures, and rows (inboxes.rows).
-WORKER_CACHE_BYTES = 32 * 1024 * 1024
+WORKER_CACHE_BYTES = 16 * 1024 * 1024
 
 
 # An unanswering Redis must not hold a request for long: the figure is computed instead.

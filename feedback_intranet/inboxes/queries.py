@@ -90,16 +90,16 @@ def _filter_spec(name, user_id, today):
 _SORT_INDEXES = {"effective_due_date": "ix_feedback_case_inbox",
                  **{columns[0]: f"ix_feedback_case_by_{name}"
                     for name, columns in SORT_INDEXES.items()}}
+_MINE_INDEXES = {"effective_due_date": "ix_feedback_case_assignee",
+                 **{columns[0]: f"ix_feedback_case_mine_by_{name}"
+                    for name, columns in SORT_INDEXES.items()}}
 
 
 def _index_hint(filter_name, columns=None):
-    """The index a list reads on SQLite: one person's cases through the holder's index (in due
-    order; in another order their cases are sorted, which costs what they hold, where walking
-    the sort's index would cost what the whole unit holds), the rest through the index of the
-    sort."""
-    if filter_name in PERSONAL_FILTERS:
-        return "ix_feedback_case_assignee"
-    return _SORT_INDEXES[columns[0].key if columns else "effective_due_date"]
+    """The index a list reads on SQLite: the index of its sort, for one person's cases ("mine")
+    the one that starts with the holder."""
+    first = columns[0].key if columns else "effective_due_date"
+    return (_MINE_INDEXES if filter_name in PERSONAL_FILTERS else _SORT_INDEXES)[first]
 
 
 def _hinted(query, filter_name, columns=None):

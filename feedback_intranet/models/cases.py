@@ -164,6 +164,9 @@ class Case(db.Model):
         ),
         *(sa.Index(f"ix_feedback_case_by_{name}", "current_unit_id", "status", *columns)
           for name, columns in SORT_INDEXES.items()),
+        # The same sorts for one person's cases ("mine"): what they hold, not what the unit holds.
+        *(sa.Index(f"ix_feedback_case_mine_by_{name}", "assignee_id", "current_unit_id", "status",
+                   *columns) for name, columns in SORT_INDEXES.items()),
         # The same customer's cases by each of the keys that find them, newest last: the case
         # page lists the newest few without reading the rest (cases.queries.other_cases).
         *(sa.Index(f"ix_feedback_case_{key}", key, "received_at", "id") for key in CUSTOMER_KEYS),
