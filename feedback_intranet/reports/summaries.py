@@ -201,24 +201,31 @@ def _insert(connection):
 
 def _apply(session):
     # The commit's own writes first; rows are written table by table in key order, so no two
-    # commits wait for each other in a circle.
+    # commits wait for each other in a circle. One upsert per table for all its rows, then one
+    # delete of those left at zero (no row for what no case is).
     session.flush()
     totals = session.info.pop(_PENDING, None)
     if not totals:
         return
     connection = session.connection()
     insert = _insert(connection)
-    for index, key in sorted(entry for entry, counts in totals.items() if any(counts)):
+    changed = sorted(entry for entry, counts in totals.items() if any(counts))
+    for index, entries in groupby(changed, key=lambda entry: entry[0]):
         table, key_columns, count_columns = TABLES[index]
-        statement = insert(table).values(**dict(zip(key_columns, key, strict=True)),
-                                         **dict(zip(count_columns, totals[index, key], strict=True)))
+        keys = [key for _index, key in entries]
+        statement = insert(table).values([
+            {**dict(zip(key_columns, key, strict=True)),
+             **dict(zip(count_columns, totals[index, key], strict=True))} for key in keys])
         left = connection.execute(statement.on_conflict_do_update(
             index_elements=[table.c[name] for name in key_columns],
             set_={name: table.c[name] + statement.excluded[name] for name in count_columns},
-        ).returning(*(table.c[name] for name in count_columns))).one()
-        if not any(left):  # no row for what no case is
+        ).returning(*(table.c[name] for name in key_columns),
+                    *(table.c[name] for name in count_columns))).all()
+        emptied = [row[:len(key_columns)] for row in left if not any(row[len(key_columns):])]
+        if emptied:
             connection.execute(table.delete().where(
-                *(table.c[name] == value for name, value in zip(key_columns, key, strict=True))))
+                sa.tuple_(*(table.c[name] for name in key_columns)).in_(emptied),
+                *(table.c[name] == 0 for name in count_columns)))
 
 
 def _forget(session):
