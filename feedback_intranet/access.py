@@ -37,7 +37,12 @@ def cases_visible_to(user):
     """`can_view_case` as an SQL condition on cases, for lists and searches."""
     if user.is_admin:
         return sa.true()
-    units = member_unit_ids(user) or {-1}
+    return cases_visible_in(member_unit_ids(user) or {-1})
+
+
+def cases_visible_in(units):
+    """The cases members of `units` (ids, or an expanding parameter) may see, as an SQL
+    condition: held by one of them now, received through one, or held by one before."""
     return sa.or_(
         Case.current_unit_id.in_(units),
         Case.service_unit_id.in_(units),

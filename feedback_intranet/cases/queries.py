@@ -1,5 +1,6 @@
 """The case page's reads."""
 
+import functools
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -21,6 +22,7 @@ from ..models import (
     Unit,
     User,
 )
+from ..models.cases import CUSTOMER_KEYS
 
 OTHER_CASES = 10
 
@@ -31,40 +33,53 @@ def other_cases(case, viewer):
     given. Each key walks its own index newest first and stops at OTHER_CASES visible cases
     (one OR across the columns would walk the cases looking for a match), so a customer with
     thousands of cases costs what one with a few does."""
-    keys = [(column, value) for column, value in ((Case.customer_id, case.customer_id),
-                                                  (Case.contact_email, case.contact_email),
-                                                  (Case.contact_phone, case.contact_phone))
-            if value]
+    keys = tuple(key for key in CUSTOMER_KEYS if getattr(case, key))
     if not keys:
         return []
-    visible = access.cases_visible_to(viewer)
-    newest = [sa.select(Case.id).where(column == value, Case.id != case.id, visible)
+    values = {key: getattr(case, key) for key in keys}
+    if not viewer.is_admin:
+        values["units"] = sorted(access.member_unit_ids(viewer) or {-1})
+    return list(db.session.scalars(_other_cases_statement(keys, viewer.is_admin),
+                                   {**values, "case_id": case.id}))
+
+
+@functools.cache
+def _other_cases_statement(keys, everyone):
+    """The statement of other_cases for a case with these keys, built once per shape: its values
+    and the viewer's units are parameters."""
+    visible = sa.true() if everyone else access.cases_visible_in(
+        sa.bindparam("units", expanding=True))
+    newest = [sa.select(Case.id)
+              .where(getattr(Case, key) == sa.bindparam(key), Case.id != sa.bindparam("case_id"),
+                     visible)
               .order_by(Case.received_at.desc(), Case.id.desc()).limit(OTHER_CASES)
-              .subquery() for column, value in keys]
+              .subquery() for key in keys]
     # Each a subquery of its own: a LIMIT inside a UNION must be wrapped on SQLite.
     wanted = sa.union(*(sa.select(each.c.id) for each in newest))
-    return list(db.session.scalars(
-        sa.select(Case).where(Case.id.in_(wanted))
-        .options(joinedload(Case.topic), joinedload(Case.current_unit))
-        .order_by(Case.received_at.desc(), Case.id.desc()).limit(OTHER_CASES)))
+    return (sa.select(Case).where(Case.id.in_(wanted))
+            .options(joinedload(Case.topic), joinedload(Case.current_unit))
+            .order_by(Case.received_at.desc(), Case.id.desc()).limit(OTHER_CASES))
 
 
 def case_by_reference(reference):
     """The case with what its page shows beside it, or None. A case has a few answers, so they
     come along, each with its call still to make."""
-    return db.session.execute(
-        sa.select(Case)
-        .where(Case.reference == reference)
-        .options(
-            joinedload(Case.current_unit),
-            joinedload(Case.assignee),
-            joinedload(Case.topic),
-            joinedload(Case.customer).joinedload(Customer.home_office),
-            joinedload(Case.suggested_unit),
-            joinedload(Case.duplicate_of),
-            joinedload(Case.answers).joinedload(Answer.open_callback),
-        )
-    ).unique().scalar_one_or_none()
+    return db.session.execute(_case_statement(), {"reference": reference}
+                              ).unique().scalar_one_or_none()
+
+
+@functools.cache
+def _case_statement():
+    """The statement of case_by_reference, built once."""
+    return sa.select(Case).where(Case.reference == sa.bindparam("reference")).options(
+        joinedload(Case.current_unit),
+        joinedload(Case.assignee),
+        joinedload(Case.topic),
+        joinedload(Case.customer).joinedload(Customer.home_office),
+        joinedload(Case.suggested_unit),
+        joinedload(Case.duplicate_of),
+        joinedload(Case.answers).joinedload(Answer.open_callback),
+    )
 
 
 # The newest events a case page shows at first; a long-running case's earlier ones are behind a
@@ -85,23 +100,28 @@ class Timeline:
 def timeline(case, newest=TIMELINE_SHOWN):
     """The case's receipt and its `newest` latest events (None: every event), with how many
     were left out; one statement whatever the length of the timeline."""
+    rows = db.session.execute(_timeline_statement(newest is None),
+                              {"case_id": case.id, "newest": newest}).all()
+    total = rows[0].total if rows else 0
+    events = [event for event, _total in rows]
+    return Timeline(events, total - len(events))
+
+
+@functools.cache
+def _timeline_statement(every_event):
+    """The statement of timeline, built once for each of its two shapes."""
     ranked = sa.select(
         CaseEvent.id,
         sa.func.row_number().over(order_by=(CaseEvent.at.desc(), CaseEvent.id.desc())).label("rank"),
         sa.func.count().over().label("total"),
-    ).where(CaseEvent.case_id == case.id).subquery()
-    shown = sa.true() if newest is None else sa.or_(ranked.c.rank <= newest,
-                                                   CaseEvent.kind == EventKind.RECEIVED)
-    rows = db.session.execute(
-        sa.select(CaseEvent, ranked.c.total).join(ranked, ranked.c.id == CaseEvent.id)
-        .where(shown)
-        .options(joinedload(CaseEvent.actor), joinedload(CaseEvent.from_unit),
-                 joinedload(CaseEvent.to_unit))
-        .order_by(CaseEvent.at, CaseEvent.id)
-    ).all()
-    total = rows[0].total if rows else 0
-    events = [event for event, _total in rows]
-    return Timeline(events, total - len(events))
+    ).where(CaseEvent.case_id == sa.bindparam("case_id")).subquery()
+    shown = sa.true() if every_event else sa.or_(ranked.c.rank <= sa.bindparam("newest"),
+                                                 CaseEvent.kind == EventKind.RECEIVED)
+    return (sa.select(CaseEvent, ranked.c.total).join(ranked, ranked.c.id == CaseEvent.id)
+            .where(shown)
+            .options(joinedload(CaseEvent.actor), joinedload(CaseEvent.from_unit),
+                     joinedload(CaseEvent.to_unit))
+            .order_by(CaseEvent.at, CaseEvent.id))
 
 
 def candidates(case):
