@@ -65,28 +65,29 @@ def _note_changes(session, _context):
 
 def _apply(session):
     # The commit's own writes first; their case rows are locked before any counter, and counters
-    # are written in key order, so no two commits wait for each other in a circle.
+    # are written in key order, so no two commits wait for each other in a circle. One upsert for
+    # all of them, then one delete of those left at zero (no row for what no case is, so a unit's
+    # rows stay few).
     session.flush()
     deltas = session.info.pop(_PENDING, None)
-    if not deltas:
+    keys = sorted(key for key, delta in (deltas or {}).items() if delta)
+    if not keys:
         return
     connection = session.connection()
     table = InboxCount.__table__
+    key_columns = [table.c.unit_id, table.c.status, table.c.holder_id, table.c.reply_wanted,
+                   table.c.due]
     insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-    for key in sorted(k for k, delta in deltas.items() if delta):
-        unit_id, status, holder_id, reply_wanted, due = key
-        where = (table.c.unit_id == unit_id, table.c.status == status,
-                 table.c.holder_id == holder_id, table.c.reply_wanted == reply_wanted,
-                 table.c.due == due)
-        statement = insert(table).values(unit_id=unit_id, status=status, holder_id=holder_id,
-                                         reply_wanted=reply_wanted, due=due, count=deltas[key])
-        left = connection.execute(statement.on_conflict_do_update(
-            index_elements=[table.c.unit_id, table.c.status, table.c.holder_id,
-                            table.c.reply_wanted, table.c.due],
-            set_={"count": table.c.count + statement.excluded.count},
-        ).returning(table.c.count)).scalar_one()
-        if left == 0:  # no row for what no case is, so a unit's rows stay few
-            connection.execute(table.delete().where(*where, table.c.count == 0))
+    statement = insert(table).values([
+        {**{column.name: value for column, value in zip(key_columns, key, strict=True)},
+         "count": deltas[key]} for key in keys])
+    left = connection.execute(statement.on_conflict_do_update(
+        index_elements=key_columns, set_={"count": table.c.count + statement.excluded.count},
+    ).returning(*key_columns, table.c.count)).all()
+    emptied = [tuple(row[:-1]) for row in left if row[-1] == 0]
+    if emptied:
+        connection.execute(table.delete().where(sa.tuple_(*key_columns).in_(emptied),
+                                                table.c.count == 0))
 
 
 def _forget(session):
