@@ -51,6 +51,20 @@ def retention_apply(dry_run, months):
     click.echo(f"{verb} {outcome.summary()}; closed more than {months} months ago.")
 
 
+def _settle(wrong, fix, rebuild, kept, rows):
+    """The end of a check of figures kept beside the cases: say they match, or with `fix`
+    count them again, or exit with status 1."""
+    if not wrong:
+        click.echo(f"The {kept} match the cases.")
+        return
+    if fix:
+        rebuild()
+        db.session.commit()
+        click.echo(f"Counted again: {len(wrong)} {rows} were wrong.")
+        return
+    raise SystemExit(1)
+
+
 @click.group("counters")
 def counters_group():
     """The inbox counters."""
@@ -68,15 +82,7 @@ def counters_check(fix):
         click.echo(f"unit {unit_id}, {status}, holder {holder_id or 'nobody'}, "
                    f"{'answer wanted' if wanted else 'no answer wanted'}, due {due.isoformat()}: "
                    f"{counted} cases, the counter says {kept}")
-    if not wrong:
-        click.echo("The inbox counters match the cases.")
-        return
-    if fix:
-        counters.rebuild()
-        db.session.commit()
-        click.echo(f"Counted again: {len(wrong)} counters were wrong.")
-        return
-    raise SystemExit(1)
+    _settle(wrong, fix, counters.rebuild, "inbox counters", "counters")
 
 
 @click.group("reports")
@@ -96,15 +102,8 @@ def reports_check(fix):
     for (table, key), (counted, kept) in sorted(wrong.items(), key=str):
         click.echo(f"{table} {', '.join(map(str, key))}: the cases make {counted or 'nothing'}, "
                    f"the summary says {kept or 'nothing'}")
-    if not wrong:
-        click.echo("The report summaries match the cases.")
-        return
-    if fix:
-        summaries.rebuild(connection, tz)
-        db.session.commit()
-        click.echo(f"Counted again: {len(wrong)} summary rows were wrong.")
-        return
-    raise SystemExit(1)
+    _settle(wrong, fix, lambda: summaries.rebuild(connection, tz), "report summaries",
+            "summary rows")
 
 
 @click.group("masking")
