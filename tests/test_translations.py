@@ -10,7 +10,8 @@ from babel.messages.pofile import read_po
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "feedback_intranet" / "translations"
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None,
-            "N_": None}
+            "N_": None, "pgettext": ((1, "c"), 2), "lazy_pgettext": ((1, "c"), 2),
+            "npgettext": ((1, "c"), 2, 3)}
 METHODS = [("feedback_intranet/**.py", "python"), ("templates/**.html", "jinja2"),
            ("templates/**.txt", "jinja2")]
 # The same in every language: names, codes, and words Finnish and Swedish borrow as they are.
@@ -20,11 +21,12 @@ SAME_IN = {"fi": set(), "sv": {"Administration"}}
 
 
 def source_messages():
+    """Every (context, msgid) of the source: the same words in two contexts are two messages."""
     ids = set()
-    for _filename, _lineno, message, _comments, _context in extract_from_dir(
+    for _filename, _lineno, message, _comments, context in extract_from_dir(
         str(ROOT), METHODS, keywords=KEYWORDS
     ):
-        ids.add(message[0] if isinstance(message, tuple) else message)
+        ids.add((context, message[0] if isinstance(message, tuple) else message))
     return ids
 
 
@@ -37,7 +39,8 @@ def in_source():
 def test_every_string_is_translated(language, in_source):
     with open(TRANSLATIONS / language / "LC_MESSAGES" / "messages.po", "rb") as handle:
         catalog = read_po(handle, locale=language)
-    translated = {message.id if isinstance(message.id, str) else message.id[0]: message
+    translated = {(message.context,
+                   message.id if isinstance(message.id, str) else message.id[0]): message
                   for message in catalog if message.id}
     missing = sorted(in_source - set(translated))
     assert missing == [], f"not in the {language} catalogue (run pybabel update): {missing[:20]}"
@@ -50,7 +53,7 @@ def test_every_string_is_translated(language, in_source):
             problems.append(f"fuzzy: {key}")
         elif not all(strings):
             problems.append(f"empty: {key}")
-        elif strings[0] == key and key not in SAME_IN_ALL | SAME_IN[language]:
+        elif strings[0] == key[1] and key[1] not in SAME_IN_ALL | SAME_IN[language]:
             problems.append(f"same as English: {key}")
     assert problems == [], "\n".join(problems[:30])
 
@@ -62,10 +65,10 @@ def test_the_compiled_catalogue_matches_the_source(language):
         return tuple(value) if isinstance(value, list | tuple) else value
 
     with open(folder / "messages.po", "rb") as handle:
-        po = {plain(m.id): plain(m.string) for m in read_po(handle, locale=language)
+        po = {(m.context, plain(m.id)): plain(m.string) for m in read_po(handle, locale=language)
               if m.id and not m.fuzzy}
     with open(folder / "messages.mo", "rb") as handle:
-        mo = {plain(m.id): plain(m.string) for m in read_mo(handle) if m.id}
+        mo = {(m.context, plain(m.id)): plain(m.string) for m in read_mo(handle) if m.id}
     assert mo == po, "run: pybabel compile -d feedback_intranet/translations"
 
 
