@@ -187,6 +187,11 @@ def register_template_helpers(app):
     def local_date(day):
         return format_date(day) if day else ""
 
+    @app.template_filter("local_name")
+    def local_name(named):
+        """A unit's or a topic's name in the page's language."""
+        return named.local_name if named else ""
+
     @app.template_filter("short_date")
     def short_date(day):
         return format_short_date(day) if day else ""

@@ -44,6 +44,7 @@ from .models import (
     Topic,
     Unit,
     UnitKind,
+    UnitText,
     User,
     UTCDateTime,
 )
@@ -66,6 +67,23 @@ UNITS = [
     ("investments", "Investments", UnitKind.CENTRAL_UNIT, "Arkadiankatu 4", "00100", "Helsinki"),
 ]
 BRANCHES = ["helsinki-centre", "turku", "vaasa"]
+UNIT_NAMES = {
+    "cs": ("Asiakaspalvelu", "Kundservice"),
+    "business-cs": ("Yritysasiakaspalvelu", "Företagskundservice"),
+    "helsinki-centre": ("Helsingin keskusta", "Helsingfors centrum"),
+    "turku": ("Turku", "Åbo"),
+    "vaasa": ("Vaasa", "Vasa"),
+    "cards": ("Kortit", "Kort"),
+    "loans": ("Lainat", "Lån"),
+    "netbank": ("Verkkopankki", "Nätbanken"),
+    "investments": ("Sijoituspalvelut", "Placeringstjänster"),
+}
+# How each unit signs its answers, by language: {unit} is its name in that language.
+SIGNATURES = {
+    "fi": "Ystävällisin terveisin\n{unit}\nPankki\npuh. 0200 12345 (ma–pe 8–18)",
+    "sv": "Med vänliga hälsningar\n{unit}\nBanken\ntfn 0200 12346 (mån–fre 8–18)",
+    "en": "Kind regards\n{unit}\nThe Bank\ntel. +358 200 12345 (Mon–Fri 8–18)",
+}
 
 TOPICS = [
     ("cards", "Cards", "cards"),
@@ -161,7 +179,15 @@ def seed_reference_data(password, rng):
             Unit, (Unit.code, code), code=code, name=name, kind=kind, street_address=street,
             postal_code=postal, city=city, active=True,
         )
+        units[code].name_fi, units[code].name_sv = UNIT_NAMES[code]
     db.session.flush()
+    for unit in units.values():
+        for language, signature in SIGNATURES.items():
+            language = Language(language)
+            text = db.session.get(UnitText, (unit.id, language)) or UnitText(
+                unit_id=unit.id, language=language, greeting="")
+            text.signature = signature.format(unit=unit.name_in(language))
+            db.session.add(text)
     topics = {}
     for code, name, unit in TOPICS:
         topics[code] = _get_or_create(Topic, (Topic.code, code), code=code, name=name,

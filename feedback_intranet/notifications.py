@@ -23,12 +23,15 @@ AUTOMATIC = N_("This is an automatic notification.")
 
 
 def notify(users, case, message, now, **values):
-    """Queue `message` (one of the texts above) about `case` for each user who opted in."""
+    """Queue `message` (one of the texts above) about `case` for each user who opted in. A unit
+    among `values` is named in each recipient's language."""
     link = f"{current_app.config['INTRANET_BASE_URL'].rstrip('/')}/cases/{case.reference}"
     for user in users:
         if user.notify_by_email and user.active and user.email:
             language = user.language
-            context = {"text": say(language, message, ref=case.reference, **values),
+            named = {key: value.name_in(language) if hasattr(value, "name_in") else value
+                     for key, value in values.items()}
+            context = {"text": say(language, message, ref=case.reference, **named),
                        "link": link, "automatic": say(language, AUTOMATIC)}
             body_text, body_html = render_bodies("notification", language, **context)
             enqueue(kind="notification", recipient=user.email,

@@ -214,7 +214,7 @@ def summary_figures(period, unit_ids, today):
     def answer_days(by):
         return {key: sorted(pairs) for key, pairs in queries.answer_days(by, period, unit_ids).items()}
 
-    moves, more_than_once = queries.forwarding(period, unit_ids)
+    moves, more_than_once = queries.forwarding(period, unit_ids, "en")
     return {
         "promise": {by: promise(by) for by in ("unit", "topic", "week")},
         "answer_days": {by: answer_days(by) for by in ("unit", "channel")},

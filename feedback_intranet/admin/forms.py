@@ -51,7 +51,11 @@ class UnitForm(BaseForm):
         ],
         description=_l("Used in addresses, e.g. turku."),
     )
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    name = StringField(_l("Name in English"), validators=[DataRequired(), Length(max=120)])
+    name_fi = StringField(_l("Name in Finnish"), validators=[Length(max=120)],
+                          description=_l("Staff and customers reading Finnish see this name."))
+    name_sv = StringField(_l("Name in Swedish"), validators=[Length(max=120)],
+                          description=_l("Staff and customers reading Swedish see this name."))
     kind = SelectField(_l("Kind"),
                        choices=[SelectChoice(kind.value, kind.title) for kind in UnitKind])
     street_address = StringField(_l("Street address"), validators=[Optional(), Length(max=200)])

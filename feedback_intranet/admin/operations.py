@@ -125,11 +125,12 @@ def save_user(actor, user, *, username, full_name, email, password, language, is
 
 
 def save_unit(actor, unit, *, code, name, kind, street_address, postal_code, city, active,
-              texts=None):
+              texts=None, name_fi="", name_sv=""):
     """Create (unit is None) or change a unit; a unit with open cases stays active."""
     _require_admin(actor)
     code = code.strip().lower()
-    _one_line(name, "name")
+    for value, field in ((name, "name"), (name_fi, "name_fi"), (name_sv, "name_sv")):
+        _one_line(value, field)
     _check_unique(Unit, Unit.code, code, unit.id if unit else None, "code",
                   _l("Code %(value)s is already taken."))
     if unit is not None and unit.active and not active:
@@ -141,7 +142,7 @@ def save_unit(actor, unit, *, code, name, kind, street_address, postal_code, cit
         if open_cases:
             raise Refusal(
                 _("%(unit)s still holds %(count)s open cases. Forward or close them before "
-                  "deactivating the unit.", unit=unit.name, count=open_cases),
+                  "deactivating the unit.", unit=unit.local_name, count=open_cases),
                 "active",
             )
     if unit is None:
@@ -149,6 +150,7 @@ def save_unit(actor, unit, *, code, name, kind, street_address, postal_code, cit
         db.session.add(unit)
     unit.code = code
     unit.name = name.strip()
+    unit.name_fi, unit.name_sv = name_fi.strip(), name_sv.strip()
     unit.kind = kind
     unit.street_address = street_address.strip()
     unit.postal_code = postal_code.strip()

@@ -18,14 +18,17 @@ from ..models import (
     Unit,
     UnitText,
     User,
+    in_name_order,
 )
+from ..rules.sort_keys import sort_key
 
 OUTBOX_ROWS = 200
 
 
-def units():
-    """Active units first, each by name."""
-    return list(db.session.scalars(sa.select(Unit).order_by(Unit.active.desc(), Unit.name)))
+def units(language):
+    """Active units first, each by its name in `language`."""
+    return sorted(in_name_order(db.session.scalars(sa.select(Unit)), language),
+                  key=lambda unit: not unit.active)
 
 
 def users():
@@ -43,11 +46,11 @@ def closing_days():
     return list(db.session.scalars(sa.select(ClosingDay).order_by(ClosingDay.day.desc())))
 
 
-def topics(active_first=False):
-    """By name; with `active_first`, for the list of topics, active ones first."""
-    query = sa.select(Topic).options(selectinload(Topic.central_unit))
-    order = (Topic.active.desc(), Topic.name) if active_first else (Topic.name,)
-    return list(db.session.scalars(query.order_by(*order)))
+def topics(language, active_first=False):
+    """By name in `language`; with `active_first`, for the list of topics, active ones first."""
+    named = in_name_order(
+        db.session.scalars(sa.select(Topic).options(selectinload(Topic.central_unit))), language)
+    return sorted(named, key=lambda topic: not topic.active) if active_first else named
 
 
 def routing_rules():
@@ -69,7 +72,7 @@ def deviating_hours():
     return list(db.session.scalars(sa.select(DeviatingHours).order_by(DeviatingHours.day.desc())))
 
 
-def unit_figures(today):
+def unit_figures(today, language):
     """Per active unit, its open cases awaiting an answer, those overdue and those nobody holds:
     the inbox's own figures, from the counters of every unit in one statement."""
     counts = counters.backlog(today)
@@ -77,10 +80,12 @@ def unit_figures(today):
         sa.select(Unit, counts.c.open, counts.c.overdue, counts.c.unassigned)
         .outerjoin(counts, counts.c.unit_id == Unit.id)
         .where(Unit.active)
-        .order_by(sa.func.coalesce(counts.c.overdue, 0).desc(), Unit.name)
     ).all()
-    return [(unit, open_ or 0, overdue_ or 0, unassigned or 0)
-            for unit, open_, overdue_, unassigned in rows]
+    by_name = sorted(((unit, open_ or 0, overdue_ or 0, unassigned or 0)
+                      for unit, open_, overdue_, unassigned in rows),
+                     key=lambda figures: sort_key(figures[0].name_in(language)))
+    # The most overdue first, equals by name.
+    return sorted(by_name, key=lambda figures: -figures[2])
 
 
 def outbox_counts():

@@ -33,6 +33,7 @@ from ..refusals import Refusal
 from ..replies.texts import COMPLAINT_PARAGRAPH, bank_text
 from ..web.downloads import csv_download
 from ..web.forms import parse_id, show_refusal
+from ..web.locale import get_locale_code
 from . import queries
 from .audit_log import audit_page, audit_query, audit_rows
 from .forms import (
@@ -107,7 +108,7 @@ def _edit_page(form, title, back_endpoint, back_label):
 def index():
     """What an admin checks first: every unit's backlog, the outbox and the last retention
     run; then the administration's pages, grouped."""
-    return render_template("admin/index.html", units=queries.unit_figures(clock.today()),
+    return render_template("admin/index.html", units=queries.unit_figures(clock.today(), get_locale_code()),
                            outbox=queries.outbox_counts(), retention=queries.last_retention_run())
 
 
@@ -121,7 +122,7 @@ def users():
 def edit_user(user_id=None):
     user = db.get_or_404(User, user_id) if user_id else None
     form = UserForm(obj=user)
-    units = queries.units()
+    units = queries.units(get_locale_code())
     if user is not None and request.method == "GET":
         form.language.data = user.language.value
         roles = {m.unit_id: "lead" if m.is_team_lead else "member" for m in user.memberships}
@@ -146,7 +147,7 @@ def edit_user(user_id=None):
 
 @bp.route("/units")
 def units():
-    return render_template("admin/units.html", units=queries.units())
+    return render_template("admin/units.html", units=queries.units(get_locale_code()))
 
 
 @bp.route("/units/new", methods=["GET", "POST"])
@@ -162,15 +163,17 @@ def edit_unit(unit_id=None):
     if form.validate_on_submit() and _save(form, lambda: save_unit(
         current_user, unit,
         code=form.code.data, name=form.name.data, kind=form.kind.data,
+        name_fi=form.name_fi.data or "", name_sv=form.name_sv.data or "",
         street_address=form.street_address.data or "",
         postal_code=form.postal_code.data or "", city=form.city.data or "",
         active=form.active.data,
         texts={lang.value: (getattr(form, f"greeting_{lang.value}").data or "",
                             getattr(form, f"signature_{lang.value}").data or "")
                for lang in Language},
-    ), lambda saved: _("Saved %(name)s.", name=saved.name)):
+    ), lambda saved: _("Saved %(name)s.", name=saved.name_in(get_locale_code()))):
         return redirect(url_for("admin.units"))
-    return _edit_page(form, unit.name if unit else _("New unit"), "admin.units", _("Units"))
+    return _edit_page(form, unit.name_in(get_locale_code()) if unit else _("New unit"),
+                      "admin.units", _("Units"))
 
 
 @bp.route("/closing-days", methods=["GET", "POST"])
@@ -192,12 +195,13 @@ def closing_days():
 
 def _unit_choices(units, empty=None):
     choices = [SelectChoice(0, empty)] if empty else []
-    return choices + [SelectChoice(unit.id, unit.name) for unit in units if unit.active]
+    return choices + [SelectChoice(unit.id, unit.name_in(get_locale_code()))
+                      for unit in units if unit.active]
 
 
 @bp.route("/topics")
 def topics():
-    return render_template("admin/topics.html", topics=queries.topics(active_first=True))
+    return render_template("admin/topics.html", topics=queries.topics(get_locale_code(), active_first=True))
 
 
 @bp.route("/topics/new", methods=["GET", "POST"])
@@ -205,7 +209,7 @@ def topics():
 def edit_topic(topic_id=None):
     topic = db.get_or_404(Topic, topic_id) if topic_id else None
     form = TopicForm(obj=topic)
-    central_units = [u for u in queries.units() if u.kind == UnitKind.CENTRAL_UNIT]
+    central_units = [u for u in queries.units(get_locale_code()) if u.kind == UnitKind.CENTRAL_UNIT]
     form.central_unit.choices = _unit_choices(central_units, empty=_("None"))
     if topic is not None and request.method == "GET":
         form.central_unit.data = topic.central_unit_id or 0
@@ -213,9 +217,10 @@ def edit_topic(topic_id=None):
         current_user, topic, code=form.code.data, name=form.name.data,
         central_unit_id=form.central_unit.data, active=form.active.data,
         name_fi=form.name_fi.data or "", name_sv=form.name_sv.data or "",
-    ), lambda saved: _("Saved %(name)s.", name=saved.name)):
+    ), lambda saved: _("Saved %(name)s.", name=saved.name_in(get_locale_code()))):
         return redirect(url_for("admin.topics"))
-    return _edit_page(form, topic.name if topic else _("New topic"), "admin.topics", _("Topics"))
+    return _edit_page(form, topic.name_in(get_locale_code()) if topic else _("New topic"),
+                      "admin.topics", _("Topics"))
 
 
 @bp.route("/routing-rules")
@@ -228,8 +233,9 @@ def routing_rules():
 def edit_routing_rule(rule_id=None):
     rule = db.get_or_404(RoutingRule, rule_id) if rule_id else None
     form = RoutingRuleForm(obj=rule)
-    form.topic.choices = [SelectChoice(t.id, t.name) for t in queries.topics()]
-    form.unit.choices = _unit_choices(queries.units())
+    form.topic.choices = [SelectChoice(t.id, t.name_in(get_locale_code()))
+                          for t in queries.topics(get_locale_code())]
+    form.unit.choices = _unit_choices(queries.units(get_locale_code()))
     if rule is not None and request.method == "GET":
         form.topic.data, form.unit.data = rule.topic_id, rule.unit_id
         form.segment.data = rule.segment.value if rule.segment else ""
@@ -252,8 +258,8 @@ def reply_templates():
 def edit_reply_template(template_id=None):
     template = db.get_or_404(ReplyTemplate, template_id) if template_id else None
     form = ReplyTemplateForm(obj=template)
-    form.topic.choices = [SelectChoice(0, _("Any topic"))] + [SelectChoice(t.id, t.name)
-                                                              for t in queries.topics()]
+    form.topic.choices = [SelectChoice(0, _("Any topic"))] + [
+        SelectChoice(t.id, t.name_in(get_locale_code())) for t in queries.topics(get_locale_code())]
     if template is not None and request.method == "GET":
         form.topic.data, form.language.data = template.topic_id or 0, template.language.value
     if form.validate_on_submit() and _save(form, lambda: save_reply_template(

@@ -19,12 +19,13 @@ from .. import access, clock
 from ..closing_days import banking_calendar, deviating_hours
 from ..extensions import db
 from ..intake.forms import normalised_email, normalised_phone
-from ..models import Case, Customer, ReplyChannel
+from ..models import Case, Customer, ReplyChannel, in_name_order
 from ..replies import operations as reply_operations
 from ..replies.channels import channel_problems
 from ..replies.queries import reply_templates
 from ..rules.dates import format_date
 from ..web.forms import parse_id
+from ..web.locale import get_locale_code
 from . import forms, operations
 from .queries import assignees, forward_targets, topics
 from .texts import default_interim_notice
@@ -158,10 +159,11 @@ def _assign_choices(form, case):
 
 
 def _forward_choices(form, case):
+    language = get_locale_code()
     form.unit.choices = [
-        SelectChoice(u.id, _("%(unit)s (suggested)", unit=u.name)
-                     if u.id == case.suggested_unit_id else u.name)
-        for u in forward_targets(case)
+        SelectChoice(u.id, _("%(unit)s (suggested)", unit=u.name_in(language))
+                     if u.id == case.suggested_unit_id else u.name_in(language))
+        for u in forward_targets(case, language)
     ]
 
 
@@ -180,7 +182,9 @@ def _mark_duplicate(user, case, form, now):
 
 
 def _correct_choices(form, case):
-    form.topic_id.choices = [SelectChoice(t.id, t.name) for t in topics()]
+    language = get_locale_code()
+    form.topic_id.choices = [SelectChoice(t.id, t.name_in(language))
+                             for t in in_name_order(topics(), language)]
     if form.fresh:
         form.case_type.data, form.segment.data = case.case_type.value, case.segment.value
 

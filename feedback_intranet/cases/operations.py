@@ -139,9 +139,9 @@ def forward(actor, case, unit_id, note, *, now, expected_version=None):
     if target is None:
         raise Refusal(_("Choose the unit to forward to."), "unit")
     if target.id == case.current_unit_id:
-        raise Refusal(_("The case is already in %(unit)s's inbox.", unit=target.name), "unit")
+        raise Refusal(_("The case is already in %(unit)s's inbox.", unit=target.local_name), "unit")
     if not target.active:
-        raise Refusal(_("%(unit)s is no longer active; choose another unit.", unit=target.name),
+        raise Refusal(_("%(unit)s is no longer active; choose another unit.", unit=target.local_name),
                         "unit")
     source = case.current_unit_id
     if not any(past.unit_id == source for past in case.past_units):
@@ -163,7 +163,7 @@ def forward(actor, case, unit_id, note, *, now, expected_version=None):
         sa.select(User).join(Membership)
         .where(Membership.unit_id == target.id, User.active, User.id != actor.id)
     ).all()
-    notify(recipients, case, FORWARDED, now, actor=actor.full_name, unit=target.name)
+    notify(recipients, case, FORWARDED, now, actor=actor.full_name, unit=target)
     db.session.flush()
 
 

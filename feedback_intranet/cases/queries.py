@@ -21,6 +21,7 @@ from ..models import (
     Topic,
     Unit,
     User,
+    in_name_order,
 )
 from ..models.cases import CUSTOMER_KEYS
 
@@ -154,11 +155,11 @@ def _units_and_members(unit_id):
     return memo[unit_id]
 
 
-def forward_targets(case):
+def forward_targets(case, language):
     units = [unit for unit in _units_and_members(case.current_unit_id)[0]
              if unit.id != case.current_unit_id]
     # The suggested target first: customer service forwards with one click.
-    return sorted(units, key=lambda unit: unit.id != case.suggested_unit_id)
+    return sorted(in_name_order(units, language), key=lambda unit: unit.id != case.suggested_unit_id)
 
 
 def assignees(case):
@@ -168,4 +169,4 @@ def assignees(case):
 
 
 def topics():
-    return db.session.scalars(sa.select(Topic).order_by(Topic.name)).all()
+    return db.session.scalars(sa.select(Topic)).all()

@@ -30,7 +30,8 @@ def case_table(unit, stamp, today, locale, listing, person_id, page_size, cursor
     personal filters."""
     after, before, last = cursors
     personal = person_id if listing.filter in queries.PERSONAL_FILTERS else None
-    return cache.Entry(cache.key("table", unit.id, stamp, today, locale, unit.code, unit.name,
+    return cache.Entry(cache.key("table", unit.id, stamp, today, locale, unit.code,
+                                 unit.name_in(locale),
                                  listing.filter, personal, listing.sort, listing.descending,
                                  page_size, after and after.encode(),
                                  before and before.encode(), last, leads), render)
@@ -38,7 +39,7 @@ def case_table(unit, stamp, today, locale, listing, person_id, page_size, cursor
 
 def my_cases(user, stamp_of, today, locale, limit, render):
     """The person's cases in all their units; unit names come with the user: keyed."""
-    names = {m.unit_id: m.unit.name for m in user.memberships}
+    names = {m.unit_id: m.unit.name_in(locale) for m in user.memberships}
     return cache.Entry(cache.key("my-cases", user.id, today, locale, limit,
                                  *(f"{u}/{stamp_of[u]}/{names.get(u)}" for u in sorted(stamp_of))),
                        render)

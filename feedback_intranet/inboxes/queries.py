@@ -27,6 +27,7 @@ from ..models import (
     ReplyChannel,
     Topic,
     User,
+    in_name_order,
 )
 from ..models.cases import SORT_INDEXES, TOPIC_SORT_LANGUAGES
 from ..rules.banking_days import FIRST_DAY, LAST_DAY
@@ -380,9 +381,8 @@ def export_rows(unit_id, filter_name, user_id, today):
     yield from db.session.execute(query)
 
 
-def units_for_tabs(user):
-    """The units whose inbox tabs the user sees: their own, in name order."""
-    units = [m.unit for m in user.memberships]
-    return sorted(units, key=lambda unit: unit.name)
+def units_for_tabs(user, language):
+    """The units whose inbox tabs the user sees: their own, in the order of their names."""
+    return in_name_order([m.unit for m in user.memberships], language)
 
 

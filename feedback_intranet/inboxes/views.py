@@ -44,7 +44,7 @@ MY_CASES_LIMIT = 50
 def index():
     if request.args.get("unit"):
         return redirect(url_for("inboxes.inbox", unit_code=request.args["unit"]))
-    units = queries.units_for_tabs(current_user)
+    units = queries.units_for_tabs(current_user, get_locale_code())
     if not units and access.can_administer(current_user):
         # An admin of no unit starts where every unit's backlog shows, not in the first inbox.
         return redirect(url_for("admin.index"))
@@ -80,7 +80,8 @@ def _badges(cases, today):
 @login_required
 def inbox(unit_code):
     # An admin's inbox lists every unit to switch to, and finds its own among them.
-    other_units = active_units() if access.can_administer(current_user) else []
+    today, locale = clock.today(), get_locale_code()
+    other_units = active_units(locale) if access.can_administer(current_user) else []
     unit = visible_unit_or_404(unit_code, among=other_units)
     leads = access.can_lead_unit(current_user, unit.id)
     filter_name = request.args.get("filter", queries.DEFAULT_FILTER)
@@ -91,7 +92,6 @@ def inbox(unit_code):
         person_id = member.id
     elif filter_name not in queries.FILTERS:
         filter_name = queries.DEFAULT_FILTER
-    today, locale = clock.today(), get_locale_code()
     page_size = current_app.config["INBOX_PAGE_SIZE"]
     sort = request.args.get("sort", queries.DEFAULT_SORT)
     if sort not in queries.SORTS:
@@ -101,7 +101,7 @@ def inbox(unit_code):
     after = queries.Cursor.decode(request.args.get("after"), columns)
     before = queries.Cursor.decode(request.args.get("before"), columns)
     last = request.args.get("page") == "last"
-    tabs = queries.units_for_tabs(current_user)
+    tabs = queries.units_for_tabs(current_user, locale)
     other_ids = [t.id for t in tabs if t.id != unit.id]
     # The stamps first: figures computed after them are never older than their key says.
     stamp_of = stamps.stamps([unit.id, *other_ids])
@@ -154,8 +154,8 @@ def next_case(reference):
     remembered = session.get(LIST_KEY)
     if not remembered:
         return redirect(url_for("inboxes.index"))
-    unit = visible_unit_or_404(remembered.get("unit"),
-                               among=active_units() if access.can_administer(current_user) else [])
+    among = active_units(get_locale_code()) if access.can_administer(current_user) else []
+    unit = visible_unit_or_404(remembered.get("unit"), among=among)
     args = {name: value for name, value in remembered.items() if name != "unit"}
     back = url_for("inboxes.inbox", unit_code=unit.code, **args)
     case = queries.case_by_reference(reference)

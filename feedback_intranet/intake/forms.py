@@ -149,7 +149,7 @@ class StaffFeedbackForm(FeedbackFields):
 
     def __init__(self, *args, units=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.unit.choices = [SelectChoice(unit.id, unit.name) for unit in units]
+        self.unit.choices = [SelectChoice(unit.id, unit.local_name) for unit in units]
 
     def required_contact_fields(self):
         needed = [(self.name, _l("Give the customer's name."))]

@@ -24,6 +24,7 @@ from ..extensions import db, limiter
 from ..logs import get_logger
 from ..models import Language, Unit
 from ..routing import NoServiceUnit
+from ..web.locale import get_locale_code
 from ..web.lookups import active_units
 from .emails import queue_confirmation
 from .forms import PublicFeedbackForm, StaffFeedbackForm
@@ -111,10 +112,9 @@ def received(token):
 
 
 def _units_for_registration(user):
-    units = active_units()
     own = access.member_unit_ids(user)
     # The user's own units first: that is where registered feedback usually goes.
-    return sorted(units, key=lambda unit: (unit.id not in own, unit.name))
+    return sorted(active_units(get_locale_code()), key=lambda unit: unit.id not in own)
 
 
 @bp.route("/register-feedback", methods=["GET", "POST"])
@@ -144,7 +144,7 @@ def register():
             existing = case_for_token(token)
             flash(_("%(ref)s was already registered.", ref=existing.reference), "info")
             return redirect(url_for("cases.show", reference=existing.reference))
-        flash(_("Registered %(ref)s in %(unit)s.", ref=case.reference, unit=unit.name), "success")
+        flash(_("Registered %(ref)s in %(unit)s.", ref=case.reference, unit=unit.local_name), "success")
         if access.can_view_case(current_user, case):
             return redirect(url_for("cases.show", reference=case.reference))
         return redirect(url_for("inboxes.index"))

@@ -40,6 +40,7 @@ from .organisation import (
     Topic,
     Unit,
     User,
+    in_name_order,
 )
 from .replies import (
     Answer,
@@ -54,6 +55,7 @@ from .replies import (
 from .reports import ReportAnswerDay, ReportDay, ReportForwardDay, ReportReforwardDay
 
 __all__ = [
+    "in_name_order",
     "AuditEvent",
     "AuditKind",
     "Answer",

@@ -3,10 +3,12 @@
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from flask_babel import get_locale
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..extensions import db
+from ..rules.sort_keys import sort_key
 from .common import (
     Language,
     Segment,
@@ -18,12 +20,37 @@ from .common import (
 )
 
 
-class Unit(db.Model):
+class NamedInThreeLanguages:
+    """A name in English (`name`) with its Finnish and Swedish forms; an empty form falls back to
+    the English name. Staff read it in their language, customers in theirs."""
+
+    def name_in(self, language):
+        return self.name_for(language, self.name, self.name_fi, self.name_sv)
+
+    @property
+    def local_name(self):
+        """The name in the language being written (a page, an email), as enums' titles are."""
+        return self.name_in(get_locale() or "en")
+
+    @staticmethod
+    def name_for(language, name, name_fi, name_sv):
+        """The name in `language` from the three columns (for rows read without the object)."""
+        return {"fi": name_fi, "sv": name_sv}.get(str(language)) or name
+
+
+def in_name_order(named, language):
+    """Units or topics in the alphabetical order of their names in `language`."""
+    return sorted(named, key=lambda item: sort_key(item.name_in(language)))
+
+
+class Unit(NamedInThreeLanguages, db.Model):
     __tablename__ = "unit"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(sa.String(32), unique=True)
     name: Mapped[str] = mapped_column(sa.String(120))
+    name_fi: Mapped[str] = mapped_column(sa.String(120), default="")
+    name_sv: Mapped[str] = mapped_column(sa.String(120), default="")
     kind: Mapped[UnitKind] = enum_column(UnitKind)
     street_address: Mapped[str] = mapped_column(sa.String(200), default="")
     postal_code: Mapped[str] = mapped_column(sa.String(10), default="")
@@ -122,7 +149,7 @@ class Customer(db.Model):
         return email.strip().lower() if email else email
 
 
-class Topic(db.Model):
+class Topic(NamedInThreeLanguages, db.Model):
     """What the feedback is about; the bank edits the list."""
 
     __tablename__ = "topic"
@@ -138,14 +165,6 @@ class Topic(db.Model):
     central_unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("unit.id"))
 
     central_unit: Mapped[Unit | None] = relationship()
-
-    def name_in(self, language):
-        return self.name_for(language, self.name, self.name_fi, self.name_sv)
-
-    @staticmethod
-    def name_for(language, name, name_fi, name_sv):
-        """The name in `language` from the three columns (for rows read without the topic)."""
-        return {"fi": name_fi, "sv": name_sv}.get(str(language)) or name
 
 
 class RoutingRule(db.Model):

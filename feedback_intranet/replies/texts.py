@@ -31,7 +31,7 @@ def greeting_and_signature(case, unit):
     else:
         greeting = ct.say(language, ct.GREETING_NO_NAME)
     signature = (own.signature if own and own.signature
-                 else ct.say(language, ct.SIGNATURE, unit=unit.name))
+                 else ct.say(language, ct.SIGNATURE, unit=unit.name_in(language)))
     return greeting, signature
 
 

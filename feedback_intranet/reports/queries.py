@@ -14,15 +14,18 @@ from ..models import (
     ReportForwardDay,
     ReportReforwardDay,
     Unit,
+    in_name_order,
 )
+from ..rules.sort_keys import sort_key
 from . import summaries
 
 
-def report_units(unit_ids):
-    """The units a report may cover: the given ones, or with None every active unit."""
-    query = sa.select(Unit).order_by(Unit.name)
+def report_units(unit_ids, language):
+    """The units a report may cover, by name in `language`: the given ones, or with None every
+    active unit."""
+    query = sa.select(Unit)
     query = query.where(Unit.active) if unit_ids is None else query.where(Unit.id.in_(unit_ids))
-    return db.session.scalars(query).all()
+    return in_name_order(db.session.scalars(query), language)
 
 AGE_BUCKETS = ("0–1", "2–3", "4–5", "> 5")
 
@@ -46,7 +49,7 @@ def age_thresholds(today, calendar):
 
 
 def backlog(unit_ids, today, calendar):
-    """Open cases per unit and age bucket, with the overdue count; most overdue first."""
+    """Open cases per unit and age bucket, with the overdue count, by unit id."""
     first, second, third = age_thresholds(today, calendar)
     bucket = sa.case((Case.received_at >= first, 0), (Case.received_at >= second, 1),
                      (Case.received_at >= third, 2), else_=3)
@@ -58,15 +61,13 @@ def backlog(unit_ids, today, calendar):
         .where(Case.status.in_(OPEN_STATUSES), Case.current_unit_id.in_(unit_ids))
         .group_by(Case.current_unit_id, bucket)
     ).all()
-    names = dict(db.session.execute(sa.select(Unit.id, Unit.name).where(Unit.id.in_(unit_ids))).all())
     table = {}
     for unit_id, index, count, overdue_count in rows:
-        entry = table.setdefault(unit_id, {"unit": names[unit_id], "buckets": [0, 0, 0, 0],
-                                           "overdue": 0, "total": 0})
+        entry = table.setdefault(unit_id, {"buckets": [0, 0, 0, 0], "overdue": 0, "total": 0})
         entry["buckets"][index] += count
         entry["overdue"] += overdue_count or 0
         entry["total"] += count
-    return sorted(table.values(), key=lambda row: (-row["overdue"], -row["total"], row["unit"]))
+    return table
 
 
 def nearest_rank(counts, percent):
@@ -180,21 +181,24 @@ def volumes(period, unit_ids):
     return counts
 
 
-def forwarding(period, unit_ids):
-    """How cases received in the period moved: (from unit, to unit, forwards) by name, and the
-    number of cases forwarded more than once. Units see the moves into and out of them."""
+def forwarding(period, unit_ids, language):
+    """How cases received in the period moved: (from unit, to unit, forwards), the most first,
+    units named in `language`, and the number of cases forwarded more than once. Units see the
+    moves into and out of them."""
     c = ReportForwardDay.__table__.c
     source, target = sa.orm.aliased(Unit), sa.orm.aliased(Unit)
-    moves = db.session.execute(
-        sa.select(source.name, target.name, sa.func.sum(c.count))
-        .select_from(ReportForwardDay.__table__)
-        .join(source, source.id == c.from_unit_id)
-        .join(target, target.id == c.to_unit_id)
-        .where(c.day >= period.start, c.day <= period.end,
-               sa.or_(c.from_unit_id.in_(unit_ids), c.to_unit_id.in_(unit_ids)))
-        .group_by(source.id, source.name, target.id, target.name)
-        .order_by(sa.func.sum(c.count).desc(), source.name, target.name)
+    sums = (sa.select(c.from_unit_id, c.to_unit_id, sa.func.sum(c.count).label("count"))
+            .where(c.day >= period.start, c.day <= period.end,
+                   sa.or_(c.from_unit_id.in_(unit_ids), c.to_unit_id.in_(unit_ids)))
+            .group_by(c.from_unit_id, c.to_unit_id).subquery())
+    rows = db.session.execute(
+        sa.select(source, target, sums.c.count)
+        .join(source, source.id == sums.c.from_unit_id)
+        .join(target, target.id == sums.c.to_unit_id)
     ).all()
+    moves = sorted(((from_.name_in(language), to.name_in(language), count)
+                    for from_, to, count in rows),
+                   key=lambda move: (-move[2], sort_key(move[0]), sort_key(move[1])))
     # Summed per set of units involved; a set counts when it holds one of the chosen units.
     r = ReportReforwardDay.__table__.c
     chosen = [summaries.units_key([unit_id]) for unit_id in unit_ids]

@@ -52,7 +52,7 @@ class Context:
         return [unit.id for unit in self.units]
 
     def unit_name(self, unit_id):
-        return next(unit.name for unit in self.units if unit.id == unit_id)
+        return next(unit.name_in(self.language) for unit in self.units if unit.id == unit_id)
 
     def week_labels(self):
         weeks = self.period.weeks()
@@ -179,7 +179,8 @@ def volume_report(context):
 
 
 def forwarding_report(context):
-    moves, more_than_once = queries.forwarding(context.period, context.unit_ids)
+    moves, more_than_once = queries.forwarding(context.period, context.unit_ids,
+                                               context.language)
     rows = [[source, target, count] for source, target, count in moves]
     return Report(tables=[
         Table("forwarding", _("Forwards between units"), [_("From"), _("To"), _("Forwards")], rows,
@@ -191,7 +192,11 @@ def forwarding_report(context):
 
 def backlog_report(context):
     # The only report that counts banking days at request time: it reads the closing days.
-    rows = queries.backlog(context.unit_ids, context.today, banking_calendar(context.tz))
+    by_unit = queries.backlog(context.unit_ids, context.today, banking_calendar(context.tz))
+    # Most overdue first, then the most open; context.units are in name order.
+    rows = sorted(({"unit": unit.name_in(context.language), **by_unit[unit.id]}
+                   for unit in context.units if unit.id in by_unit),
+                  key=lambda row: (-row["overdue"], -row["total"]))
     header = [_("Unit"), _("Overdue"), _("Open")] + [
         _("Age %(bucket)s banking days", bucket=bucket) for bucket in queries.AGE_BUCKETS]
     return Report(tables=[Table(

@@ -21,11 +21,11 @@ def _report(name):
     """The form, and the report for the chosen units and period; None when the form is wrong."""
     if name not in REPORTS:
         abort(404)
-    units = queries.report_units(access.report_unit_ids(current_user))
+    units = queries.report_units(access.report_unit_ids(current_user), get_locale_code())
     if not units:
         abort(403)
     form = ReportForm(request.args)
-    form.unit.choices = [SelectChoice(unit.id, unit.name) for unit in units]
+    form.unit.choices = [SelectChoice(unit.id, unit.local_name) for unit in units]
     if form.unit.process_errors:
         abort(404)
     chosen = form.unit.data or []

@@ -6,12 +6,12 @@ from flask_login import current_user
 
 from .. import access
 from ..extensions import db
-from ..models import Case, Membership, Unit, User
+from ..models import Case, Membership, Unit, User, in_name_order
 
 
-def active_units():
-    """Every active unit by name: what an admin's inbox lists to switch to."""
-    return db.session.scalars(sa.select(Unit).where(Unit.active).order_by(Unit.name)).all()
+def active_units(language):
+    """Every active unit by its name in `language`: what an admin's inbox lists to switch to."""
+    return in_name_order(db.session.scalars(sa.select(Unit).where(Unit.active)), language)
 
 
 def visible_unit_or_404(unit_code, among=()):

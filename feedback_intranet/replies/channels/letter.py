@@ -23,7 +23,8 @@ def _address_lines(case):
 def letter_pdf(case, unit, text, today):
     return render_letter(
         bank_name=ct.say(case.language, ct.BANK_NAME),
-        sender_lines=[unit.name, unit.street_address, f"{unit.postal_code} {unit.city}".strip()],
+        sender_lines=[unit.name_in(case.language), unit.street_address,
+                      f"{unit.postal_code} {unit.city}".strip()],
         recipient_lines=_address_lines(case),
         date_text=format_date(today),
         reference_label=ct.say(case.language, ct.LETTER_REFERENCE),
