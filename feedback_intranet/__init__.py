@@ -162,6 +162,7 @@ def register_blueprints(app):
 
 def register_template_helpers(app):
     from . import access, clock
+    from .cases import timeline
     from .rules.dates import format_date, format_moment, format_short_date
     from .web.locale import get_locale_code
 
@@ -169,6 +170,8 @@ def register_template_helpers(app):
     # Templates ask the rule, never spell it out.
     app.add_template_global(access.can_see_reports)
     app.add_template_global(access.can_administer)
+    app.add_template_global(timeline.summary, "event_summary")
+    app.add_template_global(timeline.receipt, "event_receipt")
 
     # Numeric patterns, the same in all three languages: no locale data needed per row.
     @app.template_filter("local_datetime")

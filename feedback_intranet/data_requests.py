@@ -8,7 +8,7 @@ from .models import Answer, CallbackTask, Case, Customer, Letter
 
 
 def _value(value):
-    if value is None or isinstance(value, (int, float, bool)):
+    if value is None or isinstance(value, (int, float, bool, dict, list)):
         return value
     if hasattr(value, "isoformat"):
         return value.isoformat()
@@ -70,7 +70,7 @@ def report(customer, cases):
                    "reply_channel", "language", "status", "resolution", "closed_at",
                    "anonymised_at"),
             "topic": case.topic.name,
-            "timeline": [_row(event, "at", "kind", "text") for event in case.events],
+            "timeline": [_row(event, "at", "kind", "text", "facts") for event in case.events],
             "answers": answers.get(case.id, []),
             "callbacks": calls.get(case.id, []),
             "letters": letters.get(case.id, []),

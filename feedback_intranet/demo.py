@@ -7,6 +7,7 @@ topped up to the number asked for with bulk inserts, so large demo sets load fas
 import bisect
 import gc
 import itertools
+import json
 import random
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -340,8 +341,9 @@ LONG_CASES_FROM = 10_000
 # must then be moved past).
 _WITH_IDS = {"case": Case, "event": CaseEvent, "answer": Answer, "callback": CallbackTask,
              "letter": Letter, "outbox": OutboxMessage}
-NOTES = ["Asked the branch for the account history.", "Customer called and added details.",
-         "Waiting for the card centre's answer.", "Checked the transaction log."]
+NOTES = ["Pyysin konttorilta tilihistorian.", "Asiakas soitti ja täydensi tietoja.",
+         "Odotetaan korttikeskuksen vastausta.", "Tarkistin tapahtumalokin."]
+FORWARD_NOTE = "Selvittäkää asia ja vastatkaa asiakkaalle."
 
 
 def seed_cases(total, now, calendar, units, topics, rng, progress=None):
@@ -462,7 +464,7 @@ class _CaseFactory:
                 customer.home_office_id if customer else self.unit_ids[rng.choice(BRANCHES)])
             step += timedelta(hours=rng.uniform(0.5, 20))
             events.append((EventKind.FORWARDED, rng.choice(self.staff_by_unit[holder]), holder, target,
-                           "Please investigate and answer the customer.", step))
+                           FORWARD_NOTE, step))
             if target != holder:
                 bulk.add("past_unit", {"case_id": case_id, "unit_id": holder})
             holder = target
@@ -470,7 +472,7 @@ class _CaseFactory:
         if state != "new":
             assignee = rng.choice(self.staff_by_unit[holder])
             step += timedelta(hours=rng.uniform(0.2, 6))
-            events.append((EventKind.ASSIGNED, assignee, holder, None, "", step))
+            events.append((EventKind.ASSIGNED, assignee, holder, None, "", step, {"taken": True}))
         for _note in range(rng.choice((0, 0, 0, 1, 1, 2, 3)) if assignee else 0):
             step += timedelta(hours=rng.uniform(0.5, 8))
             events.append((EventKind.NOTE, assignee, holder, None, rng.choice(NOTES), step))
@@ -480,8 +482,8 @@ class _CaseFactory:
             estimate = self.calendar.add_banking_days(self.today, rng.randint(1, 5))
             step += timedelta(hours=rng.uniform(1, 24))
             notice_on = min(step, now).astimezone(self.tz).date()
-            events.append((EventKind.INTERIM_NOTICE, assignee, holder, None,
-                           f"Estimated decision date {estimate.isoformat()}.", step))
+            events.append((EventKind.INTERIM_NOTICE, assignee, holder, None, "", step,
+                           {"estimate": estimate.isoformat()}))
         closed_at = None
         first_answer = dict.fromkeys(FIRST_ANSWER_COLUMNS)
         contact = customer if customer and reply_wanted else None
@@ -492,15 +494,17 @@ class _CaseFactory:
         if state in ("answered", "closed"):
             if reply_wanted:
                 step = answered_at = step + timedelta(hours=rng.uniform(2, 60))
-                events.append((EventKind.REPLIED, assignee, holder, None, "", answered_at))
-                events.append((EventKind.DELIVERED, None, None, None, "Answer delivered.", answered_at))
+                events.extend(self._answer_events(assignee, holder, reply_channel, language,
+                                                  answered_at))
                 first_answer = Case.first_answer_values(received_at, min(answered_at, now), holder,
                                                         reply_channel, self.calendar)
                 self._answer(bulk, case_id, reply_channel, contact, segment, holder, assignee,
                              min(answered_at, now), language)
             if state == "closed":
                 closed_at = step + timedelta(hours=rng.uniform(1, 48))
-                events.append((EventKind.CLOSED, assignee, holder, None, "", closed_at))
+                resolution = Resolution.ANSWERED if reply_wanted else Resolution.NO_ANSWER_WANTED
+                events.append((EventKind.CLOSED, assignee, holder, None, "", closed_at,
+                               {"resolution": str(resolution)}))
         if len(events) == 1:
             events.append((EventKind.NOTE, None, holder, None, rng.choice(NOTES),
                            received_at + timedelta(minutes=rng.uniform(5, 90))))
@@ -549,10 +553,20 @@ class _CaseFactory:
             # As inboxes.sorting keeps them for cases written through the ORM.
             **sort_keys(contact_name or (customer.name if customer else ""), self.topics[topic_code]),
         })
-        for kind, actor, from_unit, to_unit, text, at in events:
+        for kind, actor, from_unit, to_unit, text, at, *facts in events:
             bulk.add("event", {"id": self._take_id("event"), "case_id": case_id, "kind": kind,
                                "actor_id": actor, "from_unit_id": from_unit, "to_unit_id": to_unit,
-                               "text": text, "at": min(at, latest)})
+                               "text": text, "facts": facts[0] if facts else {},
+                               "at": min(at, latest)})
+
+    def _answer_events(self, assignee, holder, channel, language, at):
+        """An answer's two events, as the channels write them."""
+        text = ANSWER_TEXT["sv" if language == Language.SV else "fi"]
+        delivered = {"purpose": "answer", "channel": str(channel)}
+        if channel == ReplyChannel.LETTER:
+            delivered["posted_on"] = at.astimezone(self.tz).date().isoformat()
+        return [(EventKind.REPLIED, assignee, holder, None, text, at, {"channel": str(channel)}),
+                (EventKind.DELIVERED, None, None, None, "", at, delivered)]
 
     def _long_history(self, bulk, events, step, case_id, received_at, holder, assignee, channel,
                       contact, segment, language):
@@ -566,8 +580,7 @@ class _CaseFactory:
                                self.rng.choice(NOTES), step))
             step += timedelta(minutes=self.rng.uniform(30, 300))
             at = min(step, self.now)
-            events.append((EventKind.REPLIED, assignee, holder, None, "", at))
-            events.append((EventKind.DELIVERED, None, None, None, "Answer delivered.", at))
+            events.extend(self._answer_events(assignee, holder, channel, language, at))
             self._answer(bulk, case_id, channel, contact, segment, holder, assignee, at, language)
             first_answer = first_answer or Case.first_answer_values(
                 received_at, at, holder, channel, self.calendar)
@@ -645,14 +658,15 @@ class _BulkLoad:
             data = [list(row.values()) for row in rows]
             cursor = self.connection.connection.driver_connection.cursor()
             if self.postgres:
-                _convert(data, model, columns, {sa.Enum: _enum_value})
+                _convert(data, model, columns, {sa.Enum: _enum_value, sa.JSON: json.dumps})
                 with cursor.copy(f"COPY {model.__tablename__} ({names}) FROM STDIN") as copy:
                     for values in data:
                         copy.write_row(values)
             else:
                 # The driver directly: SQLAlchemy's per-value processing would double the load time.
                 # Enum members are strings already; moments and days need the ORM's text forms.
-                _convert(data, model, columns, {UTCDateTime: _utc_text, sa.Date: date.isoformat})
+                _convert(data, model, columns, {UTCDateTime: _utc_text, sa.Date: date.isoformat,
+                                                sa.JSON: json.dumps})
                 # Table and column names come from the models, never from input.
                 cursor.executemany(f"INSERT INTO {model.__tablename__} ({names}) "  # nosec B608
                                    f"VALUES ({', '.join('?' * len(columns))})", data)

@@ -105,7 +105,7 @@ def _anonymise(ids, now, outcome):
         .execution_options(synchronize_session=False)).all()
     outcome.cases += len(ids)
     update_rows(Answer, Answer.case_id.in_(ids), subject="", text=REMOVED, failure="")
-    update_rows(CaseEvent, CaseEvent.case_id.in_(ids), text="")
+    update_rows(CaseEvent, CaseEvent.case_id.in_(ids), text="", facts=None)
     update_rows(OutboxMessage, OutboxMessage.case_id.in_(ids), recipient="", subject="",
                 body_text="", body_html="", last_error="")
     # Versions move, so a call or letter being acted on meanwhile cannot write its data back.

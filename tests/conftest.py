@@ -523,3 +523,13 @@ def run_worker(mail_app):
             return outcome
 
     return run
+
+
+def said(event, language="en"):
+    """What the timeline says of `event` to a reader of `language`."""
+    from flask_babel import force_locale
+
+    from feedback_intranet.cases.timeline import summary
+
+    with force_locale(language):
+        return summary(event)

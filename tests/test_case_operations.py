@@ -19,7 +19,7 @@ from feedback_intranet.replies import operations as reply_ops
 from feedback_intranet.rules.badges import case_badge
 from feedback_intranet.rules.banking_days import BankingCalendar
 
-from .conftest import HELSINKI
+from .conftest import HELSINKI, said
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=HELSINKI)  # Wednesday
 TODAY = NOW.date()
@@ -61,7 +61,7 @@ def test_a_member_takes_a_case(org, case):
     ops.take(people["cs.agent"], case, now=NOW)
     assert case.status == CaseStatus.ASSIGNED and case.assignee == people["cs.agent"]
     assert kinds(case)[-1] == "assigned"
-    assert "Taken by Cs Agent" in case.events[-1].text
+    assert said(case.events[-1]) == "Cs Agent took the case."
 
 
 def test_other_units_cannot_take(org, case):
@@ -81,7 +81,7 @@ def test_the_team_lead_assigns_to_an_active_member_only(org, case):
     ops.assign(people["cs.lead"], case, people["cs.other"].id, now=NOW)
     assert case.assignee == people["cs.other"]
     ops.assign(people["admin"], case, people["cs.agent"].id, now=NOW)
-    assert "Assigned to Cs Agent, was Cs Other" in case.events[-1].text
+    assert said(case.events[-1]) == "Admin assigned the case to Cs Agent (it was with Cs Other)."
 
 
 def test_bulk_assignment_is_all_or_nothing(org, make_case):
@@ -145,11 +145,11 @@ def test_correcting_the_case_records_old_and_new_values(org, case, data):
         "contact_email": "aino.virtanen@example.fi", "topic_id": other_topic.id,
         "contact_street": "Box 131052-308T", "case_type": "complaint",
     }, now=NOW)
-    text = case.events[-1].text
+    text = said(case.events[-1])
     assert case.events[-1].kind == "corrected"
-    assert "email: aino@example.fi → aino.virtanen@example.fi" in text
-    assert "topic: Cards → Loans" in text
-    assert "type: feedback → complaint" in text
+    assert "Email: aino@example.fi → aino.virtanen@example.fi" in text
+    assert "Topic: Cards → Loans" in text
+    assert "Type: Other feedback → Complaint" in text
     assert case.contact_street == "Box [identity code removed]"
     assert "131052-308T" not in text
     with pytest.raises(ops.Refusal, match="Nothing was changed"):
@@ -203,7 +203,8 @@ def test_an_interim_notice_sets_the_estimate_and_a_second_moves_it(org, case):
     queued = db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id)).all()
     assert [m.recipient for m in queued] == ["aino@example.fi", "aino@example.fi"]
     assert queued[0].answer_id == notices[0].id
-    assert "Estimated decision date 11.12.2026, was 4.12.2026" in case.events[-1].text
+    assert said(case.events[-1]).startswith(
+        "Cs Agent moved the estimated decision date from 4.12.2026 to 11.12.2026.")
 
 
 def test_an_interim_notice_may_not_carry_sensitive_data(org, case):
@@ -259,9 +260,10 @@ def test_marking_a_duplicate_links_and_closes(org, make_case):
     ops.mark_duplicate(people["cs.agent"], copy, original, now=NOW)
     assert copy.status == CaseStatus.CLOSED and copy.resolution == "duplicate"
     assert copy.duplicate_of == original
-    assert f"Duplicate of {original.reference}" in copy.events[-1].text
+    assert said(copy.events[-1]) == (
+        f"Cs Agent closed the case as a duplicate of {original.reference}.")
     assert original.events[-1].kind == "duplicate"
-    assert copy.reference in original.events[-1].text
+    assert copy.reference in said(original.events[-1])
     with pytest.raises(ops.Refusal, match="already a duplicate"):
         ops.mark_duplicate(people["cs.agent"], original, copy, now=NOW)
 

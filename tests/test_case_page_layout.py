@@ -95,7 +95,7 @@ def test_the_message_opens_the_conversation_and_notes_are_marked_internal(
     page = page_of(client, case)
     conversation = page.split('class="conversation"')[1].split("</section>")[0]
     assert conversation.index("Korttini hylättiin") < conversation.index("Soitin konttoriin.")
-    assert "Aino Asiakas" in conversation and "Feedback form to Customer service" in text(
+    assert "Aino Asiakas" in conversation and "Feedback form → Customer service" in text(
         conversation)
     note = conversation.split('class="event-note"')[1].split("</li>")[0]
     assert "internal, not sent to the customer" in note

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from feedback_intranet.extensions import db
 from feedback_intranet.models import Case, CaseEvent, CaseStatus, OutboxMessage, UnitKind
 
-from .conftest import HELSINKI, colleague_writes_first
+from .conftest import HELSINKI, colleague_writes_first, said
 
 ACTIONS = ["take", "assign", "unassign", "forward", "note", "interim_notice", "close", "reopen",
            "duplicate"]
@@ -193,7 +193,7 @@ def test_correcting_the_contact_details(client, login, org, case):
     assert client.post(f"/cases/{case.reference}/correct", data=data).status_code == 302
     db.session.expire_all()
     assert case.contact_email == "aino.a@example.fi" and case.case_type == "question"
-    assert "email: aino@example.fi → aino.a@example.fi" in case.events[-1].text
+    assert "Email: aino@example.fi → aino.a@example.fi" in said(case.events[-1])
 
 
 def test_interim_notice_from_the_page(client, login, org, case):

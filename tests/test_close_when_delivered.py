@@ -25,7 +25,7 @@ from feedback_intranet.models import (
 )
 from feedback_intranet.replies.answers import mark_failed
 
-from .conftest import HELSINKI, PASSWORD
+from .conftest import HELSINKI, PASSWORD, said
 from .test_case_pages import hidden_fields, post_action
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=HELSINKI)  # Wednesday
@@ -73,7 +73,7 @@ def kinds(case):
 
 def closing(case):
     [event] = [e for e in case.events if e.kind.value == "closed"]
-    return (event.actor.full_name if event.actor else None), event.text
+    return (event.actor.full_name if event.actor else None), said(event)
 
 
 def record_call(client, task, outcome, summary=""):
@@ -110,7 +110,7 @@ def test_by_email_the_case_closes_once_the_worker_hands_the_answer_to_the_mail_s
     assert "on its way by email; closes the case when delivered" in waiting_line(client, case)
     db.session.expire_all()
     assert case.status == CaseStatus.ASSIGNED and case.closed_at is None
-    assert "The case closes when the answer is delivered." in case.events[-1].text
+    assert said(case.events[-1]).endswith("The case closes when the answer is delivered.")
 
     clock.set(NOW + timedelta(hours=1))
     assert run_worker() == {"sent": 1}
@@ -118,8 +118,8 @@ def test_by_email_the_case_closes_once_the_worker_hands_the_answer_to_the_mail_s
     assert kinds(case) == ["received", "replied", "delivered", "closed"]
     assert (case.status, case.resolution) == (CaseStatus.CLOSED, "answered")
     assert case.closed_at == case.first_answered_at == NOW + timedelta(hours=1)
-    assert closing(case) == (None, "Closed: Answered.\n\nClosed on delivery, as Cs Agent asked "
-                                   "when sending the answer.")
+    assert closing(case) == (None, "Closed when the answer was delivered, as Cs Agent "
+                                   "asked when sending it.")
     assert case.delivery_problem == ""
     page = client.get(f"/cases/{case.reference}").get_data(as_text=True)
     assert "Closed (Answered)" in page and "closes the case when delivered" not in page
@@ -143,8 +143,8 @@ def test_a_letter_closes_the_case_when_marked_posted(client, login, case, clock)
     assert kinds(case)[-3:] == ["replied", "delivered", "closed"]
     assert (case.status, case.resolution) == (CaseStatus.CLOSED, "answered")
     assert case.closed_at == NOW + timedelta(days=1)
-    assert closing(case) == ("Cs Other", "Closed: Answered.\n\nClosed on delivery, as Cs Agent "
-                                         "asked when sending the answer.")
+    assert closing(case) == ("Cs Other", "Closed when the answer was delivered, as Cs Agent "
+                                         "asked when sending it.")
     # The case closed, the holder stays on record.
     assert case.assignee.username == "cs.agent"
 
@@ -239,7 +239,9 @@ def test_a_failure_learned_after_the_close_reopens_the_case_to_its_holder(
                                      "exist (bounce)")
     reopened = case.events[-1]
     assert reopened.actor is None
-    assert reopened.text == "Reopened: the answer the case closed on did not reach the customer."
+    assert said(reopened) == "Reopened: the answer the case closed on did not reach the customer."
+    assert said(reopened, "fi") == ("Avattiin uudelleen: vastaus, jonka perusteella asia "
+                                    "suljettiin, ei mennyt perille.")
     # Flagged, in the holder's own list, and the holder is told.
     page = client.get(f"/cases/{case.reference}").get_data(as_text=True)
     assert "Not delivered." in page and 'id="answer-title"' in page
@@ -316,9 +318,9 @@ def test_something_else_still_waiting_keeps_the_case_open_and_the_timeline_says_
     assert run_worker() == {"sent": 1}
     assert "closed" not in kinds(case) and case.status == CaseStatus.ANSWERED
     delivered = case.events[-1]
-    assert delivered.text == (
-        "Answer was handed to the mail server. Not closed: Interim notice by letter, not yet "
-        "marked posted. Cancel it first, or close the case once it has gone out.")
+    assert said(delivered) == (
+        "The answer was handed to the mail server. The case was not closed: something addressed "
+        "to the customer still waits.")
 
 
 def test_closing_by_hand_while_the_answer_waits_is_still_refused(client, login, case):

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from feedback_intranet.extensions import db
 from feedback_intranet.models import CallbackTask, CaseStatus, UnitKind
 
+from .conftest import said
 from .test_case_pages import post_action
 from .test_replies import answer, record
 
@@ -35,7 +36,7 @@ def unheld(org, make_case):
 def holder_and_taken_events(case):
     db.session.expire_all()
     case = db.session.merge(case)
-    taken = [e.text for e in case.events if e.kind.value == "assigned"]
+    taken = [said(e) for e in case.events if e.kind.value == "assigned"]
     return case.assignee.username if case.assignee else None, case.status, taken
 
 
@@ -43,7 +44,7 @@ def test_answering_an_unassigned_case_makes_it_yours(client, login, org, unheld)
     login("cs.agent")
     answer(client, unheld, body="Kortti on nyt avattu.")
     assert holder_and_taken_events(unheld) == ("cs.agent", CaseStatus.ASSIGNED,
-                                               ["Taken by Aino Agent."])
+                                               ["Aino Agent took the case."])
     page = client.get("/inbox/cs?filter=mine").get_data(as_text=True)
     assert unheld.reference in page
     assert unheld.reference not in client.get("/inbox/cs?filter=unassigned").get_data(as_text=True)
@@ -55,7 +56,7 @@ def test_an_interim_notice_on_an_unassigned_case_makes_it_yours(client, login, o
                            text="Vastaamme viimeistään 4.12.2026.")
     assert response.status_code == 302
     holder, _, taken = holder_and_taken_events(unheld)
-    assert (holder, taken) == ("cs.other", ["Taken by Olli Other."])
+    assert (holder, taken) == ("cs.other", ["Olli Other took the case."])
     assert db.session.merge(unheld).estimated_decision_date == date(2026, 12, 4)
 
 
@@ -70,7 +71,7 @@ def test_recording_a_call_on_a_case_nobody_holds_makes_it_yours(client, login, o
     login("cs.agent")
     assert record(client, task, "no_answer").status_code == 302
     holder, _, taken = holder_and_taken_events(unheld)
-    assert (holder, taken[-1]) == ("cs.agent", "Taken by Aino Agent.")
+    assert (holder, taken[-1]) == ("cs.agent", "Aino Agent took the case.")
 
 
 def test_acting_on_a_colleagues_case_leaves_it_theirs(client, login, org, make_case):

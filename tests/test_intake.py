@@ -18,6 +18,7 @@ from feedback_intranet.models import (
     Segment,
 )
 
+from .conftest import said
 from .test_case_pages import post_action
 
 IBAN = "FI21 1234 5600 0007 85"
@@ -293,7 +294,7 @@ def test_a_routing_rule_sends_the_case_straight_to_a_unit(client, bank, make_use
     assert case.current_unit.code == "cards"
     routed = case.events[-1]
     assert (routed.kind, routed.from_unit.code, routed.to_unit.code) == ("routed", "cs", "cards")
-    assert "Card complaints to Cards" in routed.text
+    assert said(routed) == "Routed from Customer service to Cards by the rule “Card complaints to Cards”."
 
     # Customer service still reads it; another branch does not.
     make_user("cs.agent", units=[bank["units"]["cs"]])
@@ -404,7 +405,7 @@ def test_customer_service_links_the_customer_by_hand(client, bank, make_user, lo
     event = db.session.scalars(sa.select(CaseEvent).where(CaseEvent.case_id == case.id)
                                .order_by(CaseEvent.id.desc())).first()
     assert event.kind == "customer_matched" and event.actor.username == "cs.agent"
-    assert "Matti Meikäläinen (C0000002)" in event.text
+    assert said(event) == "Cs Agent linked the case to Matti Meikäläinen (C0000002)."
 
 
 def test_other_units_cannot_link_a_customer(client, bank, make_user, login):
@@ -443,7 +444,9 @@ def test_staff_register_phone_feedback_in_their_own_unit(client, bank, make_user
     assert case.current_unit.code == "helsinki-centre" and case.intake_channel == "phone"
     assert case.service_unit_id is None
     received = case.events[0]
-    assert received.actor_id == staff.id and "Registered by" in received.text
+    assert received.actor_id == staff.id
+    assert f"registered by {staff.full_name}" in client.get(
+        f"/cases/{case.reference}").get_data(as_text=True)
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from feedback_intranet.extensions import db
 from feedback_intranet.models import CallbackTask, CaseEvent
 
+from .conftest import said
 from .test_case_pages import hidden_fields, post_action
 from .test_one_answer_per_case import ROUNDS, _together, desk  # noqa: F401  (a fixture)
 from .test_waiting_replies import NOW, answer, case, org, page_of  # noqa: F401  (fixtures)
@@ -38,9 +39,9 @@ def test_a_waiting_callback_moves_to_an_offered_window(case, login, client):  # 
     task = task_of(case)
     assert task.window_start == datetime.fromisoformat(windows[5])
     assert task.status == "open" and task.version == 2
-    moved = db.session.scalars(sa.select(CaseEvent.text).where(
+    moved = db.session.scalars(sa.select(CaseEvent).where(
         CaseEvent.case_id == case.id, CaseEvent.kind == "callback")).one()
-    assert moved.startswith("Callback moved from 25.11.2026 10–11 to ")
+    assert said(moved).startswith("Cs Agent moved the callback from 25.11.2026 10–11 to ")
     page = page_of(client, case)
     assert "The callback for" in page or "callback planned" in page
     # The inbox says the new time too.

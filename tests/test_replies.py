@@ -21,7 +21,7 @@ from feedback_intranet.models import (
     UnitKind,
 )
 
-from .conftest import HELSINKI, colleague_writes_first
+from .conftest import HELSINKI, colleague_writes_first, said
 from .test_case_pages import hidden_fields, post_action
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=HELSINKI)  # Wednesday; received now, due Monday 30.11.
@@ -189,7 +189,8 @@ def test_switching_channel_needs_a_reason_and_the_contact_detail(case, login, cl
     assert answer(client, case, channel="letter", body="Kirje.",
                   reason="The customer asked on the phone.").status_code == 302
     db.session.expire_all()
-    assert "The customer asked for email; The customer asked on the phone." in case.events[-1].text
+    assert ("The customer had asked for an answer by email. Reason: The customer asked on the "
+            "phone.") in said(case.events[-1])
 
 
 def test_own_banking_matters_are_never_answered_by_email(case, login, client):
@@ -397,7 +398,7 @@ def test_letters_are_posted_once_and_never_changed_after(case, login, client, cl
     db.session.expire_all()
     assert letter.posted_at == NOW + timedelta(days=2)
     assert case.status == CaseStatus.ANSWERED and case.first_answer_banking_days == 2
-    assert "posted as a letter on 27.11.2026" in case.events[-1].text
+    assert "posted as a letter on 27.11.2026" in said(case.events[-1])
     from feedback_intranet.replies import operations
 
     with pytest.raises(operations.Refusal, match="cannot be changed"):
@@ -607,7 +608,7 @@ def answers_row(client, case):
 def last_delivery(case):
     db.session.expire_all()
     [event] = [e for e in case.events if e.kind.value == "delivered"][-1:]
-    return event.actor.full_name if event.actor else None, event.text
+    return event.actor.full_name if event.actor else None, said(event)
 
 
 def test_an_email_is_on_its_way_until_the_mail_server_takes_it(client, login, case, run_worker,
@@ -620,7 +621,7 @@ def test_an_email_is_on_its_way_until_the_mail_server_takes_it(client, login, ca
     assert run_worker() == {"sent": 1}
     row = answers_row(client, case)
     assert "handed to the mail server 25.11.2026 11:00" in row and "on its way" not in row
-    assert last_delivery(case) == (None, "Answer was handed to the mail server.")
+    assert last_delivery(case) == (None, "The answer was handed to the mail server.")
 
 
 def test_a_letter_waits_in_the_print_queue_until_someone_marks_it_posted(client, login, case,
@@ -636,7 +637,7 @@ def test_a_letter_waits_in_the_print_queue_until_someone_marks_it_posted(client,
     client.post(f"/letters/{letter.id}/posted", data=letter_form(client, letter))
     row = answers_row(client, case)
     assert "posted 27.11.2026" in row and "Reached the customer" not in row
-    assert last_delivery(case) == ("Cs Agent", "Answer was posted as a letter on 27.11.2026.")
+    assert last_delivery(case) == ("Cs Agent", "The answer was posted as a letter on 27.11.2026.")
 
 
 def test_a_call_is_still_to_make_until_someone_reaches_the_customer(client, login, case):
@@ -650,4 +651,4 @@ def test_a_call_is_still_to_make_until_someone_reaches_the_customer(client, logi
             in answers_row(client, case))
     record(client, task, "reached", "Kerroin ratkaisun.")
     assert "customer reached by phone 25.11.2026 10:00" in answers_row(client, case)
-    assert last_delivery(case) == ("Cs Agent", "Answer reached the customer by phone.")
+    assert last_delivery(case) == ("Cs Agent", "The answer was given to the customer by phone.")

@@ -435,7 +435,7 @@ def test_every_case_action_keeps_the_summaries(client, login, org, make_case, cl
     answer = db.session.scalar(sa.select(Answer).where(Answer.case_id == cases[0].id,
                                                        Answer.purpose == Purpose.ANSWER))
     case = db.session.get(Case, cases[0].id)
-    mark_delivered(answer, case, NOW + timedelta(hours=2), BankingCalendar(), "sent")
+    mark_delivered(answer, case, NOW + timedelta(hours=2), BankingCalendar())
     db.session.commit()
     assert_summaries_right()
     assert db.session.scalar(sa.select(sa.func.sum(ReportDay.kept))) == 4  # one per dimension

@@ -113,7 +113,7 @@ def december(units, make_user, make_case, topic, data, clock):
         answer = Answer(case_id=made.id, purpose=purpose, channel=channel, text="Hei",
                         created_at=at(month, day, 8), created_by_id=staff.id)
         db.session.add(answer)
-        mark_delivered(answer, made, at(month, day, 15), calendar, "sent")
+        mark_delivered(answer, made, at(month, day, 15), calendar)
         db.session.commit()
 
     def forward(made, source, target, day):

@@ -51,6 +51,10 @@ def aged(units, make_user, make_case, clock, data):
         db.session.flush()
         db.session.add_all([
             CaseEvent(case_id=case.id, kind=EventKind.NOTE, text=f"Soitin {name}", at=received),
+            CaseEvent(case_id=case.id, kind=EventKind.CALLBACK, at=received, facts={
+                "attempt": 1, "phone": "+358401234567", "outcome": "busy"}),
+            CaseEvent(case_id=case.id, kind=EventKind.CUSTOMER_MATCHED, at=received, facts={
+                "customer": name, "number": "C1"}),
             OutboxMessage(kind="answer", recipient="aino@example.fi", sender="f@bank.example",
                           subject="Vastaus", body_text=f"Hei {name}", message_id=f"<{name}@x>",
                           next_attempt_at=received, created_at=received, case_id=case.id,
@@ -82,7 +86,7 @@ def run(app, *args):
 
 def test_a_dry_run_counts_and_changes_nothing(app, aged):
     output = run(app, "--dry-run")
-    assert "Would anonymise 1 cases" in output and "1 letter" in output and "2 case_event" in output
+    assert "Would anonymise 1 cases" in output and "1 letter" in output and "4 case_event" in output
     db.session.expire_all()
     assert db.session.get(Case, aged[0].id).contact_name == "Vanhatalo"
     (event,) = db.session.scalars(sa.select(AuditEvent))
@@ -101,7 +105,8 @@ def test_old_closed_cases_lose_personal_data_and_keep_their_figures(app, client,
             case.resolution, case.received_at) == (
         old.topic_id, old.current_unit_id, 2, Resolution.ANSWERED, old.received_at)
     everything = " ".join(str(value) for model, column in (
-        (Answer, Answer.text), (CaseEvent, CaseEvent.text), (OutboxMessage, OutboxMessage.body_text),
+        (Answer, Answer.text), (CaseEvent, CaseEvent.text), (CaseEvent, CaseEvent.facts),
+        (OutboxMessage, OutboxMessage.body_text),
         (OutboxMessage, OutboxMessage.recipient), (CallbackTask, CallbackTask.phone))
         for value in db.session.scalars(sa.select(column).where(model.case_id == old.id)))
     assert "Vanhatalo" not in everything and "358" not in everything and "@" not in everything

@@ -147,7 +147,7 @@ def test_an_admin_names_a_unit_in_three_languages(client, login, org):
             "name_sv": "Vasa kontor", "kind": "branch_office", "street_address": "",
             "postal_code": "", "city": "", "active": "y"}
     response = client.post(f"/admin/units/{unit.id}", data=form)
-    assert response.status_code == 302, re.findall(r"error[^<]*<[^>]*>[^<]*", response.get_data(as_text=True))
+    assert response.status_code == 302
     db.session.refresh(unit)
     assert (unit.name, unit.name_fi, unit.name_sv) == ("Vaasa branch", "Vaasan konttori",
                                                        "Vasa kontor")

@@ -116,7 +116,7 @@ def test_an_email_cancelled_before_the_worker_took_it_never_goes_out(
     message = db.session.scalars(sa.select(OutboxMessage)).one()
     assert (message.status, only_answer().status) == ("cancelled", "cancelled")
     page = page_of(client, case)
-    assert "cancelled by Cs Agent before it went out" in page
+    assert "Cs Agent cancelled the email answer before it went out." in page
     post_action(client, case, "close", resolution="other")
     db.session.expire_all()
     assert case.status == CaseStatus.CLOSED
@@ -197,7 +197,7 @@ def test_a_call_still_to_make_is_cancelled_on_the_timeline(case, login, client):
     db.session.expire_all()
     task = db.session.scalars(sa.select(CallbackTask)).one()
     assert task.status == "cancelled"
-    assert "Answer by phone call cancelled by Cs Agent before it went out." in page_of(client, case)
+    assert "Cs Agent cancelled the callback before the call was made." in page_of(client, case)
 
 
 def test_only_those_who_may_answer_cancel(case, login, client, make_user, org):

@@ -73,7 +73,7 @@ def _return_cases_to_inbox(actor, user, now):
         case.status = CaseStatus.NEW
         case.events.append(CaseEvent(
             kind=EventKind.UNASSIGNED, actor=actor, from_unit_id=case.current_unit_id, at=now,
-            text=f"Returned to the inbox: {user.full_name} was deactivated.",
+            facts={"deactivated": user.full_name},
         ))
 
 

@@ -69,8 +69,9 @@ def hold(actor, case, now, previous=None):
     """The case becomes the actor's (from `previous`, its holder until now), with its event."""
     case.assignee = actor
     case.status = CaseStatus.ASSIGNED
-    text = f"Taken by {actor.full_name}" + (f" from {previous.full_name}" if previous else "")
-    add_event(case, EventKind.ASSIGNED, actor, now, text + ".", from_unit_id=case.current_unit_id)
+    add_event(case, EventKind.ASSIGNED, actor, now, from_unit_id=case.current_unit_id,
+              taken=True, holder=actor.full_name,
+              **({"previous": previous.full_name} if previous else {}))
 
 
 def hold_if_nobody_does(actor, case, now):
@@ -80,6 +81,8 @@ def hold_if_nobody_does(actor, case, now):
         hold(actor, case, now)
 
 
-def add_event(case, kind, actor, now, text="", from_unit_id=None, to_unit_id=None):
-    case.events.append(CaseEvent(kind=kind, actor=actor, at=now, text=text,
+def add_event(case, kind, actor, now, text="", from_unit_id=None, to_unit_id=None, **facts):
+    """A timeline event: `text` is what a person wrote (a note, an answer), `facts` what
+    cases.timeline writes its sentence from in the reader's language."""
+    case.events.append(CaseEvent(kind=kind, actor=actor, at=now, text=text, facts=facts,
                                  from_unit_id=from_unit_id, to_unit_id=to_unit_id))

@@ -2,7 +2,6 @@
 changes the rows, writes the timeline event and flushes; the view commits once."""
 
 import sqlalchemy as sa
-from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from .. import access
@@ -31,17 +30,8 @@ from ..routing import suggested_unit_id
 from ..rules.masking import mask
 from .common import CaseChanged, add_event, check_action, hold
 
-CORRECTABLE = {
-    "contact_name": "name",
-    "contact_street": "street address",
-    "contact_postal_code": "postal code",
-    "contact_city": "city",
-    "contact_phone": "phone",
-    "contact_email": "email",
-    "topic_id": "topic",
-    "case_type": "type",
-    "segment": "segment",
-}
+CORRECTABLE = ("contact_name", "contact_street", "contact_postal_code", "contact_city",
+               "contact_phone", "contact_email", "topic_id", "case_type", "segment")
 
 
 def _active_member(unit_id, user_id):
@@ -70,8 +60,8 @@ def assign(actor, case, member_id, *, now, expected_version=None):
     previous = case.assignee
     case.assignee = member
     case.status = CaseStatus.ASSIGNED
-    text = f"Assigned to {member.full_name}" + (f", was {previous.full_name}" if previous else "")
-    add_event(case, EventKind.ASSIGNED, actor, now, text + ".", from_unit_id=case.current_unit_id)
+    add_event(case, EventKind.ASSIGNED, actor, now, from_unit_id=case.current_unit_id,
+              **_holders(member, previous))
     if member.id != actor.id:
         notify([member], case, ASSIGNED, now, actor=actor.full_name)
     db.session.flush()
@@ -107,14 +97,18 @@ def assign_many(actor, unit_id, case_ids, member_id, *, now, versions=None):
         previous = case.assignee
         case.assignee = member
         case.status = CaseStatus.ASSIGNED
-        text = f"Assigned to {member.full_name}"
-        text += f", was {previous.full_name}" if previous else ""
-        add_event(case, EventKind.ASSIGNED, actor, now, text + ".", from_unit_id=unit_id)
+        add_event(case, EventKind.ASSIGNED, actor, now, from_unit_id=unit_id,
+                  **_holders(member, previous))
     if member.id != actor.id and moved:
         for case in moved:
             notify([member], case, ASSIGNED, now, actor=actor.full_name)
     db.session.flush()
     return moved
+
+
+def _holders(holder, previous):
+    """The facts of an assignment: to whom, and from whom if someone held the case."""
+    return {"holder": holder.full_name, **({"previous": previous.full_name} if previous else {})}
 
 
 def unassign(actor, case, *, now, expected_version=None):
@@ -123,9 +117,8 @@ def unassign(actor, case, *, now, expected_version=None):
     previous = case.assignee
     case.assignee = None
     case.status = CaseStatus.NEW
-    add_event(case, EventKind.UNASSIGNED, actor, now,
-           f"Returned to the inbox by {actor.full_name}, was held by {previous.full_name}.",
-           from_unit_id=case.current_unit_id)
+    add_event(case, EventKind.UNASSIGNED, actor, now, from_unit_id=case.current_unit_id,
+              previous=previous.full_name)
     db.session.flush()
 
 
@@ -167,10 +160,9 @@ def forward(actor, case, unit_id, note, *, now, expected_version=None):
     db.session.flush()
 
 
-def _display(value):
-    if value is None or value == "":
-        return "—"
-    return str(value)
+def _topic_names(topic):
+    """A topic as the timeline keeps it: its name in each language, as it was then."""
+    return {language: topic.name_in(language) for language in ("fi", "sv", "en")}
 
 
 def correct(actor, case, changes, *, now, expected_version=None):
@@ -179,7 +171,7 @@ def correct(actor, case, changes, *, now, expected_version=None):
     unknown = set(changes) - set(CORRECTABLE)
     if unknown:
         raise ValueError(f"not correctable: {sorted(unknown)}")
-    lines = []
+    changed = []
     for field, value in changes.items():
         if isinstance(value, str):
             value = mask(value.strip()).text
@@ -190,15 +182,16 @@ def correct(actor, case, changes, *, now, expected_version=None):
             topic = db.session.get(Topic, value)
             if topic is None:
                 raise Refusal(_("Choose a topic."), "topic")
-            lines.append(f"topic: {case.topic.name} → {topic.name}")
+            changed.append([field, _topic_names(case.topic), _topic_names(topic)])
             case.topic = topic
             case.suggested_unit_id = suggested_unit_id(topic, case.customer)
             continue
         setattr(case, field, value)
-        lines.append(f"{CORRECTABLE[field]}: {_display(old)} → {_display(value)}")
-    if not lines:
+        changed.append([field, str(old) if old is not None else None,
+                        str(value) if value is not None else None])
+    if not changed:
         raise Refusal(_("Nothing was changed."))
-    add_event(case, EventKind.CORRECTED, actor, now, "\n".join(lines))
+    add_event(case, EventKind.CORRECTED, actor, now, changes=changed)
     db.session.flush()
 
 
@@ -239,13 +232,22 @@ def refuse_while_waiting(case, field):
                           what="; ".join(describe_waiting(a) for a in waiting)), field)
 
 
-def refuse_to_close(case, resolution, field):
+def why_not_closed(case, resolution):
     """What closing asks of a case, by hand or on delivery: "answered" needs an answer that
-    reached the customer, and nothing addressed to the customer may still wait."""
+    reached the customer ("not_answered"), and nothing addressed to the customer may still wait
+    ("waiting"). None when it may close."""
     if resolution == Resolution.ANSWERED and case.first_answered_at is None:
+        return "not_answered"
+    return "waiting" if waiting_replies(case) else None
+
+
+def refuse_to_close(case, resolution, field):
+    why = why_not_closed(case, resolution)
+    if why == "not_answered":
         raise Refusal(_("No answer has been sent yet: the case cannot be closed as answered."),
                         field)
-    refuse_while_waiting(case, field)
+    if why == "waiting":
+        refuse_while_waiting(case, field)
 
 
 def close(actor, case, resolution, note="", *, now, expected_version=None):
@@ -267,28 +269,22 @@ def close_on_delivery(actor, case, asked_by, now):
     waits and is then refused). `actor` recorded the delivery (none for an email); `asked_by`
     sent the answer.
 
-    Returns None when closed, else why not, in English for the timeline."""
-    if case.status == CaseStatus.CLOSED:
-        return "Not closed again: the case was already closed."
-    with force_locale("en"):
-        try:
-            refuse_to_close(case, Resolution.ANSWERED, None)
-        except Refusal as refusal:
-            return str(refusal)
-    _close(actor, case, Resolution.ANSWERED,
-           f"Closed on delivery, as {asked_by.full_name} asked when sending the answer.", now)
+    Returns None when closed, else why not ("already_closed" or why_not_closed's word), for
+    the timeline to say in the reader's language."""
+    why = "already_closed" if case.status == CaseStatus.CLOSED else why_not_closed(
+        case, Resolution.ANSWERED)
+    if why:
+        return why
+    _close(actor, case, Resolution.ANSWERED, "", now, on_delivery_for=asked_by.full_name)
     return None
 
 
-def _close(actor, case, resolution, note, now):
+def _close(actor, case, resolution, note, now, **facts):
     case.status = CaseStatus.CLOSED
     case.resolution = resolution
     case.closed_at = now
-    text = f"Closed: {resolution.english_title}."
-    note = mask(note.strip()).text
-    if note:
-        text += f"\n\n{note}"
-    add_event(case, EventKind.CLOSED, actor, now, text, from_unit_id=case.current_unit_id)
+    add_event(case, EventKind.CLOSED, actor, now, mask(note.strip()).text,
+              from_unit_id=case.current_unit_id, resolution=str(resolution), **facts)
 
 
 def reopen(actor, case, reason, *, now, expected_version=None):
@@ -309,12 +305,11 @@ def reopen_on_failed_delivery(answer, case, now):
                     and case.resolution == Resolution.ANSWERED
                     and answer.delivered_at is not None and case.closed_at == answer.delivered_at)
     if closed_by_it:
-        _reopen(None, case, "Reopened: the answer the case closed on did not reach the "
-                "customer.", now)
+        _reopen(None, case, "", now, delivery_failed=True)
     return closed_by_it
 
 
-def _reopen(actor, case, text, now):
+def _reopen(actor, case, text, now, **facts):
     holder_stays = case.assignee_id and _active_member(case.current_unit_id, case.assignee_id)
     if not holder_stays:
         case.assignee = None
@@ -322,7 +317,8 @@ def _reopen(actor, case, text, now):
     case.resolution = None
     case.closed_at = None
     case.duplicate_of_id = None
-    add_event(case, EventKind.REOPENED, actor, now, text, from_unit_id=case.current_unit_id)
+    add_event(case, EventKind.REOPENED, actor, now, text, from_unit_id=case.current_unit_id,
+              **facts)
 
 
 def mark_duplicate(actor, case, original, *, now, expected_version=None):
@@ -338,9 +334,8 @@ def mark_duplicate(actor, case, original, *, now, expected_version=None):
         raise Refusal(_("%(ref)s is already a duplicate of this case.", ref=original.reference),
                         "original")
     case.duplicate_of = original
-    _close(actor, case, Resolution.DUPLICATE, f"Duplicate of {original.reference}.", now)
-    add_event(original, EventKind.DUPLICATE, actor, now,
-           f"{case.reference} was closed as a duplicate of this case.")
+    _close(actor, case, Resolution.DUPLICATE, "", now, duplicate_of=original.reference)
+    add_event(original, EventKind.DUPLICATE, actor, now, duplicate=case.reference)
     db.session.flush()
 
 
@@ -358,8 +353,8 @@ def set_customer(actor, case, customer, *, now, expected_version=None):
     case.customer = customer
     case.match_method = MatchMethod.MANUAL
     case.suggested_unit_id = suggested_unit_id(case.topic, customer)
-    text = f"Customer set to {customer.name} ({customer.customer_number})"
-    if previous is not None:
-        text += f", was {previous.name} ({previous.customer_number})"
-    add_event(case, EventKind.CUSTOMER_MATCHED, actor, now, text + ".")
+    was = ({"previous": previous.name, "previous_number": previous.customer_number}
+           if previous is not None else {})
+    add_event(case, EventKind.CUSTOMER_MATCHED, actor, now, customer=customer.name,
+              number=customer.customer_number, **was)
     db.session.flush()

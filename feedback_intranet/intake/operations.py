@@ -95,20 +95,17 @@ def receive_feedback(feedback, *, now, calendar, actor=None, unit=None, submissi
         intake_unit = service_unit(db.session, feedback.segment)
         case.service_unit_id = intake_unit.id
         case.current_unit_id = intake_unit.id
-        case.events.append(CaseEvent(kind=EventKind.RECEIVED, to_unit_id=intake_unit.id, at=now,
-                                     text="Received through the feedback form."))
+        case.events.append(CaseEvent(kind=EventKind.RECEIVED, to_unit_id=intake_unit.id, at=now))
         rule = routing_rule_for(db.session, topic.id, feedback.segment)
         if rule is not None:
             case.current_unit_id = rule.unit_id
             case.events.append(CaseEvent(kind=EventKind.ROUTED, from_unit_id=intake_unit.id,
                                          to_unit_id=rule.unit_id, at=now,
-                                         text=f"Routed by rule “{rule.name}”."))
+                                         facts={"rule": rule.name}))
     else:
         case.current_unit_id = unit.id
-        case.events.append(CaseEvent(
-            kind=EventKind.RECEIVED, actor=actor, to_unit_id=unit.id, at=now,
-            text=f"Registered by {actor.full_name} ({IntakeChannel(feedback.intake_channel).english_title}).",
-        ))
+        case.events.append(CaseEvent(kind=EventKind.RECEIVED, actor=actor, to_unit_id=unit.id,
+                                     at=now))
     db.session.add(case)
     db.session.flush()
     return case

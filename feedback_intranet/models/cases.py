@@ -247,7 +247,11 @@ class CaseEvent(db.Model):
     actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_user.id"))
     from_unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("unit.id"))
     to_unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("unit.id"))
+    # What a person wrote: a note, an answer, a reason. The event's own sentence is written from
+    # `facts` in the reader's language (cases.timeline); events the facts came too late for, and
+    # whose English sentence the migration could not read, keep that sentence here.
     text: Mapped[str] = mapped_column(sa.Text, default="")
+    facts: Mapped[dict | None] = mapped_column(sa.JSON, default=dict)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     case: Mapped[Case] = relationship(back_populates="events")

@@ -6,10 +6,12 @@ from ..notifications import REOPENED_UNDELIVERED, notify
 from ..rules.banking_days import local_date
 
 
-def mark_delivered(answer, case, now, calendar, how, actor=None):
+def mark_delivered(answer, case, now, calendar, how=None, actor=None):
     """The answer reached the customer: the promise is measured on the first such moment.
     `actor` is the person who recorded it (posted the letter, made the call); none for an email,
-    which the outbox hands to the mail server."""
+    which the outbox hands to the mail server. `how` adds facts for the timeline (the day a
+    letter was posted)."""
+    how = how or {}
     answer.status = AnswerStatus.DELIVERED
     answer.delivered_at = now
     case.delivery_problem = ""
@@ -22,23 +24,26 @@ def mark_delivered(answer, case, now, calendar, how, actor=None):
         if case.status in (CaseStatus.NEW, CaseStatus.ASSIGNED):
             case.status = CaseStatus.ANSWERED
     delivered = CaseEvent(kind=EventKind.DELIVERED, at=now, actor=actor,
-                          text=f"{answer.purpose.english_title} {how}.")
+                          facts={"purpose": str(answer.purpose), "channel": str(answer.channel),
+                                 **how})
     case.events.append(delivered)
     if answer.purpose == Purpose.ANSWER and answer.close_when_delivered:
         not_closed = close_on_delivery(actor, case, answer.created_by, now)
         if not_closed:
-            delivered.text += f" {not_closed}"
+            delivered.facts = {**delivered.facts, "not_closed": not_closed}
 
 
-def mark_failed(answer, case, reason, now):
+def mark_failed(answer, case, reason, now, problem=None):
     """The answer did not reach the customer: the case is open again and flagged; closed on
-    this answer's delivery, it reopens, to its holder's list."""
+    this answer's delivery, it reopens, to its holder's list. `reason` is the mail server's or
+    the caller's words; `problem`, when known, the facts the timeline words it from."""
     answer.status = AnswerStatus.FAILED
     answer.failure = reason[:300]
     what = "Email" if answer.channel == "email" else answer.channel.english_title
     case.delivery_problem = f"{what} could not be delivered: {reason}"[:300]
-    case.events.append(CaseEvent(kind=EventKind.DELIVERY_FAILED, at=now,
-                                 text=f"{answer.purpose.english_title}: {case.delivery_problem}"))
+    case.events.append(CaseEvent(kind=EventKind.DELIVERY_FAILED, at=now, facts={
+        "purpose": str(answer.purpose), "channel": str(answer.channel),
+        **(problem or {"detail": reason[:300]})}))
     counted = (answer.purpose == Purpose.ANSWER and answer.delivered_at is not None
                and case.first_answered_at == answer.delivered_at)
     if counted and case.status == CaseStatus.ANSWERED:
@@ -55,7 +60,7 @@ def mark_confirmation_failed(case, reason, now):
     """The confirmation did not reach the customer: their address is probably wrong."""
     case.delivery_problem = f"Confirmation email could not be delivered: {reason}"[:300]
     case.events.append(CaseEvent(kind=EventKind.DELIVERY_FAILED, at=now,
-                                 text=case.delivery_problem))
+                                 facts={"purpose": "confirmation", "detail": reason[:300]}))
 
 
 def mark_address_refused(case, address):

@@ -25,7 +25,6 @@ from ..models import (
 )
 from ..notifications import NOT_REACHED, WRONG_NUMBER, notify
 from ..refusals import Refusal
-from ..rules.dates import format_date
 from ..rules.masking import KIND_TITLES, mask, sensitive_kinds
 from ..rules.service_hours import next_windows
 from .answers import mark_delivered, mark_failed
@@ -37,9 +36,8 @@ from .texts import compose
 MAX_CALL_ATTEMPTS = 3
 CALLBACK_CHOICES = 12  # windows offered when a waiting callback is moved
 MAX_ESTIMATE_BANKING_DAYS = 60
-# Outcome: how the timeline says it (in English, like all timeline text).
-CALL_OUTCOMES = {"reached": "reached", "no_answer": "no answer", "busy": "busy",
-                 "wrong_number": "wrong number"}
+# What happened on a call (the timeline words each in the reader's language).
+CALL_OUTCOMES = ("reached", "no_answer", "busy", "wrong_number")
 
 
 def refuse_sensitive(text, field):
@@ -88,15 +86,14 @@ def send_answer(actor, case, *, channel, body, reason="", final=True, close_when
     hold_if_nobody_does(actor, case, now)
     answer = new_answer(case, actor, channel, text, Purpose.ANSWER, now)
     answer.close_when_delivered = close_when_delivered
-    how = dispatch(answer, case, case.current_unit, now=now, today=today, calendar=calendar,
-                   deviations=deviations)
-    line = f"Answer by {channel.english_title.lower()}: {how}."
+    sent = dispatch(answer, case, case.current_unit, now=now, today=today, calendar=calendar,
+                    deviations=deviations)
+    facts = {"channel": str(channel), "sent": sent}
     if reason and channel != case.reply_channel:
-        line += (f" The customer asked for {case.reply_channel.english_title.lower()}; "
-                 f"{mask(reason).text}")
+        facts.update(asked_for=str(case.reply_channel), reason=mask(reason).text)
     if close_when_delivered:
-        line += " The case closes when the answer is delivered."
-    add_event(case, EventKind.REPLIED, actor, now, f"{line}\n\n{text}")
+        facts["close_when_delivered"] = True
+    add_event(case, EventKind.REPLIED, actor, now, text, **facts)
     return answer
 
 
@@ -132,15 +129,15 @@ def cancel_waiting(actor, case, answer_id, *, now, expected_version=None):
     if taken != 1:
         raise Refusal(refusal)
     answer.status = AnswerStatus.CANCELLED
-    text = (f"{answer.purpose.english_title} by {channel.english_title.lower()} cancelled by "
-            f"{actor.full_name} before it went out.")
+    facts = {"purpose": str(answer.purpose), "channel": str(channel)}
     if answer.estimate is not None and case.estimated_decision_date == answer.estimate:
         # The customer was never told of this estimate: the one before it holds again.
         case.set_estimate(answer.previous_estimate)
         previous = answer.previous_estimate
-        text += (f" The estimated decision date {format_date(previous)} holds again." if previous
-                 else f" The due date {format_date(case.due_date)} holds again.")
-    add_event(case, EventKind.REPLY_CANCELLED, actor, now, text, from_unit_id=case.current_unit_id)
+        facts.update({"estimate_holds": previous.isoformat()} if previous
+                     else {"due_date_holds": case.due_date.isoformat()})
+    add_event(case, EventKind.REPLY_CANCELLED, actor, now, from_unit_id=case.current_unit_id,
+              **facts)
     db.session.flush()
     return answer
 
@@ -165,18 +162,18 @@ def move_callback(actor, case, start, *, now, calendar, deviations, expected_ver
         raise Refusal(_("Choose one of the times offered."), "window")
     if window.start == task.window_start:
         raise Refusal(_("The callback is already planned for that time."), "window")
-    before = _window_text(task.window_start, task.window_end, calendar.tz)
+    before = _window(task.window_start, task.window_end)
     # The task's own version moves too: a colleague recording the call meanwhile is refused.
     task.window_start, task.window_end = window.start, window.end
     task.due_at = max(task.due_at, window.end)
-    add_event(case, EventKind.CALLBACK, actor, now, f"Callback moved from {before} to "
-              f"{_window_text(window.start, window.end, calendar.tz)}.")
+    add_event(case, EventKind.CALLBACK, actor, now, moved_from=before,
+              moved_to=_window(window.start, window.end))
     db.session.flush()
 
 
-def _window_text(start, end, tz):
-    start, end = start.astimezone(tz), end.astimezone(tz)
-    return f"{format_date(start.date())} {start:%H}–{end:%H}"
+def _window(start, end):
+    """A call window as the timeline keeps it."""
+    return [start.isoformat(), end.isoformat()]
 
 
 def send_notice(actor, case, text, estimate, *, now, today, calendar, deviations):
@@ -219,14 +216,13 @@ def send_interim_notice(actor, case, estimate, text, *, now, today, calendar, de
         raise Refusal(_("The text must tell the customer the estimated date %(date)s.",
                           date=written), "text")
     hold_if_nobody_does(actor, case, now)
-    how = send_notice(actor, case, text, estimate, now=now, today=today, calendar=calendar,
-                      deviations=deviations or {})
+    sent = send_notice(actor, case, text, estimate, now=now, today=today, calendar=calendar,
+                       deviations=deviations or {})
     previous = case.estimated_decision_date
     case.set_estimate(estimate)
-    summary = f"Estimated decision date {estimate.day}.{estimate.month}.{estimate.year}"
-    if previous:
-        summary += f", was {previous.day}.{previous.month}.{previous.year}"
-    add_event(case, EventKind.INTERIM_NOTICE, actor, now, f"{summary}. Notice {how}.\n\n{text.strip()}")
+    add_event(case, EventKind.INTERIM_NOTICE, actor, now, text.strip(),
+              estimate=estimate.isoformat(), sent=sent,
+              **({"previous": previous.isoformat()} if previous else {}))
     db.session.flush()
 
 
@@ -234,9 +230,7 @@ def mark_own_banking_matter(actor, case, value, *, now, expected_version=None):
     """The holder marks that the case concerns the customer's own banking: no email answers."""
     check_action(actor, case, "answer", expected_version)
     case.own_banking_matter = value
-    add_event(case, EventKind.BANKING_MATTER, actor, now,
-           "Concerns the customer's own banking matters: answered by phone or letter only."
-           if value else "No longer marked as concerning the customer's own banking matters.")
+    add_event(case, EventKind.BANKING_MATTER, actor, now, own_banking=bool(value))
 
 
 def _check_unit(actor, unit_id, case):
@@ -263,33 +257,33 @@ def record_call(actor, task, outcome, summary, *, now, calendar, deviations):
         raise Refusal(_("Write a summary of the call: it is the answer on record."), "summary")
     hold_if_nobody_does(actor, case, now)
     task.attempts += 1
-    what = f"Call {task.attempts} to {task.phone}: {CALL_OUTCOMES[outcome]}."
+    call = {"attempt": task.attempts, "phone": task.phone, "outcome": outcome}
     if outcome == "reached":
         if answer.purpose == Purpose.ANSWER:
             answer.text = summary
         task.status, task.closed_at = CallbackStatus.DONE, now
-        add_event(case, EventKind.CALLBACK, actor, now, f"{what}\n\n{summary}")
-        mark_delivered(answer, case, now, calendar, "reached the customer by phone", actor)
+        add_event(case, EventKind.CALLBACK, actor, now, summary, **call)
+        mark_delivered(answer, case, now, calendar, actor=actor)
     elif outcome == "wrong_number":
         task.status, task.closed_at = CallbackStatus.WRONG_NUMBER, now
-        add_event(case, EventKind.CALLBACK, actor, now, what)
+        add_event(case, EventKind.CALLBACK, actor, now, **call)
         mark_failed(answer, case, "wrong phone number; correct it or answer by letter or email",
-                    now)
+                    now, problem={"problem": "wrong_number"})
         _tell_holder(case, WRONG_NUMBER, now)
     elif task.attempts >= MAX_CALL_ATTEMPTS:
         task.status, task.closed_at = CallbackStatus.GAVE_UP, now
-        add_event(case, EventKind.CALLBACK, actor, now, what)
+        add_event(case, EventKind.CALLBACK, actor, now, **call)
         mark_failed(answer, case, f"{task.attempts} calls did not reach the customer; answer by "
-                    "letter or email instead", now)
+                    "letter or email instead", now,
+                    problem={"problem": "not_reached", "attempts": task.attempts})
         _tell_holder(case, NOT_REACHED, now)
     else:
         # The next window after the one just tried, never one already past.
         after = max(now, task.window_end)
         window = next_windows(after, str(task.segment), calendar, deviations, count=1)[0]
         task.window_start, task.window_end = window.start, window.end
-        add_event(case, EventKind.CALLBACK, actor, now,
-               f"{what} Next attempt {format_date(window.start.date())} "
-               f"{window.start:%H}–{window.end:%H}.")
+        add_event(case, EventKind.CALLBACK, actor, now, next=_window(window.start, window.end),
+                  **call)
 
 
 def _tell_holder(case, message, now):
@@ -304,9 +298,9 @@ def post_letter(actor, letter, *, now, calendar):
         raise Refusal(_("This letter was already marked posted."))
     _refuse_cancelled(letter)
     letter.posted_at, letter.posted_by_id = now, actor.id
-    posted = format_date(now.astimezone(calendar.tz).date())
+    posted = now.astimezone(calendar.tz).date()
     mark_delivered(letter.answer, letter.case, now, calendar,
-                   f"was posted as a letter on {posted}", actor)
+                   {"posted_on": posted.isoformat()}, actor)
 
 
 def _refuse_cancelled(letter):

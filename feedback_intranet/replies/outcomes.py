@@ -26,8 +26,8 @@ class OutboxOutcomes:
     def sent(message_id, now):
         """An answer or notice handed to the mail server has reached the customer."""
         _tell_case(message_id, "was sent", lambda m, case: mark_delivered(
-            m.answer, case, m.sent_at or now, banking_calendar(clock.timezone()),
-            "was handed to the mail server"), answers_only=True)
+            m.answer, case, m.sent_at or now, banking_calendar(clock.timezone())),
+            answers_only=True)
 
     @staticmethod
     def failed(message_id, reason, refused, now):

@@ -4,7 +4,7 @@ Each channel module offers:
 - `problem(case)`: why the channel cannot be used for this case now, or None;
 - `preview(case, text)`: what the customer would receive, as (subject or None, the whole text);
 - `dispatch(answer, case, unit, *, now, today, calendar, deviations)`: hand the answer to the
-  channel in the current transaction, returning the timeline's line for it.
+  channel in the current transaction, returning the facts the timeline says it with.
 
 A new channel is one module and one entry in CHANNELS.
 """

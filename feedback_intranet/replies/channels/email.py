@@ -39,4 +39,4 @@ def dispatch(answer, case, unit, *, now, today, calendar, deviations):
     enqueue(kind=str(answer.purpose), recipient=case.contact_email, subject=answer.subject,
             body_text=body_text, body_html=body_html,
             sender_name=unit.name_in(case.language), case_id=case.id, answer_id=answer.id, now=now)
-    return f"queued by email to {case.contact_email}"
+    return {"channel": "email", "to": case.contact_email}

@@ -40,4 +40,4 @@ def preview(case, text):
 def dispatch(answer, case, unit, *, now, today, calendar, deviations):
     db.session.add(Letter(case_id=case.id, answer_id=answer.id, unit_id=unit.id,
                           pdf=letter_pdf(case, unit, answer.text, today), created_at=now))
-    return "letter waiting in the print queue"
+    return {"channel": "letter"}

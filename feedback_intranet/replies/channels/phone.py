@@ -4,7 +4,6 @@ from flask_babel import lazy_gettext as _l
 
 from ...extensions import db
 from ...models import CallbackTask
-from ...rules.dates import format_date
 from ...rules.service_hours import next_windows
 
 
@@ -29,5 +28,5 @@ def dispatch(answer, case, unit, *, now, today, calendar, deviations):
         segment=case.segment, window_start=window.start, window_end=window.end,
         due_at=max(due, window.end), created_at=now,
     ))
-    return (f"callback to {case.contact_phone} planned for {format_date(window.start.date())} "
-            f"{window.start:%H}–{window.end:%H}")
+    return {"channel": "phone", "to": case.contact_phone, "start": window.start.isoformat(),
+            "end": window.end.isoformat()}
