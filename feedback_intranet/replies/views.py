@@ -108,7 +108,7 @@ def _letter_or_404(letter_id):
 def _pdf_of(letter):
     # Letters loaded in bulk (the demo) carry no PDF: render it from the answer on record.
     return letter.pdf or letter_channel.letter_pdf(
-        letter.case, letter.unit, letter.answer.text,
+        letter.case, letter.unit, letter.answer,
         local_date(letter.created_at, clock.timezone()))
 
 
