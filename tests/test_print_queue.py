@@ -228,3 +228,14 @@ def test_an_answer_letter_cannot_be_dropped_as_a_notice(case, login, client):
         as_text=True)
     db.session.expire_all()
     assert answer.answer.status == "pending"
+
+
+def test_a_letter_whose_address_would_not_fit_the_window_is_refused_before_it_is_made(
+        case, login, client):
+    case.contact_street = "Pitkänimisen asunto-osakeyhtiön porrashuoneen takapiha " * 3
+    db.session.commit()
+    login("cs.agent")
+    page = post_action(client, case, "answer", channel="letter", final="y", send="Send",
+                       body="Vi har öppnat ditt kort.").get_data(as_text=True)
+    assert "too long for the envelope" in page and "Vi har öppnat ditt kort." in page
+    assert letters() == []
