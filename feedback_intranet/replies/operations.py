@@ -352,4 +352,5 @@ def regenerate_letter(actor, letter, *, today):
     if letter.posted_at is not None:
         raise Refusal(_("A posted letter cannot be changed."))
     _refuse_cancelled(letter)
-    letter.pdf = letter_pdf(letter.case, letter.unit, letter.answer, today)
+    letter.pdf = letter_pdf(letter.case, letter.unit, letter.answer.purpose,
+                            letter.answer.text, today)

@@ -113,7 +113,7 @@ def _letter_or_404(letter_id):
 def _pdf_of(letter):
     # Letters loaded in bulk (the demo) carry no PDF: render it from the answer on record.
     return letter.pdf or letter_channel.letter_pdf(
-        letter.case, letter.unit, letter.answer,
+        letter.case, letter.unit, letter.answer.purpose, letter.answer.text,
         local_date(letter.created_at, clock.timezone()))
 
 

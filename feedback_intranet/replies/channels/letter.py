@@ -29,8 +29,8 @@ def _address_lines(case):
                           f"{case.contact_postal_code} {case.contact_city}"])
 
 
-def letter_pdf(case, unit, answer, today):
-    """The answer or interim notice as a letter in the customer's language."""
+def letter_pdf(case, unit, purpose, text, today):
+    """An answer or interim notice (`purpose`) as a letter in the customer's language."""
     language = str(case.language)
     return render_letter(
         bank_name=ct.say(language, ct.BANK_NAME),
@@ -40,9 +40,9 @@ def letter_pdf(case, unit, answer, today):
         date_text=format_date(today),
         reference_label=ct.say(language, ct.LETTER_REFERENCE),
         reference=case.reference,
-        document_name=ct.say(language, DOCUMENT_NAMES[answer.purpose]),
-        subject=ct.say(language, SUBJECTS[answer.purpose], reference=case.reference),
-        body=answer.text,
+        document_name=ct.say(language, DOCUMENT_NAMES[purpose]),
+        subject=ct.say(language, SUBJECTS[purpose], reference=case.reference),
+        body=text,
     )
 
 
@@ -51,6 +51,7 @@ def preview(case, text):
 
 
 def dispatch(answer, case, unit, *, now, today, calendar, deviations):
-    db.session.add(Letter(case_id=case.id, answer_id=answer.id, unit_id=unit.id,
-                          pdf=letter_pdf(case, unit, answer, today), created_at=now))
+    pdf = letter_pdf(case, unit, answer.purpose, answer.text, today)
+    db.session.add(Letter(case_id=case.id, answer_id=answer.id, unit_id=unit.id, pdf=pdf,
+                          created_at=now))
     return "letter waiting in the print queue"
