@@ -17,6 +17,10 @@ INTERIM_SUBJECT = N_("Your feedback %(reference)s: we need more time")
 EMAIL_FOOTER = N_("Replies to this message are not read. You can give feedback on our feedback form. Send anything about your own accounts, such as account numbers or identity codes, through the netbank's secure messages.")
 BANK_NAME = N_("The Bank")
 LETTER_REFERENCE = N_("Reference")
+# What a letter is, at the top of each page (SFS 2487 calls it the document's name).
+LETTER_ANSWER = N_("Answer")
+LETTER_INTERIM = N_("Interim notice")
+LETTER_INTERIM_SUBJECT = N_("Interim notice on your feedback %(reference)s")
 CONFIRMATION_SUBJECT = N_("We received your feedback %(reference)s")
 INTERIM_NOTICE = N_("Looking into your matter %(reference)s is taking longer than we expected. We estimate that you will have a decision by %(estimate)s. Thank you for your patience.")
 CONFIRMATION = {

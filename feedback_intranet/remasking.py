@@ -172,8 +172,9 @@ def _letters(outcome, dry_run):
             fields = {column.key: mask(getattr(case, column.key) or "").text for column in CASE_FIELDS}
             for name, value in fields.items():  # already so in the database, unless a dry run
                 set_committed_value(case, name, value)
-            text = mask(db.session.get(Answer, answer_id).text).text
-            fresh = letter_pdf(case, db.session.get(Unit, unit_id), text,
+            answer = db.session.get(Answer, answer_id)
+            fresh = letter_pdf(case, db.session.get(Unit, unit_id), answer.purpose,
+                               mask(answer.text).text,
                                local_date(created_at, clock.timezone()))
             # Only when the masked sources make a different letter: else this was no number.
             if _pdf_text(fresh) != shown:

@@ -138,7 +138,7 @@ def test_markup_is_escaped_in_html_emails_and_literal_in_text_and_letters(client
     assert name in text
     case = db.session.scalar(sa.select(Case))
     unit = db.session.get(Unit, case.current_unit_id)
-    text = pdf_text(letter_pdf(case, unit, "Vastaus <script>alert(1)</script>", NOW.date()))
+    text = pdf_text(letter_pdf(case, unit, Purpose.ANSWER, "Vastaus <script>alert(1)</script>", NOW.date()))
     assert "<script>alert(1)</script>" in text and name in text
 
 

@@ -83,7 +83,7 @@ def stored(units, make_user, make_case, data, clock):
     email(sent, OutboxStatus.SENT)
     for row, posted in ((by_letter, None), (sent, NOW)):
         db.session.add(Letter(case_id=dirty.id, answer_id=row.id, unit_id=units["cs"].id,
-                              pdf=letter_pdf(dirty, units["cs"], row.text, NOW.date()),
+                              pdf=letter_pdf(dirty, units["cs"], row.purpose, row.text, NOW.date()),
                               created_at=NOW, posted_at=posted))
     db.session.add_all([
         CaseEvent(case_id=dirty.id, kind=EventKind.NOTE, text=f"Asiakas luki kortin: {CARD}", at=NOW),

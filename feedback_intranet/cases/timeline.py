@@ -285,6 +285,9 @@ def _banking_matter(event, facts, actor):
 def _reply_cancelled(event, facts, actor):
     purpose, channel = facts.get("purpose", "answer"), facts.get("channel", "email")
     yield _say(_BY_CHANNEL[f"cancelled_{purpose}"][channel], actor=actor)
+    if facts.get("answer_waits"):
+        yield _("Its answer was on its way too, so the notice would have told the customer "
+                "nothing new.")
     if facts.get("estimate_holds"):
         yield _("The estimated decision date %(date)s holds again.",
                 date=_day(facts["estimate_holds"]))

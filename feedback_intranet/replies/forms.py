@@ -1,5 +1,5 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import HiddenField, RadioField, TextAreaField
+from wtforms import HiddenField, IntegerField, RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
@@ -22,3 +22,8 @@ class CallOutcomeForm(BaseForm):
 
 class LetterForm(BaseForm):
     token = HiddenField()
+
+
+class DropNoticeForm(LetterForm):
+    # The case's version as the queue showed it: a notice is dropped only for what was seen.
+    version = IntegerField(validators=[InputRequired()])

@@ -8,7 +8,13 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from ..access import can_handle_case, can_view_unit
-from ..cases.common import add_event, check_action, claim_version, hold_if_nobody_does
+from ..cases.common import (
+    CaseChanged,
+    add_event,
+    check_action,
+    claim_version,
+    hold_if_nobody_does,
+)
 from ..extensions import db
 from ..models import (
     Answer,
@@ -104,6 +110,33 @@ def cancel_waiting(actor, case, answer_id, *, now, expected_version=None):
     answer = db.session.get(Answer, answer_id) if answer_id is not None else None
     if answer is None or answer.case_id != case.id:
         raise Refusal(_("Choose what to cancel."))
+    _take_back(actor, case, answer, now)
+    return answer
+
+
+def drop_notice(actor, letter, *, now, expected_version=None):
+    """Take an interim notice out of the print queue while the case's answer waits to go out
+    too: the customer would read the notice with the answer or after it. Whoever works the
+    unit's print queue may, as they post its letters."""
+    case = letter.case
+    seen = case.version
+    _check_unit(actor, letter.unit_id, case)
+    if expected_version is not None and seen != expected_version:
+        raise CaseChanged()
+    notice = letter.answer
+    if notice.purpose != Purpose.INTERIM_NOTICE:
+        raise Refusal(_("Only an interim notice can be dropped from the print queue; cancel "
+                        "an answer on its case's page."))
+    answer_waits = db.session.scalar(sa.select(sa.exists().where(
+        Answer.case_id == case.id, Answer.purpose == Purpose.ANSWER,
+        Answer.status == AnswerStatus.PENDING)))
+    if not answer_waits:
+        raise Refusal(_("The answer to %(ref)s no longer waits to go out, so the interim "
+                        "notice stays in the queue.", ref=case.reference))
+    _take_back(actor, case, notice, now, answer_waits=True)
+
+
+def _take_back(actor, case, answer, now, **because):
     if answer.status != AnswerStatus.PENDING:
         raise Refusal(_("This has already gone out or was cancelled; nothing was changed."))
     channel = ReplyChannel(answer.channel)
@@ -129,7 +162,7 @@ def cancel_waiting(actor, case, answer_id, *, now, expected_version=None):
     if taken != 1:
         raise Refusal(refusal)
     answer.status = AnswerStatus.CANCELLED
-    facts = {"purpose": str(answer.purpose), "channel": str(channel)}
+    facts = {"purpose": str(answer.purpose), "channel": str(channel), **because}
     if answer.estimate is not None and case.estimated_decision_date == answer.estimate:
         # The customer was never told of this estimate: the one before it holds again.
         case.set_estimate(answer.previous_estimate)
@@ -139,7 +172,6 @@ def cancel_waiting(actor, case, answer_id, *, now, expected_version=None):
     add_event(case, EventKind.REPLY_CANCELLED, actor, now, from_unit_id=case.current_unit_id,
               **facts)
     db.session.flush()
-    return answer
 
 
 def callback_times(case, now, calendar, deviations):
@@ -314,4 +346,5 @@ def regenerate_letter(actor, letter, *, today):
     if letter.posted_at is not None:
         raise Refusal(_("A posted letter cannot be changed."))
     _refuse_cancelled(letter)
-    letter.pdf = letter_pdf(letter.case, letter.unit, letter.answer.text, today)
+    letter.pdf = letter_pdf(letter.case, letter.unit, letter.answer.purpose,
+                            letter.answer.text, today)

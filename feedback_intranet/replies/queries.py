@@ -1,7 +1,7 @@
 """The replies' reads."""
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload, undefer
+from sqlalchemy.orm import aliased, contains_eager, joinedload, undefer
 
 from ..extensions import db
 from ..models import (
@@ -10,6 +10,8 @@ from ..models import (
     CallbackStatus,
     CallbackTask,
     Letter,
+    Purpose,
+    ReplyChannel,
     ReplyTemplate,
 )
 
@@ -24,19 +26,40 @@ def open_callbacks(unit):
     ).all()
 
 
-def waiting_letters(unit, with_pdfs=False):
-    """The unit's letters still to post (not posted, and not cancelled before they went out),
-    with their cases; `with_pdfs` loads the rendered letters and their answers too."""
-    query = (
+def _waiting(unit):
+    return (
         sa.select(Letter).join(Answer, Answer.id == Letter.answer_id)
         .where(Letter.unit_id == unit.id, Letter.posted_at.is_(None),
                Answer.status == AnswerStatus.PENDING)
-        .options(joinedload(Letter.case))
+        .options(joinedload(Letter.case), contains_eager(Letter.answer))
         .order_by(Letter.created_at, Letter.id)
     )
+
+
+def waiting_letters(unit, with_pdfs=False):
+    """The unit's letters still to post (not posted, and not cancelled before they went out),
+    with their cases and answers; `with_pdfs` loads the rendered letters too."""
+    query = _waiting(unit)
     if with_pdfs:
-        query = query.options(undefer(Letter.pdf), joinedload(Letter.answer))
+        query = query.options(undefer(Letter.pdf))
     return db.session.scalars(query).all()
+
+
+def print_queue(unit):
+    """The waiting letters, each with the channel of its case's answer when the letter is an
+    interim notice and that answer waits to go out too (else None): the customer would read
+    the notice with the answer or after it."""
+    answer = aliased(Answer)
+    answer_channel = (
+        sa.select(answer.channel)
+        .where(answer.case_id == Letter.case_id, answer.purpose == Purpose.ANSWER,
+               answer.status == AnswerStatus.PENDING)
+        .limit(1).scalar_subquery()
+    )
+    query = _waiting(unit).add_columns(
+        sa.case((Answer.purpose == Purpose.INTERIM_NOTICE, answer_channel)))
+    return [(letter, ReplyChannel(channel) if channel else None)
+            for letter, channel in db.session.execute(query)]
 
 
 def reply_templates(case):

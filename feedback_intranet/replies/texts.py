@@ -20,6 +20,12 @@ def _first_name(name):
     return name.split()[0] if name and name.split() else ""
 
 
+def sender_name(unit, language):
+    """The unit's name as the customer reads it: on the letterhead, in the signature and as the
+    sender of an email."""
+    return unit.name_in(language)
+
+
 def greeting_and_signature(case, unit):
     language = str(case.language)
     own = db.session.get(UnitText, (unit.id, language))
@@ -31,7 +37,7 @@ def greeting_and_signature(case, unit):
     else:
         greeting = ct.say(language, ct.GREETING_NO_NAME)
     signature = (own.signature if own and own.signature
-                 else ct.say(language, ct.SIGNATURE, unit=unit.name_in(language)))
+                 else ct.say(language, ct.SIGNATURE, unit=sender_name(unit, language)))
     return greeting, signature
 
 

@@ -21,11 +21,12 @@ from ..web.forms import show_refusal
 from ..web.lookups import visible_unit_or_404
 from . import operations, queries
 from .channels import letter as letter_channel
-from .forms import CallOutcomeForm, LetterForm
+from .forms import CallOutcomeForm, DropNoticeForm, LetterForm
 
 bp = Blueprint("replies", __name__)
 LETTER_DONE = {"posted": _l("Letter for %(ref)s marked posted."),
-               "regenerate": _l("Letter for %(ref)s made again.")}
+               "regenerate": _l("Letter for %(ref)s made again."),
+               "drop": _l("Interim notice for %(ref)s dropped; the answer goes out without it.")}
 
 
 def _with_token(form):
@@ -92,10 +93,14 @@ def record_call(task_id):
 @login_required
 def print_queue(unit_code):
     unit = visible_unit_or_404(unit_code)
-    letters = queries.waiting_letters(unit)
-    return render_template("replies/print_queue.html", unit=unit, letters=letters,
-                           forms={letter.id: _with_token(LetterForm(prefix=f"letter{letter.id}"))
-                                  for letter in letters})
+    rows = queries.print_queue(unit)
+    forms = {}
+    for letter, _channel in rows:
+        form = DropNoticeForm(prefix=f"letter{letter.id}", formdata=None)
+        form.version.data = letter.case.version
+        forms[letter.id] = _with_token(form)
+    return render_template("replies/print_queue.html", unit=unit, rows=rows, forms=forms,
+                           pointless=sum(1 for _letter, channel in rows if channel))
 
 
 def _letter_or_404(letter_id):
@@ -108,7 +113,7 @@ def _letter_or_404(letter_id):
 def _pdf_of(letter):
     # Letters loaded in bulk (the demo) carry no PDF: render it from the answer on record.
     return letter.pdf or letter_channel.letter_pdf(
-        letter.case, letter.unit, letter.answer.text,
+        letter.case, letter.unit, letter.answer.purpose, letter.answer.text,
         local_date(letter.created_at, clock.timezone()))
 
 
@@ -147,7 +152,7 @@ def letter_action(letter_id, action):
     if action not in LETTER_DONE:
         abort(404)
     letter = _letter_or_404(letter_id)
-    form = LetterForm(prefix=f"letter{letter.id}")
+    form = (DropNoticeForm if action == "drop" else LetterForm)(prefix=f"letter{letter.id}")
     back = redirect(url_for("replies.print_queue", unit_code=letter.unit.code))
     if not form.validate_on_submit() or not consume_token(form.token.data):
         return back
@@ -156,6 +161,8 @@ def letter_action(letter_id, action):
         "posted": lambda: operations.post_letter(actor, letter, now=clock.now(),
                                                  calendar=banking_calendar(clock.timezone())),
         "regenerate": lambda: operations.regenerate_letter(actor, letter, today=clock.today()),
+        "drop": lambda: operations.drop_notice(actor, letter, now=clock.now(),
+                                               expected_version=form.version.data),
     }[action]
     try:
         commit_change(operation)

@@ -136,7 +136,7 @@ def test_a_callback_is_tried_then_reached_and_a_letter_is_printed(page, login):
 
     page.goto("/letters/cs")
     row = page.locator("tr", has=page.locator(f"a:text-is('{letter_case}')"))
-    pdf_url = row.locator("a:text-is('PDF')").get_attribute("href")
+    pdf_url = row.locator("a:text-is('Answer (PDF)')").get_attribute("href")
     response = page.request.get(pdf_url)
     assert response.headers["content-type"] == "application/pdf"
     assert response.body().startswith(b"%PDF")

@@ -6,6 +6,7 @@ from ... import customer_texts as ct
 from ...emails import render_bodies
 from ...models import Purpose
 from ...outbox import enqueue
+from ..texts import sender_name
 
 
 def problem(case):
@@ -38,5 +39,6 @@ def dispatch(answer, case, unit, *, now, today, calendar, deviations):
     answer.subject, body_text, body_html = email_content(case, answer.purpose, answer.text)
     enqueue(kind=str(answer.purpose), recipient=case.contact_email, subject=answer.subject,
             body_text=body_text, body_html=body_html,
-            sender_name=unit.name_in(case.language), case_id=case.id, answer_id=answer.id, now=now)
+            sender_name=sender_name(unit, str(case.language)), case_id=case.id,
+            answer_id=answer.id, now=now)
     return {"channel": "email", "to": case.contact_email}
