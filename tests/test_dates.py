@@ -86,3 +86,30 @@ def test_a_text_names_a_day_only_where_it_writes_that_very_day(text, named):
 def test_a_written_day_is_found_between_words(day, before, after):
     text = f"{before} {format_date(day)} {after}"
     assert mentions_date(text, day)
+
+
+def test_a_periods_weeks_carry_their_days_cut_to_the_period():
+    from feedback_intranet.rules.periods import Period
+
+    assert Period(date(2026, 12, 1), date(2027, 1, 6)).week_spans() == [
+        (49, date(2026, 12, 1), date(2026, 12, 6)),
+        (50, date(2026, 12, 7), date(2026, 12, 13)),
+        (51, date(2026, 12, 14), date(2026, 12, 20)),
+        (52, date(2026, 12, 21), date(2026, 12, 27)),
+        (53, date(2026, 12, 28), date(2027, 1, 3)),
+        (1, date(2027, 1, 4), date(2027, 1, 6)),
+    ]
+
+
+@pytest.mark.parametrize(("start", "end", "whole"), [
+    (date(2026, 11, 1), date(2026, 11, 30), True),
+    (date(2028, 2, 1), date(2028, 2, 29), True),
+    (date(2026, 11, 1), date(2026, 11, 29), False),
+    (date(2026, 11, 2), date(2026, 11, 30), False),
+    (date(2026, 11, 1), date(2026, 12, 31), False),
+    (date(2025, 11, 1), date(2026, 11, 30), False),
+])
+def test_a_period_is_a_whole_month_only_from_its_first_day_to_its_last(start, end, whole):
+    from feedback_intranet.rules.periods import Period
+
+    assert Period(start, end).whole_month() is whole

@@ -5,6 +5,7 @@ import re
 from datetime import datetime
 
 import pytest
+import sqlalchemy as sa
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -15,11 +16,13 @@ from feedback_intranet.models import (
     CaseStatus,
     EventKind,
     IntakeChannel,
+    Language,
     Purpose,
     ReplyChannel,
     Resolution,
     Segment,
     Topic,
+    User,
 )
 from feedback_intranet.replies.answers import mark_delivered
 from feedback_intranet.reports.queries import age_thresholds, nearest_rank
@@ -389,3 +392,52 @@ def test_the_backlog_ignores_a_period_it_has_no_use_for(client, login, christmas
     page = client.get("/reports/?period=custom&start=2026-01-01").get_data(as_text=True)
     assert "Correct the period" not in page and "Helsinki Centre</th><td>3</td>" in page
     assert client.get("/reports/backlog/backlog.csv?period=custom").status_code == 200
+
+
+def test_the_promise_report_opens_with_its_figure_for_the_period(client, login, december):
+    login("admin")
+    page = client.get(f"/reports/promise{PERIOD}").get_data(as_text=True)
+    headline = re.search(r'<p class="report-headline">(.*?)</p>', page).group(1)
+    assert headline == ("<strong>57 % kept, 14.12.–27.12.2026</strong> "
+                        "<span>4 of 7 cases answered within the promise.</span>")
+    # It comes first: before the chart and the tables.
+    assert page.index("report-headline") < page.index("<svg") < page.index('id="promise-by-unit"')
+    # A whole month is named; the month of another year with its year.
+    december_only = client.get("/reports/promise?period=custom&start=1.12.2026&end=31.12.2026")
+    assert "<strong>62 % kept in December</strong>" in december_only.get_data(as_text=True)
+    november_2025 = client.get("/reports/promise?period=custom&start=1.11.2025&end=30.11.2025")
+    assert ("No case received in the period has reached its due date yet."
+            in november_2025.get_data(as_text=True))
+    # The other reports have no such figure.
+    assert "report-headline" not in client.get(f"/reports/volumes{PERIOD}").get_data(as_text=True)
+
+
+def test_the_headline_reads_naturally_in_finnish_and_swedish(client, login, december):
+    admin = db.session.scalar(sa.select(User).where(User.username == "admin"))
+    for language, month, ranged in [
+            ("fi", "Lupaus pidettiin joulukuussa: 62 %", "Lupaus pidettiin ajalla 14.12.–27.12.2026: 57 %"),
+            ("sv", "Löftet hölls i december: 62 %", "Löftet hölls under perioden 14.12.–27.12.2026: 57 %")]:
+        admin.language = Language(language)
+        db.session.commit()
+        login("admin")
+        page = client.get("/reports/promise?period=custom&start=1.12.2026&end=31.12.2026")
+        assert f"<strong>{month}</strong>" in page.get_data(as_text=True)
+        assert f"<strong>{ranged}</strong>" in client.get(f"/reports/promise{PERIOD}").get_data(
+            as_text=True)
+        weeks = client.get(f"/reports/volumes{PERIOD}").get_data(as_text=True)
+        word = {"fi": "vko", "sv": "v."}[language]
+        assert f"<th scope=\"row\">{word} 51, 14.12.–20.12.2026</th>" in weeks
+
+
+def test_weeks_across_a_new_year_write_both_years_in_the_table_chart_and_csv(client, login, december):
+    login("admin")
+    period = "?period=custom&start=21.12.2026&end=6.1.2027"
+    labels = ["week 52, 21.12.–27.12.2026", "week 53, 28.12.2026–3.1.2027", "week 1, 4.1.–6.1.2027"]
+    assert [row[0] for row in csv_table(client, "volumes", "volume-by-week", period)[1:-1]] == labels
+    assert csv_table(client, "volumes", "volume-by-topic", period)[0][1:4] == labels
+    assert [row[0] for row in csv_table(client, "promise", "promise-by-week", period)[1:]] == labels
+    page = client.get(f"/reports/volumes{period}").get_data(as_text=True)
+    # Under the bars: the number over the days; each bar's title and the description in full.
+    assert '<tspan x="' in page and ">wk 53</tspan>" in page and ">28.12.–3.1.</tspan>" in page
+    assert "<title>week 53, 28.12.2026–3.1.2027: " in page
+    assert "Cases received per week: week 52, 21.12.–27.12.2026: " in page

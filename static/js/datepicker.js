@@ -43,6 +43,8 @@ document.addEventListener("DOMContentLoaded", () => {
   const months = t.months.split("|");
   const weekdays = t.weekdays.split("|");
   const weekdaysLong = t.weekdaysLong.split("|");
+  // The bank's today (Helsinki), not the browser's.
+  const today = () => parse(t.today) || new Date();
 
   const addDays = (d, n) => day(d.getFullYear(), d.getMonth(), d.getDate() + n);
   const addMonths = (d, n) => {
@@ -84,7 +86,6 @@ document.addEventListener("DOMContentLoaded", () => {
   const render = () => {
     title.textContent = `${months[shown.getMonth()]} ${shown.getFullYear()}`;
     const chosen = parse(field.value);
-    const today = new Date();
     const body = grid.tBodies[0];
     body.replaceChildren();
     let cursor = addDays(day(shown.getFullYear(), shown.getMonth(), 1),
@@ -97,7 +98,7 @@ document.addEventListener("DOMContentLoaded", () => {
         } else {
           const cell = make("td", { tabindex: "-1", "data-day": format(cursor) }, String(cursor.getDate()));
           if (same(cursor, chosen)) cell.setAttribute("aria-selected", "true");
-          if (same(cursor, today)) cell.setAttribute("aria-current", "date");
+          if (same(cursor, today())) cell.setAttribute("aria-current", "date");
           if (same(cursor, shown)) cell.tabIndex = 0;
           row.append(cell);
         }
@@ -117,7 +118,7 @@ document.addEventListener("DOMContentLoaded", () => {
 
   const open = (input) => {
     field = input;
-    shown = parse(input.value) || day(new Date().getFullYear(), new Date().getMonth(), new Date().getDate());
+    shown = parse(input.value) || today();
     input.closest(".datepicker-wrap").append(dialog);
     dialog.hidden = false;
     render();
