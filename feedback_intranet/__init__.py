@@ -164,9 +164,10 @@ def register_template_helpers(app):
     from . import access, clock
     from .cases import timeline
     from .rules.dates import format_date, format_moment, format_short_date
-    from .web.locale import get_locale_code
+    from .web.locale import calendar_names, get_locale_code
 
     app.add_template_global(get_locale_code)
+    app.add_template_global(calendar_names)
     # Templates ask the rule, never spell it out.
     app.add_template_global(access.can_see_reports)
     app.add_template_global(access.can_administer)

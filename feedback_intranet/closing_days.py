@@ -8,6 +8,7 @@ from .extensions import db
 from .models import ClosingDay, DeviatingHours
 from .refusals import Refusal
 from .rules.banking_days import BankingCalendar
+from .rules.dates import format_date
 
 
 def banking_calendar(tz):
@@ -25,7 +26,7 @@ def add_closing_day(actor, day, reason):
     if not reason.strip():
         raise Refusal(_("Give a reason for the closing day."), "reason")
     if db.session.scalar(sa.select(ClosingDay.id).where(ClosingDay.day == day)):
-        raise Refusal(_("%(day)s is already a closing day.", day=day.isoformat()), "day")
+        raise Refusal(_("%(day)s is already a closing day.", day=format_date(day)), "day")
     closing_day = ClosingDay(day=day, reason=reason.strip(), created_by=actor)
     db.session.add(closing_day)
     db.session.flush()

@@ -188,11 +188,11 @@ def test_a_closing_day_counts_for_cases_received_after_it_is_added(
 
 
 def test_a_closing_day_is_added_once(client, admin):
-    client.post("/admin/closing-days", data={"day": "2026-12-31", "reason": "New Year's Eve"})
-    response = client.post("/admin/closing-days", data={"day": "2026-12-31", "reason": "Again"})
-    assert "2026-12-31 is already a closing day." in response.get_data(as_text=True)
+    client.post("/admin/closing-days", data={"day": "31.12.2026", "reason": "New Year's Eve"})
+    response = client.post("/admin/closing-days", data={"day": " 31.12.2026 ", "reason": "Again"})
+    assert "31.12.2026 is already a closing day." in response.get_data(as_text=True)
     response = client.post("/admin/closing-days", data={"day": "not a date", "reason": "x"})
-    assert "Give the date as year-month-day" in response.get_data(as_text=True)
+    assert "Give the date as day.month.year, e.g. 24.12.2026." in response.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ClosingDay)) == 1
 
 

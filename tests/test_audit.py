@@ -143,7 +143,7 @@ def test_admin_changes_are_recorded_and_read_on_the_audit_page(client, login, pe
     assert len(csv) == 2 and "Admin change;admin" in csv[1]
     assert "export" in kinds()
     page = client.get("/admin/audit?start=nonsense").get_data(as_text=True)
-    assert "Give the date as year-month-day" in page
+    assert "Give the date as day.month.year, e.g. 24.12.2026." in page
     # Opened from the menu, and filtered by one field only, it lists every kind of event.
     for path in ("/admin/audit", "/admin/audit?user=admin"):
         page = client.get(path).get_data(as_text=True)

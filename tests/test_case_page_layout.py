@@ -309,10 +309,10 @@ def test_a_refused_interim_notice_keeps_its_date_and_text(client, login, org, ca
     assert "Give the estimated decision date." in summary
     assert "Päätös viivästyy.</textarea>" in page
     # A date given but refused stays as given.
-    page = post_action(client, case, "interim_notice", estimate="2026-11-28",
+    page = post_action(client, case, "interim_notice", estimate="28.11.2026",
                        text="Päätös viivästyy.").get_data(as_text=True)
     assert "banking day after today" in assert_summary(page, "interim_notice-estimate")
-    assert 'value="2026-11-28"' in page
+    assert 'value="28.11.2026"' in page
 
 
 def test_a_refusal_with_no_field_is_in_the_summary_unlinked(client, login, org, case, data):

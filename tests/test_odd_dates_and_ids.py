@@ -16,8 +16,8 @@ from feedback_intranet.rules.banking_days import _finnish_holidays
 
 from .test_case_pages import hidden_fields, post_action
 
-OUT_OF_RANGE = "Give a date between 1900-01-01 and 2999-12-31."
-ODD_DAYS = ["0001-01-01", "1899-12-31", "3000-01-01", "9999-12-31"]
+OUT_OF_RANGE = "Give a date between 1.1.1900 and 31.12.2999."
+ODD_DAYS = ["1.1.0001", "31.12.1899", "1.1.3000", "9999-12-31"]
 
 
 @pytest.fixture

@@ -31,6 +31,7 @@ from ..models import (
 )
 from ..refusals import Refusal
 from ..replies.texts import COMPLAINT_PARAGRAPH, bank_text
+from ..rules.dates import format_date
 from ..web.downloads import csv_download
 from ..web.forms import parse_id, show_refusal
 from ..web.locale import get_locale_code
@@ -188,7 +189,7 @@ def closing_days():
         else:
             _commit_audited(f"closing day {form.day.data.isoformat()}")
             flash(_("Added %(day)s as a closing day. Due dates already promised do not change.",
-                    day=form.day.data.isoformat()), "success")
+                    day=format_date(form.day.data)), "success")
             return redirect(url_for("admin.closing_days"))
     return render_template("admin/closing_days.html", form=form, days=queries.closing_days())
 
@@ -292,7 +293,7 @@ def service_hours():
     if form.validate_on_submit() and _save(form, lambda: add_deviating_hours(
         current_user, day=form.day.data, segment=form.segment.data, opens=form.opens.data,
         closes=form.closes.data, reason=form.reason.data,
-    ), lambda saved: _("Saved the hours of %(day)s.", day=saved.day.isoformat())):
+    ), lambda saved: _("Saved the hours of %(day)s.", day=format_date(saved.day))):
         return redirect(url_for("admin.service_hours"))
     return render_template("admin/service_hours.html", form=form, rows=queries.deviating_hours())
 

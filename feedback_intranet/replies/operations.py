@@ -31,6 +31,7 @@ from ..models import (
 )
 from ..notifications import NOT_REACHED, WRONG_NUMBER, notify
 from ..refusals import Refusal
+from ..rules.dates import format_date, mentions_date
 from ..rules.masking import KIND_TITLES, mask, sensitive_kinds
 from ..rules.service_hours import next_windows
 from .answers import mark_delivered, mark_failed
@@ -242,11 +243,10 @@ def send_interim_notice(actor, case, estimate, text, *, now, today, calendar, de
                           days=MAX_ESTIMATE_BANKING_DAYS), "estimate")
     if not text.strip():
         raise Refusal(_("Write the text to the customer."), "text")
-    written = f"{estimate.day}.{estimate.month}.{estimate.year}"
-    if written not in text:
+    if not mentions_date(text, estimate):
         # The customer must read the date the badge will follow, not a stale pre-filled one.
         raise Refusal(_("The text must tell the customer the estimated date %(date)s.",
-                          date=written), "text")
+                          date=format_date(estimate)), "text")
     hold_if_nobody_does(actor, case, now)
     sent = send_notice(actor, case, text, estimate, now=now, today=today, calendar=calendar,
                        deviations=deviations or {})

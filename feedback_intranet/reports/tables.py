@@ -5,12 +5,13 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext, ngettext, pgettext
 
 from ..closing_days import banking_calendar
 from ..extensions import db
 from ..models import IntakeChannel, ReplyChannel, Segment, Topic
 from ..rules import charts
-from ..rules.dates import format_date
+from ..rules.dates import format_day_range, format_short_date
 from . import queries
 
 
@@ -31,6 +32,9 @@ class Table:
 class Report:
     tables: list
     charts: list = field(default_factory=list)
+    # What the report says first, in a sentence or two.
+    headline: str = ""
+    detail: str = ""
 
     def table(self, name):
         return next((table for table in self.tables if table.name == name), None)
@@ -55,11 +59,16 @@ class Context:
         return next(unit.name_in(self.language) for unit in self.units if unit.id == unit_id)
 
     def week_labels(self):
-        weeks = self.period.weeks()
-        several_years = len({monday.isocalendar().year for monday in weeks}) > 1
-        return [_("Week %(number)s/%(year)s", number=monday.isocalendar().week,
-                  year=monday.isocalendar().year) if several_years
-                else _("Week %(number)s", number=monday.isocalendar().week) for monday in weeks]
+        """Each week of the period with its days: "week 49, 30.11.–6.12.2026"."""
+        return [_("week %(number)s, %(days)s", number=number, days=format_day_range(first, last))
+                for number, first, last in self.period.week_spans()]
+
+    def week_axis(self):
+        """The weeks under a chart: the number over the days, as short as they go."""
+        return [(pgettext("chart axis", "wk %(number)s", number=number),
+                 format_short_date(first) if first == last
+                 else f"{format_short_date(first)}–{format_short_date(last)}")
+                for number, first, last in self.period.week_spans()]
 
 
 def _topic_names(language):
@@ -88,13 +97,50 @@ def _promise_table(name, title, first, rows_by_key, label_of):
     return Table(name, title, [first, *PROMISE_HEADER], rows, totals)
 
 
+# "Kept in November": each month as the time something happened (Finnish inflects it).
+IN_MONTH = [
+    lazy_pgettext("in a month", "in January"),
+    lazy_pgettext("in a month", "in February"),
+    lazy_pgettext("in a month", "in March"),
+    lazy_pgettext("in a month", "in April"),
+    lazy_pgettext("in a month", "in May"),
+    lazy_pgettext("in a month", "in June"),
+    lazy_pgettext("in a month", "in July"),
+    lazy_pgettext("in a month", "in August"),
+    lazy_pgettext("in a month", "in September"),
+    lazy_pgettext("in a month", "in October"),
+    lazy_pgettext("in a month", "in November"),
+    lazy_pgettext("in a month", "in December"),
+]
+
+
+def _promise_headline(context, figures):
+    """The figure the report is read for, and how many cases it stands on."""
+    if figures.kept_percent is None:
+        return _("No case received in the period has reached its due date yet."), ""
+    period = context.period
+    if period.whole_month():
+        when = str(IN_MONTH[period.start.month - 1])
+        if period.start.year != context.today.year:
+            when = f"{when} {period.start.year}"
+        headline = _("%(percent)s %% kept %(in_month)s", percent=figures.kept_percent,
+                     in_month=when)
+    else:
+        headline = _("%(percent)s %% kept, %(days)s", percent=figures.kept_percent,
+                     days=format_day_range(period.start, period.end))
+    detail = ngettext("%(kept)s of %(num)s case answered within the promise.",
+                      "%(kept)s of %(num)s cases answered within the promise.",
+                      figures.decided, kept=figures.kept)
+    return headline, detail
+
+
 def promise_report(context):
     args = (context.period, context.unit_ids, context.today)
     by_unit = queries.promise("unit", *args)
     by_topic = queries.promise("topic", *args)
     by_week = queries.promise("week", *args)
     topics = _topic_names(context.language)
-    labels = context.week_labels()
+    labels, axis = context.week_labels(), context.week_axis()
     weekly = [by_week.get(index) for index in range(len(labels))]
     trend = Table("promise-by-week", _("Promise kept by week of receipt"),
                   [_("Week"), _("Kept"), _("Not kept"), _("Not yet due"), _("Kept %")],
@@ -105,10 +151,12 @@ def promise_report(context):
     chart = charts.percent_line_chart(
         _("Promise kept by week"),
         _("Share of cases answered within the promise, by week of receipt: %(weeks)s.",
-          weeks="; ".join(f"{label} {'–' if value is None else f'{value} %'}"
+          weeks="; ".join(f"{label}: {'–' if value is None else f'{value} %'}"
                           for label, value in zip(labels, percents, strict=True))),
-        labels, percents)
-    return Report(tables=[
+        labels, percents, axis)
+    headline, detail = _promise_headline(
+        context, sum(by_unit.values(), queries.PromiseFigures(0, 0, 0, 0, 0)))
+    return Report(headline=headline, detail=detail, tables=[
         _promise_table("promise-by-unit", _("Promise kept by unit"), _("Unit"), by_unit,
                        context.unit_name),
         _promise_table("promise-by-topic", _("Promise kept by topic"), _("Topic"), by_topic,
@@ -146,7 +194,7 @@ def answer_time_report(context):
 
 
 def volume_report(context):
-    labels = context.week_labels()
+    labels, axis = context.week_labels(), context.week_axis()
     topics = _topic_names(context.language)
     dimensions = [
         ("topic", "volume-by-topic", _("Received by topic"), _("Topic"), topics.get),
@@ -173,8 +221,8 @@ def volume_report(context):
     chart = charts.bar_chart(
         _("Cases received per week"),
         _("Cases received per week: %(weeks)s.",
-          weeks="; ".join(f"{label} {count}" for label, count in zip(labels, weekly, strict=True))),
-        labels, weekly)
+          weeks="; ".join(f"{label}: {count}" for label, count in zip(labels, weekly, strict=True))),
+        labels, weekly, axis)
     return Report(tables=tables, charts=[chart])
 
 
@@ -223,4 +271,4 @@ REPORTS = {
 
 
 def period_label(period):
-    return f"{format_date(period.start)}–{format_date(period.end)}"
+    return format_day_range(period.start, period.end)

@@ -44,14 +44,19 @@ def _slots(count):
 
 
 def _x_labels(labels, slot, starts):
-    # Every label when they fit; otherwise every n-th, so they never overlap.
-    every = max(1, -(-len(labels) * 56 // (WIDTH - LEFT - RIGHT)))
-    return [{"x": round(start + slot / 2, 1), "text": label}
-            for index, (label, start) in enumerate(zip(labels, starts, strict=True))
+    """Each label as its lines (a week's number over its days): every label when they fit,
+    otherwise every n-th, so they never overlap."""
+    lines = [label if isinstance(label, tuple) else (label,) for label in labels]
+    widest = max((len(line) for label in lines for line in label), default=0)
+    every = max(1, -(-len(labels) * max(56, 7 * widest) // (WIDTH - LEFT - RIGHT)))
+    return [{"x": round(start + slot / 2, 1), "lines": label}
+            for index, (label, start) in enumerate(zip(lines, starts, strict=True))
             if index % every == 0]
 
 
-def bar_chart(title, description, labels, values):
+def bar_chart(title, description, labels, values, axis=None):
+    """Bars of `values`; each bar's title names its label, and the axis writes `axis` (a tuple
+    of lines per bar) or the labels themselves."""
     top = _nice_top(max(values, default=0) or 1)
     slot, starts = _slots(len(values))
     chart = Chart(title, description)
@@ -61,12 +66,13 @@ def bar_chart(title, description, labels, values):
         y = _y(value, top)
         chart.bars.append({"x": round(start + slot * 0.15, 1), "y": y, "width": round(slot * 0.7, 1),
                            "height": round(HEIGHT - BOTTOM - y, 1), "label": f"{label}: {value}"})
-    chart.x_labels = _x_labels(labels, slot, starts)
+    chart.x_labels = _x_labels(axis or labels, slot, starts)
     return chart
 
 
-def percent_line_chart(title, description, labels, values):
-    """A line of percentages; a None (nothing to measure that week) breaks the line."""
+def percent_line_chart(title, description, labels, values, axis=None):
+    """A line of percentages; a None (nothing to measure that week) breaks the line. The axis
+    writes `axis` or the labels, as in `bar_chart`."""
     slot, starts = _slots(len(values))
     chart = Chart(title, description)
     chart.y_ticks = [{"y": _y(value, 100), "text": f"{value} %"} for value in (0, 25, 50, 75, 100)]
@@ -83,5 +89,5 @@ def percent_line_chart(title, description, labels, values):
     if segment:
         chart.lines.append(segment)
     chart.lines = [" ".join(f"{p['x']},{p['y']}" for p in line) for line in chart.lines]
-    chart.x_labels = _x_labels(labels, slot, starts)
+    chart.x_labels = _x_labels(axis or labels, slot, starts)
     return chart

@@ -37,6 +37,17 @@ class Period:
             monday += timedelta(days=7)
         return weeks
 
+    def week_spans(self):
+        """Each week the period touches as (ISO week number, first day, last day), its days
+        cut to the period: a report counts only the period's days, and says which they are."""
+        return [(monday.isocalendar().week, max(monday, self.start),
+                 min(monday + timedelta(days=6), self.end)) for monday in self.weeks()]
+
+    def whole_month(self):
+        """Whether the period is one calendar month, first day to last."""
+        return (self.start.day == 1 and (self.end + timedelta(days=1)).day == 1
+                and (self.start.year, self.start.month) == (self.end.year, self.end.month))
+
     def week_of(self, day):
         """The week of the period a day of it falls in (0 = the first of `weeks`)."""
         return (day - self.start + timedelta(days=self.start.weekday())).days // 7

@@ -11,15 +11,17 @@ from flask import flash, request
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, StringField
+from wtforms import Field, StringField
 from wtforms.validators import Optional, ValidationError
+from wtforms.widgets import TextInput
 
 from .. import clock
 from ..rules.banking_days import FIRST_DAY, LAST_DAY
+from ..rules.dates import format_date, parse_date
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_ID = 2**31 - 1
-WRONG_DATE = _l("Give the date as year-month-day, e.g. 2026-12-31.")
+WRONG_DATE = _l("Give the date as day.month.year, e.g. 24.12.2026.")
 
 
 def strip_control(value):
@@ -62,17 +64,55 @@ class DayWithin:
             return
         if not FIRST_DAY <= day <= LAST_DAY:
             raise ValidationError(_l("Give a date between %(first)s and %(last)s.",
-                                     first=FIRST_DAY.isoformat(), last=LAST_DAY.isoformat()))
+                                     first=format_date(FIRST_DAY), last=format_date(LAST_DAY)))
         if self.days_ahead is not None and day > clock.today() + timedelta(days=self.days_ahead):
             raise ValidationError(self.message)
 
 
+class DayInput(TextInput):
+    """A text field for a day (the browser's own date field would write it in the browser's
+    language, mm/dd/yyyy in a Finnish screen); static/js/datepicker.js adds the calendar."""
+
+    def __call__(self, field, **kwargs):
+        kwargs.setdefault("autocomplete", "off")
+        kwargs.setdefault("spellcheck", "false")
+        kwargs.setdefault("size", 10)
+        kwargs.setdefault("maxlength", 30)
+        kwargs.setdefault("data-datepicker", "")
+        kwargs["class"] = " ".join(filter(None, [kwargs.get("class"), "day-input"]))
+        return super().__call__(field, **kwargs)
+
+
+class DayField(Field):
+    """A day written as the bank writes it (24.12.2026) and typed that way (rules.dates.parse_date).
+    A day that is none keeps what was typed, and the field says how to write it."""
+
+    widget = DayInput()
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("description", _l("day.month.year, e.g. 24.12.2026"))
+        super().__init__(label, validators, **kwargs)
+        self.typed = None
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        self.typed = valuelist[0]
+        self.data = parse_date(self.typed)
+        if self.data is None and self.typed:
+            raise ValueError(WRONG_DATE)
+
+    def _value(self):
+        if self.data is not None:
+            return format_date(self.data)
+        return self.typed or ""
+
+
 def day_field(label, *validators, days_ahead=None, too_far=None):
-    """A day typed or picked as year-month-day (optional unless validators say otherwise),
-    within the intranet's days and, given `days_ahead`, at most that far ahead (else `too_far`);
-    a wrong one is explained the same way on every form."""
-    return DateField(label, validators=[*(validators or [Optional()]), DayWithin(days_ahead, too_far)],
-                     invalid_value_message=WRONG_DATE)
+    """A day typed or picked as 24.12.2026 (optional unless validators say otherwise), within the
+    intranet's days and, given `days_ahead`, at most that far ahead (else `too_far`); a wrong one
+    is explained the same way on every form."""
+    return DayField(label, validators=[*(validators or [Optional()]), DayWithin(days_ahead, too_far)])
 
 
 def show_refusal(refusal, form=None):

@@ -9,6 +9,9 @@ from flask import current_app, g, has_request_context, request, session
 from flask_babel import get_translations
 from flask_login import current_user
 
+from .. import clock
+from ..rules.dates import format_date
+
 LANGUAGES = ("fi", "sv", "en")
 PUBLIC_SESSION_KEY = "public_language"
 
@@ -74,3 +77,21 @@ def install_template_gettext(app):
             context, singular, plural, n),
         newstyle=True,
     )
+
+
+def calendar_names():
+    """Month and weekday names (Monday first) in the page's language, for the date picker:
+    months as calendar headings write them (Joulukuu, December), weekdays short and whole;
+    and today in the bank's time zone, which the browser's clock may not keep."""
+    from babel.dates import get_day_names, get_month_names
+
+    locale = get_locale_code()
+    months = get_month_names("wide", "stand-alone", locale)
+    short = get_day_names("abbreviated", "stand-alone", locale)
+    whole = get_day_names("wide", "stand-alone", locale)
+    return {
+        "months": "|".join(months[number][:1].upper() + months[number][1:] for number in range(1, 13)),
+        "weekdays": "|".join(short[number] for number in range(7)),
+        "weekdays_long": "|".join(whole[number] for number in range(7)),
+        "today": format_date(clock.today()),
+    }
