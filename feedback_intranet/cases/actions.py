@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
@@ -17,12 +18,14 @@ from wtforms.fields.choices import SelectChoice
 
 from .. import access, clock
 from ..closing_days import banking_calendar, deviating_hours
+from ..countries import countries
 from ..extensions import db
 from ..intake.forms import normalised_email, normalised_phone
 from ..models import Case, Customer, ReplyChannel
 from ..replies import operations as reply_operations
 from ..replies.channels import channel_problems
 from ..replies.queries import reply_templates
+from ..rules import postal_codes
 from ..rules.dates import format_date
 from ..web.forms import parse_id
 from . import forms, operations
@@ -181,6 +184,8 @@ def _mark_duplicate(user, case, form, now):
 
 def _correct_choices(form, case):
     form.topic_id.choices = [SelectChoice(t.id, t.name) for t in topics()]
+    form.contact_country.choices = [SelectChoice(code, name)
+                                    for code, name in countries(str(get_locale()))]
     if form.fresh:
         form.case_type.data, form.segment.data = case.case_type.value, case.segment.value
 
@@ -189,6 +194,8 @@ def _correct(user, case, form, now):
     changes = {name: getattr(form, name).data for name in operations.CORRECTABLE}
     changes["contact_email"] = normalised_email(changes["contact_email"])
     changes["contact_phone"] = normalised_phone(changes["contact_phone"])
+    changes["contact_postal_code"] = postal_codes.normalise(
+        changes["contact_country"], changes["contact_postal_code"]) or ""
     operations.correct(user, case, changes, now=now, expected_version=form.version.data)
 
 

@@ -36,6 +36,7 @@ CORRECTABLE = {
     "contact_street": "street address",
     "contact_postal_code": "postal code",
     "contact_city": "city",
+    "contact_country": "country",
     "contact_phone": "phone",
     "contact_email": "email",
     "topic_id": "topic",

@@ -10,6 +10,8 @@ from flask_babel import get_translations
 from flask_login import current_user
 
 LANGUAGES = ("fi", "sv", "en")
+# The public pages' language switch: each language named in itself.
+PUBLIC_LANGUAGES = (("fi", "Suomi"), ("sv", "Svenska"), ("en", "English"))
 PUBLIC_SESSION_KEY = "public_language"
 
 
