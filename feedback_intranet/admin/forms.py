@@ -55,7 +55,7 @@ class UserForm(BaseForm):
         if new:
             # A new user has no password to keep: it is asked for with the other fields, so
             # every problem shows on the first submit.
-            self.password.validators = [InputRequired(message=_l("Give the new user a password.")),
+            self.password.validators = [InputRequired(message=_l("A new user needs a password.")),
                                         Length(max=1024)]
             self.password.flags.required = True
             self.password.description = _l("At least 12 characters. The user can change it "

@@ -39,10 +39,11 @@ class PostalCodeOf:
             raise ValidationError(_l("A Finnish postal code has five digits, e.g. 00100."))
         example = postal_codes.example(country)
         if example is None:
-            raise ValidationError(_l("Check the postal code: letters and digits, as it is "
-                                     "written in the country."))
-        raise ValidationError(_l("Check the postal code: in %(country)s it is written like "
-                                 "%(example)s.", country=country_name(country, str(get_locale())),
+            raise ValidationError(_l("Check the postal code: use the letters and digits as "
+                                     "they are written in the country."))
+        # The country in brackets: Finnish would inflect it ("Ruotsissa") in a sentence.
+        raise ValidationError(_l("Check the postal code. Example (%(country)s): %(example)s.",
+                                 country=country_name(country, str(get_locale())),
                                  example=example))
 
 
@@ -87,17 +88,7 @@ def normalised_phone(value):
 
 
 class FeedbackFields(BaseForm):
-    name = StringField(_l("Name"), validators=[Optional(), Length(max=120)])
-    street = StringField(_l("Street address"), validators=[Optional(), Length(max=200)])
-    postal_code = StringField(_l("Postal code"),
-                              validators=[Optional(), Length(max=10), PostalCodeOf("country")])
-    city = StringField(_l("City"), validators=[Optional(), Length(max=80)])
-    country = SelectField(_l("Country"), default=postal_codes.HOME_COUNTRY,
-                          invalid_choice_message=_l("Choose a country from the list."))
-    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40), phone_number])
-    email = StringField(_l("Email"), validators=[Optional(), Length(max=254), email_address])
-    segment = RadioField(_l("I am a"), choices=_choices(Segment), default=Segment.PRIVATE.value,
-                         validators=[InputRequired(message=_l("Choose one."))])
+    # In the order of the page: the error summary lists the problems in it.
     topic = SelectField(_l("Topic"), coerce=topic_id, invalid_value_message=CHOOSE_TOPIC,
                         invalid_choice_message=CHOOSE_TOPIC,
                         validators=[InputRequired(message=CHOOSE_TOPIC)])
@@ -116,6 +107,17 @@ class FeedbackFields(BaseForm):
                                validators=[Optional()])
     language = SelectField(_l("Language of the answer"), choices=_choices(Language),
                            default=Language.FI.value)
+    segment = RadioField(_l("I am a"), choices=_choices(Segment), default=Segment.PRIVATE.value,
+                         validators=[InputRequired(message=_l("Choose one."))])
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=120)])
+    street = StringField(_l("Street address"), validators=[Optional(), Length(max=200)])
+    postal_code = StringField(_l("Postal code"),
+                              validators=[Optional(), Length(max=10), PostalCodeOf("country")])
+    city = StringField(_l("City"), validators=[Optional(), Length(max=80)])
+    country = SelectField(_l("Country"), default=postal_codes.HOME_COUNTRY,
+                          invalid_choice_message=_l("Choose a country from the list."))
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40), phone_number])
+    email = StringField(_l("Email"), validators=[Optional(), Length(max=254), email_address])
 
     # Fields marked on the form as needed (ALWAYS) or needed for an answer (FOR_ANSWER).
     required_marks = {}
