@@ -54,9 +54,11 @@ def test_the_form_shows_the_warnings_and_service_hours(client, bank):
     assert "do not write account numbers, personal identity codes" in page
     assert "encrypted messages in the netbank" in page
     assert ("Private customers: call customer service on "
-            '<a href="tel:+35810247010" class="phone">010 247 010</a>, weekdays 8–20.') in page
+            '<a href="tel:+35810247010" class="phone">010 247 010</a>, weekdays '
+            '<span class="hours">8–20</span>.') in page
     assert ("Business customers: call business customer service on "
-            '<a href="tel:+358102476700" class="phone">010 247 6700</a>, weekdays 8–18.') in page
+            '<a href="tel:+358102476700" class="phone">010 247 6700</a>, weekdays '
+            '<span class="hours">8–18</span>.') in page
     assert 'name="website"' in page
 
 

@@ -199,11 +199,12 @@ def test_the_urgent_notice_takes_numbers_and_hours_from_the_configuration(app, c
                       SERVICE_PHONE_BUSINESS="010 555 0000", SERVICE_HOURS_BUSINESS="8–17")
     page = " ".join(client.get("/feedback?lang=fi").get_data(as_text=True).split())
     assert ('Yksityisasiakkaat: soita asiakaspalveluun numeroon '
-            '<a href="tel:+35891234567" class="phone">09 123 4567</a>, arkisin klo 9–16.30.') in page
-    assert ('<a href="tel:+358105550000" class="phone">010 555 0000</a>, arkisin klo 8–17.'
-            in page)
+            '<a href="tel:+35891234567" class="phone">09 123 4567</a>, arkisin klo '
+            '<span class="hours">9–16.30</span>.') in page
+    assert ('<a href="tel:+358105550000" class="phone">010 555 0000</a>, arkisin klo '
+            '<span class="hours">8–17</span>.') in page
     page = " ".join(client.get("/feedback?lang=sv").get_data(as_text=True).split())
-    assert "vardagar kl. 9–16.30" in page
+    assert 'vardagar kl. <span class="hours">9–16.30</span>' in page
 
 
 @pytest.mark.parametrize(("text", "shown"), [("8-20", "8–20"), ("8:30-16", "8.30–16"),
