@@ -6,6 +6,7 @@ the flask command also reads instance/FLASK_CONFIG, which the quick start writes
 """
 
 import os
+import re
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -41,6 +42,25 @@ def _int(name, default):
 def _float(name, default):
     value = os.environ.get(name)
     return float(value) if value not in (None, "") else default
+
+
+def _hours(name, default):
+    """Service hours such as "8-20" or "8:30-16", written as the page shows them ("8.30–16")."""
+    text = os.environ.get(name) or default
+    match = re.fullmatch(r"\s*(\d{1,2})(?:[:.](\d{2}))?\s*[-–]\s*(\d{1,2})(?:[:.](\d{2}))?\s*",
+                         text)
+    if match is None:
+        raise ConfigurationError(f"{name} must be opening and closing hours such as 8-20 or "
+                                 f"8:30-16, not {text!r}.")
+    opens_h, opens_m, closes_h, closes_m = match.groups()
+    opens, closes = (int(opens_h), int(opens_m or 0)), (int(closes_h), int(closes_m or 0))
+    if not (opens < closes <= (24, 0) and opens[1] < 60 and closes[1] < 60):
+        raise ConfigurationError(f"{name}: {text!r} does not open before it closes within a day.")
+
+    def written(hour, minute):
+        return f"{hour}.{minute:02d}" if minute else str(hour)
+
+    return f"{written(*opens)}–{written(*closes)}"
 
 
 def _database_url(default):
@@ -101,6 +121,11 @@ class Config:
     # right: memory:// keeps them per worker, redis://host:6379/1 shares them between workers
     # and hosts, none:// turns caching off.
     INBOX_CACHE_URI = os.environ.get("INBOX_CACHE_URI", "memory://")
+    # The form's notice on urgent matters: each segment's service number and weekday hours.
+    SERVICE_PHONE_PRIVATE = os.environ.get("SERVICE_PHONE_PRIVATE", "010 247 010")
+    SERVICE_HOURS_PRIVATE = _hours("SERVICE_HOURS_PRIVATE", "8-20")
+    SERVICE_PHONE_BUSINESS = os.environ.get("SERVICE_PHONE_BUSINESS", "010 247 6700")
+    SERVICE_HOURS_BUSINESS = _hours("SERVICE_HOURS_BUSINESS", "8-18")
     # Reverse proxies in front of the app whose X-Forwarded-For is trusted.
     TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
     SESSION_COOKIE_HTTPONLY = True

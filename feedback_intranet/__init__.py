@@ -161,13 +161,16 @@ def register_blueprints(app):
 
 
 def register_template_helpers(app):
-    from . import access, clock
+    from . import access, clock, countries
     from .cases import timeline
     from .rules.dates import format_date, format_moment, format_short_date
-    from .web.locale import calendar_names, get_locale_code
+    from .web.locale import PUBLIC_LANGUAGES, calendar_names, get_locale_code
 
     app.add_template_global(get_locale_code)
     app.add_template_global(calendar_names)
+    app.add_template_global(PUBLIC_LANGUAGES, "public_languages")
+    app.add_template_global(countries.country_name)
+    app.add_template_global(countries.is_abroad)
     # Templates ask the rule, never spell it out.
     app.add_template_global(access.can_see_reports)
     app.add_template_global(access.can_administer)

@@ -26,7 +26,8 @@ INTERIM_NOTICE = N_("Looking into your matter %(reference)s is taking longer tha
 CONFIRMATION = {
     "thanks": N_("Thank you for your feedback."),
     "reference": N_("Your reference: %(reference)s"),
-    "promise": N_("We aim to answer you by %(date)s. If finding out takes longer, we will tell you when to expect a decision."),
+    # The bank's own promise, word for word on the confirmation page and in the email.
+    "promise": N_("We aim to answer your feedback within 3 banking days, that is by %(date)s. If looking into the matter takes longer, we will let you know and give an estimate of when you will have a decision."),
     "no_answer": N_("You did not ask for an answer. We read every piece of feedback and use it to develop our services."),
     "quote": N_("Please quote the reference if you contact us about this matter."),
     "security": N_("For your security, never send account numbers, personal identity codes or payment details by email. Use the encrypted messages in the netbank for them."),

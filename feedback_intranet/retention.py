@@ -97,7 +97,7 @@ def _anonymise(ids, now, outcome):
         sa.update(Case)
         .where(Case.id.in_(ids), Case.status == CaseStatus.CLOSED, Case.anonymised_at.is_(None))
         .values(contact_name="", customer_sort=NO_NAME, contact_street="", contact_postal_code="",
-                contact_city="",
+                contact_city="", contact_country="FI",
                 contact_phone="", contact_email="", email_refused="", message=REMOVED, customer_id=None,
                 match_method=MatchMethod.NONE, delivery_problem="", submission_token=None,
                 suggested_unit_id=None, anonymised_at=now)

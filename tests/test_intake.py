@@ -54,7 +54,12 @@ def test_the_form_shows_the_warnings_and_service_hours(client, bank):
     page = " ".join(client.get("/feedback").get_data(as_text=True).split())
     assert "do not write account numbers, personal identity codes" in page
     assert "encrypted messages in the netbank" in page
-    assert "private customers on weekdays 8–20, business customers on weekdays 8–18" in page
+    assert ("Private customers: call customer service on "
+            '<a href="tel:+35810247010" class="phone">010 247 010</a>, weekdays '
+            '<span class="hours">8–20</span>.') in page
+    assert ("Business customers: call business customer service on "
+            '<a href="tel:+358102476700" class="phone">010 247 6700</a>, weekdays '
+            '<span class="hours">8–18</span>.') in page
     assert 'name="website"' in page
 
 
@@ -104,8 +109,10 @@ def test_an_answer_needs_all_four_contact_details(client, bank, missing):
         ({"message": "x" * 5001}, "message", "Keep it under 5000 characters."),
         ({"reply_channel": None}, "reply_channel", "Choose how you want the answer."),
         ({"reply_channel": "fax"}, "reply_channel", "Not a valid choice"),
-        ({"topic": "99999"}, "topic", "Not a valid choice"),
-        ({"topic": "cards"}, "topic", "Invalid Choice"),
+        ({"topic": "99999"}, "topic", "Choose a topic."),
+        ({"topic": "cards"}, "topic", "Choose a topic."),
+        ({"topic": ""}, "topic", "Choose a topic."),
+        ({"topic": None}, "topic", "Choose a topic."),
         ({"segment": "martian"}, "segment", "Not a valid choice"),
     ],
 )

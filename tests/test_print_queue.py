@@ -109,6 +109,18 @@ def test_the_letters_say_what_they_are_in_the_customers_language(case, login, cl
     assert "Med vänlig hälsning\nCustomer service" in page
 
 
+def test_a_letter_abroad_ends_its_address_with_the_country(case, login, client):
+    case.contact_street, case.contact_postal_code, case.contact_city = "Storgatan 1", "111 22", \
+        "Stockholm"
+    case.contact_country = "SE"
+    db.session.commit()
+    login("cs.agent")
+    send_answer(client, case)
+    [letter] = letters()
+    page = pdf_pages(client.get(f"/letters/{letter.id}.pdf").data)[0]
+    assert "Storgatan 1\n111 22 Stockholm\nSWEDEN" in page
+
+
 def test_a_long_answer_letter_numbers_its_pages_and_repeats_the_reference(case, login, client):
     login("cs.agent")
     body = "\n\n".join(f"Stycke {n}. " + "Vi har gått igenom dina betalningar. " * 10

@@ -40,6 +40,7 @@ def aged(units, make_user, make_case, clock, data):
                          message=f"Viesti {name} kortista.")
         case = db.session.merge(case)
         case.contact_phone, case.contact_email = "+358401234567", "aino@example.fi"
+        case.contact_country = "SE"  # an address abroad: the country goes with the address
         case.email_refused = "aino@example.fi"  # her mail server once refused it
         case.status, case.resolution = CaseStatus.CLOSED, Resolution.ANSWERED
         case.closed_at = NOW - timedelta(days=round(months_ago * 30.44))
@@ -99,7 +100,7 @@ def test_old_closed_cases_lose_personal_data_and_keep_their_figures(app, client,
     db.session.expire_all()
     case = db.session.get(Case, old.id)
     assert (case.contact_name, case.contact_phone, case.contact_email, case.email_refused,
-            case.customer_id) == ("", "", "", "", None)
+            case.customer_id, case.contact_country) == ("", "", "", "", None, "FI")
     assert "Vanhatalo" not in case.message and case.anonymised_at is not None
     assert (case.topic_id, case.current_unit_id, case.first_answer_banking_days,
             case.resolution, case.received_at) == (

@@ -8,9 +8,18 @@ from wtforms import (
     TimeField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from ..models import AuditKind, Language, Segment, UnitKind
+from ..passwords import password_problem
 from ..web.forms import BaseForm, day_field
 
 ROLE_CHOICES = [("", _l("Not a member")), ("member", _l("Member")), ("lead", _l("Team lead"))]
@@ -39,6 +48,23 @@ class UserForm(BaseForm):
     is_admin = BooleanField(_l("Administrator"))
     active = BooleanField(_l("Active"), default=True)
     must_change_password = BooleanField(_l("Must choose a new password at the next login"))
+
+    def __init__(self, *args, new=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.new = new
+        if new:
+            # A new user has no password to keep: it is asked for with the other fields, so
+            # every problem shows on the first submit.
+            self.password.validators = [InputRequired(message=_l("A new user needs a password.")),
+                                        Length(max=1024)]
+            self.password.flags.required = True
+            self.password.description = _l("At least 12 characters. The user can change it "
+                                           "after logging in.")
+
+    def validate_password(self, field):
+        problem = password_problem(field.data, self.username.data or "") if field.data else None
+        if problem:
+            raise ValidationError(problem)
 
 
 class UnitForm(BaseForm):

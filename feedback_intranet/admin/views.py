@@ -122,7 +122,7 @@ def users():
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 def edit_user(user_id=None):
     user = db.get_or_404(User, user_id) if user_id else None
-    form = UserForm(obj=user)
+    form = UserForm(obj=user, new=user is None)
     units = queries.units(get_locale_code())
     if user is not None and request.method == "GET":
         form.language.data = user.language.value

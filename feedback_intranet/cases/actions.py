@@ -17,12 +17,14 @@ from wtforms.fields.choices import SelectChoice
 
 from .. import access, clock
 from ..closing_days import banking_calendar, deviating_hours
+from ..countries import countries
 from ..extensions import db
 from ..intake.forms import normalised_email, normalised_phone
 from ..models import Case, Customer, ReplyChannel, in_name_order
 from ..replies import operations as reply_operations
 from ..replies.channels import channel_problems
 from ..replies.queries import reply_templates
+from ..rules import postal_codes
 from ..rules.dates import format_date
 from ..web.forms import parse_id
 from ..web.locale import get_locale_code
@@ -185,6 +187,7 @@ def _correct_choices(form, case):
     language = get_locale_code()
     form.topic_id.choices = [SelectChoice(t.id, t.name_in(language))
                              for t in in_name_order(topics(), language)]
+    form.contact_country.choices = [SelectChoice(code, name) for code, name in countries(language)]
     if form.fresh:
         form.case_type.data, form.segment.data = case.case_type.value, case.segment.value
 
@@ -193,6 +196,8 @@ def _correct(user, case, form, now):
     changes = {name: getattr(form, name).data for name in operations.CORRECTABLE}
     changes["contact_email"] = normalised_email(changes["contact_email"])
     changes["contact_phone"] = normalised_phone(changes["contact_phone"])
+    changes["contact_postal_code"] = postal_codes.normalise(
+        changes["contact_country"], changes["contact_postal_code"]) or ""
     operations.correct(user, case, changes, now=now, expected_version=form.version.data)
 
 

@@ -16,7 +16,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
-from ..intake.forms import email_address, finnish_postal_code, phone_number
+from ..intake.forms import PostalCodeOf, email_address, phone_number
 from ..models import CaseType, ReplyChannel, Resolution, Segment
 from ..replies.operations import MAX_ESTIMATE_BANKING_DAYS
 from ..web.forms import BaseForm, day_field
@@ -96,8 +96,10 @@ class CorrectForm(ActionForm):
     contact_name = StringField(_l("Name"), validators=[Length(max=120)])
     contact_street = StringField(_l("Street address"), validators=[Length(max=200)])
     contact_postal_code = StringField(_l("Postal code"),
-                                      validators=[Optional(), finnish_postal_code])
+                                      validators=[Optional(), PostalCodeOf("contact_country")])
     contact_city = StringField(_l("City"), validators=[Length(max=80)])
+    contact_country = SelectField(_l("Country"),
+                                  invalid_choice_message=_l("Choose a country from the list."))
     contact_phone = StringField(_l("Phone"), validators=[Optional(), phone_number])
     contact_email = StringField(_l("Email"),
                                 validators=[Optional(), email_address, Length(max=254)])

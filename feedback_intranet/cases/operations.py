@@ -31,7 +31,8 @@ from ..rules.masking import mask
 from .common import CaseChanged, add_event, check_action, hold
 
 CORRECTABLE = ("contact_name", "contact_street", "contact_postal_code", "contact_city",
-               "contact_phone", "contact_email", "topic_id", "case_type", "segment")
+               "contact_country", "contact_phone", "contact_email", "topic_id", "case_type",
+               "segment")
 
 
 def _active_member(unit_id, user_id):

@@ -12,6 +12,7 @@ from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 
 from .. import clock
+from ..countries import country_name
 from ..models import CaseType, EventKind, Resolution, Segment
 from ..models.organisation import NamedInThreeLanguages
 from ..rules import N_
@@ -63,6 +64,7 @@ _CALLED = {
 _FIELDS = {
     "contact_name": N_("Name"), "contact_street": N_("Street address"),
     "contact_postal_code": N_("Postal code"), "contact_city": N_("City"),
+    "contact_country": N_("Country"),
     "contact_phone": N_("Phone"), "contact_email": N_("Email"), "topic_id": N_("Topic"),
     "case_type": N_("Type"), "segment": N_("Segment"),
 }
@@ -217,8 +219,10 @@ def _corrected_value(field, value):
     if value in (None, ""):
         return "—"
     if isinstance(value, dict):  # a topic, with its name in each language
-        return NamedInThreeLanguages.name_for(get_locale() or "en", value.get("en", ""),
+        return NamedInThreeLanguages.name_for(str(get_locale() or "en"), value.get("en", ""),
                                               value.get("fi", ""), value.get("sv", ""))
+    if field == "contact_country":
+        return country_name(value, str(get_locale() or "en"))
     if field in _ENUMS:
         try:
             return str(_ENUMS[field](value).title)

@@ -1,31 +1,55 @@
 """The feedback form (public) and the staff registration form share their fields and rules."""
 
-import re
-
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
+from ..countries import countries, country_name
 from ..models import CaseType, IntakeChannel, Language, ReplyChannel, Segment
+from ..rules import postal_codes
 from ..rules.masking import sensitive_kinds
 from ..rules.phones import e164
 from ..web.forms import BaseForm
 
 MESSAGE_MAX_LENGTH = 5000
-POSTAL_CODE = re.compile(r"^\d{5}$")
 REQUIRED = _l("Required when you want an answer.")
+CHOOSE_TOPIC = _l("Choose a topic.")
+# How a field is marked on the form: always needed, or needed when the customer wants an answer.
+ALWAYS, FOR_ANSWER = "always", "answer"
 
 
 def _choices(enum_cls):
     return [SelectChoice(member.value, member.title) for member in enum_cls]
 
 
-def finnish_postal_code(form, field):
-    value = (field.data or "").strip()
-    if value and not POSTAL_CODE.match(value):
-        raise ValidationError(_l("A Finnish postal code has five digits, e.g. 00100."))
+class PostalCodeOf:
+    """The postal code in the format of the country chosen in the form's `country_field`."""
+
+    def __init__(self, country_field):
+        self.country_field = country_field
+
+    def __call__(self, form, field):
+        country = form[self.country_field].data
+        if postal_codes.normalise(country, field.data) is not None:
+            return
+        if country == postal_codes.HOME_COUNTRY:
+            raise ValidationError(_l("A Finnish postal code has five digits, e.g. 00100."))
+        example = postal_codes.example(country)
+        if example is None:
+            raise ValidationError(_l("Check the postal code: use the letters and digits as "
+                                     "they are written in the country."))
+        # The country in brackets: Finnish would inflect it ("Ruotsissa") in a sentence.
+        raise ValidationError(_l("Check the postal code. Example (%(country)s): %(example)s.",
+                                 country=country_name(country, str(get_locale())),
+                                 example=example))
+
+
+def topic_id(value):
+    """The chosen topic's id; None for the empty first choice ("Choose a topic")."""
+    return int(value) if value not in ("", None) else None
 
 
 def email_address(form, field):
@@ -64,17 +88,10 @@ def normalised_phone(value):
 
 
 class FeedbackFields(BaseForm):
-    name = StringField(_l("Name"), validators=[Optional(), Length(max=120)])
-    street = StringField(_l("Street address"), validators=[Optional(), Length(max=200)])
-    postal_code = StringField(_l("Postal code"),
-                              validators=[Optional(), Length(max=10), finnish_postal_code])
-    city = StringField(_l("City"), validators=[Optional(), Length(max=80)])
-    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40), phone_number])
-    email = StringField(_l("Email"), validators=[Optional(), Length(max=254), email_address])
-    segment = RadioField(_l("I am a"), choices=_choices(Segment), default=Segment.PRIVATE.value,
-                         validators=[InputRequired(message=_l("Choose one."))])
-    topic = SelectField(_l("Topic"), coerce=int,
-                        validators=[InputRequired(message=_l("Choose a topic."))])
+    # In the order of the page: the error summary lists the problems in it.
+    topic = SelectField(_l("Topic"), coerce=topic_id, invalid_value_message=CHOOSE_TOPIC,
+                        invalid_choice_message=CHOOSE_TOPIC,
+                        validators=[InputRequired(message=CHOOSE_TOPIC)])
     case_type = SelectField(_l("Kind of feedback"), choices=_choices(CaseType),
                             default=CaseType.FEEDBACK.value)
     message = TextAreaField(
@@ -90,10 +107,28 @@ class FeedbackFields(BaseForm):
                                validators=[Optional()])
     language = SelectField(_l("Language of the answer"), choices=_choices(Language),
                            default=Language.FI.value)
+    segment = RadioField(_l("I am a"), choices=_choices(Segment), default=Segment.PRIVATE.value,
+                         validators=[InputRequired(message=_l("Choose one."))])
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=120)])
+    street = StringField(_l("Street address"), validators=[Optional(), Length(max=200)])
+    postal_code = StringField(_l("Postal code"),
+                              validators=[Optional(), Length(max=10), PostalCodeOf("country")])
+    city = StringField(_l("City"), validators=[Optional(), Length(max=80)])
+    country = SelectField(_l("Country"), default=postal_codes.HOME_COUNTRY,
+                          invalid_choice_message=_l("Choose a country from the list."))
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40), phone_number])
+    email = StringField(_l("Email"), validators=[Optional(), Length(max=254), email_address])
+
+    # Fields marked on the form as needed (ALWAYS) or needed for an answer (FOR_ANSWER).
+    required_marks = {}
 
     def __init__(self, *args, topics=(), language="en", **kwargs):
         super().__init__(*args, **kwargs)
-        self.topic.choices = [SelectChoice(topic.id, topic.name_in(language)) for topic in topics]
+        # An empty first choice: nothing is filed under the first topic by accident.
+        self.topic.choices = [SelectChoice("", _l("Choose a topic")),
+                              *(SelectChoice(topic.id, topic.name_in(language))
+                                for topic in topics)]
+        self.country.choices = [SelectChoice(code, name) for code, name in countries(language)]
 
     @property
     def wants_answer(self):
@@ -118,6 +153,21 @@ class FeedbackFields(BaseForm):
     def normalised_email(self):
         return normalised_email(self.email.data)
 
+    def normalised_postal_code(self):
+        """The postal code as its country writes it ("123 45"); validate the form first."""
+        return postal_codes.normalise(self.country.data, self.postal_code.data) or ""
+
+    def problems(self):
+        """For the error summary: (the field's label and its error, the id to link to) for each
+        error, a group of radio buttons linked through its first button."""
+        problems = []
+        for field in self:
+            if field.type in ("CSRFTokenField", "HiddenField"):
+                continue
+            target = f"{field.id}-0" if field.type == "RadioField" else field.id
+            problems.extend((f"{field.label.text}: {message}", target) for message in field.errors)
+        return problems
+
     def normalised_phone(self):
         return normalised_phone(self.phone.data)
 
@@ -128,12 +178,32 @@ class PublicFeedbackForm(FeedbackFields):
     # Hidden from people; bots fill it in.
     website = StringField(_l("Leave this field empty"))
     submission_token = HiddenField()
+    # The language the form was shown in: the answer's language follows a switch unless the
+    # customer chose another.
+    shown_language = HiddenField()
+    # What the customer must fill in (choices that always have a value go unmarked).
+    required_marks = {
+        **dict.fromkeys(("topic", "message"), ALWAYS),
+        **dict.fromkeys(("reply_channel", "name", "street", "postal_code", "city", "phone",
+                         "email"), FOR_ANSWER),
+    }
+
+    def contact_fields(self):
+        fields = [self.name, self.street, self.postal_code, self.city, self.phone, self.email]
+        if not postal_codes.needs_postal_code(self.country.data):
+            fields.remove(self.postal_code)
+        return fields
 
     def required_contact_fields(self):
         if not self.wants_answer:
             return []
-        fields = [self.name, self.street, self.postal_code, self.city, self.phone, self.email]
-        return [(field, REQUIRED) for field in fields]
+        return [(field, REQUIRED) for field in self.contact_fields()]
+
+    def switch_language(self, language):
+        """Show the form in `language`: the answer follows unless the customer chose another."""
+        if self.language.data in (self.shown_language.data, None, ""):
+            self.language.data = language
+        self.shown_language.data = language
 
 
 class StaffFeedbackForm(FeedbackFields):
@@ -146,6 +216,7 @@ class StaffFeedbackForm(FeedbackFields):
     )
     unit = SelectField(_l("Put it in the inbox of"), coerce=int)
     submission_token = HiddenField()
+    required_marks = dict.fromkeys(("topic", "message", "name"), ALWAYS)
 
     def __init__(self, *args, units=(), **kwargs):
         super().__init__(*args, **kwargs)

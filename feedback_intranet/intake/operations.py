@@ -11,6 +11,7 @@ from ..references import next_reference
 from ..routing import routing_rule_for, service_unit, suggested_unit_id
 from ..rules.banking_days import local_date
 from ..rules.masking import mask
+from ..rules.postal_codes import HOME_COUNTRY
 
 # Fields a person types freely; any of them may carry a number that must not be kept.
 FREE_TEXT_FIELDS = ("name", "street", "city", "message")
@@ -22,7 +23,7 @@ class Feedback:
 
     name: str
     street: str
-    postal_code: str
+    postal_code: str  # as the country writes it
     city: str
     phone: str  # E.164 or empty
     email: str  # normalised or empty
@@ -34,6 +35,7 @@ class Feedback:
     reply_channel: str | None
     language: str
     intake_channel: str = IntakeChannel.WEB_FORM
+    country: str = HOME_COUNTRY  # ISO 3166 alpha-2
 
 
 def masked(feedback):
@@ -60,8 +62,10 @@ def receive_feedback(feedback, *, now, calendar, actor=None, unit=None, submissi
     a unit. Staff registering feedback choose the unit; it defaults to theirs.
     """
     feedback, kinds = masked(feedback)
+    # The register keeps Finnish postal codes: a code abroad ("10115" in Berlin) is not matched.
+    postal_code = feedback.postal_code if feedback.country == HOME_COUNTRY else ""
     match = match_customer(db.session, email=feedback.email, phone=feedback.phone,
-                           name=feedback.name, postal_code=feedback.postal_code)
+                           name=feedback.name, postal_code=postal_code)
     customer = db.session.get(Customer, match.customer_id) if match.customer_id else None
     topic = db.session.get(Topic, feedback.topic_id)
 
@@ -73,6 +77,7 @@ def receive_feedback(feedback, *, now, calendar, actor=None, unit=None, submissi
         contact_street=feedback.street,
         contact_postal_code=feedback.postal_code,
         contact_city=feedback.city,
+        contact_country=feedback.country,
         contact_phone=feedback.phone,
         contact_email=feedback.email,
         segment=feedback.segment,

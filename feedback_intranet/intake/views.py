@@ -19,12 +19,14 @@ from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
 from .. import access, clock
+from .. import customer_texts as ct
 from ..closing_days import banking_calendar
 from ..extensions import db, limiter
 from ..logs import get_logger
-from ..models import Language, Unit
+from ..models import Language, Segment, Unit
 from ..routing import NoServiceUnit
-from ..web.locale import get_locale_code
+from ..rules.phones import e164
+from ..web.locale import LANGUAGES, PUBLIC_LANGUAGES, get_locale_code
 from ..web.lookups import active_units
 from .emails import queue_confirmation
 from .forms import PublicFeedbackForm, StaffFeedbackForm
@@ -34,14 +36,17 @@ from .queries import active_topics
 bp = Blueprint("intake", __name__)
 TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 log = get_logger(__name__)
+# The name of the form's language buttons: a post carrying it only switches the language.
+SWITCH_LANGUAGE = "switch_language"
 
 
 def _feedback_from(form, intake_channel):
     return Feedback(
         name=(form.name.data or "").strip(),
         street=(form.street.data or "").strip(),
-        postal_code=(form.postal_code.data or "").strip(),
+        postal_code=form.normalised_postal_code(),
         city=(form.city.data or "").strip(),
+        country=form.country.data,
         phone=form.normalised_phone(),
         email=form.normalised_email(),
         segment=form.segment.data,
@@ -60,15 +65,35 @@ def _page_language():
     return str(get_locale())
 
 
+def _switching_language():
+    """A language button of the form: the same form again in another language, nothing saved,
+    nothing checked and nothing counted against the limit of posts."""
+    return request.method == "POST" and request.form.get(SWITCH_LANGUAGE) in LANGUAGES
+
+
+def _service_lines():
+    """(segment, phone number, tel: number, weekday hours) for the notice on urgent matters."""
+    config = current_app.config
+    return [(segment, phone, e164(phone) or "", hours) for segment, phone, hours in (
+        (Segment.PRIVATE, config["SERVICE_PHONE_PRIVATE"], config["SERVICE_HOURS_PRIVATE"]),
+        (Segment.BUSINESS, config["SERVICE_PHONE_BUSINESS"], config["SERVICE_HOURS_BUSINESS"]),
+    )]
+
+
 @bp.route("/feedback", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["FEEDBACK_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["FEEDBACK_RATE_LIMIT"], methods=["POST"],
+               exempt_when=_switching_language)
 def feedback():
     # Held for the whole request: the case then finds its topic in the session, not by a query.
     topics = active_topics()
-    form = PublicFeedbackForm(topics=topics, language=_page_language())
+    language = _page_language()
+    form = PublicFeedbackForm(topics=topics, language=language)
     if request.method == "GET":
-        form.language.data = _page_language()
+        form.language.data = form.shown_language.data = language
         form.submission_token.data = secrets.token_urlsafe(24)
+    elif _switching_language():
+        # What was typed comes back from the post itself: never kept in the session or a cookie.
+        form.switch_language(language)
     elif form.website.data:
         # A bot filled in the hidden field: thank it and keep nothing.
         return render_template("intake/received.html", case=None)
@@ -100,7 +125,9 @@ def feedback():
             else:
                 return redirect(url_for("intake.received", token=token))
         return redirect(url_for("intake.received", token=existing.submission_token))
-    return render_template("intake/feedback.html", form=form)
+    return render_template("intake/feedback.html", form=form, problems=form.problems(),
+                           service_lines=_service_lines(), languages=PUBLIC_LANGUAGES,
+                           switch_name=SWITCH_LANGUAGE)
 
 
 @bp.route("/feedback/received/<token>")
@@ -108,7 +135,7 @@ def received(token):
     case = case_for_token(token)
     if case is None:
         abort(404)
-    return render_template("intake/received.html", case=case)
+    return render_template("intake/received.html", case=case, promise=ct.CONFIRMATION["promise"])
 
 
 def _units_for_registration(user):

@@ -67,6 +67,8 @@ class Case(db.Model):
     contact_street: Mapped[str] = mapped_column(sa.String(200), default="")
     contact_postal_code: Mapped[str] = mapped_column(sa.String(10), default="")
     contact_city: Mapped[str] = mapped_column(sa.String(80), default="")
+    # ISO 3166 alpha-2; the postal code is written in this country's format.
+    contact_country: Mapped[str] = mapped_column(sa.String(2), default="FI", server_default="FI")
     contact_phone: Mapped[str] = mapped_column(sa.String(20), default="")
     contact_email: Mapped[str] = mapped_column(sa.String(254), default="")
 

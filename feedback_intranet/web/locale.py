@@ -13,6 +13,8 @@ from .. import clock
 from ..rules.dates import format_date
 
 LANGUAGES = ("fi", "sv", "en")
+# The public pages' language switch: each language named in itself.
+PUBLIC_LANGUAGES = (("fi", "Suomi"), ("sv", "Svenska"), ("en", "English"))
 PUBLIC_SESSION_KEY = "public_language"
 
 

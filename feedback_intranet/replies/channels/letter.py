@@ -3,6 +3,7 @@
 from flask_babel import lazy_gettext as _l
 
 from ... import customer_texts as ct
+from ...countries import country_name
 from ...extensions import db
 from ...models import Letter, Purpose
 from ...rules.dates import format_date
@@ -25,8 +26,11 @@ def problem(case):
 
 
 def _address_lines(case):
+    """The window's lines; an address abroad ends with its country, in English capitals as the
+    Finnish post asks."""
     return address_block([case.contact_name, case.contact_street,
-                          f"{case.contact_postal_code} {case.contact_city}"])
+                          f"{case.contact_postal_code} {case.contact_city}"],
+                         case.contact_country, country_name(case.contact_country, "en"))
 
 
 def letter_pdf(case, unit, purpose, text, today):
