@@ -82,7 +82,7 @@ UNIT_NAMES = {
 # How each unit signs its answers, by language: {unit} is its name in that language.
 SIGNATURES = {
     "fi": "Ystävällisin terveisin\n{unit}\nPankki\npuh. 0200 12345 (ma–pe 8–18)",
-    "sv": "Med vänliga hälsningar\n{unit}\nBanken\ntfn 0200 12346 (mån–fre 8–18)",
+    "sv": "Med vänlig hälsning\n{unit}\nBanken\ntfn 0200 12346 (mån–fre 8–18)",
     "en": "Kind regards\n{unit}\nThe Bank\ntel. +358 200 12345 (Mon–Fri 8–18)",
 }
 
@@ -210,8 +210,8 @@ def seed_reference_data(password, rng):
     db.session.flush()
 
     _get_or_create(
-        RoutingRule, (RoutingRule.name, "Business investments to Investments"),
-        name="Business investments to Investments", topic_id=topics["investments"].id,
+        RoutingRule, (RoutingRule.name, "Yritysten sijoitusasiat suoraan Sijoituspalveluille"),
+        name="Yritysten sijoitusasiat suoraan Sijoituspalveluille", topic_id=topics["investments"].id,
         segment=Segment.BUSINESS, unit_id=units["investments"].id,
     )
     _seed_templates(topics)

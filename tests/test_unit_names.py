@@ -182,3 +182,24 @@ def test_the_demo_names_every_unit_in_three_languages_and_signs_in_each(data):
         for language, signature in signatures.items():
             assert unit.name_in(language) in signature
     assert units["turku"].name_sv == "Åbo"
+
+
+def test_a_swedish_customer_reads_no_english_in_a_letter_or_an_email(client, login, org, case,
+                                                                     smtp_server, run_worker):
+    from .english import english_in, english_phrases
+
+    phrases = english_phrases()["sv"] | {"Customer service"}
+    login("cs.agent")
+    post_action(client, case, "interim_notice", estimate="2.12.2026",
+                text="Vi behöver mer tid. Du får ett beslut senast 2.12.2026.")
+    answer(client, case, channel="letter", body="Vi har rättat avgiften.", reason="Brev önskat.")
+    assert run_worker() == {"sent": 1}
+    [email] = smtp_server.messages
+    email_text = header(email["Subject"]) + "\n" + "\n".join(
+        part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8")
+        for part in email.walk() if part.get_content_type() == "text/plain")
+    pdf = db.session.scalar(sa.select(Letter.pdf))
+    letter = "\n".join(page.extract_text() for page in PdfReader(BytesIO(pdf)).pages)
+    assert "Vi behöver mer tid" in email_text and "Vi har rättat avgiften" in letter
+    assert english_in(email_text, phrases) == []
+    assert english_in(letter, phrases) == []

@@ -212,6 +212,8 @@ class InboxRow(NamedTuple):
     estimated_decision_date: date | None
     delivery_problem: str | None
     masked_kinds: str | None
+    # The customer's language: the message's first line is written in it.
+    language: object
     shown_customer_name: str
     topic_name: str
     assignee_name: str | None
@@ -233,7 +235,7 @@ def _row_columns(topic_key):
         Case.id, Case.version, Case.reference, Case.received_at, Case.effective_due_date,
         Case.customer_sort, topic_key, Case.status, Case.case_type, Case.reply_wanted,
         Case.reply_channel, Case.due_date, Case.estimated_decision_date, Case.delivery_problem,
-        Case.masked_kinds, Case.contact_name, Customer.name, Topic.name, Topic.name_fi,
+        Case.masked_kinds, Case.language, Case.contact_name, Customer.name, Topic.name, Topic.name_fi,
         Topic.name_sv, assignee.full_name, sa.func.substr(Case.message, 1, MESSAGE_START),
     )
     # Outer joins all (every case has a topic): the planners then keep reading the cases in the

@@ -136,4 +136,4 @@ def test_an_answer_on_its_way_replaces_the_composer_until_it_is_cancelled(
     page.click("button:has-text('Cancel the letter')")
     assert page.locator("#answer-title").is_visible()
     assert "print queue" not in page.inner_text("header.case-head")
-    assert re.search(r"cancelled by .* before it went out", page.inner_text("main"))
+    assert re.search(r"cancelled the letter before it was posted", page.inner_text("main"))

@@ -334,7 +334,7 @@ def test_an_answer_by_email_closes_the_case_once_the_worker_delivered_it(page, l
     assert page.locator("h1 .badge").inner_text() == "closed"
     assert "Closed (Answered)" in page.inner_text("dl.case-summary")
     timeline = page.inner_text("ol.timeline")
-    assert timeline.count("Closed on delivery, as") == 1
+    assert timeline.count("Closed when the answer was delivered, as") == 1
 
 
 @pytest.mark.parametrize("language", ["fi", "sv", "en"])
