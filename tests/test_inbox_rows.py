@@ -151,3 +151,13 @@ def test_names_and_badges_shown_on_a_cached_row_follow_their_own_tables(
     db.session.add(ClosingDay(day=NOW.date() + timedelta(days=1), reason="Strike"))
     db.session.commit()
     assert re.search(r'<td class="col-due" title="([^"]*)"', row_of(client, case)).group(1) != badge
+
+
+@pytest.mark.parametrize(("user", "selectable"), [("cs.lead", True), ("cs.agent", False)])
+def test_the_header_has_a_column_for_every_cell_of_the_rows(case, login, client, user,  # noqa: F811
+                                                            selectable):
+    login(user)
+    page = client.get("/inbox/cs").get_data(as_text=True)
+    header = re.search(r"<thead>.*?</thead>", page, re.S).group(0)
+    assert len(re.findall(r"<th[ >]", header)) == len(re.findall(r"<td[ >]", row_of(client, case)))
+    assert ('class="col-select"' in header) is selectable

@@ -115,7 +115,7 @@ def inbox(unit_code):
         if not page.rows:
             return ""
         return render_template("inboxes/_case_table.html", unit=unit, filters=queries.FILTERS,
-                               listing=listing, sorts=queries.SORTS, page=page,
+                               listing=listing, sorts=queries.SORTS, page=page, selectable=leads,
                                rows=rows.rendered(page.rows, _badges(page.rows, today), locale,
                                                   leads))
 
