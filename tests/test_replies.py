@@ -133,9 +133,15 @@ def test_a_permanent_failure_flags_the_case_and_offers_another_channel(
     assert case.status == CaseStatus.ASSIGNED and case.first_answered_at is None
     assert case.delivery_problem.startswith("Email could not be delivered: 550")
     page = client.get(f"/cases/{case.reference}").get_data(as_text=True)
-    assert "Email could not be delivered: 550" in page
-    assert "Send the answer another way" in page
+    alert = re.search(r'<p class="flash flash-error" role="alert">(.*?)</p>', page, re.S).group(1)
+    assert "The answer did not reach the customer. The mail server said: 550" in alert
+    assert "Send the answer another way" in alert
     assert case.events[-1].kind == "delivery_failed"
+    # A Finnish reader reads it in Finnish, the mail server's own words as they came.
+    case.assignee.language = "fi"
+    db.session.commit()
+    page = client.get(f"/cases/{case.reference}").get_data(as_text=True)
+    assert "Vastaus ei mennyt perille asiakkaalle. Sähköpostipalvelimen vastaus: 550" in page
 
 
 def test_with_no_mail_server_the_worker_gives_up_after_the_limit(app, case, login, client,
