@@ -194,7 +194,7 @@ def test_a_row_shows_type_first_line_and_what_waits(client, login, units, people
     login("branch.staff")
     page = client.get("/inbox/helsinki-centre").get_data(as_text=True)
     assert '<tr class="complaint">' in page and 'class="complaint-mark">Complaint<' in page
-    assert 'title="The fee is wrong.">The fee is wrong.</td>' in page
+    assert 'title="The fee is wrong." lang="fi">The fee is wrong.</td>' in page
     assert "Second line" not in page
     assert 'title="letter waiting to be posted; closes the case when delivered"' in page
     # Nothing waits on the other case: it is new.
