@@ -230,7 +230,7 @@ class FormSubmission(Page):
         form = FormFields(page.body)
         fields = {
             **form.values,  # csrf_token, submission_token and the defaults (segment, language...)
-            "topic": form.options["topic"][0],
+            "topic": next(value for value in form.options["topic"] if value),  # not "Choose"
             # A card number and an IBAN for the masking to find.
             "message": "Korttini 4111 1111 1111 1111 hylättiin kaupassa, vaikka tilillä "
                        "FI21 1234 5600 0007 85 oli katetta. Miksi?",
