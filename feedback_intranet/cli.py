@@ -48,7 +48,7 @@ def retention_apply(dry_run, months):
     months = months if months is not None else current_app.config["RETENTION_MONTHS"]
     outcome = retention.apply(clock.now(), months, dry_run=dry_run)
     verb = "Would anonymise" if dry_run else "Anonymised"
-    click.echo(f"{verb} {outcome.summary()}; closed more than {months} months ago.")
+    click.echo(f"{verb} the cases closed more than {months} months ago: {outcome.summary()}.")
 
 
 def _settle(wrong, fix, rebuild, kept, rows):
@@ -205,8 +205,8 @@ def create_user_command(username, full_name, email, is_admin, unit_codes, lead_c
         db.session.rollback()
         raise click.ClickException(str(error)) from None
     # An operator on the server is an admin too: the new account goes into the audit log.
-    audit.record(AuditKind.ADMIN_CHANGE, username="(command line)",
-                 detail=f"create-user: User {user.id} {user.username}")
+    audit.record(AuditKind.ADMIN_CHANGE, username=audit.COMMAND_LINE, change="user_created",
+                 record="user", id=user.id)
     db.session.commit()
     click.echo(f"Created {user.username}{' (administrator)' if is_admin else ''}.")
 
