@@ -173,6 +173,15 @@ class Purpose(TitledEnum):
     INTERIM_NOTICE = "interim_notice", _l("Interim notice")
 
 
+class OutboxKind(TitledEnum):
+    """What an email in the outbox is; an answer's kind is its purpose."""
+
+    ANSWER = "answer", _l("Answer to a customer")
+    INTERIM_NOTICE = "interim_notice", _l("Interim notice to a customer")
+    CONFIRMATION = "confirmation", _l("Confirmation of receipt to a customer")
+    NOTIFICATION = "notification", _l("Notification to staff")
+
+
 class OutboxStatus(TitledEnum):
     QUEUED = "queued", _l("Queued")
     SENDING = "sending", _l("Being sent")
