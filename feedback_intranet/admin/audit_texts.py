@@ -142,8 +142,9 @@ def _letter_download(facts):
 def _admin_change(facts):
     change = facts.get("change")
     if change == "saved":
-        if facts.get("record") in _SAVED and facts.get("id") is not None:
-            return _(_SAVED[facts["record"]], id=facts["id"])
+        saved = _SAVED.get(facts.get("record"))
+        if saved is not None and facts.get("id") is not None:
+            return _(saved, id=facts["id"])
         return _("Saved the page %(path)s.", path=facts.get("path", ""))
     if change == "masking_reapply":
         counts = _rows(facts.get("counts", {}), _MASKED_ROWS)
