@@ -1,6 +1,7 @@
 """Writing to the audit log, in the caller's transaction, and keeping it append-only.
 
 `record` adds the event to the session: it is committed with what it records, or not at all.
+An event keeps its kind and facts; rows from before the facts keep an English `detail`.
 On PostgreSQL triggers refuse UPDATE, DELETE and TRUNCATE on the table, so not even a bug or
 a stray statement in the app can rewrite history.
 """
@@ -12,6 +13,9 @@ from flask_login import current_user
 from . import clock
 from .extensions import db
 from .models import AuditEvent, AuditKind
+
+# The username of what an operator does on the server's command line (shown translated).
+COMMAND_LINE = "(command line)"
 
 POSTGRES_DDL = [
     "CREATE OR REPLACE FUNCTION audit_event_append_only() RETURNS trigger AS $$ "
@@ -45,10 +49,12 @@ def uninstall(connection):
             connection.execute(sa.text(statement))
 
 
-def record(kind, *, user=None, username=None, case=None, reference="", customer_id=None, detail=""):
+def record(kind, *, user=None, username=None, case=None, reference="", customer_id=None, **facts):
     """Add one event to the current transaction; the request gives the address and user.
 
-    `reference` names a case that may not exist or may not be the user's to see.
+    `reference` names a case that may not exist or may not be the user's to see. `facts` are
+    JSON-able values without personal data (counts, ids, codes, a masked path), never a
+    sentence: `admin.audit_texts` writes the event's sentence in the reader's language.
     """
     if user is None and has_request_context() and current_user and current_user.is_authenticated:
         user = current_user
@@ -59,7 +65,7 @@ def record(kind, *, user=None, username=None, case=None, reference="", customer_
         case_id=case.id if case else None,
         case_reference=(case.reference if case else reference)[:20],
         customer_id=customer_id if customer_id is not None else case.customer_id if case else None,
-        detail=detail[:300],
+        facts=facts,
     )
     db.session.add(event)
     return event

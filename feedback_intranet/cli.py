@@ -1,4 +1,8 @@
-"""Command-line tasks: demo data and the first admin."""
+"""Command-line tasks: demo data and the first admin.
+
+What they print is English for the operator, in words a person reads: "answers", "timeline
+events", "emails", never the tables they are kept in.
+"""
 
 import time
 
@@ -12,8 +16,9 @@ from .admin.operations import save_user
 from .closing_days import banking_calendar
 from .demo import DEMO_PASSWORD, STAFF, refresh_statistics, seed_demo
 from .extensions import db
-from .models import AuditKind, Unit
+from .models import AuditKind, CaseStatus, OutboxStatus, Unit, User
 from .refusals import Refusal
+from .rules.counts import counted, listed
 
 
 def register_cli(app):
@@ -48,21 +53,26 @@ def retention_apply(dry_run, months):
     months = months if months is not None else current_app.config["RETENTION_MONTHS"]
     outcome = retention.apply(clock.now(), months, dry_run=dry_run)
     verb = "Would anonymise" if dry_run else "Anonymised"
-    click.echo(f"{verb} {outcome.summary()}; closed more than {months} months ago.")
+    click.echo(f"{verb} the cases closed more than {months} months ago: {outcome.summary()}.")
 
 
 def _settle(wrong, fix, rebuild, kept, rows):
     """The end of a check of figures kept beside the cases: say they match, or with `fix`
-    count them again, or exit with status 1."""
+    count them again, or exit with status 1. `rows` names one wrong row and several."""
     if not wrong:
         click.echo(f"The {kept} match the cases.")
         return
     if fix:
         rebuild()
         db.session.commit()
-        click.echo(f"Counted again: {len(wrong)} {rows} were wrong.")
+        was = "was" if len(wrong) == 1 else "were"
+        click.echo(f"Counted again: {counted(len(wrong), *rows)} {was} wrong.")
         return
     raise SystemExit(1)
+
+
+def _unit_codes():
+    return dict(db.session.execute(sa.select(Unit.id, Unit.code)).all())
 
 
 @click.group("counters")
@@ -78,11 +88,16 @@ def counters_check(fix):
     from .inboxes import counters
 
     wrong = counters.differences()
-    for (unit_id, status, holder_id, wanted, due), (counted, kept) in sorted(wrong.items()):
-        click.echo(f"unit {unit_id}, {status}, holder {holder_id or 'nobody'}, "
-                   f"{'answer wanted' if wanted else 'no answer wanted'}, due {due.isoformat()}: "
-                   f"{counted} cases, the counter says {kept}")
-    _settle(wrong, fix, counters.rebuild, "inbox counters", "counters")
+    units = _unit_codes()
+    holders = dict(db.session.execute(sa.select(User.id, User.username).where(
+        User.id.in_({key[2] for key in wrong}))).all())
+    for (unit_id, status, holder_id, wanted, due), (cases, kept) in sorted(wrong.items()):
+        held = f"held by {holders.get(holder_id, holder_id)}" if holder_id else "held by nobody"
+        click.echo(f"{units.get(unit_id, unit_id)}, {CaseStatus(status).english_title.lower()}, "
+                   f"{held}, {'answer wanted' if wanted else 'no answer wanted'}, "
+                   f"due {due.isoformat()}: {counted(cases, 'case', 'cases')}, "
+                   f"the counter says {kept}")
+    _settle(wrong, fix, counters.rebuild, "inbox counters", ("counter", "counters"))
 
 
 @click.group("reports")
@@ -99,11 +114,39 @@ def reports_check(fix):
 
     connection, tz = db.session.connection(), clock.timezone()
     wrong = summaries.differences(connection, tz)
-    for (table, key), (counted, kept) in sorted(wrong.items(), key=str):
-        click.echo(f"{table} {', '.join(map(str, key))}: the cases make {counted or 'nothing'}, "
-                   f"the summary says {kept or 'nothing'}")
+    units = _unit_codes()
+    columns = {table.name: (keys, counts) for table, keys, counts in summaries.TABLES}
+
+    def named(names, values):
+        def value(name, value):
+            if name.endswith("unit_id"):
+                return units.get(value, value)
+            if name == "units":  # ",3,7,"
+                return "+".join(str(units.get(int(i), i)) for i in value.strip(",").split(","))
+            return value
+        return ", ".join(f"{_COLUMN_WORDS.get(name, name)} {value(name, v)}"
+                         for name, v in zip(names, values, strict=True))
+
+    for (table, key), (made, kept) in sorted(wrong.items(), key=str):
+        keys, counts = columns[table]
+        click.echo(f"{_SUMMARY_WORDS[table]}, {named(keys, key)}: "
+                   f"the cases make {named(counts, made) if made else 'nothing'}; "
+                   f"the summary says {named(counts, kept) if kept else 'nothing'}")
     _settle(wrong, fix, lambda: summaries.rebuild(connection, tz), "report summaries",
-            "summary rows")
+            ("summary row", "summary rows"))
+
+
+# The report summaries and their columns as the check names them.
+_SUMMARY_WORDS = {
+    "report_day": "daily figures",
+    "report_answer_day": "answers by day",
+    "report_forward_day": "forwards by day",
+    "report_reforward_day": "cases forwarded more than once, by day",
+}
+_COLUMN_WORDS = {
+    "unit_id": "unit", "from_unit_id": "from", "to_unit_id": "to", "banking_days": "banking days",
+    "by_estimate": "by the estimate", "count": "count",
+}
 
 
 @click.group("masking")
@@ -136,8 +179,17 @@ def outbox_send(loop, interval):
         run_forever(interval)
     else:
         outcome = deliver_due()
-        click.echo(", ".join(f"{n} {status}" for status, n in sorted(outcome.items()))
+        click.echo(listed(counted(outcome[status], *_DELIVERED[status])
+                          for status in _DELIVERED if outcome.get(status))
                    or "Nothing was due.")
+
+
+# How a round of the outbox names what became of its emails.
+_DELIVERED = {
+    OutboxStatus.SENT: ("email handed to the mail server", "emails handed to the mail server"),
+    OutboxStatus.QUEUED: ("email to try again later", "emails to try again later"),
+    OutboxStatus.FAILED: ("email that could not be sent", "emails that could not be sent"),
+}
 
 
 @click.command("seed-demo")
@@ -170,7 +222,7 @@ def seed_demo_command(password, cases, production_ok):
     if added:
         click.echo("Refreshing the database's statistics…")
         refresh_statistics()
-    click.echo(f"Added {added} cases.")
+    click.echo(f"Added {counted(added, 'case', 'cases')}.")
     click.echo(f"Demo logins (password: {password}):")
     for username, full_name, memberships, is_admin in STAFF:
         roles = ", ".join(f"{code}{' (team lead)' if lead else ''}" for code, lead in memberships.items())
@@ -205,8 +257,8 @@ def create_user_command(username, full_name, email, is_admin, unit_codes, lead_c
         db.session.rollback()
         raise click.ClickException(str(error)) from None
     # An operator on the server is an admin too: the new account goes into the audit log.
-    audit.record(AuditKind.ADMIN_CHANGE, username="(command line)",
-                 detail=f"create-user: User {user.id} {user.username}")
+    audit.record(AuditKind.ADMIN_CHANGE, username=audit.COMMAND_LINE, change="user_created",
+                 record="user", id=user.id)
     db.session.commit()
     click.echo(f"Created {user.username}{' (administrator)' if is_admin else ''}.")
 

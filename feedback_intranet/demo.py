@@ -33,6 +33,7 @@ from .models import (
     Letter,
     MatchMethod,
     Membership,
+    OutboxKind,
     OutboxMessage,
     OutboxStatus,
     Purpose,
@@ -596,7 +597,7 @@ class _CaseFactory:
                             "created_by_id": author, "delivered_at": at})
         if channel == ReplyChannel.EMAIL:
             bulk.add("outbox", {
-                "id": self._take_id("outbox"), "kind": "answer",
+                "id": self._take_id("outbox"), "kind": OutboxKind.ANSWER,
                 "recipient": contact.email if contact else "customer@example.fi",
                 "sender": "feedback@bank.example", "sender_name": "", "subject": "Re: feedback",
                 "body_text": text, "body_html": "", "message_id": f"<demo-{answer_id}@bank.example>",

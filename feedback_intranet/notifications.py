@@ -9,6 +9,7 @@ from flask import current_app
 
 from .customer_texts import say
 from .emails import render_bodies
+from .models import OutboxKind
 from .outbox import enqueue
 from .rules import N_
 
@@ -34,6 +35,6 @@ def notify(users, case, message, now, **values):
             context = {"text": say(language, message, ref=case.reference, **named),
                        "link": link, "automatic": say(language, AUTOMATIC)}
             body_text, body_html = render_bodies("notification", language, **context)
-            enqueue(kind="notification", recipient=user.email,
+            enqueue(kind=OutboxKind.NOTIFICATION, recipient=user.email,
                     subject=say(language, SUBJECT, ref=case.reference),
                     body_text=body_text, body_html=body_html, case_id=case.id, now=now)

@@ -21,6 +21,7 @@ from .extensions import db
 from .inboxes import stamps
 from .models import Answer, AuditKind, Case, CaseEvent, Letter, OutboxMessage, OutboxStatus, Unit
 from .rules.banking_days import local_date
+from .rules.counts import counted, listed
 from .rules.masking import mask
 from .rules.sort_keys import sort_key
 
@@ -43,8 +44,7 @@ class Outcome:
     changed_meanwhile: int = 0
 
     def summary(self):
-        parts = [f"{count} {WORDS[key][count != 1]}" for key, count in self.counts.items()]
-        text = ", ".join(parts[:-1]) + f" and {parts[-1]}"
+        text = listed(counted(count, *WORDS[key]) for key, count in self.counts.items())
         if self.changed_meanwhile:
             text += (f"; {self.changed_meanwhile} changed by someone while this ran and were left "
                      "for the next run")
@@ -59,9 +59,9 @@ def reapply(*, dry_run=False, batch=BATCH):
     _texts(Answer, "answers", outcome, dry_run, batch)
     _emails(outcome, dry_run, batch)
     _letters(outcome, dry_run)
-    what = "masking reapply, dry run" if dry_run else "masking reapply"
-    audit.record(AuditKind.ADMIN_CHANGE, username="(command line)",
-                 detail=f"{what}: {outcome.summary()}")
+    audit.record(AuditKind.ADMIN_CHANGE, username=audit.COMMAND_LINE, change="masking_reapply",
+                 dry_run=dry_run, counts=outcome.counts,
+                 changed_meanwhile=outcome.changed_meanwhile)
     db.session.commit()
     return outcome
 

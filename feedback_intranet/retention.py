@@ -27,10 +27,23 @@ from .models import (
     OutboxMessage,
     UsedFormToken,
 )
+from .rules.counts import counted
 from .rules.sort_keys import NO_NAME
 
 BATCH = 1000
 REMOVED = "[removed: retention period passed]"
+
+
+# What the run touches besides the cases, as the command line and the audit log name it, in
+# the singular and the plural.
+WORDS = {
+    "answers": ("answer", "answers"),
+    "events": ("timeline event", "timeline events"),
+    "emails": ("email", "emails"),
+    "calls": ("call", "calls"),
+    "letters": ("letter", "letters"),
+    "form_tokens": ("used form token", "used form tokens"),
+}
 
 
 @dataclass
@@ -38,12 +51,18 @@ class Outcome:
     cases: int = 0
     rows: dict = field(default_factory=dict)
 
-    def add(self, table, count):
-        self.rows[table] = self.rows.get(table, 0) + count
+    def add(self, key, count):
+        self.rows[key] = self.rows.get(key, 0) + count
 
     def summary(self):
-        parts = ", ".join(f"{count} {table}" for table, count in sorted(self.rows.items()))
-        return f"{self.cases} cases" + (f" ({parts})" if parts else "")
+        parts = ", ".join(counted(self.rows[key], *WORDS[key]) for key in WORDS
+                          if self.rows.get(key))
+        return counted(self.cases, "case", "cases") + (f" ({parts})" if parts else "")
+
+
+_MODELS = {"answers": Answer, "events": CaseEvent, "emails": OutboxMessage,
+           "calls": CallbackTask, "letters": Letter}
+_KEYS = {model: key for key, model in _MODELS.items()}
 
 
 def cutoff(now, months):
@@ -64,10 +83,11 @@ def apply(now, months, dry_run=False):
     if dry_run:
         ids = sa.select(Case.id).where(Case.id.in_(due_cases(now, months)))
         outcome.cases = db.session.scalar(sa.select(sa.func.count()).select_from(ids.subquery()))
-        for model in (Answer, CaseEvent, OutboxMessage, CallbackTask, Letter):
-            outcome.add(model.__tablename__, db.session.scalar(
+        for key, model in _MODELS.items():
+            outcome.add(key, db.session.scalar(
                 sa.select(sa.func.count()).select_from(model).where(model.case_id.in_(ids))))
-        audit.record(AuditKind.RETENTION, detail=f"dry run, {months} months: {outcome.summary()}"[:300])
+        audit.record(AuditKind.RETENTION, dry_run=True, months=months, cases=outcome.cases,
+                     rows=outcome.rows)
         db.session.commit()
         return outcome
     while True:
@@ -79,15 +99,16 @@ def apply(now, months, dry_run=False):
     # One-time form tokens only guard against double submits: a day is plenty.
     pruned = db.session.execute(sa.delete(UsedFormToken).where(
         UsedFormToken.used_at < now - timedelta(days=1)))
-    outcome.add("used_form_token", pruned.rowcount)
-    audit.record(AuditKind.RETENTION, detail=f"{months} months: {outcome.summary()}"[:300])
+    outcome.add("form_tokens", pruned.rowcount)
+    audit.record(AuditKind.RETENTION, dry_run=False, months=months, cases=outcome.cases,
+                 rows=outcome.rows)
     db.session.commit()
     return outcome
 
 
 def _anonymise(ids, now, outcome):
     def update_rows(model, where, **values):
-        outcome.add(model.__tablename__, db.session.execute(
+        outcome.add(_KEYS[model], db.session.execute(
             sa.update(model).where(where).values(**values)
             .execution_options(synchronize_session=False)).rowcount)
 

@@ -61,12 +61,12 @@ def test_the_outbox_and_the_last_retention_run(client, admin, data, clock):
                                      sender="feedback@bank.example", subject="s", body_text="b",
                                      message_id=f"<{n}@bank.example>", status=status,
                                      next_attempt_at=clock(), created_at=clock()))
-    audit.record(AuditKind.RETENTION, detail="24 months: 3 cases anonymised")
+    audit.record(AuditKind.RETENTION, dry_run=False, months=24, cases=3, rows={"answers": 2})
     db.session.commit()
     page = client.get("/admin/").get_data(as_text=True)
     assert re.search(r"<dt>Queued</dt><dd>2</dd>", page)
     assert re.search(r"<dt>Failed</dt><dd>1</dd>", page)
-    assert "24 months: 3 cases anonymised" in page
+    assert "3 cases closed more than 24 months ago were anonymised (2 answers)." in page
     assert re.search(r"Last run \d{1,2}\.\d{1,2}\.\d{4} \d\d:\d\d", page)
 
 

@@ -126,6 +126,8 @@ def test_exports_and_letter_downloads_are_recorded(client, login, people, units,
     assert client.get(f"/letters/{letter.id}.pdf").data.startswith(b"%PDF")
     assert kinds()[-2:] == ["export", "letter_download"]
     assert events(kind="letter_download")[0].case_id == case.id
+    assert [event.facts for event in events()[-2:]] == [
+        {"export": "inbox", "unit": "helsinki-centre", "filter": "open"}, {"letter": letter.id}]
 
 
 def test_admin_changes_are_recorded_and_read_on_the_audit_page(client, login, people, data):
@@ -133,14 +135,16 @@ def test_admin_changes_are_recorded_and_read_on_the_audit_page(client, login, pe
     response = client.post("/admin/closing-days", data={"day": "2026-12-31", "reason": "New Year"})
     assert response.status_code == 302
     (change,) = events(kind="admin_change")
-    assert change.detail == "/admin/closing-days closing day 2026-12-31"
+    assert change.facts == {"change": "closing_day_added", "day": "2026-12-31"}
+    assert change.detail == ""
     page = client.get("/admin/audit?kind=admin_change").get_data(as_text=True)
-    assert "closing day 2026-12-31" in page and "Login</td>" not in page
+    assert "Added 31.12.2026 as a closing day." in page and "Login</td>" not in page
     page = client.get("/admin/audit?user=ADMIN&kind=login").get_data(as_text=True)
     assert "Login</td>" in page
     csv = client.get("/admin/audit.csv?kind=admin_change").data.decode("utf-8-sig").splitlines()
     assert csv[0].startswith("Time;Event;User;Address;Case")
     assert len(csv) == 2 and "Admin change;admin" in csv[1]
+    assert csv[1].endswith(";Added 31.12.2026 as a closing day.")
     assert "export" in kinds()
     page = client.get("/admin/audit?start=nonsense").get_data(as_text=True)
     assert "Give the date as day.month.year, e.g. 24.12.2026." in page
@@ -157,7 +161,8 @@ def test_only_admins_read_the_audit_log(client, login, people, data):
     login("branch.staff")
     assert client.get("/admin/audit").status_code == 403
     assert client.get("/admin/audit.csv").status_code == 403
-    assert events(kind="refused")[-1].detail == "403 GET /admin/audit.csv"
+    assert events(kind="refused")[-1].facts == {"status": 403, "method": "GET",
+                                                "path": "/admin/audit.csv"}
 
 
 @pytest.mark.committed  # a connection of its own: TRUNCATE would wait for the test's transaction
@@ -166,7 +171,8 @@ def test_postgresql_refuses_to_change_delete_or_empty_the_audit_log(client, logi
         pytest.skip("the trigger is PostgreSQL's; SQLite has no roles to protect it from")
     login("branch.staff")
     with db.engine.connect() as connection:
-        for statement in ("UPDATE audit_event SET detail = 'rewritten'", "DELETE FROM audit_event",
+        for statement in ("UPDATE audit_event SET detail = 'rewritten'",
+                          "UPDATE audit_event SET facts = NULL", "DELETE FROM audit_event",
                           "TRUNCATE audit_event"):
             with pytest.raises(sa.exc.DBAPIError, match="append-only"):
                 connection.execute(sa.text(statement))
@@ -213,7 +219,7 @@ def test_a_visitor_not_logged_in_cannot_fill_the_log(database_url, clock, people
     assert client.get("/cases/FI4950009420028730").status_code == 302
     made_up_requests(client, 199)
     (first,) = events(kind="refused")
-    assert first.detail == "401 GET /cases/[account number …8730 removed]"
+    assert first.facts["path"] == "/cases/[account number …8730 removed]"
     assert "2873" not in first.case_reference and first.user_id is None
 
     clock.advance(timedelta(minutes=1))
@@ -221,10 +227,10 @@ def test_a_visitor_not_logged_in_cannot_fill_the_log(database_url, clock, people
     clock.advance(timedelta(minutes=5))
     assert client.get("/workload/nowhere").status_code == 302
     rows = events(kind="refused")
-    assert [row.detail for row in rows] == [
-        first.detail,
-        "401 POST /cases/made-up-0/note; 199 more refused since this address's previous row",
-        "401 GET /workload/nowhere; 2 more refused since this address's previous row",
+    assert [row.facts for row in rows] == [
+        first.facts,
+        {"status": 401, "method": "POST", "path": "/cases/made-up-0/note", "unrecorded": 199},
+        {"status": 401, "method": "GET", "path": "/workload/nowhere", "unrecorded": 2},
     ]
     assert {row.address for row in rows} == {address}
 
@@ -236,4 +242,5 @@ def test_a_failing_counter_store_still_records_a_visitors_refusal(database_url, 
     client = app.test_client()
     for _ in range(2):
         assert client.get("/inbox/helsinki-centre").status_code == 302
-    assert [row.detail for row in events(kind="refused")] == ["401 GET /inbox/helsinki-centre"] * 2
+    assert [row.facts for row in events(kind="refused")] == [
+        {"status": 401, "method": "GET", "path": "/inbox/helsinki-centre"}] * 2

@@ -167,9 +167,10 @@ def test_the_check_command_finds_and_fixes_a_wrong_counter(runner, org, make_cas
     db.session.commit()
     result = runner.invoke(args=["counters", "check"])
     assert result.exit_code == 1
-    assert "1 cases, the counter says 3" in result.output
+    assert result.output.startswith("cs, new, held by nobody, answer wanted, due ")
+    assert result.output.endswith(": 1 case, the counter says 3\n")
     fixed = runner.invoke(args=["counters", "check", "--fix"])
-    assert fixed.exit_code == 0 and "1 counters were wrong" in fixed.output
+    assert fixed.exit_code == 0 and "Counted again: 1 counter was wrong." in fixed.output
     assert counters.differences() == {}
 
 

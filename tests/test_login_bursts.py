@@ -165,7 +165,7 @@ def checked_passwords(user, after_id=0):
         AuditEvent.user_id == user.id, AuditEvent.id > after_id)).all()
     checked = [e.kind for e in events
                if e.kind == AuditKind.LOGIN
-               or (e.kind == AuditKind.LOGIN_FAILED and e.detail in ("", "account locked"))]
+               or (e.kind == AuditKind.LOGIN_FAILED and e.facts.get("reason") in (None, "locked"))]
     return {kind: checked.count(kind) for kind in (AuditKind.LOGIN, AuditKind.LOGIN_FAILED)}
 
 

@@ -267,3 +267,27 @@ def test_the_report_summaries_migration_counts_the_existing_cases(empty_database
             ["2026-11-20", "1", "2", "2"], ["2026-11-20", "2", "1", "1"]]
         assert [[str(value) for value in row] for row in repeated] == [["2026-11-20", ",1,2,", "1"]]
         db.engine.dispose()
+
+
+def test_the_audit_facts_migration_keeps_every_row_as_stored_and_the_log_append_only(
+        empty_database_url):
+    app = create_app({"CONFIG": "testing", "SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with app.app_context():
+        flask_migrate.upgrade(revision="0029_contact_country")
+        with db.engine.begin() as connection:
+            connection.execute(sa.text(
+                "INSERT INTO audit_event (id, at, kind, user_id, username, address, case_id,"
+                " case_reference, customer_id, detail) VALUES (1, '2026-11-20 08:00:00',"
+                " 'admin_change', NULL, 'admin', '127.0.0.1', NULL, '', NULL,"
+                " '/admin/closing-days closing day 2026-12-31')"))
+        flask_migrate.upgrade()
+        with db.engine.connect() as connection:
+            row = connection.execute(sa.text("SELECT detail, facts FROM audit_event")).one()
+        assert tuple(row) == ("/admin/closing-days closing day 2026-12-31", None)
+        if empty_database_url.startswith("postgresql"):
+            for statement in ("UPDATE audit_event SET facts = '{}'", "DELETE FROM audit_event",
+                              "TRUNCATE audit_event"):
+                with db.engine.connect() as connection, pytest.raises(
+                        sa.exc.DBAPIError, match="append-only"):
+                    connection.execute(sa.text(statement))
+        db.engine.dispose()

@@ -500,10 +500,15 @@ def test_the_check_command_finds_and_fixes_a_wrong_summary(runner, org, make_cas
     db.session.commit()
     result = runner.invoke(args=["reports", "check"])
     assert result.exit_code == 1
-    assert "the cases make [1, 1, 0, 1, 0, 0], the summary says [1, 3, 0, 1, 0, 0]" in result.output
-    assert "the summary says nothing" in result.output
+    assert (f"daily figures, dimension topic, day {NOW.date().isoformat()}, unit cs, value"
+            in result.output)
+    assert ("the cases make received 1, owed 1, kept 0, awaiting 1, noticed 0, by the estimate 0; "
+            "the summary says received 1, owed 3, kept 0, awaiting 1, noticed 0, by the estimate 0"
+            in result.output)
+    assert "; the summary says nothing" in result.output
+    assert "report_day" not in result.output and "unit_id" not in result.output
     fixed = runner.invoke(args=["reports", "check", "--fix"])
-    assert fixed.exit_code == 0 and "2 summary rows were wrong" in fixed.output
+    assert fixed.exit_code == 0 and "Counted again: 2 summary rows were wrong." in fixed.output
     assert_summaries_right()
 
 

@@ -104,9 +104,9 @@ SENTENCES = [
      "Aino Virtanen corrected the case: Topic: Cards → Loans; Type: Other feedback → Complaint; "
      "Phone: — → +358401234567",
      "Aino Virtanen korjasi asian tietoja: Aihe: Kortit → Lainat; Tyyppi: Muu palaute → "
-     "Reklamaatio; Puhelin: — → +358401234567",
+     "Reklamaatio; Puhelinnumero: — → +358401234567",
      "Aino Virtanen rättade ärendets uppgifter: Ämne: Kort → Lån; Typ: Annan respons → "
-     "Reklamation; Telefon: — → +358401234567"),
+     "Reklamation; Telefonnummer: — → +358401234567"),
     (event("reply_cancelled", {"purpose": "interim_notice", "channel": "letter",
                                "due_date_holds": "2026-12-02"}),
      "Aino Virtanen cancelled the interim notice letter before it was posted. The due date "

@@ -1,4 +1,5 @@
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from wtforms import (
     BooleanField,
     PasswordField,
@@ -37,7 +38,8 @@ class UserForm(BaseForm):
     )
     full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
     email = StringField(
-        _l("Email"), validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)]
+        lazy_pgettext("contact", "Email"),
+        validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)],
     )
     password = PasswordField(
         _l("Password"), validators=[Optional(), Length(max=1024)],
@@ -174,14 +176,14 @@ class AuditFilterForm(BaseForm):
                        choices=[SelectChoice("", _l("Any event"))]
                        + [SelectChoice(kind.value, kind.title) for kind in AuditKind])
     case = StringField(_l("Case reference"), validators=[Optional(), Length(max=20)])
-    start = day_field(_l("From"))
-    end = day_field(_l("To"))
+    start = day_field(lazy_pgettext("date range", "From"))
+    end = day_field(lazy_pgettext("date range", "To"))
 
 
 class DataRequestForm(BaseForm):
     customer_number = StringField(_l("Customer number"), validators=[Optional(), Length(max=20)])
-    email = StringField(_l("Email"), validators=[Optional(), Email(check_deliverability=False),
-                                                 Length(max=254)])
+    email = StringField(lazy_pgettext("contact", "Email"),
+                        validators=[Optional(), Email(check_deliverability=False), Length(max=254)])
 
     def validate(self, extra_validators=None):
         if not super().validate(extra_validators):

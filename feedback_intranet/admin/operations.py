@@ -118,7 +118,7 @@ def save_user(actor, user, *, username, full_name, email, password, language, is
         if user.id is not None:
             end_sessions(user)
             audit.record(AuditKind.PASSWORD_CHANGED, user=user,
-                         detail=f"set by {actor.username}" if actor else "set on the command line")
+                         **({"set_by": actor.username} if actor else {"command_line": True}))
     _set_memberships(user, roles)
     db.session.flush()
     return user

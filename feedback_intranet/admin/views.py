@@ -35,7 +35,7 @@ from ..rules.dates import format_date
 from ..web.downloads import csv_download
 from ..web.forms import parse_id, show_refusal
 from ..web.locale import get_locale_code
-from . import queries
+from . import audit_texts, queries
 from .audit_log import audit_page, audit_query, audit_rows
 from .forms import (
     ROLE_CHOICES,
@@ -62,6 +62,9 @@ from .operations import (
 )
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+# Audit events are written in the reader's language from their facts.
+bp.add_app_template_filter(audit_texts.describe, "audit_text")
+bp.add_app_template_filter(audit_texts.username, "audit_user")
 
 
 @bp.before_request
@@ -88,15 +91,15 @@ def _save(form, save, message):
         db.session.rollback()
         show_refusal(error, form)
         return False
-    what = f"{type(saved).__name__} {saved.id}" if getattr(saved, "id", None) else ""
-    _commit_audited(what)
+    _commit_audited("saved", record=getattr(saved, "__tablename__", None),
+                    id=getattr(saved, "id", None), path=request.path)
     flash(message(saved), "success")
     return True
 
 
-def _commit_audited(what):
+def _commit_audited(change, **facts):
     """Every admin change is logged in the transaction that makes it."""
-    audit.record(AuditKind.ADMIN_CHANGE, detail=f"{request.path} {what}".strip())
+    audit.record(AuditKind.ADMIN_CHANGE, change=change, **facts)
     db.session.commit()
 
 
@@ -187,7 +190,7 @@ def closing_days():
             db.session.rollback()
             show_refusal(error, form)
         else:
-            _commit_audited(f"closing day {form.day.data.isoformat()}")
+            _commit_audited("closing_day_added", day=form.day.data.isoformat())
             flash(_("Added %(day)s as a closing day. Due dates already promised do not change.",
                     day=format_date(form.day.data)), "success")
             return redirect(url_for("admin.closing_days"))
@@ -301,7 +304,7 @@ def service_hours():
 @bp.route("/service-hours/<int:row_id>/remove", methods=["POST"])
 def remove_service_hours(row_id):
     remove_deviating_hours(current_user, db.get_or_404(DeviatingHours, row_id))
-    _commit_audited(f"deviating hours {row_id} removed")
+    _commit_audited("deviating_hours_removed", id=row_id)
     flash(_("Removed; the regular hours apply that day."), "success")
     return redirect(url_for("admin.service_hours"))
 
@@ -343,11 +346,12 @@ def audit_csv():
 
     def rows():
         for event in audit_rows(query):
-            yield [f"{event.at.astimezone(tz):%Y-%m-%d %H:%M:%S}", event.kind.title, event.username,
-                   event.address, event.case_reference, event.customer_id or "", event.detail]
+            yield [f"{event.at.astimezone(tz):%Y-%m-%d %H:%M:%S}", event.kind.title,
+                   audit_texts.username(event), event.address, event.case_reference,
+                   event.customer_id or "", audit_texts.describe(event)]
 
     return csv_download(header, rows(), f"audit-{clock.today().isoformat()}.csv",
-                        f"audit log {request.query_string.decode()[:200]}")
+                        export="audit_log", filters=request.query_string.decode()[:200])
 
 
 @bp.route("/data-request", methods=["GET", "POST"])
@@ -359,10 +363,10 @@ def data_request():
         if customer is None and not cases:
             form.customer_number.errors.append(_("Nothing is held about such a customer."))
         else:
-            how = "customer number" if form.customer_number.data else "email address"
+            how = "customer_number" if form.customer_number.data else "email"
             # The audit names the customer by id only, never by the number or email given.
             audit.record(AuditKind.DATA_REQUEST, customer_id=customer.id if customer else None,
-                         detail=f"by {how}: {len(cases)} cases")
+                         found_by=how, cases=len(cases))
             db.session.commit()
             body = json.dumps(data_requests.report(customer, cases), ensure_ascii=False, indent=2)
             filename = f"data-request-{clock.today().isoformat()}.json"

@@ -32,19 +32,18 @@ def authenticate(username, password, *, now, lockout_failures, lockout_minutes):
         locked = user is not None and not _count_failure(user, now, lockout_failures,
                                                          lockout_minutes)
         audit.record(AuditKind.LOGIN_FAILED, user=user, username=username.strip(),
-                     detail="account locked" if locked else "")
+                     **({"reason": "locked"} if locked else {}))
         if user is not None and not locked and user.locked_until is not None:
-            audit.record(AuditKind.LOCKED, user=user,
-                         detail=f"{lockout_failures} failures in a row; {lockout_minutes} minutes")
+            audit.record(AuditKind.LOCKED, user=user, failures=lockout_failures,
+                         minutes=lockout_minutes)
         return None
     if not user.active:
-        audit.record(AuditKind.LOGIN_FAILED, user=user, detail="inactive user")
+        audit.record(AuditKind.LOGIN_FAILED, user=user, reason="inactive")
         return None
     # Hashed first: the UPDATE below holds the user's row until the commit, not while hashing.
     new_hash = passwords.hash(password) if passwords.needs_rehash(user.password_hash) else None
     if not _accept(user, now):
-        audit.record(AuditKind.LOGIN_FAILED, user=user, username=username.strip(),
-                     detail="account locked")
+        audit.record(AuditKind.LOGIN_FAILED, user=user, username=username.strip(), reason="locked")
         return None
     audit.record(AuditKind.LOGIN, user=user)
     if new_hash:

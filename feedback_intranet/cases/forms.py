@@ -3,6 +3,7 @@
 import secrets
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -100,8 +101,8 @@ class CorrectForm(ActionForm):
     contact_city = StringField(_l("City"), validators=[Length(max=80)])
     contact_country = SelectField(_l("Country"),
                                   invalid_choice_message=_l("Choose a country from the list."))
-    contact_phone = StringField(_l("Phone"), validators=[Optional(), phone_number])
-    contact_email = StringField(_l("Email"),
+    contact_phone = StringField(lazy_pgettext("contact", "Phone"), validators=[Optional(), phone_number])
+    contact_email = StringField(lazy_pgettext("contact", "Email"),
                                 validators=[Optional(), email_address, Length(max=254)])
     topic_id = SelectField(_l("Topic"), coerce=int)
     case_type = SelectField(_l("Type"), choices=[SelectChoice(t.value, t.title) for t in CaseType])

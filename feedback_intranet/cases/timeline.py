@@ -8,8 +8,9 @@ and have no facts; they read as their actor alone.
 
 from datetime import date, datetime
 
-from flask_babel import get_locale, ngettext
+from flask_babel import get_locale, lazy_pgettext, ngettext
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from .. import clock
 from ..countries import country_name
@@ -61,12 +62,14 @@ _CALLED = {
     "busy": N_("%(actor)s called %(phone)s (call %(attempt)s): busy."),
     "wrong_number": N_("%(actor)s called %(phone)s (call %(attempt)s): wrong number."),
 }
+# Lazy: two of the labels need their context, and each is said in the reader's language.
 _FIELDS = {
-    "contact_name": N_("Name"), "contact_street": N_("Street address"),
-    "contact_postal_code": N_("Postal code"), "contact_city": N_("City"),
-    "contact_country": N_("Country"),
-    "contact_phone": N_("Phone"), "contact_email": N_("Email"), "topic_id": N_("Topic"),
-    "case_type": N_("Type"), "segment": N_("Segment"),
+    "contact_name": _l("Name"), "contact_street": _l("Street address"),
+    "contact_postal_code": _l("Postal code"), "contact_city": _l("City"),
+    "contact_country": _l("Country"),
+    "contact_phone": lazy_pgettext("contact", "Phone"),
+    "contact_email": lazy_pgettext("contact", "Email"), "topic_id": _l("Topic"),
+    "case_type": _l("Type"), "segment": _l("Segment"),
 }
 _ENUMS = {"case_type": CaseType, "segment": Segment}
 
@@ -234,7 +237,7 @@ def _corrected_value(field, value):
 def _corrected(event, facts, actor):
     changes = facts.get("changes", [])
     yield _("%(actor)s corrected the case:", actor=actor)
-    yield "; ".join(f"{_say(_FIELDS[field]) if field in _FIELDS else field}: "
+    yield "; ".join(f"{str(_FIELDS[field]) if field in _FIELDS else field}: "
                     f"{_corrected_value(field, old)} → {_corrected_value(field, new)}"
                     for field, old, new in changes)
 

@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy.orm import aliased, joinedload
 
 from ..extensions import db
@@ -39,13 +40,13 @@ def users_by_id(ids):
     return db.session.scalars(sa.select(User).where(User.id.in_(ids))).all()
 
 FILTERS = {
-    "open": _l("Open"),
+    "open": lazy_pgettext("cases", "Open"),
     "unassigned": _l("Unassigned"),
     "mine": _l("Mine"),
     "overdue": _l("Overdue"),
     "due_today": _l("Due today"),
     "no_answer": _l("No answer wanted"),
-    "answered": _l("Answered"),
+    "answered": lazy_pgettext("cases", "Answered"),
 }
 DEFAULT_FILTER = "open"
 _ORDER = (Case.effective_due_date, Case.received_at, Case.id)

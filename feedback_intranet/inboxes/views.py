@@ -213,7 +213,7 @@ def export(unit_code):
             ]
 
     return csv_download(header, rows(), f"{unit.code}-{filter_name}-{today.isoformat()}.csv",
-                        f"inbox {unit.code}, filter {filter_name}")
+                        export="inbox", unit=unit.code, filter=filter_name)
 
 
 @bp.route("/inbox/<unit_code>/assign", methods=["POST"])

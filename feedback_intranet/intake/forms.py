@@ -1,7 +1,7 @@
 """The feedback form (public) and the staff registration form share their fields and rules."""
 
 from email_validator import EmailNotValidError, validate_email
-from flask_babel import get_locale
+from flask_babel import get_locale, lazy_pgettext
 from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -116,8 +116,10 @@ class FeedbackFields(BaseForm):
     city = StringField(_l("City"), validators=[Optional(), Length(max=80)])
     country = SelectField(_l("Country"), default=postal_codes.HOME_COUNTRY,
                           invalid_choice_message=_l("Choose a country from the list."))
-    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40), phone_number])
-    email = StringField(_l("Email"), validators=[Optional(), Length(max=254), email_address])
+    phone = StringField(lazy_pgettext("contact", "Phone"),
+                        validators=[Optional(), Length(max=40), phone_number])
+    email = StringField(lazy_pgettext("contact", "Email"),
+                        validators=[Optional(), Length(max=254), email_address])
 
     # Fields marked on the form as needed (ALWAYS) or needed for an answer (FOR_ANSWER).
     required_marks = {}

@@ -47,7 +47,10 @@ class AuditEvent(db.Model):
     case_reference: Mapped[str] = mapped_column(sa.String(20), default="")
     customer_id: Mapped[int | None]
     # What happened, without personal data: a path, a status, which admin record changed.
+    # `facts` for rows written since migration 0030, read in the reader's language by
+    # admin.audit_texts; `detail` is the English sentence of the rows written before.
     detail: Mapped[str] = mapped_column(sa.String(300), default="")
+    facts: Mapped[dict | None] = mapped_column(sa.JSON)
 
     # The audit page reads newest first, alone or by one of its filters: an index each, so a
     # filter finds its rows without walking a log of millions of case views.

@@ -4,7 +4,7 @@ import enum
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from flask_babel import force_locale
+from flask_babel import force_locale, lazy_pgettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -85,8 +85,8 @@ class Segment(TitledEnum):
 
 class CaseStatus(TitledEnum):
     NEW = "new", _l("New")
-    ASSIGNED = "assigned", _l("Assigned")
-    ANSWERED = "answered", _l("Answered")
+    ASSIGNED = "assigned", lazy_pgettext("case status", "Assigned")
+    ANSWERED = "answered", lazy_pgettext("case status", "Answered")
     CLOSED = "closed", _l("Closed")
 
 
@@ -118,16 +118,16 @@ class EventKind(TitledEnum):
     RECEIVED = "received", _l("Received")
     ROUTED = "routed", _l("Routed")
     FORWARDED = "forwarded", _l("Forwarded")
-    ASSIGNED = "assigned", _l("Assigned")
+    ASSIGNED = "assigned", lazy_pgettext("timeline event", "Assigned")
     UNASSIGNED = "unassigned", _l("Returned to inbox")
     NOTE = "note", _l("Note")
     INTERIM_NOTICE = "interim_notice", _l("Interim notice")
-    REPLIED = "replied", _l("Answered")
+    REPLIED = "replied", lazy_pgettext("timeline event", "Answered")
     CLOSED = "closed", _l("Closed")
     REOPENED = "reopened", _l("Reopened")
     CUSTOMER_MATCHED = "customer_matched", _l("Customer set")
     CORRECTED = "corrected", _l("Corrected")
-    DUPLICATE = "duplicate", _l("Duplicate")
+    DUPLICATE = "duplicate", lazy_pgettext("timeline event", "Duplicate")
     DELIVERED = "delivered", _l("Delivered")
     DELIVERY_FAILED = "delivery_failed", _l("Delivery failed")
     CALLBACK = "callback", _l("Call attempt")
@@ -136,9 +136,9 @@ class EventKind(TitledEnum):
 
 
 class Resolution(TitledEnum):
-    ANSWERED = "answered", _l("Answered")
+    ANSWERED = "answered", lazy_pgettext("resolution", "Answered")
     NO_ANSWER_WANTED = "no_answer_wanted", _l("No answer wanted")
-    DUPLICATE = "duplicate", _l("Duplicate")
+    DUPLICATE = "duplicate", lazy_pgettext("resolution", "Duplicate")
     WITHDRAWN = "withdrawn", _l("Withdrawn by the customer")
     OTHER = "other", _l("Other")
 
@@ -173,12 +173,21 @@ class Purpose(TitledEnum):
     INTERIM_NOTICE = "interim_notice", _l("Interim notice")
 
 
+class OutboxKind(TitledEnum):
+    """What an email in the outbox is; an answer's kind is its purpose."""
+
+    ANSWER = "answer", _l("Answer to a customer")
+    INTERIM_NOTICE = "interim_notice", _l("Interim notice to a customer")
+    CONFIRMATION = "confirmation", _l("Confirmation of receipt to a customer")
+    NOTIFICATION = "notification", _l("Notification to staff")
+
+
 class OutboxStatus(TitledEnum):
     QUEUED = "queued", _l("Queued")
     SENDING = "sending", _l("Being sent")
     SENT = "sent", _l("Handed to the mail server")
     FAILED = "failed", _l("Failed")
-    CANCELLED = "cancelled", _l("Cancelled")
+    CANCELLED = "cancelled", lazy_pgettext("email", "Cancelled")
 
 
 class CallbackStatus(TitledEnum):
@@ -186,4 +195,4 @@ class CallbackStatus(TitledEnum):
     DONE = "done", _l("Reached")
     WRONG_NUMBER = "wrong_number", _l("Wrong number")
     GAVE_UP = "gave_up", _l("Not reached")
-    CANCELLED = "cancelled", _l("Cancelled")
+    CANCELLED = "cancelled", lazy_pgettext("call", "Cancelled")

@@ -11,6 +11,7 @@ from .common import (
     AnswerStatus,
     CallbackStatus,
     Language,
+    OutboxKind,
     OutboxStatus,
     Purpose,
     ReplyChannel,
@@ -62,7 +63,7 @@ class OutboxMessage(db.Model):
     __tablename__ = "outbox_message"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(sa.String(32))
+    kind: Mapped[OutboxKind] = enum_column(OutboxKind)
     recipient: Mapped[str] = mapped_column(sa.String(254))
     sender: Mapped[str] = mapped_column(sa.String(254))
     sender_name: Mapped[str] = mapped_column(sa.String(120), default="")

@@ -127,7 +127,7 @@ def _pdf(data, filename):
 def letter_pdf(letter_id):
     letter = _letter_or_404(letter_id)
     pdf = _pdf_of(letter)
-    audit.record(AuditKind.LETTER_DOWNLOAD, case=letter.case, detail=f"letter {letter.id}")
+    audit.record(AuditKind.LETTER_DOWNLOAD, case=letter.case, letter=letter.id)
     db.session.commit()
     return _pdf(pdf, f"{letter.case.reference}.pdf")
 
@@ -141,7 +141,7 @@ def waiting_pdf(unit_code):
     if not pdfs:
         flash(_("No letters are waiting."), "info")
         return redirect(url_for("replies.print_queue", unit_code=unit.code))
-    audit.record(AuditKind.LETTER_DOWNLOAD, detail=f"{len(pdfs)} waiting letters of {unit.code}")
+    audit.record(AuditKind.LETTER_DOWNLOAD, waiting_letters=len(pdfs), unit=unit.code)
     db.session.commit()
     return _pdf(merge(pdfs), f"letters-{unit.code}.pdf")
 

@@ -177,7 +177,7 @@ def _answer_time_table(name, title, first, counts_by_key, label_of):
         for days, count in counts:
             everything[days] = everything.get(days, 0) + count
     totals = row(_("All"), list(everything.items())) if everything else None
-    return Table(name, title, [first, _("Answered"), _("Median"), _("90th percentile")], rows,
+    return Table(name, title, [first, pgettext("cases", "Answered"), _("Median"), _("90th percentile")], rows,
                  totals, note=_("Banking days after the day of receipt up to the day of the first "
                                "answer; percentiles by the nearest-rank method."))
 
@@ -209,7 +209,7 @@ def volume_report(context):
     counts = queries.volumes(context.period, context.unit_ids)
     # Every case has one topic: the topics' weeks add up to the cases of each week.
     weekly = [sum(week) for week in zip(*counts["topic"].values(), strict=True)] or [0] * len(labels)
-    tables = [Table("volume-by-week", _("Received per week"), [_("Week"), _("Received")],
+    tables = [Table("volume-by-week", _("Received per week"), [_("Week"), pgettext("cases", "Received")],
                     [[label, count] for label, count in zip(labels, weekly, strict=True)],
                     [_("All"), sum(weekly)])]
     for dimension, name, title, first, label_of in dimensions:
@@ -231,7 +231,8 @@ def forwarding_report(context):
                                                context.language)
     rows = [[source, target, count] for source, target, count in moves]
     return Report(tables=[
-        Table("forwarding", _("Forwards between units"), [_("From"), _("To"), _("Forwards")], rows,
+        Table("forwarding", _("Forwards between units"),
+              [pgettext("forwarding", "From"), pgettext("forwarding", "To"), _("Forwards")], rows,
               [_("All"), "", sum(row[2] for row in rows)] if rows else None),
         Table("forwarded-more-than-once", _("Cases forwarded more than once"),
               [_("Figure"), _("Cases")], [[_("Forwarded more than once"), more_than_once]]),
@@ -245,7 +246,7 @@ def backlog_report(context):
     rows = sorted(({"unit": unit.name_in(context.language), **by_unit[unit.id]}
                    for unit in context.units if unit.id in by_unit),
                   key=lambda row: (-row["overdue"], -row["total"]))
-    header = [_("Unit"), _("Overdue"), _("Open")] + [
+    header = [_("Unit"), _("Overdue"), pgettext("cases", "Open")] + [
         _("Age %(bucket)s banking days", bucket=bucket) for bucket in queries.AGE_BUCKETS]
     return Report(tables=[Table(
         "backlog", _("Backlog now"), header,

@@ -70,5 +70,7 @@ def table_csv(name, table):
         filename = f"{table}-{context.today.isoformat()}.csv"
     else:
         filename = f"{table}-{context.period.start.isoformat()}-{context.period.end.isoformat()}.csv"
-    return csv_download(found.header, found.csv_rows(), filename,
-                        f"report {name}, table {table}, {filename}")
+    period = context.period
+    return csv_download(found.header, found.csv_rows(), filename, export="report", report=name,
+                        table=table, start=period.start.isoformat() if period else None,
+                        end=period.end.isoformat() if period else None)

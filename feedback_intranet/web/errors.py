@@ -41,14 +41,14 @@ def record_refusal(code):
         return
     # The path and reference are the visitor's own text: masked, and cut to leave room.
     reference = mask(str((request.view_args or {}).get("reference", ""))).text
-    detail = f"{code} {request.method} {mask(request.path).text[:200]}"
+    facts = {"status": code, "method": request.method, "path": mask(request.path).text[:200]}
     if not current_user.is_authenticated:
         unrecorded = _unrecorded_refusals()
         if unrecorded is None:
             return
         if unrecorded:
-            detail += f"; {unrecorded} more refused since this address's previous row"
-    _record_alone(AuditKind.REFUSED, reference=reference, detail=detail)
+            facts["unrecorded"] = unrecorded
+    _record_alone(AuditKind.REFUSED, reference=reference, **facts)
 
 
 def _unrecorded_refusals():
@@ -92,7 +92,7 @@ def record_limited_login():
         return
     if first:
         _record_alone(AuditKind.LOGIN_FAILED, username=request.form.get("username", "").strip(),
-                      detail="too many attempts (429; one a minute per address is recorded)")
+                      reason="throttled")
 
 
 def register_error_handlers(app):

@@ -48,7 +48,7 @@ def register_session_checks(app):
         now = clock.now()
         reason = expiry_reason(now, app.config)
         if reason:
-            audit.record(AuditKind.SESSION_ENDED, detail=request.path)
+            audit.record(AuditKind.SESSION_ENDED, path=request.path)
             db.session.commit()
             logout_user()
             session.clear()

@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 
 from ... import customer_texts as ct
 from ...emails import render_bodies
-from ...models import Purpose
+from ...models import OutboxKind, Purpose
 from ...outbox import enqueue
 from ..texts import sender_name
 
@@ -37,7 +37,7 @@ def preview(case, text):
 
 def dispatch(answer, case, unit, *, now, today, calendar, deviations):
     answer.subject, body_text, body_html = email_content(case, answer.purpose, answer.text)
-    enqueue(kind=str(answer.purpose), recipient=case.contact_email, subject=answer.subject,
+    enqueue(kind=OutboxKind(answer.purpose), recipient=case.contact_email, subject=answer.subject,
             body_text=body_text, body_html=body_html,
             sender_name=sender_name(unit, str(case.language)), case_id=case.id,
             answer_id=answer.id, now=now)

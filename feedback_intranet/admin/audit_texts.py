@@ -1,0 +1,207 @@
+"""What each audit event says, written in the reader's language when the page or CSV is.
+
+An event keeps its kind and facts (ids, codes, counts, a masked path), never a sentence. Rows
+written before the facts (migration 0030) have none: the log is append-only, so they read as
+they were stored, in English.
+"""
+
+from datetime import date
+from urllib.parse import unquote_plus
+
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
+from .. import audit
+from ..inboxes.queries import FILTERS
+from ..models import AuditKind
+from ..reports.tables import REPORTS
+from ..rules import N_
+from ..rules.dates import format_date, format_day_range
+
+_LOGIN_FAILED = {
+    None: N_("Wrong username or password."),
+    "locked": N_("The account is locked."),
+    "inactive": N_("The account is not in use."),
+    "throttled": N_("Too many attempts from this address (one a minute is recorded)."),
+}
+_REFUSED = {
+    401: N_("%(method)s %(path)s: not logged in (401)."),
+    403: N_("%(method)s %(path)s: no access (403)."),
+    404: N_("%(method)s %(path)s: not found or not visible (404)."),
+}
+# What an admin saved, by the table of its record.
+_SAVED = {
+    "staff_user": N_("Saved staff user %(id)s."),
+    "unit": N_("Saved unit %(id)s."),
+    "topic": N_("Saved topic %(id)s."),
+    "routing_rule": N_("Saved routing rule %(id)s."),
+    "reply_template": N_("Saved reply template %(id)s."),
+    "deviating_hours": N_("Saved deviating service hours %(id)s."),
+}
+_CHANGES = {
+    "closing_day_added": N_("Added %(day)s as a closing day."),
+    "deviating_hours_removed": N_("Removed deviating service hours %(id)s."),
+    "user_created": N_("Created staff user %(id)s on the command line."),
+}
+# The rows a retention run or a masking run counts, by their key in the facts.
+_ROWS = {
+    "cases": lambda n: ngettext("%(num)d case", "%(num)d cases", n),
+    "answers": lambda n: ngettext("%(num)d answer", "%(num)d answers", n),
+    "events": lambda n: ngettext("%(num)d timeline event", "%(num)d timeline events", n),
+    "emails": lambda n: ngettext("%(num)d email", "%(num)d emails", n),
+    "calls": lambda n: ngettext("%(num)d call", "%(num)d calls", n),
+    "letters": lambda n: ngettext("%(num)d letter", "%(num)d letters", n),
+    "form_tokens": lambda n: ngettext("%(num)d used form token", "%(num)d used form tokens", n),
+}
+# A masking run reaches only the emails not yet sent and the letters not yet posted.
+_MASKED_ROWS = _ROWS | {
+    "emails": lambda n: ngettext("%(num)d unsent email", "%(num)d unsent emails", n),
+    "letters": lambda n: ngettext("%(num)d waiting letter", "%(num)d waiting letters", n),
+}
+
+
+def username(event):
+    """Who acted, as the log's user column shows it."""
+    return _("(command line)") if event.username == audit.COMMAND_LINE else event.username
+
+
+def describe(event):
+    """The event's sentence in the current locale: from its facts, or its stored detail."""
+    if event.facts is None:
+        return event.detail
+    write = _SENTENCES.get(event.kind)
+    return write(event.facts) if write else ""
+
+
+def _rows(counts, words=_ROWS):
+    return ", ".join(words[key](count) for key, count in counts.items() if key in words and count)
+
+
+def _login_failed(facts):
+    return _(_LOGIN_FAILED.get(facts.get("reason"), _LOGIN_FAILED[None]))
+
+
+def _locked(facts):
+    return ngettext("Locked for %(minutes)s minutes after %(num)d failed login in a row.",
+                    "Locked for %(minutes)s minutes after %(num)d failed logins in a row.",
+                    facts.get("failures", 0), minutes=facts.get("minutes", ""))
+
+
+def _password_changed(facts):
+    if facts.get("set_by"):
+        return _("Set by %(admin)s.", admin=facts["set_by"])
+    if facts.get("command_line"):
+        return _("Set on the command line.")
+    return _("Changed by the user.")
+
+
+def _session_ended(facts):
+    return _("Last page: %(path)s", path=facts.get("path", ""))
+
+
+def _refused(facts):
+    text = _(_REFUSED.get(facts.get("status"), _REFUSED[403]), method=facts.get("method", ""),
+             path=facts.get("path", ""))
+    if facts.get("unrecorded"):
+        text += " " + ngettext(
+            "One more was refused from this address since its previous row.",
+            "%(num)d more were refused from this address since its previous row.",
+            facts["unrecorded"])
+    return text
+
+
+def _export(facts):
+    what = facts.get("export")
+    if what == "inbox":
+        listing = FILTERS.get(facts.get("filter"))
+        return _("Inbox %(unit)s, list “%(list)s”.", unit=facts.get("unit", ""),
+                 list=listing if listing is not None else facts.get("filter", ""))
+    if what == "report":
+        report = REPORTS.get(facts.get("report"))
+        title = report.title if report is not None else facts.get("report", "")
+        if facts.get("start") and facts.get("end"):
+            return _("Report “%(report)s”, table %(table)s, %(period)s.", report=title,
+                     table=facts.get("table", ""), period=format_day_range(
+                         date.fromisoformat(facts["start"]), date.fromisoformat(facts["end"])))
+        return _("Report “%(report)s”, table %(table)s.", report=title,
+                 table=facts.get("table", ""))
+    if what == "audit_log":
+        if facts.get("filters"):
+            return _("Audit log, filtered: %(filters)s", filters=unquote_plus(facts["filters"]))
+        return _("Audit log, unfiltered.")
+    return ""
+
+
+def _letter_download(facts):
+    if "waiting_letters" in facts:
+        return ngettext("%(num)d waiting letter of %(unit)s.", "%(num)d waiting letters of %(unit)s.",
+                        facts["waiting_letters"], unit=facts.get("unit", ""))
+    return _("Letter %(id)s.", id=facts.get("letter", ""))
+
+
+def _admin_change(facts):
+    change = facts.get("change")
+    if change == "saved":
+        saved = _SAVED.get(facts.get("record"))
+        if saved is not None and facts.get("id") is not None:
+            return _(saved, id=facts["id"])
+        return _("Saved the page %(path)s.", path=facts.get("path", ""))
+    if change == "masking_reapply":
+        counts = _rows(facts.get("counts", {}), _MASKED_ROWS)
+        if not counts:
+            text = _("Masking run again: nothing to mask.")
+        elif facts.get("dry_run"):
+            text = _("Masking run again, a dry run: would mask numbers in %(counts)s.",
+                     counts=counts)
+        else:
+            text = _("Masking run again: masked numbers in %(counts)s.", counts=counts)
+        if facts.get("changed_meanwhile"):
+            text += " " + ngettext(
+                "%(num)d was changed by someone meanwhile and left for the next run.",
+                "%(num)d were changed by someone meanwhile and left for the next run.",
+                facts["changed_meanwhile"])
+        return text
+    if change in _CHANGES:
+        day = facts.get("day")
+        return _(_CHANGES[change], id=facts.get("id", ""),
+                 day=format_date(date.fromisoformat(day)) if day else "")
+    return change or ""
+
+
+def _retention(facts):
+    cases, months = facts.get("cases", 0), facts.get("months", "")
+    if facts.get("dry_run"):
+        text = ngettext(
+            "A dry run: %(num)d case closed more than %(months)s months ago would be anonymised",
+            "A dry run: %(num)d cases closed more than %(months)s months ago would be anonymised",
+            cases, months=months)
+    else:
+        text = ngettext(
+            "%(num)d case closed more than %(months)s months ago was anonymised",
+            "%(num)d cases closed more than %(months)s months ago were anonymised",
+            cases, months=months)
+    rows = _rows(facts.get("rows", {}))
+    return f"{text} ({rows})." if rows else f"{text}."
+
+
+def _data_request(facts):
+    if facts.get("found_by") == "email":
+        return ngettext("Found by email address: %(num)d case.",
+                        "Found by email address: %(num)d cases.", facts.get("cases", 0))
+    return ngettext("Found by customer number: %(num)d case.",
+                    "Found by customer number: %(num)d cases.", facts.get("cases", 0))
+
+
+# Logins, logouts and case views say all in their kind and columns.
+_SENTENCES = {
+    AuditKind.LOGIN_FAILED: _login_failed,
+    AuditKind.LOCKED: _locked,
+    AuditKind.PASSWORD_CHANGED: _password_changed,
+    AuditKind.SESSION_ENDED: _session_ended,
+    AuditKind.REFUSED: _refused,
+    AuditKind.EXPORT: _export,
+    AuditKind.LETTER_DOWNLOAD: _letter_download,
+    AuditKind.ADMIN_CHANGE: _admin_change,
+    AuditKind.RETENTION: _retention,
+    AuditKind.DATA_REQUEST: _data_request,
+}
