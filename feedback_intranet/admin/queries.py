@@ -8,8 +8,10 @@ from ..inboxes import counters
 from ..models import (
     AuditEvent,
     AuditKind,
+    Case,
     ClosingDay,
     DeviatingHours,
+    OutboxKind,
     OutboxMessage,
     OutboxStatus,
     ReplyTemplate,
@@ -104,5 +106,12 @@ def last_retention_run():
 
 
 def latest_outbox_messages():
-    return list(db.session.scalars(
-        sa.select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(OUTBOX_ROWS)))
+    """The latest messages, each with the language it is written in: the customer's for what
+    goes to a customer, the staff member's for a notification."""
+    staff = (sa.select(User.language).where(User.email == OutboxMessage.recipient)
+             .order_by(User.id).limit(1).scalar_subquery())
+    customer = sa.select(Case.language).where(Case.id == OutboxMessage.case_id).scalar_subquery()
+    language = sa.case((OutboxMessage.kind == OutboxKind.NOTIFICATION, staff), else_=customer)
+    return db.session.execute(
+        sa.select(OutboxMessage, language)
+        .order_by(OutboxMessage.id.desc()).limit(OUTBOX_ROWS)).all()
