@@ -171,6 +171,9 @@ class AnswerStatus(TitledEnum):
 class Purpose(TitledEnum):
     ANSWER = "answer", _l("Answer")
     INTERIM_NOTICE = "interim_notice", _l("Interim notice")
+    # A complaint's final answer given by phone, confirmed in writing with the paragraph on
+    # where to turn: not an answer of its own (reports count the call).
+    WRITTEN_CONFIRMATION = "written_confirmation", _l("Written confirmation")
 
 
 class OutboxStatus(TitledEnum):
