@@ -21,6 +21,10 @@ LETTER_REFERENCE = N_("Reference")
 LETTER_ANSWER = N_("Answer")
 LETTER_INTERIM = N_("Interim notice")
 LETTER_INTERIM_SUBJECT = N_("Interim notice on your feedback %(reference)s")
+# A complaint's final answer given by phone, confirmed in writing.
+LETTER_CALL_CONFIRMATION = N_("Written confirmation")
+CALL_CONFIRMATION_SUBJECT = N_("Confirmation of our answer to your feedback %(reference)s")
+AS_TOLD_ON_THE_PHONE = N_("As we told you on the phone on %(date)s, we confirm our answer to your feedback in writing:")
 CONFIRMATION_SUBJECT = N_("We received your feedback %(reference)s")
 INTERIM_NOTICE = N_("Looking into your matter %(reference)s is taking longer than we expected. We estimate that you will have a decision by %(estimate)s. Thank you for your patience.")
 CONFIRMATION = {

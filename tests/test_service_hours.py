@@ -1,11 +1,12 @@
 """Callback windows inside service hours, on banking days, Helsinki time."""
 
 from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from feedback_intranet.rules.banking_days import HELSINKI, BankingCalendar
-from feedback_intranet.rules.service_hours import next_windows
+from feedback_intranet.rules.service_hours import call_timing, next_windows
 
 CAL = BankingCalendar([date(2026, 12, 31)])
 
@@ -58,3 +59,38 @@ def test_daylight_saving_keeps_local_hours():
     window = next_windows(at(2026, 3, 27, 21, 0), "private", CAL)[0]
     assert window.start == at(2026, 3, 30, 8, 0)
     assert window.start.utcoffset().total_seconds() == 3 * 3600
+
+
+# A call recorded against its plan
+
+WINDOW = (at(2026, 11, 25, 9, 0), at(2026, 11, 25, 10, 0))  # Wednesday 9-10
+
+
+@pytest.mark.parametrize(("moment", "segment", "outside_window", "outside_hours", "hours"), [
+    (at(2026, 11, 25, 9, 30), "private", False, False, (time(8), time(20))),
+    (at(2026, 11, 25, 9, 0), "private", False, False, (time(8), time(20))),  # window opens
+    (at(2026, 11, 25, 10, 0), "private", True, False, (time(8), time(20))),  # and has closed
+    (at(2026, 11, 25, 7, 59), "private", True, True, (time(8), time(20))),
+    (at(2026, 11, 25, 18, 30), "business", True, True, (time(8), time(18))),
+    (at(2026, 11, 25, 18, 30), "private", True, False, (time(8), time(20))),
+    (at(2026, 11, 25, 20, 0), "private", True, True, (time(8), time(20))),
+    (at(2026, 11, 28, 11, 0), "private", True, True, None),  # a Saturday: no service at all
+    (at(2026, 12, 31, 9, 30), "private", True, True, None),  # the bank's closing day
+])
+def test_a_call_outside_its_window_or_the_service_hours(moment, segment, outside_window,
+                                                         outside_hours, hours):
+    timing = call_timing(moment, *WINDOW, segment, CAL)
+    assert (timing.outside_window, timing.outside_hours, timing.hours) == (
+        outside_window, outside_hours, hours)
+
+
+def test_deviating_hours_count_for_the_call_too():
+    short_day = {(date(2026, 11, 25), None): (time(8), time(9, 15))}
+    timing = call_timing(at(2026, 11, 25, 9, 30), *WINDOW, "private", CAL, short_day)
+    assert (timing.outside_window, timing.outside_hours) == (False, True)
+    assert timing.hours == (time(8), time(9, 15))
+
+
+def test_a_moment_in_another_time_zone_is_read_in_helsinki():
+    utc = datetime(2026, 11, 25, 6, 30, tzinfo=ZoneInfo("UTC"))  # 8:30 in Helsinki
+    assert call_timing(utc, *WINDOW, "private", CAL).outside_hours is False

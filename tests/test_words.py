@@ -63,11 +63,13 @@ def test_every_answer_purpose_is_a_kind_of_email():
 
 @pytest.mark.parametrize(("language", "expected"), [
     ("fi", ["Vastaus asiakkaalle", "Väliilmoitus asiakkaalle",
-            "Vastaanottokuittaus asiakkaalle", "Ilmoitus henkilöstölle"]),
+            "Vastaanottokuittaus asiakkaalle", "Puhelinvastauksen kirjallinen vahvistus",
+            "Ilmoitus henkilöstölle"]),
     ("sv", ["Svar till en kund", "Mellanbesked till en kund", "Mottagningsbekräftelse till en kund",
-            "Avisering till personalen"]),
+            "Skriftlig bekräftelse av ett telefonsvar", "Avisering till personalen"]),
     ("en", ["Answer to a customer", "Interim notice to a customer",
-            "Confirmation of receipt to a customer", "Notification to staff"]),
+            "Confirmation of receipt to a customer", "Written confirmation of a phone answer",
+            "Notification to staff"]),
 ])
 def test_the_outbox_page_names_each_kind_in_the_readers_language(client, login, admin, clock,
                                                                   language, expected):
@@ -83,7 +85,8 @@ def test_the_outbox_page_names_each_kind_in_the_readers_language(client, login, 
     page = client.get("/admin/outbox").get_data(as_text=True)
     shown = cells(page)
     assert [shown[i] for i in range(1, len(shown), 7)] == expected
-    for raw in ("interim_notice", "notification", "confirmation", ">answer<"):
+    for raw in ("interim_notice", "notification", ">confirmation<", "written_confirmation",
+                ">answer<"):
         assert raw not in page
     cancelled = {"fi": "Peruttu", "sv": "Stoppat", "en": "Cancelled"}[language]
     assert shown[-3] == cancelled

@@ -20,7 +20,7 @@ from ..closing_days import banking_calendar, deviating_hours
 from ..countries import countries
 from ..extensions import db
 from ..intake.forms import normalised_email, normalised_phone
-from ..models import Case, Customer, ReplyChannel, in_name_order
+from ..models import Case, CaseType, Customer, ReplyChannel, in_name_order
 from ..replies import operations as reply_operations
 from ..replies.channels import channel_problems
 from ..replies.queries import reply_templates
@@ -94,6 +94,11 @@ def _answer_defaults(form, case):
 def _answer_done(form):
     """What happened, said only as far as it is known: an email is on its way, a letter waits in
     the print queue, a call is planned; and when the case will close, if it was asked to."""
+    if form.send_and_close.data and form.channel.data == ReplyChannel.PHONE.value \
+            and form.case.case_type == CaseType.COMPLAINT:
+        return _l("A callback to answer %(ref)s is planned: see Callbacks. The case closes when "
+                  "the customer has been reached and the written confirmation has been "
+                  "delivered.")
     if form.send_and_close.data:
         return {
             ReplyChannel.EMAIL.value: _l("The answer to %(ref)s is on its way by email; the case "

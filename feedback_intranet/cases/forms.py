@@ -29,6 +29,7 @@ class ActionForm(BaseForm):
 
     def __init__(self, *args, case=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.case = case  # what the action's message may depend on
         # Fresh: on a page loaded anew, or beside a refused form, where it reads no post (the
         # request is a POST all the same, so is_submitted() cannot tell).
         self.fresh = not self.is_submitted() or kwargs.get("formdata", True) is None
@@ -126,9 +127,11 @@ class AnswerForm(ActionForm):
     reason = StringField(_l("Why another channel than the customer chose"),
                          validators=[Length(max=300)])
     body = TextAreaField(_l("Answer"), validators=[Length(max=8000)],
-                         description=_l("The greeting and the unit's signature are added; a "
-                                        "final answer to a complaint also gets the bank's "
-                                        "paragraph on where to turn."))
+                         description=_l("By email or letter the greeting and the unit's "
+                                        "signature are added. By phone, write what to tell the "
+                                        "customer: a call script, without greeting or sign-off. "
+                                        "A final answer to a complaint also gets the bank's "
+                                        "paragraph on where to turn (read out on the phone)."))
     final = BooleanField(_l("This is the final answer"), default=True)
     preview = SubmitField(_l("Preview"))
     send = SubmitField(_l("Send the answer"))

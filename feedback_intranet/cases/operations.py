@@ -18,6 +18,7 @@ from ..models import (
     Letter,
     MatchMethod,
     Membership,
+    Purpose,
     ReplyChannel,
     Resolution,
     Topic,
@@ -227,6 +228,16 @@ def describe_waiting(answer):
 def refuse_while_waiting(case, field):
     """A case is not closed by hand while anything addressed to the customer waits."""
     waiting = waiting_replies(case)
+    if waiting and all(a.purpose == Purpose.WRITTEN_CONFIRMATION for a in waiting):
+        # A complaint's final answer by phone: the case waits for its written confirmation.
+        raise Refusal({
+            ReplyChannel.EMAIL: _("Not closed yet: the customer was answered by phone, and the "
+                                  "case closes once the written confirmation has been handed "
+                                  "to the mail server (it is still in the outbox)."),
+            ReplyChannel.LETTER: _("Not closed yet: the customer was answered by phone, and the "
+                                   "case closes once the written confirmation has been posted "
+                                   "(the letter waits in the print queue)."),
+        }[ReplyChannel(waiting[0].channel)], field)
     if waiting:
         raise Refusal(_("Not closed: %(what)s. Cancel it first, or close the case once it has "
                           "gone out.",
@@ -236,10 +247,14 @@ def refuse_while_waiting(case, field):
 def why_not_closed(case, resolution):
     """What closing asks of a case, by hand or on delivery: "answered" needs an answer that
     reached the customer ("not_answered"), and nothing addressed to the customer may still wait
-    ("waiting"). None when it may close."""
+    ("waiting"; "confirmation" when only the written confirmation of a phone answer does).
+    None when it may close."""
     if resolution == Resolution.ANSWERED and case.first_answered_at is None:
         return "not_answered"
-    return "waiting" if waiting_replies(case) else None
+    waiting = waiting_replies(case)
+    if waiting and all(a.purpose == Purpose.WRITTEN_CONFIRMATION for a in waiting):
+        return "confirmation"
+    return "waiting" if waiting else None
 
 
 def refuse_to_close(case, resolution, field):
@@ -247,7 +262,7 @@ def refuse_to_close(case, resolution, field):
     if why == "not_answered":
         raise Refusal(_("No answer has been sent yet: the case cannot be closed as answered."),
                         field)
-    if why == "waiting":
+    if why in ("waiting", "confirmation"):
         refuse_while_waiting(case, field)
 
 

@@ -33,6 +33,9 @@ _BY_CHANNEL = {
         "email": N_("%(actor)s cancelled the interim notice email before it went out."),
         "phone": N_("%(actor)s cancelled the interim notice call before it was made."),
         "letter": N_("%(actor)s cancelled the interim notice letter before it was posted.")},
+    "cancelled_written_confirmation": {
+        "email": N_("%(actor)s cancelled the written confirmation email before it went out."),
+        "letter": N_("%(actor)s cancelled the written confirmation letter before it was posted.")},
 }
 _DELIVERED = {
     ("answer", "email"): N_("The answer was handed to the mail server."),
@@ -41,6 +44,10 @@ _DELIVERED = {
     ("interim_notice", "email"): N_("The interim notice was handed to the mail server."),
     ("interim_notice", "phone"): N_("The interim notice was given to the customer by phone."),
     ("interim_notice", "letter"): N_("The interim notice was posted as a letter on %(date)s."),
+    ("written_confirmation", "email"): N_("The written confirmation of the phone answer was "
+                                          "handed to the mail server."),
+    ("written_confirmation", "letter"): N_("The written confirmation of the phone answer was "
+                                           "posted as a letter on %(date)s."),
     # Events from before the channel was kept with the delivery.
     ("answer", None): N_("The answer reached the customer."),
     ("interim_notice", None): N_("The interim notice reached the customer."),
@@ -49,12 +56,15 @@ _NOT_DELIVERED = {
     "answer": N_("The answer did not reach the customer."),
     "interim_notice": N_("The interim notice did not reach the customer."),
     "confirmation": N_("The confirmation email did not reach the customer."),
+    "written_confirmation": N_("The written confirmation of the phone answer did not reach the "
+                               "customer."),
 }
 # Why an answer sent with "close when delivered" did not close the case on delivery.
 _NOT_CLOSED = {
     "already_closed": N_("The case was not closed again: it was already closed."),
     "not_answered": N_("The case was not closed: no answer had been sent."),
     "waiting": N_("The case was not closed: something addressed to the customer still waits."),
+    "confirmation": N_("The case closes once the written confirmation has been delivered too."),
 }
 _CALLED = {
     "reached": N_("%(actor)s reached the customer at %(phone)s (call %(attempt)s)."),
@@ -178,12 +188,21 @@ def _interim_notice(event, facts, actor):
 
 def _replied(event, facts, actor):
     channel = facts.get("channel")
+    if facts.get("purpose") == "written_confirmation":
+        yield _("The answer given by phone on %(date)s is confirmed to the customer in writing, "
+                "with the paragraph on FINE and the Consumer Disputes Board.",
+                date=_day(facts.get("called_on")))
+        yield _sent(facts.get("sent", {}))
+        return
     yield _say(_BY_CHANNEL["answered"][channel], actor=actor) if channel else actor
     yield _sent(facts.get("sent", {}))
     if facts.get("asked_for"):
         yield _say(_BY_CHANNEL["asked_for"][facts["asked_for"]])
         if facts.get("reason"):
             yield _("Reason: %(reason)s", reason=facts["reason"])
+    if facts.get("read_out"):
+        yield _("The paragraph on FINE and the Consumer Disputes Board is read out on the call, "
+                "and confirmed in writing after it.")
     if facts.get("close_when_delivered"):
         yield _("The case closes when the answer is delivered.")
 
@@ -278,6 +297,15 @@ def _callback(event, facts, actor):
     if outcome in _CALLED:
         yield _say(_CALLED[outcome], actor=actor, phone=facts.get("phone", ""),
                 attempt=facts.get("attempt", ""))
+    if facts.get("outside_window"):
+        yield _("Recorded outside the planned window %(window)s.",
+                window=_window(facts["outside_window"]))
+    hours = facts.get("outside_hours")
+    if hours == "closed":
+        yield _("Recorded on a day without service hours.")
+    elif hours:
+        yield _("Recorded outside the service hours %(opens)s–%(closes)s.", opens=hours[0],
+                closes=hours[1])
     if facts.get("next"):
         yield _("Next attempt %(window)s.", window=_window(facts["next"]))
 
@@ -291,7 +319,8 @@ def _banking_matter(event, facts, actor):
 
 def _reply_cancelled(event, facts, actor):
     purpose, channel = facts.get("purpose", "answer"), facts.get("channel", "email")
-    yield _say(_BY_CHANNEL[f"cancelled_{purpose}"][channel], actor=actor)
+    yield _say(_BY_CHANNEL[f"cancelled_{purpose}"].get(channel)
+               or _BY_CHANNEL["cancelled_answer"][channel], actor=actor)
     if facts.get("answer_waits"):
         yield _("Its answer was on its way too, so the notice would have told the customer "
                 "nothing new.")

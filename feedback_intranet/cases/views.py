@@ -8,13 +8,14 @@ from .. import access, audit, clock
 from ..closing_days import banking_calendar
 from ..extensions import db
 from ..matching import search_register
-from ..models import AuditKind
+from ..models import AuditKind, ReplyChannel
 from ..refusals import Refusal
-from ..replies.channels import channel_problems
+from ..replies.channels import channel_problems, phone
 from ..replies.channels import preview as preview_for
+from ..replies.confirmations import confirmation_channel
 from ..replies.operations import refuse_sensitive
 from ..replies.queries import reply_templates
-from ..replies.texts import compose
+from ..replies.texts import compose, read_out
 from ..rules.badges import case_badge
 from ..rules.masking import KIND_TITLES
 from ..search import RESULTS as search_limit
@@ -129,15 +130,22 @@ def _submit(reference, entry, form, case):
 
 
 def _preview(case, form):
-    """Exactly what the customer would receive; a refusal shows at the field instead."""
-    text = compose(case, case.current_unit, form.body.data or "", form.final.data)
+    """Exactly what the customer would receive; a refusal shows at the field instead. By phone,
+    the call script: whom to call, what to tell, what to read out, and how it is confirmed."""
+    channel = ReplyChannel(form.channel.data)
+    text = compose(case, case.current_unit, form.body.data or "", form.final.data, channel)
     try:
         refuse_sensitive(text, "body")
     except Refusal as error:
         form.body.errors = [*form.body.errors, str(error)]
         return None
-    subject, whole = preview_for(case, form.channel.data, text)
-    return {"subject": subject, "text": whole}
+    subject, whole = preview_for(case, channel, text)
+    shown = {"subject": subject, "text": whole}
+    if channel == ReplyChannel.PHONE:
+        paragraph = read_out(case, form.final.data, channel)
+        shown.update(number=phone.number(case.contact_phone), read_out=paragraph,
+                     confirmed_by=confirmation_channel(case) if paragraph else None)
+    return shown
 
 
 @bp.route("/<reference>/<action>", methods=["POST"])

@@ -171,6 +171,9 @@ class AnswerStatus(TitledEnum):
 class Purpose(TitledEnum):
     ANSWER = "answer", _l("Answer")
     INTERIM_NOTICE = "interim_notice", _l("Interim notice")
+    # A complaint's final answer given by phone, confirmed in writing with the paragraph on
+    # where to turn: not an answer of its own (reports count the call).
+    WRITTEN_CONFIRMATION = "written_confirmation", _l("Written confirmation")
 
 
 class OutboxKind(TitledEnum):
@@ -179,6 +182,7 @@ class OutboxKind(TitledEnum):
     ANSWER = "answer", _l("Answer to a customer")
     INTERIM_NOTICE = "interim_notice", _l("Interim notice to a customer")
     CONFIRMATION = "confirmation", _l("Confirmation of receipt to a customer")
+    WRITTEN_CONFIRMATION = "written_confirmation", _l("Written confirmation of a phone answer")
     NOTIFICATION = "notification", _l("Notification to staff")
 
 

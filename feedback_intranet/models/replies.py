@@ -33,6 +33,9 @@ class Answer(db.Model):
     channel: Mapped[ReplyChannel] = enum_column(ReplyChannel)
     subject: Mapped[str] = mapped_column(sa.String(200), default="")
     text: Mapped[str] = mapped_column(sa.Text)
+    # A phone answer's words the caller reads out as written, in the customer's language: the
+    # complaint paragraph of a complaint's final answer. Its written confirmation carries them.
+    read_out: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     status: Mapped[AnswerStatus] = enum_column(AnswerStatus, default=AnswerStatus.PENDING)
     failure: Mapped[str] = mapped_column(sa.String(300), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

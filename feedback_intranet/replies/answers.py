@@ -1,7 +1,7 @@
 """An answer's fate: it reached the customer, or it could not be delivered."""
 
 from ..cases.operations import close_on_delivery, reopen_on_failed_delivery
-from ..models import AnswerStatus, CaseEvent, CaseStatus, EventKind, Purpose
+from ..models import AnswerStatus, CaseEvent, CaseStatus, EventKind, Purpose, ReplyChannel
 from ..notifications import REOPENED_UNDELIVERED, notify
 from ..rules.banking_days import local_date
 
@@ -27,10 +27,25 @@ def mark_delivered(answer, case, now, calendar, how=None, actor=None):
                           facts={"purpose": str(answer.purpose), "channel": str(answer.channel),
                                  **how})
     case.events.append(delivered)
-    if answer.purpose == Purpose.ANSWER and answer.close_when_delivered:
-        not_closed = close_on_delivery(actor, case, answer.created_by, now)
+    if answer.purpose in CLOSING_PURPOSES and answer.close_when_delivered:
+        not_closed = close_on_delivery(actor, case, _asked_to_close(answer, case), now)
         if not_closed:
             delivered.facts = {**delivered.facts, "not_closed": not_closed}
+
+
+# What may close a case on its delivery: the answer, or the written confirmation of an answer
+# given by phone, which the case waits for.
+CLOSING_PURPOSES = (Purpose.ANSWER, Purpose.WRITTEN_CONFIRMATION)
+
+
+def _asked_to_close(answer, case):
+    """Who sent the answer with "close when delivered": for a written confirmation, the one who
+    sent the phone answer it confirms (the last one reached)."""
+    if answer.purpose == Purpose.ANSWER:
+        return answer.created_by
+    confirmed = [a for a in case.answers if a.purpose == Purpose.ANSWER
+                 and a.status == AnswerStatus.DELIVERED and a.channel == ReplyChannel.PHONE]
+    return confirmed[-1].created_by if confirmed else answer.created_by
 
 
 def mark_failed(answer, case, reason, now, problem=None):

@@ -33,12 +33,13 @@ from ..notifications import NOT_REACHED, WRONG_NUMBER, notify
 from ..refusals import Refusal
 from ..rules.dates import format_date, mentions_date
 from ..rules.masking import KIND_TITLES, mask, sensitive_kinds
-from ..rules.service_hours import next_windows
+from ..rules.service_hours import call_timing, next_windows
 from .answers import mark_delivered, mark_failed
 from .channels import channel_problems, dispatch
 from .channels.letter import letter_pdf
+from .confirmations import needs_confirmation, queue_confirmation, refuse_without_written_channel
 from .delivery import new_answer
-from .texts import compose
+from .texts import compose, read_out
 
 MAX_CALL_ATTEMPTS = 3
 CALLBACK_CHOICES = 12  # windows offered when a waiting callback is moved
@@ -69,7 +70,8 @@ def send_answer(actor, case, *, channel, body, reason="", final=True, close_when
     """Send the holder's answer by a channel; it counts once it reaches the customer.
 
     With `close_when_delivered` the case closes as answered once it has (see `answers`): such
-    an answer to a complaint is always the final one, with the paragraph on where to turn."""
+    an answer to a complaint is always the final one, with the paragraph on where to turn. By
+    phone that paragraph is read out, and confirmed in writing after the call (`confirmations`)."""
     check_action(actor, case, "answer", expected_version)
     if close_when_delivered and case.case_type == CaseType.COMPLAINT:
         final = True
@@ -88,16 +90,21 @@ def send_answer(actor, case, *, channel, body, reason="", final=True, close_when
                           channel=case.reply_channel.title.lower()), "reason")
     if not body.strip():
         raise Refusal(_("Write the answer."), "body")
-    text = compose(case, case.current_unit, body, final)
+    text = compose(case, case.current_unit, body, final, channel)
     refuse_sensitive(text, "body")
+    paragraph = read_out(case, final, channel)
+    if paragraph:
+        refuse_without_written_channel(case, "channel")
     hold_if_nobody_does(actor, case, now)
     answer = new_answer(case, actor, channel, text, Purpose.ANSWER, now)
-    answer.close_when_delivered = close_when_delivered
+    answer.close_when_delivered, answer.read_out = close_when_delivered, paragraph
     sent = dispatch(answer, case, case.current_unit, now=now, today=today, calendar=calendar,
                     deviations=deviations)
     facts = {"channel": str(channel), "sent": sent}
     if reason and channel != case.reply_channel:
         facts.update(asked_for=str(case.reply_channel), reason=mask(reason).text)
+    if paragraph:
+        facts["read_out"] = True
     if close_when_delivered:
         facts["close_when_delivered"] = True
     add_event(case, EventKind.REPLIED, actor, now, text, **facts)
@@ -218,7 +225,7 @@ def send_notice(actor, case, text, estimate, *, now, today, calendar, deviations
         channel = next((c for c in (ReplyChannel.PHONE, ReplyChannel.LETTER)
                         if c not in problems), channel)
     check_channel(case, channel, "text")
-    full = compose(case, case.current_unit, text, final=False)
+    full = compose(case, case.current_unit, text, False, channel)
     refuse_sensitive(full, "text")
     answer = new_answer(case, actor, channel, full, Purpose.INTERIM_NOTICE, now)
     answer.estimate, answer.previous_estimate = estimate, case.estimated_decision_date
@@ -274,8 +281,28 @@ def _check_unit(actor, unit_id, case):
     claim_version(case)
 
 
+def call_timing_of(task, now, calendar, deviations):
+    """How a call recorded now stands against its planned window and the service hours."""
+    return call_timing(now, task.window_start, task.window_end, str(task.segment), calendar,
+                       deviations)
+
+
+def _timing_facts(task, now, calendar, deviations):
+    """A call recorded outside its window or the service hours: the callback event keeps it."""
+    timing = call_timing_of(task, now, calendar, deviations)
+    facts = {}
+    if timing.outside_window:
+        facts["outside_window"] = _window(task.window_start, task.window_end)
+    if timing.outside_hours:
+        facts["outside_hours"] = ([f"{t:%H:%M}" for t in timing.hours] if timing.hours
+                                  else "closed")
+    return facts
+
+
 def record_call(actor, task, outcome, summary, *, now, calendar, deviations):
-    """Record one call attempt; a reached customer makes the summary the answer."""
+    """Record one call attempt; a reached customer makes the summary the answer. A complaint's
+    final answer reached by phone is then confirmed in writing (`confirmations`): returned when
+    queued."""
     _check_unit(actor, task.unit_id, task.case)
     if task.status == CallbackStatus.CANCELLED:
         raise Refusal(_("This call was cancelled."), "outcome")
@@ -289,13 +316,20 @@ def record_call(actor, task, outcome, summary, *, now, calendar, deviations):
         raise Refusal(_("Write a summary of the call: it is the answer on record."), "summary")
     hold_if_nobody_does(actor, case, now)
     task.attempts += 1
-    call = {"attempt": task.attempts, "phone": task.phone, "outcome": outcome}
+    call = {"attempt": task.attempts, "phone": task.phone, "outcome": outcome,
+            **_timing_facts(task, now, calendar, deviations)}
     if outcome == "reached":
         if answer.purpose == Purpose.ANSWER:
             answer.text = summary
         task.status, task.closed_at = CallbackStatus.DONE, now
         add_event(case, EventKind.CALLBACK, actor, now, summary, **call)
+        confirmation = None
+        if needs_confirmation(answer):
+            # Queued before the answer counts as delivered, so "close when delivered" waits for it.
+            confirmation = queue_confirmation(actor, case, answer, summary, now=now,
+                                              calendar=calendar, deviations=deviations)
         mark_delivered(answer, case, now, calendar, actor=actor)
+        return confirmation
     elif outcome == "wrong_number":
         task.status, task.closed_at = CallbackStatus.WRONG_NUMBER, now
         add_event(case, EventKind.CALLBACK, actor, now, **call)

@@ -21,12 +21,22 @@ from ..web.forms import show_refusal
 from ..web.lookups import visible_unit_or_404
 from . import operations, queries
 from .channels import letter as letter_channel
+from .channels import phone
+from .confirmations import confirmation_channel, needs_confirmation
 from .forms import CallOutcomeForm, DropNoticeForm, LetterForm
 
 bp = Blueprint("replies", __name__)
 LETTER_DONE = {"posted": _l("Letter for %(ref)s marked posted."),
                "regenerate": _l("Letter for %(ref)s made again."),
                "drop": _l("Interim notice for %(ref)s dropped; the answer goes out without it.")}
+
+CALL_RECORDED = {
+    None: _l("Recorded the call for %(ref)s."),
+    "email": _l("Recorded the call for %(ref)s. Its written confirmation is on its way by "
+                "email."),
+    "letter": _l("Recorded the call for %(ref)s. Its written confirmation waits in the print "
+                 "queue to be posted."),
+}
 
 
 def _with_token(form):
@@ -39,7 +49,8 @@ def _with_token(form):
 def callbacks(unit_code, forms=None):
     unit = visible_unit_or_404(unit_code)
     tasks = queries.open_callbacks(unit)
-    today, calendar = clock.today(), banking_calendar(clock.timezone())
+    now, today, calendar = clock.now(), clock.today(), banking_calendar(clock.timezone())
+    deviations = deviating_hours() if tasks else {}
     forms = forms or {}
     return render_template(
         "replies/callbacks.html", unit=unit, tasks=tasks,
@@ -47,6 +58,11 @@ def callbacks(unit_code, forms=None):
                                                                      formdata=None))
                for t in tasks},
         badges={t.id: case_badge(t.case, today, calendar) for t in tasks},
+        numbers={t.id: phone.number(t.phone) for t in tasks},
+        # Said on the card before the call is recorded; the timeline keeps it when it is.
+        timings={t.id: operations.call_timing_of(t, now, calendar, deviations) for t in tasks},
+        confirmed_by={t.id: confirmation_channel(t.case) for t in tasks
+                      if needs_confirmation(t.answer)},
     )
 
 
@@ -68,7 +84,7 @@ def record_call(task_id):
     if not consume_token(form.token.data):
         return redirect(url_for("replies.callbacks", unit_code=unit.code))
     try:
-        commit_change(lambda: operations.record_call(
+        confirmation = commit_change(lambda: operations.record_call(
             current_user._get_current_object(), task, form.outcome.data, form.summary.data or "",
             now=clock.now(), calendar=banking_calendar(clock.timezone()),
             deviations=deviating_hours()))
@@ -85,7 +101,8 @@ def record_call(task_id):
             return redirect(url_for("replies.callbacks", unit_code=unit.code))
         show_refusal(error, form)
         return callbacks(unit.code, forms={task.id: form})
-    flash(_("Recorded the call for %(ref)s.", ref=task.case.reference), "success")
+    flash(CALL_RECORDED[confirmation.channel.value if confirmation else None]
+          % {"ref": task.case.reference}, "success")
     return redirect(url_for("replies.callbacks", unit_code=unit.code))
 
 

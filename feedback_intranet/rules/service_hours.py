@@ -55,3 +55,24 @@ def next_windows(after, segment, calendar, deviations=None, count=1, horizon_day
                 start += WINDOW
         day += timedelta(days=1)
     return windows
+
+
+@dataclass(frozen=True)
+class CallTiming:
+    """When a call is recorded, against its plan: outside the planned window, outside the
+    segment's service hours that day (`hours`: (opens, closes), None when there is no service
+    that day)."""
+
+    outside_window: bool
+    outside_hours: bool
+    hours: tuple[time, time] | None
+
+
+def call_timing(moment, window_start, window_end, segment, calendar, deviations=None):
+    """How a call recorded at `moment` (an aware datetime) stands against its window and the
+    service hours of `segment` on that day, Helsinki time."""
+    local = moment.astimezone(calendar.tz)
+    hours = hours_on(local.date(), segment, calendar, deviations or {})
+    inside_hours = hours is not None and hours[0] <= local.time() < hours[1]
+    return CallTiming(outside_window=not window_start <= moment < window_end,
+                      outside_hours=not inside_hours, hours=hours)

@@ -21,9 +21,14 @@ def problem(case):
     return None
 
 
+SUBJECTS = {Purpose.ANSWER: ct.ANSWER_SUBJECT, Purpose.INTERIM_NOTICE: ct.INTERIM_SUBJECT,
+            Purpose.WRITTEN_CONFIRMATION: ct.CALL_CONFIRMATION_SUBJECT}
+
+
 def email_content(case, purpose, text):
-    """Subject, text body and HTML body of an answer or notice email, in the case's language."""
-    subjects = ct.ANSWER_SUBJECT if purpose == Purpose.ANSWER else ct.INTERIM_SUBJECT
+    """Subject, text body and HTML body of an answer, notice or confirmation email, in the
+    case's language."""
+    subjects = SUBJECTS[Purpose(purpose)]
     context = {"text": text, "footer": ct.say(case.language, ct.EMAIL_FOOTER),
                "reference": case.reference}
     return (ct.say(case.language, subjects, reference=case.reference),

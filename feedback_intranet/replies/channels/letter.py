@@ -11,8 +11,10 @@ from ...rules.letter_layout import address_block, address_size, render_letter
 from ..texts import sender_name
 
 # What the letter is, at the top of each page and in its subject line.
-DOCUMENT_NAMES = {Purpose.ANSWER: ct.LETTER_ANSWER, Purpose.INTERIM_NOTICE: ct.LETTER_INTERIM}
-SUBJECTS = {Purpose.ANSWER: ct.ANSWER_SUBJECT, Purpose.INTERIM_NOTICE: ct.LETTER_INTERIM_SUBJECT}
+DOCUMENT_NAMES = {Purpose.ANSWER: ct.LETTER_ANSWER, Purpose.INTERIM_NOTICE: ct.LETTER_INTERIM,
+                  Purpose.WRITTEN_CONFIRMATION: ct.LETTER_CALL_CONFIRMATION}
+SUBJECTS = {Purpose.ANSWER: ct.ANSWER_SUBJECT, Purpose.INTERIM_NOTICE: ct.LETTER_INTERIM_SUBJECT,
+            Purpose.WRITTEN_CONFIRMATION: ct.CALL_CONFIRMATION_SUBJECT}
 
 
 def problem(case):

@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 
 from ...extensions import db
 from ...models import CallbackTask
+from ...rules.phones import for_dialling, tel_uri
 from ...rules.service_hours import next_windows
 
 
@@ -18,6 +19,11 @@ def first_window(case, now, calendar, deviations):
 
 def preview(case, text):
     return None, text
+
+
+def number(phone):
+    """The number to call, as the caller reads it and as a link that dials it."""
+    return {"shown": for_dialling(phone), "tel": tel_uri(phone)}
 
 
 def dispatch(answer, case, unit, *, now, today, calendar, deviations):
