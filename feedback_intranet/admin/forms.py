@@ -1,6 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
+    HiddenField,
     PasswordField,
     SelectField,
     StringField,
@@ -104,6 +105,8 @@ class UnitForm(BaseForm):
 class ClosingDayForm(BaseForm):
     day = day_field(_l("Date"), InputRequired(message=_l("Give a date.")))
     reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=200)])
+    # "yes" from the second step, where the admin has seen how many badges the day changes.
+    confirmed = HiddenField()
 
 
 class TopicForm(BaseForm):
