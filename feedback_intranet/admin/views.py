@@ -215,9 +215,9 @@ def closing_days():
                            days=queries.closing_days(), today=clock.today())
 
 
-@bp.route("/closing-days/<int:day_id>/withdraw", methods=["POST"])
-def withdraw_day(day_id):
-    closing_day = db.get_or_404(ClosingDay, day_id)
+@bp.route("/closing-days/<int:row_id>/withdraw", methods=["POST"])
+def withdraw_day(row_id):
+    closing_day = db.get_or_404(ClosingDay, row_id)
     try:
         withdraw_closing_day(current_user, closing_day, now=clock.now(), today=clock.today())
     except Refusal as error:
