@@ -94,6 +94,7 @@ class FeedbackFields(BaseForm):
     # The fieldsets' legends; staff read the same fields from their side.
     legends = {"feedback": _l("Your feedback"), "answer": _l("Answer"),
                "contact": _l("Contact details")}
+    channel_missing = _l("Choose how you want the answer.")
     # In the order of the page: the error summary lists the problems in it.
     topic = SelectField(_l("Topic"), coerce=topic_id, invalid_value_message=CHOOSE_TOPIC,
                         invalid_choice_message=CHOOSE_TOPIC,
@@ -150,7 +151,7 @@ class FeedbackFields(BaseForm):
             self.message.errors.append(_l("Write your feedback."))
         # Optional() lets blank-looking input ("\r") past the choice check: test the value itself.
         if self.wants_answer and self.reply_channel.data not in {c.value for c in ReplyChannel}:
-            self.reply_channel.errors.append(_l("Choose how you want the answer."))
+            self.reply_channel.errors.append(self.channel_missing)
         for field, message in self.required_contact_fields():
             if not (field.data or "").strip():
                 field.errors.append(message)
@@ -248,6 +249,7 @@ class StaffFeedbackForm(FeedbackFields):
     required_marks = dict.fromkeys(("topic", "message", "name"), ALWAYS)
     legends = {"feedback": _l("The feedback"), "answer": _l("Answer"),
                "contact": _l("The customer's contact details")}
+    channel_missing = _l("Choose how the customer wants the answer.")
 
     def __init__(self, *args, units=(), now=None, tz=None, **kwargs):
         super().__init__(*args, **kwargs)
