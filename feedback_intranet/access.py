@@ -116,6 +116,12 @@ def can_set_customer(user, case):
     return "customer" in available_actions(user, case) or case.service_unit_id in units
 
 
+def can_register_feedback(user):
+    """Staff of a unit register feedback customers gave them, and look the customer up in the
+    register for it; admins too. A user in no unit handles no feedback."""
+    return user.is_admin or bool(member_unit_ids(user))
+
+
 def can_administer(user):
     """Staff users, units, topics, routing, closing days, texts and the logs: admins only."""
     return user.is_admin

@@ -5,31 +5,87 @@ from flask import g, has_request_context
 from flask_babel import gettext as _
 
 from .extensions import db
-from .models import ClosingDay, DeviatingHours
+from .models import OPEN_STATUSES, Case, ClosingDay, DeviatingHours
 from .refusals import Refusal
-from .rules.banking_days import BankingCalendar
+from .rules.badges import badges_changed_by_closing
+from .rules.banking_days import BankingCalendar, holiday_name
 from .rules.dates import format_date
+
+IN_FORCE = ClosingDay.withdrawn_at.is_(None)
 
 
 def banking_calendar(tz):
-    """The calendar with the bank's closing days; read once per request, fresh in workers."""
+    """The calendar with the bank's closing days in force; read once per request, fresh in
+    workers. A withdrawn day no longer counts."""
     if has_request_context() and g.get("banking_calendar") is not None:
         return g.banking_calendar
-    calendar = BankingCalendar(db.session.scalars(sa.select(ClosingDay.day)).all(), tz)
+    calendar = BankingCalendar(db.session.scalars(sa.select(ClosingDay.day).where(IN_FORCE)).all(),
+                               tz)
     if has_request_context():
         g.banking_calendar = calendar
     return calendar
 
 
-def add_closing_day(actor, day, reason):
+def forget_calendar():
+    """After a change of the closing days: the rest of the request reads them again."""
+    if has_request_context():
+        g.pop("banking_calendar", None)
+
+
+def check_closing_day(day, calendar, language):
+    """Refuse a day the bank is closed on already: a weekend, a bank holiday, a closing day."""
+    if day.weekday() == 5:
+        raise Refusal(_("%(day)s is a Saturday: the bank is closed at weekends anyway.",
+                        day=format_date(day)), "day")
+    if day.weekday() == 6:
+        raise Refusal(_("%(day)s is a Sunday: the bank is closed at weekends anyway.",
+                        day=format_date(day)), "day")
+    holiday = holiday_name(day, language)
+    if holiday:
+        raise Refusal(_("%(day)s is a bank holiday (%(holiday)s): the bank is closed anyway.",
+                        day=format_date(day), holiday=holiday), "day")
+    if not calendar.is_banking_day(day):
+        raise Refusal(_("%(day)s is already a closing day.", day=format_date(day)), "day")
+
+
+def badges_changed(day, today, calendar):
+    """How many open cases' badges (banking days left, or overdue) closing `day` changes: one
+    count, whatever the number of cases. Their due dates stay as promised."""
+    change = badges_changed_by_closing(day, today, calendar)
+    if change.due_from is not None:
+        moved = sa.and_(Case.effective_due_date >= change.due_from,
+                        Case.estimated_decision_date.is_(None))
+    else:
+        moved = Case.effective_due_date < change.due_before
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(Case)
+        .where(Case.status.in_(OPEN_STATUSES), Case.reply_wanted.is_(True), moved))
+
+
+def add_closing_day(actor, day, reason, calendar, language):
     """Add an extra closing day; due dates already promised stay as they are."""
+    check_closing_day(day, calendar, language)
     if not reason.strip():
         raise Refusal(_("Give a reason for the closing day."), "reason")
-    if db.session.scalar(sa.select(ClosingDay.id).where(ClosingDay.day == day)):
-        raise Refusal(_("%(day)s is already a closing day.", day=format_date(day)), "day")
     closing_day = ClosingDay(day=day, reason=reason.strip(), created_by=actor)
     db.session.add(closing_day)
     db.session.flush()
+    forget_calendar()
+    return closing_day
+
+
+def withdraw_closing_day(actor, closing_day, *, now, today):
+    """Withdraw a future closing day added by mistake: it stays on the list, marked, and no
+    longer counts. A day that has come has been kept closed, and stays so."""
+    if closing_day.withdrawn:
+        raise Refusal(_("%(day)s was already withdrawn.", day=format_date(closing_day.day)))
+    if closing_day.day <= today:
+        raise Refusal(_("%(day)s has already come: only a future closing day can be withdrawn.",
+                        day=format_date(closing_day.day)))
+    closing_day.withdrawn_at = now
+    closing_day.withdrawn_by = actor
+    db.session.flush()
+    forget_calendar()
     return closing_day
 
 

@@ -176,7 +176,8 @@ def test_a_closing_day_counts_for_cases_received_after_it_is_added(
     promised = make_case(units["turku"], received_at=received)
     assert promised.due_date == date(2026, 11, 30)
 
-    response = client.post("/admin/closing-days", data={"day": "2026-11-27", "reason": "Bank strike"})
+    response = client.post("/admin/closing-days",
+                           data={"day": "2026-11-27", "reason": "Bank strike", "confirmed": "yes"})
     assert response.status_code == 302
     assert "Bank strike" in client.get("/admin/closing-days").get_data(as_text=True)
 
@@ -188,7 +189,8 @@ def test_a_closing_day_counts_for_cases_received_after_it_is_added(
 
 
 def test_a_closing_day_is_added_once(client, admin):
-    client.post("/admin/closing-days", data={"day": "31.12.2026", "reason": "New Year's Eve"})
+    client.post("/admin/closing-days",
+                data={"day": "31.12.2026", "reason": "New Year's Eve", "confirmed": "yes"})
     response = client.post("/admin/closing-days", data={"day": " 31.12.2026 ", "reason": "Again"})
     assert "31.12.2026 is already a closing day." in response.get_data(as_text=True)
     response = client.post("/admin/closing-days", data={"day": "not a date", "reason": "x"})

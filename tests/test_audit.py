@@ -132,7 +132,8 @@ def test_exports_and_letter_downloads_are_recorded(client, login, people, units,
 
 def test_admin_changes_are_recorded_and_read_on_the_audit_page(client, login, people, data):
     login("admin")
-    response = client.post("/admin/closing-days", data={"day": "2026-12-31", "reason": "New Year"})
+    response = client.post("/admin/closing-days", data={"day": "2026-12-31", "reason": "New Year",
+                                                          "confirmed": "yes"})
     assert response.status_code == 302
     (change,) = events(kind="admin_change")
     assert change.facts == {"change": "closing_day_added", "day": "2026-12-31"}

@@ -51,12 +51,14 @@ def admin(client, login, make_user, units):
     return client
 
 
-def test_a_closing_day_is_given_as_24_12_2026(admin):
-    response = admin.post("/admin/closing-days", data={"day": " 24.12.2026 ", "reason": "Test"})
+def test_a_closing_day_is_given_as_28_12_2026(admin):
+    # 24.12.2026 would be refused: Christmas Eve is a bank holiday already.
+    response = admin.post("/admin/closing-days",
+                          data={"day": " 28.12.2026 ", "reason": "Test", "confirmed": "yes"})
     assert response.status_code == 302
-    assert db.session.scalar(sa.select(ClosingDay.day)) == date(2026, 12, 24)
+    assert db.session.scalar(sa.select(ClosingDay.day)) == date(2026, 12, 28)
     page = admin.get("/admin/closing-days").get_data(as_text=True)
-    assert "<td>24.12.2026</td>" in page and "Added 24.12.2026 as a closing day." in page
+    assert "<td>28.12.2026</td>" in page and "Added 28.12.2026 as a closing day." in page
 
 
 @pytest.mark.parametrize("language", ["en", "fi", "sv"])

@@ -158,7 +158,7 @@ def test_staff_registration_double_submit_makes_one_case(client, login, bank, ma
     page = client.get("/register-feedback").get_data(as_text=True)
     token = re.search(r'name="submission_token" type="hidden" value="([^"]+)"', page).group(1)
     data = form(bank, submission_token=token, unit=str(bank["units"]["helsinki"].id),
-                intake_channel="phone")
+                intake_channel="phone", received_on="25.11.2026", received_time="10.00")
     first = client.post("/register-feedback", data=data)
     second = client.post("/register-feedback", data=data)
     assert first.status_code == second.status_code == 302

@@ -435,6 +435,9 @@ def staff_form(bank, **changes):
     data = form(bank, **changes)
     data.pop("submission_token")
     data.setdefault("intake_channel", "phone")
+    # Received now (the test clock's 25.11.2026 10.00), as the form starts.
+    data.setdefault("received_on", "25.11.2026")
+    data.setdefault("received_time", "10.00")
     return data
 
 

@@ -56,6 +56,9 @@ PAGES = [
     ("cs.lead", "/reports/volumes"),
     ("cs.lead", "/reports/forwarding"),
     ("admin", "/admin/users"),
+    ("admin", "/admin/closing-days"),
+    ("cs.agent", "/register-feedback"),
+    ("cs.agent", "/register-feedback/customers?q=virtanen"),
     ("admin", "/inbox/cs?filter=unassigned"),  # an admin's inbox also lists every unit
     (None, "/feedback"),
 ]

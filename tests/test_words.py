@@ -181,8 +181,8 @@ def test_the_audit_page_and_its_csv_speak_the_readers_language_and_keep_old_rows
     old_row(clock)
     speaks(admin, language)
     login("admin")
-    assert client.post("/admin/closing-days", data={"day": "31.12.2026", "reason": "Uusi vuosi"}
-                       ).status_code == 302
+    assert client.post("/admin/closing-days", data={"day": "31.12.2026", "reason": "Uusi vuosi",
+                                                    "confirmed": "yes"}).status_code == 302
     page = client.get("/admin/audit?kind=admin_change").get_data(as_text=True)
     assert f"<td>{sentence}</td>" in page
     assert "<td>/admin/closing-days closing day 2026-12-24</td>" in page

@@ -40,6 +40,7 @@ _SAVED = {
 }
 _CHANGES = {
     "closing_day_added": N_("Added %(day)s as a closing day."),
+    "closing_day_withdrawn": N_("Withdrew the closing day %(day)s."),
     "deviating_hours_removed": N_("Removed deviating service hours %(id)s."),
     "user_created": N_("Created staff user %(id)s on the command line."),
 }

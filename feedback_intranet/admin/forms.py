@@ -2,6 +2,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 from wtforms import (
     BooleanField,
+    HiddenField,
     PasswordField,
     SelectField,
     StringField,
@@ -106,6 +107,8 @@ class UnitForm(BaseForm):
 class ClosingDayForm(BaseForm):
     day = day_field(_l("Date"), InputRequired(message=_l("Give a date.")))
     reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=200)])
+    # "yes" from the second step, where the admin has seen how many badges the day changes.
+    confirmed = HiddenField()
 
 
 class TopicForm(BaseForm):

@@ -45,7 +45,11 @@ def unit_texts(unit):
 
 
 def closing_days():
-    return list(db.session.scalars(sa.select(ClosingDay).order_by(ClosingDay.day.desc())))
+    """Newest first, withdrawn ones too: the list is the record of what was closed and why."""
+    return list(db.session.scalars(
+        sa.select(ClosingDay)
+        .options(selectinload(ClosingDay.created_by), selectinload(ClosingDay.withdrawn_by))
+        .order_by(ClosingDay.day.desc(), ClosingDay.id.desc())))
 
 
 def topics(language, active_first=False):

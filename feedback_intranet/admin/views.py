@@ -12,14 +12,22 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
+from sqlalchemy.exc import IntegrityError
 from wtforms.fields.choices import SelectChoice
 
 from .. import access, audit, clock, data_requests
 from .. import customer_texts as ct
-from ..closing_days import add_closing_day
+from ..closing_days import (
+    add_closing_day,
+    badges_changed,
+    banking_calendar,
+    check_closing_day,
+    withdraw_closing_day,
+)
 from ..extensions import db
 from ..models import (
     AuditKind,
+    ClosingDay,
     DeviatingHours,
     Language,
     ReplyTemplate,
@@ -182,19 +190,47 @@ def edit_unit(unit_id=None):
 
 @bp.route("/closing-days", methods=["GET", "POST"])
 def closing_days():
+    """Adding a closing day takes two steps: the page first says how many open cases' badges
+    the day changes, and saves the day when the admin confirms."""
     form = ClosingDayForm()
+    badge_changes = None
     if form.validate_on_submit():
+        calendar = banking_calendar(clock.timezone())
         try:
-            add_closing_day(current_user, form.day.data, form.reason.data)
+            if form.confirmed.data == "yes":
+                add_closing_day(current_user, form.day.data, form.reason.data, calendar,
+                                get_locale_code())
+                _commit_audited("closing_day_added", day=form.day.data.isoformat())
+                flash(_("Added %(day)s as a closing day. Due dates already promised do not "
+                        "change.", day=format_date(form.day.data)), "success")
+                return redirect(url_for("admin.closing_days"))
+            check_closing_day(form.day.data, calendar, get_locale_code())
+            badge_changes = badges_changed(form.day.data, clock.today(), calendar)
         except Refusal as error:
             db.session.rollback()
             show_refusal(error, form)
-        else:
-            _commit_audited("closing_day_added", day=form.day.data.isoformat())
-            flash(_("Added %(day)s as a closing day. Due dates already promised do not change.",
-                    day=format_date(form.day.data)), "success")
-            return redirect(url_for("admin.closing_days"))
-    return render_template("admin/closing_days.html", form=form, days=queries.closing_days())
+        except IntegrityError:
+            # Another admin closed the same day a moment ago.
+            db.session.rollback()
+            show_refusal(Refusal(_("%(day)s is already a closing day.",
+                                   day=format_date(form.day.data)), "day"), form)
+    return render_template("admin/closing_days.html", form=form, badge_changes=badge_changes,
+                           days=queries.closing_days(), today=clock.today())
+
+
+@bp.route("/closing-days/<int:row_id>/withdraw", methods=["POST"])
+def withdraw_day(row_id):
+    closing_day = db.get_or_404(ClosingDay, row_id)
+    try:
+        withdraw_closing_day(current_user, closing_day, now=clock.now(), today=clock.today())
+    except Refusal as error:
+        db.session.rollback()
+        show_refusal(error)
+    else:
+        _commit_audited("closing_day_withdrawn", day=closing_day.day.isoformat())
+        flash(_("Withdrew the closing day %(day)s: it is a banking day again. Due dates already "
+                "promised do not change.", day=format_date(closing_day.day)), "success")
+    return redirect(url_for("admin.closing_days"))
 
 
 def _unit_choices(units, empty=None):

@@ -17,7 +17,7 @@ from ..countries import country_name
 from ..models import CaseType, EventKind, Resolution, Segment
 from ..models.organisation import NamedInThreeLanguages
 from ..rules import N_
-from ..rules.dates import format_date
+from ..rules.dates import format_date, format_moment
 
 _BY_CHANNEL = {
     "answered": {"email": N_("%(actor)s answered by email."),
@@ -97,6 +97,11 @@ def receipt(event):
     """Who registered feedback given to staff (none for the feedback form)."""
     if event is None or event.actor is None:
         return ""
+    registered = (event.facts or {}).get("registered_at")
+    if registered:
+        # Received earlier (a letter, a message taken at the counter): when it was put in.
+        return _("registered by %(name)s on %(moment)s", name=event.actor.full_name,
+                 moment=format_moment(datetime.fromisoformat(registered), clock.timezone()))
     return _("registered by %(name)s", name=event.actor.full_name)
 
 

@@ -1,5 +1,7 @@
 """The feedback form (public) and the staff registration form share their fields and rules."""
 
+from datetime import datetime, timedelta
+
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import get_locale, lazy_pgettext
 from flask_babel import lazy_gettext as _l
@@ -10,9 +12,10 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from ..countries import countries, country_name
 from ..models import CaseType, IntakeChannel, Language, ReplyChannel, Segment
 from ..rules import postal_codes
+from ..rules.dates import format_date, format_moment, parse_time
 from ..rules.masking import sensitive_kinds
 from ..rules.phones import e164
-from ..web.forms import BaseForm
+from ..web.forms import BaseForm, day_field, parse_id
 
 MESSAGE_MAX_LENGTH = 5000
 REQUIRED = _l("Required when you want an answer.")
@@ -88,6 +91,10 @@ def normalised_phone(value):
 
 
 class FeedbackFields(BaseForm):
+    # The fieldsets' legends; staff read the same fields from their side.
+    legends = {"feedback": _l("Your feedback"), "answer": _l("Answer"),
+               "contact": _l("Contact details")}
+    channel_missing = _l("Choose how you want the answer.")
     # In the order of the page: the error summary lists the problems in it.
     topic = SelectField(_l("Topic"), coerce=topic_id, invalid_value_message=CHOOSE_TOPIC,
                         invalid_choice_message=CHOOSE_TOPIC,
@@ -146,7 +153,7 @@ class FeedbackFields(BaseForm):
             self.message.errors.append(_l("Write your feedback."))
         # Optional() lets blank-looking input ("\r") past the choice check: test the value itself.
         if self.wants_answer and self.reply_channel.data not in {c.value for c in ReplyChannel}:
-            self.reply_channel.errors.append(_l("Choose how you want the answer."))
+            self.reply_channel.errors.append(self.channel_missing)
         for field, message in self.required_contact_fields():
             if not (field.data or "").strip():
                 field.errors.append(message)
@@ -208,6 +215,21 @@ class PublicFeedbackForm(FeedbackFields):
         self.shown_language.data = language
 
 
+# Staff register feedback up to this many days after it came (a letter that lay in a branch).
+RECEIVED_DAYS_BACK = 60
+# The shared fields as staff read them: the customer's details, not "your" details.
+STAFF_LABELS = {
+    "message": _l("The customer's feedback"),
+    "reply_wanted": _l("The customer wants an answer"),
+    "reply_channel": _l("Answer the customer by"),
+    "segment": _l("The customer is a"),
+    "name": _l("The customer's name"),
+    "street": _l("The customer's street address"),
+    "phone": _l("The customer's phone"),
+    "email": _l("The customer's email"),
+}
+
+
 class StaffFeedbackForm(FeedbackFields):
     """Feedback a customer gave by phone, at the counter or by letter; staff identify the customer."""
 
@@ -216,13 +238,66 @@ class StaffFeedbackForm(FeedbackFields):
         choices=[c for c in _choices(IntakeChannel) if c.value != IntakeChannel.WEB_FORM],
         default=IntakeChannel.PHONE.value,
     )
+    received_on = day_field(_l("Received on"), InputRequired(message=_l("Give the date.")))
+    received_time = StringField(
+        _l("Time"), validators=[InputRequired(message=_l("Give the time.")), Length(max=10)],
+        description=_l("hours.minutes, e.g. 14.30"))
     unit = SelectField(_l("Put it in the inbox of"), coerce=int)
+    # The register: what staff searched for, and the customer they chose (an id).
+    register_query = StringField(_l("Customer number, name, phone or email"),
+                                 validators=[Length(max=120)])
+    customer_id = HiddenField()
     submission_token = HiddenField()
     required_marks = dict.fromkeys(("topic", "message", "name"), ALWAYS)
+    legends = {"feedback": _l("The feedback"), "answer": _l("Answer"),
+               "contact": _l("The customer's contact details")}
+    channel_missing = _l("Choose how the customer wants the answer.")
 
-    def __init__(self, *args, units=(), **kwargs):
+    def __init__(self, *args, units=(), now=None, tz=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.unit.choices = [SelectChoice(unit.id, unit.local_name) for unit in units]
+        for name, label in STAFF_LABELS.items():
+            self[name].label.text = label
+        self.now, self.tz = now, tz
+
+    def start_now(self):
+        """A new form: received now, as most feedback is registered while the customer talks."""
+        local = self.now.astimezone(self.tz)
+        self.received_on.data = local.date()
+        self.received_time.data = f"{local:%H.%M}"
+
+    def received_at(self):
+        """The moment the feedback was received; validate the form first."""
+        return datetime.combine(self.received_on.data, parse_time(self.received_time.data),
+                                tzinfo=self.tz)
+
+    def chosen_customer_id(self):
+        return parse_id(self.customer_id.data)
+
+    def _check_received(self):
+        if self.received_on.errors or self.received_time.errors:
+            return
+        if parse_time(self.received_time.data) is None:
+            self.received_time.errors.append(_l("Give the time as hours.minutes, e.g. 14.30."))
+            return
+        moment = self.received_at()
+        today = self.now.astimezone(self.tz).date()
+        if moment > self.now:
+            # Today at a later hour is the time's mistake; a later day the date's.
+            field = self.received_time if self.received_on.data == today else self.received_on
+            field.errors.append(_l("This is later than now (%(now)s): give when the feedback "
+                                   "was received.",
+                                   now=format_moment(self.now, self.tz)))
+        elif self.received_on.data < today - timedelta(days=RECEIVED_DAYS_BACK):
+            self.received_on.errors.append(_l(
+                "Feedback can be registered up to %(days)d days after it was received: give "
+                "%(first)s or later.", days=RECEIVED_DAYS_BACK,
+                first=format_date(today - timedelta(days=RECEIVED_DAYS_BACK))))
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        self._check_received()
+        return valid and not any(field.errors for field in self)
 
     def required_contact_fields(self):
         needed = [(self.name, _l("Give the customer's name."))]
@@ -235,3 +310,16 @@ class StaffFeedbackForm(FeedbackFields):
             needed += [(field, _l("Needed to answer by the chosen channel."))
                        for field in channel_fields]
         return needed
+
+    def fill_from(self, customer):
+        """The register's contact details in the form, the customer chosen for the case."""
+        self.customer_id.data = str(customer.id)
+        self.name.data = customer.name
+        self.street.data = customer.street_address
+        self.postal_code.data = customer.postal_code
+        self.city.data = customer.city
+        self.country.data = postal_codes.HOME_COUNTRY
+        self.phone.data = customer.phone or ""
+        self.email.data = customer.email or ""
+        self.segment.data = customer.segment.value
+        self.language.data = customer.language.value

@@ -5,8 +5,17 @@ from dataclasses import dataclass, replace
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..matching import match_customer
-from ..models import Case, CaseEvent, CaseType, Customer, EventKind, IntakeChannel, Topic
+from ..matching import Match, match_customer
+from ..models import (
+    Case,
+    CaseEvent,
+    CaseType,
+    Customer,
+    EventKind,
+    IntakeChannel,
+    MatchMethod,
+    Topic,
+)
 from ..references import next_reference
 from ..routing import routing_rule_for, service_unit, suggested_unit_id
 from ..rules.banking_days import local_date
@@ -54,24 +63,33 @@ def case_for_token(token):
     return db.session.scalar(sa.select(Case).where(Case.submission_token == token))
 
 
-def receive_feedback(feedback, *, now, calendar, actor=None, unit=None, submission_token=None):
+def receive_feedback(feedback, *, now, calendar, actor=None, unit=None, submission_token=None,
+                     received_at=None, customer=None):
     """Open a case for new feedback and return it (flushed, not committed).
 
     Form feedback (no actor) lands in customer service, or business customer
     service for business customers, unless a routing rule sends it straight to
-    a unit. Staff registering feedback choose the unit; it defaults to theirs.
+    a unit. Staff registering feedback choose the unit; it defaults to theirs,
+    and say when it was received (`received_at`, before `now`): the promised
+    date counts from then. A register `customer` staff chose links the case
+    without matching.
     """
+    received_at = received_at or now
     feedback, kinds = masked(feedback)
-    # The register keeps Finnish postal codes: a code abroad ("10115" in Berlin) is not matched.
-    postal_code = feedback.postal_code if feedback.country == HOME_COUNTRY else ""
-    match = match_customer(db.session, email=feedback.email, phone=feedback.phone,
-                           name=feedback.name, postal_code=postal_code)
-    customer = db.session.get(Customer, match.customer_id) if match.customer_id else None
+    if customer is not None:
+        match = Match(MatchMethod.MANUAL, customer.id)
+    else:
+        # The register keeps Finnish postal codes: a code abroad ("10115" in Berlin) is not
+        # matched.
+        postal_code = feedback.postal_code if feedback.country == HOME_COUNTRY else ""
+        match = match_customer(db.session, email=feedback.email, phone=feedback.phone,
+                               name=feedback.name, postal_code=postal_code)
+        customer = db.session.get(Customer, match.customer_id) if match.customer_id else None
     topic = db.session.get(Topic, feedback.topic_id)
 
     case = Case(
         reference=next_reference(db.session, local_date(now, calendar.tz).year),
-        received_at=now,
+        received_at=received_at,
         intake_channel=feedback.intake_channel,
         contact_name=feedback.name,
         contact_street=feedback.street,
@@ -92,7 +110,7 @@ def receive_feedback(feedback, *, now, calendar, actor=None, unit=None, submissi
         masked_kinds=",".join(sorted(kinds)),
         submission_token=submission_token,
         suggested_unit_id=suggested_unit_id(topic, customer),
-        due_date=calendar.due_date(now),
+        due_date=calendar.due_date(received_at),
     )
     case.set_estimate(None)
 
@@ -109,8 +127,10 @@ def receive_feedback(feedback, *, now, calendar, actor=None, unit=None, submissi
                                          facts={"rule": rule.name}))
     else:
         case.current_unit_id = unit.id
+        # At the moment it was received, with the moment it was registered when that was later.
+        registered = {"registered_at": now.isoformat()} if received_at < now else {}
         case.events.append(CaseEvent(kind=EventKind.RECEIVED, actor=actor, to_unit_id=unit.id,
-                                     at=now))
+                                     at=received_at, facts=registered))
     db.session.add(case)
     db.session.flush()
     return case

@@ -8,6 +8,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -23,9 +24,13 @@ from .. import customer_texts as ct
 from ..closing_days import banking_calendar
 from ..extensions import db, limiter
 from ..logs import get_logger
-from ..models import Language, Segment, Unit
+from ..matching import search_register
+from ..models import Customer, Language, Segment, Unit
 from ..routing import NoServiceUnit
 from ..rules.phones import e164
+from ..rules.postal_codes import HOME_COUNTRY
+from ..web.errors import record_refusal
+from ..web.forms import parse_id
 from ..web.locale import LANGUAGES, PUBLIC_LANGUAGES, get_locale_code
 from ..web.lookups import active_units
 from .emails import queue_confirmation
@@ -38,6 +43,9 @@ TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 log = get_logger(__name__)
 # The name of the form's language buttons: a post carrying it only switches the language.
 SWITCH_LANGUAGE = "switch_language"
+# The registration form's register buttons, and how many of the register's matches it shows.
+FIND_CUSTOMER, USE_CUSTOMER, UNLINK_CUSTOMER = "find_customer", "use_customer", "unlink_customer"
+REGISTER_MATCHES = 10
 
 
 def _feedback_from(form, intake_channel):
@@ -144,15 +152,48 @@ def _units_for_registration(user):
     return sorted(active_units(get_locale_code()), key=lambda unit: unit.id not in own)
 
 
+def _may_register():
+    if not access.can_register_feedback(current_user):
+        abort(403)
+
+
+def _register_step(form):
+    """The register's buttons post the form as it stands: the page comes back with the matches,
+    the chosen customer's details filled in, or the link removed; nothing checked or saved.
+    Returns whether the post was the register's, and the customers a search found (or None)."""
+    if FIND_CUSTOMER in request.form:
+        query = form.register_query.data or ""
+        return True, search_register(db.session, query[:120], limit=REGISTER_MATCHES)
+    if USE_CUSTOMER in request.form:
+        customer_id = parse_id(request.form[USE_CUSTOMER])
+        customer = db.session.get(Customer, customer_id) if customer_id else None
+        if customer is not None:
+            form.fill_from(customer)
+        return True, None
+    if UNLINK_CUSTOMER in request.form:
+        form.customer_id.data = ""
+        return True, None
+    return False, None
+
+
 @bp.route("/register-feedback", methods=["GET", "POST"])
 @login_required
 def register():
+    _may_register()
     units = _units_for_registration(current_user)
-    form = StaffFeedbackForm(topics=active_topics(), units=units, language=_page_language())
+    now = clock.now()
+    form = StaffFeedbackForm(topics=active_topics(), units=units, language=_page_language(),
+                             now=now, tz=clock.timezone())
+    register_step, found = False, None
     if request.method == "GET":
         form.language.data = Language.FI.value
         form.submission_token.data = secrets.token_urlsafe(24)
-    if form.validate_on_submit():
+        form.start_now()
+    else:
+        register_step, found = _register_step(form)
+    chosen_id = form.chosen_customer_id()
+    chosen = db.session.get(Customer, chosen_id) if chosen_id else None
+    if not register_step and form.validate_on_submit():
         token = form.submission_token.data or ""
         existing = case_for_token(token) if TOKEN.fullmatch(token) else None
         if existing is not None:
@@ -160,9 +201,10 @@ def register():
             return redirect(url_for("cases.show", reference=existing.reference))
         unit = db.session.get(Unit, form.unit.data)
         case = receive_feedback(
-            _feedback_from(form, form.intake_channel.data), now=clock.now(),
+            _feedback_from(form, form.intake_channel.data), now=now,
             calendar=banking_calendar(clock.timezone()), actor=current_user, unit=unit,
             submission_token=token if TOKEN.fullmatch(token) else None,
+            received_at=form.received_at(), customer=chosen,
         )
         try:
             db.session.commit()
@@ -175,4 +217,32 @@ def register():
         if access.can_view_case(current_user, case):
             return redirect(url_for("cases.show", reference=case.reference))
         return redirect(url_for("inboxes.index"))
-    return render_template("intake/register.html", form=form)
+    return render_template("intake/register.html", form=form, found=found, chosen=chosen,
+                           find_name=FIND_CUSTOMER, use_name=USE_CUSTOMER,
+                           unlink_name=UNLINK_CUSTOMER)
+
+
+def customer_entry(customer):
+    """What the registration form needs of a register entry: its contact details."""
+    return {
+        "id": customer.id, "customer_number": customer.customer_number, "name": customer.name,
+        "street": customer.street_address, "postal_code": customer.postal_code,
+        "city": customer.city, "country": HOME_COUNTRY, "phone": customer.phone or "",
+        "email": customer.email or "", "segment": customer.segment.value,
+        "language": customer.language.value, "home_office": customer.home_office.local_name,
+    }
+
+
+@bp.route("/register-feedback/customers")
+def register_customers():
+    """The register's matches for the registration form's script (JSON, at most 10). Refusals
+    are JSON too, and carry no customer data."""
+    if not current_user.is_authenticated:
+        record_refusal(401)
+        return jsonify(error=_("Log in to search the customer register.")), 401
+    if not access.can_register_feedback(current_user):
+        record_refusal(403)
+        return jsonify(error=_("You may not search the customer register.")), 403
+    query = request.args.get("q", "")[:120]
+    customers = search_register(db.session, query, limit=REGISTER_MATCHES)
+    return jsonify(customers=[customer_entry(customer) for customer in customers])

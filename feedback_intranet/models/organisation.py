@@ -185,17 +185,35 @@ class RoutingRule(db.Model):
 
 
 class ClosingDay(db.Model):
-    """A day the bank is closed besides weekends and Finnish bank holidays."""
+    """A day the bank is closed besides weekends and Finnish bank holidays.
+
+    A future day added by mistake is withdrawn, never deleted: the row keeps who added and who
+    withdrew it, and a withdrawn day no longer counts in the banking calendar.
+    """
 
     __tablename__ = "closing_day"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    day: Mapped[date] = mapped_column(unique=True)
+    day: Mapped[date]
     reason: Mapped[str] = mapped_column(sa.String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_user.id"))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_user.id"))
 
-    created_by: Mapped[User | None] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    withdrawn_by: Mapped[User | None] = relationship(foreign_keys=[withdrawn_by_id])
+
+    # A day is closed once at a time; a withdrawn day may be closed again.
+    __table_args__ = (
+        sa.Index("uq_closing_day_day_in_force", "day", unique=True,
+                 sqlite_where=sa.text("withdrawn_at IS NULL"),
+                 postgresql_where=sa.text("withdrawn_at IS NULL")),
+    )
+
+    @property
+    def withdrawn(self):
+        return self.withdrawn_at is not None
 
 
 class ReferenceCounter(db.Model):

@@ -6,7 +6,7 @@ colour in CSS, the words say the same.
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 
 @dataclass(frozen=True)
@@ -46,3 +46,35 @@ def case_badge(case, today, calendar):
     return badge_for(
         case.status, case.reply_wanted, case.due_date, case.estimated_decision_date, today, calendar
     )
+
+
+@dataclass(frozen=True)
+class BadgeChange:
+    """Which open cases awaiting an answer a new closing day gives another badge, by the day in
+    effect (the due date, or the estimate that replaced it): those due on `due_from` or later
+    and not on an estimate, or those whose day in effect is before `due_before`."""
+
+    due_from: date | None = None
+    due_before: date | None = None
+
+
+def badges_changed_by_closing(day, today, calendar):
+    """The cases whose badge changes when `day`, a banking day in `calendar`, is closed.
+
+    A badge counts banking days from today to the due date, or past it up to today, and never
+    shows fewer than one: the closed day changes the count only if it lies in that stretch and
+    another banking day does too. Estimates ahead show their date, not a count.
+    """
+    if day > today:
+        # The first banking day after today is in every stretch that holds the closed day.
+        first = calendar.add_banking_days(today, 1)
+        return BadgeChange(due_from=day if day != first else calendar.add_banking_days(today, 2))
+    last = today
+    while not calendar.is_banking_day(last):
+        last -= timedelta(days=1)
+    if day != last:
+        return BadgeChange(due_before=day)
+    before = last - timedelta(days=1)
+    while not calendar.is_banking_day(before):
+        before -= timedelta(days=1)
+    return BadgeChange(due_before=before)

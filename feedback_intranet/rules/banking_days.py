@@ -25,6 +25,18 @@ def _finnish_holidays(year):
     return frozenset(holidays.Finland(years=year))
 
 
+# The `holidays` package's names for its languages.
+_HOLIDAY_LANGUAGES = {"fi": "fi", "sv": "sv_FI", "en": "en_US"}
+
+
+def holiday_name(day, language="en"):
+    """The name of the Finnish bank holiday on `day` in `language` ("Jouluaatto"), or None."""
+    if day not in _finnish_holidays(day.year):
+        return None
+    names = holidays.Finland(years=day.year, language=_HOLIDAY_LANGUAGES.get(language, "en_US"))
+    return names.get(day)
+
+
 def _weekdays_up_to(day):
     """Weekdays from 1 January of year 1 (a Monday) up to and including `day`."""
     n = day.toordinal()

@@ -5,7 +5,7 @@ The bank writes days first and with dots (24.12.2026) in all three languages, an
 """
 
 import re
-from datetime import date
+from datetime import date, time
 
 _TYPED = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})", re.ASCII)
 # Addresses and old bookmarks carry days as the browser's date fields sent them: 2026-12-24.
@@ -61,3 +61,15 @@ def mentions_date(text, day):
     """Whether `text` writes `day` as d.m.yyyy, with or without leading zeros."""
     return any(_day(year, month, number) == day
                for number, month, year in _WRITTEN.findall(text or ""))
+
+
+_TIME = re.compile(r"(\d{1,2})(?:[:.](\d{2}))?", re.ASCII)
+
+
+def parse_time(text):
+    """A time of day a person typed in 24 hours (14.30, 14:30, 9.05, 9); None when it is none."""
+    match = _TIME.fullmatch((text or "").strip())
+    if not match:
+        return None
+    hour, minute = int(match.group(1)), int(match.group(2) or 0)
+    return time(hour, minute) if hour < 24 and minute < 60 else None

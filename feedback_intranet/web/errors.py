@@ -19,8 +19,9 @@ UNRECORDED_REFUSALS_KEPT_SECONDS = 24 * 3600
 LOGIN_LIMITED = _l("Too many failed logins in a short time. Wait a minute and try again.")
 
 
-# The public form, the login page and the stylesheet refuse nobody's data.
-PUBLIC_ENDPOINTS = ("intake.", "auth.login", "static")
+# The public form, the login page and the stylesheet refuse nobody's data (staff registration,
+# in the same blueprint, does).
+PUBLIC_ENDPOINTS = ("intake.feedback", "intake.received", "auth.login", "static")
 
 
 def _record_alone(kind, **fields):
