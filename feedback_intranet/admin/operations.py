@@ -6,13 +6,13 @@ from flask_babel import lazy_gettext as _l
 
 from .. import access, audit
 from ..auth.operations import end_sessions
+from ..cases.common import add_event
 from ..extensions import db, passwords
 from ..models import (
     OPEN_STATUSES,
     AuditKind,
     BankText,
     Case,
-    CaseEvent,
     CaseStatus,
     DeviatingHours,
     EventKind,
@@ -71,10 +71,8 @@ def _return_cases_to_inbox(actor, user, now):
     for case in cases:
         case.assignee_id = None
         case.status = CaseStatus.NEW
-        case.events.append(CaseEvent(
-            kind=EventKind.UNASSIGNED, actor=actor, from_unit_id=case.current_unit_id, at=now,
-            facts={"deactivated": user.full_name},
-        ))
+        add_event(case, EventKind.UNASSIGNED, actor, now, from_unit_id=case.current_unit_id,
+                  deactivated=user.full_name)
 
 
 def save_user(actor, user, *, username, full_name, email, password, language, is_admin,

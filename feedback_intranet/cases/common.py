@@ -83,6 +83,9 @@ def hold_if_nobody_does(actor, case, now):
 
 def add_event(case, kind, actor, now, text="", from_unit_id=None, to_unit_id=None, **facts):
     """A timeline event: `text` is what a person wrote (a note, an answer), `facts` what
-    cases.timeline writes its sentence from in the reader's language."""
-    case.events.append(CaseEvent(kind=kind, actor=actor, at=now, text=text, facts=facts,
-                                 from_unit_id=from_unit_id, to_unit_id=to_unit_id))
+    cases.timeline writes its sentence from in the reader's language. Added to the session, not
+    to `case.events`, which would read the whole timeline first (200 events on a long case)."""
+    event = CaseEvent(case=case, kind=kind, actor=actor, at=now, text=text, facts=facts,
+                      from_unit_id=from_unit_id, to_unit_id=to_unit_id)
+    db.session.add(event)
+    return event

@@ -1,7 +1,8 @@
 """An answer's fate: it reached the customer, or it could not be delivered."""
 
+from ..cases.common import add_event
 from ..cases.operations import close_on_delivery, reopen_on_failed_delivery
-from ..models import AnswerStatus, CaseEvent, CaseStatus, EventKind, Purpose, ReplyChannel
+from ..models import AnswerStatus, CaseStatus, EventKind, Purpose, ReplyChannel
 from ..notifications import REOPENED_UNDELIVERED, notify
 from ..rules.banking_days import local_date
 
@@ -23,10 +24,8 @@ def mark_delivered(answer, case, now, calendar, how=None, actor=None):
             case.record_first_answer(now, answer.channel, calendar)
         if case.status in (CaseStatus.NEW, CaseStatus.ASSIGNED):
             case.status = CaseStatus.ANSWERED
-    delivered = CaseEvent(kind=EventKind.DELIVERED, at=now, actor=actor,
-                          facts={"purpose": str(answer.purpose), "channel": str(answer.channel),
-                                 **how})
-    case.events.append(delivered)
+    delivered = add_event(case, EventKind.DELIVERED, actor, now, purpose=str(answer.purpose),
+                          channel=str(answer.channel), **how)
     if answer.purpose in CLOSING_PURPOSES and answer.close_when_delivered:
         not_closed = close_on_delivery(actor, case, _asked_to_close(answer, case), now)
         if not_closed:
@@ -56,9 +55,8 @@ def mark_failed(answer, case, reason, now, problem=None):
     answer.failure = reason[:300]
     what = "Email" if answer.channel == "email" else answer.channel.english_title
     case.delivery_problem = f"{what} could not be delivered: {reason}"[:300]
-    case.events.append(CaseEvent(kind=EventKind.DELIVERY_FAILED, at=now, facts={
-        "purpose": str(answer.purpose), "channel": str(answer.channel),
-        **(problem or {"detail": reason[:300]})}))
+    add_event(case, EventKind.DELIVERY_FAILED, None, now, purpose=str(answer.purpose),
+              channel=str(answer.channel), **(problem or {"detail": reason[:300]}))
     counted = (answer.purpose == Purpose.ANSWER and answer.delivered_at is not None
                and case.first_answered_at == answer.delivered_at)
     if counted and case.status == CaseStatus.ANSWERED:
@@ -74,8 +72,8 @@ def mark_failed(answer, case, reason, now, problem=None):
 def mark_confirmation_failed(case, reason, now):
     """The confirmation did not reach the customer: their address is probably wrong."""
     case.delivery_problem = f"Confirmation email could not be delivered: {reason}"[:300]
-    case.events.append(CaseEvent(kind=EventKind.DELIVERY_FAILED, at=now,
-                                 facts={"purpose": "confirmation", "detail": reason[:300]}))
+    add_event(case, EventKind.DELIVERY_FAILED, None, now, purpose="confirmation",
+              detail=reason[:300])
 
 
 def mark_address_refused(case, address):
