@@ -101,8 +101,15 @@ def _run(case, form, entry):
     """
     if not consume_token(form.token.data):
         return "repeated"
+    operation = entry.run(current_user._get_current_object(), case, form)
+
+    def change():
+        operation()
+        # Worded before the commit, which would have the case read again to word it.
+        return entry.done_message(form) % {"ref": case.reference}
+
     try:
-        commit_change(entry.run(current_user._get_current_object(), case, form))
+        done = commit_change(change)
     except PermissionError:
         abort(403)
     except CaseChanged as error:
@@ -111,7 +118,7 @@ def _run(case, form, entry):
     except Refusal as error:
         show_refusal(error, form)
         return "refused"
-    flash(entry.done_message(form) % {"ref": case.reference}, "success")
+    flash(done, "success")
     return None
 
 
@@ -165,10 +172,11 @@ def act(reference, action):
         return _render(case, entry, form)
     if action == "answer" and form.preview.data:
         return _render(case, entry, form, preview=_preview(case, form))
+    # Read before the commit expires the user.
+    moves_on = entry.moves_on and current_user.open_next_case
     again = _submit(reference, entry, form, case)
     if again is None:
-        onward = next_case_path(reference) if entry.moves_on and current_user.open_next_case \
-            else None
+        onward = next_case_path(reference) if moves_on else None
         return redirect(onward or url_for("cases.show", reference=reference))
     return _render(again, entry, form)
 
