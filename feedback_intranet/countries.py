@@ -9,22 +9,18 @@ from functools import cache
 from babel import Locale
 
 from .rules.postal_codes import HOME_COUNTRY
+from .rules.sort_keys import sort_key
 
 # Babel names regions that no letter goes to: groupings, test codes and the non-ISO places.
 NOT_COUNTRIES = frozenset({"AC", "CP", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN", "XA", "XB",
                            "ZZ"})
-# Finnish and Swedish file å, ä and ö (æ and ø with ä and ö) after z.
-NORDIC_LAST = {"å": "{", "ä": "|", "æ": "|", "ö": "}", "ø": "}"}
 
 
 def _sort_key(name, language):
-    key = []
-    for char in name.casefold():
-        if language in ("fi", "sv") and char in NORDIC_LAST:
-            key.append(NORDIC_LAST[char])
-        else:
-            key.append(unicodedata.normalize("NFD", char)[0])
-    return "".join(key)
+    """Finnish and Swedish file å, ä and ö after z (as names do); English reads them as a and o."""
+    if language in ("fi", "sv"):
+        return sort_key(name)
+    return "".join(unicodedata.normalize("NFD", char)[0] for char in name.casefold())
 
 
 @cache
@@ -39,10 +35,6 @@ def countries(language):
     """(code, name) of every country, in the alphabetical order of `language`."""
     names = _names(language)
     return tuple(sorted(names.items(), key=lambda item: _sort_key(item[1], language)))
-
-
-def is_country(code):
-    return code in _names("en")
 
 
 def country_name(code, language):

@@ -87,11 +87,10 @@ def unit_figures(today, language):
         .outerjoin(counts, counts.c.unit_id == Unit.id)
         .where(Unit.active)
     ).all()
-    by_name = sorted(((unit, open_ or 0, overdue_ or 0, unassigned or 0)
-                      for unit, open_, overdue_, unassigned in rows),
-                     key=lambda figures: sort_key(figures[0].name_in(language)))
     # The most overdue first, equals by name.
-    return sorted(by_name, key=lambda figures: -figures[2])
+    return sorted(((unit, open_ or 0, overdue_ or 0, unassigned or 0)
+                   for unit, open_, overdue_, unassigned in rows),
+                  key=lambda figures: (-figures[2], sort_key(figures[0].name_in(language))))
 
 
 def outbox_counts():

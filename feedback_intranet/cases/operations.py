@@ -225,10 +225,25 @@ def describe_waiting(answer):
     return what % {"what": answer.purpose.title}
 
 
+def _what_waits(waiting):
+    """"confirmation" when only the written confirmation of a phone answer waits, "waiting" when
+    anything else addressed to the customer does, else None."""
+    if not waiting:
+        return None
+    return ("confirmation" if all(a.purpose == Purpose.WRITTEN_CONFIRMATION for a in waiting)
+            else "waiting")
+
+
+def _unanswered(case, resolution):
+    """Closing as answered needs an answer that reached the customer."""
+    return resolution == Resolution.ANSWERED and case.first_answered_at is None
+
+
 def refuse_while_waiting(case, field):
     """A case is not closed by hand while anything addressed to the customer waits."""
     waiting = waiting_replies(case)
-    if waiting and all(a.purpose == Purpose.WRITTEN_CONFIRMATION for a in waiting):
+    what = _what_waits(waiting)
+    if what == "confirmation":
         # A complaint's final answer by phone: the case waits for its written confirmation.
         raise Refusal({
             ReplyChannel.EMAIL: _("Not closed yet: the customer was answered by phone, and the "
@@ -238,7 +253,7 @@ def refuse_while_waiting(case, field):
                                    "case closes once the written confirmation has been posted "
                                    "(the letter waits in the print queue)."),
         }[ReplyChannel(waiting[0].channel)], field)
-    if waiting:
+    if what:
         raise Refusal(_("Not closed: %(what)s. Cancel it first, or close the case once it has "
                           "gone out.",
                           what="; ".join(describe_waiting(a) for a in waiting)), field)
@@ -249,21 +264,16 @@ def why_not_closed(case, resolution):
     reached the customer ("not_answered"), and nothing addressed to the customer may still wait
     ("waiting"; "confirmation" when only the written confirmation of a phone answer does).
     None when it may close."""
-    if resolution == Resolution.ANSWERED and case.first_answered_at is None:
+    if _unanswered(case, resolution):
         return "not_answered"
-    waiting = waiting_replies(case)
-    if waiting and all(a.purpose == Purpose.WRITTEN_CONFIRMATION for a in waiting):
-        return "confirmation"
-    return "waiting" if waiting else None
+    return _what_waits(waiting_replies(case))
 
 
 def refuse_to_close(case, resolution, field):
-    why = why_not_closed(case, resolution)
-    if why == "not_answered":
+    if _unanswered(case, resolution):
         raise Refusal(_("No answer has been sent yet: the case cannot be closed as answered."),
                         field)
-    if why in ("waiting", "confirmation"):
-        refuse_while_waiting(case, field)
+    refuse_while_waiting(case, field)
 
 
 def close(actor, case, resolution, note="", *, now, expected_version=None):

@@ -33,18 +33,19 @@ def confirmation_channel(case):
 
 
 def refuse_without_written_channel(case, field):
-    """A complaint's final answer by phone needs a way to confirm it in writing."""
-    if confirmation_channel(case) is None:
+    """A complaint's final answer by phone needs a way to confirm it in writing: that way."""
+    channel = confirmation_channel(case)
+    if channel is None:
         raise Refusal(_("The final answer to a complaint given by phone is confirmed in writing, "
                         "but this case has neither a usable email address nor a full postal "
                         "address. Add one in the contact details first."), field)
+    return channel
 
 
 def queue_confirmation(actor, case, answer, summary, *, now, calendar, deviations):
     """Queue the written confirmation of `answer`, reached by phone at `now` with `summary`; it
     closes the case when delivered if the answer was to."""
-    refuse_without_written_channel(case, "summary")
-    channel = confirmation_channel(case)
+    channel = refuse_without_written_channel(case, "summary")
     unit = case.current_unit
     today = local_date(now, calendar.tz)
     text = call_confirmation(case, unit, summary, today, answer.read_out)

@@ -10,10 +10,11 @@ from pathlib import Path
 
 from fpdf import FPDF
 
+from .postal_codes import HOME_COUNTRY
+
 FONT_DIR = Path(__file__).resolve().parent.parent.parent / "static" / "fonts"
 FONT = "DejaVu"
 
-HOME_COUNTRY = "FI"
 # The window of a DL envelope: 90 × 45 mm, 20 mm from the left and 45 mm from the top.
 WINDOW_LEFT, WINDOW_TOP, WINDOW_WIDTH, WINDOW_HEIGHT = 20, 45, 90, 45
 # The letter shifts a little inside the envelope, so the address keeps clear of the window's
