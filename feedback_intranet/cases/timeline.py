@@ -106,8 +106,8 @@ def receipt(event):
 
 
 def _say(message, **values):
-    """A message chosen from the tables above, in the reader's language. (A call of `_` on a
-    extractor read those keys as msgids.)"""
+    """A message chosen from the tables above, in the reader's language. (`_` called on a table
+    lookup with string keys would have the catalogue's extractor read those keys as msgids.)"""
     return _(message, **values)
 
 
