@@ -3,6 +3,7 @@
 from .audit import AuditEvent, AuditKind
 from .cases import (
     Case,
+    CaseEscalation,
     CaseEvent,
     CasePastUnit,
     InboxCount,
@@ -36,6 +37,7 @@ from .organisation import (
     ClosingDay,
     Customer,
     Membership,
+    MorningDigest,
     ReferenceCounter,
     RoutingRule,
     Topic,
@@ -65,6 +67,7 @@ __all__ = [
     "CallbackStatus",
     "CallbackTask",
     "Case",
+    "CaseEscalation",
     "CaseEvent",
     "CasePastUnit",
     "CaseStatus",
@@ -80,6 +83,7 @@ __all__ = [
     "Letter",
     "MatchMethod",
     "Membership",
+    "MorningDigest",
     "OPEN_STATUSES",
     "OutboxMessage",
     "OutboxKind",

@@ -271,6 +271,20 @@ class CaseEvent(db.Model):
     )
 
 
+class CaseEscalation(db.Model):
+    """A case reported overdue to the team lead of the unit holding it (or, without one, to the
+    administrators or the unit's escalation address), on the first morning it was overdue there."""
+
+    __tablename__ = "case_escalation"
+
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("feedback_case.id"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("unit.id"), primary_key=True)
+    escalated_on: Mapped[date]
+
+    # The reports count them per unit and week.
+    __table_args__ = (sa.Index("ix_case_escalation_unit_day", "unit_id", "escalated_on"),)
+
+
 class CasePastUnit(db.Model):
     """A unit that held a case before it was forwarded on: it keeps reading the case."""
 

@@ -184,6 +184,7 @@ class OutboxKind(TitledEnum):
     CONFIRMATION = "confirmation", _l("Confirmation of receipt to a customer")
     WRITTEN_CONFIRMATION = "written_confirmation", _l("Written confirmation of a phone answer")
     NOTIFICATION = "notification", _l("Notification to staff")
+    MORNING_DIGEST = "morning_digest", _l("Morning summary to staff")
 
 
 class OutboxStatus(TitledEnum):

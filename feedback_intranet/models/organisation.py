@@ -56,6 +56,11 @@ class Unit(NamedInThreeLanguages, db.Model):
     postal_code: Mapped[str] = mapped_column(sa.String(10), default="")
     city: Mapped[str] = mapped_column(sa.String(80), default="")
     active: Mapped[bool] = mapped_column(default=True)
+    # Where the morning's escalations go while the unit has no team lead, and the language to write
+    # to it in; empty: to the administrators.
+    escalation_email: Mapped[str] = mapped_column(sa.String(254), default="", server_default="")
+    escalation_language: Mapped[Language] = enum_column(Language, default=Language.FI,
+                                                        server_default=Language.FI.value)
 
     def __repr__(self):
         return f"<Unit {self.code}>"
@@ -89,6 +94,9 @@ class User(UserMixin, db.Model):
     notify_by_email: Mapped[bool] = mapped_column(default=False)
     # Opted in to open the next case of their list after a forward, an answer or a close.
     open_next_case: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # The morning summary of their own cases; a team lead's sections for the units they lead
+    # come whatever this says.
+    morning_digest: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     # Failed logins in a row; at the configured number the account locks for a while.
     failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -214,6 +222,23 @@ class ClosingDay(db.Model):
     @property
     def withdrawn(self):
         return self.withdrawn_at is not None
+
+
+class MorningDigest(db.Model):
+    """One morning summary sent: at most one per recipient and day, written in the transaction
+    of its outbox message, so a second run the same day sends nothing twice."""
+
+    __tablename__ = "morning_digest"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date]
+    # "user:<id>" for a member of staff, "address:<email>" for a unit's escalation address.
+    recipient: Mapped[str] = mapped_column(sa.String(300))
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_user.id"))
+    outbox_message_id: Mapped[int | None] = mapped_column(sa.ForeignKey("outbox_message.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (sa.UniqueConstraint("day", "recipient"),)
 
 
 class ReferenceCounter(db.Model):
