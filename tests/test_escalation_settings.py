@@ -127,7 +127,7 @@ def test_the_landing_page_lists_the_units_nobody_leads(client, login, units, peo
     db.session.commit()
     login("admin")
     section = leaderless_section(client.get("/admin/").get_data(as_text=True))
-    rows = dict(re.findall(r"<tr><td>([^<]+)</td>\s*<td>(.*?)</td>", section, re.S))
+    rows = dict(re.findall(r"<tr><td>([^<]+)</td>\s*<td[^>]*>(.*?)</td>", section, re.S))
     # Helsinki Centre has its lead; an inactive unit holds no cases.
     assert set(rows) == {"Customer service", "Turku", "Vaasa"}
     assert "turku.chief@bank.example" in rows["Turku"] and "Swedish" in rows["Turku"]
