@@ -222,25 +222,41 @@ def open_count(unit_id):
         .where(c.unit_id == unit_id, *_open_awaiting())))
 
 
+def _needing_attention(today, next_bd, *, unit_ids=(), led_by=None):
+    """The counter rows (unit id, count) of NEEDS ATTENTION in `unit_ids`, or in the units the
+    user `led_by` leads: one read per status, each along the counters' key from the unit and
+    status on (SQLite reads the units' keys only when joined from the memberships, not from
+    an IN of them)."""
+    c = InboxCount.__table__.c
+
+    def rows(*conditions):
+        select = sa.select(c.unit_id, c.count)
+        if led_by is None:
+            return select.where(c.unit_id.in_(unit_ids), *conditions)
+        return (select.join_from(Membership, InboxCount, c.unit_id == Membership.unit_id)
+                .where(Membership.user_id == led_by, Membership.is_team_lead.is_(True),
+                       *conditions))
+
+    return sa.union_all(
+        rows(c.status == CaseStatus.NEW.value, c.due <= next_bd),
+        rows(c.status == CaseStatus.ASSIGNED.value, c.reply_wanted.is_(True), c.due < today),
+    ).subquery()
+
+
 def needs_attention(unit_ids, today, next_bd):
     """{unit id: cases that need attention} of the units that have any (NEEDS ATTENTION: overdue
     and long unassigned), summed from their counters in one statement."""
-    c = InboxCount.__table__.c
-    rows = db.session.execute(
-        sa.select(c.unit_id, sa.func.sum(c.count))
-        .where(c.unit_id.in_(unit_ids), _needs_attention(today, next_bd)).group_by(c.unit_id))
-    return {unit_id: int(count) for unit_id, count in rows if count}
+    rows = _needing_attention(today, next_bd, unit_ids=unit_ids)
+    return {unit_id: int(count) for unit_id, count in db.session.execute(
+        sa.select(rows.c.unit_id, sa.func.sum(rows.c.count)).group_by(rows.c.unit_id)) if count}
 
 
 def led_units_attention(user_id, today, next_bd):
     """For the user loader's statement: the cases needing attention in the units `user_id`
     leads, and the led unit with the most of them (the lower id of equals), as two scalar
     subqueries; 0 and None for someone who leads none. `next_bd` may be an SQL expression."""
-    c = InboxCount.__table__.c
-    led = sa.select(Membership.unit_id).where(Membership.user_id == user_id,
-                                              Membership.is_team_lead.is_(True))
-    needing = sa.and_(c.unit_id.in_(led), _needs_attention(today, next_bd))
-    total = sa.select(sa.func.coalesce(sa.func.sum(c.count), 0)).where(needing)
-    most = (sa.select(c.unit_id).where(needing).group_by(c.unit_id)
-            .order_by(sa.func.sum(c.count).desc(), c.unit_id).limit(1))
+    rows = _needing_attention(today, next_bd, led_by=user_id)
+    total = sa.select(sa.func.coalesce(sa.func.sum(rows.c.count), 0))
+    most = (sa.select(rows.c.unit_id).group_by(rows.c.unit_id)
+            .order_by(sa.func.sum(rows.c.count).desc(), rows.c.unit_id).limit(1))
     return total.scalar_subquery(), most.scalar_subquery()
