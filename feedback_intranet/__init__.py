@@ -118,7 +118,9 @@ def register_extensions(app):
     login_manager.login_message = lazy_gettext("Please log in to open that page.")
     login_manager.login_message_category = "info"
 
-    from . import models
+    from . import clock, models
+    from .closing_days import next_banking_day_sql
+    from .web.attention import NeedsAttention
     from .web.forms import parse_id
 
     @login_manager.user_loader
@@ -132,13 +134,21 @@ def register_extensions(app):
         if user_id is None or not (version.isascii() and version.isdecimal()):
             return None
         # With the memberships and their units: nearly every page checks them, and one
-        # statement is cheaper than two on every request.
-        user = db.session.execute(
-            sa.select(models.User).where(models.User.id == user_id)
+        # statement is cheaper than two on every request. With them too the header's "needs
+        # attention" of a team lead: it may cost no statement of its own.
+        today = clock.today()
+        attention, busiest = counters.led_units_attention(
+            user_id, today, next_banking_day_sql(today, clock.timezone()))
+        row = db.session.execute(
+            sa.select(models.User, attention, busiest).where(models.User.id == user_id)
             .options(joinedload(models.User.memberships).joinedload(models.Membership.unit))
-        ).unique().scalar_one_or_none()
-        if user is None or not user.active or user.session_version != int(version):
+        ).unique().one_or_none()
+        if row is None:
             return None
+        user, count, busiest_id = row
+        if not user.active or user.session_version != int(version):
+            return None
+        user.needs_attention = NeedsAttention.of(user, int(count or 0), busiest_id)
         return user
 
 

@@ -26,6 +26,30 @@ def banking_calendar(tz):
     return calendar
 
 
+def next_banking_day(today, tz):
+    """The banking day after `today` (the calendar read once per request)."""
+    return banking_calendar(tz).add_banking_days(today, 1)
+
+
+# How many of the next weekdays that are not bank holidays the SQL form of the next banking day
+# looks at: more extra closing days in a row than this are not a bank's.
+_NEXT_DAY_CANDIDATES = 10
+
+
+def next_banking_day_sql(today, tz):
+    """`banking_calendar(tz).add_banking_days(today, 1)` as an SQL expression, for a statement
+    that must not wait for the calendar's own read (the user loader's): the first of the next
+    days without a weekend or bank holiday that no closing day in force takes."""
+    plain, day, candidates = BankingCalendar((), tz), today, []
+    for _n in range(_NEXT_DAY_CANDIDATES):
+        day = plain.add_banking_days(day, 1)
+        candidates.append(day)
+    closed = sa.select(ClosingDay.day).where(
+        IN_FORCE, ClosingDay.day.between(candidates[0], candidates[-1]))
+    return sa.case(*((sa.literal(day, sa.Date).not_in(closed), sa.literal(day, sa.Date))
+                     for day in candidates[:-1]), else_=sa.literal(candidates[-1], sa.Date))
+
+
 def forget_calendar():
     """After a change of the closing days: the rest of the request reads them again."""
     if has_request_context():

@@ -14,6 +14,7 @@ from feedback_intranet.extensions import db
 from feedback_intranet.inboxes import counters
 from feedback_intranet.inboxes.queries import FILTERS
 from feedback_intranet.models import OPEN_STATUSES, Case, CaseStatus, InboxCount, UnitKind
+from feedback_intranet.rules.banking_days import BankingCalendar
 
 from .conftest import HELSINKI, PASSWORD
 from .test_case_pages import hidden_fields, post_action
@@ -21,18 +22,22 @@ from .test_case_pages import hidden_fields, post_action
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=HELSINKI)  # Wednesday
 
 
-def counted_from_cases(unit_id, user_id, today):
+def counted_from_cases(unit_id, user_id, today, next_bd):
     """The filters' counts the plain way: counting the unit's cases."""
     def count(*conditions):
         return db.session.scalar(sa.select(sa.func.count()).select_from(Case).where(
             Case.current_unit_id == unit_id, *conditions))
 
     is_open, waits = Case.status.in_(OPEN_STATUSES), Case.reply_wanted.is_(True)
+    overdue = sa.and_(is_open, waits, Case.effective_due_date < today)
     return {
         "open": count(is_open, waits),
         "unassigned": count(Case.status == CaseStatus.NEW),
         "mine": count(Case.status == CaseStatus.ASSIGNED, Case.assignee_id == user_id),
-        "overdue": count(is_open, waits, Case.effective_due_date < today),
+        "overdue": count(overdue),
+        # The shared definition word for word: overdue, plus long unassigned.
+        "attention": count(overdue) + count(Case.status == CaseStatus.NEW,
+                                            Case.effective_due_date <= next_bd, ~overdue),
         "due_today": count(is_open, waits, Case.effective_due_date == today),
         "no_answer": count(is_open, Case.reply_wanted.is_(False)),
         "answered": count(Case.status == CaseStatus.ANSWERED),
@@ -55,12 +60,13 @@ def workload_from_cases(unit_id, today):
 def assert_right(unit_ids, user_id, today):
     db.session.expire_all()
     assert counters.differences() == {}
+    next_bd = BankingCalendar().add_banking_days(today, 1)
     for unit_id in unit_ids:
-        counts, held = counters.unit_counts(unit_id, today)
+        counts, held = counters.unit_counts(unit_id, today, next_bd)
         kept = {**counts, "mine": held.get(user_id, 0)}
-        assert kept == counted_from_cases(unit_id, user_id, today)
+        assert kept == counted_from_cases(unit_id, user_id, today, next_bd)
         assert counters.workload(unit_id, today) == workload_from_cases(unit_id, today)
-    assert {*counters.unit_counts(unit_ids[0], today)[0], "mine"} == set(FILTERS)
+    assert {*counters.unit_counts(unit_ids[0], today, next_bd)[0], "mine"} == set(FILTERS)
 
 
 @pytest.fixture

@@ -95,6 +95,19 @@ class UnitForm(BaseForm):
     )
     city = StringField(_l("City"), validators=[Optional(), Length(max=80)])
     active = BooleanField(_l("Active"), default=True)
+    escalation_email = StringField(
+        _l("Escalation address"),
+        # A pasted address often brings a space along.
+        filters=[lambda value: value.strip() if value else value],
+        validators=[Optional(), Email(check_deliverability=False), Length(max=254)],
+        description=_l("While the unit has no team lead, its overdue and long-unassigned cases "
+                       "are reported here each banking morning. Empty: to the administrators."),
+    )
+    escalation_language = SelectField(
+        _l("Language of the escalation address"), default=Language.FI.value,
+        choices=[SelectChoice(lang.value, lang.title) for lang in Language],
+        description=_l("The morning's report to the escalation address is written in it."),
+    )
     greeting_fi = StringField(_l("Greeting in Finnish answers"), validators=[Length(max=200)],
                               description=_l("{name} is the customer's name. Empty: “Hei {name},”."))
     signature_fi = TextAreaField(_l("Signature in Finnish answers"), validators=[Length(max=500)])

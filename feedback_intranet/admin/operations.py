@@ -16,6 +16,7 @@ from ..models import (
     CaseStatus,
     DeviatingHours,
     EventKind,
+    Language,
     Membership,
     ReplyTemplate,
     RoutingRule,
@@ -123,11 +124,16 @@ def save_user(actor, user, *, username, full_name, email, password, language, is
 
 
 def save_unit(actor, unit, *, code, name, kind, street_address, postal_code, city, active,
-              texts=None, name_fi="", name_sv=""):
-    """Create (unit is None) or change a unit; a unit with open cases stays active."""
+              texts=None, name_fi="", name_sv="", escalation_email="",
+              escalation_language=Language.FI):
+    """Create (unit is None) or change a unit; a unit with open cases stays active.
+
+    `escalation_email` ("" for none) hears of the unit's overdue cases, in
+    `escalation_language`, while the unit has no team lead."""
     _require_admin(actor)
     code = code.strip().lower()
-    for value, field in ((name, "name"), (name_fi, "name_fi"), (name_sv, "name_sv")):
+    for value, field in ((name, "name"), (name_fi, "name_fi"), (name_sv, "name_sv"),
+                         (escalation_email, "escalation_email")):
         _one_line(value, field)
     _check_unique(Unit, Unit.code, code, unit.id if unit else None, "code",
                   _l("Code %(value)s is already taken."))
@@ -154,6 +160,8 @@ def save_unit(actor, unit, *, code, name, kind, street_address, postal_code, cit
     unit.postal_code = postal_code.strip()
     unit.city = city.strip()
     unit.active = active
+    unit.escalation_email = escalation_email.strip()
+    unit.escalation_language = escalation_language
     db.session.flush()
     for language, (greeting, signature) in (texts or {}).items():
         row = db.session.get(UnitText, (unit.id, language)) or UnitText(unit_id=unit.id,

@@ -1,5 +1,7 @@
 """The admin pages' reads: each list as its page orders it."""
 
+from typing import NamedTuple
+
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
@@ -11,6 +13,7 @@ from ..models import (
     Case,
     ClosingDay,
     DeviatingHours,
+    Membership,
     OutboxKind,
     OutboxMessage,
     OutboxStatus,
@@ -33,11 +36,12 @@ def units(language):
                   key=lambda unit: not unit.active)
 
 
-def users():
-    return list(db.session.scalars(
-        sa.select(User).options(selectinload(User.memberships))
-        .order_by(User.active.desc(), User.username)
-    ))
+def users(unit_id=None):
+    """Every staff user, or the members of one unit."""
+    query = sa.select(User).options(selectinload(User.memberships))
+    if unit_id is not None:
+        query = query.where(User.memberships.any(Membership.unit_id == unit_id))
+    return list(db.session.scalars(query.order_by(User.active.desc(), User.username)))
 
 
 def unit_texts(unit):
@@ -78,19 +82,31 @@ def deviating_hours():
     return list(db.session.scalars(sa.select(DeviatingHours).order_by(DeviatingHours.day.desc())))
 
 
+class UnitFigures(NamedTuple):
+    unit: Unit
+    open: int
+    overdue: int
+    unassigned: int
+    has_lead: bool  # an active team lead with an email address, who hears of its overdue cases
+
+
 def unit_figures(today, language):
-    """Per active unit, its open cases awaiting an answer, those overdue and those nobody holds:
-    the inbox's own figures, from the counters of every unit in one statement."""
+    """Per active unit, its open cases awaiting an answer, those overdue and those nobody holds
+    (the inbox's own figures, from the counters), and whether it has a team lead: every unit in
+    one statement."""
     counts = counters.backlog(today)
+    has_lead = sa.exists().where(Membership.unit_id == Unit.id, Membership.is_team_lead.is_(True),
+                                 Membership.user_id == User.id, User.active.is_(True),
+                                 User.email != "")
     rows = db.session.execute(
-        sa.select(Unit, counts.c.open, counts.c.overdue, counts.c.unassigned)
+        sa.select(Unit, counts.c.open, counts.c.overdue, counts.c.unassigned, has_lead)
         .outerjoin(counts, counts.c.unit_id == Unit.id)
         .where(Unit.active)
     ).all()
     # The most overdue first, equals by name.
-    return sorted(((unit, open_ or 0, overdue_ or 0, unassigned or 0)
-                   for unit, open_, overdue_, unassigned in rows),
-                  key=lambda figures: (-figures[2], sort_key(figures[0].name_in(language))))
+    return sorted((UnitFigures(unit, open_ or 0, overdue_ or 0, unassigned or 0, bool(lead))
+                   for unit, open_, overdue_, unassigned, lead in rows),
+                  key=lambda figures: (-figures.overdue, sort_key(figures.unit.name_in(language))))
 
 
 def outbox_counts():

@@ -126,7 +126,11 @@ def index():
 
 @bp.route("/users")
 def users():
-    return render_template("admin/users.html", users=queries.users())
+    """Every staff user; `?unit=<id>` the members of one unit (from the landing page's units
+    without a team lead)."""
+    unit_id = parse_id(request.args.get("unit"))
+    unit = db.get_or_404(Unit, unit_id) if unit_id else None
+    return render_template("admin/users.html", users=queries.users(unit_id), unit=unit)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -169,6 +173,7 @@ def edit_unit(unit_id=None):
     form = UnitForm(obj=unit)
     if unit is not None and request.method == "GET":
         form.kind.data = unit.kind.value
+        form.escalation_language.data = unit.escalation_language.value
         for text in queries.unit_texts(unit):
             getattr(form, f"greeting_{text.language}").data = text.greeting
             getattr(form, f"signature_{text.language}").data = text.signature
@@ -179,6 +184,8 @@ def edit_unit(unit_id=None):
         street_address=form.street_address.data or "",
         postal_code=form.postal_code.data or "", city=form.city.data or "",
         active=form.active.data,
+        escalation_email=form.escalation_email.data or "",
+        escalation_language=form.escalation_language.data,
         texts={lang.value: (getattr(form, f"greeting_{lang.value}").data or "",
                             getattr(form, f"signature_{lang.value}").data or "")
                for lang in Language},

@@ -1,4 +1,5 @@
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
@@ -25,6 +26,24 @@ class ProfileForm(BaseForm):
         description=_l("The list is the inbox you came from, with its filter and sort. "
                        "Without this, the case page offers a “Next case” link."),
     )
+    morning_digest = BooleanField(
+        _l("Email me a morning summary of my cases on banking days"),
+        description=_l("The cases you hold that are due today or on the next banking day, "
+                       "interim notices due today and your overdue cases. Nothing is sent when "
+                       "there is nothing to tell."),
+    )
+
+    def __init__(self, *args, led_units=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        if led_units:
+            # A team lead's unit sections are not theirs to turn off: the page says so.
+            self.morning_digest.description = " ".join((
+                str(self.morning_digest.description),
+                ngettext("As the team lead of %(units)s you get its section every banking "
+                         "morning whatever you choose here.",
+                         "As the team lead of %(units)s you get their sections every banking "
+                         "morning whatever you choose here.",
+                         len(led_units), units=", ".join(led_units))))
 
 
 class PasswordForm(BaseForm):

@@ -64,12 +64,14 @@ def logout():
 @bp.route("/profile", methods=["GET", "POST"])
 @login_required
 def profile():
-    form = ProfileForm(obj=current_user)
+    led_units = [m.unit.local_name for m in current_user.memberships if m.is_team_lead]
+    form = ProfileForm(obj=current_user, led_units=led_units)
     if request.method == "GET":
         form.language.data = str(current_user.language)
     if form.validate_on_submit():
         current_user.notify_by_email = form.notify_by_email.data
         current_user.open_next_case = form.open_next_case.data
+        current_user.morning_digest = form.morning_digest.data
         current_user.language = form.language.data
         db.session.commit()
         flash(_("Your settings are saved."), "success")

@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ..extensions import db
-from ..models import OPEN_STATUSES, Case, CaseStatus, InboxCount
+from ..models import OPEN_STATUSES, Case, CaseStatus, InboxCount, Membership
 
 COUNTED = (*OPEN_STATUSES, CaseStatus.ANSWERED)
 _KEYS = ("current_unit_id", "status", "assignee_id", "reply_wanted", "effective_due_date")
@@ -152,32 +152,45 @@ def backlog(today):
             .group_by(c.unit_id).subquery())
 
 
-def unit_counts(unit_id, today):
+def unit_counts(unit_id, today, next_bd):
     """Every inbox filter's count for one unit, with "mine" for each holder: ({filter: count},
     {holder id: cases held}), from sums per holder over the unit's counter rows in one
-    statement. The same for everyone, so one cached figure serves every member."""
+    statement. The same for everyone, so one cached figure serves every member. `next_bd` is
+    the banking day after `today` (for "needs attention")."""
     counts, held = dict.fromkeys(_SUMMED, 0), {}
     for holder_id, assigned, *sums in db.session.execute(
-            _PER_HOLDER, {"unit_id": unit_id, "today": today}):
+            _PER_HOLDER, {"unit_id": unit_id, "today": today, "next_bd": next_bd}):
         held[holder_id] = int(assigned)
         for name, value in zip(_SUMMED, sums, strict=True):
             counts[name] += int(value)
     return counts, held
 
 
-_SUMMED = ("open", "unassigned", "overdue", "due_today", "no_answer", "answered")
+_SUMMED = ("open", "unassigned", "overdue", "attention", "due_today", "no_answer", "answered")
+
+
+def _needs_attention(today, next_bd):
+    """NEEDS ATTENTION on the counters: overdue (open, awaiting an answer, due before today),
+    or long unassigned (nobody holds it, due on the next banking day or before). Said as the
+    two statuses' own conditions, which cover exactly these cases and neither twice."""
+    c = InboxCount.__table__.c
+    return sa.or_(
+        sa.and_(c.status == CaseStatus.NEW.value, c.due <= next_bd),
+        sa.and_(c.status == CaseStatus.ASSIGNED.value, c.reply_wanted.is_(True), c.due < today))
 
 
 def _per_holder_statement():
     c = InboxCount.__table__.c
     is_open, waits = _open_awaiting()
     today = sa.bindparam("today", type_=sa.Date)
+    next_bd = sa.bindparam("next_bd", type_=sa.Date)
     return sa.select(
         c.holder_id,
         _total("assigned", c.status == CaseStatus.ASSIGNED.value),
         _total("open", is_open, waits),
         _total("unassigned", c.status == CaseStatus.NEW.value),
         _total("overdue", is_open, waits, c.due < today),
+        _total("attention", _needs_attention(today, next_bd)),
         _total("due_today", is_open, waits, c.due == today),
         _total("no_answer", is_open, c.reply_wanted.is_(False)),
         _total("answered", c.status == CaseStatus.ANSWERED.value),
@@ -207,3 +220,43 @@ def open_count(unit_id):
     return int(db.session.scalar(
         sa.select(sa.func.coalesce(sa.func.sum(c.count), 0))
         .where(c.unit_id == unit_id, *_open_awaiting())))
+
+
+def _needing_attention(today, next_bd, *, unit_ids=(), led_by=None):
+    """The counter rows (unit id, count) of NEEDS ATTENTION in `unit_ids`, or in the units the
+    user `led_by` leads: one read per status, each along the counters' key from the unit and
+    status on (SQLite reads the units' keys only when joined from the memberships, not from
+    an IN of them)."""
+    c = InboxCount.__table__.c
+
+    def rows(*conditions):
+        select = sa.select(c.unit_id, c.count)
+        if led_by is None:
+            return select.where(c.unit_id.in_(unit_ids), *conditions)
+        return (select.join_from(Membership, InboxCount, c.unit_id == Membership.unit_id)
+                .where(Membership.user_id == led_by, Membership.is_team_lead.is_(True),
+                       *conditions))
+
+    return sa.union_all(
+        rows(c.status == CaseStatus.NEW.value, c.due <= next_bd),
+        rows(c.status == CaseStatus.ASSIGNED.value, c.reply_wanted.is_(True), c.due < today),
+    ).subquery()
+
+
+def needs_attention(unit_ids, today, next_bd):
+    """{unit id: cases that need attention} of the units that have any (NEEDS ATTENTION: overdue
+    and long unassigned), summed from their counters in one statement."""
+    rows = _needing_attention(today, next_bd, unit_ids=unit_ids)
+    return {unit_id: int(count) for unit_id, count in db.session.execute(
+        sa.select(rows.c.unit_id, sa.func.sum(rows.c.count)).group_by(rows.c.unit_id)) if count}
+
+
+def led_units_attention(user_id, today, next_bd):
+    """For the user loader's statement: the cases needing attention in the units `user_id`
+    leads, and the led unit with the most of them (the lower id of equals), as two scalar
+    subqueries; 0 and None for someone who leads none. `next_bd` may be an SQL expression."""
+    rows = _needing_attention(today, next_bd, led_by=user_id)
+    total = sa.select(sa.func.coalesce(sa.func.sum(rows.c.count), 0))
+    most = (sa.select(rows.c.unit_id).group_by(rows.c.unit_id)
+            .order_by(sa.func.sum(rows.c.count).desc(), rows.c.unit_id).limit(1))
+    return total.scalar_subquery(), most.scalar_subquery()

@@ -4,14 +4,18 @@ besides the cases (the unit's stamp stands for those) and the function that comp
 Views pass the entries a page needs to cache.cached, which reads them in one go.
 """
 
+from .. import clock
+from ..closing_days import next_banking_day
 from . import cache, counters, queries
 
 
 def counts(unit_id, stamp, today):
     """Every filter's count and each holder's "mine" (counters.unit_counts): sums of the unit's
-    counters, not counts of its cases; one entry for all members."""
+    counters, not counts of its cases; one entry for all members. "Needs attention" depends on
+    the next banking day too, i.e. on the closing days: a change of those moves every stamp."""
     return cache.Entry(cache.key("counts", unit_id, stamp, today),
-                       lambda: counters.unit_counts(unit_id, today))
+                       lambda: counters.unit_counts(unit_id, today,
+                                                    next_banking_day(today, clock.timezone())))
 
 
 def open_count(unit_id, stamp):
@@ -27,7 +31,8 @@ def workload(unit_id, stamp, today):
 def case_table(unit, stamp, today, locale, listing, person_id, page_size, cursors, leads, render):
     """The rendered rows and pager of one inbox page. The unit's name and code come from before
     the stamps were read, so they are keyed, not trusted; the person matters only to the
-    personal filters."""
+    personal filters. What "needs attention" lists follows the closing days too, which move
+    every stamp when they change."""
     after, before, last = cursors
     personal = person_id if listing.filter in queries.PERSONAL_FILTERS else None
     return cache.Entry(cache.key("table", unit.id, stamp, today, locale, unit.code,

@@ -44,6 +44,7 @@ FILTERS = {
     "unassigned": _l("Unassigned"),
     "mine": _l("Mine"),
     "overdue": _l("Overdue"),
+    "attention": _l("Needs attention"),
     "due_today": _l("Due today"),
     "no_answer": _l("No answer wanted"),
     "answered": lazy_pgettext("cases", "Answered"),
@@ -67,24 +68,41 @@ AWAITING_ANSWER = Case.reply_wanted.is_(True)
 MEMBER_FILTER = "member"
 # Filters whose cases depend on who is asking (or on whom the team lead asks about).
 PERSONAL_FILTERS = {"mine", MEMBER_FILTER}
+# Filters only the unit's team leads (and admins) are offered: whom a case waits for.
+LEAD_FILTERS = {"attention", MEMBER_FILTER}
 
 
-def _filter_spec(name, user_id, today):
-    """The statuses a filter spans and its other conditions.
+def filters_for(leads):
+    """The inbox's filters as its tabs offer them to a team lead of the unit or to others."""
+    return FILTERS if leads else {name: label for name, label in FILTERS.items()
+                                  if name not in LEAD_FILTERS}
 
-    `user_id` is the person "mine" means, or for the team lead's member filter the member.
+
+def _filter_spec(name, user_id, today, next_bd):
+    """{status: its other conditions} of the statuses a filter spans.
+
+    `user_id` is the person "mine" means, or for the team lead's member filter the member;
+    `next_bd` the banking day after `today` ("needs attention").
     """
+    def each(statuses, *conditions):
+        return dict.fromkeys(statuses, list(conditions))
+
     awaiting_answer = AWAITING_ANSWER
+    due = Case.effective_due_date
     return {
-        "open": (OPEN_STATUSES, [awaiting_answer]),
-        "unassigned": ((CaseStatus.NEW,), []),
-        "mine": ((CaseStatus.ASSIGNED,), [Case.assignee_id == user_id]),
-        MEMBER_FILTER: ((CaseStatus.ASSIGNED,), [Case.assignee_id == user_id]),
-        "overdue": (OPEN_STATUSES, [awaiting_answer, Case.effective_due_date < today]),
-        "due_today": (OPEN_STATUSES, [awaiting_answer, Case.effective_due_date == today]),
-        "no_answer": (OPEN_STATUSES, [Case.reply_wanted.is_(False)]),
-        "answered": ((CaseStatus.ANSWERED,), []),
-    }[name]
+        "open": lambda: each(OPEN_STATUSES, awaiting_answer),
+        "unassigned": lambda: each((CaseStatus.NEW,)),
+        "mine": lambda: each((CaseStatus.ASSIGNED,), Case.assignee_id == user_id),
+        MEMBER_FILTER: lambda: each((CaseStatus.ASSIGNED,), Case.assignee_id == user_id),
+        "overdue": lambda: each(OPEN_STATUSES, awaiting_answer, due < today),
+        # NEEDS ATTENTION: overdue, or nobody holds it and it is due on the next banking day
+        # or before (as counters.needs_attention counts them).
+        "attention": lambda: {CaseStatus.NEW: [due <= next_bd],
+                              CaseStatus.ASSIGNED: [awaiting_answer, due < today]},
+        "due_today": lambda: each(OPEN_STATUSES, awaiting_answer, due == today),
+        "no_answer": lambda: each(OPEN_STATUSES, Case.reply_wanted.is_(False)),
+        "answered": lambda: each((CaseStatus.ANSWERED,)),
+    }[name]()
 
 
 # SQLite's planner has no statistics for an index made after the last ANALYZE and may read a unit's
@@ -254,8 +272,8 @@ def _inbox_row(values, language):
                     first_line(message_start))
 
 
-def inbox_page(unit_id, filter_name, user_id, today, size, *, columns=_ORDER, descending=False,
-               after=None, before=None, last=False, language="en"):
+def inbox_page(unit_id, filter_name, user_id, today, next_bd, size, *, columns=_ORDER,
+               descending=False, after=None, before=None, last=False, language="en"):
     """One page of an inbox in the order of `columns` (from `sort_columns`), topics named in
     `language`.
 
@@ -265,24 +283,26 @@ def inbox_page(unit_id, filter_name, user_id, today, size, *, columns=_ORDER, de
     """
     if after is not None and before is not None:
         after = before = None  # a hand-made address; start from the top
-    statuses, conditions = _filter_spec(filter_name, user_id, today)
+    spec = _filter_spec(filter_name, user_id, today, next_bd)
     key = sa.tuple_(*columns)
     backwards = before is not None or last
     # The direction the index is read in: the sort's, turned round when paging back.
     reverse = descending != backwards
+    paging = []
     if after is not None:
         values = sa.tuple_(*after.literals(columns))
-        conditions = [*conditions, key < values if descending else key > values]
+        paging = [key < values if descending else key > values]
     elif before is not None:
         values = sa.tuple_(*before.literals(columns))
-        conditions = [*conditions, key > values if descending else key < values]
+        paging = [key > values if descending else key < values]
     order = [column.desc() if reverse else column.asc() for column in columns]
     rows = []
-    for status in statuses:
+    for status, conditions in spec.items():
         query = _hinted(
             _row_columns(next((column for column in columns
                                if column.key.startswith("topic_sort_")), Case.topic_sort_en))
-            .where(Case.current_unit_id == unit_id, Case.status == status, *conditions)
+            .where(Case.current_unit_id == unit_id, Case.status == status, *conditions,
+                   *paging)
             .order_by(*order)
             .limit(size + 1), filter_name, columns)
         rows += [_inbox_row(values, language) for values in db.session.execute(query)]
@@ -301,10 +321,11 @@ def inbox_page(unit_id, filter_name, user_id, today, size, *, columns=_ORDER, de
     return Page(rows, next_cursor, prev_cursor)
 
 
-def next_case_reference(unit_id, filter_name, user_id, today, columns, descending, case):
+def next_case_reference(unit_id, filter_name, user_id, today, next_bd, columns, descending,
+                        case):
     """The reference of the case after `case` in a list (where `case` stands in it, or would stand
     after it left: a forwarded case keeps its place), or None at the end of the list."""
-    page = inbox_page(unit_id, filter_name, user_id, today, 1, columns=columns,
+    page = inbox_page(unit_id, filter_name, user_id, today, next_bd, 1, columns=columns,
                       descending=descending, after=Cursor.of(case, columns))
     return page.rows[0].reference if page.rows else None
 
@@ -362,11 +383,17 @@ def my_cases(user_id, unit_ids, limit):
     ))
 
 
-def export_rows(unit_id, filter_name, user_id, today):
+def export_rows(unit_id, filter_name, user_id, today, next_bd):
     """Every case of a filtered inbox for a CSV: no message text; contact details as stored
     (masked on arrival). Plain rows of the columns the file has, not case objects, streamed in
     batches so a large inbox never sits in memory."""
-    statuses, conditions = _filter_spec(filter_name, user_id, today)
+    spec = _filter_spec(filter_name, user_id, today, next_bd)
+    shared = next(iter(spec.values()))
+    if all(conditions is shared for conditions in spec.values()):  # made by each()
+        in_filter = sa.and_(Case.status.in_(spec), *shared)
+    else:
+        in_filter = sa.or_(*(sa.and_(Case.status == status, *conditions)
+                             for status, conditions in spec.items()))
     assignee = aliased(User)
     query = (
         sa.select(Case.reference, Case.received_at, Case.due_date, Case.estimated_decision_date,
@@ -377,7 +404,7 @@ def export_rows(unit_id, filter_name, user_id, today):
         .join(Topic, Topic.id == Case.topic_id)
         .outerjoin(assignee, assignee.id == Case.assignee_id)
         .outerjoin(Customer, Customer.id == Case.customer_id)
-        .where(Case.current_unit_id == unit_id, Case.status.in_(statuses), *conditions)
+        .where(Case.current_unit_id == unit_id, in_filter)
         .order_by(*_ORDER)
         .execution_options(yield_per=1000)
     )

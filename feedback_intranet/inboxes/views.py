@@ -20,7 +20,7 @@ from ..auth.operations import safe_next_path
 from ..cases import operations
 from ..cases.common import CaseChanged, commit_change
 from ..cases.forms import AssignManyForm
-from ..closing_days import banking_calendar
+from ..closing_days import banking_calendar, next_banking_day
 from ..extensions import db
 from ..models import CaseStatus, CaseType, Language, ReplyChannel, Segment, Topic, User
 from ..refusals import Refusal
@@ -90,7 +90,7 @@ def inbox(unit_code):
     if filter_name == queries.MEMBER_FILTER and leads:
         member = member_or_404(unit.id, parse_id(request.args.get("member")))
         person_id = member.id
-    elif filter_name not in queries.FILTERS:
+    elif filter_name not in queries.filters_for(leads):
         filter_name = queries.DEFAULT_FILTER
     page_size = current_app.config["INBOX_PAGE_SIZE"]
     sort = request.args.get("sort", queries.DEFAULT_SORT)
@@ -109,7 +109,8 @@ def inbox(unit_code):
     remember_list(unit.code, listing.args())
 
     def case_table():
-        page = queries.inbox_page(unit.id, filter_name, person_id, today, page_size,
+        page = queries.inbox_page(unit.id, filter_name, person_id, today,
+                                  next_banking_day(today, clock.timezone()), page_size,
                                   columns=columns, descending=descending,
                                   after=after, before=before, last=last, language=locale)
         if not page.rows:
@@ -135,7 +136,7 @@ def inbox(unit_code):
         tabs=tabs,
         other_units=other_units,
         tab_counts={**dict(zip(other_ids, other_counts, strict=True)), unit.id: counts["open"]},
-        filters=queries.FILTERS,
+        filters=queries.filters_for(leads),
         filter_name=filter_name,
         listing=listing,
         member=member,
@@ -163,13 +164,16 @@ def next_case(reference):
         abort(404)
     filter_name = args.get("filter", queries.DEFAULT_FILTER)
     person_id = current_user.id
-    if filter_name == queries.MEMBER_FILTER and access.can_lead_unit(current_user, unit.id):
+    leads = access.can_lead_unit(current_user, unit.id)
+    if filter_name == queries.MEMBER_FILTER and leads:
         person_id = member_or_404(unit.id, parse_id(args.get("member"))).id
-    elif filter_name not in queries.FILTERS:
+    elif filter_name not in queries.filters_for(leads):
         filter_name = queries.DEFAULT_FILTER
     sort = args.get("sort") if args.get("sort") in queries.SORTS else queries.DEFAULT_SORT
     columns = queries.sort_columns(sort, get_locale_code())
-    following = queries.next_case_reference(unit.id, filter_name, person_id, clock.today(),
+    today = clock.today()
+    following = queries.next_case_reference(unit.id, filter_name, person_id, today,
+                                            next_banking_day(today, clock.timezone()),
                                             columns, args.get("order") == "desc", case)
     if following is None:
         flash(_("No more cases in this list."), "info")
@@ -183,9 +187,10 @@ def export(unit_code):
     """The filtered inbox as CSV for Excel; the message text stays out."""
     unit = visible_unit_or_404(unit_code)
     filter_name = request.args.get("filter", queries.DEFAULT_FILTER)
-    if filter_name not in queries.FILTERS:
+    if filter_name not in queries.filters_for(access.can_lead_unit(current_user, unit.id)):
         filter_name = queries.DEFAULT_FILTER
     today = clock.today()
+    next_bd = next_banking_day(today, clock.timezone())
     header = [_("Reference"), _("Received"), _("Due"), _("Estimated decision"), _("Status"),
               _("Type"), _("Topic"), _("Segment"), _("Reply by"), _("Language"), _("Assignee"),
               _("Customer"), _("Customer number"), _("Sensitive data removed")]
@@ -201,7 +206,7 @@ def export(unit_code):
     yes = _("yes")
 
     def rows():
-        for row in queries.export_rows(unit_id, filter_name, user_id, today):
+        for row in queries.export_rows(unit_id, filter_name, user_id, today, next_bd):
             topic = Topic.name_for(language, row.name, row.name_fi, row.name_sv)
             yield [
                 row.reference, format_moment(row.received_at, tz), format_date(row.due_date),
