@@ -152,6 +152,6 @@ def _escalate(unit_id, today):
         Case.effective_due_date < today, Case.reply_wanted.is_(True)).order_by(Case.id)
     insert = (postgresql.insert if db.session.connection().dialect.name == "postgresql"
               else sqlite.insert)
-    return db.session.execute(
+    return len(db.session.execute(
         insert(table).from_select(["case_id", "unit_id", "escalated_on"], overdue)
-        .on_conflict_do_nothing()).rowcount
+        .on_conflict_do_nothing().returning(table.c.case_id)).all())

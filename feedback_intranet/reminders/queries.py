@@ -218,10 +218,10 @@ def held_since(case_ids):
 def late_letters(unit_ids, made_before):
     """{(unit id, LETTERS): Listed} of letters still waiting in each print queue (not posted,
     not cancelled) that were made before `made_before`, the oldest first."""
-    query = (_with_topic(sa.select(*_CASE_COLUMNS))
-             .select_from(Letter)
-             .join(Answer, Answer.id == Letter.answer_id)
-             .join(Case, Case.id == Letter.case_id)
+    query = (_with_topic(sa.select(*_CASE_COLUMNS)
+                         .select_from(Letter)
+                         .join(Answer, Answer.id == Letter.answer_id)
+                         .join(Case, Case.id == Letter.case_id))
              .where(Letter.unit_id.in_(unit_ids), Letter.posted_at.is_(None),
                     Answer.status == AnswerStatus.PENDING, Letter.created_at < made_before))
     return _ranked(query, Letter.unit_id, sa.literal(LETTERS), (Letter.created_at, Letter.id),
@@ -231,9 +231,9 @@ def late_letters(unit_ids, made_before):
 def late_callbacks(unit_ids, day_began):
     """{(unit id, CALLBACKS): Listed} of calls still to make whose window was on a day before
     the one that began at `day_began`, the earliest first."""
-    query = (_with_topic(sa.select(*_CASE_COLUMNS))
-             .select_from(CallbackTask)
-             .join(Case, Case.id == CallbackTask.case_id)
+    query = (_with_topic(sa.select(*_CASE_COLUMNS)
+                         .select_from(CallbackTask)
+                         .join(Case, Case.id == CallbackTask.case_id))
              .where(CallbackTask.unit_id.in_(unit_ids), CallbackTask.status == CallbackStatus.OPEN,
                     CallbackTask.window_start < day_began))
     return _ranked(query, CallbackTask.unit_id, sa.literal(CALLBACKS),
