@@ -59,7 +59,7 @@ INTRODUCTION = N_("This is what needs attention today, %(date)s.")
 ESCALATED = N_("%(unit)s has no team lead, so its summary comes to you.")
 AUTOMATIC = N_("This summary is sent automatically on banking day mornings when there is "
                "something to tell.")
-OWN_OFF = N_("You can turn off the summary of your own cases on your profile page.")
+OWN_OFF = N_("You can turn off the summary of your own cases under Your settings.")
 LEADS_ANYWAY = N_("The sections of the units you lead come all the same.")
 
 
