@@ -4,6 +4,7 @@ language, never the customer's words; escalations to the team lead, the unit's e
 address or the administrators; delivered by the outbox worker as automatic mail."""
 
 import threading
+from collections import Counter
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -458,3 +459,50 @@ def test_two_runs_started_at_once_send_each_summary_exactly_once(
         assert sum(o.already_sent for o in outcomes) == len(sent)
         assert sorted(r.outbox_message_id for r in records) == sorted(m.id for m in sent.values())
     assert db.session.scalar(sa.select(sa.func.count()).select_from(CaseEscalation)) == 5
+
+
+# At bank scale: every statement of a morning reads through indexes.
+
+READ_TABLES = ("feedback_case", "letter", "callback_task", "case_event", "inbox_count")
+
+
+def test_a_mornings_statements_read_through_indexes_never_every_case(data, clock):
+    from feedback_intranet.demo import seed_demo
+
+    from .test_scale import _plan
+
+    seed_demo(morning(NEXT_MONDAY) - timedelta(days=1), BankingCalendar(), cases=300)
+    db.session.commit()
+    seen = []
+
+    def record(connection, cursor, statement, parameters, context, executemany):
+        seen.append((statement, parameters))
+
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", record)
+    try:
+        done = run(clock, NEXT_MONDAY)
+    finally:
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", record)
+    assert done.sent and done.escalated
+    # Reads of the whole morning, whatever the number of units, people and cases: the closing
+    # days (for the calendar), the units, the people (2), the summaries already sent, the lists
+    # (own cases; the units' overdue and unassigned; letters; callbacks; cases of leavers) and
+    # when the holders took their overdue cases. Then per recipient the record, the email, the
+    # record's link to it and one escalation per unit reported overdue.
+    reads = [s for s, _p in seen if s.lstrip().upper().startswith("SELECT")]
+    assert len(reads) == 11, "\n".join(reads)
+    writes = Counter(s.split("(")[0].split(" SET ")[0].strip() for s, _p in seen if s not in reads)
+    assert writes.pop("INSERT INTO case_escalation") >= done.with_escalations
+    assert writes == {"INSERT INTO morning_digest": done.sent, "INSERT INTO outbox_message": done.sent,
+                      "UPDATE morning_digest": done.sent}
+    connection = db.session.connection()
+    dialect = connection.dialect.name
+    for statement, parameters in seen:
+        if not any(table in statement for table in READ_TABLES) or statement.startswith("UPDATE"):
+            continue
+        plan = _plan(connection, statement, parameters)
+        for table in READ_TABLES:
+            full_scan = (f"Seq Scan on {table}" in plan if dialect == "postgresql" else
+                         any(line.strip().startswith(f"SCAN {table}") and "INDEX" not in line
+                             for line in plan.splitlines()))
+            assert not full_scan, f"{statement}\n{plan}"
