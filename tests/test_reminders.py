@@ -315,6 +315,17 @@ def test_letters_not_posted_calls_not_made_and_cases_of_people_who_left_reach_th
     assert "/letters/cs" in body and "/callbacks/cs" in body
 
 
+def test_a_case_whose_answer_is_on_its_way_is_not_called_due_on_the_next_banking_day(
+        office, clock):
+    a = office["cases"]["A"]
+    db.session.add(Answer(case_id=a.id, purpose=Purpose.ANSWER, channel=ReplyChannel.LETTER,
+                          text="Hei", status=AnswerStatus.PENDING, created_at=morning(MONDAY),
+                          created_by_id=office["people"]["agent"].id))
+    db.session.commit()
+    run(clock, TUESDAY)
+    assert AGENT not in summaries(TUESDAY)
+
+
 def test_a_long_list_shows_its_first_rows_and_says_how_many_more_with_a_link(office, clock):
     for _ in range(q.CAP + 3):
         office["case"](office["units"]["cs"], date(2026, 5, 4))
