@@ -57,7 +57,7 @@ class Item:
     estimate: date | None
     topic: tuple[str, str, str]  # the name in English, Finnish and Swedish
     holder: str | None = None  # the holder's name, where the list names them
-    at: datetime | None = None  # a letter's making, a call's window, when the holder took it
+    at: datetime | None = None  # when a letter was made, or a call's window begins
 
 
 @dataclass
