@@ -19,6 +19,7 @@ from .extensions import db
 from .models import AuditKind, CaseStatus, OutboxStatus, Unit, User
 from .refusals import Refusal
 from .rules.counts import counted, listed
+from .rules.dates import format_date
 
 
 def register_cli(app):
@@ -29,6 +30,7 @@ def register_cli(app):
     app.cli.add_command(masking_group)
     app.cli.add_command(counters_group)
     app.cli.add_command(reports_group)
+    app.cli.add_command(reminders_group)
 
 
 @click.group("outbox")
@@ -147,6 +149,40 @@ _COLUMN_WORDS = {
     "unit_id": "unit", "from_unit_id": "from", "to_unit_id": "to", "banking_days": "banking days",
     "by_estimate": "by the estimate", "count": "count",
 }
+
+
+@click.group("reminders")
+def reminders_group():
+    """The morning summaries."""
+
+
+@reminders_group.command("send")
+@click.option("--dry-run", is_flag=True, help="Only say who would get what; write nothing.")
+@with_appcontext
+def reminders_send(dry_run):
+    """Send this banking morning's summaries (once a day, e.g. from cron at 7.30 Helsinki time)."""
+    from .reminders.operations import send_morning
+
+    run = send_morning(clock.now(), banking_calendar(clock.timezone()), dry_run=dry_run)
+    day = f"{run.day:%A} {format_date(run.day)}"
+    if run.closed:
+        click.echo(f"{day} is not a banking day ({run.closed}): nothing sent.")
+        return
+    for line in run.planned:
+        click.echo(line)
+    if dry_run:
+        said = [f"Would send {counted(len(run.planned), 'morning summary', 'morning summaries')}"]
+    else:
+        said = [f"Sent {counted(run.sent, 'morning summary', 'morning summaries')}"
+                f" ({run.with_escalations} with escalations)"]
+    if run.nothing_to_tell:
+        said.append(f"{counted(run.nothing_to_tell, 'person', 'people')} had nothing to be told")
+    if run.already_sent:
+        said.append(f"{counted(run.already_sent, 'person', 'people')} had theirs already")
+    if run.escalated:
+        said.append(f"{counted(run.escalated, 'case', 'cases')} escalated as overdue for the "
+                    "first time")
+    click.echo(f"{'; '.join(said)}.")
 
 
 @click.group("masking")

@@ -23,11 +23,15 @@ from flask_mail import BadHeaderError, Message, sanitize_address
 from . import clock
 from .extensions import db
 from .logs import get_logger
-from .models import OutboxMessage, OutboxStatus
+from .models import OutboxKind, OutboxMessage, OutboxStatus
 
 log = get_logger(__name__)
 # The longest wait for one reply of the mail server.
 SMTP_TIMEOUT_SECONDS = 30
+# Mail no person wrote, marked as RFC 3834 asks so that auto-responders (out-of-office replies)
+# stay silent; answers and interim notices are written by staff, so they are not.
+AUTOMATIC_KINDS = frozenset({OutboxKind.NOTIFICATION, OutboxKind.MORNING_DIGEST,
+                             OutboxKind.CONFIRMATION})
 
 
 def enqueue(*, kind, recipient, subject, body_text, body_html="", sender_name="", case_id=None,
@@ -113,6 +117,8 @@ def _compose(message):
     """The envelope and bytes of a message; one that cannot be written fails for good."""
     mail_message = Message(subject=message.subject, recipients=[message.recipient],
                            body=message.body_text, html=message.body_html or None)
+    if message.kind in AUTOMATIC_KINDS:
+        mail_message.extra_headers = {"Auto-Submitted": "auto-generated"}
     # A pair, never "name <address>", which a comma in the name would break when parsed again.
     mail_message.sender = ((message.sender_name, message.sender) if message.sender_name
                            else message.sender)

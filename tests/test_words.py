@@ -64,12 +64,13 @@ def test_every_answer_purpose_is_a_kind_of_email():
 @pytest.mark.parametrize(("language", "expected"), [
     ("fi", ["Vastaus asiakkaalle", "Väliilmoitus asiakkaalle",
             "Vastaanottokuittaus asiakkaalle", "Puhelinvastauksen kirjallinen vahvistus",
-            "Ilmoitus henkilöstölle"]),
+            "Ilmoitus henkilöstölle", "Aamukooste henkilökunnalle"]),
     ("sv", ["Svar till en kund", "Mellanbesked till en kund", "Mottagningsbekräftelse till en kund",
-            "Skriftlig bekräftelse av ett telefonsvar", "Avisering till personalen"]),
+            "Skriftlig bekräftelse av ett telefonsvar", "Avisering till personalen",
+            "Morgonsammandrag till personalen"]),
     ("en", ["Answer to a customer", "Interim notice to a customer",
             "Confirmation of receipt to a customer", "Written confirmation of a phone answer",
-            "Notification to staff"]),
+            "Notification to staff", "Morning summary to staff"]),
 ])
 def test_the_outbox_page_names_each_kind_in_the_readers_language(client, login, admin, clock,
                                                                   language, expected):
