@@ -1,6 +1,7 @@
 """Report figures: sums of the report summaries of a period's days (reports.summaries), never
 counts of cases; the backlog, which is now, counts the open cases."""
 
+import operator
 from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
@@ -9,6 +10,7 @@ from ..extensions import db
 from ..models import (
     OPEN_STATUSES,
     Case,
+    CaseEscalation,
     ReportAnswerDay,
     ReportDay,
     ReportForwardDay,
@@ -141,6 +143,21 @@ class PromiseFigures:
         return PromiseFigures(self.owed + other.owed, self.kept + other.kept,
                               self.pending + other.pending, self.noticed + other.noticed,
                               self.by_estimate + other.by_estimate)
+
+
+def escalations(by, period, unit_ids):
+    """Cases escalated as overdue in the period, by the day of escalation, per unit id or week
+    index (`by`); a case escalated in two units counts in each. Read off the (unit, day) index."""
+    c = CaseEscalation.__table__.c
+    key = {"unit": c.unit_id, "week": c.escalated_on}[by]
+    rows = db.session.execute(
+        sa.select(key, sa.func.count())
+        .where(c.unit_id.in_(unit_ids), c.escalated_on >= period.start, c.escalated_on <= period.end)
+        .group_by(key)
+    ).all()
+    if by == "week":
+        return _by_week(period, rows, operator.add)
+    return dict(rows)
 
 
 def answer_days(by, period, unit_ids):
