@@ -132,7 +132,7 @@ def test_the_promise_page_shows_the_escalations_and_says_how_they_are_counted(
     assert page.count('<th scope="col">Escalated as overdue</th>') == 2
     assert ('<th scope="row">Helsinki Centre</th><td>0</td><td>0</td><td>0</td><td>0</td><td></td>'
             '<td>0</td><td>0</td><td>2</td>') in page
-    assert "counted in the period by that day, not by the day of receipt" in page
+    assert "counted by that day, not by the day of receipt" in page
     assert "the escalations by the week they were escalated" in page
     # The topic table has no escalations: they are kept per unit and day.
     topics = page[page.index('id="promise-by-topic"'):page.index('id="promise-by-week"')]

@@ -84,10 +84,10 @@ PROMISE_HEADER = (_l("Owed an answer"), _l("Kept"), _l("Not kept"), _l("Not yet 
 NO_CASES = queries.PromiseFigures(0, 0, 0, 0, 0)
 # Escalations are counted by the day they happened: the escalation's own (unit, day) index.
 ESCALATED = _l("Escalated as overdue")
-ESCALATED_NOTE = _l("Escalated as overdue: cases reported in the morning summary of the unit "
-                    "holding them on their first banking day overdue, counted in the period by "
-                    "that day, not by the day of receipt. A case forwarded and overdue again "
-                    "counts in each unit.")
+ESCALATED_NOTE = _l("Escalated as overdue: cases the morning summary reported overdue to the unit "
+                    "holding them, on their first banking day overdue there, counted by that day, "
+                    "not by the day of receipt. A case forwarded and overdue again counts in each "
+                    "unit.")
 ESCALATED_BY_WEEK_NOTE = _l("The promise by the week the cases were received; the escalations "
                             "by the week they were escalated.")
 
