@@ -145,19 +145,20 @@ class PromiseFigures:
                               self.by_estimate + other.by_estimate)
 
 
-def escalations(by, period, unit_ids):
-    """Cases escalated as overdue in the period, by the day of escalation, per unit id or week
-    index (`by`); a case escalated in two units counts in each. Read off the (unit, day) index."""
+def escalations(period, unit_ids):
+    """Cases escalated as overdue in the period, by the day of escalation: ({unit id: count},
+    {week index: count}); a case escalated in two units counts in each. One statement, each half
+    read off the (unit, day) index."""
     c = CaseEscalation.__table__.c
-    key = {"unit": c.unit_id, "week": c.escalated_on}[by]
-    rows = db.session.execute(
-        sa.select(key, sa.func.count())
-        .where(c.unit_id.in_(unit_ids), c.escalated_on >= period.start, c.escalated_on <= period.end)
-        .group_by(key)
-    ).all()
-    if by == "week":
-        return _by_week(period, rows, operator.add)
-    return dict(rows)
+    where = (c.unit_id.in_(unit_ids), c.escalated_on >= period.start, c.escalated_on <= period.end)
+    no_unit, no_day = sa.cast(sa.null(), sa.Integer), sa.cast(sa.null(), sa.Date)
+    rows = db.session.execute(sa.union_all(
+        sa.select(c.unit_id, no_day, sa.func.count()).where(*where).group_by(c.unit_id),
+        sa.select(no_unit, c.escalated_on, sa.func.count()).where(*where).group_by(c.escalated_on),
+    )).all()
+    by_unit = {unit_id: count for unit_id, _day, count in rows if unit_id is not None}
+    by_day = [(day, count) for unit_id, day, count in rows if unit_id is None]
+    return by_unit, _by_week(period, by_day, operator.add)
 
 
 def answer_days(by, period, unit_ids):

@@ -162,8 +162,7 @@ def promise_report(context):
     by_unit = queries.promise("unit", *args)
     by_topic = queries.promise("topic", *args)
     by_week = queries.promise("week", *args)
-    escalated_by_unit = queries.escalations("unit", context.period, context.unit_ids)
-    escalated_by_week = queries.escalations("week", context.period, context.unit_ids)
+    escalated_by_unit, escalated_by_week = queries.escalations(context.period, context.unit_ids)
     topics = _topic_names(context.language)
     labels, axis = context.week_labels(), context.week_axis()
     weekly = [by_week.get(index) for index in range(len(labels))]
