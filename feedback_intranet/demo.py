@@ -22,6 +22,7 @@ from .models import (
     CallbackStatus,
     CallbackTask,
     Case,
+    CaseEscalation,
     CaseEvent,
     CasePastUnit,
     CaseStatus,
@@ -420,7 +421,7 @@ class _CaseFactory:
         self.next_id = {table: (db.session.scalar(sa.select(sa.func.max(model.id))) or 0) + 1
                         for table, model in _WITH_IDS.items()}
         # Calendar arithmetic per distinct day, not per case.
-        self._due, self._between = {}, {}
+        self._due, self._between, self._next_banking_day = {}, {}, {}
 
     def _take_id(self, table):
         value = self.next_id[table]
@@ -431,6 +432,26 @@ class _CaseFactory:
         if day not in self._due:
             self._due[day] = self.calendar.add_banking_days(day, ANSWER_PROMISE_BANKING_DAYS)
         return self._due[day]
+
+    def _escalation_day(self, due):
+        """The morning a case still open after `due` is reported overdue: the first banking day
+        after it."""
+        if due not in self._next_banking_day:
+            self._next_banking_day[due] = self.calendar.add_banking_days(due, 1)
+        return self._next_banking_day[due]
+
+    def _escalate(self, bulk, case_id, due, answered_at, events):
+        """Escalate the case as the morning run would have: on the first banking day after its
+        due date, in the unit holding it then, if it was still waiting for its answer that day
+        (answered later, or not yet)."""
+        day = self._escalation_day(due)
+        if day > self.today or (answered_at and answered_at.astimezone(self.tz).date() < day):
+            return
+        holder = None
+        for kind, _actor, _from_unit, to_unit, _text, at, *_facts in events:
+            if kind in (EventKind.RECEIVED, EventKind.FORWARDED) and at.astimezone(self.tz).date() < day:
+                holder = to_unit
+        bulk.add("escalation", {"case_id": case_id, "unit_id": holder, "escalated_on": day})
 
     def _banking_days(self, start, end):
         key = (start, end)
@@ -485,7 +506,7 @@ class _CaseFactory:
             notice_on = min(step, now).astimezone(self.tz).date()
             events.append((EventKind.INTERIM_NOTICE, assignee, holder, None, "", step,
                            {"estimate": estimate.isoformat()}))
-        closed_at = None
+        closed_at = answered_at = None
         first_answer = dict.fromkeys(FIRST_ANSWER_COLUMNS)
         contact = customer if customer and reply_wanted else None
         if forced.get("long") and assignee:
@@ -494,13 +515,13 @@ class _CaseFactory:
                 contact, segment, language)
         if state in ("answered", "closed"):
             if reply_wanted:
-                step = answered_at = step + timedelta(hours=rng.uniform(2, 60))
-                events.extend(self._answer_events(assignee, holder, reply_channel, language,
-                                                  answered_at))
-                first_answer = Case.first_answer_values(received_at, min(answered_at, now), holder,
+                step += timedelta(hours=rng.uniform(2, 60))
+                events.extend(self._answer_events(assignee, holder, reply_channel, language, step))
+                answered_at = min(step, now)
+                first_answer = Case.first_answer_values(received_at, answered_at, holder,
                                                         reply_channel, self.calendar)
                 self._answer(bulk, case_id, reply_channel, contact, segment, holder, assignee,
-                             min(answered_at, now), language)
+                             answered_at, language)
             if state == "closed":
                 closed_at = step + timedelta(hours=rng.uniform(1, 48))
                 resolution = Resolution.ANSWERED if reply_wanted else Resolution.NO_ANSWER_WANTED
@@ -509,6 +530,8 @@ class _CaseFactory:
         if len(events) == 1:
             events.append((EventKind.NOTE, None, holder, None, rng.choice(NOTES),
                            received_at + timedelta(minutes=rng.uniform(5, 90))))
+        if reply_wanted:
+            self._escalate(bulk, case_id, estimate or due, answered_at, events)
         latest = min(now, max(event[5] for event in events))
         name = customer.name if customer else rng.choice(FINNISH_FIRST) + " " + rng.choice(FINNISH_LAST)
         contact_name = name if reply_wanted or rng.random() < 0.5 else ""
@@ -635,8 +658,9 @@ class _BulkLoad:
     """
 
     # In the order they go in: a row's foreign keys point to rows already there.
-    TABLES = {"case": Case, "past_unit": CasePastUnit, "event": CaseEvent, "answer": Answer,
-              "outbox": OutboxMessage, "callback": CallbackTask, "letter": Letter}
+    TABLES = {"case": Case, "past_unit": CasePastUnit, "escalation": CaseEscalation,
+              "event": CaseEvent, "answer": Answer, "outbox": OutboxMessage,
+              "callback": CallbackTask, "letter": Letter}
 
     def __init__(self, large):
         self.rows = {name: [] for name in self.TABLES}

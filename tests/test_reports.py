@@ -173,12 +173,13 @@ def test_the_promise_by_unit_topic_and_week(client, login, december):
     login("admin")
     header = ["Owed an answer", "Kept", "Not kept", "Not yet due", "Kept %", "Interim notices",
               "Answered by the estimate"]
+    # No case was escalated (tests/test_report_escalations.py counts them).
     assert csv_table(client, "promise", "promise-by-unit") == [
-        ["Unit", *header],
-        ["Customer service", "1", "0", "1", "0", "0", "1", "1"],
-        ["Helsinki Centre", "6", "3", "2", "1", "60", "1", "1"],
-        ["Turku", "2", "1", "0", "1", "100", "1", "0"],
-        ["All", "9", "4", "3", "2", "57", "3", "2"],
+        ["Unit", *header, "Escalated as overdue"],
+        ["Customer service", "1", "0", "1", "0", "0", "1", "1", "0"],
+        ["Helsinki Centre", "6", "3", "2", "1", "60", "1", "1", "0"],
+        ["Turku", "2", "1", "0", "1", "100", "1", "0", "0"],
+        ["All", "9", "4", "3", "2", "57", "3", "2", "0"],
     ]
     assert csv_table(client, "promise", "promise-by-topic") == [
         ["Topic", *header],
@@ -187,9 +188,9 @@ def test_the_promise_by_unit_topic_and_week(client, login, december):
         ["All", "9", "4", "3", "2", "57", "3", "2"],
     ]
     assert csv_table(client, "promise", "promise-by-week") == [
-        ["Week", "Kept", "Not kept", "Not yet due", "Kept %"],
-        [WEEK_51, "3", "3", "0", "50"],
-        [WEEK_52, "1", "0", "2", "100"],
+        ["Week", "Kept", "Not kept", "Not yet due", "Kept %", "Escalated as overdue"],
+        [WEEK_51, "3", "3", "0", "50", "0"],
+        [WEEK_52, "1", "0", "2", "100", "0"],
     ]
 
 
@@ -248,8 +249,8 @@ def test_forwarding_from_and_to_and_cases_forwarded_more_than_once(client, login
 def test_a_team_lead_sees_only_their_units_figures_in_every_report(client, login, december):
     login("branch.lead")
     assert csv_table(client, "promise", "promise-by-unit")[1:] == [
-        ["Helsinki Centre", "6", "3", "2", "1", "60", "1", "1"],
-        ["All", "6", "3", "2", "1", "60", "1", "1"]]
+        ["Helsinki Centre", "6", "3", "2", "1", "60", "1", "1", "0"],
+        ["All", "6", "3", "2", "1", "60", "1", "1", "0"]]
     assert csv_table(client, "answer-time", "answer-time-by-unit")[1:] == [
         ["Helsinki Centre", "4", "3", "6"], ["All", "4", "3", "6"]]
     assert csv_table(client, "volumes", "volume-by-week")[1:] == [

@@ -312,7 +312,8 @@ def test_each_audit_filter_reads_its_own_index(app, client, data, filters, index
         assert "Sort" not in plan, plan
 
 
-# A year of every report over all units: each reads its summaries by their keys, no cases.
+# A year of every report over all units: each reads its summaries by their keys (the escalations
+# by theirs), no cases.
 REPORT_PAGES = [f"/reports/{name}?period=custom&start=2025-11-26&end=2026-11-26"
                 for name in ("promise", "answer-time", "volumes", "forwarding")]
 
@@ -322,7 +323,7 @@ def test_report_pages_read_their_summaries_through_the_key_not_the_cases(app, cl
     seen = []
 
     def record(connection, cursor, statement, parameters, context, executemany):
-        if "report_" in statement or "feedback_case" in statement:
+        if any(table in statement for table in ("report_", "feedback_case", "case_escalation")):
             seen.append((statement, parameters))
 
     with app.app_context():
@@ -334,12 +335,19 @@ def test_report_pages_read_their_summaries_through_the_key_not_the_cases(app, cl
             assert client.get(path).status_code == 200, path
     finally:
         sa.event.remove(engine, "before_cursor_execute", record)
-    assert len(seen) == 8  # promise 3, time to answer 2, volumes 1, forwarding 2
+    # Promise 3 and its escalations 1, time to answer 2, volumes 1, forwarding 2.
+    assert len(seen) == 9
     connection = db.session.connection()
     for statement, parameters in seen:
         assert "feedback_case" not in statement, statement
         plan = _plan(connection, statement, parameters)
-        if connection.dialect.name == "sqlite":
+        if "case_escalation" in statement:
+            # Per unit and per day, each half through the escalations' own index, never the table.
+            assert plan.count("ix_case_escalation_unit_day") == 2, f"{statement}\n{plan}"
+            assert "Seq Scan" not in plan, f"{statement}\n{plan}"
+            if connection.dialect.name == "sqlite":
+                assert plan.count("SEARCH case_escalation USING COVERING INDEX") == 2, plan
+        elif connection.dialect.name == "sqlite":
             assert "USING INDEX sqlite_autoindex_report_" in plan, f"{statement}\n{plan}"
             assert not any(line.strip().startswith("SCAN report_") for line in plan.splitlines())
         else:

@@ -1,6 +1,7 @@
 """Report figures: sums of the report summaries of a period's days (reports.summaries), never
 counts of cases; the backlog, which is now, counts the open cases."""
 
+import operator
 from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
@@ -9,6 +10,7 @@ from ..extensions import db
 from ..models import (
     OPEN_STATUSES,
     Case,
+    CaseEscalation,
     ReportAnswerDay,
     ReportDay,
     ReportForwardDay,
@@ -141,6 +143,22 @@ class PromiseFigures:
         return PromiseFigures(self.owed + other.owed, self.kept + other.kept,
                               self.pending + other.pending, self.noticed + other.noticed,
                               self.by_estimate + other.by_estimate)
+
+
+def escalations(period, unit_ids):
+    """Cases escalated as overdue in the period, by the day of escalation: ({unit id: count},
+    {week index: count}); a case escalated in two units counts in each. One statement, each half
+    read off the (unit, day) index."""
+    c = CaseEscalation.__table__.c
+    where = (c.unit_id.in_(unit_ids), c.escalated_on >= period.start, c.escalated_on <= period.end)
+    no_unit, no_day = sa.cast(sa.null(), sa.Integer), sa.cast(sa.null(), sa.Date)
+    rows = db.session.execute(sa.union_all(
+        sa.select(c.unit_id, no_day, sa.func.count()).where(*where).group_by(c.unit_id),
+        sa.select(no_unit, c.escalated_on, sa.func.count()).where(*where).group_by(c.escalated_on),
+    )).all()
+    by_unit = {unit_id: count for unit_id, _day, count in rows if unit_id is not None}
+    by_day = [(day, count) for unit_id, day, count in rows if unit_id is None]
+    return by_unit, _by_week(period, by_day, operator.add)
 
 
 def answer_days(by, period, unit_ids):

@@ -81,6 +81,15 @@ def _percent(value):
 
 PROMISE_HEADER = (_l("Owed an answer"), _l("Kept"), _l("Not kept"), _l("Not yet due"),
                   _l("Kept %"), _l("Interim notices"), _l("Answered by the estimate"))
+NO_CASES = queries.PromiseFigures(0, 0, 0, 0, 0)
+# Escalations are counted by the day they happened: the escalation's own (unit, day) index.
+ESCALATED = _l("Escalated as overdue")
+ESCALATED_NOTE = _l("Escalated as overdue: cases the morning summary reported overdue to the unit "
+                    "holding them, on their first banking day overdue there, counted by that day, "
+                    "not by the day of receipt. A case forwarded and overdue again counts in each "
+                    "unit.")
+ESCALATED_BY_WEEK_NOTE = _l("The promise by the week the cases were received; the escalations "
+                            "by the week they were escalated.")
 
 
 def _promise_row(label, figures):
@@ -93,8 +102,22 @@ def _promise_table(name, title, first, rows_by_key, label_of):
                   key=lambda row: str(row[0]))
     totals = None
     if rows_by_key:
-        totals = _promise_row(_("All"), sum(rows_by_key.values(), queries.PromiseFigures(0, 0, 0, 0, 0)))
+        totals = _promise_row(_("All"), sum(rows_by_key.values(), NO_CASES))
     return Table(name, title, [first, *PROMISE_HEADER], rows, totals)
+
+
+def _promise_by_unit(context, by_unit, escalated):
+    """The promise per unit with the cases escalated there: a unit with escalations but no case
+    received in the period still has its row."""
+    rows = sorted(([*_promise_row(context.unit_name(unit_id), by_unit.get(unit_id, NO_CASES)),
+                    escalated.get(unit_id, 0)] for unit_id in by_unit.keys() | escalated.keys()),
+                  key=lambda row: str(row[0]))
+    totals = None
+    if rows:
+        totals = [*_promise_row(_("All"), sum(by_unit.values(), NO_CASES)),
+                  sum(escalated.values())]
+    return Table("promise-by-unit", _("Promise kept by unit"),
+                 [_("Unit"), *PROMISE_HEADER, ESCALATED], rows, totals, note=ESCALATED_NOTE)
 
 
 # "Kept in November": each month as the time something happened (Finnish inflects it).
@@ -139,14 +162,17 @@ def promise_report(context):
     by_unit = queries.promise("unit", *args)
     by_topic = queries.promise("topic", *args)
     by_week = queries.promise("week", *args)
+    escalated_by_unit, escalated_by_week = queries.escalations(context.period, context.unit_ids)
     topics = _topic_names(context.language)
     labels, axis = context.week_labels(), context.week_axis()
     weekly = [by_week.get(index) for index in range(len(labels))]
     trend = Table("promise-by-week", _("Promise kept by week of receipt"),
-                  [_("Week"), _("Kept"), _("Not kept"), _("Not yet due"), _("Kept %")],
+                  [_("Week"), _("Kept"), _("Not kept"), _("Not yet due"), _("Kept %"), ESCALATED],
                   [[label, *((figures.kept, figures.broken, figures.pending,
-                              _percent(figures.kept_percent)) if figures else (0, 0, 0, ""))]
-                   for label, figures in zip(labels, weekly, strict=True)])
+                              _percent(figures.kept_percent)) if figures else (0, 0, 0, "")),
+                    escalated_by_week.get(index, 0)]
+                   for index, (label, figures) in enumerate(zip(labels, weekly, strict=True))],
+                  note=ESCALATED_BY_WEEK_NOTE)
     percents = [figures.kept_percent if figures else None for figures in weekly]
     chart = charts.percent_line_chart(
         _("Promise kept by week"),
@@ -154,11 +180,9 @@ def promise_report(context):
           weeks="; ".join(f"{label}: {'–' if value is None else f'{value} %'}"
                           for label, value in zip(labels, percents, strict=True))),
         labels, percents, axis)
-    headline, detail = _promise_headline(
-        context, sum(by_unit.values(), queries.PromiseFigures(0, 0, 0, 0, 0)))
+    headline, detail = _promise_headline(context, sum(by_unit.values(), NO_CASES))
     return Report(headline=headline, detail=detail, tables=[
-        _promise_table("promise-by-unit", _("Promise kept by unit"), _("Unit"), by_unit,
-                       context.unit_name),
+        _promise_by_unit(context, by_unit, escalated_by_unit),
         _promise_table("promise-by-topic", _("Promise kept by topic"), _("Topic"), by_topic,
                        topics.get),
         trend,
