@@ -1344,7 +1344,8 @@ def run_morning(args, database, cases):
         f"- Second run the same morning: {second['seconds']:.2f} s, {second['statements']} "
         f"statements, {second['sent']} sent, {second['already_sent']} had theirs already "
         f"{mark(second['sent'] == 0)}",
-        *(f"- {line}" for line in describe(args, cases)),
+        # The machine and software; the pages' run settings do not apply.
+        *(f"- {line}" for line in describe(args, cases) if not line.startswith("Run:")),
     ]
     section = "\n".join([heading, "", *lines]) + "\n"
     print("\n" + section)
