@@ -36,6 +36,8 @@ from .common import (
 from .organisation import (
     ClosingDay,
     Customer,
+    DirectoryRole,
+    GroupMapping,
     Membership,
     MorningDigest,
     ReferenceCounter,
@@ -75,6 +77,8 @@ __all__ = [
     "ClosingDay",
     "Customer",
     "DeviatingHours",
+    "DirectoryRole",
+    "GroupMapping",
     "EventKind",
     "InboxCount",
     "InboxStamp",

@@ -4,6 +4,7 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
@@ -12,6 +13,7 @@ from ..rules.sort_keys import sort_key
 from .common import (
     Language,
     Segment,
+    TitledEnum,
     UnitKind,
     UTCDateTime,
     enum_column,
@@ -73,7 +75,14 @@ class Membership(db.Model):
 
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("staff_user.id"), primary_key=True)
     unit_id: Mapped[int] = mapped_column(sa.ForeignKey("unit.id"), primary_key=True, index=True)
+    # In force when either grants it: `is_team_lead` is the one the intranet reads, kept equal to
+    # lead_by_hand or lead_from_directory. The directory sync never touches what an admin set by
+    # hand, and a row goes when neither an admin nor the directory grants it.
     is_team_lead: Mapped[bool] = mapped_column(default=False)
+    by_hand: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    lead_by_hand: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    from_directory: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    lead_from_directory: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     user: Mapped["User"] = relationship(back_populates="memberships")
     unit: Mapped[Unit] = relationship(lazy="joined")
@@ -87,8 +96,18 @@ class User(UserMixin, db.Model):
     full_name: Mapped[str] = mapped_column(sa.String(120))
     email: Mapped[str] = mapped_column(sa.String(254))
     password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    # The one the intranet reads: admin_by_hand or admin_from_directory.
     is_admin: Mapped[bool] = mapped_column(default=False)
+    admin_by_hand: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    admin_from_directory: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     active: Mapped[bool] = mapped_column(default=True)
+    # An admin's deactivation: the directory cannot lift it, only an admin.
+    deactivated_by_admin: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # A directory user: the entry's stable id (objectGUID on Active Directory, entryUUID on
+    # OpenLDAP), never the username; None for a local account. Such users have no password here.
+    directory_id: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    directory_dn: Mapped[str] = mapped_column(sa.String(500), default="", server_default="")
+    directory_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     language: Mapped[Language] = enum_column(Language, default=Language.EN)
     # Opted in to an email when a case is assigned or forwarded to them or their unit.
     notify_by_email: Mapped[bool] = mapped_column(default=False)
@@ -121,6 +140,33 @@ class User(UserMixin, db.Model):
 
     def __repr__(self):
         return f"<User {self.username}>"
+
+
+class DirectoryRole(TitledEnum):
+    MEMBER = "member", _l("Member of the unit")
+    TEAM_LEAD = "team_lead", _l("Team lead of the unit")
+    ADMIN = "admin", _l("Administrator")
+
+
+class GroupMapping(db.Model):
+    """A directory group and what its members are here: members or team leads of a unit, or
+    administrators. Nested groups count (the directory settings say how they are followed)."""
+
+    __tablename__ = "group_mapping"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The group's DN as the admin typed it, and as compared: lower case, no spaces around
+    # its commas and equals signs.
+    group_dn: Mapped[str] = mapped_column(sa.String(500))
+    group_key: Mapped[str] = mapped_column(sa.String(500))
+    role: Mapped[DirectoryRole] = enum_column(DirectoryRole)
+    # None for the administrators' group.
+    unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("unit.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    unit: Mapped[Unit | None] = relationship()
+
+    __table_args__ = (sa.UniqueConstraint("group_key", "role", "unit_id"),)
 
 
 class Customer(db.Model):
