@@ -141,7 +141,10 @@ def edit_user(user_id=None):
     units = queries.units(get_locale_code())
     if user is not None and request.method == "GET":
         form.language.data = user.language.value
-        roles = {m.unit_id: "lead" if m.is_team_lead else "member" for m in user.memberships}
+        # The form edits what was set by hand; the directory's part is shown beside it.
+        form.is_admin.data, form.active.data = user.admin_by_hand, not user.deactivated_by_admin
+        roles = {m.unit_id: "lead" if m.lead_by_hand else "member"
+                 for m in user.memberships if m.by_hand}
     else:
         roles = _posted_roles(units)
     if form.validate_on_submit() and _save(form, lambda: save_user(
