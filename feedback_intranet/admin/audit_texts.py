@@ -13,7 +13,7 @@ from flask_babel import ngettext
 
 from .. import audit
 from ..inboxes.queries import FILTERS
-from ..models import AuditKind
+from ..models import AuditKind, DirectoryRole
 from ..reports.tables import REPORTS
 from ..rules import N_
 from ..rules.dates import format_date, format_day_range
@@ -43,7 +43,14 @@ _CHANGES = {
     "closing_day_withdrawn": N_("Withdrew the closing day %(day)s."),
     "deviating_hours_removed": N_("Removed deviating service hours %(id)s."),
     "user_created": N_("Created staff user %(id)s on the command line."),
+    "user_deactivated": N_("Deactivated staff user %(id)s."),
+    "deactivation_lifted": N_("Lifted the deactivation of staff user %(id)s."),
+    "directory_linked": N_("Linked staff user %(id)s to the directory entry %(dn)s."),
+    "directory_unlinked": N_("Unlinked staff user %(id)s from the directory."),
+    "group_mapping_added": N_("Mapped the directory group %(dn)s: %(role)s %(unit)s."),
+    "group_mapping_removed": N_("Removed the directory group %(dn)s: %(role)s %(unit)s."),
 }
+_ROLES = {role.value for role in DirectoryRole}
 # The rows a retention run or a masking run counts, by their key in the facts.
 _ROWS = {
     "cases": lambda n: ngettext("%(num)d case", "%(num)d cases", n),
@@ -164,8 +171,11 @@ def _admin_change(facts):
         return text
     if change in _CHANGES:
         day = facts.get("day")
+        role = facts.get("role")
         return _(_CHANGES[change], id=facts.get("id", ""),
-                 day=format_date(date.fromisoformat(day)) if day else "")
+                 day=format_date(date.fromisoformat(day)) if day else "",
+                 dn=facts.get("dn") or "—", unit=facts.get("unit") or "",
+                 role=DirectoryRole(role).title if role in _ROLES else "")
     return change or ""
 
 

@@ -15,7 +15,9 @@ from ..models import (
     Case,
     CaseStatus,
     DeviatingHours,
+    DirectoryRole,
     EventKind,
+    GroupMapping,
     Language,
     Membership,
     ReplyTemplate,
@@ -28,6 +30,15 @@ from ..models import (
 )
 from ..passwords import password_problem
 from ..refusals import Refusal
+
+try:
+    from ..directory.groups import normalise as group_key
+except ImportError:  # until the directory package lands beside this: the same rule
+    import re
+
+    def group_key(dn):
+        """A group's DN as compared: lower case, no spaces around its commas and equals signs."""
+        return re.sub(r"\s*([,=])\s*", r"\1", dn.strip().lower())
 
 
 def _check_unique(model, column, value, exclude_id, field, message):
@@ -100,8 +111,8 @@ def save_user(actor, user, *, username, full_name, email, password, language, is
                   _l("Username %(value)s is already taken."))
     from_directory = user is not None and user.directory_id is not None
     if from_directory and password:
-        raise Refusal(_("A user who signs in with the bank's directory has no password here."),
-                      "password")
+        # At the top of the page: a directory user's page has no password field.
+        raise Refusal(_("A user who signs in with the bank's directory has no password here."))
     if user is None and not password:
         raise Refusal(_("A new user needs a password."), "password")
     if password:
@@ -336,4 +347,41 @@ def add_deviating_hours(actor, *, day, segment, opens, closes, reason):
 def remove_deviating_hours(actor, row):
     _require_admin(actor)
     db.session.delete(row)
+    db.session.flush()
+
+
+def add_group_mapping(actor, *, group_dn, role, unit_id):
+    """Members of the directory group `group_dn` become members or team leads of a unit, or
+    administrators. The caller audits; the directory grants it at each login and sync."""
+    _require_admin(actor)
+    group_dn = group_dn.strip()
+    key = group_key(group_dn)
+    if "=" not in key:
+        raise Refusal(_("Write the group's DN, for example CN=FB-Turku,OU=Groups,DC=bank,"
+                        "DC=internal."), "group_dn")
+    if len(group_dn) > 500:
+        raise Refusal(_("A DN is at most 500 characters."), "group_dn")
+    role = DirectoryRole(role)
+    if role == DirectoryRole.ADMIN:
+        unit_id = None
+    else:
+        unit = db.session.get(Unit, unit_id) if unit_id else None
+        if unit is None or not unit.active:
+            raise Refusal(_("Choose the unit whose members or team leads the group holds."),
+                          "unit")
+    duplicate = sa.select(GroupMapping.id).where(
+        GroupMapping.group_key == key, GroupMapping.role == role,
+        GroupMapping.unit_id.is_(None) if unit_id is None else GroupMapping.unit_id == unit_id)
+    if db.session.scalar(duplicate) is not None:
+        raise Refusal(_("That group is already mapped so."), "group_dn")
+    mapping = GroupMapping(group_dn=group_dn, group_key=key, role=role, unit_id=unit_id)
+    db.session.add(mapping)
+    db.session.flush()
+    return mapping
+
+
+def remove_group_mapping(actor, mapping):
+    """The group no longer grants this; its members lose it at their next login or sync."""
+    _require_admin(actor)
+    db.session.delete(mapping)
     db.session.flush()
