@@ -244,6 +244,10 @@ def directory_groups():
         except Refusal as error:
             db.session.rollback()
             show_refusal(error, form)
+        except IntegrityError:
+            # Another admin added the same mapping a moment ago.
+            db.session.rollback()
+            show_refusal(Refusal(_("That group is already mapped so."), "group_dn"), form)
         else:
             _commit_audited("group_mapping_added", id=mapping.id, dn=mapping.group_dn,
                             role=mapping.role.value,
