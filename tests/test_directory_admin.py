@@ -266,6 +266,13 @@ def test_linking_is_refused_for_an_empty_or_taken_id(
     assert clerk.directory_id is None and clerk.password_hash is not None
 
 
+def test_a_guid_is_linked_as_the_directory_sync_reads_it(admin, make_user):
+    from feedback_intranet.admin.operations import link_to_directory
+    clerk = make_user("clerk")
+    link_to_directory(admin, clerk, "{3F2504E0-4F89-11D3-9A0C-0305E82C3301}", "")
+    assert clerk.directory_id == "3f2504e0-4f89-11d3-9a0c-0305e82c3301"
+
+
 def test_linking_refusals_in_the_operation(admin, make_user, directory_user):
     from feedback_intranet.admin.operations import link_to_directory
     from feedback_intranet.refusals import Refusal

@@ -75,8 +75,9 @@ class LinkToDirectoryForm(BaseForm):
 
     directory_id = StringField(
         _l("The entry's stable id"), validators=[DataRequired(), Length(max=64)],
-        description=_l("objectGUID on Active Directory, entryUUID on OpenLDAP: it stays when "
-                       "the person is renamed or moved."))
+        description=_l("objectGUID on Active Directory (as it shows it, e.g. "
+                       "3f2504e0-4f89-11d3-9a0c-0305e82c3301), entryUUID on OpenLDAP: it stays "
+                       "when the person is renamed or moved."))
     directory_dn = StringField(_l("The entry's DN"), validators=[Optional(), Length(max=500)],
                                description=_l("For example CN=Maija Virtanen,OU=Staff,"
                                               "DC=bank,DC=internal"))

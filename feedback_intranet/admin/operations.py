@@ -1,5 +1,8 @@
 """Admin changes to staff users and units. Nothing is ever deleted, only deactivated."""
 
+import contextlib
+import uuid
+
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -162,6 +165,10 @@ def link_to_directory(actor, user, directory_id, dn):
     goes. The caller audits."""
     _require_admin(actor)
     directory_id, dn = directory_id.strip(), dn.strip()
+    # A GUID typed in capitals or braces is the one the sync reads in lower case; another kind
+    # of id is kept as typed.
+    with contextlib.suppress(ValueError):
+        directory_id = str(uuid.UUID(directory_id))
     if not directory_id:
         raise Refusal(_("Give the directory entry's stable id."), "directory_id")
     if len(directory_id) > 64 or len(dn) > 500:
