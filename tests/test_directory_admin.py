@@ -90,6 +90,10 @@ def test_editing_a_directory_users_units_never_removes_what_the_directory_grants
     assert response.status_code == 302
     assert roles_of(directory_user) == {"turku": (True, True, True, False, True),
                                         "vaasa": (False, False, True, True, True)}
+    assert admin_changes()[-2] == {"change": "set_by_hand", "id": directory_user.id,
+                                   "admin": False, "units": ["turku:lead"]}
+    audit_page = client.get("/admin/audit").get_data(as_text=True)
+    assert f"Set by hand for staff user {directory_user.id}: units: turku (team lead)." in audit_page
     # Taking the hand-set lead away leaves the directory's membership of Turku.
     client.post(f"/admin/users/{directory_user.id}", data=form(directory_user))
     assert roles_of(directory_user) == {"turku": (False, False, True, False, False),

@@ -169,6 +169,15 @@ def _admin_change(facts):
                 "%(num)d were changed by someone meanwhile and left for the next run.",
                 facts["changed_meanwhile"])
         return text
+    if change == "set_by_hand":
+        units = ", ".join(
+            f"{code} {_('(team lead)')}" if role == "lead" else code
+            for code, _sep, role in (unit.partition(":") for unit in facts.get("units", [])))
+        if facts.get("admin"):
+            return _("Set by hand for staff user %(id)s: administrator; units: %(units)s.",
+                     id=facts.get("id", ""), units=units or "—")
+        return _("Set by hand for staff user %(id)s: units: %(units)s.", id=facts.get("id", ""),
+                 units=units or "—")
     if change in _CHANGES:
         day = facts.get("day")
         role = facts.get("role")

@@ -157,6 +157,7 @@ def edit_user(user_id=None):
 
     def save():
         was_deactivated = user is not None and user.deactivated_by_admin
+        was_by_hand = _by_hand_rights(user) if user is not None else None
         saved = save_user(
             current_user, user,
             username=form.username.data, full_name=form.full_name.data,
@@ -168,6 +169,10 @@ def edit_user(user_id=None):
         if user is not None and was_deactivated != saved.deactivated_by_admin:
             audit.record(AuditKind.ADMIN_CHANGE, id=saved.id, change=(
                 "user_deactivated" if saved.deactivated_by_admin else "deactivation_lifted"))
+        if was_by_hand is not None and was_by_hand != _by_hand_rights(saved):
+            # What an admin grants by hand, apart from what the directory grants.
+            audit.record(AuditKind.ADMIN_CHANGE, change="set_by_hand", id=saved.id,
+                         **_by_hand_rights(saved))
         return saved
 
     if form.validate_on_submit() and _save(
@@ -185,6 +190,12 @@ def _user_page(user, form, roles, link_form):
         from_directory={m.unit_id: m for m in user.memberships if m.from_directory}
         if user else {},
     )
+
+
+def _by_hand_rights(user):
+    return {"admin": user.admin_by_hand,
+            "units": sorted(f"{m.unit.code}:{'lead' if m.lead_by_hand else 'member'}"
+                            for m in user.memberships if m.by_hand)}
 
 
 def _by_hand_roles(user):
