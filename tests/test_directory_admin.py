@@ -345,6 +345,9 @@ def test_admin_maps_directory_groups_to_units_and_rights(client, admin, units):
     added = [f for f in admin_changes() if f["change"] == "group_mapping_added"]
     assert added[0]["dn"] == "CN=FB-Helsinki-Centre, OU=Groups,DC=bank,DC=internal"
     assert added[0]["role"] == "member" and added[0]["unit"] == "helsinki-centre"
+    audit_page = client.get("/admin/audit").get_data(as_text=True)
+    assert "Mapped the directory group CN=FB-Admins,OU=Groups,DC=bank,DC=internal: Administrator." \
+        in audit_page
 
 
 def test_the_same_group_mapped_twice_is_refused_with_the_input_kept(client, admin, units):

@@ -47,8 +47,8 @@ _CHANGES = {
     "deactivation_lifted": N_("Lifted the deactivation of staff user %(id)s."),
     "directory_linked": N_("Linked staff user %(id)s to the directory entry %(dn)s."),
     "directory_unlinked": N_("Unlinked staff user %(id)s from the directory."),
-    "group_mapping_added": N_("Mapped the directory group %(dn)s: %(role)s %(unit)s."),
-    "group_mapping_removed": N_("Removed the directory group %(dn)s: %(role)s %(unit)s."),
+    "group_mapping_added": N_("Mapped the directory group %(dn)s: %(role)s."),
+    "group_mapping_removed": N_("Removed the directory group %(dn)s: %(role)s."),
 }
 _ROLES = {role.value for role in DirectoryRole}
 # The rows a retention run or a masking run counts, by their key in the facts.
@@ -181,10 +181,12 @@ def _admin_change(facts):
     if change in _CHANGES:
         day = facts.get("day")
         role = facts.get("role")
+        # A mapped role with its unit's code: "Team lead of the unit turku".
+        role = " ".join(filter(None, (str(DirectoryRole(role).title) if role in _ROLES else "",
+                                      facts.get("unit"))))
         return _(_CHANGES[change], id=facts.get("id", ""),
                  day=format_date(date.fromisoformat(day)) if day else "",
-                 dn=facts.get("dn") or "—", unit=facts.get("unit") or "",
-                 role=DirectoryRole(role).title if role in _ROLES else "")
+                 dn=facts.get("dn") or "—", role=role)
     return change or ""
 
 
