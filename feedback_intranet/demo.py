@@ -202,13 +202,15 @@ def seed_reference_data(password, rng):
     for username, full_name, memberships, is_admin in STAFF:
         user = _get_or_create(
             User, (User.username, username), username=username, full_name=full_name,
-            email=f"{username}@bank.example", is_admin=is_admin, language=Language.EN,
+            email=f"{username}@bank.example", is_admin=is_admin, admin_by_hand=is_admin,
+            language=Language.EN,
         )
         user.password_hash = password_hash
-        user.active = True
+        user.active, user.deactivated_by_admin = True, False
         if not user.memberships:
             for code, lead in memberships.items():
-                user.memberships.append(Membership(unit_id=units[code].id, is_team_lead=lead))
+                user.memberships.append(Membership(unit_id=units[code].id, is_team_lead=lead,
+                                                   by_hand=True, lead_by_hand=lead))
     db.session.flush()
 
     _get_or_create(

@@ -341,11 +341,13 @@ def make_user(data):
     def make(username, units=(), lead_of=(), is_admin=False, active=True, full_name=None):
         user = User(username=username, full_name=full_name or username.replace(".", " ").title(),
                     email=f"{username}@bank.example", password_hash=password_hash,
-                    is_admin=is_admin, active=active, language=Language.EN)
+                    is_admin=is_admin, admin_by_hand=is_admin, active=active,
+                    deactivated_by_admin=not active, language=Language.EN)
         for unit in units:
             user.memberships.append(Membership(unit_id=unit.id, is_team_lead=False))
         for unit in lead_of:
-            user.memberships.append(Membership(unit_id=unit.id, is_team_lead=True))
+            user.memberships.append(Membership(unit_id=unit.id, is_team_lead=True,
+                                               lead_by_hand=True))
         db.session.add(user)
         db.session.commit()
         return user

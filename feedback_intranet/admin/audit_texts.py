@@ -13,7 +13,7 @@ from flask_babel import ngettext
 
 from .. import audit
 from ..inboxes.queries import FILTERS
-from ..models import AuditKind
+from ..models import AuditKind, DirectoryRole
 from ..reports.tables import REPORTS
 from ..rules import N_
 from ..rules.dates import format_date, format_day_range
@@ -43,7 +43,14 @@ _CHANGES = {
     "closing_day_withdrawn": N_("Withdrew the closing day %(day)s."),
     "deviating_hours_removed": N_("Removed deviating service hours %(id)s."),
     "user_created": N_("Created staff user %(id)s on the command line."),
+    "user_deactivated": N_("Deactivated staff user %(id)s."),
+    "deactivation_lifted": N_("Lifted the deactivation of staff user %(id)s."),
+    "directory_linked": N_("Linked staff user %(id)s to the directory entry %(dn)s."),
+    "directory_unlinked": N_("Unlinked staff user %(id)s from the directory."),
+    "group_mapping_added": N_("Mapped the directory group %(dn)s: %(role)s."),
+    "group_mapping_removed": N_("Removed the directory group %(dn)s: %(role)s."),
 }
+_ROLES = {role.value for role in DirectoryRole}
 # The rows a retention run or a masking run counts, by their key in the facts.
 _ROWS = {
     "cases": lambda n: ngettext("%(num)d case", "%(num)d cases", n),
@@ -162,10 +169,24 @@ def _admin_change(facts):
                 "%(num)d were changed by someone meanwhile and left for the next run.",
                 facts["changed_meanwhile"])
         return text
+    if change == "set_by_hand":
+        units = ", ".join(
+            f"{code} {_('(team lead)')}" if role == "lead" else code
+            for code, _sep, role in (unit.partition(":") for unit in facts.get("units", [])))
+        if facts.get("admin"):
+            return _("Set by hand for staff user %(id)s: administrator; units: %(units)s.",
+                     id=facts.get("id", ""), units=units or "—")
+        return _("Set by hand for staff user %(id)s: units: %(units)s.", id=facts.get("id", ""),
+                 units=units or "—")
     if change in _CHANGES:
         day = facts.get("day")
+        role = facts.get("role")
+        # A mapped role with its unit's code: "Team lead of the unit turku".
+        role = " ".join(filter(None, (str(DirectoryRole(role).title) if role in _ROLES else "",
+                                      facts.get("unit"))))
         return _(_CHANGES[change], id=facts.get("id", ""),
-                 day=format_date(date.fromisoformat(day)) if day else "")
+                 day=format_date(date.fromisoformat(day)) if day else "",
+                 dn=facts.get("dn") or "—", role=role)
     return change or ""
 
 

@@ -20,7 +20,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from ..models import AuditKind, Language, Segment, UnitKind
+from ..models import AuditKind, DirectoryRole, Language, Segment, UnitKind
 from ..passwords import password_problem
 from ..web.forms import BaseForm, day_field
 
@@ -68,6 +68,30 @@ class UserForm(BaseForm):
         problem = password_problem(field.data, self.username.data or "") if field.data else None
         if problem:
             raise ValidationError(problem)
+
+
+class LinkToDirectoryForm(BaseForm):
+    """The directory entry an admin links a local account to, as the directory sync reads it."""
+
+    directory_id = StringField(
+        _l("The entry's stable id"), validators=[DataRequired(), Length(max=64)],
+        description=_l("objectGUID on Active Directory (as it shows it, e.g. "
+                       "3f2504e0-4f89-11d3-9a0c-0305e82c3301), entryUUID on OpenLDAP: it stays "
+                       "when the person is renamed or moved."))
+    directory_dn = StringField(_l("The entry's DN"), validators=[Optional(), Length(max=500)],
+                               description=_l("For example CN=Maija Virtanen,OU=Staff,"
+                                              "DC=bank,DC=internal"))
+
+
+class GroupMappingForm(BaseForm):
+    group_dn = StringField(
+        _l("Directory group (DN)"), validators=[DataRequired(), Length(max=500)],
+        description=_l("For example CN=FB-Helsinki-Centre,OU=Groups,DC=bank,DC=internal. "
+                       "Letter case and spaces around commas do not matter."))
+    role = SelectField(_l("Its members are"),
+                       choices=[SelectChoice(role.value, role.title) for role in DirectoryRole])
+    unit = SelectField(_l("Unit"), coerce=int,
+                       description=_l("For members and team leads; not for administrators."))
 
 
 class UnitForm(BaseForm):

@@ -1,5 +1,8 @@
 """Admin changes to staff users and units. Nothing is ever deleted, only deactivated."""
 
+import contextlib
+import uuid
+
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -15,7 +18,9 @@ from ..models import (
     Case,
     CaseStatus,
     DeviatingHours,
+    DirectoryRole,
     EventKind,
+    GroupMapping,
     Language,
     Membership,
     ReplyTemplate,
@@ -28,6 +33,15 @@ from ..models import (
 )
 from ..passwords import password_problem
 from ..refusals import Refusal
+
+try:
+    from ..directory.groups import normalise as group_key
+except ImportError:  # until the directory package lands beside this: the same rule
+    import re
+
+    def group_key(dn):
+        """A group's DN as compared: lower case, no spaces around its commas and equals signs."""
+        return re.sub(r"\s*([,=])\s*", r"\1", dn.strip().lower())
 
 
 def _check_unique(model, column, value, exclude_id, field, message):
@@ -47,7 +61,8 @@ def _one_line(value, field):
 
 
 def _set_memberships(user, roles):
-    """`roles` maps unit id to "member" or "lead"; other units are left."""
+    """`roles` maps unit id to "member" or "lead": the memberships set by hand; other units are
+    left by hand. What the directory grants stays whatever the admin chooses."""
     known = {unit_id for unit_id in db.session.scalars(sa.select(Unit.id))}
     unknown = set(roles) - known
     if unknown:
@@ -55,13 +70,18 @@ def _set_memberships(user, roles):
     existing = {m.unit_id: m for m in user.memberships}
     for unit_id, membership in existing.items():
         if unit_id not in roles:
-            user.memberships.remove(membership)
+            membership.by_hand, membership.lead_by_hand = False, False
+            if not membership.from_directory:
+                user.memberships.remove(membership)
     for unit_id, role in roles.items():
         membership = existing.get(unit_id)
         if membership is None:
-            membership = Membership(unit_id=unit_id)
+            membership = Membership(unit_id=unit_id, from_directory=False,
+                                    lead_from_directory=False)
             user.memberships.append(membership)
-        membership.is_team_lead = role == "lead"
+        membership.by_hand, membership.lead_by_hand = True, role == "lead"
+    for membership in user.memberships:
+        membership.is_team_lead = membership.lead_by_hand or membership.lead_from_directory
 
 
 def _return_cases_to_inbox(actor, user, now):
@@ -78,9 +98,13 @@ def _return_cases_to_inbox(actor, user, now):
 
 def save_user(actor, user, *, username, full_name, email, password, language, is_admin,
               active, roles, now, must_change_password=False):
-    """Create (user is None) or change a staff user and their unit memberships.
+    """Create (user is None) or change a staff user and the unit memberships set by hand.
 
-    `actor` None is the command line, which an operator runs on the server.
+    `is_admin` and `roles` are what an admin grants by hand; what the directory grants a
+    directory user stays. `active` False is an admin's deactivation, which the directory never
+    lifts; lifting it makes a local account active again, while a directory user's follows the
+    directory at the next login or sync. `actor` None is the command line, which an operator
+    runs on the server.
     """
     if actor is not None and not access.can_administer(actor):
         raise PermissionError("Only administrators manage staff users.")
@@ -88,28 +112,40 @@ def save_user(actor, user, *, username, full_name, email, password, language, is
     _one_line(email, "email")
     _check_unique(User, User.username, username, user.id if user else None, "username",
                   _l("Username %(value)s is already taken."))
+    from_directory = user is not None and user.directory_id is not None
+    if from_directory and password:
+        # At the top of the page: a directory user's page has no password field.
+        raise Refusal(_("A user who signs in with the bank's directory has no password here."))
     if user is None and not password:
         raise Refusal(_("A new user needs a password."), "password")
     if password:
         problem = password_problem(password, username)
         if problem:
             raise Refusal(problem, "password")
-    if user is not None and actor is not None and user.id == actor.id and (not active or not is_admin):
+    if user is not None and actor is not None and user.id == actor.id and (
+            not active or not (is_admin or user.admin_from_directory)):
         raise Refusal(_("You cannot remove your own administrator rights or deactivate "
                            "yourself."), "is_admin")
     if user is None:
-        user = User()
+        user = User(admin_from_directory=False)
         db.session.add(user)
-    elif user.active and not active:
-        _return_cases_to_inbox(actor, user, now)
-        end_sessions(user)  # so reactivating the account does not revive them
+    elif not active and not user.deactivated_by_admin:
+        if user.active:
+            _return_cases_to_inbox(actor, user, now)
+        end_sessions(user)  # so lifting the deactivation does not revive them
     user.username = username
     user.full_name = full_name.strip()
     user.email = email.strip()
     user.language = language
-    user.is_admin = is_admin
-    user.active = active
-    user.must_change_password = must_change_password
+    user.admin_by_hand = is_admin
+    user.is_admin = is_admin or bool(user.admin_from_directory)
+    user.deactivated_by_admin = not active
+    if not active:
+        user.active = False
+    elif not from_directory:
+        user.active = True
+    # A directory user's password is the directory's business.
+    user.must_change_password = must_change_password and not from_directory
     if password:
         user.password_hash = passwords.hash(password)
         # A new password set by an admin unlocks the account and ends its sessions.
@@ -119,6 +155,60 @@ def save_user(actor, user, *, username, full_name, email, password, language, is
             audit.record(AuditKind.PASSWORD_CHANGED, user=user,
                          **({"set_by": actor.username} if actor else {"command_line": True}))
     _set_memberships(user, roles)
+    db.session.flush()
+    return user
+
+
+def link_to_directory(actor, user, directory_id, dn):
+    """Link a local account to its directory entry, by the entry's stable id (as the directory
+    sync reads it): from now on the user signs in with the directory, and the local password
+    goes. The caller audits."""
+    _require_admin(actor)
+    directory_id, dn = directory_id.strip(), dn.strip()
+    # A GUID typed in capitals or braces is the one the sync reads in lower case; another kind
+    # of id is kept as typed.
+    with contextlib.suppress(ValueError):
+        directory_id = str(uuid.UUID(directory_id))
+    if not directory_id:
+        raise Refusal(_("Give the directory entry's stable id."), "directory_id")
+    if len(directory_id) > 64 or len(dn) > 500:
+        raise Refusal(_("That is too long for a directory id or DN."), "directory_id")
+    if user.directory_id is not None:
+        raise Refusal(_("%(username)s is already linked to a directory entry.",
+                        username=user.username), "directory_id")
+    holder = db.session.scalar(sa.select(User).where(User.directory_id == directory_id))
+    if holder is not None:
+        raise Refusal(_("That directory entry is already linked to %(username)s.",
+                        username=holder.username), "directory_id")
+    user.directory_id, user.directory_dn = directory_id, dn
+    user.password_hash, user.must_change_password = None, False
+    user.failed_logins, user.locked_until = 0, None
+    end_sessions(user)  # sessions that began with the local password end with it
+    db.session.flush()
+    return user
+
+
+def unlink_from_directory(actor, user):
+    """Make a directory user a local account again: what the directory granted goes, and the
+    user has no password until an admin sets one. The caller audits."""
+    _require_admin(actor)
+    if user.directory_id is None:
+        raise Refusal(_("%(username)s is not linked to a directory entry.",
+                        username=user.username))
+    if actor.id == user.id:
+        raise Refusal(_("You cannot unlink your own account."))
+    user.directory_id, user.directory_dn, user.directory_checked_at = None, "", None
+    user.admin_from_directory = False
+    user.is_admin = user.admin_by_hand
+    for membership in list(user.memberships):
+        membership.from_directory = membership.lead_from_directory = False
+        if not membership.by_hand:
+            user.memberships.remove(membership)
+        else:
+            membership.is_team_lead = membership.lead_by_hand
+    if not user.deactivated_by_admin:
+        user.active = True
+    end_sessions(user)
     db.session.flush()
     return user
 
@@ -264,4 +354,41 @@ def add_deviating_hours(actor, *, day, segment, opens, closes, reason):
 def remove_deviating_hours(actor, row):
     _require_admin(actor)
     db.session.delete(row)
+    db.session.flush()
+
+
+def add_group_mapping(actor, *, group_dn, role, unit_id):
+    """Members of the directory group `group_dn` become members or team leads of a unit, or
+    administrators. The caller audits; the directory grants it at each login and sync."""
+    _require_admin(actor)
+    group_dn = group_dn.strip()
+    key = group_key(group_dn)
+    if "=" not in key:
+        raise Refusal(_("Write the group's DN, for example CN=FB-Turku,OU=Groups,DC=bank,"
+                        "DC=internal."), "group_dn")
+    if len(group_dn) > 500:
+        raise Refusal(_("A DN is at most 500 characters."), "group_dn")
+    role = DirectoryRole(role)
+    if role == DirectoryRole.ADMIN:
+        unit_id = None
+    else:
+        unit = db.session.get(Unit, unit_id) if unit_id else None
+        if unit is None or not unit.active:
+            raise Refusal(_("Choose the unit whose members or team leads the group holds."),
+                          "unit")
+    duplicate = sa.select(GroupMapping.id).where(
+        GroupMapping.group_key == key, GroupMapping.role == role,
+        GroupMapping.unit_id.is_(None) if unit_id is None else GroupMapping.unit_id == unit_id)
+    if db.session.scalar(duplicate) is not None:
+        raise Refusal(_("That group is already mapped so."), "group_dn")
+    mapping = GroupMapping(group_dn=group_dn, group_key=key, role=role, unit_id=unit_id)
+    db.session.add(mapping)
+    db.session.flush()
+    return mapping
+
+
+def remove_group_mapping(actor, mapping):
+    """The group no longer grants this; its members lose it at their next login or sync."""
+    _require_admin(actor)
+    db.session.delete(mapping)
     db.session.flush()

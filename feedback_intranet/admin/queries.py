@@ -13,6 +13,8 @@ from ..models import (
     Case,
     ClosingDay,
     DeviatingHours,
+    DirectoryRole,
+    GroupMapping,
     Membership,
     OutboxKind,
     OutboxMessage,
@@ -134,3 +136,11 @@ def latest_outbox_messages():
     return db.session.execute(
         sa.select(OutboxMessage, language)
         .order_by(OutboxMessage.id.desc()).limit(OUTBOX_ROWS)).all()
+
+
+def group_mappings(language):
+    """The administrators' groups first, then by unit name and group."""
+    mappings = db.session.scalars(sa.select(GroupMapping).options(selectinload(GroupMapping.unit)))
+    return sorted(mappings, key=lambda m: (m.unit is not None,
+                                           sort_key(m.unit.name_in(language)) if m.unit else "",
+                                           m.role != DirectoryRole.MEMBER, m.group_key))

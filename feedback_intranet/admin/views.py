@@ -29,6 +29,8 @@ from ..models import (
     AuditKind,
     ClosingDay,
     DeviatingHours,
+    DirectoryRole,
+    GroupMapping,
     Language,
     ReplyTemplate,
     RoutingRule,
@@ -52,6 +54,8 @@ from .forms import (
     ClosingDayForm,
     DataRequestForm,
     DeviatingHoursForm,
+    GroupMappingForm,
+    LinkToDirectoryForm,
     ReplyTemplateForm,
     RoutingRuleForm,
     TopicForm,
@@ -60,13 +64,17 @@ from .forms import (
 )
 from .operations import (
     add_deviating_hours,
+    add_group_mapping,
+    link_to_directory,
     remove_deviating_hours,
+    remove_group_mapping,
     save_bank_texts,
     save_reply_template,
     save_routing_rule,
     save_topic,
     save_unit,
     save_user,
+    unlink_from_directory,
 )
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -141,24 +149,137 @@ def edit_user(user_id=None):
     units = queries.units(get_locale_code())
     if user is not None and request.method == "GET":
         form.language.data = user.language.value
-        roles = {m.unit_id: "lead" if m.is_team_lead else "member" for m in user.memberships}
+        # The form edits what was set by hand; the directory's part is shown beside it.
+        form.is_admin.data, form.active.data = user.admin_by_hand, not user.deactivated_by_admin
+        roles = _by_hand_roles(user)
     else:
         roles = _posted_roles(units)
-    if form.validate_on_submit() and _save(form, lambda: save_user(
-        current_user, user,
-        username=form.username.data, full_name=form.full_name.data,
-        email=form.email.data, password=form.password.data,
-        language=form.language.data, is_admin=form.is_admin.data,
-        active=form.active.data, roles=roles, now=clock.now(),
-        must_change_password=form.must_change_password.data,
-    ), lambda saved: _("Saved %(name)s.", name=saved.username)):
+
+    def save():
+        was_deactivated = user is not None and user.deactivated_by_admin
+        was_by_hand = _by_hand_rights(user) if user is not None else None
+        saved = save_user(
+            current_user, user,
+            username=form.username.data, full_name=form.full_name.data,
+            email=form.email.data, password=form.password.data,
+            language=form.language.data, is_admin=form.is_admin.data,
+            active=form.active.data, roles=roles, now=clock.now(),
+            must_change_password=form.must_change_password.data,
+        )
+        if user is not None and was_deactivated != saved.deactivated_by_admin:
+            audit.record(AuditKind.ADMIN_CHANGE, id=saved.id, change=(
+                "user_deactivated" if saved.deactivated_by_admin else "deactivation_lifted"))
+        if was_by_hand is not None and was_by_hand != _by_hand_rights(saved):
+            # What an admin grants by hand, apart from what the directory grants.
+            audit.record(AuditKind.ADMIN_CHANGE, change="set_by_hand", id=saved.id,
+                         **_by_hand_rights(saved))
+        return saved
+
+    if form.validate_on_submit() and _save(
+            form, save, lambda saved: _("Saved %(name)s.", name=saved.username)):
         if user is not None and user.id == current_user.id:
             login_user(user)  # an admin's new password of their own keeps this session
         return redirect(url_for("admin.users"))
+    return _user_page(user, form, roles, LinkToDirectoryForm(formdata=None))
+
+
+def _user_page(user, form, roles, link_form):
     return render_template(
-        "admin/user_form.html", form=form, user=user, units=units, roles=roles,
-        role_choices=ROLE_CHOICES,
+        "admin/user_form.html", form=form, user=user, units=queries.units(get_locale_code()),
+        roles=roles, role_choices=ROLE_CHOICES, link_form=link_form,
+        from_directory={m.unit_id: m for m in user.memberships if m.from_directory}
+        if user else {},
     )
+
+
+def _by_hand_rights(user):
+    return {"admin": user.admin_by_hand,
+            "units": sorted(f"{m.unit.code}:{'lead' if m.lead_by_hand else 'member'}"
+                            for m in user.memberships if m.by_hand)}
+
+
+def _by_hand_roles(user):
+    return {m.unit_id: "lead" if m.lead_by_hand else "member" for m in user.memberships
+            if m.by_hand}
+
+
+@bp.route("/users/<int:user_id>/link", methods=["POST"])
+def link_user(user_id):
+    """Link a local account to a directory entry: the person signs in with the directory."""
+    user = db.get_or_404(User, user_id)
+    link_form = LinkToDirectoryForm()
+    if link_form.validate_on_submit():
+        try:
+            link_to_directory(current_user, user, link_form.directory_id.data,
+                              link_form.directory_dn.data or "")
+        except Refusal as error:
+            db.session.rollback()
+            show_refusal(error, link_form)
+        else:
+            _commit_audited("directory_linked", id=user.id, directory_id=user.directory_id,
+                            dn=user.directory_dn)
+            flash(_("%(username)s now signs in with the bank's directory; the local password "
+                    "is gone.", username=user.username), "success")
+            return redirect(url_for("admin.edit_user", user_id=user.id))
+    form = UserForm(obj=user)
+    form.language.data = user.language.value
+    form.is_admin.data, form.active.data = user.admin_by_hand, not user.deactivated_by_admin
+    return _user_page(user, form, _by_hand_roles(user), link_form)
+
+
+@bp.route("/users/<int:user_id>/unlink", methods=["POST"])
+def unlink_user(user_id):
+    user = db.get_or_404(User, user_id)
+    try:
+        unlink_from_directory(current_user, user)
+    except Refusal as error:
+        db.session.rollback()
+        show_refusal(error)
+    else:
+        _commit_audited("directory_unlinked", id=user.id)
+        flash(_("%(username)s is a local account again: set a password for them to log in.",
+                username=user.username), "success")
+    return redirect(url_for("admin.edit_user", user_id=user.id))
+
+
+@bp.route("/directory-groups", methods=["GET", "POST"])
+def directory_groups():
+    """Which directory groups make people members or team leads of a unit, or administrators."""
+    form = GroupMappingForm()
+    units = [u for u in queries.units(get_locale_code()) if u.active]
+    form.unit.choices = _unit_choices(units, empty=_("No unit (administrators)"))
+    if form.validate_on_submit():
+        try:
+            mapping = add_group_mapping(current_user, group_dn=form.group_dn.data,
+                                        role=form.role.data, unit_id=form.unit.data)
+        except Refusal as error:
+            db.session.rollback()
+            show_refusal(error, form)
+        except IntegrityError:
+            # Another admin added the same mapping a moment ago.
+            db.session.rollback()
+            show_refusal(Refusal(_("That group is already mapped so."), "group_dn"), form)
+        else:
+            _commit_audited("group_mapping_added", id=mapping.id, dn=mapping.group_dn,
+                            role=mapping.role.value,
+                            unit=mapping.unit.code if mapping.unit else None)
+            flash(_("Added the group %(dn)s.", dn=mapping.group_dn), "success")
+            return redirect(url_for("admin.directory_groups"))
+    return render_template("admin/directory_groups.html", form=form,
+                           mappings=queries.group_mappings(get_locale_code()),
+                           admin_role=DirectoryRole.ADMIN)
+
+
+@bp.route("/directory-groups/<int:row_id>/remove", methods=["POST"])
+def remove_directory_group(row_id):
+    mapping = db.get_or_404(GroupMapping, row_id)
+    facts = {"id": mapping.id, "dn": mapping.group_dn, "role": mapping.role.value,
+             "unit": mapping.unit.code if mapping.unit else None}
+    remove_group_mapping(current_user, mapping)
+    _commit_audited("group_mapping_removed", **facts)
+    flash(_("Removed the group %(dn)s: its members lose what it gave at their next sign-in or "
+            "the next directory sync.", dn=facts["dn"]), "success")
+    return redirect(url_for("admin.directory_groups"))
 
 
 @bp.route("/units")

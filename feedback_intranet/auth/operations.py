@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import audit
@@ -86,8 +87,14 @@ def _update_unless_locked(user, now, values):
     return True
 
 
+DIRECTORY_PASSWORD = _l("You sign in with the bank's directory: change your password there, as "
+                        "for your other work accounts.")
+
+
 def change_password(user, current, new):
     """The user's own change: the current password first, then the rules for a new one."""
+    if user.directory_id is not None:
+        raise Refusal(DIRECTORY_PASSWORD)
     if not passwords.verify(user.password_hash, current):
         raise Refusal(_("The current password is wrong."), "current")
     if new == current:

@@ -10,7 +10,13 @@ from ..web import sessions
 from ..web.forms import show_refusal
 from . import throttle
 from .forms import LoginForm, PasswordForm, ProfileForm
-from .operations import authenticate, change_password, end_sessions, safe_next_path
+from .operations import (
+    DIRECTORY_PASSWORD,
+    authenticate,
+    change_password,
+    end_sessions,
+    safe_next_path,
+)
 
 bp = Blueprint("auth", __name__)
 
@@ -76,12 +82,17 @@ def profile():
         db.session.commit()
         flash(_("Your settings are saved."), "success")
         return redirect(url_for("auth.profile"))
-    return render_template("auth/profile.html", form=form)
+    return render_template("auth/profile.html", form=form,
+                           password_in_directory=current_user.directory_id is not None)
 
 
 @bp.route("/profile/password", methods=["GET", "POST"])
 @login_required
 def password():
+    if current_user.directory_id is not None:
+        # The directory holds this user's password: nothing to show, nothing to accept.
+        return render_template("auth/password_in_directory.html",
+                               message=DIRECTORY_PASSWORD), 403
     form = PasswordForm()
     if form.validate_on_submit():
         try:
