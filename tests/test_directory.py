@@ -5,8 +5,12 @@ import ssl
 
 import ldap3
 import pytest
+import sqlalchemy as sa
 
+from feedback_intranet.extensions import db
+from feedback_intranet.models import AuditEvent, AuditKind, DirectoryRole, GroupMapping, User
 from tests import ldap_server
+from tests.conftest import PASSWORD
 
 
 def test_the_test_directory_speaks_ldaps_with_active_directorys_user_schema(directory_server):
@@ -106,3 +110,234 @@ def test_production_refuses_a_directory_reached_without_tls():
                                       "LDAP_NESTED_GROUPS": "in_chain"})
     ProductionConfig.check_directory({"LDAP_URL": "ldaps://dc.bank.internal",
                                       "LDAP_START_TLS": False, "LDAP_NESTED_GROUPS": "recursive"})
+
+
+# Signing in.
+
+def _map(group, role, unit=None):
+    from feedback_intranet.directory.groups import normalise
+
+    dn = ldap_server.group_dn(group)
+    db.session.add(GroupMapping(group_dn=dn, group_key=normalise(dn), role=role,
+                                unit_id=unit.id if unit else None))
+
+
+@pytest.fixture
+def mapped(units):
+    """The bank's mappings: Helsinki Centre's members and leads, Turku, Vaasa, the admins."""
+    _map("FB-Helsinki-Centre", DirectoryRole.MEMBER, units["helsinki"])
+    _map("FB-Helsinki-Centre-Leads", DirectoryRole.TEAM_LEAD, units["helsinki"])
+    _map("FB-Turku", DirectoryRole.MEMBER, units["turku"])
+    _map("FB-Vaasa", DirectoryRole.MEMBER, units["vaasa"])
+    _map("FB-Admins", DirectoryRole.ADMIN)
+    db.session.commit()
+    return units
+
+
+def _user(username):
+    db.session.expire_all()
+    return db.session.scalar(sa.select(User).where(User.username == username))
+
+
+def _roles(user):
+    return {(m.unit.code, m.is_team_lead, m.by_hand, m.from_directory) for m in user.memberships}
+
+
+def _audit(kind):
+    return [(e.username, e.facts) for e in db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.kind == kind).order_by(AuditEvent.id))]
+
+
+def test_the_first_directory_login_creates_the_user_with_units_from_groups(
+        client, login, directory, mapped):
+    response = login("Aino", "password")
+    assert response.status_code == 302
+    user = _user("aino")
+    assert (user.full_name, user.email, user.language.value, user.password_hash) == (
+        "Aino Virtanen", "aino.virtanen@bank.test", "fi", None)
+    assert user.directory_dn == ldap_server.person_dn("Aino Virtanen")
+    assert len(user.directory_id) == 36  # entryUUID, never the username
+    assert _roles(user) == {("helsinki-centre", False, False, True)}
+    assert not user.is_admin
+    assert client.get("/inbox/helsinki-centre").status_code == 200
+    assert _audit(AuditKind.LOGIN) == [("aino", {"via": "directory"})]
+    assert [facts["change"] for _, facts in _audit(AuditKind.DIRECTORY_CHANGE)] == [
+        "created", "member"]
+
+
+def test_a_lead_group_makes_a_team_lead_and_the_admin_group_an_administrator(
+        client, login, directory, mapped):
+    login("bertil", "password")
+    client.post("/logout")
+    login("carla", "password")
+    bertil, carla = _user("bertil"), _user("carla")
+    assert _roles(bertil) == {("helsinki-centre", True, False, True)}
+    assert bertil.language.value == "sv"
+    assert (carla.is_admin, carla.admin_from_directory, carla.admin_by_hand) == (True, True, False)
+    # "en-GB" in the directory is English here.
+    assert carla.language.value == "en"
+
+
+def test_nested_groups_give_their_units_through_the_recursive_lookup(login, directory, mapped):
+    login("nina", "password")
+    assert _roles(_user("nina")) == {("turku", False, False, True)}
+
+
+@pytest.mark.parametrize("username, password", [
+    ("aino", "wrong password"), ("*)(uid=*", "password"), ("*", "password")])
+def test_a_wrong_password_or_an_injected_username_gets_nobody_in(
+        client, login, directory, mapped, username, password):
+    response = login(username, password)
+    assert b"Wrong username or password" in response.data
+    assert client.get("/").status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
+
+
+def test_an_empty_password_gets_nobody_in(client, login, directory, mapped):
+    # The form asks for one; the directory client refuses one too (an unauthenticated bind).
+    assert login("aino", "").status_code == 200
+    assert client.get("/").status_code == 302
+    assert _user("aino") is None
+
+
+def test_a_disabled_directory_account_is_refused_and_not_created(client, login, directory, mapped):
+    response = login("olli", "password")
+    assert b"may not sign in to the intranet" in response.data
+    assert _user("olli") is None
+    assert _audit(AuditKind.LOGIN_FAILED) == [
+        ("olli", {"reason": "disabled", "via": "directory"})]
+
+
+def test_someone_outside_the_allowed_group_is_refused(app, client, login, directory, mapped):
+    app.config["LDAP_ALLOWED_GROUP"] = ldap_server.group_dn("FB-Staff")
+    assert b"may not sign in" in login("erik", "password").data
+    assert login("nina", "password").status_code == 302
+
+
+def test_a_local_account_with_the_same_username_stays_separate(
+        client, login, directory, mapped, make_user):
+    local = make_user("lasse", units=[mapped["vaasa"]])
+    response = login("lasse", "password")
+    assert b"An administrator must link the two" in response.data
+    assert client.get("/").status_code == 302
+    assert _user("lasse").id == local.id and _user("lasse").directory_id is None
+    assert _roles(_user("lasse")) == {("vaasa", False, True, False)}
+    assert _audit(AuditKind.LOGIN_FAILED) == [
+        ("lasse", {"reason": "username_held", "via": "directory"})]
+    # The local account's own password still works for it.
+    client.post("/logout")
+    assert login("lasse", PASSWORD).status_code == 302
+    assert _audit(AuditKind.LOGIN) == [("lasse", {"via": "local"})]
+
+
+def test_only_local_admins_may_use_a_local_password_when_told_so(
+        app, client, login, directory, make_user):
+    app.config["LDAP_ONLY_LOCAL_ADMINS"] = True
+    make_user("clerk")
+    make_user("breakglass", is_admin=True)
+    assert b"Wrong username or password" in login("clerk", PASSWORD).data
+    assert login("breakglass", PASSWORD).status_code == 302
+
+
+def test_a_directory_that_is_down_is_said_so_and_local_admins_still_get_in(
+        app, client, login, directory, mapped, make_user):
+    make_user("breakglass", is_admin=True)
+    directory.stop()
+    response = login("aino", "password")
+    assert response.status_code == 200
+    assert b"directory cannot be reached just now" in response.data
+    assert _audit(AuditKind.LOGIN_FAILED) == [
+        ("aino", {"reason": "directory_down", "via": "directory"})]
+    assert login("breakglass", PASSWORD).status_code == 302
+
+
+def test_a_directory_on_a_closed_port_is_said_so(app, login, directory):
+    app.config["LDAP_URL"] = f"ldaps://127.0.0.1:{ldap_server.free_port()}"
+    assert b"directory cannot be reached just now" in login("aino", "password").data
+
+
+def _move(admin, person, old_group, new_group):
+    """Move `person` between groups in the directory (Vaasa's only member leaves a placeholder:
+    a groupOfNames must name someone)."""
+    assert admin.modify(new_group, {"member": [(ldap3.MODIFY_ADD, [person])]})
+    assert admin.modify(old_group, {"member": [(ldap3.MODIFY_ADD, [f"cn=nobody,{ldap_server.SUFFIX}"])]})
+    assert admin.modify(old_group, {"member": [(ldap3.MODIFY_DELETE, [person])]})
+
+
+def test_later_logins_follow_the_directorys_details_and_groups(
+        client, login, directory, mapped):
+    login("mikko", "password")
+    client.post("/logout")
+    admin = directory.admin_connection()
+    mikko, vaasa, turku = (ldap_server.person_dn("Mikko Mover"),
+                           ldap_server.group_dn("FB-Vaasa"), ldap_server.group_dn("FB-Turku"))
+    _move(admin, mikko, vaasa, turku)
+    assert admin.modify(mikko, {"displayName": [(ldap3.MODIFY_REPLACE, ["Mikko Moved"])]})
+    try:
+        assert login("mikko", "password").status_code == 302
+        user = _user("mikko")
+        assert _roles(user) == {("turku", False, False, True)}
+        assert user.full_name == "Mikko Moved"
+    finally:
+        _move(admin, mikko, turku, vaasa)
+        admin.modify(mikko, {"displayName": [(ldap3.MODIFY_REPLACE, ["Mikko Mover"])]})
+
+
+def test_what_an_admin_set_by_hand_stays_when_the_directory_takes_its_grant_away(
+        client, login, directory, mapped):
+    login("aino", "password")
+    client.post("/logout")
+    user = _user("aino")
+    user.memberships[0].by_hand = True
+    user.admin_by_hand = user.is_admin = True
+    db.session.commit()
+    db.session.execute(sa.delete(GroupMapping))
+    db.session.commit()
+    login("aino", "password")
+    user = _user("aino")
+    assert _roles(user) == {("helsinki-centre", False, True, False)}
+    assert user.is_admin
+
+
+def test_lockout_counts_wrong_directory_passwords(app, client, login, directory, mapped):
+    app.config.update(LOCKOUT_FAILURES=3)
+    login("lotta", "password")
+    client.post("/logout")
+    for _ in range(3):
+        login("lotta", "wrong")
+    assert _user("lotta").locked_until is not None
+    # Locked: even the right directory password does not get in, and the directory is not
+    # asked (its own lockout would count the guesses).
+    assert b"Wrong username or password" in login("lotta", "password").data
+    assert [f.get("reason") for _, f in _audit(AuditKind.LOGIN_FAILED)] == [
+        None, None, None, "locked"]
+
+
+def test_an_admins_deactivation_holds_whatever_the_directory_says(
+        client, login, directory, mapped):
+    login("aino", "password")
+    client.post("/logout")
+    user = _user("aino")
+    user.active, user.deactivated_by_admin = False, True
+    db.session.commit()
+    assert b"Wrong username or password" in login("aino", "password").data
+    assert not _user("aino").active
+
+
+def test_a_user_disabled_in_the_directory_is_deactivated_at_login_and_their_sessions_end(
+        app, client, login, directory, mapped):
+    theirs = app.test_client()
+    theirs.post("/login", data={"username": "sami", "password": "password"})
+    assert theirs.get("/inbox/helsinki-centre").status_code == 200
+    admin = directory.admin_connection()
+    sami = ldap_server.person_dn("Sami Sessions")
+    admin.modify(sami, {"userAccountControl": [(ldap3.MODIFY_REPLACE, [ldap_server.DISABLED])]})
+    try:
+        assert b"may not sign in" in login("sami", "password").data
+        assert not _user("sami").active
+        assert theirs.get("/inbox/helsinki-centre").headers["Location"].startswith("/login")
+    finally:
+        admin.modify(sami, {"userAccountControl": [(ldap3.MODIFY_REPLACE, [ldap_server.ENABLED])]})
+    # Enabled again in the directory: the next login reactivates them.
+    assert login("sami", "password").status_code == 302
+    assert _user("sami").active
