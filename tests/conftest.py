@@ -484,9 +484,11 @@ def directory_server(tmp_path_factory):
 
 
 @pytest.fixture
-def directory(app, directory_server):
-    """The app signs in against the test directory; a test that stops slapd gets it back."""
+def directory(app, data, directory_server):
+    """The app signs in against the test directory, and the commands run in `data`'s context
+    sync with it; a test that stops slapd gets it back."""
     app.config.update(directory_server.settings())
+    data.config.update(directory_server.settings())
     yield directory_server
     if directory_server.process is None:
         directory_server.start()
