@@ -193,12 +193,15 @@ ou: groups
 class Directory:
     """A running slapd; `stop()` ends it, `start()` brings it back on the same port and data."""
 
-    def __init__(self, folder, entries):
+    def __init__(self, folder, entries, port=None):
+        """A directory in `folder`, made with `entries` unless the folder holds one already."""
         self.folder = Path(folder)
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"ldaps://127.0.0.1:{self.port}"
         self.ca_file = str(self.folder / "ca.pem")
         self.process = None
+        if (self.folder / "slapd.d").exists():
+            return
         (self.folder / "data").mkdir(parents=True)
         (self.folder / "slapd.d").mkdir()
         make_certificates(self.folder)

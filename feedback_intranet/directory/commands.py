@@ -40,7 +40,7 @@ def directory_sync():
         raise click.ClickException(
             f"The directory cannot be reached, nothing changed: {error}") from error
     db.session.commit()
-    units = dict(db.session.execute(sa.select(Unit.id, Unit.name)).tuples().all())
+    units = dict(db.session.execute(sa.select(Unit.id, Unit.name)).all())
     for username, followed in run.changed:
         said = []
         if followed.details:
