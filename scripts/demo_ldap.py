@@ -13,6 +13,7 @@ instance/demo-ldap, so its people keep their ids between runs; delete the folder
 """
 
 import argparse
+import signal
 import sys
 import unicodedata
 from pathlib import Path
@@ -100,6 +101,8 @@ def main():
     print(f"\nDirectory logins (password {DEMO_PASSWORD!r}): "
           + ", ".join(sam_account_name(full_name) for _u, full_name, _m, _a in STAFF)
           + "; ville.suljettu is disabled. Ctrl-C stops the directory.")
+    # A service manager's TERM stops the directory as Ctrl-C does.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         directory.process.wait()
     except KeyboardInterrupt:

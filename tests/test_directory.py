@@ -436,3 +436,23 @@ def test_sync_changes_nothing_when_the_directory_is_down(data, runner, directory
 def test_sync_without_a_directory_says_what_to_set(runner):
     result = runner.invoke(args=["directory", "sync"])
     assert result.exit_code == 1 and "LDAP_URL is not set" in result.output
+
+
+def test_the_audit_log_says_whether_a_login_used_the_directory(client, login, directory, mapped):
+    from flask_babel import force_locale
+
+    from feedback_intranet.admin.audit_texts import describe
+
+    login("aino", "password")
+    directory.stop()
+    client.post("/logout")
+    login("aino", "password")
+    events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.kind.in_(
+        [AuditKind.LOGIN, AuditKind.LOGIN_FAILED, AuditKind.DIRECTORY_CHANGE]))
+        .order_by(AuditEvent.id)).all()
+    with force_locale("en"):
+        assert [describe(event) for event in events] == [
+            "Created at the first sign-in with the directory.",
+            f"The directory made them a member of unit {mapped['helsinki'].id}.",
+            "Checked against the directory.",
+            "The directory could not be reached."]

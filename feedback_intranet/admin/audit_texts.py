@@ -106,12 +106,15 @@ def _rows(counts, words=_ROWS):
 
 
 def _login_failed(facts):
-    return " ".join(filter(None, [_(_LOGIN_FAILED.get(facts.get("reason"), _LOGIN_FAILED[None])),
-                                  _login(facts)]))
+    reason = _(_LOGIN_FAILED.get(facts.get("reason"), _LOGIN_FAILED[None]))
+    # A directory that could not be reached checked nothing.
+    return reason if facts.get("reason") == "directory_down" else " ".join(
+        filter(None, [reason, _login(facts)]))
 
 
 def _login(facts):
-    return _(_VIA[facts["via"]]) if facts.get("via") in _VIA else ""
+    via = _VIA.get(facts.get("via"))
+    return _(via) if via else ""
 
 
 def _directory_change(facts):
