@@ -198,6 +198,8 @@ class Directory:
         self.folder = Path(folder)
         self.port = port or free_port()
         self.url = f"ldaps://127.0.0.1:{self.port}"
+        # The same directory on plain LDAP, for StartTLS.
+        self.start_tls_url = f"ldap://127.0.0.1:{free_port()}"
         self.ca_file = str(self.folder / "ca.pem")
         self.process = None
         if (self.folder / "slapd.d").exists():
@@ -229,7 +231,8 @@ class Directory:
     def start(self):
         # -d 0 keeps slapd in the foreground, so it is our child to stop.
         self.process = subprocess.Popen(  # nosec B603
-            [SLAPD, "-d", "0", "-F", str(self.folder / "slapd.d"), "-h", self.url],
+            [SLAPD, "-d", "0", "-F", str(self.folder / "slapd.d"), "-h",
+             f"{self.url} {self.start_tls_url}"],
             cwd=self.folder, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:

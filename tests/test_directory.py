@@ -67,6 +67,12 @@ def test_the_directory_knows_nobody_by_a_wrong_password_or_a_username_made_to_in
     assert _client(directory_server).authenticate(username, password) is None
 
 
+def test_the_directory_is_reached_over_start_tls_too(directory_server):
+    client = _client(directory_server, LDAP_URL=directory_server.start_tls_url,
+                     LDAP_START_TLS=True)
+    assert client.authenticate("aino", "password").full_name == "Aino Virtanen"
+
+
 def test_a_disabled_account_is_found_disabled_by_the_bitwise_rule(directory_server):
     assert _client(directory_server).authenticate("olli", "password").disabled
 
