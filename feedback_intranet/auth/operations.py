@@ -40,7 +40,7 @@ def authenticate(username, password, *, now, lockout_failures, lockout_minutes, 
     directory_down = False
     # A locked account is not tried against the directory: wrong guesses here would count
     # towards the directory's own lockout of the person's account.
-    if directory is not None and not (user is not None and not _not_locked_now(user, now)):
+    if directory is not None and not _locked_now(user, now):
         try:
             entry = directory.authenticate(username, password)
         except DirectoryUnavailable:
@@ -123,8 +123,8 @@ def _directory_login(entry, held, name, now):
     return user
 
 
-def _not_locked_now(user, now):
-    return user.locked_until is None or user.locked_until <= now
+def _locked_now(user, now):
+    return user is not None and user.locked_until is not None and user.locked_until > now
 
 
 def _not_locked(now):
