@@ -462,3 +462,19 @@ def test_the_audit_log_says_whether_a_login_used_the_directory(client, login, di
             f"The directory made them a member of unit {mapped['helsinki'].id}.",
             "Checked against the directory.",
             "The directory could not be reached."]
+
+
+def test_an_active_directory_objectguid_is_kept_as_the_guid_ad_shows_and_searched_by_its_bytes():
+    import uuid
+
+    from feedback_intranet.directory.client import Directory, Settings, _stable_id
+
+    guid = uuid.UUID("3f2504e0-4f89-11d3-9a0c-0305e82c3301")
+    assert _stable_id("objectGUID", guid.bytes_le) == str(guid)
+    settings = Settings.from_config({
+        "LDAP_URL": "ldaps://dc.bank.internal", "LDAP_BIND_DN": "", "LDAP_BIND_PASSWORD": "",
+        "LDAP_USER_BASE": "", "LDAP_USER_FILTER": "", "LDAP_GROUP_BASE": "", "LDAP_CA_FILE": "",
+        "LDAP_START_TLS": False, "LDAP_ID_ATTRIBUTE": "objectGUID",
+        "LDAP_NESTED_GROUPS": "in_chain", "LDAP_ALLOWED_GROUP": "", "LDAP_TIMEOUT_SECONDS": 5})
+    assert Directory(settings)._id_filter(str(guid)) == (
+        "(objectGUID=\\e0\\04\\25\\3f\\89\\4f\\d3\\11\\9a\\0c\\03\\05\\e8\\2c\\33\\01)")
