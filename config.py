@@ -148,6 +148,30 @@ class Config:
     # Counts SQL statements per request (tests and benchmarks only).
     COUNT_QUERIES = _bool("COUNT_QUERIES")
 
+    # Signing in with the bank's directory (README: "Signing in with the bank's directory"); off
+    # while LDAP_URL is empty. The service account only searches; users bind with their own
+    # password.
+    LDAP_URL = os.environ.get("LDAP_URL", "")
+    LDAP_BIND_DN = os.environ.get("LDAP_BIND_DN", "")
+    LDAP_BIND_PASSWORD = os.environ.get("LDAP_BIND_PASSWORD", "")
+    LDAP_USER_BASE = os.environ.get("LDAP_USER_BASE", "")
+    # {username} is replaced by the typed username, escaped.
+    LDAP_USER_FILTER = os.environ.get("LDAP_USER_FILTER", "(sAMAccountName={username})")
+    LDAP_GROUP_BASE = os.environ.get("LDAP_GROUP_BASE", "")
+    # CA bundle the directory's certificate is checked against (empty: the system's).
+    LDAP_CA_FILE = os.environ.get("LDAP_CA_FILE", "")
+    LDAP_START_TLS = _bool("LDAP_START_TLS")
+    # The entry's stable id: objectGUID on Active Directory, entryUUID on OpenLDAP.
+    LDAP_ID_ATTRIBUTE = os.environ.get("LDAP_ID_ATTRIBUTE", "objectGUID")
+    # How nested groups are followed: "in_chain" (AD's rule 1.2.840.113556.1.4.1941) or
+    # "recursive" (one search per level, for servers without it such as OpenLDAP).
+    LDAP_NESTED_GROUPS = os.environ.get("LDAP_NESTED_GROUPS", "in_chain")
+    # Only members of this group (nested membership counts) may sign in; empty: anyone found.
+    LDAP_ALLOWED_GROUP = os.environ.get("LDAP_ALLOWED_GROUP", "")
+    # With the directory on, only local administrators (break-glass) may use a local password.
+    LDAP_ONLY_LOCAL_ADMINS = _bool("LDAP_ONLY_LOCAL_ADMINS")
+    LDAP_TIMEOUT_SECONDS = _float("LDAP_TIMEOUT_SECONDS", 5)
+
 
 class DevelopmentConfig(Config):
     CONFIG_NAME = "development"
@@ -197,6 +221,17 @@ class ProductionConfig(Config):
             "SECRET_KEY must be 32 bytes or more and not one of the examples in config.py: "
             f"make one with {MAKE_A_KEY} and set SECRET_KEY to it."
         )
+
+    @classmethod
+    def check_directory(cls, config):
+        """Passwords never cross the network in the clear: LDAPS, or StartTLS on ldap://."""
+        url = (config.get("LDAP_URL") or "").strip().lower()
+        if url.startswith("ldap://") and not config.get("LDAP_START_TLS"):
+            raise ConfigurationError(
+                "LDAP_URL is plain ldap:// without LDAP_START_TLS, so passwords would cross the "
+                "network in the clear: use ldaps://host or set LDAP_START_TLS=true.")
+        if config.get("LDAP_NESTED_GROUPS") not in ("in_chain", "recursive"):
+            raise ConfigurationError("LDAP_NESTED_GROUPS must be in_chain or recursive.")
 
     @classmethod
     def warnings(cls, config):

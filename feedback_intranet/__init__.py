@@ -67,6 +67,7 @@ def configure(app, config, check=True):
     app.config.update(overrides)
     if issubclass(config, ProductionConfig) and check:
         ProductionConfig.check(app.config, by_default)
+        ProductionConfig.check_directory(app.config)
         for warning in ProductionConfig.warnings(app.config):
             app.logger.warning(warning)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):

@@ -15,6 +15,7 @@ from . import audit, clock
 from .admin.operations import save_user
 from .closing_days import banking_calendar
 from .demo import DEMO_PASSWORD, STAFF, refresh_statistics, seed_demo
+from .directory.commands import directory_group
 from .extensions import db
 from .models import AuditKind, CaseStatus, OutboxStatus, Unit, User
 from .refusals import Refusal
@@ -31,6 +32,7 @@ def register_cli(app):
     app.cli.add_command(counters_group)
     app.cli.add_command(reports_group)
     app.cli.add_command(reminders_group)
+    app.cli.add_command(directory_group)
 
 
 @click.group("outbox")

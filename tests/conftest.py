@@ -472,6 +472,30 @@ def colleague_writes_first(row):
         sa.event.remove(Session, "before_flush", bump)
 
 
+@pytest.fixture(scope="session")
+def directory_server(tmp_path_factory):
+    """OpenLDAP's slapd over LDAPS with the users and groups of tests/ldap_server.py."""
+    from tests import ldap_server
+
+    if not ldap_server.available():
+        pytest.skip("OpenLDAP's slapd is not installed: apt-get install slapd ldap-utils")
+    server = ldap_server.Directory(tmp_path_factory.mktemp("ldap"), ldap_server.test_entries())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def directory(app, data, directory_server):
+    """The app signs in against the test directory, and the commands run in `data`'s context
+    sync with it; a test that stops slapd gets it back."""
+    app.config.update(directory_server.settings())
+    data.config.update(directory_server.settings())
+    yield directory_server
+    if directory_server.process is None:
+        directory_server.start()
+
+
 def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

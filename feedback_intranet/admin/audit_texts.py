@@ -23,6 +23,33 @@ _LOGIN_FAILED = {
     "locked": N_("The account is locked."),
     "inactive": N_("The account is not in use."),
     "throttled": N_("Too many attempts from this address (one a minute is recorded)."),
+    "directory_down": N_("The directory could not be reached."),
+    "disabled": N_("The directory account is disabled."),
+    "outside_group": N_("The directory account is not in the group allowed to sign in."),
+    "username_held": N_("The directory account's username belongs to a local account not "
+                        "linked to it."),
+}
+# Where a login's password was checked, when a directory is configured.
+_VIA = {
+    "directory": N_("Checked against the directory."),
+    "local": N_("Checked against the intranet's own password."),
+}
+_DIRECTORY_CHANGES = {
+    "created": N_("Created at the first sign-in with the directory."),
+    "details": N_("Name, email or language updated from the directory."),
+    "member": N_("The directory made them a member of unit %(unit)s."),
+    "no_longer_member": N_("The directory no longer makes them a member of unit %(unit)s."),
+    "team_lead": N_("The directory made them team lead of unit %(unit)s."),
+    "no_longer_team_lead": N_("The directory no longer makes them team lead of unit %(unit)s."),
+    "admin": N_("The directory made them an administrator."),
+    "no_longer_admin": N_("The directory no longer makes them an administrator."),
+    "reactivated": N_("Reactivated: the directory enables the account again."),
+}
+_DEACTIVATED = {
+    "disabled": N_("Deactivated: the directory account is disabled."),
+    "gone": N_("Deactivated: the directory no longer has the account."),
+    "outside_group": N_("Deactivated: the directory account is not in the group allowed to "
+                        "sign in."),
 }
 _REFUSED = {
     401: N_("%(method)s %(path)s: not logged in (401)."),
@@ -86,7 +113,37 @@ def _rows(counts, words=_ROWS):
 
 
 def _login_failed(facts):
-    return _(_LOGIN_FAILED.get(facts.get("reason"), _LOGIN_FAILED[None]))
+    reason = _(_LOGIN_FAILED.get(facts.get("reason"), _LOGIN_FAILED[None]))
+    # A directory that could not be reached checked nothing.
+    return reason if facts.get("reason") == "directory_down" else " ".join(
+        filter(None, [reason, _login(facts)]))
+
+
+def _login(facts):
+    via = _VIA.get(facts.get("via"))
+    return _(via) if via else ""
+
+
+def _directory_change(facts):
+    change = facts.get("change")
+    if change == "deactivated":
+        text = _(_DEACTIVATED.get(facts.get("reason"), _DEACTIVATED["disabled"]))
+    elif change in _DIRECTORY_CHANGES:
+        text = _(_DIRECTORY_CHANGES[change], unit=facts.get("unit_id", ""))
+    else:
+        return ""
+    if facts.get("actor"):
+        text += " " + _("Applied by %(admin)s.", admin=facts["actor"])
+    return text
+
+
+def _directory_sync(facts):
+    return ngettext("Checked %(num)d directory user: %(changed)s changed, %(deactivated)s "
+                    "deactivated, %(reactivated)s reactivated.",
+                    "Checked %(num)d directory users: %(changed)s changed, %(deactivated)s "
+                    "deactivated, %(reactivated)s reactivated.", facts.get("checked", 0),
+                    changed=facts.get("changed", 0), deactivated=facts.get("deactivated", 0),
+                    reactivated=facts.get("reactivated", 0))
 
 
 def _locked(facts):
@@ -214,9 +271,12 @@ def _data_request(facts):
                     "Found by customer number: %(num)d cases.", facts.get("cases", 0))
 
 
-# Logins, logouts and case views say all in their kind and columns.
+# Logouts and case views say all in their kind and columns.
 _SENTENCES = {
+    AuditKind.LOGIN: _login,
     AuditKind.LOGIN_FAILED: _login_failed,
+    AuditKind.DIRECTORY_CHANGE: _directory_change,
+    AuditKind.DIRECTORY_SYNC: _directory_sync,
     AuditKind.LOCKED: _locked,
     AuditKind.PASSWORD_CHANGED: _password_changed,
     AuditKind.SESSION_ENDED: _session_ended,

@@ -8,14 +8,20 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import audit
+from ..directory import operations as directory_operations
+from ..directory.client import DirectoryUnavailable
 from ..extensions import db, passwords
 from ..models import AuditKind, User, UTCDateTime
 from ..passwords import password_problem
 from ..refusals import Refusal
+from ..rules import N_
 
 
-def authenticate(username, password, *, now, lockout_failures, lockout_minutes):
-    """The active user with these credentials, or None.
+def authenticate(username, password, *, now, lockout_failures, lockout_minutes, directory=None,
+                 only_local_admins=False):
+    """The active user with these credentials, or None; Refusal when the login is refused
+    for a reason the person should be told (the directory is down, the username is held by a
+    local account, the directory does not let them in). The caller commits in every case.
 
     Failures in a row are counted per account; at `lockout_failures` the account locks for
     `lockout_minutes`. The caller says the same thing for every None, so nobody learns whether
@@ -25,31 +31,101 @@ def authenticate(username, password, *, now, lockout_failures, lockout_minutes):
     one UPDATE that holds only while the account is not locked: attempts in parallel wait for
     each other on the row, so once a lockout is recorded no attempt gets in, and a success
     before it resets the count.
+
+    With a `directory` (directory.client.Directory) it is asked first; a local password is
+    tried only for local accounts, and with `only_local_admins` only for local admins.
     """
     # Usernames are stored lower-case, as the per-username throttle counts them.
-    user = db.session.scalar(sa.select(User).where(User.username == username.strip().lower()))
+    name = username.strip().lower()
+    user = db.session.scalar(sa.select(User).where(User.username == name))
+    directory_down = False
+    # A locked account is not tried against the directory: wrong guesses here would count
+    # towards the directory's own lockout of the person's account.
+    if directory is not None and not _locked_now(user, now):
+        try:
+            entry = directory.authenticate(username, password)
+        except DirectoryUnavailable:
+            entry, directory_down = None, True
+        if entry is not None:
+            return _directory_login(entry, user, name, now)
+    # With a directory configured, the log says which of the two a login was checked against.
+    via = {} if directory is None else {"via": "directory"}
+    may_use_password = user is not None and user.directory_id is None and (
+        directory is None or not only_local_admins or user.is_admin)
+    if directory_down and not may_use_password:
+        audit.record(AuditKind.LOGIN_FAILED, user=user, username=username.strip(),
+                     reason="directory_down", **via)
+        raise Refusal(DIRECTORY_DOWN, "password")
+    if may_use_password and directory is not None:
+        via = {"via": "local"}
     # A locked account's password is still checked (and ignored), so it takes as long.
-    if not passwords.verify(user.password_hash if user else None, password):
+    if not passwords.verify(user.password_hash if may_use_password else None, password):
         locked = user is not None and not _count_failure(user, now, lockout_failures,
                                                          lockout_minutes)
-        audit.record(AuditKind.LOGIN_FAILED, user=user, username=username.strip(),
+        audit.record(AuditKind.LOGIN_FAILED, user=user, username=username.strip(), **via,
                      **({"reason": "locked"} if locked else {}))
         if user is not None and not locked and user.locked_until is not None:
             audit.record(AuditKind.LOCKED, user=user, failures=lockout_failures,
                          minutes=lockout_minutes)
+        if directory_down:
+            raise Refusal(DIRECTORY_DOWN, "password")
         return None
     if not user.active:
-        audit.record(AuditKind.LOGIN_FAILED, user=user, reason="inactive")
+        audit.record(AuditKind.LOGIN_FAILED, user=user, reason="inactive", **via)
         return None
     # Hashed first: the UPDATE below holds the user's row until the commit, not while hashing.
     new_hash = passwords.hash(password) if passwords.needs_rehash(user.password_hash) else None
     if not _accept(user, now):
-        audit.record(AuditKind.LOGIN_FAILED, user=user, username=username.strip(), reason="locked")
+        audit.record(AuditKind.LOGIN_FAILED, user=user, username=username.strip(),
+                     reason="locked", **via)
         return None
-    audit.record(AuditKind.LOGIN, user=user)
+    audit.record(AuditKind.LOGIN, user=user, **via)
     if new_hash:
         user.password_hash = new_hash
     return user
+
+
+DIRECTORY_DOWN = N_("The bank's directory cannot be reached just now, so signing in with your "
+                    "directory password does not work. Try again in a few minutes; if it goes "
+                    "on, tell IT support.")
+USERNAME_HELD = N_("Your directory account has the username %(username)s, which an account of "
+                   "the intranet's own already has. An administrator must link the two (or "
+                   "rename one) before you can sign in.")
+NOT_LET_IN = N_("Your directory account may not sign in to the intranet: it is disabled or not "
+                "in the intranet's directory group. Ask IT support if this is a mistake.")
+
+
+def _directory_login(entry, held, name, now):
+    """The person proved their directory password: their user, created at the first login and
+    brought in line with the directory at every one."""
+    via = {"via": "directory"}
+    user = directory_operations.linked_user(entry)
+    if user is None and held is not None:
+        # Never attached to someone else's account by a shared username: an admin links them.
+        audit.record(AuditKind.LOGIN_FAILED, user=held, reason="username_held", **via)
+        raise Refusal(USERNAME_HELD, "username", username=name)
+    reason = directory_operations.refusal_reason(entry)
+    if user is None:
+        if reason is not None:
+            audit.record(AuditKind.LOGIN_FAILED, username=name, reason=reason, **via)
+            raise Refusal(NOT_LET_IN, "password")
+        user = directory_operations.create_user(entry, name, now)
+    directory_operations.follow(user, entry, now)
+    if reason is not None:
+        audit.record(AuditKind.LOGIN_FAILED, user=user, reason=reason, **via)
+        raise Refusal(NOT_LET_IN, "password")
+    if not user.active:
+        audit.record(AuditKind.LOGIN_FAILED, user=user, reason="inactive", **via)
+        return None
+    if not _accept(user, now):
+        audit.record(AuditKind.LOGIN_FAILED, user=user, reason="locked", **via)
+        return None
+    audit.record(AuditKind.LOGIN, user=user, **via)
+    return user
+
+
+def _locked_now(user, now):
+    return user is not None and user.locked_until is not None and user.locked_until > now
 
 
 def _not_locked(now):

@@ -3,6 +3,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import audit, clock
+from ..directory.operations import directory_from_config
 from ..extensions import db
 from ..models import AuditKind
 from ..refusals import Refusal
@@ -34,12 +35,21 @@ def login():
         if slots is None:
             abort(429)
         now = clock.now()
-        user = authenticate(form.username.data, form.password.data, now=now,
-                            lockout_failures=current_app.config["LOCKOUT_FAILURES"],
-                            lockout_minutes=current_app.config["LOCKOUT_MINUTES"])
-        # The failure count is kept whether or not the login succeeds.
+        refused = None
+        try:
+            user = authenticate(form.username.data, form.password.data, now=now,
+                                lockout_failures=current_app.config["LOCKOUT_FAILURES"],
+                                lockout_minutes=current_app.config["LOCKOUT_MINUTES"],
+                                directory=directory_from_config(current_app.config),
+                                only_local_admins=current_app.config["LDAP_ONLY_LOCAL_ADMINS"])
+        except Refusal as refusal:
+            user, refused = None, refusal
+        # The failure count, and what the directory said, are kept whether or not the login
+        # succeeds.
         db.session.commit()
-        if user is None:
+        if refused is not None:
+            show_refusal(refused, form)
+        elif user is None:
             form.password.errors.append(_(
                 "Wrong username or password, or the account is locked for a while after too "
                 "many failed attempts."))

@@ -24,6 +24,8 @@ class AuditKind(TitledEnum):
     ADMIN_CHANGE = "admin_change", _l("Admin change")
     RETENTION = "retention", _l("Retention run")
     DATA_REQUEST = "data_request", _l("Data request")
+    DIRECTORY_CHANGE = "directory_change", _l("Directory change")
+    DIRECTORY_SYNC = "directory_sync", _l("Directory sync")
 
 
 class AuditEvent(db.Model):
