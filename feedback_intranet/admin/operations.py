@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from .. import access, audit
 from ..auth.operations import end_sessions
 from ..cases.common import add_event
+from ..directory.groups import normalise as group_key
 from ..extensions import db, passwords
 from ..models import (
     OPEN_STATUSES,
@@ -33,15 +34,6 @@ from ..models import (
 )
 from ..passwords import password_problem
 from ..refusals import Refusal
-
-try:
-    from ..directory.groups import normalise as group_key
-except ImportError:  # until the directory package lands beside this: the same rule
-    import re
-
-    def group_key(dn):
-        """A group's DN as compared: lower case, no spaces around its commas and equals signs."""
-        return re.sub(r"\s*([,=])\s*", r"\1", dn.strip().lower())
 
 
 def _check_unique(model, column, value, exclude_id, field, message):
