@@ -56,14 +56,19 @@ def entries():
 
 def save_mappings():
     """The demo's mappings, as an admin would save them (kept if there already)."""
+    import os
+
     import sqlalchemy as sa
 
+    from config import checkout_config
     from feedback_intranet import create_app
     from feedback_intranet.directory.groups import normalise
     from feedback_intranet.extensions import db
     from feedback_intranet.models import DirectoryRole, GroupMapping, Unit
 
-    with create_app().app_context():
+    # The checkout's configuration, as the flask command reads it (the quick start's demo).
+    name = os.environ.get("FLASK_CONFIG") or checkout_config()
+    with create_app({"CONFIG": name} if name else None).app_context():
         units = dict(db.session.execute(sa.select(Unit.code, Unit.id)).all())
         wanted = [(ldap_server.group_dn("FB-Admins"), DirectoryRole.ADMIN, None)]
         for code, unit_id in units.items():
