@@ -101,3 +101,14 @@ def test_login_form_is_csrf_protected(database_url, _schema, staff):
         "/login", data={"username": "branch.staff", "password": PASSWORD, "csrf_token": token}
     )
     assert response.status_code == 302
+
+
+@pytest.mark.parametrize(("accept", "heading"), [
+    ("fi-FI,fi;q=0.9,en;q=0.5", "Kirjaudu sisään"),
+    ("sv-FI,sv;q=0.9", "Logga in"),
+    ("de-DE", "Log in"),
+])
+def test_the_login_page_speaks_the_browsers_language_before_anyone_logs_in(client, accept,
+                                                                          heading):
+    page = client.get("/login", headers={"Accept-Language": accept}).get_data(as_text=True)
+    assert f"<h1>{heading}</h1>" in page

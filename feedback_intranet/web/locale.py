@@ -1,6 +1,7 @@
 """Languages: staff see their own choice, the public form the customer's.
 
-Staff pages use the user's preferred language (English by default). The
+Staff pages use the user's preferred language (English by default), and before the login the
+browser's (Accept-Language), else English. The
 public form takes the language from its switcher (?lang=), then the
 browser's Accept-Language, then Finnish. Times are always Helsinki time.
 """
@@ -40,7 +41,8 @@ def select_locale():
         return public_language()
     if current_user and current_user.is_authenticated:
         return str(current_user.language)
-    return "en"
+    # Before logging in (the login page and what it says about the directory): the browser's.
+    return request.accept_languages.best_match(LANGUAGES) or "en"
 
 
 def select_timezone():
