@@ -2,6 +2,7 @@
 grants, password forms, an admin's deactivation, linking accounts and the group mappings."""
 
 import random
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -157,6 +158,25 @@ def test_the_user_page_keeps_the_directorys_part_apart_from_what_was_set_by_hand
     assert page.count('value="member" selected') == 1
     listing = client.get("/admin/users").get_data(as_text=True)
     assert "The bank's directory" in listing and "A local password" in listing
+
+
+def test_a_directory_users_name_and_email_are_the_directorys_shown_and_kept(
+    client, admin, directory_user
+):
+    before = (directory_user.username, directory_user.full_name, directory_user.email)
+    page = client.get(f"/admin/users/{directory_user.id}").get_data(as_text=True)
+    for name in ("username", "full_name", "email"):
+        assert re.search(rf'<input[^>]*id="{name}"[^>]*readonly', page), name
+    assert "come from the directory; change them there" in page
+    # A page posted with other values (a browser ignoring readonly) leaves them as they were,
+    # while the language, which is the admin's, is saved.
+    client.post(f"/admin/users/{directory_user.id}", data=form(
+        directory_user, username="someone.else", full_name="Someone Else",
+        email="else@bank.example", language="sv"))
+    db.session.expire_all()
+    user = db.session.get(User, directory_user.id)
+    assert (user.username, user.full_name, user.email) == before
+    assert user.language == "sv"
 
 
 def test_a_local_users_page_has_the_password_and_the_link_form(client, admin, make_user):

@@ -125,9 +125,12 @@ def save_user(actor, user, *, username, full_name, email, password, language, is
         if user.active:
             _return_cases_to_inbox(actor, user, now)
         end_sessions(user)  # so lifting the deactivation does not revive them
-    user.username = username
-    user.full_name = full_name.strip()
-    user.email = email.strip()
+    if not from_directory:
+        # A directory user's username, name and email are the directory's: each sign-in and
+        # sync writes them again, so the page shows them and this keeps them.
+        user.username = username
+        user.full_name = full_name.strip()
+        user.email = email.strip()
     user.language = language
     user.admin_by_hand = is_admin
     user.is_admin = is_admin or bool(user.admin_from_directory)
