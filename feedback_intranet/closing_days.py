@@ -1,5 +1,7 @@
 """Extra closing days: the banking calendar as the database knows it today."""
 
+from functools import lru_cache
+
 import sqlalchemy as sa
 from flask import g, has_request_context
 from flask_babel import gettext as _
@@ -36,14 +38,22 @@ def next_banking_day(today, tz):
 _NEXT_DAY_CANDIDATES = 10
 
 
-def next_banking_day_sql(today, tz):
-    """`banking_calendar(tz).add_banking_days(today, 1)` as an SQL expression, for a statement
-    that must not wait for the calendar's own read (the user loader's): the first of the next
-    days without a weekend or bank holiday that no closing day in force takes."""
+@lru_cache(maxsize=4)
+def _next_plain_banking_days(today, tz):
+    """The next days without a weekend or bank holiday: the same all day, and the user loader
+    asks on every request."""
     plain, day, candidates = BankingCalendar((), tz), today, []
     for _n in range(_NEXT_DAY_CANDIDATES):
         day = plain.add_banking_days(day, 1)
         candidates.append(day)
+    return tuple(candidates)
+
+
+def next_banking_day_sql(today, tz):
+    """`banking_calendar(tz).add_banking_days(today, 1)` as an SQL expression, for a statement
+    that must not wait for the calendar's own read (the user loader's): the first of the next
+    days without a weekend or bank holiday that no closing day in force takes."""
+    candidates = _next_plain_banking_days(today, tz)
     closed = sa.select(ClosingDay.day).where(
         IN_FORCE, ClosingDay.day.between(candidates[0], candidates[-1]))
     return sa.case(*((sa.literal(day, sa.Date).not_in(closed), sa.literal(day, sa.Date))

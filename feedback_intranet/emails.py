@@ -3,7 +3,7 @@
 Texts come in already in the reader's language (customer_texts.say); the HTML says which.
 """
 
-from flask import render_template
+from flask import current_app, render_template
 
 
 def render_bodies(name, language, **context):
@@ -11,3 +11,9 @@ def render_bodies(name, language, **context):
     context["lang"] = str(language)
     return (render_template(f"emails/{name}.txt", **context),
             render_template(f"emails/{name}.html", **context))
+
+
+def intranet_link(endpoint, **values):
+    """An address in the intranet for an email to staff, built outside any request."""
+    path = current_app.url_map.bind("intranet").build(endpoint, values)
+    return current_app.config["INTRANET_BASE_URL"].rstrip("/") + path

@@ -5,10 +5,9 @@ links to it; it never carries the customer's message. Each recipient reads it
 in their own language.
 """
 
-from flask import current_app
 
 from .customer_texts import say
-from .emails import render_bodies
+from .emails import intranet_link, render_bodies
 from .models import OutboxKind
 from .outbox import enqueue
 from .rules import N_
@@ -26,7 +25,7 @@ AUTOMATIC = N_("This is an automatic notification.")
 def notify(users, case, message, now, **values):
     """Queue `message` (one of the texts above) about `case` for each user who opted in. A unit
     among `values` is named in each recipient's language."""
-    link = f"{current_app.config['INTRANET_BASE_URL'].rstrip('/')}/cases/{case.reference}"
+    link = intranet_link("cases.show", reference=case.reference)
     for user in users:
         if user.notify_by_email and user.active and user.email:
             language = user.language

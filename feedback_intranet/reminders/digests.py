@@ -9,10 +9,9 @@ message, name or contact details, which it is never given.
 
 from dataclasses import dataclass, field
 
-from flask import current_app
 from flask_babel import force_locale, gettext, ngettext
 
-from ..emails import render_bodies
+from ..emails import intranet_link, render_bodies
 from ..models import Topic
 from ..rules import N_
 from ..rules.badges import badge_for
@@ -145,12 +144,6 @@ def compose(recipient, morning):
     return Digest(recipient, own, units)
 
 
-def _link(endpoint, **values):
-    """An address in the intranet, built outside any request."""
-    path = current_app.url_map.bind("intranet").build(endpoint, values)
-    return current_app.config["INTRANET_BASE_URL"].rstrip("/") + path
-
-
 def _line(item, name, morning, language):
     """What the summary says of one case: its reference, topic and badge, and what its list
     adds (the holder, a letter's day, a call's time)."""
@@ -177,7 +170,7 @@ def _line(item, name, morning, language):
         local = item.at.astimezone(tz)
         extra = gettext("to call on %(date)s at %(time)s", date=format_date(local),
                         time=f"{local:%H:%M}")
-    return {"reference": item.reference, "link": _link("cases.show", reference=item.reference),
+    return {"reference": item.reference, "link": intranet_link("cases.show", reference=item.reference),
             "topic": Topic.name_for(language, *item.topic), "badge": badge, "extra": extra}
 
 
@@ -203,7 +196,7 @@ def render(digest, morning):
             shown = []
             for name, listed in lists:
                 endpoint, values, text = LIST_LINKS[name]
-                link = {"url": _link(endpoint, unit_code=unit.code, **values),
+                link = {"url": intranet_link(endpoint, unit_code=unit.code, **values),
                         "text": gettext(text)}
                 shown.append(_list(name, listed, morning, language, link))
             units.append({"name": unit_name, "lists": shown,
@@ -218,7 +211,7 @@ def render(digest, morning):
                          else gettext(GREETING_NO_NAME)),
             "introduction": gettext(INTRODUCTION, date=day),
             "own_heading": gettext(OWN_HEADING), "own": own, "units": units,
-            "own_link": {"url": _link("inboxes.my_cases"), "text": gettext(OWN_LINK)},
+            "own_link": {"url": intranet_link("inboxes.my_cases"), "text": gettext(OWN_LINK)},
             "footer": " ".join(footer),
         }
         subject = gettext(SUBJECT, date=day)
