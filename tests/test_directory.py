@@ -459,7 +459,7 @@ def test_the_audit_log_says_whether_a_login_used_the_directory(client, login, di
     with force_locale("en"):
         assert [describe(event) for event in events] == [
             "Created at the first sign-in with the directory.",
-            f"The directory made them a member of unit {mapped['helsinki'].id}.",
+            "The directory made them a member of unit helsinki-centre.",
             "Checked against the directory.",
             "The directory could not be reached."]
 

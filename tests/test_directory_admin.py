@@ -179,10 +179,11 @@ def test_a_directory_users_name_and_email_are_the_directorys_shown_and_kept(
     assert user.language == "sv"
 
 
-def test_a_local_users_page_has_the_password_and_the_link_form(client, admin, make_user):
+def test_a_local_users_page_has_the_password_and_the_link_form(
+        client, admin, make_user, directory):
     clerk = make_user("clerk")
     page = client.get(f"/admin/users/{clerk.id}").get_data(as_text=True)
-    assert 'name="password"' in page and 'name="directory_id"' in page
+    assert 'name="password"' in page and 'name="directory_username"' in page
     assert "Signed in with the bank" not in page
 
 
@@ -257,56 +258,98 @@ def test_lifting_a_local_users_deactivation_makes_them_active_again(client, admi
     assert "deactivation_lifted" in [f["change"] for f in admin_changes()]
 
 
-def test_admin_links_a_local_account_to_its_directory_entry(client, admin, make_user, login):
+@pytest.fixture
+def helsinki_group(units):
+    from feedback_intranet.directory.groups import normalise
+    from feedback_intranet.models import DirectoryRole
+    from tests import ldap_server
+
+    dn = ldap_server.group_dn("FB-Helsinki-Centre")
+    db.session.add(GroupMapping(group_dn=dn, group_key=normalise(dn), role=DirectoryRole.MEMBER,
+                                unit_id=units["helsinki"].id))
+    db.session.commit()
+
+
+def test_admin_links_a_local_account_to_the_entry_the_directory_finds_by_username(
+        client, admin, make_user, login, directory, helsinki_group):
+    from tests import ldap_server
+
     clerk = make_user("clerk", is_admin=False)
-    response = client.post(f"/admin/users/{clerk.id}/link", data={
-        "directory_id": " 0b9e-77aa ", "directory_dn": "CN=Clerk,OU=Staff,DC=bank,DC=internal"})
+    response = client.post(f"/admin/users/{clerk.id}/link", data={"directory_username": " Aino "})
     assert response.status_code == 302
     db.session.expire_all()
-    assert clerk.directory_id == "0b9e-77aa" and clerk.password_hash is None
-    assert clerk.directory_dn == "CN=Clerk,OU=Staff,DC=bank,DC=internal"
+    # Linked by the entry's stable id (entryUUID here), and following the entry at once.
+    assert len(clerk.directory_id) == 36 and clerk.password_hash is None
+    assert clerk.directory_dn == ldap_server.person_dn("Aino Virtanen")
+    assert (clerk.full_name, clerk.email) == ("Aino Virtanen", "aino.virtanen@bank.test")
+    assert roles_of(clerk) == {"helsinki-centre": (False, False, True, False, False)}
     assert admin_changes()[-1] == {"change": "directory_linked", "id": clerk.id,
-                                   "directory_id": "0b9e-77aa",
-                                   "dn": "CN=Clerk,OU=Staff,DC=bank,DC=internal"}
+                                   "directory_id": clerk.directory_id, "dn": clerk.directory_dn}
+    # The membership the link brought is audited with the unit's code, and said so.
+    page = client.get("/admin/audit?kind=directory_change").get_data(as_text=True)
+    assert "member of unit helsinki-centre" in page
     client.post("/logout")
-    # The local password is gone with the link.
+    # The local password is gone with the link; the directory's lets the same account in.
     assert b"Wrong username or password" in login("clerk").data
+    assert login("aino", "password").status_code == 302
+    assert client.get("/profile").status_code == 200
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)
+                             .where(User.username == "aino")) == 0
 
 
-@pytest.mark.parametrize("directory_id, message", [
+@pytest.mark.parametrize("username, message", [
     ("", "This field is required."),
-    ("6f1c2a00-guid", "That directory entry is already linked to maija."),
+    ("nobody", "The bank&#39;s directory has no user nobody."),
+    ("*", "The bank&#39;s directory has no user *."),
+    ("olli", "That directory account is disabled"),
+    ("erik", "outside the group allowed to use the intranet"),
+    ("aino", "That directory entry is already linked to maija."),
 ])
-def test_linking_is_refused_for_an_empty_or_taken_id(
-    client, admin, make_user, directory_user, directory_id, message
-):
+def test_linking_is_refused_with_the_username_kept(
+        app, client, admin, make_user, directory, username, message):
+    from feedback_intranet.directory.operations import directory_from_config
+
+    app.config["LDAP_ALLOWED_GROUP"] = "CN=FB-Staff,OU=Groups,DC=bank,DC=test"
+    maija = make_user("maija")
+    aino = directory_from_config(app.config).find("aino")
+    maija.directory_id, maija.password_hash = aino.directory_id, None
     clerk = make_user("clerk")
-    response = client.post(f"/admin/users/{clerk.id}/link", data={
-        "directory_id": directory_id, "directory_dn": "CN=Clerk"})
+    db.session.commit()
+    response = client.post(f"/admin/users/{clerk.id}/link", data={"directory_username": username})
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    assert message in page and 'value="CN=Clerk"' in page
+    assert message in page and f'value="{username}"' in page
     db.session.expire_all()
     assert clerk.directory_id is None and clerk.password_hash is not None
 
 
-def test_a_guid_is_linked_as_the_directory_sync_reads_it(admin, make_user):
-    from feedback_intranet.admin.operations import link_to_directory
+def test_linking_while_the_directory_is_down_says_so(client, admin, make_user, directory):
     clerk = make_user("clerk")
-    link_to_directory(admin, clerk, "{3F2504E0-4F89-11D3-9A0C-0305E82C3301}", "")
-    assert clerk.directory_id == "3f2504e0-4f89-11d3-9a0c-0305e82c3301"
+    directory.stop()
+    response = client.post(f"/admin/users/{clerk.id}/link", data={"directory_username": "aino"})
+    assert "directory cannot be reached just now" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert clerk.directory_id is None and clerk.password_hash is not None
 
 
-def test_linking_refusals_in_the_operation(admin, make_user, directory_user):
+def test_without_a_directory_there_is_nothing_to_link_to(client, admin, make_user):
+    clerk = make_user("clerk")
+    assert "directory_username" not in client.get(f"/admin/users/{clerk.id}").get_data(
+        as_text=True)
+    response = client.post(f"/admin/users/{clerk.id}/link", data={"directory_username": "aino"})
+    assert "not configured here" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert clerk.directory_id is None
+
+
+def test_an_account_already_linked_is_not_linked_again(app, admin, directory, directory_user):
     from feedback_intranet.admin.operations import link_to_directory
+    from feedback_intranet.directory.operations import directory_from_config
     from feedback_intranet.refusals import Refusal
-    clerk = make_user("clerk")
-    with pytest.raises(Refusal, match="stable id"):
-        link_to_directory(admin, clerk, "   ", "")
+
     with pytest.raises(Refusal, match="already linked to a directory entry"):
-        link_to_directory(admin, directory_user, "another-guid", "")
-    with pytest.raises(PermissionError):
-        link_to_directory(clerk, clerk, "another-guid", "")
+        link_to_directory(admin, directory_user, directory_from_config(app.config), "aino",
+                          None)
 
 
 def test_unlinking_makes_a_local_account_without_the_directorys_grants(
@@ -327,7 +370,7 @@ def test_staff_cannot_link_or_unlink(client, login, make_user, directory_user):
     login("clerk")
     assert client.post(f"/admin/users/{directory_user.id}/unlink").status_code == 403
     assert client.post(f"/admin/users/{directory_user.id}/link",
-                       data={"directory_id": "x"}).status_code == 403
+                       data={"directory_username": "aino"}).status_code == 403
     db.session.expire_all()
     assert directory_user.directory_id == "6f1c2a00-guid"
 

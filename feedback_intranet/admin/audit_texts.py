@@ -129,7 +129,8 @@ def _directory_change(facts):
     if change == "deactivated":
         text = _(_DEACTIVATED.get(facts.get("reason"), _DEACTIVATED["disabled"]))
     elif change in _DIRECTORY_CHANGES:
-        text = _(_DIRECTORY_CHANGES[change], unit=facts.get("unit_id", ""))
+        # Events written before the unit's code was recorded name it by its id.
+        text = _(_DIRECTORY_CHANGES[change], unit=facts.get("unit") or facts.get("unit_id", ""))
     else:
         return ""
     if facts.get("actor"):

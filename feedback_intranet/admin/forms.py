@@ -71,16 +71,13 @@ class UserForm(BaseForm):
 
 
 class LinkToDirectoryForm(BaseForm):
-    """The directory entry an admin links a local account to, as the directory sync reads it."""
+    """Whose directory entry an admin links a local account to."""
 
-    directory_id = StringField(
-        _l("The entry's stable id"), validators=[DataRequired(), Length(max=64)],
-        description=_l("objectGUID on Active Directory (as it shows it, e.g. "
-                       "3f2504e0-4f89-11d3-9a0c-0305e82c3301), entryUUID on OpenLDAP: it stays "
-                       "when the person is renamed or moved."))
-    directory_dn = StringField(_l("The entry's DN"), validators=[Optional(), Length(max=500)],
-                               description=_l("For example CN=Maija Virtanen,OU=Staff,"
-                                              "DC=bank,DC=internal"))
+    directory_username = StringField(
+        _l("Their username in the bank's directory"), validators=[DataRequired(), Length(max=150)],
+        description=_l("The name they sign in to Windows with. The intranet finds their entry, "
+                       "links the account to it by its stable id, and takes their name, email "
+                       "and groups from it."))
 
 
 class GroupMappingForm(BaseForm):

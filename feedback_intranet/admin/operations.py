@@ -1,7 +1,5 @@
 """Admin changes to staff users and units. Nothing is ever deleted, only deactivated."""
 
-import contextlib
-import uuid
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -10,7 +8,9 @@ from flask_babel import lazy_gettext as _l
 from .. import access, audit
 from ..auth.operations import end_sessions
 from ..cases.common import add_event
+from ..directory.client import DirectoryUnavailable
 from ..directory.groups import normalise as group_key
+from ..directory.operations import DISABLED, OUTSIDE_GROUP, follow, linked_user, refusal_reason
 from ..extensions import db, passwords
 from ..models import (
     OPEN_STATUSES,
@@ -154,31 +154,38 @@ def save_user(actor, user, *, username, full_name, email, password, language, is
     return user
 
 
-def link_to_directory(actor, user, directory_id, dn):
-    """Link a local account to its directory entry, by the entry's stable id (as the directory
-    sync reads it): from now on the user signs in with the directory, and the local password
-    goes. The caller audits."""
+def link_to_directory(actor, user, directory, username, now):
+    """Link a local account to the directory entry found by `username`, by the entry's stable
+    id: from now on the person signs in with the directory, the local password goes, and their
+    name, email and groups follow the entry at once. The caller audits."""
     _require_admin(actor)
-    directory_id, dn = directory_id.strip(), dn.strip()
-    # A GUID typed in capitals or braces is the one the sync reads in lower case; another kind
-    # of id is kept as typed.
-    with contextlib.suppress(ValueError):
-        directory_id = str(uuid.UUID(directory_id))
-    if not directory_id:
-        raise Refusal(_("Give the directory entry's stable id."), "directory_id")
-    if len(directory_id) > 64 or len(dn) > 500:
-        raise Refusal(_("That is too long for a directory id or DN."), "directory_id")
+    if directory is None:
+        raise Refusal(_("The bank's directory is not configured here (LDAP_URL)."))
     if user.directory_id is not None:
         raise Refusal(_("%(username)s is already linked to a directory entry.",
-                        username=user.username), "directory_id")
-    holder = db.session.scalar(sa.select(User).where(User.directory_id == directory_id))
+                        username=user.username), "directory_username")
+    try:
+        entry = directory.find(username)
+    except DirectoryUnavailable:
+        raise Refusal(_("The bank's directory cannot be reached just now: try again in a "
+                        "moment."), "directory_username") from None
+    if entry is None:
+        raise Refusal(_("The bank's directory has no user %(username)s.",
+                        username=username.strip()), "directory_username")
+    refused = {DISABLED: _("That directory account is disabled: it could not sign in."),
+               OUTSIDE_GROUP: _("That directory account is outside the group allowed to use "
+                                "the intranet: it could not sign in.")}.get(refusal_reason(entry))
+    if refused:
+        raise Refusal(refused, "directory_username")
+    holder = linked_user(entry)
     if holder is not None:
         raise Refusal(_("That directory entry is already linked to %(username)s.",
-                        username=holder.username), "directory_id")
-    user.directory_id, user.directory_dn = directory_id, dn
+                        username=holder.username), "directory_username")
+    user.directory_id, user.directory_dn = entry.directory_id, entry.dn
     user.password_hash, user.must_change_password = None, False
     user.failed_logins, user.locked_until = 0, None
     end_sessions(user)  # sessions that began with the local password end with it
+    follow(user, entry, now)
     db.session.flush()
     return user
 

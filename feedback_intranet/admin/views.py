@@ -4,6 +4,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -24,6 +25,8 @@ from ..closing_days import (
     check_closing_day,
     withdraw_closing_day,
 )
+from ..directory.client import configured as directory_configured
+from ..directory.operations import directory_from_config
 from ..extensions import db
 from ..models import (
     AuditKind,
@@ -187,6 +190,7 @@ def _user_page(user, form, roles, link_form):
     return render_template(
         "admin/user_form.html", form=form, user=user, units=queries.units(get_locale_code()),
         roles=roles, role_choices=ROLE_CHOICES, link_form=link_form,
+        directory_configured=directory_configured(current_app.config),
         from_directory={m.unit_id: m for m in user.memberships if m.from_directory}
         if user else {},
     )
@@ -210,8 +214,8 @@ def link_user(user_id):
     link_form = LinkToDirectoryForm()
     if link_form.validate_on_submit():
         try:
-            link_to_directory(current_user, user, link_form.directory_id.data,
-                              link_form.directory_dn.data or "")
+            link_to_directory(current_user, user, directory_from_config(current_app.config),
+                              link_form.directory_username.data, clock.now())
         except Refusal as error:
             db.session.rollback()
             show_refusal(error, link_form)

@@ -89,19 +89,29 @@ class Directory:
         if not password or not username.strip():
             return None
         with self._service() as connection:
-            found = self._search(connection, self.settings.user_base, self._user_filter(username))
-            if len(found) != 1:
+            found = self._only_one(connection, username)
+            if found is None or not self._password_is_right(found["dn"], password):
                 return None
-            dn = found[0]["dn"]
-            if not self._password_is_right(dn, password):
-                return None
-            return self._entry(connection, found[0])
+            return self._entry(connection, found)
+
+    def find(self, username):
+        """The entry of the user with this username (no password asked), or None when the
+        directory has nobody, or more than one, by it: what an admin links an account to."""
+        if not username.strip():
+            return None
+        with self._service() as connection:
+            found = self._only_one(connection, username)
+            return None if found is None else self._entry(connection, found)
 
     def lookup(self, directory_id):
         """The entry with this stable id, or None when the directory no longer has it."""
         with self._service() as connection:
             found = self._search(connection, self.settings.user_base, self._id_filter(directory_id))
             return self._entry(connection, found[0]) if len(found) == 1 else None
+
+    def _only_one(self, connection, username):
+        found = self._search(connection, self.settings.user_base, self._user_filter(username))
+        return found[0] if len(found) == 1 else None
 
     def _user_filter(self, username):
         return self.settings.user_filter.replace(

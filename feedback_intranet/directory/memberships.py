@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from .. import audit
 from ..extensions import db
-from ..models import AuditKind, DirectoryRole, GroupMapping, Membership
+from ..models import AuditKind, DirectoryRole, GroupMapping, Membership, Unit
 
 
 def grant(user, group_keys, *, actor=None):
@@ -26,10 +26,8 @@ def grant(user, group_keys, *, actor=None):
 
     changes = []
 
-    def record(change, **facts):
-        changes.append((change, facts.get("unit_id")))
-        audit.record(AuditKind.DIRECTORY_CHANGE, user=user, change=change,
-                     **({"actor": actor.username} if actor is not None else {}), **facts)
+    def record(change, unit_id=None):
+        changes.append((change, unit_id))
 
     held = {membership.unit_id: membership for membership in user.memberships}
     for unit_id in sorted(members - held.keys()):
@@ -55,4 +53,16 @@ def grant(user, group_keys, *, actor=None):
         user.admin_from_directory = admin
         record("admin" if admin else "no_longer_admin")
     user.is_admin = user.admin_by_hand or user.admin_from_directory
+    _audit(user, changes, actor)
     return changes
+
+
+def _audit(user, changes, actor):
+    """One audit event per change, naming the unit by its code as the rest of the log does."""
+    unit_ids = {unit_id for _change, unit_id in changes if unit_id is not None}
+    codes = dict(db.session.execute(
+        sa.select(Unit.id, Unit.code).where(Unit.id.in_(sorted(unit_ids)))).all()) if unit_ids else {}
+    for change, unit_id in changes:
+        facts = {"unit_id": unit_id, "unit": codes.get(unit_id)} if unit_id is not None else {}
+        audit.record(AuditKind.DIRECTORY_CHANGE, user=user, change=change,
+                     **({"actor": actor.username} if actor is not None else {}), **facts)
