@@ -283,18 +283,22 @@ def test_admin_links_a_local_account_to_the_entry_the_directory_finds_by_usernam
     assert clerk.directory_dn == ldap_server.person_dn("Aino Virtanen")
     assert (clerk.full_name, clerk.email) == ("Aino Virtanen", "aino.virtanen@bank.test")
     assert roles_of(clerk) == {"helsinki-centre": (False, False, True, False, False)}
+    # The account takes the username the person signs in with.
+    assert clerk.username == "aino"
     assert admin_changes()[-1] == {"change": "directory_linked", "id": clerk.id,
-                                   "directory_id": clerk.directory_id, "dn": clerk.directory_dn}
-    # The membership the link brought is audited with the unit's code, and said so.
-    page = client.get("/admin/audit?kind=directory_change").get_data(as_text=True)
+                                   "directory_id": clerk.directory_id, "dn": clerk.directory_dn,
+                                   "local_username": "clerk"}
+    assert "clerk now signs in with the bank&#39;s directory as aino" in client.get(
+        response.location).get_data(as_text=True)
+    # The link and the membership it brought are audited, the unit named by its code.
+    page = client.get("/admin/audit").get_data(as_text=True)
+    assert f"Linked staff user {clerk.id}, until then clerk, to the directory entry" in page
     assert "member of unit helsinki-centre" in page
     client.post("/logout")
     # The local password is gone with the link; the directory's lets the same account in.
     assert b"Wrong username or password" in login("clerk").data
     assert login("aino", "password").status_code == 302
-    assert client.get("/profile").status_code == 200
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)
-                             .where(User.username == "aino")) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 2
 
 
 @pytest.mark.parametrize("username, message", [
@@ -304,6 +308,7 @@ def test_admin_links_a_local_account_to_the_entry_the_directory_finds_by_usernam
     ("olli", "That directory account is disabled"),
     ("erik", "outside the group allowed to use the intranet"),
     ("aino", "That directory entry is already linked to maija."),
+    ("Bertil", "Another account has the username bertil: rename it first."),
 ])
 def test_linking_is_refused_with_the_username_kept(
         app, client, admin, make_user, directory, username, message):
@@ -313,6 +318,7 @@ def test_linking_is_refused_with_the_username_kept(
     maija = make_user("maija")
     aino = directory_from_config(app.config).find("aino")
     maija.directory_id, maija.password_hash = aino.directory_id, None
+    make_user("bertil")
     clerk = make_user("clerk")
     db.session.commit()
     response = client.post(f"/admin/users/{clerk.id}/link", data={"directory_username": username})

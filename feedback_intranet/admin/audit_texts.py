@@ -72,7 +72,8 @@ _CHANGES = {
     "user_created": N_("Created staff user %(id)s on the command line."),
     "user_deactivated": N_("Deactivated staff user %(id)s."),
     "deactivation_lifted": N_("Lifted the deactivation of staff user %(id)s."),
-    "directory_linked": N_("Linked staff user %(id)s to the directory entry %(dn)s."),
+    "directory_linked": N_("Linked staff user %(id)s, until then %(username)s, to the directory "
+                           "entry %(dn)s."),
     "directory_unlinked": N_("Unlinked staff user %(id)s from the directory."),
     "group_mapping_added": N_("Mapped the directory group %(dn)s: %(role)s."),
     "group_mapping_removed": N_("Removed the directory group %(dn)s: %(role)s."),
@@ -244,7 +245,7 @@ def _admin_change(facts):
                                       facts.get("unit"))))
         return _(_CHANGES[change], id=facts.get("id", ""),
                  day=format_date(date.fromisoformat(day)) if day else "",
-                 dn=facts.get("dn") or "—", role=role)
+                 dn=facts.get("dn") or "—", role=role, username=facts.get("local_username", "—"))
     return change or ""
 
 

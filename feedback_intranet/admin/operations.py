@@ -156,8 +156,9 @@ def save_user(actor, user, *, username, full_name, email, password, language, is
 
 def link_to_directory(actor, user, directory, username, now):
     """Link a local account to the directory entry found by `username`, by the entry's stable
-    id: from now on the person signs in with the directory, the local password goes, and their
-    name, email and groups follow the entry at once. The caller audits."""
+    id: from now on the person signs in with the directory under that username, the local
+    password goes, and their name, email and groups follow the entry at once. The caller
+    audits."""
     _require_admin(actor)
     if directory is None:
         raise Refusal(_("The bank's directory is not configured here (LDAP_URL)."))
@@ -181,6 +182,14 @@ def link_to_directory(actor, user, directory, username, now):
     if holder is not None:
         raise Refusal(_("That directory entry is already linked to %(username)s.",
                         username=holder.username), "directory_username")
+    # The account takes the username the person signs in with, as a first directory login
+    # would have made it: the login's lockout and throttle count by it.
+    name = username.strip().lower()
+    holder = db.session.scalar(sa.select(User).where(User.username == name, User.id != user.id))
+    if holder is not None:
+        raise Refusal(_("Another account has the username %(username)s: rename it first.",
+                        username=name), "directory_username")
+    user.username = name
     user.directory_id, user.directory_dn = entry.directory_id, entry.dn
     user.password_hash, user.must_change_password = None, False
     user.failed_logins, user.locked_until = 0, None

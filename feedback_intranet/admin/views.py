@@ -212,6 +212,7 @@ def link_user(user_id):
     """Link a local account to a directory entry: the person signs in with the directory."""
     user = db.get_or_404(User, user_id)
     link_form = LinkToDirectoryForm()
+    local_username = user.username
     if link_form.validate_on_submit():
         try:
             link_to_directory(current_user, user, directory_from_config(current_app.config),
@@ -221,9 +222,10 @@ def link_user(user_id):
             show_refusal(error, link_form)
         else:
             _commit_audited("directory_linked", id=user.id, directory_id=user.directory_id,
-                            dn=user.directory_dn)
-            flash(_("%(username)s now signs in with the bank's directory; the local password "
-                    "is gone.", username=user.username), "success")
+                            dn=user.directory_dn, local_username=local_username)
+            flash(_("%(local)s now signs in with the bank's directory as %(username)s; the "
+                    "local password is gone.", local=local_username, username=user.username),
+                  "success")
             return redirect(url_for("admin.edit_user", user_id=user.id))
     form = UserForm(obj=user)
     form.language.data = user.language.value
