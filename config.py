@@ -172,6 +172,36 @@ class Config:
     LDAP_ONLY_LOCAL_ADMINS = _bool("LDAP_ONLY_LOCAL_ADMINS")
     LDAP_TIMEOUT_SECONDS = _float("LDAP_TIMEOUT_SECONDS", 5)
 
+    # Customers' replies and bounces (README: "When the customer writes back"); off while
+    # IMAP_URL is empty. imaps://user@host[:port]/Folder, or imap:// with IMAP_START_TLS.
+    IMAP_URL = os.environ.get("IMAP_URL", "")
+    IMAP_PASSWORD = os.environ.get("IMAP_PASSWORD", "")
+    IMAP_START_TLS = _bool("IMAP_START_TLS")
+    # CA bundle the mail server's certificate is checked against (empty: the system's).
+    IMAP_CA_FILE = os.environ.get("IMAP_CA_FILE", "")
+    IMAP_TIMEOUT_SECONDS = _float("IMAP_TIMEOUT_SECONDS", 30)
+    # Where mail that is not processed waits for review, in the same account.
+    IMAP_QUARANTINE_FOLDER = os.environ.get("IMAP_QUARANTINE_FOLDER", "Quarantine")
+    # The mailbox's address: Reply-To of mail to customers and its envelope sender (Return-Path),
+    # so replies and bounces both come back to it. Empty: replies go to FEEDBACK_FROM_ADDRESS.
+    INBOUND_ADDRESS = os.environ.get("INBOUND_ADDRESS", "")
+    # The bank's own mail server's authserv-id in Authentication-Results: only its DMARC verdict
+    # counts. Empty: no verdict is trusted, so no reply is matched by its subject alone.
+    INBOUND_AUTHSERV_ID = os.environ.get("INBOUND_AUTHSERV_ID", "")
+    # The spam filter's verdict header and the values that mean spam.
+    INBOUND_SPAM_HEADER = os.environ.get("INBOUND_SPAM_HEADER", "X-Spam-Flag")
+    INBOUND_SPAM_VALUES = os.environ.get("INBOUND_SPAM_VALUES", "yes")
+    INBOUND_MAX_BYTES = _int("INBOUND_MAX_BYTES", 10 * 1024 * 1024)
+    # New cases one sender address may open by email in a day; more are quarantined.
+    INBOUND_NEW_CASES_PER_SENDER_PER_DAY = _int("INBOUND_NEW_CASES_PER_SENDER_PER_DAY", 3)
+    # The topic of feedback that arrives by email (a topic code; empty: the first active topic).
+    INBOUND_TOPIC = os.environ.get("INBOUND_TOPIC", "")
+    # Days quarantined mail is kept for review, and the inbound log's senders and subjects.
+    INBOUND_QUARANTINE_DAYS = _int("INBOUND_QUARANTINE_DAYS", 7)
+    INBOUND_LOG_DAYS = _int("INBOUND_LOG_DAYS", 30)
+    # `inbound fetch --loop`: seconds between rounds.
+    INBOUND_INTERVAL_SECONDS = _float("INBOUND_INTERVAL_SECONDS", 60)
+
 
 class DevelopmentConfig(Config):
     CONFIG_NAME = "development"
@@ -232,6 +262,16 @@ class ProductionConfig(Config):
                 "network in the clear: use ldaps://host or set LDAP_START_TLS=true.")
         if config.get("LDAP_NESTED_GROUPS") not in ("in_chain", "recursive"):
             raise ConfigurationError("LDAP_NESTED_GROUPS must be in_chain or recursive.")
+
+    @classmethod
+    def check_mailbox(cls, config):
+        """The mailbox's password and customers' mail never cross the network in the clear."""
+        url = (config.get("IMAP_URL") or "").strip().lower()
+        if url.startswith("imap://") and not config.get("IMAP_START_TLS"):
+            raise ConfigurationError(
+                "IMAP_URL is plain imap:// without IMAP_START_TLS, so the mailbox's password and "
+                "customers' mail would cross the network in the clear: use imaps://host or set "
+                "IMAP_START_TLS=true.")
 
     @classmethod
     def warnings(cls, config):

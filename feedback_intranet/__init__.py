@@ -68,6 +68,7 @@ def configure(app, config, check=True):
     if issubclass(config, ProductionConfig) and check:
         ProductionConfig.check(app.config, by_default)
         ProductionConfig.check_directory(app.config)
+        ProductionConfig.check_mailbox(app.config)
         for warning in ProductionConfig.warnings(app.config):
             app.logger.warning(warning)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):

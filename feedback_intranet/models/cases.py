@@ -124,6 +124,16 @@ class Case(db.Model):
     # until the contact email is corrected.
     email_refused: Mapped[str] = mapped_column(sa.String(254), default="", server_default="")
     duplicate_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("feedback_case.id"))
+    # The customer wrote back by email more than 30 days after this case's answer: the reply
+    # became this new case, which names the old one.
+    follows_case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("feedback_case.id"))
+    # A reply that reopened the case awaits an answer by this day (the third banking day after
+    # the Helsinki day of the reply): the badge, the inbox and the reminders use it while it is
+    # set, and the due date and the estimate stay the promise of record for the reports.
+    reply_due_date: Mapped[date | None] = mapped_column(active_history=True)
+    # When the customer last wrote back, until staff answer or close the case: the inbox row
+    # says "customer replied".
+    customer_replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When the retention run removed the personal data; the statistics fields stay.
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(default=1)
@@ -140,7 +150,10 @@ class Case(db.Model):
     suggested_unit: Mapped[Unit | None] = relationship(foreign_keys=[suggested_unit_id])
     assignee: Mapped[User | None] = relationship()
     customer: Mapped[Customer | None] = relationship()
-    duplicate_of: Mapped["Case | None"] = relationship(remote_side=[id])
+    duplicate_of: Mapped["Case | None"] = relationship(remote_side=[id],
+                                                       foreign_keys=[duplicate_of_id])
+    follows_case: Mapped["Case | None"] = relationship(remote_side=[id],
+                                                       foreign_keys=[follows_case_id])
     past_units: Mapped[list["CasePastUnit"]] = relationship(cascade="all, delete-orphan")
     events: Mapped[list["CaseEvent"]] = relationship(
         back_populates="case", order_by="(CaseEvent.at, CaseEvent.id)"

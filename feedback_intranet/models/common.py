@@ -112,6 +112,7 @@ class IntakeChannel(TitledEnum):
     PHONE = "phone", _l("Phone")
     COUNTER = "counter", _l("Branch counter")
     LETTER = "letter", _l("Letter")
+    EMAIL = "email", _l("Email")
 
 
 class EventKind(TitledEnum):
@@ -133,6 +134,8 @@ class EventKind(TitledEnum):
     CALLBACK = "callback", _l("Call attempt")
     BANKING_MATTER = "banking_matter", _l("Own banking matter")
     REPLY_CANCELLED = "reply_cancelled", _l("Cancelled before it went out")
+    CUSTOMER_REPLIED = "customer_replied", _l("Customer replied")
+    AUTOMATIC_REPLY = "automatic_reply", _l("Automatic reply received")
 
 
 class Resolution(TitledEnum):
@@ -185,6 +188,16 @@ class OutboxKind(TitledEnum):
     WRITTEN_CONFIRMATION = "written_confirmation", _l("Written confirmation of a phone answer")
     NOTIFICATION = "notification", _l("Notification to staff")
     MORNING_DIGEST = "morning_digest", _l("Morning summary to staff")
+
+
+class InboundOutcome(TitledEnum):
+    """What became of one mail read from the feedback mailbox."""
+
+    THREADED = "threaded", _l("Threaded into its case")
+    NEW_FEEDBACK = "new_feedback", _l("New feedback")
+    AUTOMATIC_REPLY = "automatic_reply", _l("Automatic reply")
+    BOUNCE = "bounce", _l("Delivery report")
+    QUARANTINED = "quarantined", _l("Quarantined")
 
 
 class OutboxStatus(TitledEnum):

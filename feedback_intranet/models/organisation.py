@@ -111,6 +111,8 @@ class User(UserMixin, db.Model):
     language: Mapped[Language] = enum_column(Language, default=Language.EN)
     # Opted in to an email when a case is assigned or forwarded to them or their unit.
     notify_by_email: Mapped[bool] = mapped_column(default=False)
+    # An email when a customer writes back about a case they hold.
+    notify_customer_replied: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     # Opted in to open the next case of their list after a forward, an answer or a close.
     open_next_case: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # The morning summary of their own cases; a team lead's sections for the units they lead

@@ -10,6 +10,7 @@ from .cases import Case
 from .common import (
     AnswerStatus,
     CallbackStatus,
+    InboundOutcome,
     Language,
     OutboxKind,
     OutboxStatus,
@@ -75,6 +76,13 @@ class OutboxMessage(db.Model):
     body_html: Mapped[str] = mapped_column(sa.Text, default="")
     # One Message-ID for every attempt, so a resend after an ambiguous failure is recognisable.
     message_id: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    # The case's previous message to this customer and the chain before it, so the customer's
+    # mail program threads them (and a reply names them back: see inbound).
+    in_reply_to: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
+    references: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    # Written automatically in answer to mail (a confirmation of feedback that came by email):
+    # Auto-Submitted: auto-replied (RFC 3834), not auto-generated.
+    auto_replied: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     status: Mapped[OutboxStatus] = enum_column(OutboxStatus, default=OutboxStatus.QUEUED)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -195,3 +203,44 @@ class DeviatingHours(db.Model):
     reason: Mapped[str] = mapped_column(sa.String(200), default="")
 
     __table_args__ = (sa.UniqueConstraint("day", "segment", name="uq_deviating_hours_day_segment"),)
+
+
+class InboundMail(db.Model):
+    """One mail read from the feedback mailbox, and what became of it: recorded in the same
+    transaction as its change to a case, so a mail is processed once whatever fails after."""
+
+    __tablename__ = "inbound_mail"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Where it was read: a mail is known by these three as long as the mailbox keeps its
+    # UIDVALIDITY, and by the hash of its bytes after that.
+    mailbox: Mapped[str] = mapped_column(sa.String(200))
+    uidvalidity: Mapped[int] = mapped_column(sa.BigInteger)
+    uid: Mapped[int] = mapped_column(sa.BigInteger)
+    sha256: Mapped[str] = mapped_column(sa.String(64), index=True)
+    processed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    outcome: Mapped[InboundOutcome] = enum_column(InboundOutcome)
+    # Why it was quarantined, how it was matched, what a delivery report said.
+    reason: Mapped[str] = mapped_column(sa.String(300), default="")
+    case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("feedback_case.id"), index=True)
+    # The sender's address in lower case, for the limits per sender; blanked with the rest of
+    # what names the sender when the record has been kept its days (retention).
+    sender: Mapped[str] = mapped_column(sa.String(254), default="")
+    # Masked as the form masks, before anything is stored.
+    sender_name: Mapped[str] = mapped_column(sa.String(120), default="")
+    subject: Mapped[str] = mapped_column(sa.String(200), default="")
+    excerpt: Mapped[str] = mapped_column(sa.String(500), default="")
+    attachments: Mapped[int] = mapped_column(default=0)
+    # An automatic confirmation went to the sender (at most one per sender per day).
+    confirmation_sent: Mapped[bool] = mapped_column(default=False)
+    # A quarantined mail's UID in the quarantine folder, until the purge deletes it there.
+    quarantine_uid: Mapped[int | None] = mapped_column(sa.BigInteger)
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    case: Mapped["Case | None"] = relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("mailbox", "uidvalidity", "uid", name="uq_inbound_mail_uid"),
+        # The limits per sender: how many new cases and confirmations today.
+        sa.Index("ix_inbound_mail_sender", "sender", "processed_at"),
+    )
