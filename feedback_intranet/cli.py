@@ -17,6 +17,8 @@ from .closing_days import banking_calendar
 from .demo import DEMO_PASSWORD, STAFF, refresh_statistics, seed_demo
 from .directory.commands import directory_group
 from .extensions import db
+from .inbound.commands import inbound_group, purge_now
+from .inbound.mailbox import MailboxUnavailable
 from .models import AuditKind, CaseStatus, OutboxStatus, Unit, User
 from .refusals import Refusal
 from .rules.counts import counted, listed
@@ -33,6 +35,7 @@ def register_cli(app):
     app.cli.add_command(reports_group)
     app.cli.add_command(reminders_group)
     app.cli.add_command(directory_group)
+    app.cli.add_command(inbound_group)
 
 
 @click.group("outbox")
@@ -58,6 +61,15 @@ def retention_apply(dry_run, months):
     outcome = retention.apply(clock.now(), months, dry_run=dry_run)
     verb = "Would anonymise" if dry_run else "Anonymised"
     click.echo(f"{verb} the cases closed more than {months} months ago: {outcome.summary()}.")
+    if dry_run:
+        return
+    try:
+        click.echo(f"{purge_now()}.")
+    except MailboxUnavailable as error:
+        db.session.rollback()
+        raise click.ClickException(
+            f"The cases are done, but the mailbox cannot be used to purge quarantined mail: "
+            f"{error}") from error
 
 
 def _settle(wrong, fix, rebuild, kept, rows):

@@ -11,6 +11,7 @@ from ..models import (
     AuditEvent,
     AuditKind,
     Case,
+    InboundMail,
     ClosingDay,
     DeviatingHours,
     DirectoryRole,
@@ -30,6 +31,7 @@ from ..models import (
 from ..rules.sort_keys import sort_key
 
 OUTBOX_ROWS = 200
+INBOUND_ROWS = 200
 
 
 def units(language):
@@ -144,3 +146,12 @@ def group_mappings(language):
     return sorted(mappings, key=lambda m: (m.unit is not None,
                                            sort_key(m.unit.name_in(language)) if m.unit else "",
                                            m.role != DirectoryRole.MEMBER, m.group_key))
+
+
+def latest_inbound_mail(outcome=None):
+    """The latest mail read from the feedback mailbox, with its case's reference: one statement."""
+    query = (sa.select(InboundMail, Case.reference).outerjoin(Case, Case.id == InboundMail.case_id)
+             .order_by(InboundMail.id.desc()).limit(INBOUND_ROWS))
+    if outcome is not None:
+        query = query.where(InboundMail.outcome == outcome)
+    return db.session.execute(query).all()

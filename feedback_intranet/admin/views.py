@@ -27,6 +27,8 @@ from ..closing_days import (
 )
 from ..directory.client import configured as directory_configured
 from ..directory.operations import directory_from_config
+from ..inbound import texts as inbound_texts
+from ..inbound.mailbox import configured as mailbox_configured
 from ..extensions import db
 from ..models import (
     AuditKind,
@@ -34,6 +36,7 @@ from ..models import (
     DeviatingHours,
     DirectoryRole,
     GroupMapping,
+    InboundOutcome,
     Language,
     ReplyTemplate,
     RoutingRule,
@@ -482,6 +485,17 @@ def remove_service_hours(row_id):
 @bp.route("/outbox")
 def outbox():
     return render_template("admin/outbox.html", messages=queries.latest_outbox_messages())
+
+
+@bp.route("/inbound-mail")
+def inbound_mail():
+    """What became of the mail read from the feedback mailbox; masked, as stored."""
+    outcome = request.args.get("outcome", "")
+    chosen = InboundOutcome(outcome) if outcome in set(InboundOutcome) else None
+    return render_template("admin/inbound_mail.html", chosen=chosen, outcomes=list(InboundOutcome),
+                           mails=queries.latest_inbound_mail(chosen),
+                           describe=inbound_texts.describe,
+                           configured=mailbox_configured(current_app.config))
 
 
 def _audit_filters():
