@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from .extensions import db
-from .models import Answer, CallbackTask, Case, Customer, Letter
+from .models import Answer, CallbackTask, Case, Customer, InboundMail, Letter
 
 
 def _value(value):
@@ -61,6 +61,7 @@ def report(customer, cases):
     calls = by_case(CallbackTask, "phone", "status", "attempts", "created_at", "closed_at")
     letters = by_case(Letter, "created_at", "posted_at")
     return {
+        "inbound_mail": _inbound_mail(customer, cases),
         "customer": _row(customer, "customer_number", "name", "street_address", "postal_code",
                          "city", "phone", "email", "language", "segment") if customer else None,
         "cases": [{
@@ -76,3 +77,22 @@ def report(customer, cases):
             "letters": letters.get(case.id, []),
         } for case in cases],
     }
+
+
+def _inbound_mail(customer, cases):
+    """The records of mail read from the feedback mailbox that came from the customer's
+    addresses or went into their cases (what the records keep: masked, and the sender only for
+    INBOUND_LOG_DAYS)."""
+    addresses = {case.contact_email.lower() for case in cases if case.contact_email}
+    if customer is not None and customer.email:
+        addresses.add(customer.email.lower())
+    references = {case.id: case.reference for case in cases}
+    conditions = [InboundMail.sender.in_(sorted(addresses))] if addresses else []
+    if references:
+        conditions.append(InboundMail.case_id.in_(sorted(references)))
+    if not conditions:
+        return []
+    return [{**_row(mail, "processed_at", "outcome", "sender", "sender_name", "subject",
+                    "excerpt", "attachments"), "case": references.get(mail.case_id)}
+            for mail in db.session.scalars(sa.select(InboundMail).where(sa.or_(*conditions))
+                                           .order_by(InboundMail.id))]

@@ -22,6 +22,7 @@ from .models import (
     Case,
     CaseEvent,
     CaseStatus,
+    InboundMail,
     Letter,
     MatchMethod,
     OutboxMessage,
@@ -42,6 +43,7 @@ WORDS = {
     "emails": ("email", "emails"),
     "calls": ("call", "calls"),
     "letters": ("letter", "letters"),
+    "inbound_mail": ("inbound mail record", "inbound mail records"),
     "form_tokens": ("used form token", "used form tokens"),
 }
 
@@ -61,7 +63,7 @@ class Outcome:
 
 
 _MODELS = {"answers": Answer, "events": CaseEvent, "emails": OutboxMessage,
-           "calls": CallbackTask, "letters": Letter}
+           "calls": CallbackTask, "letters": Letter, "inbound_mail": InboundMail}
 _KEYS = {model: key for key, model in _MODELS.items()}
 
 
@@ -133,3 +135,5 @@ def _anonymise(ids, now, outcome):
     update_rows(CallbackTask, CallbackTask.case_id.in_(ids), phone="",
                 version=CallbackTask.version + 1)
     update_rows(Letter, Letter.case_id.in_(ids), pdf=b"", version=Letter.version + 1)
+    update_rows(InboundMail, InboundMail.case_id.in_(ids), sender="", sender_name="", subject="",
+                excerpt="")

@@ -87,6 +87,8 @@ _ROWS = {
     "emails": lambda n: ngettext("%(num)d email", "%(num)d emails", n),
     "calls": lambda n: ngettext("%(num)d call", "%(num)d calls", n),
     "letters": lambda n: ngettext("%(num)d letter", "%(num)d letters", n),
+    "inbound_mail": lambda n: ngettext("%(num)d inbound mail record",
+                                       "%(num)d inbound mail records", n),
     "form_tokens": lambda n: ngettext("%(num)d used form token", "%(num)d used form tokens", n),
 }
 # A masking run reaches only the emails not yet sent and the letters not yet posted.
