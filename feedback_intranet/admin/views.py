@@ -27,9 +27,9 @@ from ..closing_days import (
 )
 from ..directory.client import configured as directory_configured
 from ..directory.operations import directory_from_config
+from ..extensions import db
 from ..inbound import texts as inbound_texts
 from ..inbound.mailbox import configured as mailbox_configured
-from ..extensions import db
 from ..models import (
     AuditKind,
     ClosingDay,
