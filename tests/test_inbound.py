@@ -423,3 +423,27 @@ def test_two_fetches_at_once_process_each_mail_once(data, clock, mailbox, org, t
     assert db.session.scalar(sa.select(sa.func.count()).select_from(InboundMail)) == 12
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Case)) == 12
     assert mailbox.uids() == []
+
+
+def test_admins_see_what_became_of_each_mail_masked_and_staff_cannot(
+        client, login, data, clock, mailbox, case, make_user):
+    make_user("admin", is_admin=True)
+    mailbox.deliver(mail(subject=f"Re: {case.reference} kortti 4111 1111 1111 1111",
+                         dmarc="pass", body="Kortti 4111 1111 1111 1111 on yhä kiinni."))
+    mailbox.deliver(mail(sender="feedback@bank.example", subject="Loop"))
+    fetch(data, clock)
+    login("cs.agent")
+    assert client.get("/admin/inbound-mail").status_code == 403
+    client.post("/logout")
+    login("admin")
+    response = client.get("/admin/inbound-mail")
+    page = response.get_data(as_text=True)
+    assert "4111 1111 1111 1111" not in page and "on yhä kiinni" in page
+    assert case.reference in page and "Threaded into its case" in page
+    assert "Matched by the case reference in the subject" in page
+    assert "The mail came from the intranet&#39;s own address." in page
+    assert int(response.headers["X-Query-Count"]) <= 8
+    quarantined = client.get("/admin/inbound-mail?outcome=quarantined").get_data(as_text=True)
+    assert "Loop" in quarantined and "on yhä kiinni" not in quarantined
+    # An outcome that does not exist shows them all, never a 500.
+    assert client.get("/admin/inbound-mail?outcome=nonsense").status_code == 200

@@ -57,6 +57,7 @@ PAGES = [
     ("cs.lead", "/reports/forwarding"),
     ("admin", "/admin/users"),
     ("admin", "/admin/closing-days"),
+    ("admin", "/admin/inbound-mail"),
     ("cs.agent", "/register-feedback"),
     ("cs.agent", "/register-feedback/customers?q=virtanen"),
     ("admin", "/inbox/cs?filter=unassigned"),  # an admin's inbox also lists every unit
