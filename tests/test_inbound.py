@@ -5,11 +5,6 @@ and never left on the server with numbers in it."""
 
 import threading
 from datetime import datetime, timedelta
-from email.message import EmailMessage, Message
-from email.mime.message import MIMEMessage
-from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
-from email.utils import format_datetime
 
 import pytest
 import sqlalchemy as sa
@@ -32,13 +27,12 @@ from feedback_intranet.models import (
     UnitKind,
 )
 from tests import imap_server
+from tests.sample_mail import BANK_MTA, CUSTOMER, delivery_report, mail
 
 from .conftest import HELSINKI
 from .test_close_when_delivered import answer
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=HELSINKI)  # a Wednesday
-BANK_MTA = "mx.bank.example"
-CUSTOMER = "aino@example.fi"
 
 
 @pytest.fixture(scope="session")
@@ -88,31 +82,6 @@ def fetch(data, clock):
     return operations.fetch(Settings.from_config(data.config),
                             operations.Rules.from_config(data.config), clock_now=clock.now,
                             calendar=banking_calendar(HELSINKI))
-
-
-def mail(*, sender=f"Aino Asiakas <{CUSTOMER}>", subject="Re: Palautteenne", body="Kiitos!",
-         in_reply_to=None, dmarc=None, headers=(), html=None):
-    """A mail as the bank's mail server would file it: its own Authentication-Results on top
-    when `dmarc` says what it found."""
-    message = EmailMessage()
-    if dmarc is not None:
-        domain = sender.rsplit("@", 1)[-1].rstrip(">")
-        message["Authentication-Results"] = f"{BANK_MTA}; dmarc={dmarc} header.from={domain}"
-    message["From"] = sender
-    message["To"] = "replies@bank.example"
-    message["Subject"] = subject
-    message["Date"] = format_datetime(NOW)
-    message["Message-ID"] = f"<{abs(hash((sender, subject, body)))}@example.fi>"
-    if in_reply_to:
-        message["In-Reply-To"] = in_reply_to
-        message["References"] = in_reply_to
-    for name, value in headers:
-        message[name] = value
-    if html is not None:
-        message.set_content(html, subtype="html")
-    else:
-        message.set_content(body)
-    return message.as_bytes()
 
 
 def outcomes():
@@ -237,31 +206,6 @@ def test_an_out_of_office_reply_is_recorded_and_nothing_is_sent(
     assert events(case, EventKind.CUSTOMER_REPLIED) == []
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Case)) == 1
     assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == before
-
-
-def delivery_report(original, action="failed", status="5.1.1"):
-    """A Postfix-style delivery status notification (RFC 3464) about `original`."""
-    report = MIMEMultipart("report", report_type="delivery-status")
-    report["From"] = "MAILER-DAEMON@mx.bank.example (Mail Delivery System)"
-    report["To"] = "replies@bank.example"
-    report["Subject"] = "Undelivered Mail Returned to Sender"
-    report.attach(MIMEText("I'm sorry to have to inform you that your message could not be "
-                           "delivered to one or more recipients."))
-    per_message, per_recipient = Message(), Message()
-    per_message["Reporting-MTA"] = "dns; mx.bank.example"
-    per_recipient["Final-Recipient"] = f"rfc822; {original.recipient}"
-    per_recipient["Action"] = action
-    per_recipient["Status"] = status
-    per_recipient["Diagnostic-Code"] = f"smtp; 550 {status} User unknown"
-    delivery_status = Message()
-    delivery_status.set_type("message/delivery-status")
-    delivery_status.set_payload([per_message, per_recipient])
-    report.attach(delivery_status)
-    returned = Message()
-    returned["Message-ID"] = original.message_id
-    returned["Subject"] = original.subject
-    report.attach(MIMEMessage(returned))
-    return report.as_bytes()
 
 
 def test_a_failed_delivery_report_marks_the_answer_failed_and_a_delayed_one_does_not(
