@@ -15,6 +15,9 @@ COMPLAINT_PARAGRAPH = N_("If you are not satisfied with our decision, you can as
 ANSWER_SUBJECT = N_("Answer to your feedback %(reference)s")
 INTERIM_SUBJECT = N_("Your feedback %(reference)s: we need more time")
 EMAIL_FOOTER = N_("Replies to this message are not read. You can give feedback on our feedback form. Send anything about your own accounts, such as account numbers or identity codes, through the netbank's secure messages.")
+# Instead of the footer and the confirmation's last lines while the feedback mailbox is read
+# (INBOUND_ADDRESS): replies then come back to the case, but no number belongs in them.
+YOU_MAY_REPLY = N_("You can reply to this email, and your reply will go to the same case. Please do not send personal identity codes, account or card numbers, payment details, passwords or banking codes by email; use the netbank's secure messages for them. Attachments are not kept.")
 BANK_NAME = N_("The Bank")
 LETTER_REFERENCE = N_("Reference")
 # What a letter is, at the top of each page (SFS 2487 calls it the document's name).
@@ -36,6 +39,7 @@ CONFIRMATION = {
     "quote": N_("Please quote the reference if you contact us about this matter."),
     "security": N_("For your security, never send account numbers, personal identity codes or payment details by email. Use the encrypted messages in the netbank for them."),
     "automatic": N_("This message was sent automatically; replies to it are not read."),
+    "reply": YOU_MAY_REPLY,
     "sender": N_("Customer service"),
 }
 

@@ -13,6 +13,11 @@ def render_bodies(name, language, **context):
             render_template(f"emails/{name}.html", **context))
 
 
+def replies_are_read():
+    """Customers may answer the intranet's emails to them: the feedback mailbox is read."""
+    return bool(current_app.config["INBOUND_ADDRESS"])
+
+
 def intranet_link(endpoint, **values):
     """An address in the intranet for an email to staff, built outside any request."""
     path = current_app.url_map.bind("intranet").build(endpoint, values)

@@ -32,12 +32,32 @@ SMTP_TIMEOUT_SECONDS = 30
 # stay silent; answers and interim notices are written by staff, so they are not.
 AUTOMATIC_KINDS = frozenset({OutboxKind.NOTIFICATION, OutboxKind.MORNING_DIGEST,
                              OutboxKind.CONFIRMATION})
+# Mail to a customer about their case: threaded, and answered to the feedback mailbox
+# (INBOUND_ADDRESS) when there is one, which also takes its bounces.
+CUSTOMER_KINDS = frozenset({OutboxKind.ANSWER, OutboxKind.INTERIM_NOTICE, OutboxKind.CONFIRMATION,
+                            OutboxKind.WRITTEN_CONFIRMATION})
+# What the customer has or will have received: a failed or cancelled message never reached them,
+# so the next one does not answer it.
+THREADED_STATUSES = (OutboxStatus.QUEUED, OutboxStatus.SENDING, OutboxStatus.SENT)
+# References keeps the thread's first message and its last ones (RFC 5322 allows trimming it):
+# mail programs thread on those, and the header stays under a kilobyte.
+REFERENCES_KEPT = 10
+# A customer's own Message-ID comes from their mail: only a plain "<...>" goes into a header.
+MESSAGE_ID = re.compile(r"<[!-;=?-~]{1,196}>")
 
 
 def enqueue(*, kind, recipient, subject, body_text, body_html="", sender_name="", case_id=None,
-            answer_id=None, now):
-    """Add an email to the outbox in the current transaction."""
+            answer_id=None, auto_replied=False, replying_to="", now):
+    """Add an email to the outbox in the current transaction.
+
+    A customer's email about a case answers the case's previous one to the same address (or
+    `replying_to`, the Message-ID of the customer's own mail, when there is none);
+    `auto_replied`: written automatically in answer to that mail (RFC 3834).
+    """
     sender = current_app.config["FEEDBACK_FROM_ADDRESS"]
+    in_reply_to = references = ""
+    if case_id is not None and kind in CUSTOMER_KINDS:
+        in_reply_to, references = _thread(case_id, recipient, replying_to)
     message = OutboxMessage(
         kind=kind, recipient=recipient, sender=sender, sender_name=sender_name,
         subject=subject, body_text=body_text, body_html=body_html,
@@ -45,10 +65,33 @@ def enqueue(*, kind, recipient, subject, body_text, body_html="", sender_name=""
         # anything may seed; short enough that the header is never folded.
         message_id=f"<{secrets.token_hex(16)}@{sender.rsplit('@', 1)[-1]}>",
         status=OutboxStatus.QUEUED, attempts=0, next_attempt_at=now, created_at=now,
-        case_id=case_id, answer_id=answer_id,
+        case_id=case_id, answer_id=answer_id, in_reply_to=in_reply_to, references=references,
+        auto_replied=auto_replied,
     )
     db.session.add(message)
     return message
+
+
+def _thread(case_id, recipient, replying_to):
+    """In-Reply-To and References of the case's next email to `recipient`.
+
+    One statement on the case's own rows (ix_outbox_message_case_id); a message enqueued earlier
+    in the same transaction is flushed first, so it counts.
+    """
+    previous = db.session.execute(
+        sa.select(OutboxMessage.message_id, OutboxMessage.references)
+        .where(OutboxMessage.case_id == case_id, OutboxMessage.recipient == recipient,
+               OutboxMessage.kind.in_(CUSTOMER_KINDS),
+               OutboxMessage.status.in_(THREADED_STATUSES))
+        .order_by(OutboxMessage.id.desc()).limit(1)
+    ).first()
+    if previous is None:
+        replying_to = replying_to.strip()
+        return (replying_to, replying_to) if MESSAGE_ID.fullmatch(replying_to) else ("", "")
+    chain = [*previous.references.split(), previous.message_id]
+    if len(chain) > REFERENCES_KEPT + 1:
+        chain = [chain[0], *chain[-REFERENCES_KEPT:]]
+    return previous.message_id, " ".join(chain)
 
 
 def _lease():
@@ -117,12 +160,25 @@ def _compose(message):
     """The envelope and bytes of a message; one that cannot be written fails for good."""
     mail_message = Message(subject=message.subject, recipients=[message.recipient],
                            body=message.body_text, html=message.body_html or None)
-    if message.kind in AUTOMATIC_KINDS:
-        mail_message.extra_headers = {"Auto-Submitted": "auto-generated"}
+    headers = {}
+    if message.auto_replied:
+        headers["Auto-Submitted"] = "auto-replied"
+    elif message.kind in AUTOMATIC_KINDS:
+        headers["Auto-Submitted"] = "auto-generated"
+    if message.in_reply_to:
+        headers["In-Reply-To"] = message.in_reply_to
+        headers["References"] = message.references
+    mail_message.extra_headers = headers
     # A pair, never "name <address>", which a comma in the name would break when parsed again.
-    mail_message.sender = ((message.sender_name, message.sender) if message.sender_name
-                           else message.sender)
+    mail_message.sender = _named(message.sender_name, message.sender)
     mail_message.msgId = message.message_id
+    envelope_sender = message.sender
+    mailbox = current_app.config["INBOUND_ADDRESS"]
+    if mailbox and message.kind in CUSTOMER_KINDS:
+        # Replies and bounces (to the envelope sender, which becomes Return-Path) both reach the
+        # mailbox the intranet reads; staff mail keeps the plain sender.
+        mail_message.reply_to = _named(message.sender_name, mailbox)
+        envelope_sender = mailbox
     try:
         if mail_message.has_bad_headers():
             raise BadHeaderError("a line break in the sender name, the subject or an address")
@@ -130,10 +186,14 @@ def _compose(message):
         recipient = sanitize_address(message.recipient)
         # SMTP commands are ASCII; the headers were encoded above.
         recipient.encode("ascii")
-        message.sender.encode("ascii")
+        envelope_sender.encode("ascii")
     except (BadHeaderError, UnicodeError, ValueError) as error:
         raise PermanentFailure(f"the email cannot be written: {_describe(error)}") from None
-    return message.sender, recipient, content
+    return envelope_sender, recipient, content
+
+
+def _named(name, address):
+    return (name, address) if name else address
 
 
 def _describe(error):

@@ -3,7 +3,7 @@
 from flask_babel import lazy_gettext as _l
 
 from ... import customer_texts as ct
-from ...emails import render_bodies
+from ...emails import render_bodies, replies_are_read
 from ...models import OutboxKind, Purpose
 from ...outbox import enqueue
 from ..texts import sender_name
@@ -29,7 +29,8 @@ def email_content(case, purpose, text):
     """Subject, text body and HTML body of an answer, notice or confirmation email, in the
     case's language."""
     subjects = SUBJECTS[Purpose(purpose)]
-    context = {"text": text, "footer": ct.say(case.language, ct.EMAIL_FOOTER),
+    footer = ct.YOU_MAY_REPLY if replies_are_read() else ct.EMAIL_FOOTER
+    context = {"text": text, "footer": ct.say(case.language, footer),
                "reference": case.reference}
     return (ct.say(case.language, subjects, reference=case.reference),
             *render_bodies("answer", case.language, **context))
