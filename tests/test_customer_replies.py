@@ -17,6 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from feedback_intranet.cases import operations
 from feedback_intranet.cases.common import CaseChanged
+from feedback_intranet.closing_days import badges_changed
 from feedback_intranet.extensions import db
 from feedback_intranet.inbound.cases import (
     case_for_reply,
@@ -507,7 +508,7 @@ def test_the_inbox_lists_the_reopened_case_by_its_reply_deadline_and_counts_it_o
     login("cs.agent")
     page = client.get("/inbox/cs?filter=overdue").get_data(as_text=True)
     assert case.reference in page
-    assert "reply overdue 1 banking day" in page
+    assert "overdue 1 banking day (reply)" in page
     assert counters.unit_counts(units["cs"].id, date(2026, 12, 2), date(2026, 12, 3))[0][
         "overdue"] == 1
     # The holder's morning summary lists it as overdue, by the same deadline.
@@ -541,10 +542,12 @@ def test_the_case_page_shows_the_reply_and_its_deadline(client, login, org, case
     clock.set(at(days=1, hours=1))
     login("cs.agent")
     page = client.get(f"/cases/{case.reference}").get_data(as_text=True)
-    assert "reply due in 3 banking days" in page
-    assert "<dt>Answer to the customer's reply due</dt><dd>1.12.2026</dd>" in page
+    assert "due in 3 banking days (reply)" in page
+    assert "<dt>Answer to reply due</dt><dd>1.12.2026</dd>" in page
     assert '<span class="incoming">from the customer, by email</span>' in page
     assert f'<p class="event-text" lang="fi">{REPLY}</p>' in page
+    # An interim notice now is about the reply.
+    assert "the estimate becomes the deadline of that answer" in page
 
 
 # Follow-ups, profile, own banking matters
@@ -857,3 +860,44 @@ def test_a_reply_arriving_while_staff_answer_or_close_is_never_lost_nor_half_wri
         assert case.status == CaseStatus.ANSWERED and case.customer_replied_at is None
         assert case.reply_due_date is None, round_number
     consistent()
+
+
+def test_feedback_that_came_by_email_is_counted_under_its_own_intake_channel(
+        client, login, org, make_case, make_user):
+    units, _people = org
+    make_user("admin", is_admin=True)
+    by_email = make_case(units["cs"], received_at=NOW)
+    by_email.intake_channel = IntakeChannel.EMAIL
+    make_case(units["cs"], received_at=NOW)
+    db.session.commit()
+    login("admin")
+    response = client.get("/reports/volumes/volume-by-intake-channel.csv"
+                          "?period=custom&start=2026-11-23&end=2026-11-29")
+    rows = [line.split(";") for line in response.data.decode("utf-8-sig").splitlines()]
+    assert rows[1:] == [["Email", "1", "1"], ["Feedback form", "1", "1"], ["All", "2", "2"]]
+
+
+@given(steps=st.lists(st.tuples(st.sampled_from(["estimate", "reply"]),
+                                st.none() | st.dates(min_value=date(2026, 12, 1),
+                                                     max_value=date(2027, 3, 1))), max_size=8))
+def test_the_day_in_effect_is_the_reply_deadline_else_the_estimate_else_the_due_date(steps):
+    case = Case(due_date=date(2026, 11, 30))
+    case.set_estimate(None)
+    for what, day in steps:
+        case.set_estimate(day) if what == "estimate" else case.set_reply_due_date(day)
+    assert case.effective_due_date == (case.reply_due_date or case.estimated_decision_date
+                                       or case.due_date)
+
+
+def test_a_closing_day_before_the_reply_deadline_changes_the_badge_of_a_case_with_an_estimate(
+        org, case):
+    units, people = org
+    answered_by(case, people["cs.agent"], at(hours=1))
+    case.set_estimate(date(2026, 11, 30))  # an estimate the first answer was measured on
+    db.session.commit()
+    reply(case, at(days=1))  # due 1.12.
+    today = date(2026, 11, 26)
+    closing = date(2026, 11, 30)
+    assert case_badge(case, today, CAL) != case_badge(case, today, BankingCalendar([closing],
+                                                                                   HELSINKI))
+    assert badges_changed(closing, today, CAL) == 1
