@@ -596,7 +596,7 @@ def test_a_reply_about_own_banking_matters_still_cannot_be_answered_by_email(org
     db.session.commit()
     send(case, agent, at(hours=1), channel="letter")
     letter = db.session.scalar(sa.select(Letter).where(Letter.case_id == case.id))
-    replies.post_letter(agent, letter, now=at(hours=2), calendar=CAL)
+    replies.post_letter(agent, letter, now=at(hours=2))
     operations.close(agent, case, Resolution.ANSWERED, now=at(hours=3))
     db.session.commit()
     reply(case, at(days=1))
@@ -628,7 +628,7 @@ def test_a_bounce_fails_a_delivered_answer_and_the_case_awaits_an_answer_again(o
     message = answered_by(case, people["cs.agent"], at(hours=1), close=False)
     assert case.status == CaseStatus.ANSWERED
     assert record_bounce(message, status="5.2.2", diagnostic="552 Mailbox full",
-                         now=at(hours=2), calendar=CAL) == case
+                         now=at(hours=2)) == case
     db.session.commit()
     db.session.expire_all()
     assert message.status == OutboxStatus.FAILED and "5.2.2" in message.last_error
@@ -651,7 +651,7 @@ def test_a_bounce_of_the_answer_the_case_closed_on_opens_it_for_its_holder(org, 
     message = deliver(send(case, agent, at(hours=1), close=True), at(hours=1))
     assert case.status == CaseStatus.CLOSED
     record_bounce(message, status="5.1.1", diagnostic="550 5.1.1 User unknown",
-                  now=at(hours=2), calendar=CAL)
+                  now=at(hours=2))
     db.session.commit()
     db.session.expire_all()
     assert (case.status, case.assignee_id, case.closed_at) == (CaseStatus.ASSIGNED, agent.id,
@@ -669,8 +669,7 @@ def test_a_bounced_confirmation_flags_the_case(org, case):
     message = db.session.scalar(sa.select(OutboxMessage))
     message.status, message.sent_at = OutboxStatus.SENT, NOW
     db.session.commit()
-    assert record_bounce(message, status="5.1.1", diagnostic="User unknown", now=at(hours=1),
-                         calendar=CAL) == case
+    assert record_bounce(message, status="5.1.1", diagnostic="User unknown", now=at(hours=1)) == case
     db.session.commit()
     db.session.expire_all()
     assert case.delivery_problem.startswith("Confirmation email could not be delivered")
@@ -682,11 +681,10 @@ def test_a_bounced_confirmation_flags_the_case(org, case):
 def test_a_second_report_about_the_same_message_changes_nothing(org, case):
     units, people = org
     message = answered_by(case, people["cs.agent"], at(hours=1), close=False)
-    record_bounce(message, status="5.2.2", diagnostic="Full", now=at(hours=2), calendar=CAL)
+    record_bounce(message, status="5.2.2", diagnostic="Full", now=at(hours=2))
     db.session.commit()
     events = len(kinds(case))
-    assert record_bounce(message, status="5.2.2", diagnostic="Full", now=at(hours=3),
-                         calendar=CAL) == case
+    assert record_bounce(message, status="5.2.2", diagnostic="Full", now=at(hours=3)) == case
     db.session.commit()
     assert len(kinds(case)) == events
 
@@ -699,8 +697,7 @@ def test_a_bounce_of_staff_mail_concerns_no_case(org, case):
                             next_attempt_at=NOW, created_at=NOW, status=OutboxStatus.SENT)
     db.session.add(message)
     db.session.commit()
-    assert record_bounce(message, status="5.1.1", diagnostic="", now=at(hours=1),
-                         calendar=CAL) is None
+    assert record_bounce(message, status="5.1.1", diagnostic="", now=at(hours=1)) is None
 
 
 # Changes racing the mail

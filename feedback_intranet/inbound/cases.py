@@ -161,7 +161,7 @@ def record_automatic_reply(case, *, reason, now):
 _ADDRESS_STATUS = "5.1."
 
 
-def record_bounce(message, *, status, diagnostic, now, calendar):
+def record_bounce(message, *, status, diagnostic, now):
     """A delivery status notification says `message` failed for good (Action: failed, a 5.x.x
     `status`, the `diagnostic` text): the message is failed, and so is the answer, notice or
     written confirmation it carried, even one that had already counted as delivered: the case is

@@ -20,12 +20,13 @@ def mark_delivered(answer, case, now, calendar, how=None, actor=None):
     # The customer wrote again after this was written: their reply still awaits an answer.
     replied_since = (case.customer_replied_at is not None
                      and case.customer_replied_at > answer.created_at)
-    # A notice after the first answer is about a reply, not the promise the reports measure.
-    if (answer.purpose == Purpose.INTERIM_NOTICE and case.interim_notice_on is None
-            and case.first_answered_at is None):
-        case.interim_notice_on = day
-    if answer.purpose == Purpose.INTERIM_NOTICE and not replied_since:
-        case.customer_replied_at = None
+    if answer.purpose == Purpose.INTERIM_NOTICE:
+        # A notice after the first answer is about a reply, not the promise the reports measure.
+        if case.interim_notice_on is None and case.first_answered_at is None:
+            case.interim_notice_on = day
+        # The customer has been told when to expect the answer to their reply.
+        if not replied_since and case.customer_replied_at is not None:
+            case.customer_replied_at = None
     if answer.purpose == Purpose.ANSWER:
         if case.first_answered_at is None:
             case.record_first_answer(now, answer.channel, calendar)
