@@ -87,8 +87,10 @@ def badges_changed(day, today, calendar):
     count, whatever the number of cases. Their due dates stay as promised."""
     change = badges_changed_by_closing(day, today, calendar)
     if change.due_from is not None:
+        # An estimate shows its date, a reply deadline counts banking days like a due date.
         moved = sa.and_(Case.effective_due_date >= change.due_from,
-                        Case.estimated_decision_date.is_(None))
+                        sa.or_(Case.estimated_decision_date.is_(None),
+                               Case.reply_due_date.is_not(None)))
     else:
         moved = Case.effective_due_date < change.due_before
     return db.session.scalar(

@@ -541,7 +541,7 @@ class _CaseFactory:
             "id": case_id,
             "reference": format_reference(year, self.counters[year]),
             "received_at": received_at,
-            "intake_channel": rng.choices(INTAKE_CHANNELS, weights=(70, 15, 10, 5))[0],
+            "intake_channel": rng.choices(INTAKE_CHANNELS, weights=(70, 15, 10, 5, 0))[0],
             "contact_name": contact_name,
             "contact_street": contact.street_address if contact else "",
             "contact_postal_code": contact.postal_code if contact else "",

@@ -18,16 +18,19 @@ WRONG_NUMBER = N_("The phone number of case %(ref)s is wrong.")
 NOT_REACHED = N_("Three calls did not reach the customer of case %(ref)s.")
 REOPENED_UNDELIVERED = N_("Case %(ref)s, closed when its answer was delivered, is open again: "
                           "the answer did not reach the customer.")
+CUSTOMER_REPLIED = N_("The customer replied to case %(ref)s.")
+REOPENED_BY_REPLY = N_("The customer replied to case %(ref)s, and the case is open again.")
 SUBJECT = N_("Feedback intranet: %(ref)s")
 AUTOMATIC = N_("This is an automatic notification.")
 
 
-def notify(users, case, message, now, **values):
-    """Queue `message` (one of the texts above) about `case` for each user who opted in. A unit
-    among `values` is named in each recipient's language."""
+def notify(users, case, message, now, opted_in="notify_by_email", **values):
+    """Queue `message` (one of the texts above) about `case` for each user who opted in (the
+    User option named `opted_in`). A unit among `values` is named in each recipient's
+    language."""
     link = intranet_link("cases.show", reference=case.reference)
     for user in users:
-        if user.notify_by_email and user.active and user.email:
+        if getattr(user, opted_in) and user.active and user.email:
             language = user.language
             named = {key: value.name_in(language) if hasattr(value, "name_in") else value
                      for key, value in values.items()}

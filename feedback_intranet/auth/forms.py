@@ -21,6 +21,11 @@ class ProfileForm(BaseForm):
         description=_l("The email names the case and links to it; it never carries the "
                        "customer's message."),
     )
+    notify_customer_replied = BooleanField(
+        _l("Email me when a customer replies to a case I hold"),
+        description=_l("The email names the case and links to it; it never carries the "
+                       "customer's message."),
+    )
     open_next_case = BooleanField(
         _l("After a forward, an answer or a close, open the next case of my list"),
         description=_l("The list is the inbox you came from, with its filter and sort. "

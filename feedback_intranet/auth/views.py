@@ -86,6 +86,7 @@ def profile():
         form.language.data = str(current_user.language)
     if form.validate_on_submit():
         current_user.notify_by_email = form.notify_by_email.data
+        current_user.notify_customer_replied = form.notify_customer_replied.data
         current_user.open_next_case = form.open_next_case.data
         current_user.morning_digest = form.morning_digest.data
         current_user.language = form.language.data

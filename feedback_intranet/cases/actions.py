@@ -149,6 +149,11 @@ def _interim_notice_defaults(form, case):
 
 
 def _interim_hint(case):
+    if case.reply_due_date is not None:
+        return _("When the answer to the customer's reply takes longer: the customer gets this "
+                 "text by %(channel)s, and the estimate becomes the deadline of that answer. "
+                 "The due date of the first answer stays as it was.",
+                 channel=str(case.reply_channel.title).lower())
     return _("When the answer takes longer than the promised date: the customer gets this text "
              "by %(channel)s, and the estimate becomes the due date.",
              channel=str(case.reply_channel.title).lower())

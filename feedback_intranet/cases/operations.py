@@ -36,7 +36,7 @@ CORRECTABLE = ("contact_name", "contact_street", "contact_postal_code", "contact
                "segment")
 
 
-def _active_member(unit_id, user_id):
+def active_member(unit_id, user_id):
     return db.session.scalar(
         sa.select(User).join(Membership)
         .where(User.id == user_id, User.active, Membership.unit_id == unit_id)
@@ -53,7 +53,7 @@ def take(actor, case, *, now, expected_version=None):
 def assign(actor, case, member_id, *, now, expected_version=None):
     """The team lead gives the case to an active member of the holding unit."""
     check_action(actor, case, "assign", expected_version)
-    member = _active_member(case.current_unit_id, member_id)
+    member = active_member(case.current_unit_id, member_id)
     if member is None:
         raise Refusal(_("Choose an active member of the unit holding the case."), "member")
     if case.assignee_id == member.id:
@@ -91,7 +91,7 @@ def assign_many(actor, unit_id, case_ids, member_id, *, now, versions=None):
     if changed:
         raise Refusal(_("%(cases)s changed since you opened the list. Nothing was assigned; "
                           "look again and select.", cases=", ".join(changed)), "case_ids")
-    member = _active_member(unit_id, member_id)
+    member = active_member(unit_id, member_id)
     if member is None:
         raise Refusal(_("Choose an active member of the unit."), "member")
     moved = [c for c in cases if c.assignee_id != member.id]
@@ -139,20 +139,9 @@ def forward(actor, case, unit_id, note, *, now, expected_version=None):
         raise Refusal(_("%(unit)s is no longer active; choose another unit.", unit=target.local_name),
                         "unit")
     source = case.current_unit_id
-    if not any(past.unit_id == source for past in case.past_units):
-        case.past_units.append(CasePastUnit(unit_id=source))
-    case.past_units[:] = [p for p in case.past_units if p.unit_id != target.id]
-    case.current_unit_id = target.id
+    move_to_unit(case, target.id)
     case.assignee = None
     case.status = CaseStatus.NEW
-    # Calls still to make and letters still to post go with the case to its new holder. Their
-    # versions move too, so someone of the old unit acting on one meanwhile is refused.
-    db.session.execute(sa.update(CallbackTask).where(
-        CallbackTask.case_id == case.id, CallbackTask.status == CallbackStatus.OPEN
-    ).values(unit_id=target.id, version=CallbackTask.version + 1))
-    db.session.execute(sa.update(Letter).where(
-        Letter.case_id == case.id, Letter.posted_at.is_(None)
-    ).values(unit_id=target.id, version=Letter.version + 1))
     add_event(case, EventKind.FORWARDED, actor, now, note, from_unit_id=source, to_unit_id=target.id)
     recipients = db.session.scalars(
         sa.select(User).join(Membership)
@@ -160,6 +149,23 @@ def forward(actor, case, unit_id, note, *, now, expected_version=None):
     ).all()
     notify(recipients, case, FORWARDED, now, actor=actor.full_name, unit=target)
     db.session.flush()
+
+
+def move_to_unit(case, unit_id):
+    """The case goes to the inbox of `unit_id`; the unit it leaves keeps reading it."""
+    source = case.current_unit_id
+    if not any(past.unit_id == source for past in case.past_units):
+        case.past_units.append(CasePastUnit(unit_id=source))
+    case.past_units[:] = [p for p in case.past_units if p.unit_id != unit_id]
+    case.current_unit_id = unit_id
+    # Calls still to make and letters still to post go with the case to its new holder. Their
+    # versions move too, so someone of the old unit acting on one meanwhile is refused.
+    db.session.execute(sa.update(CallbackTask).where(
+        CallbackTask.case_id == case.id, CallbackTask.status == CallbackStatus.OPEN
+    ).values(unit_id=unit_id, version=CallbackTask.version + 1))
+    db.session.execute(sa.update(Letter).where(
+        Letter.case_id == case.id, Letter.posted_at.is_(None)
+    ).values(unit_id=unit_id, version=Letter.version + 1))
 
 
 def _topic_names(topic):
@@ -309,6 +315,7 @@ def _close(actor, case, resolution, note, now, **facts):
     case.status = CaseStatus.CLOSED
     case.resolution = resolution
     case.closed_at = now
+    case.reply_answered()
     add_event(case, EventKind.CLOSED, actor, now, mask(note.strip()).text,
               from_unit_id=case.current_unit_id, resolution=str(resolution), **facts)
 
@@ -335,16 +342,30 @@ def reopen_on_failed_delivery(answer, case, now):
     return closed_by_it
 
 
-def _reopen(actor, case, text, now, **facts):
-    holder_stays = case.assignee_id and _active_member(case.current_unit_id, case.assignee_id)
+def reopen_on_reply(case, unit, reply_due_date, now):
+    """The customer wrote back about a closed or answered case (see inbound.cases): it opens
+    again in `unit`'s inbox, to its holder if they are an active member there, else to the
+    inbox, awaiting an answer by `reply_due_date`. Returns the holder, if one stays."""
+    source = case.current_unit_id
+    if unit.id != source:
+        move_to_unit(case, unit.id)
+    case.set_reply_due_date(reply_due_date)
+    return _reopen(None, case, "", now, from_unit_id=source,
+                   to_unit_id=unit.id if unit.id != source else None, customer_replied=True,
+                   reply_due=reply_due_date.isoformat())
+
+
+def _reopen(actor, case, text, now, from_unit_id=None, to_unit_id=None, **facts):
+    holder_stays = case.assignee_id and active_member(case.current_unit_id, case.assignee_id)
     if not holder_stays:
         case.assignee = None
     case.status = CaseStatus.ASSIGNED if holder_stays else CaseStatus.NEW
     case.resolution = None
     case.closed_at = None
     case.duplicate_of_id = None
-    add_event(case, EventKind.REOPENED, actor, now, text, from_unit_id=case.current_unit_id,
-              **facts)
+    add_event(case, EventKind.REOPENED, actor, now, text,
+              from_unit_id=from_unit_id or case.current_unit_id, to_unit_id=to_unit_id, **facts)
+    return holder_stays or None
 
 
 def mark_duplicate(actor, case, original, *, now, expected_version=None):

@@ -79,6 +79,7 @@ def _case_statement():
         joinedload(Case.customer).joinedload(Customer.home_office),
         joinedload(Case.suggested_unit),
         joinedload(Case.duplicate_of),
+        joinedload(Case.follows_case),
         joinedload(Case.answers).joinedload(Answer.open_callback),
     )
 

@@ -18,6 +18,7 @@ from ..models import CaseType, EventKind, Resolution, Segment
 from ..models.organisation import NamedInThreeLanguages
 from ..rules import N_
 from ..rules.dates import format_date, format_moment
+from ..rules.masking import KIND_TITLES
 
 _BY_CHANNEL = {
     "answered": {"email": N_("%(actor)s answered by email."),
@@ -184,6 +185,12 @@ def _note(event, facts, actor):
 
 def _interim_notice(event, facts, actor):
     previous = facts.get("previous")
+    if facts.get("reply"):
+        yield _("%(actor)s moved the deadline of the answer to the customer's reply from "
+                "%(previous)s to %(estimate)s.", actor=actor, previous=_day(previous),
+                estimate=_day(facts.get("estimate")))
+        yield _sent(facts.get("sent", {}))
+        return
     yield (_("%(actor)s moved the estimated decision date from %(previous)s to %(estimate)s.",
              actor=actor, previous=_day(previous), estimate=_day(facts.get("estimate")))
            if previous else
@@ -228,6 +235,12 @@ def _closed(event, facts, actor):
 def _reopened(event, facts, actor):
     if facts.get("delivery_failed"):
         yield _("Reopened: the answer the case closed on did not reach the customer.")
+    elif facts.get("customer_replied"):
+        yield _("Open again: the customer replied. The answer to the reply is due by %(date)s.",
+                date=_day(facts.get("reply_due")))
+        if event.to_unit is not None:
+            yield _("The case went from %(from_unit)s back to %(to_unit)s, the unit that "
+                    "answered.", from_unit=_unit(event.from_unit), to_unit=_unit(event.to_unit))
     else:
         yield _("%(actor)s reopened the case.", actor=actor)
 
@@ -290,6 +303,9 @@ def _delivery_failed(event, facts, actor):
         yield ngettext("%(num)d call did not reach the customer: answer by letter or email "
                        "instead.", "%(num)d calls did not reach the customer: answer by letter "
                        "or email instead.", attempts)
+    elif facts.get("bounced"):
+        yield _("The customer's mail server returned it (%(status)s): %(detail)s",
+                status=facts["bounced"], detail=facts.get("detail") or "—")
     elif facts.get("detail"):
         yield _("The mail server said: %(detail)s", detail=facts["detail"])
 
@@ -335,6 +351,38 @@ def _reply_cancelled(event, facts, actor):
                 date=_day(facts["estimate_holds"]))
     elif facts.get("due_date_holds"):
         yield _("The due date %(date)s holds again.", date=_day(facts["due_date_holds"]))
+    elif facts.get("reply_due_holds"):
+        yield _("The answer to the customer's reply is due by %(date)s again.",
+                date=_day(facts["reply_due_holds"]))
+
+
+def _customer_replied(event, facts, actor):
+    subject = facts.get("subject")
+    yield (_("The customer replied by email: “%(subject)s”.", subject=subject) if subject
+           else _("The customer replied by email."))
+    attachments = facts.get("attachments") or 0
+    if attachments:
+        yield ngettext("%(num)d attachment was not kept.", "%(num)d attachments were not kept.",
+                       attachments)
+    if facts.get("masked"):
+        yield _("Removed on arrival: %(items)s. The original was never stored.", items=", ".join(
+            _say(KIND_TITLES[kind]) for kind in facts["masked"] if kind in KIND_TITLES))
+    if facts.get("close_cancelled"):
+        yield _("The answer on its way no longer closes the case when delivered: the reply "
+                "is to be read first.")
+
+
+# Why a mail was taken for an automatic reply (inbound.reading's words).
+_AUTOMATIC = {
+    "out-of-office-subject": N_("An out-of-office reply came from the customer's address."),
+    "list": N_("Mail from a mailing list came about this case."),
+}
+
+
+def _automatic_reply(event, facts, actor):
+    yield _say(_AUTOMATIC.get(facts.get("reason"),
+                              N_("An automatic reply came from the customer's address.")))
+    yield _("Nothing was sent in return.")
 
 
 _SENTENCES = {
@@ -356,6 +404,8 @@ _SENTENCES = {
     EventKind.CALLBACK: _callback,
     EventKind.BANKING_MATTER: _banking_matter,
     EventKind.REPLY_CANCELLED: _reply_cancelled,
+    EventKind.CUSTOMER_REPLIED: _customer_replied,
+    EventKind.AUTOMATIC_REPLY: _automatic_reply,
 }
 # Kinds whose sentence needs no facts: units and actor are columns of their own.
 _WITHOUT_FACTS = {EventKind.FORWARDED, EventKind.NOTE, EventKind.REOPENED}

@@ -231,6 +231,9 @@ class InboxRow(NamedTuple):
     estimated_decision_date: date | None
     delivery_problem: str | None
     masked_kinds: str | None
+    reply_due_date: date | None
+    # When the customer wrote back, until staff answer or close the case.
+    customer_replied_at: datetime | None
     # The customer's language: the message's first line is written in it.
     language: object
     shown_customer_name: str
@@ -254,7 +257,8 @@ def _row_columns(topic_key):
         Case.id, Case.version, Case.reference, Case.received_at, Case.effective_due_date,
         Case.customer_sort, topic_key, Case.status, Case.case_type, Case.reply_wanted,
         Case.reply_channel, Case.due_date, Case.estimated_decision_date, Case.delivery_problem,
-        Case.masked_kinds, Case.language, Case.contact_name, Customer.name, Topic.name, Topic.name_fi,
+        Case.masked_kinds, Case.reply_due_date, Case.customer_replied_at, Case.language,
+        Case.contact_name, Customer.name, Topic.name, Topic.name_fi,
         Topic.name_sv, assignee.full_name, sa.func.substr(Case.message, 1, MESSAGE_START),
     )
     # Outer joins all (every case has a topic): the planners then keep reading the cases in the

@@ -19,7 +19,7 @@ from . import cache, queries
 def key(row, badge, language, selectable):
     names = "\x1f".join((row.topic_name, row.shown_customer_name, row.assignee_name or ""))
     return cache.key("row", row.id, row.version, language, int(selectable), badge.state,
-                     badge.days, badge.day, int(badge.estimate),
+                     badge.days, badge.day, int(badge.estimate), int(badge.reply),
                      hashlib.blake2b(names.encode(), digest_size=12).hexdigest())
 
 

@@ -100,7 +100,8 @@ class Case(db.Model):
 
     due_date: Mapped[date] = mapped_column(active_history=True)
     estimated_decision_date: Mapped[date | None] = mapped_column(active_history=True)
-    # The estimate when there is one, else the due date: inboxes sort and count on it.
+    # The reply deadline while there is one, else the estimate when there is one, else the due
+    # date: inboxes sort and count on it.
     effective_due_date: Mapped[date] = mapped_column(active_history=True)
     first_answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -213,7 +214,21 @@ class Case(db.Model):
 
     def set_estimate(self, estimate):
         self.estimated_decision_date = estimate
-        self.effective_due_date = estimate or self.due_date
+        self.effective_due_date = self.reply_due_date or estimate or self.due_date
+
+    def set_reply_due_date(self, day):
+        """A customer's reply awaits an answer by `day` (None: no longer): while it does, the
+        inbox, the badge and the reminders follow it instead of the due date or the estimate."""
+        self.reply_due_date = day
+        self.effective_due_date = day or self.estimated_decision_date or self.due_date
+
+    def reply_answered(self):
+        """Staff answered the customer's reply, or closed the case: the marker and the reply
+        deadline go."""
+        if self.customer_replied_at is not None:
+            self.customer_replied_at = None
+        if self.reply_due_date is not None:
+            self.set_reply_due_date(None)
 
     @staticmethod
     def first_answer_values(received_at, answered_at, unit_id, channel, calendar):

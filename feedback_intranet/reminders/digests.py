@@ -148,7 +148,7 @@ def _line(item, name, morning, language):
     """What the summary says of one case: its reference, topic and badge, and what its list
     adds (the holder, a letter's day, a call's time)."""
     badge = badge_for(item.status, item.reply_wanted, item.due_date, item.estimate,
-                      morning.today, morning.calendar)
+                      morning.today, morning.calendar, item.reply_due)
     extra = ""
     tz = morning.calendar.tz
     if name == q.OVERDUE and item.holder is None:

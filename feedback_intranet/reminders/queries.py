@@ -58,6 +58,7 @@ class Item:
     topic: tuple[str, str, str]  # the name in English, Finnish and Swedish
     holder: str | None = None  # the holder's name, where the list names them
     at: datetime | None = None  # when a letter was made, or a call's window begins
+    reply_due: date | None = None  # the deadline of the answer to a customer's reply
 
 
 @dataclass
@@ -132,7 +133,8 @@ def already_sent(day):
 
 
 _CASE_COLUMNS = (Case.id, Case.reference, Case.status, Case.reply_wanted, Case.due_date,
-                 Case.estimated_decision_date, Topic.name, Topic.name_fi, Topic.name_sv)
+                 Case.estimated_decision_date, Case.reply_due_date, Topic.name, Topic.name_fi,
+                 Topic.name_sv)
 _ORDER = (Case.effective_due_date, Case.received_at, Case.id)
 
 
@@ -155,7 +157,8 @@ def _ranked(query, group, section, order, holder=None, at=None):
         listed = lists.setdefault((row.grp, row.section), Listed([], row.total))
         listed.items.append(Item(row.id, row.reference, row.status, row.reply_wanted,
                                  row.due_date, row.estimated_decision_date,
-                                 (row.name, row.name_fi, row.name_sv), row.holder, row.at))
+                                 (row.name, row.name_fi, row.name_sv), row.holder, row.at,
+                                 row.reply_due_date))
     return lists
 
 

@@ -17,13 +17,26 @@ def mark_delivered(answer, case, now, calendar, how=None, actor=None):
     answer.delivered_at = now
     case.delivery_problem = ""
     day = local_date(now, calendar.tz)
-    if answer.purpose == Purpose.INTERIM_NOTICE and case.interim_notice_on is None:
-        case.interim_notice_on = day
+    # The customer wrote again after this was written: their reply still awaits an answer.
+    replied_since = (case.customer_replied_at is not None
+                     and case.customer_replied_at > answer.created_at)
+    if answer.purpose == Purpose.INTERIM_NOTICE:
+        # A notice after the first answer is about a reply, not the promise the reports measure.
+        if case.interim_notice_on is None and case.first_answered_at is None:
+            case.interim_notice_on = day
+        # The customer has been told when to expect the answer to their reply.
+        if not replied_since and case.customer_replied_at is not None:
+            case.customer_replied_at = None
     if answer.purpose == Purpose.ANSWER:
         if case.first_answered_at is None:
             case.record_first_answer(now, answer.channel, calendar)
-        if case.status in (CaseStatus.NEW, CaseStatus.ASSIGNED):
-            case.status = CaseStatus.ANSWERED
+        if replied_since:
+            if case.reply_due_date is None and case.is_open:
+                case.set_reply_due_date(calendar.due_date(case.customer_replied_at))
+        else:
+            case.reply_answered()
+            if case.status in (CaseStatus.NEW, CaseStatus.ASSIGNED):
+                case.status = CaseStatus.ANSWERED
     delivered = add_event(case, EventKind.DELIVERED, actor, now, purpose=str(answer.purpose),
                           channel=str(answer.channel), **how)
     if answer.purpose in CLOSING_PURPOSES and answer.close_when_delivered:
@@ -69,11 +82,11 @@ def mark_failed(answer, case, reason, now, problem=None):
             notify([case.assignee], case, REOPENED_UNDELIVERED, now)
 
 
-def mark_confirmation_failed(case, reason, now):
+def mark_confirmation_failed(case, reason, now, problem=None):
     """The confirmation did not reach the customer: their address is probably wrong."""
     case.delivery_problem = f"Confirmation email could not be delivered: {reason}"[:300]
     add_event(case, EventKind.DELIVERY_FAILED, None, now, purpose="confirmation",
-              detail=reason[:300])
+              **(problem or {"detail": reason[:300]}))
 
 
 def mark_address_refused(case, address):

@@ -5,8 +5,11 @@ from ..models import Answer
 
 
 def new_answer(case, actor, channel, text, purpose, now):
+    # Never before the customer's reply the writer has seen (inbound.cases keeps a reply after
+    # what was on its way): its delivery then answers the reply, whatever the hosts' clocks say.
+    written = max(now, case.customer_replied_at or now)
     answer = Answer(case_id=case.id, purpose=purpose, channel=channel, text=text,
-                    created_at=now, created_by_id=actor.id)
+                    created_at=written, created_by_id=actor.id)
     db.session.add(answer)
     db.session.flush()
     return answer

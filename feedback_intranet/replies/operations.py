@@ -171,7 +171,12 @@ def _take_back(actor, case, answer, now, **because):
         raise Refusal(refusal)
     answer.status = AnswerStatus.CANCELLED
     facts = {"purpose": str(answer.purpose), "channel": str(channel), **because}
-    if answer.estimate is not None and case.estimated_decision_date == answer.estimate:
+    if (answer.estimate is not None and answer.previous_estimate is not None
+            and case.reply_due_date == answer.estimate):
+        # A notice about a customer's reply: the reply deadline before it holds again.
+        case.set_reply_due_date(answer.previous_estimate)
+        facts["reply_due_holds"] = answer.previous_estimate.isoformat()
+    elif answer.estimate is not None and case.estimated_decision_date == answer.estimate:
         # The customer was never told of this estimate: the one before it holds again.
         case.set_estimate(answer.previous_estimate)
         previous = answer.previous_estimate
@@ -228,7 +233,9 @@ def send_notice(actor, case, text, estimate, *, now, today, calendar, deviations
     full = compose(case, case.current_unit, text, False, channel)
     refuse_sensitive(full, "text")
     answer = new_answer(case, actor, channel, full, Purpose.INTERIM_NOTICE, now)
-    answer.estimate, answer.previous_estimate = estimate, case.estimated_decision_date
+    # What the estimate replaces, and what holds again should the notice be cancelled.
+    answer.estimate = estimate
+    answer.previous_estimate = case.reply_due_date or case.estimated_decision_date
     return dispatch(answer, case, case.current_unit, now=now, today=today, calendar=calendar,
                     deviations=deviations)
 
@@ -238,7 +245,8 @@ def send_interim_notice(actor, case, estimate, text, *, now, today, calendar, de
     """Tell the customer the answer takes longer; the estimate becomes the effective due date.
 
     The notice goes out the way answers do (outbox, callback task or letter); the estimate
-    takes effect as it is sent.
+    takes effect as it is sent. On a case a customer's reply opened again it moves the reply
+    deadline: the due date and the estimate stay the promise the first answer was measured on.
     """
     check_action(actor, case, "interim_notice", expected_version)
     if estimate is None:
@@ -257,11 +265,15 @@ def send_interim_notice(actor, case, estimate, text, *, now, today, calendar, de
     hold_if_nobody_does(actor, case, now)
     sent = send_notice(actor, case, text, estimate, now=now, today=today, calendar=calendar,
                        deviations=deviations or {})
-    previous = case.estimated_decision_date
-    case.set_estimate(estimate)
-    add_event(case, EventKind.INTERIM_NOTICE, actor, now, text.strip(),
-              estimate=estimate.isoformat(), sent=sent,
-              **({"previous": previous.isoformat()} if previous else {}))
+    facts = {"estimate": estimate.isoformat(), "sent": sent}
+    if case.reply_due_date is not None:
+        facts.update(reply=True, previous=case.reply_due_date.isoformat())
+        case.set_reply_due_date(estimate)
+    else:
+        if case.estimated_decision_date:
+            facts["previous"] = case.estimated_decision_date.isoformat()
+        case.set_estimate(estimate)
+    add_event(case, EventKind.INTERIM_NOTICE, actor, now, text.strip(), **facts)
     db.session.flush()
 
 

@@ -15,14 +15,17 @@ class Badge:
     days: int | None = None  # banking days to the due date, or past it
     day: date | None = None  # the date in effect: the estimate when one replaces the due date
     estimate: bool = False  # an interim notice's estimate replaced the due date
+    reply: bool = False  # the day is the deadline of the answer to the customer's reply
 
 
-def badge_for(status, reply_wanted, due_date, estimated_decision_date, today, calendar):
+def badge_for(status, reply_wanted, due_date, estimated_decision_date, today, calendar,
+              reply_due_date=None):
     """The badge of a case on `today` (a Helsinki calendar day).
 
     An open case is overdue once the day it is due has ended; the number of
     overdue banking days counts those after the due date up to today, at least 1.
-    An estimate from an interim notice replaces the due date.
+    An estimate from an interim notice replaces the due date; the deadline of the answer to a
+    customer's reply that opened the case again replaces both, and counts like a due date.
     """
     status = str(status)
     if status == "closed":
@@ -31,6 +34,14 @@ def badge_for(status, reply_wanted, due_date, estimated_decision_date, today, ca
         return Badge("answered")
     if not reply_wanted:
         return Badge("no_answer")
+    if reply_due_date is not None:
+        due = reply_due_date
+        if today > due:
+            return Badge("overdue", max(1, calendar.banking_days_between(due, today)), due,
+                         reply=True)
+        if today == due:
+            return Badge("due_today", 0, due, reply=True)
+        return Badge("due", max(1, calendar.banking_days_between(today, due)), due, reply=True)
     estimate = estimated_decision_date is not None
     due = estimated_decision_date or due_date
     if today > due:
@@ -44,7 +55,8 @@ def badge_for(status, reply_wanted, due_date, estimated_decision_date, today, ca
 
 def case_badge(case, today, calendar):
     return badge_for(
-        case.status, case.reply_wanted, case.due_date, case.estimated_decision_date, today, calendar
+        case.status, case.reply_wanted, case.due_date, case.estimated_decision_date, today, calendar,
+        case.reply_due_date,
     )
 
 
