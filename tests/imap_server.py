@@ -142,11 +142,13 @@ class MailServer:
         connection.login(USER, PASSWORD)
         return connection
 
-    def deliver(self, raw, folder="INBOX"):
-        """Put a mail into a folder as the mail server would; returns its UID."""
+    def deliver(self, raw, folder="INBOX", arrived=None):
+        """Put a mail into a folder as the mail server would, arrived now or at the aware
+        datetime `arrived`; returns its UID."""
         with self._session() as connection:
             connection.create(folder)
-            typ, data = connection.append(folder, None, None, raw)
+            typ, data = connection.append(
+                folder, None, imaplib.Time2Internaldate(arrived) if arrived else None, raw)
             assert typ == "OK", data
             return int(connection.response("APPENDUID")[1][0].split()[1])
 
@@ -162,7 +164,7 @@ class MailServer:
         """The folders emptied, for the next test."""
         with self._session() as connection:
             for folder in folders:
-                if connection.select(folder)[0] == "OK":
+                if connection.select(folder)[0] == "OK" and connection.search(None, "ALL")[1][0]:
                     connection.store("1:*", "+FLAGS.SILENT", r"(\Deleted)")
                     connection.expunge()
 

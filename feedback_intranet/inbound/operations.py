@@ -13,6 +13,7 @@ from datetime import datetime, time, timedelta
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from ..cases.common import CaseChanged
 from ..extensions import db
 from ..intake.emails import queue_confirmation_of_emailed_feedback
 from ..intake.operations import Feedback, receive_feedback
@@ -109,6 +110,9 @@ def process(raw, *, mailbox, uidvalidity, uid, now, calendar, rules):
                          sha256=hashlib.sha256(raw).hexdigest(), processed_at=now,
                          outcome=InboundOutcome.QUARANTINED)
     db.session.add(record)
+    # First: a second fetch reading the same mail at once waits here on the unique key, and
+    # fails once the first commits, before it changes any case.
+    db.session.flush()
     try:
         mail = reading.read(raw, authserv_id=rules.authserv_id, spam_header=rules.spam_header,
                             spam_values=rules.spam_values)
@@ -142,7 +146,7 @@ def _decide(record, mail, *, now, calendar, rules):
         record.reason = SPAM
         return
     if mail.bounce is not None:
-        _bounce(record, mail.bounce, now=now, calendar=calendar)
+        _bounce(record, mail.bounce, now=now)
         return
     case, matched_by = _case_of(mail)
     if mail.automatic:
@@ -180,16 +184,17 @@ def _case_of(mail):
                 OutboxMessage.case_id.is_not(None))
             .order_by(OutboxMessage.id.desc()).limit(1)).scalar()
         if found is not None:
-            return db.session.get(Case, found), BY_MESSAGE_ID
+            return db.session.get(Case, found, populate_existing=True), BY_MESSAGE_ID
     reference = reading.subject_reference(mail.subject)
     if reference and mail.dmarc_pass:
-        case = db.session.scalar(sa.select(Case).where(Case.reference == reference))
+        case = db.session.scalar(sa.select(Case).where(Case.reference == reference)
+                                 .execution_options(populate_existing=True))
         if case is not None and case.contact_email.lower() == mail.from_address:
             return case, BY_REFERENCE
     return None, ""
 
 
-def _bounce(record, bounce, *, now, calendar):
+def _bounce(record, bounce, *, now):
     """A delivery report: only a recipient that failed for good (5.x.x) marks the original
     failed; the original is found by its Message-ID, never by the subject."""
     record.outcome = InboundOutcome.BOUNCE
@@ -204,8 +209,7 @@ def _bounce(record, bounce, *, now, calendar):
         record.reason = f"{DELAYED}: {bounce.status} {bounce.diagnostic}".strip()[:300]
         return
     record.reason = f"{FAILED}: {bounce.status} {bounce.recipient} {bounce.diagnostic}"[:300]
-    cases.record_bounce(message, status=bounce.status, diagnostic=bounce.diagnostic, now=now,
-                        calendar=calendar)
+    cases.record_bounce(message, status=bounce.status, diagnostic=bounce.diagnostic, now=now)
 
 
 def _new_feedback(record, mail, *, now, calendar, rules, follows=None):
@@ -235,7 +239,7 @@ def _new_feedback(record, mail, *, now, calendar, rules, follows=None):
     # No confirmation to a sender whose domain is not proven (it would go to whoever the From:
     # names), and at most one a day to one sender.
     if mail.dmarc_pass and not _confirmed_today(mail.from_address, now, calendar):
-        queue_confirmation_of_emailed_feedback(case, now)
+        queue_confirmation_of_emailed_feedback(case, now, replying_to=mail.message_id)
         record.confirmation_sent = True
 
 
@@ -316,12 +320,7 @@ def _process_one(box, uid, settings, rules, now, calendar):
                                  reason=SEEN_BEFORE)
             db.session.add(record)
         else:
-            try:
-                record = process(raw, mailbox=settings.name, uidvalidity=box.uidvalidity,
-                                 uid=uid, now=now, calendar=calendar, rules=rules)
-            except Exception:
-                db.session.rollback()
-                raise
+            record = _process_raw(raw, box, uid, settings, rules, now, calendar)
     try:
         db.session.commit()
     except IntegrityError:
@@ -329,6 +328,28 @@ def _process_one(box, uid, settings, rules, now, calendar):
         db.session.rollback()
         return None
     return record
+
+
+def _process_raw(raw, box, uid, settings, rules, now, calendar, tries=3):
+    """Process under the case's version check: staff changing the case at the same moment
+    makes it read the case again and retry, as the outbox's outcomes do."""
+    for attempt in range(tries):
+        try:
+            return process(raw, mailbox=settings.name, uidvalidity=box.uidvalidity, uid=uid,
+                           now=now, calendar=calendar, rules=rules)
+        except CaseChanged:
+            db.session.rollback()
+            if attempt == tries - 1:
+                raise
+        except IntegrityError:
+            db.session.rollback()
+            if already_processed(settings.name, box.uidvalidity, uid) is None:
+                raise
+            return None  # another fetch recorded it first: it is theirs
+        except Exception:
+            db.session.rollback()
+            raise
+    return None
 
 
 def _take_out(box, uid, record, settings):
