@@ -127,7 +127,7 @@ def test_the_confirmation_notice_and_answer_to_one_customer_form_one_thread(
     assert notice["References"] == confirmation["Message-ID"]
     assert answered["In-Reply-To"] == notice["Message-ID"]
     assert answered["References"].split() == [confirmation["Message-ID"], notice["Message-ID"]]
-    # Each keeps its own Message-ID: the one the outbox gave it, on every attempt.
+    # Each keeps its own Message-ID, the one the outbox gave it.
     rows = db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id)).all()
     assert [r.message_id for r in rows] == [m["Message-ID"] for m in smtp_server.messages]
     assert len(set(r.message_id for r in rows)) == 3
