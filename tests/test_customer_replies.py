@@ -596,7 +596,7 @@ def test_a_reply_about_own_banking_matters_still_cannot_be_answered_by_email(org
     db.session.commit()
     send(case, agent, at(hours=1), channel="letter")
     letter = db.session.scalar(sa.select(Letter).where(Letter.case_id == case.id))
-    replies.post_letter(agent, letter, now=at(hours=2))
+    replies.post_letter(agent, letter, now=at(hours=2), calendar=CAL)
     operations.close(agent, case, Resolution.ANSWERED, now=at(hours=3))
     db.session.commit()
     reply(case, at(days=1))
