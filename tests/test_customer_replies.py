@@ -357,6 +357,22 @@ def test_a_holder_who_left_the_unit_is_not_kept_on_the_reopened_case(org, case):
     consistent()
 
 
+def test_a_reply_about_a_case_that_wanted_no_answer_opens_it_among_those(org, make_case):
+    """The customer's wish stays as they gave it: changing it would change the figures of the
+    day the case was received. Staff see the reply, the marker and the case in "No answer
+    wanted", and may answer it."""
+    units, people = org
+    case = make_case(units["cs"], received_at=NOW, reply_wanted=False)
+    operations.close(people["cs.agent"], case, Resolution.NO_ANSWER_WANTED, now=at(hours=1))
+    db.session.commit()
+    reply(case, at(days=2))
+    assert case.status == CaseStatus.NEW and not case.reply_wanted
+    assert case_badge(case, local_date(at(days=2)), CAL).state == "no_answer"
+    assert counters.unit_counts(units["cs"].id, local_date(at(days=2)),
+                                local_date(at(days=3)))[0]["no_answer"] == 1
+    consistent()
+
+
 def test_a_reply_to_a_duplicate_goes_to_its_original(org, case, make_case):
     units, people = org
     agent = people["cs.agent"]
