@@ -357,6 +357,22 @@ def test_a_holder_who_left_the_unit_is_not_kept_on_the_reopened_case(org, case):
     consistent()
 
 
+def test_a_reply_about_a_case_that_wanted_no_answer_opens_it_among_those(org, make_case):
+    """The customer's wish stays as they gave it: changing it would change the figures of the
+    day the case was received. Staff see the reply, the marker and the case in "No answer
+    wanted", and may answer it."""
+    units, people = org
+    case = make_case(units["cs"], received_at=NOW, reply_wanted=False)
+    operations.close(people["cs.agent"], case, Resolution.NO_ANSWER_WANTED, now=at(hours=1))
+    db.session.commit()
+    reply(case, at(days=2))
+    assert case.status == CaseStatus.NEW and not case.reply_wanted
+    assert case_badge(case, local_date(at(days=2)), CAL).state == "no_answer"
+    assert counters.unit_counts(units["cs"].id, local_date(at(days=2)),
+                                local_date(at(days=3)))[0]["no_answer"] == 1
+    consistent()
+
+
 def test_a_reply_to_a_duplicate_goes_to_its_original(org, case, make_case):
     units, people = org
     agent = people["cs.agent"]
@@ -596,7 +612,7 @@ def test_a_reply_about_own_banking_matters_still_cannot_be_answered_by_email(org
     db.session.commit()
     send(case, agent, at(hours=1), channel="letter")
     letter = db.session.scalar(sa.select(Letter).where(Letter.case_id == case.id))
-    replies.post_letter(agent, letter, now=at(hours=2))
+    replies.post_letter(agent, letter, now=at(hours=2), calendar=CAL)
     operations.close(agent, case, Resolution.ANSWERED, now=at(hours=3))
     db.session.commit()
     reply(case, at(days=1))

@@ -315,7 +315,7 @@ def _close(actor, case, resolution, note, now, **facts):
     case.status = CaseStatus.CLOSED
     case.resolution = resolution
     case.closed_at = now
-    case.reply_answered()
+    case.clear_customer_reply()
     add_event(case, EventKind.CLOSED, actor, now, mask(note.strip()).text,
               from_unit_id=case.current_unit_id, resolution=str(resolution), **facts)
 

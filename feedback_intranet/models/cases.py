@@ -222,7 +222,7 @@ class Case(db.Model):
         self.reply_due_date = day
         self.effective_due_date = day or self.estimated_decision_date or self.due_date
 
-    def reply_answered(self):
+    def clear_customer_reply(self):
         """Staff answered the customer's reply, or closed the case: the marker and the reply
         deadline go."""
         if self.customer_replied_at is not None:

@@ -34,7 +34,7 @@ def mark_delivered(answer, case, now, calendar, how=None, actor=None):
             if case.reply_due_date is None and case.is_open:
                 case.set_reply_due_date(calendar.due_date(case.customer_replied_at))
         else:
-            case.reply_answered()
+            case.clear_customer_reply()
             if case.status in (CaseStatus.NEW, CaseStatus.ASSIGNED):
                 case.status = CaseStatus.ANSWERED
     delivered = add_event(case, EventKind.DELIVERED, actor, now, purpose=str(answer.purpose),
