@@ -14,7 +14,7 @@ CUSTOMER = "aino@example.fi"
 
 
 def mail(*, sender=f"Aino Asiakas <{CUSTOMER}>", subject="Re: Palautteenne", body="Kiitos!",
-         in_reply_to=None, dmarc=None, headers=(), html=None):
+         in_reply_to=None, dmarc=None, headers=(), html=None, attachments=()):
     """A mail as the bank's mail server would file it: its own Authentication-Results on top
     when `dmarc` says what it found."""
     message = EmailMessage()
@@ -35,6 +35,9 @@ def mail(*, sender=f"Aino Asiakas <{CUSTOMER}>", subject="Re: Palautteenne", bod
         message.set_content(html, subtype="html")
     else:
         message.set_content(body)
+    for filename in attachments:
+        message.add_attachment(b"%PDF-1.4 statement", maintype="application", subtype="pdf",
+                               filename=filename)
     return message.as_bytes()
 
 

@@ -29,7 +29,7 @@ from feedback_intranet.models import (
 from tests import imap_server
 from tests.sample_mail import BANK_MTA, CUSTOMER, delivery_report, mail
 
-from .conftest import HELSINKI
+from .conftest import HELSINKI, said
 from .test_close_when_delivered import answer
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=HELSINKI)  # a Wednesday
@@ -152,11 +152,14 @@ def test_a_forged_from_with_the_reference_does_not_thread(data, clock, mailbox, 
 def test_mail_from_a_stranger_becomes_new_feedback_without_a_confirmation(
         data, clock, mailbox, org, topic):
     mailbox.deliver(mail(sender="Pekka Puupää <pekka@elsewhere.example>",
-                         subject="Konttorin aukioloajat", body="Miksi konttori on kiinni?"))
+                         subject="Konttorin aukioloajat", body="Miksi konttori on kiinni?",
+                         attachments=["tiliote.pdf", "kuva.pdf"]))
     fetch(data, clock)
     [(outcome, case_id)] = outcomes()
     assert outcome is InboundOutcome.NEW_FEEDBACK
     new = db.session.get(Case, case_id)
+    assert said(new.events[0]) == "Received by email. 2 attachments were not kept."
+    assert said(new.events[0], "fi") == "Vastaanotettu sähköpostilla. 2 liitettä jätettiin tallentamatta."
     assert (new.intake_channel, new.reply_wanted, new.reply_channel) == (
         IntakeChannel.EMAIL, True, ReplyChannel.EMAIL)
     assert (new.contact_name, new.contact_email) == ("Pekka Puupää", "pekka@elsewhere.example")
@@ -206,6 +209,22 @@ def test_an_out_of_office_reply_is_recorded_and_nothing_is_sent(
     assert events(case, EventKind.CUSTOMER_REPLIED) == []
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Case)) == 1
     assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == before
+
+
+def test_an_out_of_office_reply_to_a_confirmation_makes_no_mail_loop(
+        data, clock, mailbox, org, topic):
+    mailbox.deliver(mail(sender="pekka@elsewhere.example", subject="Kiitos", dmarc="pass"))
+    fetch(data, clock)
+    [confirmation] = db.session.scalars(sa.select(OutboxMessage)).all()
+    assert confirmation.auto_replied
+    mailbox.deliver(mail(sender="pekka@elsewhere.example", dmarc="pass",
+                         subject=f"Poissa toimistolta: {confirmation.subject}",
+                         in_reply_to=confirmation.message_id, body="Olen lomalla."))
+    fetch(data, clock)
+    assert [o for o, _ in outcomes()] == [InboundOutcome.NEW_FEEDBACK,
+                                           InboundOutcome.AUTOMATIC_REPLY]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Case)) == 1
 
 
 def test_a_failed_delivery_report_marks_the_answer_failed_and_a_delayed_one_does_not(
@@ -265,6 +284,9 @@ def test_a_crash_before_the_commit_leaves_the_mail_to_be_read_again(
 
 @pytest.mark.parametrize("setting, raw, reason", [
     ({}, lambda: mail(sender="feedback@bank.example"), operations.OWN_ADDRESS),
+    ({}, lambda: b"\x00\x01 not a mail at all", operations.UNREADABLE),
+    ({}, lambda: mail(sender="Aino <aino@example.fi>, Pekka <pekka@example.fi>"),
+     operations.NO_SENDER),
     ({"INBOUND_MAX_BYTES": 200}, lambda: mail(body="x" * 500), operations.OVERSIZED),
     ({}, lambda: mail(headers=[("X-Spam-Flag", "YES")]), operations.SPAM),
 ])

@@ -144,7 +144,14 @@ def _sent(sent):
 
 
 def _received(event, facts, actor):
-    yield ""
+    if not facts.get("by_email"):
+        yield ""
+        return
+    yield _("Received by email.")
+    attachments = facts.get("attachments") or 0
+    if attachments:
+        yield ngettext("%(num)d attachment was not kept.", "%(num)d attachments were not kept.",
+                       attachments)
 
 
 def _routed(event, facts, actor):
