@@ -30,14 +30,14 @@ def demo_answers():
 
     import sqlalchemy as sa
 
+    from config import checkout_config
     from feedback_intranet import create_app
+    from feedback_intranet.extensions import db
     from feedback_intranet.models import OutboxKind, OutboxMessage
 
-    os.chdir(ROOT)
-    app = create_app()
-    with app.app_context():
-        from feedback_intranet.extensions import db
-
+    # The checkout's configuration, as the flask command reads it (the quick start's demo).
+    name = os.environ.get("FLASK_CONFIG") or checkout_config()
+    with create_app({"CONFIG": name} if name else None).app_context():
         return db.session.scalars(
             sa.select(OutboxMessage).where(OutboxMessage.kind == OutboxKind.ANSWER,
                                            OutboxMessage.recipient != "")
