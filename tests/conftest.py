@@ -551,6 +551,23 @@ def run_worker(mail_app):
     return run
 
 
+def together(*runs):
+    """Run the callables at the same moment, each in a thread of its own (a barrier releases them
+    together); returns what each returned."""
+    barrier, results = threading.Barrier(len(runs)), [None] * len(runs)
+
+    def run(i):
+        barrier.wait()
+        results[i] = runs[i]()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(runs))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
 def said(event, language="en"):
     """What the timeline says of `event` to a reader of `language`."""
     from flask_babel import force_locale

@@ -4,7 +4,6 @@ server, the letter posted, the customer reached by phone); a failure keeps it op
 again when learned after the close."""
 
 import re
-import threading
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -25,7 +24,7 @@ from feedback_intranet.models import (
 )
 from feedback_intranet.replies.answers import mark_failed
 
-from .conftest import HELSINKI, PASSWORD, said
+from .conftest import HELSINKI, PASSWORD, said, together
 from .test_case_pages import hidden_fields, post_action
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=HELSINKI)  # Wednesday
@@ -383,21 +382,6 @@ def two_people(app, make_unit, make_user, clock, database_url):
     return cs, clients
 
 
-def _together(*runs):
-    barrier, results = threading.Barrier(len(runs)), [None] * len(runs)
-
-    def run(i):
-        barrier.wait()
-        results[i] = runs[i]()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(runs))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
-
-
 @pytest.mark.committed
 @pytest.mark.parametrize("channel", ["email", "letter"])
 def test_a_hand_close_and_a_close_on_delivery_at_the_same_moment_close_once(
@@ -432,7 +416,7 @@ def test_a_hand_close_and_a_close_on_delivery_at_the_same_moment_close_once(
             delivery = partial(first.post, f"/letters/{letter.id}/posted", data=posted)
         else:
             delivery = deliver
-        closed_by_hand, delivered = _together(
+        closed_by_hand, delivered = together(
             partial(second.post, f"/cases/{case.reference}/close", data=close), delivery)
         assert closed_by_hand is not None and delivered is not None, round_number
         assert closed_by_hand.status_code == 200, (round_number, closed_by_hand.status_code)

@@ -4,7 +4,6 @@ deadline, staff see it on the timeline, in the inbox and by email; an automatic 
 noted; a delivery report fails the answer it returns, even one counted as delivered. The promise
 of record and the reports it makes stay as they were."""
 
-import threading
 import time
 from datetime import date, datetime, timedelta
 from functools import partial
@@ -52,7 +51,7 @@ from feedback_intranet.reports import summaries
 from feedback_intranet.rules.badges import Badge, case_badge
 from feedback_intranet.rules.banking_days import BankingCalendar, local_date
 
-from .conftest import HELSINKI, PASSWORD, colleague_writes_first, said
+from .conftest import HELSINKI, PASSWORD, colleague_writes_first, said, together
 from .test_case_pages import hidden_fields
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=HELSINKI)  # a Wednesday
@@ -777,21 +776,6 @@ def _record_reply(data_app, case_id, delay=0.0):
     return _in_own_context(data_app, work)
 
 
-def _together(*runs):
-    barrier, results = threading.Barrier(len(runs)), [None] * len(runs)
-
-    def run(i):
-        barrier.wait()
-        results[i] = runs[i]()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(runs))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
-
-
 def _post(client, case, action, page, **fields):
     data = hidden_fields(page, action)
     data.update({f"{action}-{name}": value for name, value in fields.items()})
@@ -848,7 +832,7 @@ def test_a_reply_arriving_while_staff_answer_or_close_is_never_lost_nor_half_wri
         # The reply comes at once, or a little later: staff's request takes longer to reach
         # the case than the run does, and each should sometimes be first.
         delay = STAGGER[round_number % len(STAGGER)]
-        staff_result, _attempts = _together(staff, partial(_record_reply, data, case.id, delay))
+        staff_result, _attempts = together(staff, partial(_record_reply, data, case.id, delay))
         if race != "delivery":
             assert staff_result[0] in (200, 302), (round_number, staff_result[0])
             if staff_result[0] == 200:
