@@ -299,6 +299,33 @@ def test_later_logins_follow_the_directorys_details_and_groups(
         admin.modify(mikko, {"displayName": [(ldap3.MODIFY_REPLACE, ["Mikko Mover"])]})
 
 
+def test_a_person_renamed_in_the_directory_keeps_their_account_under_the_new_name(
+        client, login, directory, mapped, make_user):
+    login("mikko", "password")
+    client.post("/logout")
+    first = _user("mikko")
+    admin = directory.admin_connection()
+    mikko = ldap_server.person_dn("Mikko Mover")
+    assert admin.modify(mikko, {"sAMAccountName": [(ldap3.MODIFY_REPLACE, ["mikko.mover"])]})
+    try:
+        assert login("mikko.mover", "password").status_code == 302
+        client.post("/logout")
+        renamed = _user("mikko.mover")
+        assert renamed.id == first.id and _user("mikko") is None
+        assert _audit(AuditKind.DIRECTORY_CHANGE)[-1][1] == {"change": "renamed",
+                                                             "previous": "mikko"}
+        # The old name is no longer the directory's: nobody gets in with it.
+        assert b"Wrong username or password" in login("mikko", "password").data
+        # A local account holding the new name is never renamed over: the entry's account
+        # keeps its name and still signs in.
+        make_user("mikko.m")
+        assert admin.modify(mikko, {"sAMAccountName": [(ldap3.MODIFY_REPLACE, ["mikko.m"])]})
+        assert login("mikko.m", "password").status_code == 302
+        assert _user("mikko.mover").id == first.id
+    finally:
+        admin.modify(mikko, {"sAMAccountName": [(ldap3.MODIFY_REPLACE, ["mikko"])]})
+
+
 def test_what_an_admin_set_by_hand_stays_when_the_directory_takes_its_grant_away(
         client, login, directory, mapped):
     login("aino", "password")

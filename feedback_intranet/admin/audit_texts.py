@@ -37,6 +37,7 @@ _VIA = {
 _DIRECTORY_CHANGES = {
     "created": N_("Created at the first sign-in with the directory."),
     "details": N_("Name, email or language updated from the directory."),
+    "renamed": N_("Renamed in the directory; the username was %(previous)s."),
     "member": N_("The directory made them a member of unit %(unit)s."),
     "no_longer_member": N_("The directory no longer makes them a member of unit %(unit)s."),
     "team_lead": N_("The directory made them team lead of unit %(unit)s."),
@@ -133,7 +134,8 @@ def _directory_change(facts):
         text = _(_DEACTIVATED.get(facts.get("reason"), _DEACTIVATED["disabled"]))
     elif change in _DIRECTORY_CHANGES:
         # Events written before the unit's code was recorded name it by its id.
-        text = _(_DIRECTORY_CHANGES[change], unit=facts.get("unit") or facts.get("unit_id", ""))
+        text = _(_DIRECTORY_CHANGES[change], unit=facts.get("unit") or facts.get("unit_id", ""),
+                 previous=facts.get("previous", ""))
     else:
         return ""
     if facts.get("actor"):

@@ -110,6 +110,10 @@ def _directory_login(entry, held, name, now):
             audit.record(AuditKind.LOGIN_FAILED, username=name, reason=reason, **via)
             raise Refusal(NOT_LET_IN, "password")
         user = directory_operations.create_user(entry, name, now)
+    elif user.username != name and held is None:
+        # Renamed in the directory (same entry, a new sign-in name): the account follows, so
+        # the throttle and the lockout count by the name the person types.
+        directory_operations.rename(user, name)
     directory_operations.follow(user, entry, now)
     if reason is not None:
         audit.record(AuditKind.LOGIN_FAILED, user=user, reason=reason, **via)

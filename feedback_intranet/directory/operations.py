@@ -53,6 +53,12 @@ def create_user(entry, username, now):
     return user
 
 
+def rename(user, username):
+    """The directory entry now signs in as `username` (free here: the caller checked)."""
+    audit.record(AuditKind.DIRECTORY_CHANGE, user=user, change="renamed", previous=user.username)
+    user.username = username
+
+
 @dataclass
 class Followed:
     """What following the directory changed for one user."""
