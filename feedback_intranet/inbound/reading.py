@@ -472,7 +472,7 @@ def _body_text(part, depth=0):
             text = _unflow(text, str(part.get_param("delsp") or "").lower() == "yes")
         return text
     if kind == "text/html":
-        return _html_text(_decoded_payload(part, _MAX_HTML))[:_MAX_TEXT]
+        return _first(_html_text(_decoded_payload(part, _MAX_HTML)), _MAX_TEXT)
     children = _children(part)[:_MAX_PARTS]
     if kind == "multipart/alternative":
         plain = [child for child in children if child.get_content_type() == "text/plain"]
@@ -484,7 +484,7 @@ def _body_text(part, depth=0):
     if kind == "multipart/encrypted":
         return ""
     texts = (_body_text(child, depth + 1) for child in children)
-    return "\n\n".join(text for text in texts if text.strip())[:_MAX_TEXT]
+    return _first("\n\n".join(text for text in texts if text.strip()), _MAX_TEXT)
 
 
 # Latin-1 is read as windows-1252, as browsers do: Outlook labels € and quotes so.
@@ -494,17 +494,25 @@ _CHARSETS = {"iso-8859-1": "cp1252", "iso8859-1": "cp1252", "latin1": "cp1252", 
 
 def _decoded_payload(part, limit=_MAX_TEXT):
     """A part's text, decoded by its charset where that reads, else as UTF-8, else as
-    windows-1252; its first `limit` characters."""
+    windows-1252; at most `limit` characters of it."""
     data = part.get_payload(decode=True)
     if not isinstance(data, bytes):
         return ""
     declared = part.get_content_charset()
     for charset in ([_CHARSETS.get(declared, declared)] if declared else []) + ["utf-8"]:
         try:
-            return _clean(data.decode(charset)[:limit])
+            return _clean(_first(data.decode(charset), limit))
         except (LookupError, UnicodeError, ValueError):  # unknown, mislabelled or no text codec
             continue
-    return _clean(data.decode("cp1252", errors="replace")[:limit])
+    return _clean(_first(data.decode("cp1252", errors="replace"), limit))
+
+
+def _first(text, limit):
+    """The first `limit` characters of a text, less the line the limit would cut in two."""
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    return head.rpartition("\n")[0] if "\n" in head else head
 
 
 def _unflow(text, delsp):
