@@ -60,3 +60,26 @@ def test_only_admins_make_data_requests(client, login, units, make_user, make_ca
     _setting(units, make_user, make_case)
     login("branch.staff")
     assert client.post("/admin/data-request", data={"customer_number": "C0000042"}).status_code == 403
+
+
+def test_the_mail_read_from_the_customer_is_listed(client, login, units, make_user, make_case,
+                                                   data):
+    from feedback_intranet.models import InboundMail, InboundOutcome
+
+    customer, linked, by_email, other = _setting(units, make_user, make_case)
+    db.session.add_all([
+        InboundMail(mailbox="m", uidvalidity=1, uid=1, sha256="a", processed_at=linked.received_at,
+                    outcome=InboundOutcome.THREADED, case_id=linked.id, sender="asa@example.fi",
+                    subject="Re: Mitt kort", excerpt="Tack!"),
+        # Quarantined, in no case, but from her address.
+        InboundMail(mailbox="m", uidvalidity=1, uid=2, sha256="b", processed_at=linked.received_at,
+                    outcome=InboundOutcome.QUARANTINED, sender="asa@example.fi", subject="Hej"),
+        InboundMail(mailbox="m", uidvalidity=1, uid=3, sha256="c", processed_at=linked.received_at,
+                    outcome=InboundOutcome.NEW_FEEDBACK, case_id=other.id,
+                    sender="someone@example.fi", subject="Other"),
+    ])
+    db.session.commit()
+    login("admin")
+    held = json.loads(client.post("/admin/data-request", data={"customer_number": "C0000042"}).data)
+    assert [(m["subject"], m["case"], m["outcome"]) for m in held["inbound_mail"]] == [
+        ("Re: Mitt kort", linked.reference, "threaded"), ("Hej", None, "quarantined")]

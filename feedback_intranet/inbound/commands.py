@@ -86,8 +86,8 @@ def purge_now():
     db.session.commit()
     mailbox = (f"{counted(deleted, 'quarantined mail', 'quarantined mails')} deleted from "
                f"{settings.quarantine_folder}" if settings else "no mailbox configured")
-    return (f"Inbound mail: {mailbox}; "
-            f"{counted(blanked, 'record', 'records')} no longer name their sender")
+    return (f"Inbound mail: {mailbox}; the sender blanked in "
+            f"{counted(blanked, 'record', 'records')} older than {config['INBOUND_LOG_DAYS']} days")
 
 
 @inbound_group.command("purge")
