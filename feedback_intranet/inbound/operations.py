@@ -104,10 +104,11 @@ def quarantine_oversized(*, mailbox, uidvalidity, uid, size, now):
     return record
 
 
-def process(raw, *, mailbox, uidvalidity, uid, now, calendar, rules):
-    """Record the mail and make its change to a case; flushed, the caller commits."""
+def process(raw, *, sha256, mailbox, uidvalidity, uid, now, calendar, rules):
+    """Record the mail (`sha256`: the hex digest of `raw`) and make its change to a case;
+    flushed, the caller commits."""
     record = InboundMail(mailbox=mailbox, uidvalidity=uidvalidity, uid=uid,
-                         sha256=hashlib.sha256(raw).hexdigest(), processed_at=now,
+                         sha256=sha256, processed_at=now,
                          outcome=InboundOutcome.QUARANTINED)
     db.session.add(record)
     # First: a second fetch reading the same mail at once waits here on the unique key, and
@@ -311,16 +312,17 @@ def _process_one(box, uid, settings, rules, now, calendar):
         raw = box.read(uid)
         if raw is None:
             return None
-        if seen_before(hashlib.sha256(raw).hexdigest()):
+        digest = hashlib.sha256(raw).hexdigest()
+        if seen_before(digest):
             log.warning("Inbound mail %s/%s was processed under an earlier UIDVALIDITY: "
                         "taken out without processing it again", box.uidvalidity, uid)
             record = InboundMail(mailbox=settings.name, uidvalidity=box.uidvalidity, uid=uid,
-                                 sha256=hashlib.sha256(raw).hexdigest(), processed_at=now,
+                                 sha256=digest, processed_at=now,
                                  outcome=InboundOutcome.QUARANTINED,
                                  reason=SEEN_BEFORE)
             db.session.add(record)
         else:
-            record = _process_raw(raw, box, uid, settings, rules, now, calendar)
+            record = _process_raw(raw, digest, box, uid, settings, rules, now, calendar)
     try:
         db.session.commit()
     except IntegrityError:
@@ -330,12 +332,12 @@ def _process_one(box, uid, settings, rules, now, calendar):
     return record
 
 
-def _process_raw(raw, box, uid, settings, rules, now, calendar, tries=3):
+def _process_raw(raw, digest, box, uid, settings, rules, now, calendar, tries=3):
     """Process under the case's version check: staff changing the case at the same moment
     makes it read the case again and retry, as the outbox's outcomes do."""
     for attempt in range(tries):
         try:
-            return process(raw, mailbox=settings.name, uidvalidity=box.uidvalidity, uid=uid,
+            return process(raw, sha256=digest, mailbox=settings.name, uidvalidity=box.uidvalidity, uid=uid,
                            now=now, calendar=calendar, rules=rules)
         except CaseChanged:
             db.session.rollback()
