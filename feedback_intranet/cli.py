@@ -20,6 +20,7 @@ from .extensions import db
 from .inbound.commands import inbound_group, purge_now
 from .inbound.mailbox import MailboxUnavailable
 from .models import AuditKind, CaseStatus, OutboxStatus, Unit, User
+from .monitoring import rounds
 from .refusals import Refusal
 from .rules.counts import counted, listed
 from .rules.dates import format_date
@@ -58,11 +59,13 @@ def retention_apply(dry_run, months):
     from . import retention
 
     months = months if months is not None else current_app.config["RETENTION_MONTHS"]
+    began = rounds.started()
     outcome = retention.apply(clock.now(), months, dry_run=dry_run)
     verb = "Would anonymise" if dry_run else "Anonymised"
     click.echo(f"{verb} the cases closed more than {months} months ago: {outcome.summary()}.")
     if dry_run:
         return
+    rounds.finished(rounds.RETENTION, began)
     try:
         click.echo(f"{purge_now()}.")
     except MailboxUnavailable as error:
@@ -177,7 +180,10 @@ def reminders_send(dry_run):
     """Send this banking morning's summaries (once a day, e.g. from cron at 7.30 Helsinki time)."""
     from .reminders.operations import send_morning
 
+    began = rounds.started()
     run = send_morning(clock.now(), banking_calendar(clock.timezone()), dry_run=dry_run)
+    if not dry_run:
+        rounds.finished(rounds.REMINDERS, began, {"sent": run.sent, "escalated": run.escalated})
     day = f"{run.day:%A} {format_date(run.day)}"
     if run.closed:
         click.echo(f"{day} is not a banking day ({run.closed}): nothing sent.")

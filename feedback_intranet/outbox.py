@@ -24,6 +24,7 @@ from . import clock
 from .extensions import db
 from .logs import get_logger
 from .models import OutboxKind, OutboxMessage, OutboxStatus
+from .monitoring import rounds
 
 log = get_logger(__name__)
 # The longest wait for one reply of the mail server.
@@ -407,6 +408,7 @@ def worker_name():
 def deliver_due(batch=20):
     """Deliver the messages due when the round starts, each at most once; returns how many ended
     in each status. A retry that comes due during the round is left to the next round."""
+    began = rounds.started()
     worker_id = worker_name()
     started = clock.now()
     outcome = {}
@@ -421,6 +423,7 @@ def deliver_due(batch=20):
                 continue
             if status is not None:
                 outcome[str(status)] = outcome.get(str(status), 0) + 1
+    rounds.finished(rounds.OUTBOX, began, outcome)
     return outcome
 
 

@@ -8,6 +8,7 @@ from flask.cli import with_appcontext
 from .. import clock
 from ..extensions import db
 from ..models import Unit
+from ..monitoring import rounds
 from ..rules.counts import counted, listed
 from .client import DirectoryUnavailable
 from .operations import DISABLED, GONE, OUTSIDE_GROUP, directory_from_config, sync
@@ -33,6 +34,7 @@ def directory_sync():
     directory = directory_from_config(current_app.config)
     if directory is None:
         raise click.ClickException("LDAP_URL is not set: there is no directory to sync with.")
+    began = rounds.started()
     try:
         run = sync(directory, clock.now())
     except DirectoryUnavailable as error:
@@ -40,6 +42,8 @@ def directory_sync():
         raise click.ClickException(
             f"The directory cannot be reached, nothing changed: {error}") from error
     db.session.commit()
+    rounds.finished(rounds.DIRECTORY_SYNC, began, {"checked": run.checked,
+                                                   "changed": len(run.changed)})
     units = dict(db.session.execute(sa.select(Unit.id, Unit.name)).all())
     for username, followed in run.changed:
         said = []

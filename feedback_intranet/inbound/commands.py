@@ -11,6 +11,7 @@ from .. import clock
 from ..closing_days import banking_calendar
 from ..extensions import db
 from ..logs import get_logger
+from ..monitoring import rounds
 from ..rules.counts import counted
 from .mailbox import MailboxUnavailable, Settings, configured
 from .operations import Rules, fetch, purge
@@ -40,11 +41,13 @@ def _settings():
 
 def fetch_round(settings):
     """One round: every mail in the mailbox read once; what it did, in words."""
+    began = rounds.started()
     rules = Rules.from_config(current_app.config)
     done = fetch(settings, rules, clock_now=clock.now, calendar=banking_calendar(clock.timezone()))
     said = [counted(count, *_OUTCOMES[outcome]) for outcome, count in sorted(done.outcomes.items())]
     if done.finished:
         said.append(f"{counted(done.finished, 'mail', 'mails')} processed earlier taken out")
+    rounds.finished(rounds.INBOUND, began, {**done.outcomes, "taken out": done.finished})
     return "; ".join(said) or "no mail"
 
 

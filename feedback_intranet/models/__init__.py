@@ -34,6 +34,7 @@ from .common import (
     name_key,
     utcnow,
 )
+from .monitoring import Heartbeat
 from .organisation import (
     ClosingDay,
     Customer,
@@ -78,6 +79,7 @@ __all__ = [
     "CaseType",
     "ClosingDay",
     "Customer",
+    "Heartbeat",
     "DeviatingHours",
     "DirectoryRole",
     "GroupMapping",

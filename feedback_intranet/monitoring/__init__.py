@@ -1,0 +1,1 @@
+"""What the bank's operations team watches: health and readiness, metrics, job heartbeats."""
