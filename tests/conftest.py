@@ -6,11 +6,13 @@ The suite runs on SQLite by default and on PostgreSQL when TEST_DATABASE_URL is 
 
 import contextlib
 import email
+import functools
 import os
 import socket
 import threading
 from datetime import UTC, datetime
 from itertools import count
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -57,6 +59,37 @@ def database_url_from_env():
     return url
 
 
+def _resources_of_this_worker():
+    """Under pytest-xdist (.ci/run's PostgreSQL pass) each worker process gets a PostgreSQL
+    database and a Redis database of its own, set in the environment before any test module
+    reads it, so worker subprocesses and fixtures alike find them."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return
+    index = int(worker.removeprefix("gw"))
+    base = database_url_from_env()
+    if base and base.startswith("postgresql"):
+        url = sa.engine.make_url(base)
+        name = f"{url.database}_{worker}"
+        admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            # Two CREATE DATABASEs copying template1 at once fail: one at a time.
+            connection.execute(sa.text("SELECT pg_advisory_lock(4242)"))
+            if connection.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                 {"name": name}) is None:
+                connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+            connection.execute(sa.text("SELECT pg_advisory_unlock(4242)"))
+        admin.dispose()
+        os.environ["TEST_DATABASE_URL"] = url.set(database=name).render_as_string(
+            hide_password=False).replace("postgresql+psycopg://", "postgresql://", 1)
+    redis_url, _slash, number = os.environ.get(
+        "TEST_REDIS_URL", "redis://127.0.0.1:6379/15").rpartition("/")
+    os.environ["TEST_REDIS_URL"] = f"{redis_url}/{int(number) - index}"
+
+
+_resources_of_this_worker()
+
+
 class FakeClock:
     def __init__(self, now=DEFAULT_NOW):
         self.moment = now
@@ -69,6 +102,33 @@ class FakeClock:
 
     def __call__(self):
         return self.moment.astimezone(UTC)
+
+
+def _reaches_the_test_database(item):
+    """Whether the test uses the database under test: through the fixtures, or by reading
+    TEST_DATABASE_URL itself (fresh databases for migrations, worker processes, the browser)."""
+    if "database_url" in getattr(item, "fixturenames", ()):
+        return True
+    source = getattr(getattr(item, "module", None), "__file__", None)
+    return source is not None and _reads_the_url(source)
+
+
+@functools.cache
+def _reads_the_url(path):
+    text = Path(path).read_text()
+    return "TEST_DATABASE_URL" in text or "database_url_from_env" in text
+
+
+def pytest_collection_modifyitems(config, items):
+    """With TEST_SKIP_DATABASE_FREE set (.ci/run's PostgreSQL pass), the tests that never reach
+    the database under test are left out: they ran, the same, in the SQLite pass."""
+    if not os.environ.get("TEST_SKIP_DATABASE_FREE"):
+        return
+    kept = [item for item in items if _reaches_the_test_database(item)]
+    left_out = [item for item in items if not _reaches_the_test_database(item)]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
 
 
 @pytest.fixture(scope="session")

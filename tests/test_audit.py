@@ -206,7 +206,7 @@ def made_up_requests(client, count):
         assert response.status_code == 302
 
 
-@pytest.mark.parametrize("store", ["memory://", REDIS_URL])
+@pytest.mark.parametrize("store", ["memory://", REDIS_URL], ids=["memory", "redis"])
 def test_a_visitor_not_logged_in_cannot_fill_the_log(database_url, clock, people, data, store):
     """The first refusal of a minute per address writes a row; the rest are counted, and the
     count comes in a new row with the next refusal after that minute. No row is changed."""
