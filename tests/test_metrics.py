@@ -119,10 +119,12 @@ def test_a_missing_or_wrong_token_is_refused_with_401(scraped, header):
 
 @pytest.fixture
 def default_rate_limit():
-    """A default limit on every route, which RATELIMIT_DEFAULT sets on the one limiter object;
-    taken off after the test, or every later app would keep it."""
+    """A default limit on every route, which RATELIMIT_DEFAULT sets on the one limiter object
+    every app shares: what it changes there is put back after the test."""
+    saved = dict(vars(limiter)), dict(vars(limiter.limit_manager))
     yield "2 per minute"
-    limiter.limit_manager.set_default_limits([])
+    vars(limiter).update(saved[0])
+    vars(limiter.limit_manager).update(saved[1])
 
 
 def test_the_right_token_gets_the_metrics_without_login_cookie_audit_or_rate_limit(
