@@ -147,6 +147,8 @@ class Config:
     SECURITY_HSTS = _bool("SECURITY_HSTS")
     # Counts SQL statements per request (tests and benchmarks only).
     COUNT_QUERIES = _bool("COUNT_QUERIES")
+    # The bearer token Prometheus scrapes GET /metrics with; empty: no /metrics at all (404).
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 
     # Signing in with the bank's directory (README: "Signing in with the bank's directory"); off
     # while LDAP_URL is empty. The service account only searches; users bind with their own

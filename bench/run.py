@@ -5,7 +5,8 @@
 
 Seeds bench/data/bench-<N>.sqlite or the PostgreSQL database bench_<N> when it has fewer than N
 cases, copies it for the run (form submissions add cases, so every run starts from the same data),
-starts gunicorn with FLASK_CONFIG=production, logs in as demo users and measures each page: p50 and
+starts gunicorn with FLASK_CONFIG=production and deploy/gunicorn.conf.py (metrics on, scraped every
+15 s), logs in as demo users and measures each page: p50 and
 p95 of sequential requests from one keep-alive client, requests per second from concurrent clients,
 SQL statements per request (X-Query-Count) and the workers' peak memory. Prints one table and
 appends it to bench/results.md. Standard library and SQLAlchemy only.
@@ -434,13 +435,20 @@ def peak_memory_mb(pid):
 
 
 class Server:
-    """gunicorn with the production configuration, on a free local port; always stopped on exit."""
+    """gunicorn with the production configuration, on a free local port; always stopped on exit.
+
+    With metrics on (the default) it runs as deploy/gunicorn.conf.py sets it up, the workers
+    counting in PROMETHEUS_MULTIPROC_DIR, and a thread scrapes /metrics as Prometheus would.
+    """
 
     def __init__(self, args, database_url, access_log=None):
         self.port = free_port()
         self.log_path = DATA / "gunicorn.log"
         self.command = [str(VENV / "bin" / "gunicorn"), "--workers", str(args.workers),
                         "--bind", f"127.0.0.1:{self.port}"]
+        self.metrics_token = None if args.no_metrics else secrets.token_hex(16)
+        if self.metrics_token:
+            self.command += ["--config", str(ROOT / "deploy" / "gunicorn.conf.py")]
         if access_log is not None:
             self.command += ["--access-logfile", str(access_log), "--access-logformat", ACCESS_FORMAT]
         if args.worker_class == "gthread":
@@ -457,8 +465,19 @@ class Server:
             "RATELIMIT_STORAGE_URI": "memory://",
             "INBOX_CACHE_URI": args.redis_url if args.inbox_cache == "redis"
             else f"{args.inbox_cache}://",
+            # The access log only where the bench asks for it (the mix), as before.
+            "GUNICORN_ACCESS_LOG": "",
         }
+        for name in ("METRICS_TOKEN", "PROMETHEUS_MULTIPROC_DIR"):
+            self.env.pop(name, None)
+        if self.metrics_token:
+            self.env.update(METRICS_TOKEN=self.metrics_token,
+                            PROMETHEUS_MULTIPROC_DIR=str(DATA / "metrics"))
         self.workers = args.workers
+        self.scrape_interval = args.scrape_interval
+        self.scrapes = []  # (HTTP status, ms) of each scrape of /metrics
+        self.scraping = threading.Event()
+        self.scraper = None
         self.process = None
 
     def __enter__(self):
@@ -472,7 +491,47 @@ class Server:
         except BaseException:
             self.stop()
             raise
+        if self.metrics_token:
+            self.scraper = threading.Thread(target=self._scrape_until_stopped, daemon=True)
+            self.scraper.start()
         return self
+
+    def scrape(self):
+        """GET /metrics as Prometheus does: (status, ms, the exposition)."""
+        started = time.perf_counter()
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            conn.request("GET", "/metrics",
+                         headers={"Authorization": f"Bearer {self.metrics_token}"})
+            response = conn.getresponse()
+            text = response.read().decode()
+            return response.status, (time.perf_counter() - started) * 1000, text
+        finally:
+            conn.close()
+
+    def _scrape_until_stopped(self):
+        while not self.scraping.wait(self.scrape_interval):
+            try:
+                status, took, _text = self.scrape()
+            except (OSError, http.client.HTTPException) as error:
+                status, took = type(error).__name__, 0.0
+            self.scrapes.append((status, took))
+
+    def metrics_line(self):
+        """One summary line on the scrapes, or None with metrics off."""
+        if not self.metrics_token:
+            return None
+        status, took, text = self.scrape()
+        scrapes = [*self.scrapes, (status, took)]
+        failed = [str(status) for status, _ms in scrapes if status != 200]
+        times = sorted(ms for _status, ms in scrapes)
+        counted = sum(float(found[1]) for found in re.finditer(
+            r"^feedback_http_requests_total\{[^}]*\} (\S+)$", text, re.MULTILINE))
+        return (f"- Metrics on (multiprocess, deploy/gunicorn.conf.py): /metrics scraped every "
+                f"{self.scrape_interval:g} s and at the end, {len(scrapes)} scrapes, p50 "
+                f"{times[len(times) // 2]:.0f} ms, slowest {times[-1]:.0f} ms, "
+                f"{mark(not failed)} {'all 200' if not failed else 'failed: ' + ', '.join(failed)}; "
+                f"{counted:.0f} requests counted in all")
 
     def __exit__(self, *_exc):
         self.stop()
@@ -504,6 +563,9 @@ class Server:
         return "\n".join(text[-lines:]) + f"\n(the whole log: {self.log_path})"
 
     def stop(self):
+        self.scraping.set()
+        if self.scraper is not None:
+            self.scraper.join()
         if self.process is None or self.process.poll() is not None:
             return
         self.process.terminate()  # gunicorn's graceful shutdown
@@ -736,6 +798,10 @@ def postgres_version(args):
         return f"not reachable ({type(error).__name__})"
 
 
+def metrics_text(args):
+    return "metrics off" if args.no_metrics else "metrics on"
+
+
 def workers_text(args):
     text = f"{args.workers} {args.worker_class} worker{'s' if args.workers > 1 else ''}"
     return text + (f" × {args.threads} threads" if args.worker_class == "gthread" else "")
@@ -763,7 +829,8 @@ def describe(args, cases):
         f"Software: Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, PostgreSQL "
         f"{postgres_version(args)}, gunicorn {importlib.metadata.version('gunicorn')}",
         f"Run: {args.db}, {thousands(args.cases)} cases asked ({thousands(cases)} in the database), "
-        f"{workers}, inbox cache {args.inbox_cache}; {args.requests} sequential requests after "
+        f"{workers}, inbox cache {args.inbox_cache}, {metrics_text(args)}; {args.requests} "
+        f"sequential requests after "
         f"{args.warmup} warm-up; {args.clients} "
         f"concurrent clients for {args.duration:g} s",
     ]
@@ -828,7 +895,9 @@ def table(results, workers_mb, pairs):
 
 HEADER = f"""# Benchmark results
 
-`bench/run.py` runs the intranet as in production (gunicorn, `FLASK_CONFIG=production`) on a copy of
+`bench/run.py` runs the intranet as in production (gunicorn with `deploy/gunicorn.conf.py`,
+`FLASK_CONFIG=production`, metrics on: `METRICS_TOKEN` set, the workers counting in
+`PROMETHEUS_MULTIPROC_DIR`, `/metrics` scraped every 15 s; `--no-metrics` turns them off) on a copy of
 a seeded demo database and measures its pages over HTTP, logged in as the demo users (cs.agent,
 cs.lead, admin) or as an anonymous customer on the public form:
 
@@ -869,8 +938,10 @@ Runs follow, newest at the end.
 """
 
 
-def record(args, cases, results, workers_mb, pairs):
+def record(args, cases, results, workers_mb, pairs, metrics=None):
     rows, lines = table(results, workers_mb, pairs)
+    if metrics:
+        lines.insert(-1, metrics)
     heading = (f"## {datetime.now().astimezone():%Y-%m-%d %H:%M %Z} · {args.db} · "
                f"{thousands(args.cases)} cases · {workers_text(args)}")
     section = "\n".join([heading, "", *(f"- {line}" for line in describe(args, cases)), "",
@@ -1278,13 +1349,17 @@ def run_mix(args, database, cases):
             mix.failures.append(f"a gunicorn worker was restarted (its peak memory is lost):\n"
                                 f"{server.log_tail()}")
         workers_mb = [peak_memory_mb(pid) for pid in workers if Path(f"/proc/{pid}").exists()]
+        metrics = server.metrics_line()
     time.sleep(0.5)  # gunicorn has written its last lines
     rows, lines = mix_report(mix, read_access_log(MIX_ACCESS_LOG), args, workers_mb or [0],
                              (load_start, load_end, cpu))
+    if metrics:
+        lines.insert(-1, metrics)
     heading = (f"## {datetime.now().astimezone():%Y-%m-%d %H:%M %Z} · {args.db} · "
                f"{thousands(args.cases)} cases · {workers_text(args)} · mixed run")
     run_line = (f"Run: mixed, {thousands(cases)} cases in the database, {workers_text(args)}, inbox "
-                f"cache {args.inbox_cache}; {len(agents)} agents (customer service) and {MIX_LEAD}, "
+                f"cache {args.inbox_cache}, {metrics_text(args)}; {len(agents)} agents (customer "
+                f"service) and {MIX_LEAD}, "
                 f"{args.warmup_seconds:g} s warm-up then {args.duration:g} s measured; changes paced "
                 f"at {args.change_rate:g}/s, an export every {args.export_every:g} s, the lead pausing "
                 f"{args.lead_pause:g} s; seed {args.seed}")
@@ -1415,6 +1490,12 @@ def parse_args():
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/1",
                         help="the Redis database for --inbox-cache redis")
     parser.add_argument("--no-record", action="store_true", help="print the table only, not to results.md")
+    parser.add_argument("--no-metrics", action="store_true",
+                        help="serve without /metrics and without deploy/gunicorn.conf.py's "
+                             "multiprocess counting, to see what the metrics cost")
+    parser.add_argument("--scrape-interval", type=float, default=15,
+                        help="seconds between scrapes of /metrics during the run (Prometheus' "
+                             "default is 60; 15 is common)")
     mix = parser.add_argument_group("the mixed run (--mix)")
     parser.add_argument("--reminders", action="store_true",
                         help="time one banking morning's reminders instead of the pages")
@@ -1477,9 +1558,10 @@ def main():
                 raise BenchError("A gunicorn worker was restarted during the run, so its peak memory "
                                  f"is lost:\n{server.log_tail()}")
             workers_mb = [peak_memory_mb(pid) for pid in workers]
+            metrics = server.metrics_line()
     finally:
         database.drop_copy()
-    record(args, cases, results, workers_mb, pairs)
+    record(args, cases, results, workers_mb, pairs, metrics)
 
 
 def in_virtualenv():

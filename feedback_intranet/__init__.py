@@ -12,6 +12,7 @@ from config import CONFIGS, ConfigurationError, ProductionConfig
 
 from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate, passwords
 from .logs import RequestLogFilter, get_logger
+from .monitoring.metrics import register_metrics
 from .web.security_headers import register_security_headers
 from .web.sessions import register_session_checks
 from .web.url_input import register_url_input
@@ -33,6 +34,8 @@ def create_app(config=None, check=True):
     )
     configure(app, config, check)
     register_logging(app)
+    # Before any other hook, so a request's time counts from its arrival.
+    register_metrics(app)
     register_extensions(app)
     register_url_input(app)
     register_blueprints(app)

@@ -12,6 +12,7 @@ from ..directory import operations as directory_operations
 from ..directory.client import DirectoryUnavailable
 from ..extensions import db, passwords
 from ..models import AuditKind, User, UTCDateTime
+from ..monitoring import metrics
 from ..passwords import password_problem
 from ..refusals import Refusal
 from ..rules import N_
@@ -53,8 +54,7 @@ def authenticate(username, password, *, now, lockout_failures, lockout_minutes, 
     may_use_password = user is not None and user.directory_id is None and (
         directory is None or not only_local_admins or user.is_admin)
     if directory_down and not may_use_password:
-        audit.record(AuditKind.LOGIN_FAILED, user=user, username=username.strip(),
-                     reason="directory_down", **via)
+        _failed("directory_down", user=user, username=username.strip(), **via)
         raise Refusal(DIRECTORY_DOWN, "password")
     if may_use_password and directory is not None:
         via = {"via": "local"}
@@ -62,22 +62,21 @@ def authenticate(username, password, *, now, lockout_failures, lockout_minutes, 
     if not passwords.verify(user.password_hash if may_use_password else None, password):
         locked = user is not None and not _count_failure(user, now, lockout_failures,
                                                          lockout_minutes)
-        audit.record(AuditKind.LOGIN_FAILED, user=user, username=username.strip(), **via,
-                     **({"reason": "locked"} if locked else {}))
+        _failed("locked" if locked else None, user=user, username=username.strip(), **via)
         if user is not None and not locked and user.locked_until is not None:
             audit.record(AuditKind.LOCKED, user=user, failures=lockout_failures,
                          minutes=lockout_minutes)
+            metrics.account_locked()
         if directory_down:
             raise Refusal(DIRECTORY_DOWN, "password")
         return None
     if not user.active:
-        audit.record(AuditKind.LOGIN_FAILED, user=user, reason="inactive", **via)
+        _failed("inactive", user=user, **via)
         return None
     # Hashed first: the UPDATE below holds the user's row until the commit, not while hashing.
     new_hash = passwords.hash(password) if passwords.needs_rehash(user.password_hash) else None
     if not _accept(user, now):
-        audit.record(AuditKind.LOGIN_FAILED, user=user, username=username.strip(),
-                     reason="locked", **via)
+        _failed("locked", user=user, username=username.strip(), **via)
         return None
     audit.record(AuditKind.LOGIN, user=user, **via)
     if new_hash:
@@ -102,12 +101,12 @@ def _directory_login(entry, held, name, now):
     user = directory_operations.linked_user(entry)
     if user is None and held is not None:
         # Never attached to someone else's account by a shared username: an admin links them.
-        audit.record(AuditKind.LOGIN_FAILED, user=held, reason="username_held", **via)
+        _failed("username_held", user=held, **via)
         raise Refusal(USERNAME_HELD, "username", username=name)
     reason = directory_operations.refusal_reason(entry)
     if user is None:
         if reason is not None:
-            audit.record(AuditKind.LOGIN_FAILED, username=name, reason=reason, **via)
+            _failed(reason, username=name, **via)
             raise Refusal(NOT_LET_IN, "password")
         user = directory_operations.create_user(entry, name, now)
     elif user.username != name and held is None:
@@ -116,16 +115,23 @@ def _directory_login(entry, held, name, now):
         directory_operations.rename(user, name)
     directory_operations.follow(user, entry, now)
     if reason is not None:
-        audit.record(AuditKind.LOGIN_FAILED, user=user, reason=reason, **via)
+        _failed(reason, user=user, **via)
         raise Refusal(NOT_LET_IN, "password")
     if not user.active:
-        audit.record(AuditKind.LOGIN_FAILED, user=user, reason="inactive", **via)
+        _failed("inactive", user=user, **via)
         return None
     if not _accept(user, now):
-        audit.record(AuditKind.LOGIN_FAILED, user=user, reason="locked", **via)
+        _failed("locked", user=user, **via)
         return None
     audit.record(AuditKind.LOGIN, user=user, **via)
     return user
+
+
+def _failed(reason, **fields):
+    """A failed login: its audit row (`reason` None: a wrong username or password), and its
+    count for monitoring."""
+    audit.record(AuditKind.LOGIN_FAILED, **fields, **({"reason": reason} if reason else {}))
+    metrics.login_failed(reason)
 
 
 def _locked_now(user, now):

@@ -6,6 +6,7 @@ from .. import audit, clock
 from ..directory.operations import directory_from_config
 from ..extensions import db
 from ..models import AuditKind
+from ..monitoring import metrics
 from ..refusals import Refusal
 from ..web import sessions
 from ..web.forms import show_refusal
@@ -33,6 +34,7 @@ def login():
         # Taken before the password is checked, so parallel attempts cannot overrun the limits.
         slots = throttle.reserve(current_app.config, form.username.data, request.remote_addr or "")
         if slots is None:
+            metrics.login_failed("throttled")
             abort(429)
         now = clock.now()
         refused = None
