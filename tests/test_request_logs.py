@@ -216,18 +216,15 @@ def test_a_streamed_export_is_logged_once_its_rows_are_sent(
 
 
 def test_probes_are_logged_at_debug_only_when_they_succeed(make_app, read_log):
-    def probes(app):
-        app.add_url_rule("/healthz", "healthz", lambda: {"status": "ok"})
-        app.add_url_rule("/readyz", "readyz", lambda: ({"status": "not ready"}, 503))
-
-    client = make_app(probes).test_client()
-    client.get("/healthz", buffered=True)
-    client.get("/readyz", buffered=True)
-    assert [(line["path"], line["status"]) for line in read_log()] == [("/readyz", 503)]
-    client = make_app(probes, LOG_LEVEL="DEBUG").test_client()
+    client = make_app().test_client()
+    assert client.get("/healthz", buffered=True).status_code == 200
+    # Without METRICS_TOKEN there are no metrics to scrape: a refusal is a line like any other.
+    assert client.get("/metrics", buffered=True).status_code == 404
+    assert [(line["path"], line["status"]) for line in read_log()] == [("/metrics", 404)]
+    client = make_app(LOG_LEVEL="DEBUG").test_client()
     client.get("/healthz", buffered=True)
     (line,) = read_log()
-    assert (line["path"], line["level"]) == ("/healthz", "DEBUG")
+    assert (line["endpoint"], line["level"]) == ("monitoring.healthz", "DEBUG")
 
 
 def test_a_worker_round_is_a_json_line_without_a_request_id(make_app, read_log):
