@@ -35,15 +35,6 @@ def scrub(text):
     return _EMAIL.sub("[email]", mask(text).text)
 
 
-def without_query_values(text):
-    """`text` with every query string's values replaced: "/cases/search?q=*&page=*"."""
-    return _QUERY.sub(lambda query: _PARAMETER.sub(_name_only, query.group()), text)
-
-
-def _name_only(parameter):
-    return "*" if parameter[1] is None else f"{parameter[1]}=*"
-
-
 class PersonalDataFilter(logging.Filter):
     def filter(self, record):
         record.msg, record.args = scrub(record.getMessage()), None
@@ -64,8 +55,12 @@ class RequestLogFilter(PersonalDataFilter):
         if isinstance(record.msg, str) and record.msg.endswith(_WERKZEUG_REQUEST_LINE):
             return False
         super().filter(record)
-        record.msg = without_query_values(record.msg)
+        record.msg = _QUERY.sub(lambda query: _PARAMETER.sub(_name_only, query.group()), record.msg)
         return True
+
+
+def _name_only(parameter):
+    return "*" if parameter[1] is None else f"{parameter[1]}=*"
 
 
 def get_logger(name, kind=PersonalDataFilter):
@@ -132,7 +127,9 @@ class JsonFormatter(logging.Formatter):
     def format(self, record):
         fields = {"time": _utc(record), "level": record.levelname, "logger": record.name,
                   "message": record.getMessage(), "request_id": record.request_id}
-        fields.update(_extras(record))
+        # A field passed in `extra` never takes the place of one of these.
+        fields.update((name, value) for name, value in _extras(record).items()
+                      if name not in fields)
         if record.exc_text:
             fields["exception"] = record.exc_text
         if record.stack_info:

@@ -75,7 +75,7 @@ def failing_routes(app):
     def tell():
         log.warning("Customer %s paid with %s, wrote from %s", HETU, CARD, EMAIL,
                     extra={"note": f"{HETU} {CARD} {EMAIL}", "tried": [CARD],
-                           "card": 4111111111111111})
+                           "card": 4111111111111111, "logger": "forged"})
         return "told"
 
     def fail():
@@ -260,6 +260,7 @@ def test_no_line_carries_personal_data_wherever_it_was_written(make_app, capfd, 
         assert told["note"] == "[identity code removed] [card number …1111 removed] [email]"
         assert told["tried"] == ["[card number …1111 removed]"]
         assert told["card"] == "[card number …1111 removed]"
+        assert told["logger"] == "feedback_intranet.test_views"
 
 
 def test_text_is_one_readable_line_per_request(make_app, capfd, units, make_user):

@@ -16,7 +16,7 @@ import time
 import uuid
 from urllib.parse import unquote_plus
 
-from flask import current_app, g, request
+from flask import g, request
 
 from ..logs import get_logger, scrub
 
@@ -35,12 +35,12 @@ def register_request_log(app):
 
     @app.before_request
     def begin():
-        _begin()
+        given = request.headers.get("X-Request-ID", "") if app.config["TRUSTED_PROXIES"] else ""
+        g.request_id = given if _GIVEN_ID.fullmatch(given) else uuid.uuid4().hex
+        g.request_began = time.monotonic()
 
     @app.after_request
     def log_when_sent(response):
-        if "request_began" not in g:  # failed before the first hook: counted from here
-            _begin()
         response.headers["X-Request-ID"] = g.request_id
         line = _line(response)
         if response.direct_passthrough:
@@ -48,12 +48,6 @@ def register_request_log(app):
         else:
             response.call_on_close(lambda: _write(**line))
         return response
-
-
-def _begin():
-    given = request.headers.get("X-Request-ID", "") if current_app.config["TRUSTED_PROXIES"] else ""
-    g.request_id = given if _GIVEN_ID.fullmatch(given) else uuid.uuid4().hex
-    g.request_began = time.monotonic()
 
 
 def _line(response):
