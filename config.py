@@ -149,6 +149,9 @@ class Config:
     COUNT_QUERIES = _bool("COUNT_QUERIES")
     # The bearer token Prometheus scrapes GET /metrics with; empty: no /metrics at all (404).
     METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+    # The log on standard error: "text" to read, "json" (one object a line) for a log store.
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 
     # Signing in with the bank's directory (README: "Signing in with the bank's directory"); off
     # while LDAP_URL is empty. The service account only searches; users bind with their own
@@ -205,6 +208,24 @@ class Config:
     INBOUND_INTERVAL_SECONDS = _float("INBOUND_INTERVAL_SECONDS", 60)
 
 
+LOG_FORMATS = ("json", "text")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def check_logging(config):
+    """Refuse a log format or level that does not exist; write the ones given in one spelling."""
+    log_format = str(config.get("LOG_FORMAT") or "").strip().lower()
+    if log_format not in LOG_FORMATS:
+        raise ConfigurationError(
+            f"LOG_FORMAT is {config.get('LOG_FORMAT')!r}: use json (one JSON object a line, for a "
+            "log store) or text.")
+    level = str(config.get("LOG_LEVEL") or "").strip().upper()
+    if level not in LOG_LEVELS:
+        raise ConfigurationError(
+            f"LOG_LEVEL is {config.get('LOG_LEVEL')!r}: use one of {', '.join(LOG_LEVELS)}.")
+    config.update(LOG_FORMAT=log_format, LOG_LEVEL=level)
+
+
 class DevelopmentConfig(Config):
     CONFIG_NAME = "development"
     DEBUG = True
@@ -235,6 +256,7 @@ class ProductionConfig(Config):
     CONFIG_NAME = "production"
     SESSION_COOKIE_SECURE = True
     SECURITY_HSTS = _bool("SECURITY_HSTS", True)
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
 
     @classmethod
     def check(cls, config, by_default=False):
@@ -290,3 +312,13 @@ CONFIGS = {
     "testing": TestingConfig,
     "production": ProductionConfig,
 }
+
+
+def server_log_format():
+    """The LOG_FORMAT of a server started in this environment (FLASK_CONFIG, else production),
+    for what the server writes before and around the app (gunicorn's own lines)."""
+    # A FLASK_CONFIG that names none is the app's to refuse, in its worker.
+    config = CONFIGS.get(os.environ.get("FLASK_CONFIG") or "production", ProductionConfig)
+    settings = {"LOG_FORMAT": config.LOG_FORMAT, "LOG_LEVEL": config.LOG_LEVEL}
+    check_logging(settings)
+    return settings["LOG_FORMAT"]

@@ -50,7 +50,9 @@ def _load():
         # The flask command itself, listing its commands or finding the one to run: it lists them
         # all and says what to set; whichever is run stops.
         click.secho(f"Error: {error}", err=True, fg="red")
-        app = create_app("production", check=False)
+        # Logging settings of its own too: the error may be LOG_FORMAT's or LOG_LEVEL's.
+        app = create_app({"CONFIG": "production", "LOG_FORMAT": "text", "LOG_LEVEL": "INFO"},
+                         check=False)
         for command_name, command in list(app.cli.commands.items()):
             app.cli.commands[command_name] = _refusing(command)
         return app

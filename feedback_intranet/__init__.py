@@ -8,11 +8,12 @@ from flask import Flask
 from flask_babel import lazy_gettext
 from sqlalchemy.orm import joinedload
 
-from config import CONFIGS, ConfigurationError, ProductionConfig
+from config import CONFIGS, ConfigurationError, ProductionConfig, check_logging
 
 from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate, passwords
-from .logs import RequestLogFilter, get_logger
+from .logs import RequestLogFilter, get_logger, install
 from .monitoring.metrics import register_metrics
+from .web.request_log import register_request_log
 from .web.security_headers import register_security_headers
 from .web.sessions import register_session_checks
 from .web.url_input import register_url_input
@@ -32,8 +33,8 @@ def create_app(config=None, check=True):
         static_folder=str(ROOT / "static"),
         instance_path=str(ROOT / "instance"),
     )
-    configure(app, config, check)
-    register_logging(app)
+    warnings = configure(app, config, check)
+    register_logging(app, warnings)
     # Before any other hook, so a request's time counts from its arrival.
     register_metrics(app)
     register_extensions(app)
@@ -54,6 +55,8 @@ def create_app(config=None, check=True):
 
 
 def configure(app, config, check=True):
+    """Settings from `config`, the environment and the overrides; refuses unsafe or impossible
+    ones. Returns the warnings on weaker ones, for the log once it is set up."""
     overrides = {}
     if config is None or isinstance(config, dict):
         overrides = config or {}
@@ -68,12 +71,13 @@ def configure(app, config, check=True):
         config = CONFIGS[config]
     app.config.from_object(config)
     app.config.update(overrides)
+    check_logging(app.config)
+    warnings = []
     if issubclass(config, ProductionConfig) and check:
         ProductionConfig.check(app.config, by_default)
         ProductionConfig.check_directory(app.config)
         ProductionConfig.check_mailbox(app.config)
-        for warning in ProductionConfig.warnings(app.config):
-            app.logger.warning(warning)
+        warnings = list(ProductionConfig.warnings(app.config))
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         # Page queries are short: compiling them with JIT costs more than it saves.
         options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
@@ -82,13 +86,22 @@ def configure(app, config, check=True):
     # The default SQLite file lives in instance/, which a fresh clone lacks.
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith(f"sqlite:///{app.instance_path}"):
         os.makedirs(app.instance_path, exist_ok=True)
+    return warnings
 
 
-def register_logging(app):
+def register_logging(app, warnings=()):
+    """One handler on standard error for the app's loggers and the development server's, in
+    LOG_FORMAT; then one line per request. First of the steps: the request log's hooks must run
+    before (and its line after) every other."""
+    # Before app.logger is first used, which would otherwise give it Flask's own handler too.
+    install(app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])
     # Unhandled errors are logged through app.logger: scrubbed like the app's own loggers.
     get_logger(app.logger.name)
-    # The development server's request log: paths, never query values (search terms, emails).
+    # The development server's log: paths, never query values (search terms, emails).
     get_logger("werkzeug", RequestLogFilter)
+    for warning in warnings:
+        app.logger.warning(warning)
+    register_request_log(app)
 
 
 def register_extensions(app):

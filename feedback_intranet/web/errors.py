@@ -1,6 +1,6 @@
 """Error pages; a 500 rolls the transaction back so nothing half-written stays."""
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from limits import parse
@@ -115,8 +115,10 @@ def register_error_handlers(app):
             # The public form's visitors get the bank's public layout, not the intranet's.
             layout = "public_base.html" if request.path.startswith("/feedback") else "base.html"
             shown = LOGIN_LIMITED if code == 429 and request.path == "/login" else text
+            # What staff quote to support on a failure: it finds the request's lines in the log.
+            request_id = g.get("request_id") if code == 500 else None
             return render_template("errors/error.html", code=code, title=title, text=shown,
-                                   layout=layout), code
+                                   layout=layout, request_id=request_id), code
 
         app.register_error_handler(code, handler)
 
