@@ -160,6 +160,7 @@ def register_blueprints(app):
     from .cases.views import bp as cases_bp
     from .inboxes.views import bp as inboxes_bp
     from .intake.views import bp as intake_bp
+    from .monitoring.views import bp as monitoring_bp
     from .replies.views import bp as replies_bp
     from .reports.views import bp as reports_bp
 
@@ -170,6 +171,7 @@ def register_blueprints(app):
     app.register_blueprint(intake_bp)
     app.register_blueprint(replies_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(monitoring_bp)
 
 
 def register_template_helpers(app):
