@@ -20,7 +20,8 @@ import cachetools
 from flask_caching.backends.base import BaseCache
 from markupsafe import Markup
 
-from ..extensions import cache
+from ..backups import database_identity
+from ..extensions import cache, db
 from ..logs import get_logger
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -59,14 +60,33 @@ def init_app(app):
     if scheme not in _BACKENDS:
         raise ValueError(f"INBOX_CACHE_URI must start with memory://, redis://, rediss:// or "
                          f"none://, not {uri!r}")
+    shared = scheme.startswith("redis")
     cache.init_app(app, config={
         "CACHE_TYPE": _BACKENDS[scheme],
-        "CACHE_REDIS_URL": _with_timeouts(uri) if scheme.startswith("redis") else None,
-        # Only a shared cache can hold another release's entries: a worker's own starts empty.
-        "CACHE_KEY_PREFIX": f"inbox:{release_fingerprint(app.config)}:" if scheme.startswith(
-            "redis") else "inbox:",
+        "CACHE_REDIS_URL": _with_timeouts(uri) if shared else None,
+        # Only a shared cache can hold another release's or database's entries: a worker's own
+        # starts empty.
+        "CACHE_KEY_PREFIX": SharedPrefix(release_fingerprint(app.config)) if shared else "inbox:",
         "CACHE_DEFAULT_TIMEOUT": 3600,
     })
+
+
+class SharedPrefix:
+    """A shared cache's key prefix: the release's fingerprint and the database's identity.
+
+    An app on a restored backup (or any copy of the database) must never read what an app on
+    the original wrote: the copy's cases have the same ids and versions, and move on to the
+    same versions with other contents. The identity is read once, at the cache's first use in
+    the app's context, so the factory connects to nothing.
+    """
+
+    def __init__(self, fingerprint):
+        self.fingerprint, self.prefix = fingerprint, None
+
+    def __call__(self):
+        if self.prefix is None:
+            self.prefix = f"inbox:{self.fingerprint}:{database_identity(db.engine)}:"
+        return self.prefix
 
 
 class WorkerCache(BaseCache):
