@@ -5,8 +5,9 @@ From the environment (the web service's), each with a default:
     GUNICORN_BIND             address:port to listen on (127.0.0.1:8000, behind the TLS proxy)
     GUNICORN_WORKERS          worker processes (2 per core, plus 1)
     GUNICORN_TIMEOUT          seconds a worker may spend on one request before it is restarted (30)
-    GUNICORN_ACCESS_LOG       where the access log goes: - (standard output, the default), a
-                              file, or empty for none
+    GUNICORN_ACCESS_LOG       gunicorn's own access log: - (standard output), a file, or
+                              empty for none (the default: the app logs every request itself,
+                              in LOG_FORMAT, with its request id)
     PROMETHEUS_MULTIPROC_DIR  where the workers keep their metrics (below); made at start
 
 Options on the command line win over these (`--workers 4`).
@@ -30,10 +31,13 @@ workers = int(os.environ.get("GUNICORN_WORKERS") or 2 * multiprocessing.cpu_coun
 # million cases; a worker silent for this long is stuck and is replaced.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT") or 30)
 graceful_timeout = timeout
-accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 # The path without the query string (search terms and email addresses travel in it), the time
 # taken in microseconds (%(D)s) and the request id the app answers with.
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(b)s %(D)s %({x-request-id}o)s'
+
+# gunicorn's own lines (start, workers, signals) in the app's LOG_FORMAT, on the same handler.
+logger_class = "feedback_intranet.gunicorn_logs.Logger"
 
 _made_metrics_dir = "PROMETHEUS_MULTIPROC_DIR" not in os.environ
 # Set before any worker imports prometheus_client, which reads it once, at import.

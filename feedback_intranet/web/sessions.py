@@ -43,8 +43,8 @@ def expiry_reason(now, config):
 def register_session_checks(app):
     @app.before_request
     def check_session():
-        # The load balancer's checks read no session, so they touch no database.
-        if request.endpoint == "static" or request.blueprint == "monitoring" or (
+        # The load balancer's checks and Prometheus' scrape read no session: no database.
+        if request.endpoint in ("static", "metrics") or request.blueprint == "monitoring" or (
                 not current_user.is_authenticated):
             return None
         now = clock.now()
