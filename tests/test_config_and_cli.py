@@ -46,7 +46,8 @@ def test_production_refuses_a_secret_key_anyone_could_know_and_says_how_to_make_
     assert MAKE_A_KEY in str(refusal.value) and "\n" not in str(refusal.value)
 
 
-@pytest.mark.parametrize("secret", [secrets.token_hex(32), "ä" * 16, "k" * 32, b"\x00" * 32])
+@pytest.mark.parametrize("secret", [secrets.token_hex(32), "ä" * 16, "k" * 32, b"\x00" * 32],
+                         ids=["made", "umlauts", "letters", "bytes"])
 def test_production_starts_with_a_secret_key_of_32_bytes_and_secure_cookies(secret):
     app = create_app({"CONFIG": "production", "SECRET_KEY": secret})
     assert app.config["SESSION_COOKIE_SECURE"] is True
