@@ -43,10 +43,11 @@ _made_metrics_dir = "PROMETHEUS_MULTIPROC_DIR" not in os.environ
 # Set before any worker imports prometheus_client, which reads it once, at import.
 METRICS_DIR = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR",
                                     tempfile.mkdtemp(prefix="feedback-metrics-"))
+# Made now: loading logger_class imports the app's package, whose counters need the directory.
+os.makedirs(METRICS_DIR, exist_ok=True)
 
 
 def on_starting(server):
-    os.makedirs(METRICS_DIR, exist_ok=True)
     for path in glob.glob(os.path.join(METRICS_DIR, "*.db")):
         os.remove(path)
 

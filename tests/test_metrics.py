@@ -396,6 +396,18 @@ def logins_counted(text):
                                   method="GET", status="200")
 
 
+def test_gunicorns_settings_make_a_metrics_directory_that_is_not_there_yet(tmp_path):
+    """gunicorn reads its settings, then imports the app's package for their logger class: the
+    package's counters need the directory by then."""
+    metrics_dir = tmp_path / "not-yet" / "metrics"
+    subprocess.run([sys.executable, "-c", (
+        "import runpy; runpy.run_path('deploy/gunicorn.conf.py'); "
+        "import feedback_intranet.gunicorn_logs")],
+        cwd=ROOT, env={"PATH": "/usr/bin:/bin", "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)},
+        check=True)
+    assert metrics_dir.is_dir()
+
+
 @pytest.mark.committed
 def test_two_gunicorn_workers_report_the_same_totals_whichever_is_scraped(
         app, database_url, tmp_path):
