@@ -4,6 +4,8 @@ What they print is English for the operator, in words a person reads: "answers",
 events", "emails", never the tables they are kept in.
 """
 
+import signal
+import threading
 import time
 from pathlib import Path
 
@@ -20,11 +22,14 @@ from .directory.commands import directory_group
 from .extensions import db
 from .inbound.commands import inbound_group, purge_now
 from .inbound.mailbox import MailboxUnavailable
+from .logs import get_logger
 from .models import AuditKind, CaseStatus, OutboxStatus, Unit, User
 from .monitoring import rounds
 from .refusals import Refusal
 from .rules.counts import counted, listed
 from .rules.dates import format_date
+
+log = get_logger(__name__)
 
 
 def register_cli(app):
@@ -249,8 +254,19 @@ def outbox_send(loop, interval):
     from .outbox import deliver_due, run_forever
 
     if loop:
-        click.echo(f"Delivering the outbox every {interval} s; Ctrl-C stops.")
-        run_forever(interval)
+        stop = threading.Event()
+
+        def stop_after_this_message(signum, _frame):
+            log.info("Stopping (%s) once the message being sent is done", signal.Signals(signum).name)
+            stop.set()
+
+        # systemd stops the service with SIGTERM: a message the mail server has taken is recorded
+        # as sent before the worker ends, so it is never sent again.
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, stop_after_this_message)
+        click.echo(f"Delivering the outbox every {interval} s; Ctrl-C or SIGTERM stops.")
+        run_forever(interval, stop)
+        click.echo("Stopped.")
     else:
         outcome = deliver_due()
         click.echo(listed(counted(outcome[status], *_DELIVERED[status])

@@ -405,16 +405,22 @@ def worker_name():
     return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
-def deliver_due(batch=20):
+def deliver_due(batch=20, stop=None):
     """Deliver the messages due when the round starts, each at most once; returns how many ended
-    in each status. A retry that comes due during the round is left to the next round."""
+    in each status. A retry that comes due during the round is left to the next round.
+
+    Once `stop` is set (the service is being stopped) the message being sent is finished and the
+    rest of the worker's claim is handed back at once, not left to wait for its lease."""
     began = rounds.started()
     worker_id = worker_name()
     started = clock.now()
     outcome = {}
     _outcomes().before_round(started)
-    while ids := claim(worker_id, clock.now(), batch, due_by=started):
-        for message_id in ids:
+    while not _stopping(stop) and (ids := claim(worker_id, clock.now(), batch, due_by=started)):
+        for position, message_id in enumerate(ids):
+            if _stopping(stop):
+                _hand_back(ids[position:], worker_id)
+                break
             try:
                 status = _deliver(message_id, worker_id, clock.now())
             except Exception:  # one bad message must not hold up the others
@@ -427,12 +433,27 @@ def deliver_due(batch=20):
     return outcome
 
 
+def _stopping(stop):
+    return stop is not None and stop.is_set()
+
+
+def _hand_back(message_ids, worker_id):
+    """Queue claimed messages that were not tried again as they were: no attempt counted."""
+    db.session.execute(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.id.in_(message_ids), OutboxMessage.claimed_by == worker_id,
+               OutboxMessage.status == OutboxStatus.SENDING)
+        .values(status=OutboxStatus.QUEUED, claimed_by=None, claimed_until=None)
+        .execution_options(synchronize_session=False))
+    db.session.commit()
+
+
 def run_forever(interval, stop=None):
     """Deliver due mail every `interval` seconds until `stop` is set."""
     stop = stop or threading.Event()
     while not stop.is_set():
         try:
-            deliver_due()
+            deliver_due(stop=stop)
         except Exception:  # keep the worker alive; the next round tries again
             log.exception("Outbox round failed")
         finally:

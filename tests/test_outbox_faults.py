@@ -563,3 +563,33 @@ def test_a_killed_worker_leaves_only_its_claimed_messages_for_one_lease(
     assert server.copies() == predicted_copies(server, message_ids)
     assert server.attempts[victim] == 2
     print(figures(server, seconds, len(requeued)))
+
+
+@pytest.mark.committed  # the worker process reads the database
+def test_a_worker_stopped_by_its_service_finishes_the_email_being_sent_and_hands_back_the_rest(
+    data, server, database_url, tmp_path
+):
+    """systemd stops the email worker with SIGTERM: the message the mail server is taking is
+    recorded as sent (never sent again), the rest of the worker's claim is queued again at once
+    with no attempt counted, and the process ends cleanly."""
+    recipients = [f"customer{n}@example.fi" for n in range(5)]
+    server.schedule = {recipients[0]: ["hold"]}
+    queue(*recipients, now=datetime.now(UTC) - timedelta(seconds=1))
+    workers = Workers(database_url, server.port, tmp_path)
+    try:
+        workers.start(1)
+        (pid,) = workers.processes
+        wait_until(server.holding.is_set, 60, "the worker did not reach the first message")
+        process, _log = workers.processes[pid]
+        process.send_signal(signal.SIGTERM)
+        server.release.set()
+        assert process.wait(30) == 0
+    finally:
+        workers.stop()
+
+    first, *rest = outbox()
+    assert (first.recipient, first.status, first.attempts) == (recipients[0], "sent", 1)
+    assert [(m.status, m.attempts, m.claimed_by) for m in rest] == [("queued", 0, None)] * 4
+    assert server.copies() == {first.message_id: 1}
+    assert "Stopping (SIGTERM) once the message being sent is done" in workers.log_of(pid)
+    assert workers.log_of(pid).rstrip().endswith("Stopped.")
