@@ -117,6 +117,11 @@ class Config:
     FEEDBACK_RATE_LIMIT = os.environ.get("FEEDBACK_RATE_LIMIT", "10 per minute")
     # memory:// serves one process; use redis://host:6379 for several workers or hosts.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # A shared store that cannot be reached: each worker counts in its own memory meanwhile,
+    # rather than every limited page failing.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    # A Redis that does not answer holds a request a moment, not until the socket gives up.
+    RATELIMIT_STORAGE_OPTIONS = {"socket_timeout": 0.5, "socket_connect_timeout": 0.5}
     # Inbox counts and rendered rows, filed under each unit's stamp so every worker's copy is
     # right: memory:// keeps them per worker, redis://host:6379/1 shares them between workers
     # and hosts, none:// turns caching off.

@@ -7,10 +7,11 @@ import pytest
 import sqlalchemy as sa
 
 from feedback_intranet import create_app
-from feedback_intranet.extensions import db
+from feedback_intranet.extensions import db, limiter
 from feedback_intranet.models import AuditEvent, AuditKind, User
 
-from .conftest import PASSWORD
+from .conftest import PASSWORD, free_port
+from .test_intake import form
 
 NEW_PASSWORD = "a much longer secret"
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
@@ -303,3 +304,29 @@ def test_a_right_password_checked_while_another_attempt_locks_the_account_gets_n
     assert [(e.kind, e.facts) for e in events] == [
         (AuditKind.LOGIN_FAILED, {}), (AuditKind.LOCKED, {"failures": 10, "minutes": 15}),
         (AuditKind.LOGIN_FAILED, {"reason": "locked"})]
+
+
+def test_with_the_shared_limit_store_down_logins_go_on_still_limited(app, database_url, clock,
+                                                                      make_user, bank):
+    """Redis down: each worker counts failed logins in its own memory meanwhile, as memory://
+    does, and the public form's limit likewise; nothing answers 500."""
+    make_user("redis.down", units=[bank["units"]["helsinki"]])
+    saved = dict(vars(limiter))
+    down = create_app({"CONFIG": "testing", "SQLALCHEMY_DATABASE_URI": database_url,
+                       "CLOCK": clock, "RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:{free_port()}/0",
+                       "LOGIN_LIMIT_PER_USERNAME": "3 per minute",
+                       "FEEDBACK_RATE_LIMIT": "1 per minute"})
+    client = down.test_client()
+    try:
+        wrong = [client.post("/login", data={"username": "redis.down", "password": "wrong"})
+                 .status_code for _ in range(4)]
+        right = client.post("/login", data={"username": "redis.down", "password": PASSWORD})
+        feedback = [client.post("/feedback", data=form(bank, submission_token=f"token-{n}"))
+                    .status_code for n in range(2)]
+    finally:
+        # The limiter is one object for every app: this app's store is taken back.
+        vars(limiter).update(saved)
+
+    assert wrong == [200, 200, 200, 429]
+    assert right.status_code == 429  # the name's three tries of the minute are spent
+    assert feedback == [302, 429]
