@@ -380,19 +380,23 @@ def _outcomes():
 
 
 def _release(message_id, worker_id, now):
-    """Queue a message whose handling failed unexpectedly again at once: only a worker that
-    died leaves a message to wait for its lease."""
+    """Queue a message whose handling failed unexpectedly again, after the backoff of its
+    attempts (only a worker that died leaves a message to wait for its lease), or fail it for
+    good once it has had them all: one that can never be handled does not come back forever."""
+    reason = "the worker could not handle it (see its log)"
     try:
         db.session.rollback()
-        db.session.execute(
-            sa.update(OutboxMessage)
-            .where(OutboxMessage.id == message_id, OutboxMessage.claimed_by == worker_id,
-                   OutboxMessage.status == OutboxStatus.SENDING)
-            .values(status=OutboxStatus.QUEUED, claimed_by=None, claimed_until=None,
-                    attempts=OutboxMessage.attempts + 1, next_attempt_at=now + _backoff(1),
-                    last_error="the worker could not handle it (see its log)")
-            .execution_options(synchronize_session=False)
-        )
+        message = db.session.get(OutboxMessage, message_id, with_for_update=True)
+        if message.claimed_by != worker_id or message.status != OutboxStatus.SENDING:
+            db.session.rollback()  # no longer this worker's
+            return
+        _count_attempt(message)
+        if message.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
+            _fail(message, f"gave up after {message.attempts} attempts ({reason})", now)
+            return
+        message.status = OutboxStatus.QUEUED
+        message.last_error = reason
+        message.next_attempt_at = now + _backoff(message.attempts)
         db.session.commit()
     except Exception:
         db.session.rollback()

@@ -593,3 +593,31 @@ def test_a_worker_stopped_by_its_service_finishes_the_email_being_sent_and_hands
     assert server.copies() == {first.message_id: 1}
     assert "Stopping (SIGTERM) once the message being sent is done" in workers.log_of(pid)
     assert workers.log_of(pid).rstrip().endswith("Stopped.")
+
+
+def test_a_message_that_can_never_be_handled_fails_after_its_attempts_and_flags_its_case(
+    data, case, server, run_worker, clock, monkeypatch, login, client
+):
+    """A bug that breaks one message every time (here in composing it): retried with the usual
+    backoff, then failed like any undeliverable email, not queued again forever."""
+    from feedback_intranet import outbox as worker
+
+    login("cs.agent")
+    assert answer(client, case, body="Vastaus.", final="y").status_code == 302
+
+    def broken(message):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(worker, "_compose", broken)
+    attempts = data.config["OUTBOX_MAX_ATTEMPTS"]
+    for attempt in range(1, attempts + 1):
+        assert run_worker() == {}
+        [message] = outbox()
+        assert message.attempts == attempt
+        clock.advance(timedelta(seconds=data.config["OUTBOX_BACKOFF_SECONDS"] * 2 ** attempt))
+    assert (message.status, message.last_error) == (
+        "failed", f"gave up after {attempts} attempts (the worker could not handle it (see its "
+        "log))")
+    assert run_worker() == {}  # and it stays failed
+    db.session.expire_all()
+    assert case.events[-1].kind == "delivery_failed"
