@@ -295,12 +295,15 @@ def _shared(_schema, database_url):
     original = Session.get_bind
     Session.get_bind = _get_bind(original)
     factory = db.session.session_factory
-    mode = factory.kw.get("join_transaction_mode", "conservative_savepoint")
+    before = dict(factory.kw)
     factory.configure(join_transaction_mode="create_savepoint")
     shared = SharedApps(database_url)
     yield shared
     Session.get_bind = original
-    factory.configure(join_transaction_mode=mode)
+    # Exactly as it was (no mode named: SQLAlchemy's default), so a thread still running at the
+    # end, such as the browser tests' outbox worker, gets a session it can make.
+    factory.kw.clear()
+    factory.kw.update(before)
     with shared.app.app_context():
         db.engine.dispose()
     with shared.data_app.app_context():
