@@ -3,13 +3,15 @@ from a restored copy of it.
 
 A file copy of a live database may catch a page half written, or leave out what still waits in
 the write-ahead log; the backup API copies one consistent state while the app goes on writing.
-PostgreSQL is backed up with its own tools, pg_dump and WAL archiving (README: "Backups").
+PostgreSQL is backed up with its own tools: pg_dump (deploy/backup-postgresql, which
+`backup_postgresql` runs) and WAL archiving (README: "Backups").
 """
 
 import hashlib
 import os
 import secrets
 import sqlite3
+import subprocess  # nosec B404 - our own script, arguments as a list, no shell
 from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +19,8 @@ from pathlib import Path
 from sqlalchemy.engine import URL
 
 from .refusals import Refusal
+
+DUMP_SCRIPT = Path(__file__).resolve().parent.parent / "deploy" / "backup-postgresql"
 
 # A restore into a fresh database gets a new oid; on another server, another system identifier;
 # a point-in-time recovery goes on in a new timeline (the first 8 digits of a WAL file's name).
@@ -26,18 +30,31 @@ FROM pg_database AS d, pg_control_system() AS s WHERE d.datname = current_databa
 """
 
 
+def backup_postgresql(engine, directory):
+    """Dump the engine's PostgreSQL database with pg_dump's custom format into `directory`, named
+    by the time (deploy/backup-postgresql). Returns the file written."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise Refusal(f"{directory} is not a directory: on PostgreSQL the dump is named by the "
+                      "time in the directory given.")
+    url = engine.url
+    # The password goes to pg_dump in its environment, never on a command line others can read.
+    environment = {**os.environ, "DATABASE_URL": URL.create(
+        "postgresql", url.username, None, url.host, url.port, url.database, url.query,
+    ).render_as_string(hide_password=False)}
+    if url.password:
+        environment["PGPASSWORD"] = str(url.password)
+    done = subprocess.run([str(DUMP_SCRIPT), str(directory)], env=environment,  # nosec B603
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        said = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        raise Refusal(f"pg_dump failed, no backup written: {said}")
+    return Path(done.stdout.strip())
+
+
 def backup_sqlite(engine, destination, now=None):
     """Copy the engine's SQLite database to `destination`: a new file, or a directory to put
     one named by the time in. Returns the file written."""
-    if engine.dialect.name != "sqlite":
-        url = engine.url
-        # The password stays out of what is printed (libpq reads it from PGPASSWORD or .pgpass).
-        shown = URL.create(url.get_backend_name(), url.username, None, url.host, url.port,
-                           url.database, url.query)
-        raise Refusal(
-            f"The database is {engine.dialect.name}, not SQLite: back it up with pg_dump, e.g. "
-            f"pg_dump --format=custom --file=feedback.dump "
-            f"'{shown.render_as_string(hide_password=False)}' (README: Backups).")
     destination = Path(destination)
     if destination.is_dir():
         moment = (now or datetime.now(UTC)).astimezone(UTC)

@@ -50,16 +50,22 @@ def register_cli(app):
 @click.argument("destination", type=click.Path(path_type=Path))
 @with_appcontext
 def backup_command(destination):
-    """Back up the SQLite database to DESTINATION (a new file, or a directory to name one in),
-    through SQLite's online backup API: safe while the intranet runs. On PostgreSQL use pg_dump."""
-    from .backups import backup_sqlite
+    """Back up the database while the intranet runs. SQLite: through its online backup API to
+    DESTINATION (a new file, or a directory to name one in); PostgreSQL: pg_dump's custom format
+    into the directory DESTINATION (deploy/backup-postgresql)."""
+    from .backups import backup_postgresql, backup_sqlite
 
+    began = rounds.started()
     try:
-        written = backup_sqlite(db.engine, destination, now=clock.now())
+        if db.engine.dialect.name == "postgresql":
+            written = backup_postgresql(db.engine, destination)
+        else:
+            written = backup_sqlite(db.engine, destination, now=clock.now())
     except Refusal as error:
         raise click.ClickException(str(error)) from None
-    size = written.stat().st_size / 1024 / 1024
-    click.echo(f"Backed up the database to {written} ({size:.1f} MB).")
+    size = written.stat().st_size
+    rounds.finished(rounds.BACKUP, began, {"bytes": size})
+    click.echo(f"Backed up the database to {written} ({size / 1024 / 1024:.1f} MB).")
 
 
 @click.group("outbox")

@@ -29,7 +29,7 @@ def alert_rules():
 
 
 def test_prometheus_accepts_the_rules():
-    assert "SUCCESS: 7 rules found" in promtool("check", "rules", "alerts.yml")
+    assert "SUCCESS: 8 rules found" in promtool("check", "rules", "alerts.yml")
 
 
 def test_each_alert_fires_and_stays_quiet_when_its_unit_tests_say():

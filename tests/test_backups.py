@@ -27,7 +27,7 @@ from feedback_intranet.cases import operations
 from feedback_intranet.closing_days import banking_calendar
 from feedback_intranet.demo import DEMO_PASSWORD, seed_demo
 from feedback_intranet.extensions import cache, db
-from feedback_intranet.models import Case, Unit, User
+from feedback_intranet.models import Case, Heartbeat, Unit, User
 
 from .conftest import FakeClock, database_url_from_env
 
@@ -307,7 +307,7 @@ def test_an_sqlite_backup_taken_while_staff_work_restores_to_the_state_it_copied
 
 
 @needs_sqlite
-def test_flask_backup_names_the_copy_by_the_time_and_never_overwrites_one(runner, tmp_path):
+def test_flask_backup_names_the_copy_by_the_time_and_never_overwrites_one(runner, data, tmp_path):
     result = runner.invoke(args=["backup", str(tmp_path)])
     assert result.exit_code == 0, result.output
     written = tmp_path / "feedback-2026-11-25T080000Z.sqlite"
@@ -315,16 +315,35 @@ def test_flask_backup_names_the_copy_by_the_time_and_never_overwrites_one(runner
     assert sorted(tmp_path.iterdir()) == [written]
     again = runner.invoke(args=["backup", str(written)])
     assert again.exit_code == 1 and "never overwrites" in again.output
+    assert db.session.get(Heartbeat, "backup").seconds >= 0
 
 
-def test_flask_backup_sends_postgresql_to_pg_dump_and_shows_no_password(tmp_path):
+@needs_postgresql
+def test_flask_backup_on_postgresql_runs_pg_dump_and_records_the_backup(
+        _schema, database_url, tmp_path):
+    """The nightly unit's command: a dump pg_restore reads, named by the time, the password on
+    no command line and in no output, and the backup's heartbeat for the alert. (No `data`: the
+    command must run in this app's own context, on its own URL.)"""
+    url = sa.engine.make_url(database_url).set(password="s3cret")  # trust auth ignores it
     app = create_app({"CONFIG": "testing",
-                      "SQLALCHEMY_DATABASE_URI": "postgresql://feedback:s3cret@db.internal/feedback"})
-    result = app.test_cli_runner().invoke(args=["backup", str(tmp_path)])
-    assert result.exit_code == 1
-    assert ("pg_dump --format=custom --file=feedback.dump "
-            "'postgresql://feedback@db.internal/feedback'") in result.output
-    assert "s3cret" not in result.output and list(tmp_path.iterdir()) == []
+                      "SQLALCHEMY_DATABASE_URI": url.render_as_string(hide_password=False)})
+    runner = app.test_cli_runner()
+
+    result = runner.invoke(args=["backup", str(tmp_path)])
+    refused = runner.invoke(args=["backup", str(tmp_path / "feedback.dump")])
+
+    assert result.exit_code == 0, result.output
+    (written,) = tmp_path.glob("feedback-*.dump")
+    assert result.output.startswith(f"Backed up the database to {written} (")
+    listed = subprocess.run(["pg_restore", "--list", written], capture_output=True, text=True)
+    assert listed.returncode == 0 and "TABLE public feedback_case" in listed.stdout
+    assert "s3cret" not in result.output
+    assert refused.exit_code == 1 and "is not a directory" in refused.output
+    with app.app_context():
+        assert db.session.get(Heartbeat, "backup").finished_at is not None
+        db.session.execute(sa.delete(Heartbeat))
+        db.session.commit()
+        db.engine.dispose()
 
 
 @needs_sqlite
