@@ -323,15 +323,7 @@ def _deliver(message_id, worker_id, now):
         _count_attempt(message)
         return _fail(message, str(error), now, refused=error.refused)
     except TemporaryFailure as error:
-        _count_attempt(message)
-        reason = str(error)[:500]
-        if message.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
-            return _fail(message, f"gave up after {message.attempts} attempts ({reason})", now)
-        message.status = OutboxStatus.QUEUED
-        message.last_error = reason
-        message.next_attempt_at = now + _backoff(message.attempts)
-        db.session.commit()
-        return OutboxStatus.QUEUED
+        return _try_again_later(message, str(error)[:500], now)
     _count_attempt(message)
     message.status = OutboxStatus.SENT
     message.sent_at = now
@@ -340,6 +332,19 @@ def _deliver(message_id, worker_id, now):
     db.session.commit()
     _outcomes().sent(message_id, now)
     return OutboxStatus.SENT
+
+
+def _try_again_later(message, reason, now):
+    """Count the attempt that failed for `reason`: queue the message again after its backoff,
+    or fail it once it has had all its attempts."""
+    _count_attempt(message)
+    if message.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
+        return _fail(message, f"gave up after {message.attempts} attempts ({reason})", now)
+    message.status = OutboxStatus.QUEUED
+    message.last_error = reason
+    message.next_attempt_at = now + _backoff(message.attempts)
+    db.session.commit()
+    return OutboxStatus.QUEUED
 
 
 def _count_attempt(message):
@@ -383,21 +388,13 @@ def _release(message_id, worker_id, now):
     """Queue a message whose handling failed unexpectedly again, after the backoff of its
     attempts (only a worker that died leaves a message to wait for its lease), or fail it for
     good once it has had them all: one that can never be handled does not come back forever."""
-    reason = "the worker could not handle it (see its log)"
     try:
         db.session.rollback()
         message = db.session.get(OutboxMessage, message_id, with_for_update=True)
         if message.claimed_by != worker_id or message.status != OutboxStatus.SENDING:
             db.session.rollback()  # no longer this worker's
             return
-        _count_attempt(message)
-        if message.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
-            _fail(message, f"gave up after {message.attempts} attempts ({reason})", now)
-            return
-        message.status = OutboxStatus.QUEUED
-        message.last_error = reason
-        message.next_attempt_at = now + _backoff(message.attempts)
-        db.session.commit()
+        _try_again_later(message, "the worker could not handle it (see its log)", now)
     except Exception:
         db.session.rollback()
         log.exception("Outbox message %s could not be queued again; it waits for its lease",
