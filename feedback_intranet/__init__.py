@@ -35,7 +35,7 @@ def create_app(config=None, check=True):
     )
     warnings = configure(app, config, check)
     register_logging(app, warnings)
-    # Before any other hook, so a request's time counts from its arrival.
+    # Right after the request log, so a request's time counts from its arrival.
     register_metrics(app)
     register_extensions(app)
     register_url_input(app)

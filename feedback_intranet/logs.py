@@ -13,16 +13,15 @@ import re
 import sys
 import time
 import traceback
+from urllib.parse import unquote_plus
 
 from flask import g, has_request_context
 
 from .rules.masking import mask
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
-# A request target's query string (its spaces stay percent-encoded in the log), and each of
-# its parameters: a name with its value, or a value alone.
-_QUERY = re.compile(r"\?\S*")
-_PARAMETER = re.compile(r"(?<=[?&;])(?:([^&;=]*)=)?[^&;]*")
+# A request target's query string (its spaces stay percent-encoded in the log).
+_QUERY = re.compile(r"\?(\S*)")
 # What would end a text line early or hide what follows: control characters, line separators.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 # Every record has these; any other attribute came in `extra` and is a field of its JSON line.
@@ -55,12 +54,16 @@ class RequestLogFilter(PersonalDataFilter):
         if isinstance(record.msg, str) and record.msg.endswith(_WERKZEUG_REQUEST_LINE):
             return False
         super().filter(record)
-        record.msg = _QUERY.sub(lambda query: _PARAMETER.sub(_name_only, query.group()), record.msg)
+        record.msg = _QUERY.sub(lambda query: "?" + query_names(query[1]), record.msg)
         return True
 
 
-def _name_only(parameter):
-    return "*" if parameter[1] is None else f"{parameter[1]}=*"
+def query_names(query):
+    """"q=*&page=*": a query string's parameter names, decoded so that the masking sees a card
+    number written in one ("4111+1111+…"), and for each value a "*"; a value alone is "*"."""
+    parameters = re.split("[&;]", query)
+    return "&".join(f"{unquote_plus(name)}=*" if equals else "*"
+                    for name, equals, _value in (p.partition("=") for p in parameters))
 
 
 def get_logger(name, kind=PersonalDataFilter):
@@ -81,7 +84,8 @@ def _scrubbed(value):
         return value
     if isinstance(value, int):
         # 4111111111111111 is a card number as much as its string is.
-        return value if scrub(str(value)) == str(value) else scrub(str(value))
+        scrubbed = scrub(str(value))
+        return value if scrubbed == str(value) else scrubbed
     if isinstance(value, dict):
         return {_scrubbed(key): _scrubbed(item) for key, item in value.items()}
     if isinstance(value, list | tuple | set | frozenset):

@@ -64,25 +64,21 @@ def account_locked():
 
 
 def register_metrics(app):
-    """Called first in the factory: the clock starts before any other hook runs."""
-    app.before_request(_start_clock)
+    """Called right after the request log (web/request_log.py), whose start of the request it
+    times from."""
     app.after_request(_count)
     if app.config.get("METRICS_TOKEN"):
         # Without a token the route does not exist: /metrics is a 404 like any unknown address.
         app.add_url_rule("/metrics", "metrics", limiter.exempt(metrics))
 
 
-def _start_clock():
-    g.metrics_began = time.perf_counter()
-
-
 def _count(response):
     endpoint = request.endpoint or UNMATCHED
     method = request.method if request.method in METHODS else "other"
     REQUESTS.labels(endpoint, method, str(response.status_code)).inc()
-    began = g.get("metrics_began")
+    began = g.get("request_began")
     if began is not None:
-        LATENCY.labels(endpoint, method).observe(time.perf_counter() - began)
+        LATENCY.labels(endpoint, method).observe(time.monotonic() - began)
     return response
 
 

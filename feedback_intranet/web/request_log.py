@@ -14,19 +14,16 @@ import logging
 import re
 import time
 import uuid
-from urllib.parse import unquote_plus
 
 from flask import g, request
 
-from ..logs import get_logger, scrub
+from ..logs import get_logger, query_names, scrub
+from ..monitoring import PROBE_ENDPOINTS
 
 log = get_logger("feedback_intranet.requests")
 
 # A proxy's id is taken only in this shape: nothing that could end a line or open a field.
 _GIVEN_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
-# Load balancers and Prometheus ask these every few seconds: an answer is a line at DEBUG only,
-# a refusal or failure one at INFO like any other request.
-QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 def register_request_log(app):
@@ -56,22 +53,15 @@ def _line(response):
     user = g.get("_login_user")
     target = request.path
     if request.query_string:
-        target += "?" + _names_only(request.query_string.decode("utf-8", "replace"))
-    quiet = request.path in QUIET_PATHS and response.status_code < 400
+        target += "?" + query_names(request.query_string.decode("utf-8", "replace"))
+    # A probe's answer is a line at DEBUG; its refusal or failure one at INFO like any other.
+    quiet = request.endpoint in PROBE_ENDPOINTS and response.status_code < 400
     return {"began": g.request_began, "level": logging.DEBUG if quiet else logging.INFO,
             "fields": {"request_id": g.request_id,
                        "user_id": user.id if user is not None and user.is_authenticated else None,
                        "method": request.method, "endpoint": request.endpoint,
                        "path": scrub(target),
                        "status": response.status_code}}
-
-
-def _names_only(query):
-    """"q=*&page=*": the parameters' names, decoded so that the masking sees a card number
-    written in one ("4111+1111+…"), and for each value a "*"; a value alone is only "*"."""
-    parameters = re.split("[&;]", query)
-    return "&".join(f"{unquote_plus(name)}=*" if equals else "*"
-                    for name, equals, _value in (p.partition("=") for p in parameters))
 
 
 def _write(began, level, fields):

@@ -11,6 +11,7 @@ from flask_login import current_user, logout_user
 from .. import audit, clock
 from ..extensions import db
 from ..models import AuditKind
+from ..monitoring import PROBE_ENDPOINTS
 
 # Requests that must work however the session stands.
 OPEN_ENDPOINTS = {"auth.login", "auth.logout", "auth.password"}
@@ -43,8 +44,8 @@ def expiry_reason(now, config):
 def register_session_checks(app):
     @app.before_request
     def check_session():
-        # The load balancer's checks and Prometheus' scrape read no session: no database.
-        if request.endpoint in ("static", "metrics") or request.blueprint == "monitoring" or (
+        # A probe reads no session, so it touches no database.
+        if request.endpoint == "static" or request.endpoint in PROBE_ENDPOINTS or (
                 not current_user.is_authenticated):
             return None
         now = clock.now()
