@@ -81,7 +81,20 @@ class Staff:
     def __init__(self, app, threads=2):
         self.app, self.stop, self.changes, self.failure = app, threading.Event(), 0, None
         self.committed = threading.Condition()
-        self.threads = [threading.Thread(target=self._work, args=(i, threads))
+        # The cases are chosen once, before any thread starts: chosen by each thread, a case the
+        # first had already taken would drop out of the second's choice and shift another case
+        # into it, and both threads would change that one.
+        with app.app_context():
+            lead = db.session.scalar(sa.select(User).where(User.username == "cs.lead"))
+            cs = db.session.scalar(sa.select(Unit.id).where(Unit.code == "cs"))
+            cases = db.session.scalars(
+                sa.select(Case).where(Case.current_unit_id == cs).order_by(Case.id)).all()
+            # A few cases only: the rest of the inbox's first page stays as it was at the
+            # backup, for the cache test to find rows the original and the copy both show.
+            case_ids = [case.id for case in cases
+                        if "take" in access.available_actions(lead, case)][:4]
+            db.session.remove()
+        self.threads = [threading.Thread(target=self._work, args=(case_ids[i::threads],))
                         for i in range(threads)]
 
     def __enter__(self):
@@ -103,17 +116,10 @@ class Staff:
         if self.failure:
             raise self.failure
 
-    def _work(self, share, shares):
+    def _work(self, case_ids):
         with self.app.app_context():
             try:
                 lead = db.session.scalar(sa.select(User).where(User.username == "cs.lead"))
-                cs = db.session.scalar(sa.select(Unit.id).where(Unit.code == "cs"))
-                cases = db.session.scalars(
-                    sa.select(Case).where(Case.current_unit_id == cs).order_by(Case.id)).all()
-                # A few cases only: the rest of the inbox's first page stays as it was at the
-                # backup, for the cache test to find rows the original and the copy both show.
-                case_ids = [case.id for case in cases
-                            if "take" in access.available_actions(lead, case)][:4][share::shares]
                 while not self.stop.is_set():
                     for case_id in case_ids:
                         self._change(lead, db.session.get(Case, case_id))
