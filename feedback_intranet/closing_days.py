@@ -49,15 +49,20 @@ def _next_plain_banking_days(today, tz):
     return tuple(candidates)
 
 
-def next_banking_day_sql(today, tz):
+def next_banking_day_sql():
     """`banking_calendar(tz).add_banking_days(today, 1)` as an SQL expression, for a statement
     that must not wait for the calendar's own read (the user loader's): the first of the next
-    days without a weekend or bank holiday that no closing day in force takes."""
-    candidates = _next_plain_banking_days(today, tz)
-    closed = sa.select(ClosingDay.day).where(
-        IN_FORCE, ClosingDay.day.between(candidates[0], candidates[-1]))
-    return sa.case(*((sa.literal(day, sa.Date).not_in(closed), sa.literal(day, sa.Date))
-                     for day in candidates[:-1]), else_=sa.literal(candidates[-1], sa.Date))
+    days without a weekend or bank holiday that no closing day in force takes. The candidate
+    days are bound parameters (`next_banking_day_parameters`), so one statement, built once,
+    serves every day: building it anew cost the loader more than running it."""
+    days = [sa.bindparam(f"next_day_{n}", type_=sa.Date) for n in range(_NEXT_DAY_CANDIDATES)]
+    closed = sa.select(ClosingDay.day).where(IN_FORCE, ClosingDay.day.between(days[0], days[-1]))
+    return sa.case(*((day.not_in(closed), day) for day in days[:-1]), else_=days[-1])
+
+
+def next_banking_day_parameters(today, tz):
+    """The values of `next_banking_day_sql`'s parameters on `today`."""
+    return {f"next_day_{n}": day for n, day in enumerate(_next_plain_banking_days(today, tz))}
 
 
 def forget_calendar():

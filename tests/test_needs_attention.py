@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from feedback_intranet.closing_days import next_banking_day_sql
+from feedback_intranet.closing_days import next_banking_day_parameters, next_banking_day_sql
 from feedback_intranet.extensions import db
 from feedback_intranet.inboxes import counters
 from feedback_intranet.models import Case, CaseStatus, ClosingDay
@@ -232,7 +232,8 @@ def test_the_next_banking_day_in_sql_is_the_calendars(data, today):
                         ClosingDay(day=date(2026, 12, 1), reason="Withdrawn",
                                    withdrawn_at=morning(FRIDAY))])
     db.session.flush()
-    in_sql = db.session.scalar(db.select(next_banking_day_sql(today, HELSINKI)))
+    in_sql = db.session.scalar(db.select(next_banking_day_sql()),
+                               next_banking_day_parameters(today, HELSINKI))
     assert in_sql == BankingCalendar([monday], HELSINKI).add_banking_days(today, 1)
 
 

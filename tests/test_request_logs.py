@@ -10,11 +10,13 @@ import re
 import secrets
 import signal
 import subprocess
+import threading
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime
 
 import pytest
+import sqlalchemy as sa
 
 from config import ConfigurationError
 from feedback_intranet import create_app
@@ -163,6 +165,32 @@ def test_a_malformed_request_id_is_replaced_so_no_line_can_be_forged(
     assert HEX_ID.fullmatch(generated) and generated in written
     if given:
         assert given not in written
+
+
+def test_writing_the_line_reads_nothing_from_the_database(
+        make_app, read_log, units, make_user, make_case):
+    """The case page commits (its audit row) before the line is made: reading the user's own
+    attributes for the line would load the user again, a statement no page count shows."""
+    make_user("branch.staff", units=[units["helsinki"]])
+    case = make_case(units["helsinki"])
+    client = make_app(COUNT_QUERIES=True).test_client()
+    client.post("/login", data={"username": "branch.staff", "password": "correct horse battery"})
+    page, executed, thread = f"/cases/{case.reference}", [], threading.get_ident()
+
+    def count(*_args):
+        if threading.get_ident() == thread:
+            executed.append(1)
+
+    # On every engine: the test's requests run on the connection the test's transaction holds.
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", count)
+    try:
+        response = client.get(page, buffered=True)
+    finally:
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", count)
+    (*_login, line) = request_lines(read_log())
+    assert response.status_code == 200 and line["endpoint"] == "cases.show"
+    assert line["user_id"] is not None
+    assert len(executed) == int(response.headers["X-Query-Count"])
 
 
 def test_every_response_carries_the_id_of_its_line(make_app, read_log, bank):

@@ -254,7 +254,8 @@ def needs_attention(unit_ids, today, next_bd):
 def led_units_attention(user_id, today, next_bd):
     """For the user loader's statement: the cases needing attention in the units `user_id`
     leads, and the led unit with the most of them (the lower id of equals), as two scalar
-    subqueries; 0 and None for someone who leads none. `next_bd` may be an SQL expression."""
+    subqueries; 0 and None for someone who leads none. `user_id`, `today` and `next_bd` may be
+    SQL expressions (the user loader binds them)."""
     rows = _needing_attention(today, next_bd, led_by=user_id)
     total = sa.select(sa.func.coalesce(sa.func.sum(rows.c.count), 0))
     most = (sa.select(rows.c.unit_id).group_by(rows.c.unit_id)

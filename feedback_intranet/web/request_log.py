@@ -15,6 +15,7 @@ import re
 import time
 import uuid
 
+import sqlalchemy as sa
 from flask import g, request
 
 from ..logs import get_logger, query_names, scrub
@@ -50,7 +51,7 @@ def register_request_log(app):
 def _line(response):
     # Flask-Login's own record of the user this request loaded or logged in. current_user would
     # load one from the database for a request that needed none (a static file, a probe).
-    user = g.get("_login_user")
+    user = sa.inspect(g.get("_login_user"), raiseerr=False)
     target = request.path
     if request.query_string:
         target += "?" + query_names(request.query_string.decode("utf-8", "replace"))
@@ -58,7 +59,9 @@ def _line(response):
     quiet = request.endpoint in PROBE_ENDPOINTS and response.status_code < 400
     return {"began": g.request_began, "level": logging.DEBUG if quiet else logging.INFO,
             "fields": {"request_id": g.request_id,
-                       "user_id": user.id if user is not None and user.is_authenticated else None,
+                       # The identity the session knows: after a view's commit, reading the
+                       # user's own attributes would load the user again, for the log alone.
+                       "user_id": user.identity[0] if user is not None and user.identity else None,
                        "method": request.method, "endpoint": request.endpoint,
                        "path": scrub(target),
                        "status": response.status_code}}
