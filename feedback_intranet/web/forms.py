@@ -11,9 +11,11 @@ from flask import flash, request
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
 from wtforms import Field, StringField
 from wtforms.validators import Optional, ValidationError
 from wtforms.widgets import TextInput
+from wtforms.widgets import core as widgets
 
 from .. import clock
 from ..rules.banking_days import FIRST_DAY, LAST_DAY
@@ -35,6 +37,26 @@ def parse_id(value):
     except (TypeError, ValueError):
         return None
     return number if 0 < number <= MAX_ID else None
+
+
+def html_params(**kwargs):
+    """WTForms' html_params, the same attributes in the same bytes, without Markup.format: its
+    string formatter made a case page's forty fields cost a millisecond."""
+    params = []
+    for key, value in sorted(kwargs.items()):
+        key = widgets.clean_key(key)
+        if value is True:
+            params.append(key)
+        elif value is not False:
+            value = escape(value).replace(Markup('"'), Markup("&quot;"))
+            params.append(f'{escape(key)}="{value}"')
+    return Markup(" ".join(params))
+
+
+# The widgets' own hook (a class attribute) for inputs and buttons; a select and a text area call
+# the module's function.
+widgets.html_params = html_params
+widgets.Input.html_params = widgets.Button.html_params = staticmethod(html_params)
 
 
 class BaseForm(FlaskForm):
