@@ -10,6 +10,7 @@ from feedback_intranet.models import (
     CaseStatus,
     ClosingDay,
     DeviatingHours,
+    Language,
     ReplyTemplate,
     RoutingRule,
     Topic,
@@ -18,6 +19,7 @@ from feedback_intranet.models import (
     UnitText,
     User,
 )
+from feedback_intranet.web.forms import _wtforms_messages
 
 from .conftest import HELSINKI, said
 
@@ -273,6 +275,21 @@ def test_admin_writes_reply_templates_used_in_answers(client, admin, topic):
         "title": "", "topic": "0", "language": "sv", "body": "Typed text"})
     assert "This field is required." in response.get_data(as_text=True)
     assert "Typed text" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("language, required", [
+    ("fi", "Pakollinen."), ("sv", "Det här fältet är obligatoriskt."),
+    ("en", "This field is required.")])
+def test_wtforms_own_messages_speak_the_users_language_from_a_catalogue_read_once(
+        client, admin, language, required):
+    admin.language = Language(language)
+    db.session.commit()
+    _wtforms_messages.cache_clear()
+    for _attempt in range(3):
+        response = client.post("/admin/reply-templates/new", data={
+            "title": "", "topic": "0", "language": "sv", "body": "Typed text"})
+        assert required in response.get_data(as_text=True)
+    assert _wtforms_messages.cache_info().misses == 1
 
 
 def test_admin_edits_the_complaint_paragraph(client, admin):
