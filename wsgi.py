@@ -5,6 +5,7 @@ which the quick start writes, so a checkout set up for the demo stays one in eve
 when the configuration is incomplete it still lists every command, with one line on what to set.
 """
 
+import gc
 import os
 
 import click
@@ -36,10 +37,20 @@ def _refusing(command):
     )
 
 
+def _serving():
+    """The app for a WSGI server's worker. What it built at start lives as long as the worker:
+    frozen, the collector's full passes no longer walk it (one took 130 ms in a worker that had
+    served a while, and a full pass came every few hundred requests)."""
+    app = create_app()
+    gc.collect()
+    gc.freeze()
+    return app
+
+
 def _load():
     context = _flask_command_context()
     if context is None:
-        return create_app()
+        return _serving()
     name = os.environ.get("FLASK_CONFIG") or checkout_config()
     try:
         return create_app({"CONFIG": name} if name else None)
