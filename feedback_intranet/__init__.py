@@ -5,12 +5,12 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import Flask
-from flask_babel import lazy_gettext
 from sqlalchemy.orm import joinedload
 
 from config import CONFIGS, ConfigurationError, ProductionConfig, check_logging
 
 from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate, passwords
+from .i18n import lazy_gettext
 from .logs import RequestLogFilter, get_logger, install
 from .monitoring.metrics import register_metrics
 from .web.request_log import register_request_log

@@ -4,9 +4,9 @@ from functools import lru_cache
 
 import sqlalchemy as sa
 from flask import g, has_request_context
-from flask_babel import gettext as _
 
 from .extensions import db
+from .i18n import gettext as _
 from .models import OPEN_STATUSES, Case, ClosingDay, DeviatingHours
 from .refusals import Refusal
 from .rules.badges import badges_changed_by_closing

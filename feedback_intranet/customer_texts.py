@@ -4,8 +4,9 @@ catalogues. They are rendered in the case's language, whatever the staff member'
 The complaint paragraph is the default of a text admins edit.
 """
 
-from flask_babel import force_locale, gettext
+from flask_babel import force_locale
 
+from .i18n import gettext
 from .rules import N_
 
 GREETING = N_("Dear %(name)s,")

@@ -4,7 +4,8 @@ import contextlib
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask_babel import gettext
+
+from .i18n import gettext
 
 # Verified against when the username is unknown, so a failed login takes as
 # long whether or not the user exists.

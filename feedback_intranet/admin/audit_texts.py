@@ -8,10 +8,9 @@ they were stored, in English.
 from datetime import date
 from urllib.parse import unquote_plus
 
-from flask_babel import gettext as _
-from flask_babel import ngettext
-
 from .. import audit
+from ..i18n import gettext as _
+from ..i18n import ngettext
 from ..inboxes.queries import FILTERS
 from ..models import AuditKind, DirectoryRole
 from ..reports.tables import REPORTS

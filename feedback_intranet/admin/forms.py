@@ -1,5 +1,3 @@
-from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -20,6 +18,8 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from ..i18n import lazy_gettext as _l
+from ..i18n import lazy_pgettext
 from ..models import AuditKind, DirectoryRole, Language, Segment, UnitKind
 from ..passwords import password_problem
 from ..web.forms import BaseForm, day_field

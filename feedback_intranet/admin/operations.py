@@ -2,8 +2,6 @@
 
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from .. import access, audit
 from ..auth.operations import end_sessions
@@ -12,6 +10,8 @@ from ..directory.client import DirectoryUnavailable
 from ..directory.groups import normalise as group_key
 from ..directory.operations import DISABLED, OUTSIDE_GROUP, follow, linked_user, refusal_reason
 from ..extensions import db, passwords
+from ..i18n import gettext as _
+from ..i18n import lazy_gettext as _l
 from ..models import (
     OPEN_STATUSES,
     AuditKind,

@@ -11,7 +11,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 from sqlalchemy.exc import IntegrityError
 from wtforms.fields.choices import SelectChoice
@@ -28,6 +27,7 @@ from ..closing_days import (
 from ..directory.client import configured as directory_configured
 from ..directory.operations import directory_from_config
 from ..extensions import db
+from ..i18n import gettext as _
 from ..inbound import texts as inbound_texts
 from ..inbound.mailbox import configured as mailbox_configured
 from ..models import (

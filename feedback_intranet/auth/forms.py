@@ -1,9 +1,9 @@
-from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from ..i18n import lazy_gettext as _l
+from ..i18n import ngettext
 from ..web.forms import BaseForm
 
 

@@ -3,14 +3,14 @@
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import audit
 from ..directory import operations as directory_operations
 from ..directory.client import DirectoryUnavailable
 from ..extensions import db, passwords
+from ..i18n import gettext as _
+from ..i18n import lazy_gettext as _l
 from ..models import AuditKind, User, UTCDateTime
 from ..monitoring import metrics
 from ..passwords import password_problem

@@ -1,10 +1,10 @@
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import audit, clock
 from ..directory.operations import directory_from_config
 from ..extensions import db
+from ..i18n import gettext as _
 from ..models import AuditKind
 from ..monitoring import metrics
 from ..refusals import Refusal

@@ -10,8 +10,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import request
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
@@ -19,6 +17,8 @@ from .. import access, clock
 from ..closing_days import banking_calendar, deviating_hours
 from ..countries import countries
 from ..extensions import db
+from ..i18n import gettext as _
+from ..i18n import lazy_gettext as _l
 from ..intake.forms import normalised_email, normalised_phone
 from ..models import Case, CaseType, Customer, ReplyChannel, in_name_order
 from ..replies import operations as reply_operations

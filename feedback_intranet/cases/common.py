@@ -1,11 +1,11 @@
 """What every case operation shares: its refusals, the version check and the timeline event."""
 
-from flask_babel import gettext as _
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from .. import access
 from ..extensions import db
+from ..i18n import gettext as _
 from ..inboxes import stamps
 from ..models import Case, CaseEvent, CaseStatus, EventKind
 from ..refusals import Refusal

@@ -2,8 +2,6 @@
 
 import secrets
 
-from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -17,6 +15,8 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
+from ..i18n import lazy_gettext as _l
+from ..i18n import lazy_pgettext
 from ..intake.forms import PostalCodeOf, email_address, phone_number
 from ..models import CaseType, ReplyChannel, Resolution, Segment
 from ..replies.operations import MAX_ESTIMATE_BANKING_DAYS

@@ -2,10 +2,10 @@
 changes the rows, writes the timeline event and flushes; the view commits once."""
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
 
 from .. import access
 from ..extensions import db
+from ..i18n import gettext as _
 from ..models import (
     Answer,
     AnswerStatus,

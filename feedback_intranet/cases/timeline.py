@@ -8,12 +8,13 @@ and have no facts; they read as their actor alone.
 
 from datetime import date, datetime
 
-from flask_babel import get_locale, lazy_pgettext, ngettext
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from flask_babel import get_locale
 
 from .. import clock
 from ..countries import country_name
+from ..i18n import gettext as _
+from ..i18n import lazy_gettext as _l
+from ..i18n import lazy_pgettext, ngettext
 from ..models import CaseType, EventKind, Resolution, Segment
 from ..models.organisation import NamedInThreeLanguages
 from ..rules import N_

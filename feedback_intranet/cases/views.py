@@ -1,12 +1,12 @@
 """The case page and its actions. Views parse the form, call an operation, commit once."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import access, audit, clock
 from ..closing_days import banking_calendar
 from ..extensions import db
+from ..i18n import gettext as _
 from ..matching import search_register
 from ..models import AuditKind, ReplyChannel
 from ..refusals import Refusal

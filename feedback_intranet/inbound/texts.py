@@ -1,8 +1,7 @@
 """What the admin page says about one inbound mail's outcome, in the reader's language."""
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-
+from ..i18n import gettext as _
+from ..i18n import lazy_gettext as _l
 from ..models import InboundOutcome
 from . import operations
 

@@ -11,11 +11,11 @@ from datetime import UTC, date, datetime
 from typing import NamedTuple
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext
 from sqlalchemy.orm import aliased, joinedload
 
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
+from ..i18n import lazy_pgettext
 from ..models import (
     OPEN_STATUSES,
     Answer,

@@ -11,7 +11,6 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
@@ -22,6 +21,7 @@ from ..cases.common import CaseChanged, commit_change
 from ..cases.forms import AssignManyForm
 from ..closing_days import banking_calendar, next_banking_day
 from ..extensions import db
+from ..i18n import gettext as _
 from ..models import CaseStatus, CaseType, Language, ReplyChannel, Segment, Topic, User
 from ..refusals import Refusal
 from ..rules.badges import case_badge

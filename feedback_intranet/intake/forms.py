@@ -3,13 +3,14 @@
 from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
-from flask_babel import get_locale, lazy_pgettext
-from flask_babel import lazy_gettext as _l
+from flask_babel import get_locale
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from ..countries import countries, country_name
+from ..i18n import lazy_gettext as _l
+from ..i18n import lazy_pgettext
 from ..models import CaseType, IntakeChannel, Language, ReplyChannel, Segment
 from ..rules import postal_codes
 from ..rules.dates import format_date, format_moment, parse_time

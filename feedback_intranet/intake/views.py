@@ -15,7 +15,6 @@ from flask import (
     url_for,
 )
 from flask_babel import get_locale
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
@@ -23,6 +22,7 @@ from .. import access, clock
 from .. import customer_texts as ct
 from ..closing_days import banking_calendar
 from ..extensions import db, limiter
+from ..i18n import gettext as _
 from ..logs import get_logger
 from ..matching import search_register
 from ..models import Customer, Language, Segment, Unit

@@ -3,10 +3,10 @@
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 from .common import TitledEnum, UTCDateTime, enum_column
 
 

@@ -4,10 +4,12 @@ import enum
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from flask_babel import force_locale, lazy_pgettext
-from flask_babel import lazy_gettext as _l
+from flask_babel import force_locale
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.types import TypeDecorator
+
+from ..i18n import lazy_gettext as _l
+from ..i18n import lazy_pgettext
 
 
 class UTCDateTime(TypeDecorator):

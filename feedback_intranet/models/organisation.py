@@ -4,11 +4,11 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask_babel import get_locale
-from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 from ..rules.sort_keys import sort_key
 from .common import (
     Language,

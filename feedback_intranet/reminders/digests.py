@@ -9,9 +9,10 @@ message, name or contact details, which it is never given.
 
 from dataclasses import dataclass, field
 
-from flask_babel import force_locale, gettext, ngettext
+from flask_babel import force_locale
 
 from ..emails import intranet_link, render_bodies
+from ..i18n import gettext, ngettext
 from ..models import Topic
 from ..rules import N_
 from ..rules.badges import badge_for

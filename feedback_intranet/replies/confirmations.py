@@ -6,9 +6,8 @@ summary and that paragraph go by email, or by letter when email is closed (the c
 banking matters, no address, a refused address). The case closes only once it has been delivered.
 """
 
-from flask_babel import gettext as _
-
 from ..cases.common import add_event
+from ..i18n import gettext as _
 from ..models import EventKind, Purpose, ReplyChannel
 from ..refusals import Refusal
 from ..rules.banking_days import local_date

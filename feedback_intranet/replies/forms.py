@@ -1,8 +1,8 @@
-from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, IntegerField, RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
+from ..i18n import lazy_gettext as _l
 from ..web.forms import BaseForm
 from .operations import CALL_OUTCOMES
 

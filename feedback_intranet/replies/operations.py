@@ -5,7 +5,6 @@ the view commits once. Mail goes to the outbox in the same transaction.
 """
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
 
 from ..access import can_handle_case, can_view_unit
 from ..cases.common import (
@@ -16,6 +15,7 @@ from ..cases.common import (
     hold_if_nobody_does,
 )
 from ..extensions import db
+from ..i18n import gettext as _
 from ..models import (
     Answer,
     AnswerStatus,

@@ -3,14 +3,14 @@
 import secrets
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from .. import access, audit, clock
 from ..cases.common import CaseChanged, commit_change
 from ..closing_days import banking_calendar, deviating_hours
 from ..extensions import db
+from ..i18n import gettext as _
+from ..i18n import lazy_gettext as _l
 from ..models import AuditKind, CallbackStatus, CallbackTask, Letter
 from ..refusals import Refusal
 from ..rules.badges import case_badge

@@ -1,10 +1,10 @@
 """The report form: period and units."""
 
-from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..i18n import lazy_gettext as _l
 from ..rules.periods import DEFAULT_PERIOD, PERIODS
 from ..web.forms import BaseForm, day_field
 

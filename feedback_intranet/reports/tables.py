@@ -3,12 +3,12 @@
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext, ngettext, pgettext
 
 from ..closing_days import banking_calendar
 from ..extensions import db
+from ..i18n import gettext as _
+from ..i18n import lazy_gettext as _l
+from ..i18n import lazy_pgettext, ngettext, pgettext
 from ..models import IntakeChannel, ReplyChannel, Segment, Topic
 from ..rules import charts
 from ..rules.dates import format_day_range, format_short_date

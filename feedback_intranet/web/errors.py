@@ -1,13 +1,13 @@
 """Error pages; a 500 rolls the transaction back so nothing half-written stays."""
 
 from flask import current_app, flash, g, redirect, render_template, request, url_for
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from limits import parse
 from sqlalchemy.exc import SQLAlchemyError
 
 from .. import audit, clock
 from ..extensions import db, limiter, login_manager
+from ..i18n import lazy_gettext as _l
 from ..models import AuditKind
 from ..rules.masking import mask
 

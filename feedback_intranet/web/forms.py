@@ -10,8 +10,6 @@ from datetime import timedelta
 
 from babel import support
 from flask import current_app, flash, has_request_context, request
-from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms import Field, StringField
@@ -21,6 +19,8 @@ from wtforms.widgets import TextInput
 from wtforms.widgets import core as widgets
 
 from .. import clock
+from ..i18n import gettext
+from ..i18n import lazy_gettext as _l
 from ..rules.banking_days import FIRST_DAY, LAST_DAY
 from ..rules.dates import format_date, parse_date
 from .locale import get_locale_code

@@ -6,11 +6,11 @@ public form takes the language from its switcher (?lang=), then the
 browser's Accept-Language, then Finnish. Times are always Helsinki time.
 """
 
-from flask import current_app, g, has_request_context, request, session
-from flask_babel import get_translations
+from flask import current_app, has_request_context, request, session
 from flask_login import current_user
 
 from .. import clock
+from ..i18n import catalogue
 from ..rules.dates import format_date
 
 LANGUAGES = ("fi", "sv", "en")
@@ -56,28 +56,13 @@ def get_locale_code():
     return str(get_locale() or "en")
 
 
-def _translations():
-    """The translations of the locale in effect, looked up once per request and locale: templates
-    ask for thousands of strings a page, and flask_babel looks the catalog up again each time.
-    A forced locale (an email in the customer's language) is another locale object, so it is
-    looked up for itself."""
-    store = g._get_current_object()
-    memo = getattr(store, "_translations_memo", None)
-    locale = getattr(getattr(store, "_flask_babel", None), "babel_locale", None)
-    if memo is None or locale is None or memo[0] is not locale:
-        translations = get_translations()
-        locale = store._flask_babel.babel_locale
-        store._translations_memo = memo = (locale, translations)
-    return memo[1]
-
-
 def install_template_gettext(app):
-    """Templates translate through `_translations` (the same catalogs flask_babel reads)."""
+    """Templates translate through `i18n.catalogue` (the same catalogs flask_babel reads)."""
     app.jinja_env.install_gettext_callables(
-        gettext=lambda string: _translations().ugettext(string),
-        ngettext=lambda singular, plural, n: _translations().ungettext(singular, plural, n),
-        pgettext=lambda context, string: _translations().upgettext(context, string),
-        npgettext=lambda context, singular, plural, n: _translations().unpgettext(
+        gettext=lambda string: catalogue().ugettext(string),
+        ngettext=lambda singular, plural, n: catalogue().ungettext(singular, plural, n),
+        pgettext=lambda context, string: catalogue().upgettext(context, string),
+        npgettext=lambda context, singular, plural, n: catalogue().unpgettext(
             context, singular, plural, n),
         newstyle=True,
     )

@@ -5,11 +5,11 @@ move the clock instead of sleeping.
 """
 
 from flask import flash, redirect, request, session, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
 from .. import audit, clock
 from ..extensions import db
+from ..i18n import gettext as _
 from ..models import AuditKind
 from ..monitoring import PROBE_ENDPOINTS
 

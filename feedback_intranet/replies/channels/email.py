@@ -1,9 +1,8 @@
 """Answers by email: through the outbox, in the customer's language."""
 
-from flask_babel import lazy_gettext as _l
-
 from ... import customer_texts as ct
 from ...emails import render_bodies, replies_are_read
+from ...i18n import lazy_gettext as _l
 from ...models import OutboxKind, Purpose
 from ...outbox import enqueue
 from ..texts import sender_name

@@ -1,10 +1,9 @@
 """Answers by letter: a PDF for a window envelope in the unit's print queue."""
 
-from flask_babel import lazy_gettext as _l
-
 from ... import customer_texts as ct
 from ...countries import country_name
 from ...extensions import db
+from ...i18n import lazy_gettext as _l
 from ...models import Letter, Purpose
 from ...rules.dates import format_date
 from ...rules.letter_layout import address_block, address_size, render_letter

@@ -1,8 +1,7 @@
 """Answers by phone: a callback task in the unit's list, in a window inside service hours."""
 
-from flask_babel import lazy_gettext as _l
-
 from ...extensions import db
+from ...i18n import lazy_gettext as _l
 from ...models import CallbackTask
 from ...rules.phones import for_dialling, tel_uri
 from ...rules.service_hours import next_windows
