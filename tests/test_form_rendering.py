@@ -3,6 +3,7 @@ same attributes in the same bytes as WTForms' own, only faster, and every widget
 
 import importlib.util
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from markupsafe import Markup
@@ -10,6 +11,7 @@ from wtforms import Form, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import core as widgets
 
+from feedback_intranet.cases.actions import ACTIONS
 from feedback_intranet.web.forms import html_params
 
 
@@ -61,3 +63,23 @@ def test_every_widget_uses_it():
         '<option value="a">Turku &lt;centre&gt;</option>'
         '<option selected value="b">&#34;B&#34;</option></select>',
     ]
+
+
+@pytest.mark.parametrize("csrf", [True, False])
+@pytest.mark.parametrize("action", sorted(ACTIONS))
+def test_a_case_forms_hidden_fields_are_wtforms_own(app, action, csrf):
+    """ActionForm.hidden_fields writes what rendering the three fields through WTForms did."""
+    app.config["WTF_CSRF_ENABLED"] = csrf
+    try:
+        with app.test_request_context("/"):
+            form = ACTIONS[action].form(prefix=action, formdata=None)
+            form.version.data, form.token.data = 7, 'a"b<c'
+            token = [str(form.csrf_token())] if csrf else []
+            assert str(form.hidden_fields()) == "".join(
+                [*token, str(form.version(type="hidden")), str(form.token())])
+            assert str(form.hidden_fields(ids=False)) == "".join(
+                [*token, str(form.version(type="hidden", id=False)), str(form.token(id=False))])
+            if csrf:
+                assert 'type="hidden" value="' in token[0] and f'id="{action}-csrf_token"' in token[0]
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
