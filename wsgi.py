@@ -37,21 +37,13 @@ def _refusing(command):
     )
 
 
-# A request leaves a few hundred containers behind for the collector: at Python's default (700)
-# it ran after nearly every request, and a full pass every few hundred. One pass per dozen
-# requests or so, and a full one a tenth as often, made the case page a tenth faster in the
-# mixed run with the workers' memory as it was.
-COLLECTOR_THRESHOLDS = (10_000, 10, 100)
-
-
 def _serving():
     """The app for a WSGI server's worker. What it built at start lives as long as the worker:
     frozen, the collector's full passes no longer walk it (one took 130 ms in a worker that had
-    served a while)."""
+    served a while, and a full pass came every few hundred requests)."""
     app = create_app()
     gc.collect()
     gc.freeze()
-    gc.set_threshold(*COLLECTOR_THRESHOLDS)
     return app
 
 

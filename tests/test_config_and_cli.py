@@ -250,16 +250,14 @@ def test_the_quick_start_makes_every_new_terminal_a_development_one_but_never_a_
 
 
 def test_a_wsgi_servers_worker_freezes_what_the_app_built_at_start(tmp_path):
-    """Out of the collector's full passes, which come less often."""
-    look = ("import gc, wsgi; "
-            "print(gc.get_freeze_count(), gc.get_threshold() == wsgi.COLLECTOR_THRESHOLDS)")
+    """Out of the collector's full passes."""
+    look = "import gc, wsgi; print(gc.get_freeze_count())"
     env = new_terminal(FLASK_CONFIG="testing",
                        DATABASE_URL=f"sqlite:///{tmp_path / 'feedback.sqlite'}")
     served = subprocess.run([sys.executable, "-c", look], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=120)
     assert served.returncode == 0, served.stderr
-    frozen, tuned = served.stdout.split()
-    assert int(frozen) > 10_000 and tuned == "True"
+    assert int(served.stdout) > 10_000
 
 
 def test_configuration_comes_from_the_environment(monkeypatch):
