@@ -68,5 +68,5 @@ def record(kind, *, user=None, username=None, case=None, reference="", customer_
         case_id=case.id if case else None,
         case_reference=(case.reference if case else reference)[:20],
         customer_id=customer_id if customer_id is not None else case.customer_id if case else None,
-        detail="", facts=facts,
+        facts=facts,
     ))

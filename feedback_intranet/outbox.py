@@ -391,8 +391,9 @@ def _release(message_id, worker_id, now):
     try:
         db.session.rollback()
         message = db.session.get(OutboxMessage, message_id, with_for_update=True)
-        if message.claimed_by != worker_id or message.status != OutboxStatus.SENDING:
-            db.session.rollback()  # no longer this worker's
+        if message is None or message.claimed_by != worker_id \
+                or message.status != OutboxStatus.SENDING:
+            db.session.rollback()  # gone, or no longer this worker's
             return
         _try_again_later(message, "the worker could not handle it (see its log)", now)
     except Exception:
