@@ -369,3 +369,13 @@ def test_the_case_page_costs_at_most_eight_statements_however_many_other_cases(
     many, shown = count()
     assert len(shown) == 10
     assert many == alone <= 8
+
+
+def test_a_long_email_address_wraps_after_its_at_sign_not_mid_word(client, login, org, make_case):
+    units = org[0]
+    case = make_case(units["cs"])
+    case.contact_email = "aino.<b>saarinen11@example.fi"
+    db.session.commit()
+    login("cs.agent")
+    page = page_of(client, case)
+    assert "<dd>aino.&lt;b&gt;saarinen11@<wbr>example.fi</dd>" in page
