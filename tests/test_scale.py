@@ -3,10 +3,12 @@
 Timings belong to the benchmark (bench/run.py), never to tests.
 """
 
+from datetime import date, timedelta
+
 import pytest
 import sqlalchemy as sa
 
-from feedback_intranet import demo
+from feedback_intranet import demo, running_totals
 from feedback_intranet.cases.queries import TIMELINE_SHOWN
 from feedback_intranet.demo import DEMO_PASSWORD, seed_demo
 from feedback_intranet.extensions import cache, db
@@ -15,8 +17,11 @@ from feedback_intranet.models import (
     AnswerStatus,
     Case,
     CaseEvent,
+    CaseStatus,
     EventKind,
+    InboxCount,
     ReplyChannel,
+    ReportDay,
 )
 from feedback_intranet.rules.banking_days import BankingCalendar
 
@@ -382,3 +387,49 @@ def test_the_text_search_reads_the_full_text_index_never_every_case(client, data
             # at a million the newest part goes backwards by primary key and the rest through
             # ix_feedback_case_fulltext (README, At bank scale).
             assert "Parallel" not in plan, plan  # the parts are read in order, newest first
+
+
+def _reads_the_whole_table(plan, dialect, table):
+    if dialect == "sqlite":
+        return any(line.strip().startswith(f"SCAN {table}") for line in plan.splitlines())
+    return f"Seq Scan on {table}" in plan
+
+
+@pytest.mark.parametrize("model", [ReportDay, InboxCount])
+def test_running_totals_left_at_zero_are_deleted_through_the_key(data, units, model):
+    """Every commit that empties a counter deletes its row: through the key, never by reading
+    every row of the table (SQLite scans the table for a row-value IN)."""
+    table = model.__table__
+    keys = [column.name for column in table.primary_key.columns]
+    counts = [column.name for column in table.columns if column.name not in keys]
+    first = date(2026, 11, 2)
+    samples = {"unit_id": units["cs"].id, "holder_id": 0, "reply_wanted": True,
+               "status": CaseStatus.NEW, "dimension": "topic", "value": "7"}
+
+    def key(day):
+        return tuple(day if table.c[name].type.python_type is date else samples[name]
+                     for name in keys)
+
+    connection = db.session.connection()
+    running_totals.add(connection, table, keys, counts,
+                       {key(first + timedelta(days=n)): [n + 1] * len(counts) for n in range(3)})
+    seen = []
+
+    def record(_connection, _cursor, statement, parameters, _context, _many):
+        if statement.lstrip().upper().startswith("DELETE"):
+            seen.append((statement, parameters))
+
+    sa.event.listen(connection, "before_cursor_execute", record)
+    try:
+        running_totals.add(connection, table, keys, counts,
+                           {key(first + timedelta(days=n)): [-(n + 1)] * len(counts)
+                            for n in range(2)})
+    finally:
+        sa.event.remove(connection, "before_cursor_execute", record)
+    left = connection.execute(sa.select(table)).mappings().all()
+    assert [(tuple(row[name] for name in keys), [row[name] for name in counts]) for row in left] \
+        == [(key(first + timedelta(days=2)), [3] * len(counts))]
+    [(statement, parameters)] = seen
+    plan = _plan(connection, statement, parameters)
+    assert not _reads_the_whole_table(plan, connection.dialect.name, table.name), \
+        f"{statement}\n{plan}"

@@ -13,14 +13,16 @@ recomputes the counters from the cases, for the `counters check` command and the
 from collections import Counter
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from .. import running_totals
 from ..extensions import db
 from ..models import OPEN_STATUSES, Case, CaseStatus, InboxCount, Membership
 
 COUNTED = (*OPEN_STATUSES, CaseStatus.ANSWERED)
 _KEYS = ("current_unit_id", "status", "assignee_id", "reply_wanted", "effective_due_date")
+# InboxCount's key columns, in the order of _KEYS.
+_COLUMNS = ("unit_id", "status", "holder_id", "reply_wanted", "due")
 _PENDING = "inbox_count_deltas"
 NOBODY = 0  # the holder of cases nobody holds, in the key
 
@@ -64,30 +66,12 @@ def _note_changes(session, _context):
 
 
 def _apply(session):
-    # The commit's own writes first; their case rows are locked before any counter, and counters
-    # are written in key order, so no two commits wait for each other in a circle. One upsert for
-    # all of them, then one delete of those left at zero (no row for what no case is, so a unit's
-    # rows stay few).
+    # The commit's own writes first; their case rows are locked before any counter.
     session.flush()
     deltas = session.info.pop(_PENDING, None)
-    keys = sorted(key for key, delta in (deltas or {}).items() if delta)
-    if not keys:
-        return
-    connection = session.connection()
-    table = InboxCount.__table__
-    key_columns = [table.c.unit_id, table.c.status, table.c.holder_id, table.c.reply_wanted,
-                   table.c.due]
-    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-    statement = insert(table).values([
-        {**{column.name: value for column, value in zip(key_columns, key, strict=True)},
-         "count": deltas[key]} for key in keys])
-    left = connection.execute(statement.on_conflict_do_update(
-        index_elements=key_columns, set_={"count": table.c.count + statement.excluded.count},
-    ).returning(*key_columns, table.c.count)).all()
-    emptied = [tuple(row[:-1]) for row in left if row[-1] == 0]
-    if emptied:
-        connection.execute(table.delete().where(sa.tuple_(*key_columns).in_(emptied),
-                                                table.c.count == 0))
+    if deltas:
+        running_totals.add(session.connection(), InboxCount.__table__, _COLUMNS, ("count",),
+                           {key: (delta,) for key, delta in deltas.items()})
 
 
 def _forget(session):

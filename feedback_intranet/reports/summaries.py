@@ -18,10 +18,9 @@ topics' sort keys) touches a column that a figure rests on.
 from itertools import groupby
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from .. import clock
+from .. import clock, running_totals
 from ..models import (
     OPEN_STATUSES,
     Case,
@@ -195,37 +194,17 @@ def _note_forwards(session, tz, totals):
             totals.add(forward_figures(local_date(received[case_id], tz), now[case_id]))
 
 
-def _insert(connection):
-    return postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-
-
 def _apply(session):
-    # The commit's own writes first; rows are written table by table in key order, so no two
-    # commits wait for each other in a circle. One upsert per table for all its rows, then one
-    # delete of those left at zero (no row for what no case is).
+    # The commit's own writes first, then each table's rows (running_totals.add).
     session.flush()
     totals = session.info.pop(_PENDING, None)
     if not totals:
         return
     connection = session.connection()
-    insert = _insert(connection)
-    changed = sorted(entry for entry, counts in totals.items() if any(counts))
-    for index, entries in groupby(changed, key=lambda entry: entry[0]):
+    for index, entries in groupby(sorted(totals.items()), key=lambda entry: entry[0][0]):
         table, key_columns, count_columns = TABLES[index]
-        keys = [key for _index, key in entries]
-        statement = insert(table).values([
-            {**dict(zip(key_columns, key, strict=True)),
-             **dict(zip(count_columns, totals[index, key], strict=True))} for key in keys])
-        left = connection.execute(statement.on_conflict_do_update(
-            index_elements=[table.c[name] for name in key_columns],
-            set_={name: table.c[name] + statement.excluded[name] for name in count_columns},
-        ).returning(*(table.c[name] for name in key_columns),
-                    *(table.c[name] for name in count_columns))).all()
-        emptied = [row[:len(key_columns)] for row in left if not any(row[len(key_columns):])]
-        if emptied:
-            connection.execute(table.delete().where(
-                sa.tuple_(*(table.c[name] for name in key_columns)).in_(emptied),
-                *(table.c[name] == 0 for name in count_columns)))
+        running_totals.add(connection, table, key_columns, count_columns,
+                           {key: counts for (_index, key), counts in entries})
 
 
 def _forget(session):
