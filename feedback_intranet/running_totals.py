@@ -1,8 +1,21 @@
 """Rows of running totals (the inbox counters, the report summaries): a commit adds its changes
 to them in the same transaction, and a row left at zero is deleted (no row for what no case is)."""
 
+import functools
+
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+
+
+@functools.cache
+def _upsert(dialect, table, key_columns, count_columns):
+    """Add a row's counts to those of the row with its key, or insert it; returning the row.
+    Built once and run for many rows (SQLAlchemy's "insertmanyvalues" batches them)."""
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    return statement.on_conflict_do_update(
+        index_elements=[table.c[name] for name in key_columns],
+        set_={name: table.c[name] + statement.excluded[name] for name in count_columns},
+    ).returning(*(table.c[name] for name in (*key_columns, *count_columns)))
 
 
 def add(connection, table, key_columns, count_columns, totals):
@@ -15,15 +28,10 @@ def add(connection, table, key_columns, count_columns, totals):
     keys = sorted(key for key, counts in totals.items() if any(counts))
     if not keys:
         return
-    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-    statement = insert(table).values([
-        {**dict(zip(key_columns, key, strict=True)), **dict(zip(count_columns, totals[key], strict=True))}
-        for key in keys])
-    left = connection.execute(statement.on_conflict_do_update(
-        index_elements=[table.c[name] for name in key_columns],
-        set_={name: table.c[name] + statement.excluded[name] for name in count_columns},
-    ).returning(*(table.c[name] for name in key_columns),
-                *(table.c[name] for name in count_columns))).all()
+    left = connection.execute(
+        _upsert(connection.dialect.name, table, tuple(key_columns), tuple(count_columns)),
+        [{**dict(zip(key_columns, key, strict=True)),
+          **dict(zip(count_columns, totals[key], strict=True))} for key in keys]).all()
     emptied = [row[:len(key_columns)] for row in left if not any(row[len(key_columns):])]
     if emptied:
         # Each key spelled out: SQLite reads `(a, b) IN (VALUES ...)` by scanning the whole
