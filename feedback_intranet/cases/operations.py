@@ -153,19 +153,20 @@ def forward(actor, case, unit_id, note, *, now, expected_version=None):
 
 def move_to_unit(case, unit_id):
     """The case goes to the inbox of `unit_id`; the unit it leaves keeps reading it."""
-    source = case.current_unit_id
-    if not any(past.unit_id == source for past in case.past_units):
-        case.past_units.append(CasePastUnit(unit_id=source))
-    case.past_units[:] = [p for p in case.past_units if p.unit_id != unit_id]
-    case.current_unit_id = unit_id
     # Calls still to make and letters still to post go with the case to its new holder. Their
-    # versions move too, so someone of the old unit acting on one meanwhile is refused.
+    # versions move too, so someone of the old unit acting on one meanwhile is refused. Written
+    # before the case changes, so the case's row is written once, with the rest of the change.
     db.session.execute(sa.update(CallbackTask).where(
         CallbackTask.case_id == case.id, CallbackTask.status == CallbackStatus.OPEN
     ).values(unit_id=unit_id, version=CallbackTask.version + 1))
     db.session.execute(sa.update(Letter).where(
         Letter.case_id == case.id, Letter.posted_at.is_(None)
     ).values(unit_id=unit_id, version=Letter.version + 1))
+    source = case.current_unit_id
+    if not any(past.unit_id == source for past in case.past_units):
+        case.past_units.append(CasePastUnit(unit_id=source))
+    case.past_units[:] = [p for p in case.past_units if p.unit_id != unit_id]
+    case.current_unit_id = unit_id
 
 
 def _topic_names(topic):
