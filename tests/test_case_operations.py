@@ -64,6 +64,30 @@ def test_a_member_takes_a_case(org, case):
     assert said(case.events[-1]) == "Cs Agent took the case."
 
 
+def test_a_forward_writes_the_case_once_after_claiming_its_version(org, case):
+    """Unit, status and holder go out in one UPDATE: each write of the case's row rewrites its
+    entries in every inbox index."""
+    units, people = org
+    ops.take(people["cs.agent"], case, now=NOW)
+    db.session.commit()
+    updates = []
+
+    def record(_connection, _cursor, statement, _parameters, _context, _many):
+        if statement.lstrip().upper().startswith("UPDATE FEEDBACK_CASE"):
+            updates.append(" ".join(statement.split()))
+
+    engine = db.session.get_bind()
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        ops.forward(people["cs.agent"], case, units["helsinki"].id, "Yours.", now=NOW)
+        db.session.commit()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    assert len(updates) == 2, updates
+    assert updates[0].startswith("UPDATE feedback_case SET version=")
+    assert all(f"{column}=" in updates[1] for column in ("current_unit_id", "status", "assignee_id"))
+
+
 def test_other_units_cannot_take(org, case):
     _, people = org
     with pytest.raises(PermissionError):
