@@ -464,11 +464,12 @@ def run_forever(interval, stop=None):
         stop.wait(interval)
 
 
-def start_background_worker(app, interval=2.0):
-    """Deliver mail from a thread of the development server: no second process needed."""
+def start_background_worker(app, interval=2.0, stop=None):
+    """Deliver mail from a thread of the development server, no second process needed, until
+    `stop` is set (the development server's never is)."""
     def work():
         with app.app_context():
-            run_forever(interval)
+            run_forever(interval, stop)
 
     thread = threading.Thread(target=work, name="outbox-worker", daemon=True)
     thread.start()

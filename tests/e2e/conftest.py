@@ -22,6 +22,7 @@ from werkzeug.serving import make_server  # noqa: E402
 
 from feedback_intranet import create_app  # noqa: E402
 from feedback_intranet.extensions import db  # noqa: E402
+from feedback_intranet.outbox import start_background_worker  # noqa: E402
 
 from ..conftest import free_port, running_smtp_server  # noqa: E402
 
@@ -45,7 +46,7 @@ def live_app(tmp_path_factory, smtp):
     app = create_app({
         "CONFIG": "testing", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
         "WTF_CSRF_ENABLED": True, "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp.port,
-        "MAIL_SUPPRESS_SEND": False, "OUTBOX_WORKER_THREAD": True, "COUNT_QUERIES": False,
+        "MAIL_SUPPRESS_SEND": False, "COUNT_QUERIES": False,
         "FEEDBACK_RATE_LIMIT": "1000 per minute",
     })
     with app.app_context():
@@ -60,6 +61,17 @@ def live_app(tmp_path_factory, smtp):
     app.base_url = f"http://127.0.0.1:{port}"
     yield app
     server.shutdown()
+
+
+@pytest.fixture(autouse=True)
+def outbox_worker(live_app):
+    """The live intranet's outbox worker, as the development server runs it: only while a browser
+    test runs, so that its round lines never land in another test's captured log."""
+    stop = threading.Event()
+    worker = start_background_worker(live_app, stop=stop)
+    yield
+    stop.set()
+    worker.join(timeout=30)
 
 
 @pytest.fixture(scope="session")
