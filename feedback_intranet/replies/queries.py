@@ -1,5 +1,7 @@
 """The replies' reads."""
 
+import functools
+
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased, contains_eager, joinedload, undefer
 
@@ -64,9 +66,16 @@ def print_queue(unit):
 
 def reply_templates(case):
     """The templates offered for a case: active, in its language, for its topic or any."""
-    return db.session.scalars(
-        sa.select(ReplyTemplate)
-        .where(ReplyTemplate.active, ReplyTemplate.language == case.language,
-               sa.or_(ReplyTemplate.topic_id == case.topic_id, ReplyTemplate.topic_id.is_(None)))
-        .order_by(ReplyTemplate.title)
-    ).all()
+    return db.session.scalars(_reply_templates_statement(), {
+        "language": case.language, "topic_id": case.topic_id}).all()
+
+
+@functools.cache
+def _reply_templates_statement():
+    """The statement of reply_templates, built once (building it took longer than running it)."""
+    return (sa.select(ReplyTemplate)
+            .where(ReplyTemplate.active,
+                   ReplyTemplate.language == sa.bindparam("language", type_=ReplyTemplate.language.type),
+                   sa.or_(ReplyTemplate.topic_id == sa.bindparam("topic_id"),
+                          ReplyTemplate.topic_id.is_(None)))
+            .order_by(ReplyTemplate.title))
