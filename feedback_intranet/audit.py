@@ -73,4 +73,3 @@ def record(kind, *, user=None, username=None, case=None, reference="", customer_
         customer_id=customer_id if customer_id is not None else case.customer_id if case else None,
         facts=facts,
     ))
-

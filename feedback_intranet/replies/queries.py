@@ -75,7 +75,7 @@ def _reply_templates_statement():
     """The statement of reply_templates, built once (building it took longer than running it)."""
     return (sa.select(ReplyTemplate)
             .where(ReplyTemplate.active,
-                   ReplyTemplate.language == sa.bindparam("language", type_=ReplyTemplate.language.type),
+                   ReplyTemplate.language == sa.bindparam("language"),
                    sa.or_(ReplyTemplate.topic_id == sa.bindparam("topic_id"),
                           ReplyTemplate.topic_id.is_(None)))
             .order_by(ReplyTemplate.title))
