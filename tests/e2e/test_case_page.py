@@ -39,6 +39,26 @@ def new_case(page, language, channel="email"):
                                "en": "Ann Example"}[language])
 
 
+def words_broken_across_lines(page, selector):
+    """The words in `selector`'s elements that the browser split over two lines."""
+    return page.evaluate("""(selector) => {
+        const broken = [];
+        for (const element of document.querySelectorAll(selector)) {
+            const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+            for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+                for (const match of node.textContent.matchAll(/\\S+/g)) {
+                    const range = document.createRange();
+                    range.setStart(node, match.index);
+                    range.setEnd(node, match.index + match[0].length);
+                    const lines = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+                    if (lines.size > 1) broken.push(match[0]);
+                }
+            }
+        }
+        return broken;
+    }""", selector)
+
+
 def focused_is_the_error_summary(page):
     """The focus moves to the summary once the page's deferred script has run."""
     page.wait_for_load_state()
@@ -63,6 +83,7 @@ def test_the_customers_words_are_on_the_first_screen(wide, login, speaks, screen
     assert side["x"] > page.locator("#message").bounding_box()["x"] + 400
     page.screenshot(path=screenshots / f"case-page-{language}.png")
     page.screenshot(path=screenshots / f"case-page-{language}-full.png", full_page=True)
+    assert words_broken_across_lines(page, ".case-side .facts dd") == []
     no_serious_violations(page)
     # A case of the demo data with a history: the inbox's most urgent one.
     page.goto("/inbox/cs")
