@@ -175,7 +175,7 @@ def statements(app):
     seen = []
 
     def record(connection, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith("SELECT") and "feedback_case" in statement:
+        if statement.lstrip().upper().startswith(("SELECT", "WITH")) and "feedback_case" in statement:
             seen.append((statement, parameters))
 
     with app.app_context():

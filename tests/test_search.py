@@ -5,6 +5,8 @@ import re
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy.orm import selectinload
 
 from feedback_intranet import access, search
@@ -13,7 +15,7 @@ from feedback_intranet.extensions import db
 from feedback_intranet.models import Case, Customer, Language, Segment, UnitKind, User
 from feedback_intranet.rules.banking_days import BankingCalendar
 
-from .conftest import DEFAULT_NOW
+from .conftest import DEFAULT_NOW, database_url_from_env
 from .test_case_pages import post_action
 
 
@@ -168,3 +170,60 @@ def test_the_fast_search_finds_what_reading_every_case_finds(app, data, monkeypa
             assert found == expected, (username, query)
             full += len(found) == search.RESULTS
     assert full >= 20  # the limit is reached often enough to matter
+
+
+# --- PostgreSQL's two shortcuts never lose a case its own reading of the words finds ------------
+
+# Letters of every kind (capital and small, dotted and dotless i, sharp s, a titlecase letter, a
+# final sigma), digits, and what splits or joins words: a hyphen, an apostrophe, a combining
+# mark, a superscript digit. Long words of few letters share the prefix index's first ten
+# letters and differ after them.
+_TEXT_WORDS = (st.text(alphabet="aäåoöAÄÅÖkKİıßǅΣσς09-'\u0301²", min_size=1, max_size=14)
+               | st.text(alphabet="aAö", min_size=9, max_size=14))
+
+
+@pytest.mark.skipif(not (database_url_from_env() or "").startswith("postgresql"),
+                    reason="the substring test and the prefix index are PostgreSQL's")
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(messages=st.lists(st.lists(_TEXT_WORDS, min_size=1, max_size=5).map(" ".join),
+                         min_size=1, max_size=4),
+       draw=st.data())
+def test_postgresql_finds_through_its_shortcuts_what_reading_each_case_finds(
+        setting, make_case, monkeypatch, messages, draw):
+    """The recent cases' substring test and the index of word prefixes only narrow the cases
+    that PostgreSQL's own reading of every word (to_tsvector) then decides: whatever the letters,
+    both ways find exactly what that reading finds. Cases pile up over the examples."""
+    units, _ours, _theirs = setting
+    for message in messages:
+        make_case(units["cs"], message=message, contact_name=draw.draw(_TEXT_WORDS))
+    user = db.session.scalar(sa.select(User).where(User.username == "cs.agent"))
+    # Beginnings of the cases' words, some with a letter more (found or not).
+    fragments = [word[:draw.draw(st.integers(3, len(word)))] + draw.draw(st.sampled_from(["", "a"]))
+                 for word in search._words(" ".join(messages))]
+    picked = draw.draw(st.lists(st.sampled_from(fragments), min_size=1, max_size=2)) \
+        if fragments else []
+    query = " ".join([fragment.upper() if draw.draw(st.booleans()) else fragment
+                      for fragment in picked] + draw.draw(st.lists(_TEXT_WORDS, max_size=1)))
+    words = search._words(query)
+    if not words:
+        return
+    document = sa.func.coalesce(Case.message, "") + " " + sa.func.coalesce(Case.contact_name, "")
+    wanted = sa.func.to_tsquery("simple", " & ".join(f"{word}:*" for word in words))
+
+    def ids(select):
+        return db.session.scalars(select).all()
+
+    def read(*where):
+        return ids(sa.select(Case.id).where(sa.func.to_tsvector("simple", document).op("@@")(wanted),
+                                            access.cases_visible_to(user), *where)
+                   .order_by(Case.id.desc()).limit(search.RESULTS))
+
+    visible = access.cases_visible_to(user)
+    newest = access.visible_case_ids_newest_first(user)
+    assert ids(search.indexed_matches(words, visible)) == read(), query
+    monkeypatch.setattr(search, "RECENT_CASES", 3)
+    three = ids(sa.select(Case.id).where(visible).order_by(Case.id.desc()).limit(3))
+    assert ids(search.recent_matches(words, newest)) == read(Case.id.in_(three)), query
+    monkeypatch.setattr(search, "RECENT_CASES", 10_000)
+    assert ids(search.recent_matches(words, newest)) == read(), query
