@@ -3,7 +3,8 @@
 A query word is a prefix. The old expression index answered one by merging every word that begins
 so (30-45 ms for a full name at a million cases); the new one keeps each prefix of 3 to 10
 letters as a word of its own and reads one entry per query word (6-12 ms). Building it takes
-about a minute at a million cases; the old index is dropped. Nothing changes on SQLite.
+about a minute at a million cases, during which cases cannot be written (run it off hours); the
+old index is dropped. Nothing changes on SQLite.
 
 Revision ID: 0037_search_prefixes
 Revises: 0036_heartbeat
