@@ -150,7 +150,7 @@ def _queries(cases, rng):
     return queries
 
 
-@pytest.mark.parametrize("recent", [0, 40, 10_000])
+@pytest.mark.parametrize("recent", [0, 5, 40, 10_000])
 def test_the_fast_search_finds_what_reading_every_case_finds(app, data, monkeypatch, recent):
     """For every kind of user (an agent, a branch employee, a team lead of two units, a central
     unit, an admin) and common, rare, prefixed and never-together words. `recent` moves
@@ -225,5 +225,7 @@ def test_postgresql_finds_through_its_shortcuts_what_reading_each_case_finds(
     monkeypatch.setattr(search, "RECENT_CASES", 3)
     three = ids(sa.select(Case.id).where(visible).order_by(Case.id.desc()).limit(3))
     assert ids(search.recent_matches(words, newest)) == read(Case.id.in_(three)), query
+    assert ids(search.recent_matches(words, newest, skip=1, count=2)) \
+        == read(Case.id.in_(three[1:])), query
     monkeypatch.setattr(search, "RECENT_CASES", 10_000)
     assert ids(search.recent_matches(words, newest)) == read(), query
