@@ -106,9 +106,9 @@ def too_short(query):
 # for the rest.
 RECENT_CASES = 3_000
 # When those held some matches but too few, the next cases are read as far as the matches found
-# say the rest lie, half as far again, if that is at most this many: cheaper than the index's
+# say the rest lie, with room for chance, if that is at most this many: cheaper than the index's
 # list of every match (a name on 1 % of a million cases: 33 in the newest 3 000, the rest in
-# about 2 300 more, against 11 400 matches fetched from the table). Fewer matches, and the
+# about 2 500 more, against 11 400 matches fetched from the table). Fewer matches, and the
 # index's list is short.
 MORE_RECENT_CASES = 9_000
 
@@ -137,7 +137,9 @@ def text_matches(session, query, visible, visible_ids):
                 .order_by(index.c.rowid.desc()).limit(RESULTS))
     found = session.scalars(recent_matches(words, visible_ids)).all()
     if found and len(found) < RESULTS:
-        more = math.ceil((RESULTS - len(found)) * RECENT_CASES / len(found) * 1.5)
+        missing = RESULTS - len(found)
+        # Room for chance: two standard deviations of a count of that many, and two more.
+        more = math.ceil((missing + 2 * math.sqrt(missing) + 2) * RECENT_CASES / len(found))
         if more <= MORE_RECENT_CASES:
             found += session.scalars(recent_matches(
                 words, visible_ids, skip=RECENT_CASES, count=more)
