@@ -109,7 +109,7 @@ RECENT_CASES = 3_000
 # When those held some matches but too few, the next cases are read as far as the matches found
 # say the rest lie, with room for chance, if that is at most this many: cheaper than the index's
 # list of every match (a name on 1 % of a million cases: 33 in the newest 3 000, the rest in
-# about 2 500 more, against 11 400 matches fetched from the table). Fewer matches, and the
+# about 2 600 more, against 11 400 matches fetched from the table). Fewer matches, and the
 # index's list is short.
 MORE_RECENT_CASES = 9_000
 
@@ -142,8 +142,10 @@ def text_matches(session, query, visible, visible_ids):
         # Room for chance: two standard deviations of a count of that many, and two more.
         more = math.ceil((missing + 2 * math.sqrt(missing) + 2) * RECENT_CASES / len(found))
         if more <= MORE_RECENT_CASES:
+            # Below the oldest match, not past the first run's count: a case received meanwhile
+            # would shift the count. The few cases read twice did not match.
             found += session.scalars(recent_matches(
-                words, visible_ids, skip=RECENT_CASES, count=more)
+                words, visible_ids, below=found[-1], count=more)
                 .limit(RESULTS - len(found))).all()
     if len(found) < RESULTS:
         found = session.scalars(indexed_matches(words, visible)).all()
@@ -161,10 +163,10 @@ def _has_words(columns, words):
     return sa.func.to_tsvector("simple", _document(columns)).op("@@")(wanted)
 
 
-def recent_matches(words, visible_ids, skip=0, count=None):
-    """PostgreSQL: the newest matches, at most RESULTS, among `count` (RECENT_CASES) cases of
-    `visible_ids` after the newest `skip`, read one by one."""
-    recent = _newest(visible_ids, skip, RECENT_CASES if count is None else count)
+def recent_matches(words, visible_ids, below=None, count=None):
+    """PostgreSQL: the newest matches, at most RESULTS, among the newest `count` (RECENT_CASES)
+    cases of `visible_ids` (those with ids below `below`, if given), read one by one."""
+    recent = _newest(visible_ids, below, RECENT_CASES if count is None else count)
     cases = (sa.select(Case.id, Case.message, Case.contact_name,
                        sa.func.lower(_document(Case)).label("lowered"))
              .join(recent, recent.c.id == Case.id).subquery("recent_cases"))
@@ -192,14 +194,16 @@ def indexed_matches(words, visible):
             .order_by((Case.id + 0).desc()).limit(RESULTS))
 
 
-def _newest(visible_ids, skip, count):
-    """`count` distinct ids of `visible_ids` after the newest `skip`, merged in order as they
-    are read (a window over the merge drops repeats without gathering them all)."""
+def _newest(visible_ids, below, count):
+    """The newest `count` distinct ids of `visible_ids` (below `below`, if given), merged in
+    order as they are read (a window over the merge drops repeats without gathering them all)."""
     merged = sa.union_all(*visible_ids).subquery("merged")
     previous = sa.func.lag(merged.c.id).over(order_by=merged.c.id.desc())
-    marked = sa.select(merged.c.id, previous.label("previous")).subquery("marked")
+    # PostgreSQL takes the bound into each unit's index scan, which then starts below it.
+    marked = (sa.select(merged.c.id, previous.label("previous"))
+              .where(*([merged.c.id < below] if below is not None else [])).subquery("marked"))
     return (sa.select(marked.c.id).where(marked.c.previous.is_distinct_from(marked.c.id))
-            .order_by(marked.c.id.desc()).offset(skip).limit(count).subquery("recent"))
+            .order_by(marked.c.id.desc()).limit(count).subquery("recent"))
 
 
 def search_cases(session, user, query):

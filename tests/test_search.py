@@ -225,7 +225,7 @@ def test_postgresql_finds_through_its_shortcuts_what_reading_each_case_finds(
     monkeypatch.setattr(search, "RECENT_CASES", 3)
     three = ids(sa.select(Case.id).where(visible).order_by(Case.id.desc()).limit(3))
     assert ids(search.recent_matches(words, newest)) == read(Case.id.in_(three)), query
-    assert ids(search.recent_matches(words, newest, skip=1, count=2)) \
+    assert ids(search.recent_matches(words, newest, below=three[0], count=2)) \
         == read(Case.id.in_(three[1:])), query
     monkeypatch.setattr(search, "RECENT_CASES", 10_000)
     assert ids(search.recent_matches(words, newest)) == read(), query
