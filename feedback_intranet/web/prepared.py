@@ -1,0 +1,41 @@
+"""PostgreSQL keeps each worker's statements prepared from one request to the next.
+
+psycopg prepares a statement once it has run five times on a connection, and forgets every
+prepared statement whenever a transaction ends with ROLLBACK. A request that only reads ends its
+transaction so (the session closes), so no statement ever reached five and PostgreSQL parsed and
+planned every one of them on every request: 1.5 ms for the signed-in user's own statement, whose
+run takes 0.4. A request that wrote nothing therefore ends its transaction with COMMIT, which is
+the same for the data.
+"""
+
+import psycopg
+import sqlalchemy as sa
+
+from ..extensions import db
+
+_WROTE_NOTHING = sa.text("SELECT txid_current_if_assigned() IS NULL")
+
+
+def register(app):
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        return
+
+    # Registered after Flask-SQLAlchemy's, so it runs before the session is removed.
+    @app.teardown_appcontext
+    def end_reads_with_commit(error):
+        session = db.session()
+        if error is not None or not session.in_transaction():
+            return
+        try:
+            connection = session.connection()
+            if connection.in_nested_transaction():
+                return  # a savepoint inside a transaction that is not the request's own
+            # No transaction id: the transaction wrote nothing (PostgreSQL assigns one on the
+            # first write). Changes not yet flushed are not in it and are dropped at close.
+            if connection.execute(_WROTE_NOTHING).scalar():
+                # The driver's own commit: the session's rollback at close then finds no
+                # transaction to end, and psycopg keeps its prepared statements.
+                connection.connection.dbapi_connection.commit()
+        except (sa.exc.SQLAlchemyError, psycopg.Error):
+            # A lost connection: the response stands; closing the session deals with it.
+            return
