@@ -13,7 +13,7 @@ from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate, 
 from .i18n import lazy_gettext
 from .logs import RequestLogFilter, get_logger, install
 from .monitoring.metrics import register_metrics
-from .web import prepared
+from .web.prepared import register_prepared_statements
 from .web.request_log import register_request_log
 from .web.security_headers import register_security_headers
 from .web.sessions import register_session_checks
@@ -107,7 +107,7 @@ def register_logging(app, warnings=()):
 
 def register_extensions(app):
     db.init_app(app)
-    prepared.register(app)
+    register_prepared_statements(app)
     migrate.init_app(app, db)
     csrf.init_app(app)
     mail.init_app(app)

@@ -7,7 +7,6 @@ passed through as query syntax.
 """
 
 import math
-import unicodedata
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
@@ -92,8 +91,7 @@ def is_search_object(name):
 def _words(query):
     """The query's runs of letters and decimal digits: no operator of any query syntax, and each
     one word to both full-text engines (a superscript or a mark splits it)."""
-    runs = "".join(c if unicodedata.category(c)[0] == "L" or unicodedata.category(c) == "Nd"
-                   else " " for c in query).split()
+    runs = "".join(c if c.isalpha() or c.isdecimal() else " " for c in query).split()
     return [word for word in runs if len(word) >= MIN_WORD][:12]
 
 

@@ -16,7 +16,7 @@ from ..extensions import db
 _WROTE_NOTHING = sa.text("SELECT txid_current_if_assigned() IS NULL")
 
 
-def register(app):
+def register_prepared_statements(app):
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         return
 
