@@ -9,9 +9,9 @@ passed through as query syntax.
 import math
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
 
 from .access import cases_visible_to, visible_case_ids_newest_first
+from .cases.queries import listed_cases
 from .models import Case, Customer
 from .rules.phones import e164
 
@@ -205,7 +205,8 @@ def _newest(visible_ids, below, count):
 
 
 def search_cases(session, user, query):
-    """The newest cases the user may see that match `query`, at most RESULTS of them."""
+    """The newest cases the user may see that match `query`, at most RESULTS of them
+    (ListedCase rows)."""
     query = " ".join(query.split())[:MAX_QUERY]
     if not query:
         return []
@@ -218,16 +219,12 @@ def search_cases(session, user, query):
     phone = e164(query)
     if phone:
         keys.append(sa.select(Case.id).where(Case.contact_phone == phone))
-    selects = [sa.select(Case).where(Case.id.in_(sa.union(*keys)))
-               .order_by(Case.received_at.desc(), Case.id.desc())]
     words = text_matches(session, query, cases_visible_to(user),
                          visible_case_ids_newest_first(user))
-    if words is not None:
-        selects.append(sa.select(Case).where(Case.id.in_(words)).order_by(Case.id.desc()))
-    found = {}
-    for select in selects:
-        found.update((case.id, case) for case in session.scalars(
-            select.where(cases_visible_to(user)).limit(RESULTS)
-            .options(joinedload(Case.current_unit), joinedload(Case.topic),
-                     joinedload(Case.customer))))
-    return sorted(found.values(), key=lambda case: (case.received_at, case.id), reverse=True)[:RESULTS]
+    if isinstance(words, list):
+        keys.append(sa.select(Case.id).where(Case.id.in_(words)))
+    elif words is not None:
+        keys.append(sa.select(words.subquery().c.id))  # a LIMIT inside a UNION must be wrapped
+    # One read of the rows for both: the newest by receipt of the keys' and the words' matches.
+    return listed_cases(Case.id.in_(sa.union(*keys)), cases_visible_to(user),
+                        order_by=(Case.received_at.desc(), Case.id.desc()), limit=RESULTS)

@@ -2,7 +2,7 @@
 
 import functools
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask import g
@@ -20,6 +20,7 @@ from ..models import (
     EventKind,
     MatchMethod,
     Membership,
+    ReplyChannel,
     Topic,
     Unit,
     User,
@@ -49,6 +50,43 @@ class OtherCase:
     received_at: datetime
     status: CaseStatus
     topic: Named
+
+
+@dataclass(frozen=True)
+class ListedCase:
+    """A case as lists of cases show it (search results, my cases): what the row and its
+    due-date badge read, with its unit and topic by name."""
+
+    id: int
+    reference: str
+    received_at: datetime
+    status: CaseStatus
+    reply_wanted: bool
+    reply_channel: ReplyChannel | None
+    due_date: date
+    estimated_decision_date: date | None
+    reply_due_date: date | None
+    shown_customer_name: str
+    current_unit: Named
+    topic: Named
+
+
+def listed_cases(*conditions, order_by, limit):
+    """The cases meeting `conditions` in the order of `order_by`, at most `limit`, as
+    ListedCase rows: plain columns, not case objects with their unit, topic and customer (a
+    third of the time for fifty rows)."""
+    select = (
+        sa.select(Case.id, Case.reference, Case.received_at, Case.status, Case.reply_wanted,
+                  Case.reply_channel, Case.due_date, Case.estimated_decision_date,
+                  Case.reply_due_date, Case.contact_name, Customer.name,
+                  Unit.id, Unit.name, Unit.name_fi, Unit.name_sv,
+                  Topic.id, Topic.name, Topic.name_fi, Topic.name_sv)
+        .join(Unit, Unit.id == Case.current_unit_id)
+        .join(Topic, Topic.id == Case.topic_id)
+        .outerjoin(Customer, Customer.id == Case.customer_id)
+        .where(*conditions).order_by(*order_by).limit(limit))
+    return [ListedCase(*row[:9], row[9] or row[10] or "", Named(*row[11:15]), Named(*row[15:]))
+            for row in db.session.execute(select)]
 
 
 def other_cases(case, viewer):

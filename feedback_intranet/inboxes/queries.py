@@ -11,8 +11,9 @@ from datetime import UTC, date, datetime
 from typing import NamedTuple
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.orm import aliased
 
+from ..cases.queries import listed_cases
 from ..extensions import db
 from ..i18n import lazy_gettext as _l
 from ..i18n import lazy_pgettext
@@ -376,15 +377,9 @@ def workload(unit_id, today):
 
 
 def my_cases(user_id, unit_ids, limit):
-    """The user's open cases in their units, most urgent first."""
-    return list(db.session.scalars(
-        sa.select(Case)
-        .where(Case.assignee_id == user_id, Case.status == CaseStatus.ASSIGNED,
-               Case.current_unit_id.in_(unit_ids))
-        .options(joinedload(Case.topic), joinedload(Case.customer), joinedload(Case.current_unit))
-        .order_by(*_ORDER)
-        .limit(limit)
-    ))
+    """The user's open cases in their units, most urgent first (ListedCase rows)."""
+    return listed_cases(Case.assignee_id == user_id, Case.status == CaseStatus.ASSIGNED,
+                        Case.current_unit_id.in_(unit_ids), order_by=_ORDER, limit=limit)
 
 
 def export_rows(unit_id, filter_name, user_id, today, next_bd):
