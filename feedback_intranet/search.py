@@ -105,11 +105,14 @@ def too_short(query):
 # for the rest.
 RECENT_CASES = 3_000
 # When those held some matches but too few, the next cases are read as far as the matches found
-# say the rest lie, with room for chance, if that is at most this many: cheaper than the index's
-# list of every match (a name on 1 % of a million cases: 33 in the newest 3 000, the rest in
-# about 2 600 more, against 11 400 matches fetched from the table). Fewer matches, and the
+# say the rest lie, with room for chance, if that is at most this many in all: cheaper than the
+# index's list of every match (a name on 1 % of a million cases: 33 in the newest 3 000, the rest
+# in about 2 600 more, against 11 400 matches fetched from the table). Fewer matches, and the
 # index's list is short.
 MORE_RECENT_CASES = 9_000
+# Matches come unevenly (a customer writes in bursts): a further run that falls a few short is
+# followed by one more, sized by all the cases read so far, before the index lists every match.
+FURTHER_RUNS = 2
 
 
 def text_matches(session, query, visible, visible_ids):
@@ -121,8 +124,8 @@ def text_matches(session, query, visible, visible_ids):
     SQLite reads its index newest first and stops at the limit. PostgreSQL's index has no
     order: the newest RECENT_CASES cases the user may see are read in order and tested one by
     one (a cheap substring test first), which finds a common word at once; if they hold some
-    matches but too few, the next cases are read as far as those say the rest lie; failing
-    that, the index of word prefixes lists every match, newest first.
+    matches but too few, the next cases are read as far as those say the rest lie (twice at
+    most); failing that, the index of word prefixes lists every match, newest first.
     """
     words = _words(query)
     if not words:
@@ -135,16 +138,20 @@ def text_matches(session, query, visible, visible_ids):
                 .where(sa.text("case_search MATCH :match").bindparams(match=match), visible)
                 .order_by(index.c.rowid.desc()).limit(RESULTS))
     found = session.scalars(recent_matches(words, visible_ids)).all()
-    if found and len(found) < RESULTS:
+    read = RECENT_CASES
+    for _run in range(FURTHER_RUNS):
+        if not found or len(found) >= RESULTS:
+            break
         missing = RESULTS - len(found)
         # Room for chance: two standard deviations of a count of that many, and two more.
-        more = math.ceil((missing + 2 * math.sqrt(missing) + 2) * RECENT_CASES / len(found))
-        if more <= MORE_RECENT_CASES:
-            # Below the oldest match, not past the first run's count: a case received meanwhile
-            # would shift the count. The few cases read twice did not match.
-            found += session.scalars(recent_matches(
-                words, visible_ids, below=found[-1], count=more)
-                .limit(RESULTS - len(found))).all()
+        more = math.ceil((missing + 2 * math.sqrt(missing) + 2) * read / len(found))
+        if read + more > RECENT_CASES + MORE_RECENT_CASES:
+            break
+        # Below the oldest match, not past the cases read: a case received meanwhile would
+        # shift the count. The few cases read twice did not match.
+        found += session.scalars(recent_matches(
+            words, visible_ids, below=found[-1], count=more).limit(missing)).all()
+        read += more
     if len(found) < RESULTS:
         found = session.scalars(indexed_matches(words, visible)).all()
     return found

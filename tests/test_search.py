@@ -229,3 +229,39 @@ def test_postgresql_finds_through_its_shortcuts_what_reading_each_case_finds(
         == read(Case.id.in_(three[1:])), query
     monkeypatch.setattr(search, "RECENT_CASES", 10_000)
     assert ids(search.recent_matches(words, newest)) == read(), query
+
+
+@pytest.mark.skipif(not (database_url_from_env() or "").startswith("postgresql"),
+                    reason="the further runs of the newest cases are PostgreSQL's")
+def test_matches_that_come_unevenly_are_found_by_a_second_further_run(setting, make_case,
+                                                                      monkeypatch):
+    """A customer writes in bursts: the newest cases hold a few matches, the next ones none, the
+    older ones many. The first further run, sized by the newest cases, falls short; a second,
+    sized by all the cases read, finds the rest without the index listing every match."""
+    units, _ours, _theirs = setting
+    wanted = 6
+    monkeypatch.setattr(search, "RESULTS", wanted)
+    monkeypatch.setattr(search, "RECENT_CASES", 10)
+    monkeypatch.setattr(search, "MORE_RECENT_CASES", 1_000)
+    # Oldest first: a burst of matches, a long quiet stretch, then a few among the newest.
+    messages = [f"Burstname asks again {n}" if n % 2 else f"Other matter {n}" for n in range(30)]
+    messages += [f"Quiet stretch {n}" for n in range(40)]
+    messages += [f"Burstname writes {n}" if n in (1, 4, 8) else f"Newest {n}" for n in range(10)]
+    for message in messages:
+        make_case(units["cs"], message=message)
+    runs = []
+    real_recent = search.recent_matches
+    monkeypatch.setattr(search, "recent_matches",
+                        lambda *args, **kwargs: runs.append(kwargs) or real_recent(*args, **kwargs))
+
+    def no_index(*_args):
+        raise AssertionError("the index listed every match")
+
+    monkeypatch.setattr(search, "indexed_matches", no_index)
+    user = db.session.scalar(sa.select(User).where(User.username == "cs.agent"))
+    found = [case.reference for case in search.search_cases(db.session, user, "burstname")]
+    expected = db.session.scalars(
+        sa.select(Case.reference).where(Case.message.like("Burstname%"))
+        .order_by(Case.id.desc()).limit(wanted)).all()
+    assert found == expected
+    assert len(runs) == 3, runs  # the newest cases, then two further runs
