@@ -51,7 +51,10 @@ SQLITE_DDL = [
 SQLITE_DROP = ["DROP TRIGGER IF EXISTS case_search_insert",
                "DROP TRIGGER IF EXISTS case_search_delete",
                "DROP TRIGGER IF EXISTS case_search_update", "DROP TABLE IF EXISTS case_search"]
-_PG_DOCUMENT = "coalesce(message, '') || ' ' || coalesce(contact_name, '')"
+# PostgreSQL's parser reads "FB-2026-000123" as a word and two negative numbers ("-2026"), which no
+# query word finds: its document is split at hyphens, as SQLite's tokenizer and the query's words
+# are (_document is the same for the queries).
+_PG_DOCUMENT = "translate(coalesce(message, '') || ' ' || coalesce(contact_name, ''), '-', ' ')"
 # PostgreSQL keeps, like FTS5's prefix index, every prefix of 3 to 10 letters of each word as a
 # word of its own: a query word is then one exact entry of the index (6 ms for a full name at a
 # million cases) instead of a range of words merged in full (30-45 ms: "aino" also reads "ainoa").
@@ -110,6 +113,10 @@ RECENT_CASES = 3_000
 # in about 2 600 more, against 11 400 matches fetched from the table). Fewer matches, and the
 # index's list is short.
 MORE_RECENT_CASES = 9_000
+# A number of this many digits is an identifier (a reference's serial, a customer's phone
+# number): few cases hold it, so PostgreSQL's index lists them at once, and reading the newest
+# cases one by one first would find none of them.
+IDENTIFIER_DIGITS = 6
 # Matches come unevenly (a customer writes in bursts): a further run that falls a few short is
 # followed by one more, sized by all the cases read so far, before the index lists every match.
 FURTHER_RUNS = 2
@@ -125,7 +132,8 @@ def text_matches(session, query, visible, visible_ids):
     order: the newest RECENT_CASES cases the user may see are read in order and tested one by
     one (a cheap substring test first), which finds a common word at once; if they hold some
     matches but too few, the next cases are read as far as those say the rest lie (twice at
-    most); failing that, the index of word prefixes lists every match, newest first.
+    most); failing that, the index of word prefixes lists every match, newest first. A query
+    with a long number (a reference) goes to the index at once.
     """
     words = _words(query)
     if not words:
@@ -137,6 +145,8 @@ def text_matches(session, query, visible, visible_ids):
         return (sa.select(Case.id).join(index, index.c.rowid == Case.id)
                 .where(sa.text("case_search MATCH :match").bindparams(match=match), visible)
                 .order_by(index.c.rowid.desc()).limit(RESULTS))
+    if any(word.isdecimal() and len(word) >= IDENTIFIER_DIGITS for word in words):
+        return session.scalars(indexed_matches(words, visible)).all()
     found = session.scalars(recent_matches(words, visible_ids)).all()
     read = RECENT_CASES
     for _run in range(FURTHER_RUNS):
@@ -157,8 +167,12 @@ def text_matches(session, query, visible, visible_ids):
     return found
 
 
-def _document(columns):
+def _text(columns):
     return sa.func.coalesce(columns.message, "") + " " + sa.func.coalesce(columns.contact_name, "")
+
+
+def _document(columns):
+    return sa.func.translate(_text(columns), "-", " ")
 
 
 def _has_words(columns, words):
@@ -173,10 +187,11 @@ def recent_matches(words, visible_ids, below=None, count=None):
     cases of `visible_ids` (those with ids below `below`, if given), read one by one."""
     recent = _newest(visible_ids, below, RECENT_CASES if count is None else count)
     cases = (sa.select(Case.id, Case.message, Case.contact_name,
-                       sa.func.lower(_document(Case)).label("lowered"))
+                       sa.func.lower(_text(Case)).label("lowered"))
              .join(recent, recent.c.id == Case.id).subquery("recent_cases"))
     # A word is in a case's text wherever one of its words begins with it: that test (1 µs a
-    # case) goes before the exact one, which reads the case's words (6 µs).
+    # case; hyphens make no difference to it) goes before the exact one, which reads the
+    # case's words (6 µs).
     return (sa.select(cases.c.id)
             .where(*(sa.func.strpos(cases.c.lowered, sa.func.lower(word)) > 0 for word in words),
                    _has_words(cases.c, words))

@@ -208,7 +208,7 @@ def test_postgresql_finds_through_its_shortcuts_what_reading_each_case_finds(
     words = search._words(query)
     if not words:
         return
-    document = sa.func.coalesce(Case.message, "") + " " + sa.func.coalesce(Case.contact_name, "")
+    document = search._document(Case)
     wanted = sa.func.to_tsquery("simple", " & ".join(f"{word}:*" for word in words))
 
     def ids(select):
@@ -265,3 +265,26 @@ def test_matches_that_come_unevenly_are_found_by_a_second_further_run(setting, m
         .order_by(Case.id.desc()).limit(wanted)).all()
     assert found == expected
     assert len(runs) == 3, runs  # the newest cases, then two further runs
+
+
+def test_a_reference_finds_its_case_and_the_cases_that_quote_it(setting, make_case,
+                                                                 monkeypatch):
+    """On both databases. On PostgreSQL a reference's six-digit serial is on few cases, so its
+    index lists them at once, without reading the newest cases one by one first (which would
+    find none); and its parser, which reads "-2026" as a negative number, is given the text
+    split at hyphens."""
+    units, ours, _theirs = setting
+    quoting = make_case(units["cs"], message=f"Palaan asiaan {ours.reference}: ei vieläkään.")
+    make_case(units["cs"], message="Asia FB-2024-999999 on eri asia.")
+
+    def not_read(*_args, **_kwargs):
+        raise AssertionError("the newest cases were read one by one")
+
+    monkeypatch.setattr(search, "recent_matches", not_read)
+    user = db.session.scalar(sa.select(User).where(User.username == "cs.agent"))
+    found = [case.reference for case in search.search_cases(db.session, user, ours.reference)]
+    assert found == [quoting.reference, ours.reference]
+    # The serial alone.
+    serial = ours.reference.rsplit("-", 1)[1]
+    assert [c.reference for c in search.search_cases(db.session, user, serial)] \
+        == [quoting.reference]
