@@ -787,11 +787,15 @@ def cpu_model():
 
 
 def postgres_version(args):
+    """The server's version and its shared buffers: a table larger than them is read from the
+    operating system's cache, page by page, which long lists of matches feel."""
     try:
         db = engine(f"{args.postgres_url.rstrip('/')}/postgres", connect_args={"connect_timeout": 3})
         try:
             with db.connect() as conn:
-                return conn.exec_driver_sql("SHOW server_version").scalar_one()
+                version = conn.exec_driver_sql("SHOW server_version").scalar_one()
+                buffers = conn.exec_driver_sql("SHOW shared_buffers").scalar_one()
+                return f"{version}, shared buffers {buffers}"
         finally:
             db.dispose()
     except Exception as error:  # the machine's description should not stop a SQLite run
