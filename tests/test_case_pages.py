@@ -415,3 +415,27 @@ def test_bulk_assignment_never_sends_the_lead_off_site(client, login, org, back)
     login("cs.lead")
     response = client.post("/inbox/cs/assign", data={"member": "", "back": back})
     assert response.headers["Location"] == "/inbox/cs"
+
+
+def test_an_action_posted_after_a_colleague_forwarded_the_case_is_told_it_changed(
+        app, org, case):
+    """The colleague's forward committed before this post was read: the case is no longer the
+    unit's to act on. That is a changed case, shown as it now is (read-only), not a refusal;
+    the same post with the current version is refused."""
+    mine, theirs = app.test_client(), app.test_client()
+    for client, user in ((mine, "cs.agent"), (theirs, "cs.other")):
+        client.post("/login", data={"username": user, "password": "correct horse battery"})
+    page = mine.get(f"/cases/{case.reference}").get_data(as_text=True)
+    assert post_action(theirs, case, "forward", unit=str(org[0]["turku"].id),
+                       note="Teille.").status_code == 302
+    told = post_action(mine, case, "note", page=page, text="Soitin asiakkaalle.")
+    assert told.status_code == 200
+    shown = told.get_data(as_text=True)
+    assert "This case changed since you opened it" in shown
+    assert 'action="/cases/' + case.reference + '/note"' not in shown  # read-only now
+    db.session.expire_all()
+    assert case.current_unit_id == org[0]["turku"].id
+    assert [e.kind for e in case.events][-1] == "forwarded"
+    data = hidden_fields(page, "note")
+    data.update({"note-version": str(case.version), "note-text": "Soitin asiakkaalle."})
+    assert mine.post(f"/cases/{case.reference}/note", data=data).status_code == 403

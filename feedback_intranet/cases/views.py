@@ -163,11 +163,16 @@ def act(reference, action):
         abort(404)
     # An action is posted without the customer's other cases: read only if the page is shown.
     case = get_case_or_404(reference)
-    if not entry.allowed(current_user, case):
-        abort(403)
     form = entry.new_form(case)
     if form.version.data is None:
         abort(400)  # every action form carries the version it was loaded at
+    if not entry.allowed(current_user, case):
+        if form.version.data != case.version:
+            # A colleague's change since the page was loaded (a forward) took the case out of
+            # the user's hands: the case changed, and the page now shows it read-only.
+            flash(str(CaseChanged()), "error")
+            return _render(case)
+        abort(403)
     if not form.validate_on_submit():
         return _render(case, entry, form)
     if action == "answer" and form.preview.data:
