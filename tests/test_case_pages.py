@@ -167,8 +167,10 @@ def test_a_unit_that_forwarded_the_case_only_reads_it(client, login, org, case, 
     login("cs.agent")
     post_action(client, case, "forward", unit=str(org[0]["helsinki"].id), note="Teille.")
     events_before = len(db.session.scalars(sa.select(CaseEvent)).all())
-    response = client.post(f"/cases/{case.reference}/{action}",
-                           data={f"{action}-token": f"t-{action}", f"{action}-version": "2"})
+    db.session.expire_all()
+    # The case as it is now: an older version would be told the case changed.
+    response = client.post(f"/cases/{case.reference}/{action}", data={
+        f"{action}-token": f"t-{action}", f"{action}-version": str(case.version)})
     assert response.status_code == 403
     assert client.get(f"/cases/{case.reference}/correct").status_code == 403
     assert len(db.session.scalars(sa.select(CaseEvent)).all()) == events_before
@@ -420,8 +422,8 @@ def test_bulk_assignment_never_sends_the_lead_off_site(client, login, org, back)
 def test_an_action_posted_after_a_colleague_forwarded_the_case_is_told_it_changed(
         app, org, case):
     """The colleague's forward committed before this post was read: the case is no longer the
-    unit's to act on. That is a changed case, shown as it now is (read-only), not a refusal;
-    the same post with the current version is refused."""
+    unit's to act on. That is a changed case, shown as it now is (read-only) with what the user
+    wrote, not a refusal; the same post with the current version is refused."""
     mine, theirs = app.test_client(), app.test_client()
     for client, user in ((mine, "cs.agent"), (theirs, "cs.other")):
         client.post("/login", data={"username": user, "password": "correct horse battery"})
@@ -433,6 +435,8 @@ def test_an_action_posted_after_a_colleague_forwarded_the_case_is_told_it_change
     shown = told.get_data(as_text=True)
     assert "This case changed since you opened it" in shown
     assert 'action="/cases/' + case.reference + '/note"' not in shown  # read-only now
+    # What the user wrote is on the page, though the form no longer is.
+    assert "What you wrote was not saved" in shown and "Soitin asiakkaalle." in shown
     db.session.expire_all()
     assert case.current_unit_id == org[0]["turku"].id
     assert [e.kind for e in case.events][-1] == "forwarded"

@@ -2,6 +2,7 @@
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from wtforms import HiddenField, StringField
 
 from .. import access, audit, clock
 from ..closing_days import banking_calendar
@@ -37,8 +38,17 @@ def get_case_or_404(reference):
     return case
 
 
-def _render(case, posted=None, posted_form=None, status=200, preview=None):
-    """The case page, with a refused action's form (`posted`) as it was sent."""
+def _typed(form):
+    """What the user wrote in `form`'s text fields, each with its label: shown where the form
+    no longer is, so nothing typed is lost."""
+    return [(field.label.text, field.data) for field in form
+            if isinstance(field, StringField) and not isinstance(field, HiddenField)
+            and (field.data or "").strip()]
+
+
+def _render(case, posted=None, posted_form=None, status=200, preview=None, unsaved=()):
+    """The case page, with a refused action's form (`posted`) as it was sent, or the text of one
+    the page no longer offers (`unsaved`)."""
     query = request.args.get("q", "").strip()
     entries = actions.available(current_user, case)
     forms = {entry.name: posted_form if entry is posted else entry.new_form(case, blank=True)
@@ -66,6 +76,7 @@ def _render(case, posted=None, posted_form=None, status=200, preview=None):
         channel_problems=channel_problems(case),
         templates=reply_templates(case) if "answer" in forms else [],
         preview=preview,
+        unsaved=unsaved,
         next_case=next_case_path(case.reference),
     ), status
 
@@ -171,7 +182,7 @@ def act(reference, action):
             # A colleague's change since the page was loaded (a forward) took the case out of
             # the user's hands: the case changed, and the page now shows it read-only.
             flash(str(CaseChanged()), "error")
-            return _render(case)
+            return _render(case, unsaved=_typed(form))
         abort(403)
     if not form.validate_on_submit():
         return _render(case, entry, form)
