@@ -54,7 +54,7 @@ SQLITE_DROP = ["DROP TRIGGER IF EXISTS case_search_insert",
 # PostgreSQL's parser reads "FB-2026-000123" as a word and two negative numbers ("-2026"), which no
 # query word finds: its document is split at hyphens, as SQLite's tokenizer and the query's words
 # are (_document is the same for the queries).
-_PG_DOCUMENT = "translate(coalesce(message, '') || ' ' || coalesce(contact_name, ''), '-', ' ')"
+PG_DOCUMENT = "translate(coalesce(message, '') || ' ' || coalesce(contact_name, ''), '-', ' ')"
 # PostgreSQL keeps, like FTS5's prefix index, every prefix of 3 to 10 letters of each word as a
 # word of its own: a query word is then one exact entry of the index (6 ms for a full name at a
 # million cases) instead of a range of words merged in full (30-45 ms: "aino" also reads "ainoa").
@@ -68,7 +68,7 @@ POSTGRES_DDL = [
     f"AS word, generate_series({PREFIX_LENGTHS[0]}, {PREFIX_LONGEST}) AS size "
     "WHERE length(word) >= size)) $$",
     "CREATE INDEX IF NOT EXISTS ix_feedback_case_word_prefixes ON feedback_case "
-    f"USING gin (case_search_prefixes({_PG_DOCUMENT}))",
+    f"USING gin (case_search_prefixes({PG_DOCUMENT}))",
 ]
 POSTGRES_DROP = ["DROP INDEX IF EXISTS ix_feedback_case_word_prefixes",
                  "DROP FUNCTION IF EXISTS case_search_prefixes(text)"]
