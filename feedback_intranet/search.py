@@ -54,7 +54,9 @@ SQLITE_DROP = ["DROP TRIGGER IF EXISTS case_search_insert",
 # PostgreSQL's parser reads "FB-2026-000123" as a word and two negative numbers ("-2026"), which no
 # query word finds: its document is split at hyphens, as SQLite's tokenizer and the query's words
 # are (_document is the same for the queries).
-PG_DOCUMENT = "translate(coalesce(message, '') || ' ' || coalesce(contact_name, ''), '-', ' ')"
+_PG_DOCUMENT = "translate(coalesce(message, '') || ' ' || coalesce(contact_name, ''), '-', ' ')"
+# The prefix index, after its name (the migrations build it under others too).
+PREFIX_INDEX_ON = f"ON feedback_case USING gin (case_search_prefixes({_PG_DOCUMENT}))"
 # PostgreSQL keeps, like FTS5's prefix index, every prefix of 3 to 10 letters of each word as a
 # word of its own: a query word is then one exact entry of the index (6 ms for a full name at a
 # million cases) instead of a range of words merged in full (30-45 ms: "aino" also reads "ainoa").
@@ -67,8 +69,7 @@ POSTGRES_DDL = [
     "SELECT DISTINCT left(word, size) FROM unnest(tsvector_to_array(to_tsvector('simple', document))) "
     f"AS word, generate_series({PREFIX_LENGTHS[0]}, {PREFIX_LONGEST}) AS size "
     "WHERE length(word) >= size)) $$",
-    "CREATE INDEX IF NOT EXISTS ix_feedback_case_word_prefixes ON feedback_case "
-    f"USING gin (case_search_prefixes({PG_DOCUMENT}))",
+    f"CREATE INDEX IF NOT EXISTS ix_feedback_case_word_prefixes {PREFIX_INDEX_ON}",
 ]
 POSTGRES_DROP = ["DROP INDEX IF EXISTS ix_feedback_case_word_prefixes",
                  "DROP FUNCTION IF EXISTS case_search_prefixes(text)"]
@@ -123,10 +124,10 @@ FURTHER_RUNS = 2
 
 
 def text_matches(session, query, visible, visible_ids):
-    """The ids of the newest cases (ids rise with receipt) among `visible` whose message or
-    contact name contain all the words of `query`, at most RESULTS, or None when `query` has no
-    words: on SQLite a select of them, on PostgreSQL a list. `visible_ids`: the same cases as
-    selects of ids, newest first (access.visible_case_ids_newest_first).
+    """A select of the ids of the newest cases (ids rise with receipt) among `visible` whose
+    message or contact name contain all the words of `query`, at most RESULTS, fit for a UNION;
+    or None when `query` has no words. `visible_ids`: the same cases as selects of ids, newest
+    first (access.visible_case_ids_newest_first).
 
     SQLite reads its index newest first and stops at the limit. PostgreSQL's index has no
     order: the newest RECENT_CASES cases the user may see are read in order and tested one by
@@ -142,9 +143,16 @@ def text_matches(session, query, visible, visible_ids):
     if session.get_bind().dialect.name == "sqlite":
         match = " ".join('"' + word.replace('"', "") + '"*' for word in words)
         index = sa.table("case_search", sa.column("rowid"))
-        return (sa.select(Case.id).join(index, index.c.rowid == Case.id)
-                .where(sa.text("case_search MATCH :match").bindparams(match=match), visible)
-                .order_by(index.c.rowid.desc()).limit(RESULTS))
+        newest = (sa.select(Case.id).join(index, index.c.rowid == Case.id)
+                  .where(sa.text("case_search MATCH :match").bindparams(match=match), visible)
+                  .order_by(index.c.rowid.desc()).limit(RESULTS).subquery())
+        return sa.select(newest.c.id)  # a LIMIT inside a UNION must be wrapped
+    return sa.select(Case.id).where(Case.id.in_(_postgresql_matches(session, words, visible,
+                                                                    visible_ids)))
+
+
+def _postgresql_matches(session, words, visible, visible_ids):
+    """text_matches on PostgreSQL, as a list of ids."""
     if any(word.isdecimal() and len(word) >= IDENTIFIER_DIGITS for word in words):
         return session.scalars(indexed_matches(words, visible)).all()
     found = session.scalars(recent_matches(words, visible_ids)).all()
@@ -234,19 +242,17 @@ def search_cases(session, user, query):
         return []
     # Each exact key reads its own index; the union stays small, so sorting it is cheap. One OR
     # across the columns would walk every case newest first looking for a match.
-    keys = [sa.select(Case.id).where(Case.reference == query.upper()),
-            sa.select(Case.id).where(Case.contact_email == query.lower()),
-            sa.select(Case.id).join(Customer, Customer.id == Case.customer_id)
-            .where(Customer.customer_number == query.upper())]
+    matches = [sa.select(Case.id).where(Case.reference == query.upper()),
+               sa.select(Case.id).where(Case.contact_email == query.lower()),
+               sa.select(Case.id).join(Customer, Customer.id == Case.customer_id)
+               .where(Customer.customer_number == query.upper())]
     phone = e164(query)
     if phone:
-        keys.append(sa.select(Case.id).where(Case.contact_phone == phone))
+        matches.append(sa.select(Case.id).where(Case.contact_phone == phone))
     words = text_matches(session, query, cases_visible_to(user),
                          visible_case_ids_newest_first(user))
-    if isinstance(words, list):
-        keys.append(sa.select(Case.id).where(Case.id.in_(words)))
-    elif words is not None:
-        keys.append(sa.select(words.subquery().c.id))  # a LIMIT inside a UNION must be wrapped
+    if words is not None:
+        matches.append(words)
     # One read of the rows for both: the newest by receipt of the keys' and the words' matches.
-    return listed_cases(Case.id.in_(sa.union(*keys)), cases_visible_to(user),
+    return listed_cases(Case.id.in_(sa.union(*matches)), cases_visible_to(user),
                         order_by=(Case.received_at.desc(), Case.id.desc()), limit=RESULTS)

@@ -85,7 +85,8 @@ def listed_cases(*conditions, order_by, limit):
         .join(Topic, Topic.id == Case.topic_id)
         .outerjoin(Customer, Customer.id == Case.customer_id)
         .where(*conditions).order_by(*order_by).limit(limit))
-    return [ListedCase(*row[:9], row[9] or row[10] or "", Named(*row[11:15]), Named(*row[15:]))
+    return [ListedCase(*row[:9], Case.name_shown(row[9], row[10]), Named(*row[11:15]),
+                       Named(*row[15:]))
             for row in db.session.execute(select)]
 
 

@@ -2,7 +2,7 @@
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from wtforms import HiddenField, StringField
+from wtforms.widgets import TextArea, TextInput
 
 from .. import access, audit, clock
 from ..closing_days import banking_calendar
@@ -39,18 +39,17 @@ def get_case_or_404(reference):
 
 
 def _typed(form):
-    """What the user wrote in `form`'s text fields, each with its label: shown where the form
-    no longer is, so nothing typed is lost."""
-    return [(field.label.text, field.data) for field in form
-            if isinstance(field, StringField) and not isinstance(field, HiddenField)
-            and (field.data or "").strip()]
+    """What the user wrote in `form`'s text fields, each with its label, as typed."""
+    return [(field.label.text, field._value()) for field in form
+            if isinstance(field.widget, (TextInput, TextArea)) and field._value().strip()]
 
 
-def _render(case, posted=None, posted_form=None, status=200, preview=None, unsaved=()):
-    """The case page, with a refused action's form (`posted`) as it was sent, or the text of one
-    the page no longer offers (`unsaved`)."""
+def _render(case, posted=None, posted_form=None, status=200, preview=None):
+    """The case page, with a refused action's form (`posted`) as it was sent; when the page no
+    longer offers it (a colleague forwarded the case), what the user wrote in it."""
     query = request.args.get("q", "").strip()
     entries = actions.available(current_user, case)
+    shown = posted in entries
     forms = {entry.name: posted_form if entry is posted else entry.new_form(case, blank=True)
              for entry in entries if entry.place != actions.PAGE}
     can_set = "customer" in forms
@@ -65,7 +64,7 @@ def _render(case, posted=None, posted_form=None, status=200, preview=None, unsav
         forms=forms,
         posted=posted.name if posted else None,
         # A refused form the page no longer offers (an answer while another waits) still says why.
-        problems=refused_fields(posted_form, shown=posted in entries) if posted_form else [],
+        problems=refused_fields(posted_form, shown=shown) if posted_form else [],
         read_only=not access.can_handle_case(current_user, case),
         masked_titles=[_(KIND_TITLES[k]) for k in case.masked_kinds.split(",") if k],
         candidates=queries.candidates(case) if can_set else [],
@@ -76,7 +75,7 @@ def _render(case, posted=None, posted_form=None, status=200, preview=None, unsav
         channel_problems=channel_problems(case),
         templates=reply_templates(case) if "answer" in forms else [],
         preview=preview,
-        unsaved=unsaved,
+        unsaved=_typed(posted_form) if posted_form and not shown else [],
         next_case=next_case_path(case.reference),
     ), status
 
@@ -123,8 +122,7 @@ def _run(case, form, entry):
         done = commit_change(change)
     except PermissionError:
         abort(403)
-    except CaseChanged as error:
-        flash(str(error), "error")
+    except CaseChanged:
         return "changed"
     except Refusal as error:
         show_refusal(error, form)
@@ -141,9 +139,14 @@ def _submit(reference, entry, form, case):
     if outcome in (None, "repeated"):
         return None
     case = get_case_or_404(reference)
-    if outcome == "changed":
-        # Show the current state; a resubmit after looking is meant, so it carries the new version.
-        form.version.data = case.version
+    return _changed(case, form) if outcome == "changed" else case
+
+
+def _changed(case, form):
+    """The case as it is now, after the user acted on an older picture of it: said so, and a
+    resubmit after looking is meant, so the form carries the new version."""
+    flash(str(CaseChanged()), "error")
+    form.version.data = case.version
     return case
 
 
@@ -178,12 +181,11 @@ def act(reference, action):
     if form.version.data is None:
         abort(400)  # every action form carries the version it was loaded at
     if not entry.allowed(current_user, case):
-        if form.version.data != case.version:
-            # A colleague's change since the page was loaded (a forward) took the case out of
-            # the user's hands: the case changed, and the page now shows it read-only.
-            flash(str(CaseChanged()), "error")
-            return _render(case, unsaved=_typed(form))
-        abort(403)
+        if form.version.data == case.version:
+            abort(403)
+        # An older picture of the case is refused as changed before anything else, as
+        # common.check_action does: a colleague's forward took the case out of the user's hands.
+        return _render(_changed(case, form), entry, form)
     if not form.validate_on_submit():
         return _render(case, entry, form)
     if action == "answer" and form.preview.data:

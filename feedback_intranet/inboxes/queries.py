@@ -272,7 +272,7 @@ def _row_columns(topic_key):
 def _inbox_row(values, language):
     (*head, contact_name, customer_name, topic, topic_fi, topic_sv, assignee_name,
      message_start) = values
-    return InboxRow(*head, contact_name or customer_name or "",
+    return InboxRow(*head, Case.name_shown(contact_name, customer_name),
                     Topic.name_for(language, topic, topic_fi, topic_sv), assignee_name,
                     first_line(message_start))
 

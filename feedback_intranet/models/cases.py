@@ -209,8 +209,13 @@ class Case(db.Model):
 
     @property
     def shown_customer_name(self):
-        """The name lists show: as the customer gave it, else the register's."""
-        return self.contact_name or (self.customer.name if self.customer else "")
+        return self.name_shown(self.contact_name, self.customer.name if self.customer else None)
+
+    @staticmethod
+    def name_shown(contact_name, customer_name):
+        """The name lists show: as the customer gave it, else the register's (for rows read
+        without the objects too)."""
+        return contact_name or customer_name or ""
 
     def set_estimate(self, estimate):
         self.estimated_decision_date = estimate

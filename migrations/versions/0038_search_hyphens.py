@@ -43,9 +43,7 @@ def upgrade():
     # index under the building name: dropped first, so the migration can run again.
     with op.get_context().autocommit_block():
         bind.execute(sa.text(f"DROP INDEX CONCURRENTLY IF EXISTS {_BUILDING}"))
-        bind.execute(sa.text(
-            f"CREATE INDEX CONCURRENTLY {_BUILDING} ON feedback_case "
-            f"USING gin (case_search_prefixes({search.PG_DOCUMENT}))"))
+        bind.execute(sa.text(f"CREATE INDEX CONCURRENTLY {_BUILDING} {search.PREFIX_INDEX_ON}"))
         bind.execute(sa.text(f"DROP INDEX CONCURRENTLY IF EXISTS {_INDEX}"))
     bind.execute(sa.text(f"ALTER INDEX {_BUILDING} RENAME TO {_INDEX}"))
 
