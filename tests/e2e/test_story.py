@@ -9,6 +9,7 @@ from email.header import decode_header, make_header
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
 from feedback_intranet.rules.banking_days import BankingCalendar
 
@@ -292,12 +293,13 @@ def test_why_another_channel_is_asked_only_when_another_channel_is_chosen(page, 
     customers = form.get_attribute("data-customer-channel")
     reason = page.locator('[name="answer-reason"]')
     page.check(f'input[name="answer-channel"][value="{customers}"]')
-    assert not reason.is_visible()
+    # The deferred script hides the field once the page has loaded; expect waits for it.
+    expect(reason).to_be_hidden()
     other = page.locator(f'input[name="answer-channel"]:not([value="{customers}"]):not([disabled])')
     other.first.check()
-    assert reason.is_visible()
+    expect(reason).to_be_visible()
     page.check(f'input[name="answer-channel"][value="{customers}"]')
-    assert not reason.is_visible()
+    expect(reason).to_be_hidden()
 
 
 # Send, close when delivered
