@@ -139,13 +139,28 @@ def counters_check(fix):
     units = _unit_codes()
     holders = dict(db.session.execute(sa.select(User.id, User.username).where(
         User.id.in_({key[2] for key in wrong}))).all())
+    carried_from = counters.carried_before(clock.today())
     for (unit_id, status, holder_id, wanted, due), (cases, kept) in sorted(wrong.items()):
         held = f"held by {holders.get(holder_id, holder_id)}" if holder_id else "held by nobody"
+        when = (f"due before {carried_from.isoformat()}" if due == counters.CARRIED
+                else f"due {due.isoformat()}")
         click.echo(f"{units.get(unit_id, unit_id)}, {CaseStatus(status).english_title.lower()}, "
                    f"{held}, {'answer wanted' if wanted else 'no answer wanted'}, "
-                   f"due {due.isoformat()}: {counted(cases, 'case', 'cases')}, "
-                   f"the counter says {kept}")
+                   f"{when}: {counted(cases, 'case', 'cases')}, the counter says {kept}")
     _settle(wrong, fix, counters.rebuild, "inbox counters", ("counter", "counters"))
+
+
+@counters_group.command("carry-forward")
+@with_appcontext
+def counters_carry_forward():
+    """Carry the counters of the days before yesterday onto one row per unit, status, holder
+    and wish for an answer (nightly): every count stays the same, on fewer rows."""
+    from .inboxes import counters
+
+    moved = counters.carry_forward(clock.today())
+    db.session.commit()
+    click.echo(f"Carried forward {counted(moved, 'counter', 'counters')} of days before "
+               f"{counters.carried_before(clock.today()).isoformat()}.")
 
 
 @click.group("reports")

@@ -6,6 +6,8 @@ import functools
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+DELETED_AT_ONCE = 200
+
 
 @functools.cache
 def _upsert(dialect, table, key_columns, count_columns):
@@ -23,7 +25,7 @@ def add(connection, table, key_columns, count_columns, totals):
     `key_columns` (names), then delete the rows that are zero in every count.
 
     Rows are written in key order, so no two commits wait for each other in a circle: one upsert
-    for all of them, one delete.
+    for all of them, one delete (of DELETED_AT_ONCE keys at most).
     """
     keys = sorted(key for key, counts in totals.items() if any(counts))
     if not keys:
@@ -33,11 +35,13 @@ def add(connection, table, key_columns, count_columns, totals):
         [{**dict(zip(key_columns, key, strict=True)),
           **dict(zip(count_columns, totals[key], strict=True))} for key in keys]).all()
     emptied = [row[:len(key_columns)] for row in left if not any(row[len(key_columns):])]
-    if emptied:
-        # Each key spelled out: SQLite reads `(a, b) IN (VALUES ...)` by scanning the whole
-        # table (57 ms over the summaries at a million cases), an OR of keys through the index.
+    # Each key spelled out: SQLite reads `(a, b) IN (VALUES ...)` by scanning the whole table
+    # (57 ms over the summaries at a million cases), an OR of keys through the index. So many
+    # keys at a time that neither SQLite's expression depth (1 000) nor PostgreSQL's 65 535
+    # parameters is reached (carrying forward empties thousands of rows at once).
+    for start in range(0, len(emptied), DELETED_AT_ONCE):
         connection.execute(table.delete().where(
             sa.or_(*(sa.and_(*(table.c[name] == value
                                for name, value in zip(key_columns, key, strict=True)))
-                     for key in emptied)),
+                     for key in emptied[start:start + DELETED_AT_ONCE])),
             *(table.c[name] == 0 for name in count_columns)))

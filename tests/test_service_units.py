@@ -150,7 +150,7 @@ def flask_commands():
 
 def test_every_flask_command_a_unit_runs_is_a_command_of_the_app_with_those_options(app):
     commands = dict(flask_commands())
-    assert len(commands) == 7
+    assert len(commands) == 8
     runner = app.test_cli_runner()
     for service, words in commands.items():
         # --help stops before the command runs, but after its words and options are parsed:

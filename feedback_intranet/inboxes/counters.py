@@ -6,18 +6,26 @@ same transaction: one row per unit, status, holder, wish for an answer and due d
 and "due today" follow the calendar by the due date in the key, with nothing to rewrite at
 midnight. Closed cases are not counted: no inbox lists them.
 
+Cases overdue since before yesterday are counted on one row per unit, status, holder and wish,
+due `CARRIED`, as a bank carries a balance forward instead of its old days' entries: every
+figure reads those days alike (before today), and without this a unit with a long backlog had
+a row for every day of it. Changes write such cases there at once; `carry_forward` (nightly)
+moves the days that have since gone by.
+
 Writes past the ORM that change what is counted call `rebuild` (the demo loader); `differences`
 recomputes the counters from the cases, for the `counters check` command and the tests.
 """
 
 from collections import Counter
+from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from .. import running_totals
+from .. import clock, running_totals
 from ..extensions import db
 from ..models import OPEN_STATUSES, Case, CaseStatus, InboxCount, Membership
+from ..rules.banking_days import FIRST_DAY
 
 COUNTED = (*OPEN_STATUSES, CaseStatus.ANSWERED)
 _KEYS = ("current_unit_id", "status", "assignee_id", "reply_wanted", "effective_due_date")
@@ -25,15 +33,23 @@ _KEYS = ("current_unit_id", "status", "assignee_id", "reply_wanted", "effective_
 _COLUMNS = ("unit_id", "status", "holder_id", "reply_wanted", "due")
 _PENDING = "inbox_count_deltas"
 NOBODY = 0  # the holder of cases nobody holds, in the key
+CARRIED = FIRST_DAY  # the due date of the rows that carry the days before `carried_before`
 
 
-def _key(unit_id, status, holder_id, reply_wanted, due):
+def carried_before(today):
+    """The first due date still counted on a row of its own. A day's margin: a request begun
+    before midnight still reads yesterday as today, and must find yesterday's cases apart."""
+    return today - timedelta(days=1)
+
+
+def _key(unit_id, status, holder_id, reply_wanted, due, carried_from):
     if unit_id is None or status is None or due is None or CaseStatus(status) not in COUNTED:
         return None
-    return (unit_id, CaseStatus(status).value, holder_id or NOBODY, bool(reply_wanted), due)
+    return (unit_id, CaseStatus(status).value, holder_id or NOBODY, bool(reply_wanted),
+            CARRIED if due < carried_from else due)
 
 
-def _keys_before_and_after(case, state):
+def _keys_before_and_after(case, state, carried_from):
     """The counter the case was in before this flush and the one it is in now (None: none)."""
     before, after = [], []
     for name in _KEYS:
@@ -46,16 +62,17 @@ def _keys_before_and_after(case, state):
             value = getattr(case, name)  # loads it if it was never read: it is what is stored
             before.append(value)
             after.append(value)
-    return _key(*before), _key(*after)
+    return _key(*before, carried_from), _key(*after, carried_from)
 
 
 def _note_changes(session, _context):
     deltas = session.info.setdefault(_PENDING, Counter())
-    changes = [(None, _key(*(getattr(obj, name) for name in _KEYS)))
+    carried_from = carried_before(clock.today())
+    changes = [(None, _key(*(getattr(obj, name) for name in _KEYS), carried_from))
                for obj in session.new if isinstance(obj, Case)]
-    changes += [_keys_before_and_after(obj, sa.inspect(obj))
+    changes += [_keys_before_and_after(obj, sa.inspect(obj), carried_from)
                 for obj in session.dirty if isinstance(obj, Case)]
-    changes += [(_keys_before_and_after(obj, sa.inspect(obj))[0], None)
+    changes += [(_keys_before_and_after(obj, sa.inspect(obj), carried_from)[0], None)
                 for obj in session.deleted if isinstance(obj, Case)]
     for before, after in changes:
         if before != after:
@@ -98,21 +115,53 @@ def _from_cases():
     return sa.select(*key, sa.func.count()).where(Case.status.in_(COUNTED)).group_by(*key)
 
 
+def _counted(carried_from):
+    """The counters as the cases make them now, the days before `carried_from` carried."""
+    counted = Counter()
+    for *key, count in db.session.execute(_from_cases()):
+        counted[_key(*key, carried_from)] += count
+    return counted
+
+
 def rebuild():
     """Count every case again, in the caller's transaction (after writes past the ORM)."""
     table = InboxCount.__table__
     db.session.execute(table.delete())
-    db.session.execute(table.insert().from_select(
-        ["unit_id", "status", "holder_id", "reply_wanted", "due", "count"], _from_cases()))
+    counted = _counted(carried_before(clock.today()))
+    if counted:
+        db.session.execute(table.insert(), [{**dict(zip(_COLUMNS, key, strict=True)), "count": n}
+                                            for key, n in sorted(counted.items())])
+
+
+def carry_forward(today):
+    """Move the counts of due dates before `carried_before(today)` onto the CARRIED rows, in the
+    caller's transaction; the number of rows moved. Every figure stays as it was (so no stamp
+    moves). Written as changes like any commit's, in key order: a commit moving the same rows
+    meanwhile is added to, never overwritten, and never waits for this one in a circle."""
+    c = InboxCount.__table__.c
+    rows = db.session.execute(
+        sa.select(c.unit_id, c.status, c.holder_id, c.reply_wanted, c.due, c.count)
+        .where(c.due < carried_before(today), c.due != CARRIED)).all()
+    moves = Counter()
+    for *group, due, count in rows:
+        moves[(*group, due)] -= count
+        moves[(*group, CARRIED)] += count
+    running_totals.add(db.session.connection(), InboxCount.__table__, _COLUMNS, ("count",),
+                       {key: (count,) for key, count in moves.items()})
+    return len(rows)
 
 
 def differences():
-    """{key: (counted, kept)} wherever the kept counters differ from the cases; empty when right."""
-    counted = {_key(*row[:5]): row[5] for row in db.session.execute(_from_cases())}
-    kept = {_key(row.unit_id, row.status, row.holder_id, row.reply_wanted, row.due): row.count
-            for row in db.session.scalars(sa.select(InboxCount))}
-    return {key: (counted.get(key, 0), kept.get(key, 0)) for key in counted.keys() | kept.keys()
-            if counted.get(key, 0) != kept.get(key, 0)}
+    """{key: (counted, kept)} wherever the kept counters differ from the cases; empty when right.
+    The days before `carried_before` are compared on their CARRIED rows, where both sides keep
+    them (a day gone by stays on its own row until the next carry_forward)."""
+    carried_from = carried_before(clock.today())
+    counted, kept = _counted(carried_from), Counter()
+    for row in db.session.scalars(sa.select(InboxCount)):
+        kept[_key(row.unit_id, row.status, row.holder_id, row.reply_wanted, row.due,
+                  carried_from)] += row.count
+    return {key: (counted[key], kept[key]) for key in counted.keys() | kept.keys()
+            if counted[key] != kept[key]}
 
 
 def _total(name, *conditions):
