@@ -167,8 +167,13 @@ def _note_forwards(session, tz, totals):
     if not case_ids:
         return
     connection = session.connection()
-    received = dict(connection.execute(
-        sa.select(Case.id, Case.received_at).where(Case.id.in_(case_ids))).all())
+    # A case of the flush is as it now is in the session; only the others are read back.
+    received = {case_id: case.received_at for case_id, case in flushed.items()
+                if case_id in case_ids and case not in session.deleted}
+    unread = case_ids - flushed.keys()
+    if unread:
+        received.update(connection.execute(
+            sa.select(Case.id, Case.received_at).where(Case.id.in_(unread))).all())
     now = {case_id: [] for case_id in case_ids}
     before = {case_id: [] for case_id in case_ids}
     added_ids = {event.id for event in added}
