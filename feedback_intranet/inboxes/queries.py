@@ -201,9 +201,6 @@ class Cursor:
     def of(cls, case, columns):
         return cls(tuple(getattr(case, column.key) for column in columns))
 
-    def literals(self, columns):
-        return [sa.literal(value, column.type) for value, column in zip(self.values, columns, strict=True)]
-
 
 @dataclass
 class Page:
@@ -277,6 +274,30 @@ def _inbox_row(values, language):
                     first_line(message_start))
 
 
+@functools.cache
+def _page_statements(filter_name, keys, descending, reverse, paging):
+    """The statements of inbox_page for one shape of page, one per status, built once: the unit,
+    the person and days the filter names, the cursor and the size are parameters (building them
+    anew took a first view more time than SQLite took to run them)."""
+    columns = [getattr(Case, key) for key in keys]
+    spec = _filter_spec(filter_name, sa.bindparam("user_id"),
+                        sa.bindparam("today", type_=sa.Date), sa.bindparam("next_bd", type_=sa.Date))
+    key = sa.tuple_(*columns)
+    cursor = sa.tuple_(*(sa.bindparam(f"cursor_{i}", type_=column.type)
+                         for i, column in enumerate(columns)))
+    # Forward past the cursor in the sort's order, or back before it.
+    paging = [] if paging is None else [key < cursor if (paging == "after") == descending
+                                        else key > cursor]
+    order = [column.desc() if reverse else column.asc() for column in columns]
+    rows = _row_columns(next((column for column in columns if column.key.startswith("topic_sort_")),
+                             Case.topic_sort_en))
+    return [_hinted(rows.where(Case.current_unit_id == sa.bindparam("unit_id"),
+                               Case.status == status, *conditions, *paging)
+                    .order_by(*order).limit(sa.bindparam("size", type_=sa.Integer)),
+                    filter_name, columns)
+            for status, conditions in spec.items()]
+
+
 def inbox_page(unit_id, filter_name, user_id, today, next_bd, size, *, columns=_ORDER,
                descending=False, after=None, before=None, last=False, language="en"):
     """One page of an inbox in the order of `columns` (from `sort_columns`), topics named in
@@ -288,29 +309,20 @@ def inbox_page(unit_id, filter_name, user_id, today, next_bd, size, *, columns=_
     """
     if after is not None and before is not None:
         after = before = None  # a hand-made address; start from the top
-    spec = _filter_spec(filter_name, user_id, today, next_bd)
-    key = sa.tuple_(*columns)
     backwards = before is not None or last
     # The direction the index is read in: the sort's, turned round when paging back.
     reverse = descending != backwards
-    paging = []
-    if after is not None:
-        values = sa.tuple_(*after.literals(columns))
-        paging = [key < values if descending else key > values]
-    elif before is not None:
-        values = sa.tuple_(*before.literals(columns))
-        paging = [key > values if descending else key < values]
-    order = [column.desc() if reverse else column.asc() for column in columns]
+    cursor = after or before
+    parameters = {"unit_id": unit_id, "user_id": user_id, "today": today, "next_bd": next_bd,
+                  "size": size + 1,
+                  **({f"cursor_{i}": value for i, value in enumerate(cursor.values)}
+                     if cursor else {})}
+    paging = "after" if after is not None else "before" if before is not None else None
+    keys = tuple(column.key for column in columns)
     rows = []
-    for status, conditions in spec.items():
-        query = _hinted(
-            _row_columns(next((column for column in columns
-                               if column.key.startswith("topic_sort_")), Case.topic_sort_en))
-            .where(Case.current_unit_id == unit_id, Case.status == status, *conditions,
-                   *paging)
-            .order_by(*order)
-            .limit(size + 1), filter_name, columns)
-        rows += [_inbox_row(values, language) for values in db.session.execute(query)]
+    for statement in _page_statements(filter_name, keys, descending, reverse, paging):
+        rows += [_inbox_row(values, language)
+                 for values in db.session.execute(statement, parameters)]
     rows.sort(key=lambda row: row.sort_key(columns), reverse=reverse)
     more = len(rows) > size
     rows = rows[:size]
