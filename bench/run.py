@@ -633,6 +633,9 @@ class SqliteDatabase:
     def after_seed(self):
         pass  # seed-demo's ANALYZE is all; the app runs one only in a migration adding an index
 
+    def after_carry_forward(self):
+        pass  # SQLite leaves no dead rows behind
+
     def make_copy(self):
         self.drop_copy()
         # The backup API gives a consistent copy whatever journal the seed left behind.
@@ -681,14 +684,22 @@ class PostgresDatabase:
         self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
     def after_seed(self):
-        import sqlalchemy as sa
-
         # Statistics and the visibility map as autovacuum would leave them on a live database,
         # so the plans do not depend on when autovacuum last came by.
+        self._vacuum()
+
+    def after_carry_forward(self):
+        # The rows carry-forward emptied, gone as autovacuum would take them (a run's copy starts
+        # with no statistics, so autovacuum would never come by during the run).
+        self._vacuum("inbox_count")
+
+    def _vacuum(self, table=""):
+        import sqlalchemy as sa
+
         db = engine(self.url, isolation_level="AUTOCOMMIT")
         try:
             with db.connect() as conn:
-                conn.execute(sa.text("VACUUM ANALYZE"))
+                conn.execute(sa.text(f"VACUUM ANALYZE {table}"))
         finally:
             db.dispose()
 
@@ -729,6 +740,7 @@ def prepare(database, args):
             raise BenchError(f"seed-demo left {cases} cases, fewer than {args.cases}.")
     # As the nightly timer leaves the inbox counters of a database seeded days ago.
     flask("counters", "carry-forward", database_url=database.url)
+    database.after_carry_forward()
     print(f"Copying {database.url} for the run", flush=True)
     database.make_copy()
     return cases
@@ -916,7 +928,8 @@ The seeded databases are kept (`bench/data/bench-N.sqlite`, PostgreSQL database 
 `--postgres-url`) and topped up with `seed-demo` when they have fewer than N cases; `--reseed`
 rebuilds them. PostgreSQL gets a `VACUUM ANALYZE` after seeding, as autovacuum would do on a live
 database; SQLite gets only the `ANALYZE` that `seed-demo` and a migration adding an index run. Both
-get `flask counters carry-forward` before each run, as the nightly timer would leave them. Each
+get `flask counters carry-forward` before each run, as the nightly timer would leave them
+(PostgreSQL then a `VACUUM ANALYZE` of the counters, as autovacuum would). Each
 run works on a throwaway copy, because the form submissions add cases. `--help` lists the other
 options (`--workers`, `--worker-class`, `--requests`, `--clients`, `--duration`, `--pages`, ...).
 
