@@ -150,6 +150,9 @@ def counters_check(fix):
     _settle(wrong, fix, counters.rebuild, "inbox counters", ("counter", "counters"))
 
 
+CARRIED_AT_ONCE = 1000  # counter rows a commit of carry-forward moves
+
+
 @counters_group.command("carry-forward")
 @with_appcontext
 def counters_carry_forward():
@@ -157,8 +160,12 @@ def counters_carry_forward():
     and wish for an answer (nightly): every count stays the same, on fewer rows."""
     from .inboxes import counters
 
-    moved = counters.carry_forward(clock.today())
-    db.session.commit()
+    # A commit per batch: the first run on a long backlog moves thousands of rows, and SQLite's
+    # other writers wait for it at most five seconds.
+    moved = 0
+    while batch := counters.carry_forward(clock.today(), CARRIED_AT_ONCE):
+        db.session.commit()
+        moved += batch
     click.echo(f"Carried forward {counted(moved, 'counter', 'counters')} of days before "
                f"{counters.carried_before(clock.today()).isoformat()}.")
 

@@ -133,15 +133,18 @@ def rebuild():
                                             for key, n in sorted(counted.items())])
 
 
-def carry_forward(today):
-    """Move the counts of due dates before `carried_before(today)` onto the CARRIED rows, in the
-    caller's transaction; the number of rows moved. Every figure stays as it was (so no stamp
-    moves). Written as changes like any commit's, in key order: a commit moving the same rows
-    meanwhile is added to, never overwritten, and never waits for this one in a circle."""
+def carry_forward(today, limit=None):
+    """Move the counts of due dates before `carried_before(today)` onto the CARRIED rows (at most
+    `limit` rows), in the caller's transaction; the number of rows moved. Each row moves onto
+    its own group's carried row in the same statement, so every figure stays as it was at every
+    commit (and no stamp moves). Written as changes like any commit's, in key order: a commit
+    moving the same rows meanwhile is added to, never overwritten, and never waits for this one
+    in a circle."""
     c = InboxCount.__table__.c
     rows = db.session.execute(
         sa.select(c.unit_id, c.status, c.holder_id, c.reply_wanted, c.due, c.count)
-        .where(c.due < carried_before(today), c.due != CARRIED)).all()
+        .where(c.due < carried_before(today), c.due != CARRIED, c.count != 0)
+        .order_by(c.unit_id, c.status, c.holder_id, c.reply_wanted, c.due).limit(limit)).all()
     moves = Counter()
     for *group, due, count in rows:
         moves[(*group, due)] -= count
