@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from feedback_intranet import clock as bank_clock
@@ -230,6 +230,8 @@ def test_days_gone_by_are_carried_forward_onto_a_row_per_group_and_every_figure_
 @given(st.lists(st.tuples(st.sampled_from(["status", "holder", "unit", "wish", "due", "delete",
                                            "days", "carry"]),
                           st.integers(0, 4), st.integers(0, 3)), max_size=14))
+# Held, its day gone by, then held by someone else before the night carries the day forward.
+@example([("status", 0, 1), ("due", 0, 1), ("days", 2, 1), ("holder", 0, 1)])
 def test_random_changes_days_and_carrying_forward_keep_the_counters(org, make_case, clock,
                                                                     changes):
     cs, turku, agent, lead = org
@@ -280,6 +282,26 @@ def test_random_changes_days_and_carrying_forward_keep_the_counters(org, make_ca
         counters.carry_forward(_today())
         db.session.commit()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(InboxCount)) == 0
+
+
+def test_a_case_changed_before_its_day_is_carried_forward_leaves_no_holder_behind(
+        org, make_case, clock):
+    """Between the day's going by and the night's carrying it forward, the old holder's counts
+    stand on two rows (+1 on the day's, -1 on the carried one): the workload lists only who
+    holds cases."""
+    cs, turku, agent, lead = org
+    clock.set(NOW)
+    case = make_case(cs, received_at=NOW, status=CaseStatus.ASSIGNED, assignee=agent)
+    clock.set(NOW + timedelta(days=30))
+    case.assignee_id = lead.id
+    db.session.commit()
+    today = _today()
+    assert counters.workload(cs.id, today) == {lead.id: (1, 1, 0)}
+    assert_right([cs.id, turku.id], agent.id, today)
+    counters.carry_forward(today)
+    db.session.commit()
+    assert counters.workload(cs.id, today) == {lead.id: (1, 1, 0)}
+    assert rows_of_days_gone_by() == 0
 
 
 def test_the_carry_forward_command_says_what_it_carried(runner, org, make_case, clock):

@@ -238,14 +238,16 @@ _PER_HOLDER = _per_holder_statement()
 
 
 def workload(unit_id, today):
-    """{holder id: (cases held, of them overdue, due today)} of a unit, summed per holder."""
+    """{holder id: (cases held, of them overdue, due today)} of a unit, summed per holder; only
+    those who hold any. (A case changed after its due date went by, before the night carried
+    that day forward, leaves +1 on the day's row and -1 on the carried one of its old holder.)"""
     c = InboxCount.__table__.c
     waits = c.reply_wanted.is_(True)
     rows = db.session.execute(
         sa.select(c.holder_id, sa.func.sum(c.count), _total("overdue", waits, c.due < today),
                   _total("due_today", waits, c.due == today))
         .where(c.unit_id == unit_id, c.status == CaseStatus.ASSIGNED.value)
-        .group_by(c.holder_id))
+        .group_by(c.holder_id).having(sa.func.sum(c.count) != 0))
     return {holder_id or None: (int(held), int(overdue), int(due_today))
             for holder_id, held, overdue, due_today in rows}
 
