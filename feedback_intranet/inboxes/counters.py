@@ -66,14 +66,17 @@ def _keys_before_and_after(case, state, carried_from):
 
 
 def _note_changes(session, _context):
+    new, dirty, deleted = ([obj for obj in group if isinstance(obj, Case)]
+                           for group in (session.new, session.dirty, session.deleted))
+    if not (new or dirty or deleted):
+        return  # most flushes (an event, a token, an answer) change no case
     deltas = session.info.setdefault(_PENDING, Counter())
     carried_from = carried_before(clock.today())
     changes = [(None, _key(*(getattr(obj, name) for name in _KEYS), carried_from))
-               for obj in session.new if isinstance(obj, Case)]
-    changes += [_keys_before_and_after(obj, sa.inspect(obj), carried_from)
-                for obj in session.dirty if isinstance(obj, Case)]
+               for obj in new]
+    changes += [_keys_before_and_after(obj, sa.inspect(obj), carried_from) for obj in dirty]
     changes += [(_keys_before_and_after(obj, sa.inspect(obj), carried_from)[0], None)
-                for obj in session.deleted if isinstance(obj, Case)]
+                for obj in deleted]
     for before, after in changes:
         if before != after:
             if before is not None:

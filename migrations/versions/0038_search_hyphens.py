@@ -24,15 +24,13 @@ down_revision = '0037_search_prefixes'
 branch_labels = None
 depends_on = None
 
-# The index as 0037_search_prefixes made it, for the way back.
-_UNSPLIT = (
-    "CREATE INDEX IF NOT EXISTS ix_feedback_case_word_prefixes ON feedback_case USING gin "
-    "(case_search_prefixes(coalesce(message, '') || ' ' || coalesce(contact_name, '')))"
-)
-
-
 _INDEX = "ix_feedback_case_word_prefixes"
 _BUILDING = f"{_INDEX}_building"
+# The index as 0037_search_prefixes made it, for the way back.
+_UNSPLIT = (
+    f"CREATE INDEX IF NOT EXISTS {_INDEX} ON feedback_case USING gin "
+    "(case_search_prefixes(coalesce(message, '') || ' ' || coalesce(contact_name, '')))"
+)
 
 
 def upgrade():
@@ -51,5 +49,5 @@ def upgrade():
 def downgrade():
     bind = op.get_bind()
     if bind.dialect.name == 'postgresql':
-        bind.execute(sa.text("DROP INDEX IF EXISTS ix_feedback_case_word_prefixes"))
+        bind.execute(sa.text(f"DROP INDEX IF EXISTS {_INDEX}"))
         bind.execute(sa.text(_UNSPLIT))
