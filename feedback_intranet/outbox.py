@@ -48,7 +48,7 @@ MESSAGE_ID = re.compile(r"<[!-;=?-~]{1,196}>")
 
 
 def enqueue(*, kind, recipient, subject, body_text, body_html="", sender_name="", case_id=None,
-            answer_id=None, auto_replied=False, replying_to="", now):
+            answer=None, auto_replied=False, replying_to="", now):
     """Add an email to the outbox in the current transaction.
 
     A customer's email about a case answers the case's previous one to the same address (or
@@ -66,7 +66,7 @@ def enqueue(*, kind, recipient, subject, body_text, body_html="", sender_name=""
         # anything may seed; short enough that the header is never folded.
         message_id=f"<{secrets.token_hex(16)}@{sender.rsplit('@', 1)[-1]}>",
         status=OutboxStatus.QUEUED, attempts=0, next_attempt_at=now, created_at=now,
-        case_id=case_id, answer_id=answer_id, in_reply_to=in_reply_to, references=references,
+        case_id=case_id, answer=answer, in_reply_to=in_reply_to, references=references,
         auto_replied=auto_replied,
     )
     db.session.add(message)

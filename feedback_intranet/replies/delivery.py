@@ -10,6 +10,7 @@ def new_answer(case, actor, channel, text, purpose, now):
     written = max(now, case.customer_replied_at or now)
     answer = Answer(case_id=case.id, purpose=purpose, channel=channel, text=text,
                     created_at=written, created_by_id=actor.id)
+    # Not flushed here: the channel links its letter, callback or email to the answer object, so
+    # the answer is written with its subject in the transaction's one flush.
     db.session.add(answer)
-    db.session.flush()
     return answer

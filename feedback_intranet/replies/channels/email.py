@@ -45,5 +45,5 @@ def dispatch(answer, case, unit, *, now, today, calendar, deviations):
     enqueue(kind=OutboxKind(answer.purpose), recipient=case.contact_email, subject=answer.subject,
             body_text=body_text, body_html=body_html,
             sender_name=sender_name(unit, str(case.language)), case_id=case.id,
-            answer_id=answer.id, now=now)
+            answer=answer, now=now)
     return {"channel": "email", "to": case.contact_email}

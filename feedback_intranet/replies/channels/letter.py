@@ -57,6 +57,6 @@ def preview(case, text):
 
 def dispatch(answer, case, unit, *, now, today, calendar, deviations):
     pdf = letter_pdf(case, unit, answer.purpose, answer.text, today)
-    db.session.add(Letter(case_id=case.id, answer_id=answer.id, unit_id=unit.id, pdf=pdf,
+    db.session.add(Letter(case_id=case.id, answer=answer, unit_id=unit.id, pdf=pdf,
                           created_at=now))
     return {"channel": "letter"}

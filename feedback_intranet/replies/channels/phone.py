@@ -29,7 +29,7 @@ def dispatch(answer, case, unit, *, now, today, calendar, deviations):
     window = first_window(case, now, calendar, deviations)
     due = calendar.end_of_day(case.effective_due_date)
     db.session.add(CallbackTask(
-        case_id=case.id, answer_id=answer.id, unit_id=unit.id, phone=case.contact_phone,
+        case_id=case.id, answer=answer, unit_id=unit.id, phone=case.contact_phone,
         segment=case.segment, window_start=window.start, window_end=window.end,
         due_at=max(due, window.end), created_at=now,
     ))
