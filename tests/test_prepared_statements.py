@@ -36,10 +36,24 @@ def test_pages_that_only_read_keep_their_statements_prepared(one_connection, dat
                                                              make_user, login, client):
     make_user("cs.agent", units=[make_unit(code="cs", name="Customer service")])
     login("cs.agent")
-    for _ in range(8):  # psycopg prepares a statement on its sixth run
-        assert client.get("/my-cases").status_code == 200
+    with one_connection.app_context():
+        engine = db.engine
+    sent = []
+
+    def record(_connection, _cursor, statement, *_args):
+        sent.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        for _ in range(8):  # psycopg prepares a statement on its sixth run
+            assert client.get("/my-cases").status_code == 200
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
     prepared = _prepared(one_connection)
     assert any(statement.startswith("SELECT staff_user.id") for statement in prepared), prepared
+    # Nothing but SELECTs ran, so the server was not asked whether the transaction wrote.
+    assert sent and all(statement.startswith("SELECT ") for statement in sent), sent
+    assert not [statement for statement in sent if "txid_current_if_assigned" in statement]
 
 
 def test_a_request_that_wrote_and_did_not_commit_is_undone(one_connection, data, client):

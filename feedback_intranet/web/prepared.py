@@ -14,11 +14,25 @@ import sqlalchemy as sa
 from ..extensions import db
 
 _WROTE_NOTHING = sa.text("SELECT txid_current_if_assigned() IS NULL")
+_MAY_HAVE_WRITTEN = "feedback_intranet.may_have_written"
 
 
 def register_prepared_statements(app):
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         return
+    with app.app_context():
+        engine = db.engine
+
+    # Whether a transaction may have written, kept as its statements run: a transaction of
+    # SELECTs alone is committed without asking the server (one round trip less per page).
+    @sa.event.listens_for(engine, "begin")
+    def begin(connection):
+        connection.info[_MAY_HAVE_WRITTEN] = False
+
+    @sa.event.listens_for(engine, "before_cursor_execute")
+    def note_writes(connection, _cursor, statement, _parameters, _context, _executemany):
+        if not statement.startswith("SELECT "):
+            connection.info[_MAY_HAVE_WRITTEN] = True
 
     # Registered after Flask-SQLAlchemy's, so it runs before the session is removed.
     @app.teardown_appcontext
@@ -30,9 +44,11 @@ def register_prepared_statements(app):
             connection = session.connection()
             if connection.in_nested_transaction():
                 return  # a savepoint inside a transaction that is not the request's own
-            # No transaction id: the transaction wrote nothing (PostgreSQL assigns one on the
-            # first write). Changes not yet flushed are not in it and are dropped at close.
-            if connection.execute(_WROTE_NOTHING).scalar():
+            # Only SELECTs, or no transaction id: the transaction wrote nothing (PostgreSQL
+            # assigns one on the first write). Changes not yet flushed are not in it and are
+            # dropped at close.
+            if not connection.info.get(_MAY_HAVE_WRITTEN, True) \
+                    or connection.execute(_WROTE_NOTHING).scalar():
                 # The driver's own commit: the session's rollback at close then finds no
                 # transaction to end, and psycopg keeps its prepared statements.
                 connection.connection.dbapi_connection.commit()
