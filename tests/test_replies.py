@@ -493,6 +493,27 @@ def test_calls_and_letters_follow_a_forwarded_case(case, login, client, org):
     assert case.reference in client.get("/callbacks/turku").get_data(as_text=True)
 
 
+def test_a_letter_to_post_follows_a_forwarded_case_and_a_cancelled_one_stays(case, login, client,
+                                                                             org):
+    login("cs.agent")
+    answer(client, case, channel="letter", body="Kirje.", reason="r")
+    post_action(client, case, "forward", unit=str(org[0]["turku"].id), note="Teille")
+    letter = db.session.scalar(sa.select(Letter))
+    db.session.refresh(letter)
+    assert letter.unit_id == org[0]["turku"].id and letter.version == 2
+    assert "No letters are waiting" in client.get("/letters/cs").get_data(as_text=True)
+    client.post("/logout")
+    login("turku.staff")
+    assert case.reference in client.get("/letters/turku").get_data(as_text=True)
+    # Cancelled, the letter waits for nobody: forwarding the case on leaves it as it was.
+    cancel(client, case, letter.answer)
+    post_action(client, case, "forward", unit=str(org[0]["cs"].id), note="Takaisin")
+    db.session.expire_all()
+    assert (letter.unit_id, letter.version, letter.answer.status) == (
+        org[0]["turku"].id, 3, "cancelled")
+    assert db.session.get(type(case), case.id).current_unit_id == org[0]["cs"].id
+
+
 def cancel(client, case, answer_row):
     return post_action(client, case, "cancel_reply", answer_id=str(answer_row.id))
 

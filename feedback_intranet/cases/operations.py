@@ -156,12 +156,17 @@ def move_to_unit(case, unit_id):
     # Calls still to make and letters still to post go with the case to its new holder. Their
     # versions move too, so someone of the old unit acting on one meanwhile is refused. Written
     # before the case changes, so the case's row is written once, with the rest of the change.
-    db.session.execute(sa.update(CallbackTask).where(
-        CallbackTask.case_id == case.id, CallbackTask.status == CallbackStatus.OPEN
-    ).values(unit_id=unit_id, version=CallbackTask.version + 1))
-    db.session.execute(sa.update(Letter).where(
-        Letter.case_id == case.id, Letter.posted_at.is_(None)
-    ).values(unit_id=unit_id, version=Letter.version + 1))
+    # A call or letter waits only while its answer does, so a case with no answer on its way
+    # (nearly every forward; its answers are read with it) has none to move.
+    waiting = {answer.channel for answer in case.answers if answer.status == AnswerStatus.PENDING}
+    if ReplyChannel.PHONE in waiting:
+        db.session.execute(sa.update(CallbackTask).where(
+            CallbackTask.case_id == case.id, CallbackTask.status == CallbackStatus.OPEN
+        ).values(unit_id=unit_id, version=CallbackTask.version + 1))
+    if ReplyChannel.LETTER in waiting:
+        db.session.execute(sa.update(Letter).where(
+            Letter.case_id == case.id, Letter.posted_at.is_(None)
+        ).values(unit_id=unit_id, version=Letter.version + 1))
     source = case.current_unit_id
     if not any(past.unit_id == source for past in case.past_units):
         case.past_units.append(CasePastUnit(unit_id=source))
