@@ -139,18 +139,25 @@ def register_extensions(app):
     login_manager.login_message_category = "info"
 
     from . import clock, models
-    from .closing_days import next_banking_day_parameters, next_banking_day_sql
+    from .closing_days import (
+        closing_days_sql,
+        next_banking_day_parameters,
+        next_banking_day_sql,
+        remember_closing_days,
+    )
     from .web.attention import NeedsAttention
     from .web.forms import parse_id
 
     # With the memberships and their units: nearly every page checks them, and one statement is
     # cheaper than two on every request. With them too the header's "needs attention" of a
     # team lead: it may cost no statement of its own. Built once, with the user and the day as
-    # parameters: building it on each request took longer than running it.
+    # parameters: building it on each request took longer than running it. With them also the
+    # closing days, which most pages' calendars need.
     attention, busiest = counters.led_units_attention(
         sa.bindparam("user_id"), sa.bindparam("today", type_=sa.Date), next_banking_day_sql())
     user_and_attention = (
-        sa.select(models.User, attention, busiest).where(models.User.id == sa.bindparam("user_id"))
+        sa.select(models.User, attention, busiest, closing_days_sql())
+        .where(models.User.id == sa.bindparam("user_id"))
         .options(joinedload(models.User.memberships).joinedload(models.Membership.unit)))
 
     @login_manager.user_loader
@@ -169,9 +176,10 @@ def register_extensions(app):
             **next_banking_day_parameters(today, clock.timezone())}).unique().one_or_none()
         if row is None:
             return None
-        user, count, busiest_id = row
+        user, count, busiest_id, closing_days = row
         if not user.active or user.session_version != int(version):
             return None
+        remember_closing_days(closing_days)
         user.needs_attention = NeedsAttention.of(user, int(count or 0), busiest_id)
         return user
 

@@ -1,9 +1,12 @@
 """Extra closing days: the banking calendar as the database knows it today."""
 
+from datetime import date
 from functools import lru_cache
 
 import sqlalchemy as sa
 from flask import g, has_request_context
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from .extensions import db
 from .i18n import gettext as _
@@ -18,14 +21,51 @@ IN_FORCE = ClosingDay.withdrawn_at.is_(None)
 
 def banking_calendar(tz):
     """The calendar with the bank's closing days in force; read once per request, fresh in
-    workers. A withdrawn day no longer counts."""
-    if has_request_context() and g.get("banking_calendar") is not None:
-        return g.banking_calendar
-    calendar = BankingCalendar(db.session.scalars(sa.select(ClosingDay.day).where(IN_FORCE)).all(),
-                               tz)
-    if has_request_context():
-        g.banking_calendar = calendar
-    return calendar
+    workers, with the signed-in user when there is one (`closing_days_sql`). A withdrawn day no
+    longer counts."""
+    if not has_request_context():
+        return BankingCalendar(_closing_days(), tz)
+    if g.get("banking_calendar") is None:
+        days = g.pop("closing_days", None)
+        g.banking_calendar = BankingCalendar(
+            _closing_days() if days is None else
+            [date.fromisoformat(day) for day in days.split(",") if day], tz)
+    return g.banking_calendar
+
+
+def _closing_days():
+    return db.session.scalars(sa.select(ClosingDay.day).where(IN_FORCE)).all()
+
+
+class _iso_day(FunctionElement):
+    """A date as its ISO text, 2026-12-24, whatever the server's DateStyle."""
+
+    type = sa.String()
+    inherit_cache = True
+
+
+@compiles(_iso_day)
+def _iso_day_as_stored(element, compiler, **kw):
+    return compiler.process(element.clauses, **kw)  # SQLite keeps a date as that very text
+
+
+@compiles(_iso_day, "postgresql")
+def _iso_day_postgresql(element, compiler, **kw):
+    return f"to_char({compiler.process(element.clauses, **kw)}, 'YYYY-MM-DD')"
+
+
+def closing_days_sql():
+    """The closing days in force as one text, "2026-12-24,2026-12-31" (NULL when none), for a
+    statement that reads them with something else: the user loader's, so that a page's calendar
+    costs no statement of its own. Its value goes to `remember_closing_days`."""
+    return (sa.select(sa.func.aggregate_strings(_iso_day(ClosingDay.day), ","))
+            .where(IN_FORCE).scalar_subquery())
+
+
+def remember_closing_days(days):
+    """The value of `closing_days_sql`, read at the start of this request: `banking_calendar`
+    builds the calendar from it instead of reading the days again."""
+    g.closing_days = days or ""
 
 
 def next_banking_day(today, tz):
@@ -69,6 +109,7 @@ def forget_calendar():
     """After a change of the closing days: the rest of the request reads them again."""
     if has_request_context():
         g.pop("banking_calendar", None)
+        g.pop("closing_days", None)
 
 
 def check_closing_day(day, calendar, language):

@@ -236,6 +236,31 @@ def test_the_calendar_ignores_withdrawn_days(app, data):
     assert calendar.due_date(DEFAULT_NOW) == date(2026, 12, 1)
 
 
+def test_a_page_reads_the_closing_days_with_the_signed_in_user(app, admin, units, make_case):
+    """No statement of their own: the user loader's brings them, the withdrawn ones left out."""
+    make_case(units["turku"])  # received 25.11., due 30.11.
+    add(date(2026, 11, 26))
+    add(date(2026, 12, 10), reason="Training day")
+    add(date(2026, 11, 27))
+    withdrawn = add(date(2026, 11, 30))
+    withdrawn.withdrawn_at = DEFAULT_NOW
+    db.session.commit()
+    seen = []
+
+    def record(_connection, _cursor, statement, *_args):
+        seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        page = admin.get("/inbox/turku").get_data(as_text=True)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    assert "due in 1 banking day" in page  # 26 and 27 closed: only the 30th is left
+    assert not [s for s in seen if s.lstrip().startswith("SELECT closing_day")], seen
+
+
 @pytest.mark.parametrize("day", [TODAY, TODAY - timedelta(days=1), date(2026, 1, 2)])
 def test_a_closing_day_that_has_come_cannot_be_withdrawn(admin, day):
     closing = add(day)
