@@ -1,5 +1,6 @@
 """Extra closing days: the banking calendar as the database knows it today."""
 
+from collections.abc import Mapping
 from datetime import date
 from functools import lru_cache
 
@@ -172,7 +173,28 @@ def withdraw_closing_day(actor, closing_day, *, now, today):
 
 
 def deviating_hours():
-    """Service hours that differ from the regular ones, by (date, segment or None)."""
-    rows = db.session.scalars(sa.select(DeviatingHours))
-    return {(row.day, str(row.segment) if row.segment else None):
-            (row.opens, row.closes) if row.opens and row.closes else None for row in rows}
+    """Service hours that differ from the regular ones, by (date, segment or None); read when
+    first looked at, since most actions given them never do (an answer by email or letter)."""
+    return _DeviatingHours()
+
+
+class _DeviatingHours(Mapping):
+    def __init__(self):
+        self._hours = None
+
+    def _read(self):
+        if self._hours is None:
+            rows = db.session.scalars(sa.select(DeviatingHours))
+            self._hours = {(row.day, str(row.segment) if row.segment else None):
+                           (row.opens, row.closes) if row.opens and row.closes else None
+                           for row in rows}
+        return self._hours
+
+    def __getitem__(self, key):
+        return self._read()[key]
+
+    def __iter__(self):
+        return iter(self._read())
+
+    def __len__(self):
+        return len(self._read())

@@ -639,3 +639,20 @@ def said(event, language="en"):
 
     with force_locale(language):
         return summary(event)
+
+
+@contextlib.contextmanager
+def statements_sent(app):
+    """Every statement `app` sends to its database meanwhile, as its text, in a list."""
+    with app.app_context():
+        engine = db.engine
+    sent = []
+
+    def record(_connection, _cursor, statement, *_args):
+        sent.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)

@@ -15,7 +15,7 @@ from feedback_intranet.models import AuditEvent, CaseStatus, ClosingDay
 from feedback_intranet.rules.badges import badge_for, badges_changed_by_closing
 from feedback_intranet.rules.banking_days import BankingCalendar
 
-from .conftest import DEFAULT_NOW, HELSINKI
+from .conftest import DEFAULT_NOW, HELSINKI, statements_sent
 
 TODAY = DEFAULT_NOW.date()  # Wednesday 25.11.2026
 
@@ -245,18 +245,8 @@ def test_a_page_reads_the_closing_days_with_the_signed_in_user(app, admin, units
     withdrawn = add(date(2026, 11, 30))
     withdrawn.withdrawn_at = DEFAULT_NOW
     db.session.commit()
-    seen = []
-
-    def record(_connection, _cursor, statement, *_args):
-        seen.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
+    with statements_sent(app) as seen:
         page = admin.get("/inbox/turku").get_data(as_text=True)
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
     assert "due in 1 banking day" in page  # 26 and 27 closed: only the 30th is left
     assert not [s for s in seen if s.lstrip().startswith("SELECT closing_day")], seen
 

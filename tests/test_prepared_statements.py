@@ -8,7 +8,7 @@ from flask import Blueprint
 from feedback_intranet.extensions import db
 from feedback_intranet.models import Unit, UnitKind
 
-from .conftest import database_url_from_env
+from .conftest import database_url_from_env, statements_sent
 
 pytestmark = [
     pytest.mark.skipif(not (database_url_from_env() or "").startswith("postgresql"),
@@ -36,19 +36,9 @@ def test_pages_that_only_read_keep_their_statements_prepared(one_connection, dat
                                                              make_user, login, client):
     make_user("cs.agent", units=[make_unit(code="cs", name="Customer service")])
     login("cs.agent")
-    with one_connection.app_context():
-        engine = db.engine
-    sent = []
-
-    def record(_connection, _cursor, statement, *_args):
-        sent.append(statement)
-
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
+    with statements_sent(one_connection) as sent:
         for _ in range(8):  # psycopg prepares a statement on its sixth run
             assert client.get("/my-cases").status_code == 200
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
     prepared = _prepared(one_connection)
     assert any(statement.startswith("SELECT staff_user.id") for statement in prepared), prepared
     # Nothing but SELECTs ran, so the server was not asked whether the transaction wrote.

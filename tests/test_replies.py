@@ -2,7 +2,7 @@
 
 import re
 import threading
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from email.header import decode_header, make_header
 from io import BytesIO
 
@@ -15,13 +15,14 @@ from feedback_intranet.models import (
     Answer,
     CallbackTask,
     CaseStatus,
+    DeviatingHours,
     Letter,
     OutboxMessage,
     ReplyTemplate,
     UnitKind,
 )
 
-from .conftest import HELSINKI, colleague_writes_first, said
+from .conftest import HELSINKI, colleague_writes_first, said, statements_sent
 from .test_case_pages import hidden_fields, post_action
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=HELSINKI)  # Wednesday; received now, due Monday 30.11.
@@ -474,6 +475,22 @@ def test_one_answer_at_a_time(case, login, client):
     summary = refused.get_data(as_text=True).split("data-error-summary")[1].split("</div>")[0]
     assert "already on its way" in summary
     assert len(db.session.scalars(sa.select(Answer)).all()) == 1
+
+
+@pytest.mark.parametrize("channel", ["email", "phone"])
+def test_a_call_is_planned_within_the_days_deviating_hours(app, case, login, client, channel):
+    """The hours are read when the phone channel plans the call, and only then: a day without
+    service moves the first window to the next banking day."""
+    db.session.add(DeviatingHours(day=NOW.date(), reason="Koulutus"))
+    db.session.commit()
+    login("cs.agent")
+    with statements_sent(app) as sent:
+        answer(client, case, channel=channel, body="x", reason="r")
+    read = [statement for statement in sent if "FROM deviating_hours" in statement]
+    assert len(read) == (channel == "phone")
+    if channel == "phone":
+        task = db.session.scalar(sa.select(CallbackTask))
+        assert task.window_start.astimezone(HELSINKI).date() == date(2026, 11, 26)
 
 
 def test_calls_and_letters_follow_a_forwarded_case(case, login, client, org):
