@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from feedback_intranet.extensions import db
 from feedback_intranet.models import Case, CaseEvent, CaseStatus, OutboxMessage, UnitKind
 
-from .conftest import HELSINKI, colleague_writes_first, said
+from .conftest import HELSINKI, colleague_writes_first, said, statements_sent
 
 ACTIONS = ["take", "assign", "unassign", "forward", "note", "interim_notice", "close", "reopen",
            "duplicate"]
@@ -198,7 +198,7 @@ def test_correcting_the_contact_details(client, login, org, case):
     assert "Email: aino@example.fi → aino.a@example.fi" in said(case.events[-1])
 
 
-def test_interim_notice_from_the_page(client, login, org, case):
+def test_interim_notice_from_the_page(app, client, login, org, case):
     login("cs.agent")
     page = client.get(f"/cases/{case.reference}").get_data(as_text=True)
     assert "saat päätöksen viimeistään" in page  # the default text in the customer's language
@@ -208,8 +208,12 @@ def test_interim_notice_from_the_page(client, login, org, case):
     mismatch = post_action(client, case, "interim_notice", estimate="2026-12-04",
                            text="Päätös viimeistään 2.12.2026.")
     assert "must tell the customer the estimated date 4.12.2026" in mismatch.get_data(as_text=True)
-    post_action(client, case, "interim_notice", estimate="2026-12-04",
-                text="Päätös viimeistään 4.12.2026.")
+    with statements_sent(app) as sent:
+        post_action(client, case, "interim_notice", estimate="2026-12-04",
+                    text="Päätös viimeistään 4.12.2026.")
+    # By email: no call to plan, so the service hours are never read.
+    assert case.reply_channel == "email"
+    assert not [statement for statement in sent if "FROM deviating_hours" in statement]
     page = client.get(f"/cases/{case.reference}").get_data(as_text=True)
     assert "estimate 4.12.2026" in page
 

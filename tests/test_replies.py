@@ -485,9 +485,10 @@ def test_a_call_is_planned_within_the_days_deviating_hours(app, case, login, cli
     db.session.commit()
     login("cs.agent")
     with statements_sent(app) as sent:
-        answer(client, case, channel=channel, body="x", reason="r")
+        assert answer(client, case, channel=channel, body="x", reason="r").status_code == 302
     read = [statement for statement in sent if "FROM deviating_hours" in statement]
     assert len(read) == (channel == "phone")
+    assert db.session.scalar(sa.select(Answer.channel)) == channel
     if channel == "phone":
         task = db.session.scalar(sa.select(CallbackTask))
         assert task.window_start.astimezone(HELSINKI).date() == date(2026, 11, 26)

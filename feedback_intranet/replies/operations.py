@@ -264,7 +264,7 @@ def send_interim_notice(actor, case, estimate, text, *, now, today, calendar, de
                           date=format_date(estimate)), "text")
     hold_if_nobody_does(actor, case, now)
     sent = send_notice(actor, case, text, estimate, now=now, today=today, calendar=calendar,
-                       deviations=deviations or {})
+                       deviations=deviations)
     facts = {"estimate": estimate.isoformat(), "sent": sent}
     if case.reply_due_date is not None:
         facts.update(reply=True, previous=case.reply_due_date.isoformat())

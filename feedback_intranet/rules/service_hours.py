@@ -32,7 +32,8 @@ def hours_on(day, segment, calendar, deviations):
 
 def next_windows(after, segment, calendar, deviations=None, count=1, horizon_days=60):
     """The next `count` windows that start at or after `after` (an aware datetime)."""
-    deviations = deviations or {}
+    # Compared with None, not read for truth: the hours may be read only when first looked at.
+    deviations = {} if deviations is None else deviations
     tz = calendar.tz
     moment = after.astimezone(tz)
     day = moment.date()
@@ -72,7 +73,7 @@ def call_timing(moment, window_start, window_end, segment, calendar, deviations=
     """How a call recorded at `moment` (an aware datetime) stands against its window and the
     service hours of `segment` on that day, Helsinki time."""
     local = moment.astimezone(calendar.tz)
-    hours = hours_on(local.date(), segment, calendar, deviations or {})
+    hours = hours_on(local.date(), segment, calendar, {} if deviations is None else deviations)
     inside_hours = hours is not None and hours[0] <= local.time() < hours[1]
     return CallTiming(outside_window=not window_start <= moment < window_end,
                       outside_hours=not inside_hours, hours=hours)

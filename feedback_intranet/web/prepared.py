@@ -29,6 +29,8 @@ def register_prepared_statements(app):
     def begin(connection):
         connection.info[_MAY_HAVE_WRITTEN] = False
 
+    # Only statements sent through SQLAlchemy are seen: code writing through the driver's own
+    # cursor (the demo loader's COPY) commits its work itself.
     @sa.event.listens_for(engine, "before_cursor_execute")
     def note_writes(connection, _cursor, statement, _parameters, _context, _executemany):
         if not statement.startswith("SELECT "):
