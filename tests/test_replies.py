@@ -489,6 +489,8 @@ def test_a_call_is_planned_within_the_days_deviating_hours(app, case, login, cli
     read = [statement for statement in sent if "FROM deviating_hours" in statement]
     assert len(read) == (channel == "phone")
     assert db.session.scalar(sa.select(Answer.channel)) == channel
+    # The answer is written once, its email's subject with it.
+    assert not [statement for statement in sent if statement.startswith("UPDATE answer")]
     if channel == "phone":
         task = db.session.scalar(sa.select(CallbackTask))
         assert task.window_start.astimezone(HELSINKI).date() == date(2026, 11, 26)
