@@ -28,9 +28,7 @@ def banking_calendar(tz):
         return BankingCalendar(_closing_days(), tz)
     if g.get("banking_calendar") is None:
         days = g.pop("closing_days", None)
-        g.banking_calendar = BankingCalendar(
-            _closing_days() if days is None else
-            [date.fromisoformat(day) for day in days.split(",") if day], tz)
+        g.banking_calendar = BankingCalendar(_closing_days() if days is None else days, tz)
     return g.banking_calendar
 
 
@@ -63,10 +61,10 @@ def closing_days_sql():
             .where(IN_FORCE).scalar_subquery())
 
 
-def remember_closing_days(days):
+def remember_closing_days(text):
     """The value of `closing_days_sql`, read at the start of this request: `banking_calendar`
     builds the calendar from it instead of reading the days again."""
-    g.closing_days = days or ""
+    g.closing_days = [date.fromisoformat(day) for day in (text or "").split(",") if day]
 
 
 def next_banking_day(today, tz):

@@ -19,6 +19,7 @@ from feedback_intranet.models import (
     Resolution,
 )
 
+from .conftest import statements_sent
 from .test_reports import PERIOD, WEEK_51, WEEK_52, at, csv_table
 
 HEADER = ["Unit", "Owed an answer", "Kept", "Not kept", "Not yet due", "Kept %", "Interim notices",
@@ -138,21 +139,11 @@ def test_the_promise_page_shows_the_escalations_and_says_how_they_are_counted(
 def test_the_escalations_cost_one_statement_however_many_there_are(app, client, login, escalated,
                                                                    make_case):
     login("admin")
-    with app.app_context():
-        engine = db.engine
 
     def cost():
         """The page's statements, and of them those reading the escalations."""
-        seen = []
-
-        def record(connection, cursor, statement, parameters, context, executemany):
-            seen.append(statement)
-
-        sa.event.listen(engine, "before_cursor_execute", record)
-        try:
+        with statements_sent(app) as seen:
             response = client.get(f"/reports/promise{PERIOD}")
-        finally:
-            sa.event.remove(engine, "before_cursor_execute", record)
         assert response.status_code == 200
         return (int(response.headers["X-Query-Count"]),
                 sum("case_escalation" in statement for statement in seen))

@@ -50,7 +50,7 @@ def callbacks(unit_code, forms=None):
     unit = visible_unit_or_404(unit_code)
     tasks = queries.open_callbacks(unit)
     now, today, calendar = clock.now(), clock.today(), banking_calendar(clock.timezone())
-    deviations = deviating_hours() if tasks else {}
+    deviations = deviating_hours()
     forms = forms or {}
     return render_template(
         "replies/callbacks.html", unit=unit, tasks=tasks,
