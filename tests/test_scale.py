@@ -136,6 +136,17 @@ def test_query_counts_stay_the_same_when_the_data_grows_tenfold(client, data):
     assert max([*few.values(), *many.values()]) <= 8, (few, many)
 
 
+@pytest.mark.parametrize("seed", [2026, 1, 7, 18])
+def test_the_long_running_cases_are_in_customer_services_inbox(data, monkeypatch, seed):
+    """Whatever customer the demo picks for them: the bench measures customer service's
+    longest case page."""
+    monkeypatch.setattr(demo, "LONG_CASES_FROM", 50)
+    seed_demo(DEFAULT_NOW, BankingCalendar(), cases=60, seed=seed)
+    counts = sa.select(CaseEvent.case_id).group_by(CaseEvent.case_id).having(sa.func.count() >= 200)
+    units = db.session.scalars(sa.select(Case).where(Case.id.in_(counts))).all()
+    assert [case.current_unit.code for case in units] == ["cs", "cs"]
+
+
 def test_a_case_of_200_events_and_20_answers_costs_what_a_short_one_does(
         client, data, monkeypatch):
     """The demo at scale has long-running cases (demo._showcase), whose page reads what any
