@@ -1,12 +1,15 @@
 """PostgreSQL keeps a worker's statements prepared across requests that only read, and a
 request that wrote without committing is still undone."""
 
+import re
+
 import pytest
 import sqlalchemy as sa
 from flask import Blueprint
 
-from feedback_intranet.extensions import db
-from feedback_intranet.models import Unit, UnitKind
+from feedback_intranet.extensions import cache, db
+from feedback_intranet.models import CaseStatus, Unit, UnitKind
+from feedback_intranet.web.prepared import PREPARED_MAX
 
 from .conftest import database_url_from_env, statements_sent
 
@@ -61,3 +64,53 @@ def test_a_request_that_wrote_and_did_not_commit_is_undone(one_connection, data,
     assert client.get("/leaky").status_code == 200
     with one_connection.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).where(Unit.code == "leak")) == 0
+
+
+def _plans(app, marker):
+    """(generic, custom) plans so far of each prepared statement containing `marker`."""
+    with app.app_context():
+        return db.session.execute(sa.text(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+            "WHERE position(:marker in statement) > 0"), {"marker": marker}).all()
+
+
+def test_case_lists_are_planned_once_not_on_every_view(one_connection, data, make_unit,
+                                                      make_user, make_case, login, client):
+    """A list's LIMIT is in the statement's text (models.common.fixed_limit). As a parameter,
+    PostgreSQL priced the plan for any values as if a tenth of the unit's cases were wanted,
+    so it planned every first view of an inbox, and every my-cases page, anew."""
+    unit = make_unit(code="cs", name="Customer service")
+    agent = make_user("cs.agent", units=[unit])
+    make_case(unit)
+    make_case(unit, status=CaseStatus.ASSIGNED, assignee=agent)
+    login("cs.agent")
+    # psycopg prepares a statement on its sixth run; PostgreSQL then tries five plans made
+    # for the values before it settles on one.
+    with statements_sent(one_connection) as sent:
+        for _ in range(12):
+            for page in ("/inbox/cs?sort=customer", "/my-cases"):
+                with one_connection.app_context():
+                    cache.clear()  # each view a first view after a change: the rows are read
+                assert client.get(page).status_code == 200
+    # The lists' statements: those that end with their LIMIT.
+    limits = {found[1] for found in (re.search(r"\n LIMIT (\S+)$", statement)
+                                     for statement in sent) if found}
+    assert limits == {"51", "50"}, limits  # an inbox page and one more row; my cases
+    # Each status's list of the inbox (new, assigned), and my cases, on one plan now. (At this
+    # size a LIMIT parameter would be planned once too: the tables are too small to matter.)
+    lists = _plans(one_connection, "\n LIMIT ")
+    assert len(lists) == 3, lists
+    assert all(generic > 0 for generic, _custom in lists), lists
+
+
+def test_a_worker_keeps_more_statements_prepared_than_psycopgs_hundred(one_connection, data):
+    """The inboxes' pages alone run some 100 statements over a day, the other pages 30 more:
+    psycopg's default of 100 dropped the least recently used, which then came back unprepared."""
+    statements = [sa.select(sa.literal_column(str(n)) + sa.bindparam("one", 1))
+                  for n in range(PREPARED_MAX - 10)]
+    with one_connection.app_context():
+        for _ in range(7):  # prepared on the sixth run
+            for statement in statements:
+                db.session.execute(statement)
+            db.session.commit()
+    assert len(_prepared(one_connection)) >= PREPARED_MAX - 10

@@ -32,6 +32,7 @@ from ..models import (
     in_name_order,
 )
 from ..models.cases import SORT_INDEXES, TOPIC_SORT_LANGUAGES
+from ..models.common import fixed_limit
 from ..rules.banking_days import FIRST_DAY, LAST_DAY
 from ..rules.sort_keys import MAX_LENGTH as SORT_KEY_LENGTH
 from . import counters
@@ -293,7 +294,7 @@ def _page_statements(filter_name, keys, descending, reverse, paging):
                              Case.topic_sort_en))
     return [_hinted(rows.where(Case.current_unit_id == sa.bindparam("unit_id"),
                                Case.status == status, *conditions, *paging)
-                    .order_by(*order).limit(sa.bindparam("size", type_=sa.Integer)),
+                    .order_by(*order).limit(fixed_limit(name="size")),
                     filter_name, columns)
             for status, conditions in spec.items()]
 
@@ -391,7 +392,8 @@ def workload(unit_id, today):
 def my_cases(user_id, unit_ids, limit):
     """The user's open cases in their units, most urgent first (ListedCase rows)."""
     return listed_cases(Case.assignee_id == user_id, Case.status == CaseStatus.ASSIGNED,
-                        Case.current_unit_id.in_(unit_ids), order_by=_ORDER, limit=limit)
+                        Case.current_unit_id.in_(unit_ids), order_by=_ORDER,
+                        limit=fixed_limit(limit))
 
 
 def export_rows(unit_id, filter_name, user_id, today, next_bd):
