@@ -471,7 +471,8 @@ class _CaseFactory:
             Segment.BUSINESS if rng.random() < 1 / 6 else Segment.PRIVATE)
         if forced.get("long") and segment != Segment.PRIVATE:
             # A private customer's: customer service's inbox is the one bench/run.py measures.
-            customer, segment = None, Segment.PRIVATE
+            private = [c for c in self.customers if c.segment == Segment.PRIVATE]
+            customer, segment = rng.choice(private) if private else None, Segment.PRIVATE
         language = customer.language if customer else rng.choice([Language.FI, Language.SV])
         topic_code = rng.choice(self.topic_codes)
         reply_wanted = forced.get("reply_wanted", rng.random() < 0.85)
