@@ -16,7 +16,7 @@ from feedback_intranet.inboxes import cache as inbox_cache
 from feedback_intranet.inboxes import stamps
 from feedback_intranet.models import CaseStatus, ClosingDay, InboxStamp, Language, User
 
-from .conftest import HELSINKI, PASSWORD
+from .conftest import HELSINKI, PASSWORD, statements_sent
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=HELSINKI)
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -167,6 +167,21 @@ def test_the_workload_reads_its_figures_from_the_cache(app, units, people, make_
     # The same page but for the logout form's CSRF token, which is signed with the second.
     assert without_csrf(again) == without_csrf(first)
     assert int(again.headers["X-Query-Count"]) < int(first.headers["X-Query-Count"])
+
+
+def test_a_leads_cached_inbox_and_workload_read_the_members_by_name(app, units, people,
+                                                                   make_case):
+    """The assign forms and the workload list members by name: the only user read whole is the
+    signed-in one (a team lead's every view read each member's whole row)."""
+    make_case(units["helsinki"], status=CaseStatus.ASSIGNED, assignee=people["branch.staff"])
+    lead = session_for(app, "branch.lead")
+    for path in ("/inbox/helsinki-centre", "/workload/helsinki-centre"):
+        lead.get(path)  # the figures cached
+        with statements_sent(app) as sent:
+            page = lead.get(path).get_data(as_text=True)
+        assert "Branch Staff" in page and "Branch Lead" in page
+        whole_users = [statement for statement in sent if "staff_user.password_hash" in statement]
+        assert len(whole_users) == 1, whole_users  # the signed-in lead's
 
 
 def test_workers_share_one_redis_cache(app, database_url, clock, units, people, make_case):

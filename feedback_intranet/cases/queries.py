@@ -27,7 +27,7 @@ from ..models import (
     in_name_order,
 )
 from ..models.cases import CUSTOMER_KEYS
-from ..models.organisation import NamedInThreeLanguages
+from ..models.organisation import MemberName, NamedInThreeLanguages
 
 OTHER_CASES = 10
 
@@ -203,14 +203,6 @@ def candidates(case):
         sa.select(Customer).where(Customer.id.in_(match.candidate_ids))
         .options(joinedload(Customer.home_office)).order_by(Customer.name)
     ))
-
-
-@dataclass(frozen=True)
-class MemberName:
-    """A member as the assign form lists them."""
-
-    id: int
-    full_name: str
 
 
 def _units_and_members(unit_id):

@@ -1,5 +1,6 @@
 """The bank's organisation and register: units, staff, customers, topics, routing, closing days."""
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
@@ -20,6 +21,17 @@ from .common import (
     name_key,
     utcnow,
 )
+
+
+@dataclass(frozen=True)
+class MemberName:
+    """A member as the assign forms and the workload list them: two columns, not the whole row
+    of a user (which a team lead's inbox read on every view, cached or not). Whoever is listed
+    so is active; the workload adds those who left as users."""
+
+    id: int
+    full_name: str
+    active: bool = True
 
 
 class NamedInThreeLanguages:

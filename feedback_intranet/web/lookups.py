@@ -7,6 +7,7 @@ from flask_login import current_user
 from .. import access
 from ..extensions import db
 from ..models import Case, Membership, Unit, User, in_name_order
+from ..models.organisation import MemberName
 
 
 def active_units(language):
@@ -30,10 +31,9 @@ def visible_unit_or_404(unit_code, among=()):
 
 def unit_members(unit_id):
     """The active members of a unit, by name: whom its cases can be assigned to."""
-    return db.session.scalars(
-        sa.select(User).join(Membership)
-        .where(Membership.unit_id == unit_id, User.active).order_by(User.full_name)
-    ).all()
+    return [MemberName(*row) for row in db.session.execute(
+        sa.select(User.id, User.full_name).join(Membership)
+        .where(Membership.unit_id == unit_id, User.active).order_by(User.full_name))]
 
 
 def member_or_404(unit_id, user_id):
