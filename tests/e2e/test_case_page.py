@@ -5,6 +5,7 @@ answer on its way in place of the composer; axe finds nothing serious in any of 
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from .test_story import give_feedback, no_serious_violations
 
@@ -60,10 +61,11 @@ def words_broken_across_lines(page, selector):
 
 
 def focused_is_the_error_summary(page):
-    """The focus moves to the summary once the page's deferred script has run."""
+    """The focus moves to the summary once the page's deferred script has run. (Waited for by
+    Playwright's own assertion: a predicate of ours would be evaluated in the page, which the
+    page's Content-Security-Policy refuses to do when it has to poll.)"""
     page.wait_for_load_state()
-    page.wait_for_function("() => document.activeElement.hasAttribute('data-error-summary')",
-                           timeout=5_000)
+    expect(page.locator("[data-error-summary]")).to_be_focused(timeout=5_000)
     return True
 
 
