@@ -2,7 +2,7 @@
 
 from collections.abc import Mapping
 from datetime import date
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import sqlalchemy as sa
 from flask import g, has_request_context
@@ -177,22 +177,17 @@ def deviating_hours():
 
 
 class _DeviatingHours(Mapping):
-    def __init__(self):
-        self._hours = None
-
-    def _read(self):
-        if self._hours is None:
-            rows = db.session.scalars(sa.select(DeviatingHours))
-            self._hours = {(row.day, str(row.segment) if row.segment else None):
-                           (row.opens, row.closes) if row.opens and row.closes else None
-                           for row in rows}
-        return self._hours
+    @cached_property
+    def _hours(self):
+        return {(row.day, str(row.segment) if row.segment else None):
+                (row.opens, row.closes) if row.opens and row.closes else None
+                for row in db.session.scalars(sa.select(DeviatingHours))}
 
     def __getitem__(self, key):
-        return self._read()[key]
+        return self._hours[key]
 
     def __iter__(self):
-        return iter(self._read())
+        return iter(self._hours)
 
     def __len__(self):
-        return len(self._read())
+        return len(self._hours)

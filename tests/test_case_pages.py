@@ -268,6 +268,20 @@ def test_the_workload_view_counts_per_member(client, login, org, make_case, cloc
     assert client.get("/workload/turku").status_code == 404
 
 
+def test_the_workload_lists_holders_who_left_the_unit(client, login, org, make_case, make_user):
+    """Someone who left still holds the unit's case: the lead sees them, and whether they are
+    still with the bank, to reassign it."""
+    units, _people = org
+    moved = make_user("moved.on", units=[units["turku"]])
+    gone = make_user("gone.away", active=False)
+    make_case(units["cs"], status=CaseStatus.ASSIGNED, assignee=moved)
+    make_case(units["cs"], status=CaseStatus.ASSIGNED, assignee=gone)
+    login("cs.lead")
+    page = " ".join(client.get("/workload/cs").get_data(as_text=True).split())
+    assert "Moved On</td> <td>1</td>" in page
+    assert "Gone Away (deactivated)</td> <td>1</td>" in page
+
+
 def test_the_workload_view_costs_the_same_for_any_unit_size(client, login, org, make_case,
                                                            make_user):
     units, people = org

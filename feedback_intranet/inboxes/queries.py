@@ -33,13 +33,16 @@ from ..models import (
 )
 from ..models.cases import SORT_INDEXES, TOPIC_SORT_LANGUAGES
 from ..models.common import fixed_limit
+from ..models.organisation import MemberName
 from ..rules.banking_days import FIRST_DAY, LAST_DAY
 from ..rules.sort_keys import MAX_LENGTH as SORT_KEY_LENGTH
 from . import counters
 
 
-def users_by_id(ids):
-    return db.session.scalars(sa.select(User).where(User.id.in_(ids))).all()
+def members_by_id(ids):
+    """Holders who left a unit, as its workload lists them beside its members."""
+    return [MemberName(*row) for row in db.session.execute(
+        sa.select(User.id, User.full_name, User.active).where(User.id.in_(ids)))]
 
 FILTERS = {
     "open": lazy_pgettext("cases", "Open"),

@@ -275,7 +275,7 @@ def workload(unit_code):
     # Someone who left the unit but still holds its cases is listed too.
     missing = set(loads) - {m.id for m in members} - {None}
     if missing:
-        members += queries.users_by_id(missing)
+        members += queries.members_by_id(missing)
     rows = [(m, loads.get(m.id, (0, 0, 0))) for m in members]
     return render_template("inboxes/workload.html", unit=unit, rows=rows, counts=counts)
 

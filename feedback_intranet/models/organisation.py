@@ -25,9 +25,9 @@ from .common import (
 
 @dataclass(frozen=True)
 class MemberName:
-    """A member as the assign forms and the workload list them: two columns, not the whole row
-    of a user (which a team lead's inbox read on every view, cached or not). Whoever is listed
-    so is active; the workload adds those who left as users."""
+    """A member as the assign forms and the workload list them: a few columns, not the whole
+    row of a user (which a team lead's inbox read on every view, cached or not). Members listed
+    for assigning are active; the workload's holders who left may not be."""
 
     id: int
     full_name: str

@@ -17,14 +17,16 @@ class Window:
     end: datetime
 
 
-def hours_on(day, segment, calendar, deviations):
+def hours_on(day, segment, calendar, deviations=None):
     """(opens, closes) on `day` for the segment, or None when there is no service.
 
     `deviations` maps (date, segment) or (date, None) to (opens, closes), or None for closed.
+    It is compared with None, not read for truth: the hours may be read only when first looked
+    at (closing_days.deviating_hours).
     """
     if not calendar.is_banking_day(day):
         return None
-    for key in ((day, segment), (day, None)):
+    for key in ((day, segment), (day, None)) if deviations is not None else ():
         if key in deviations:
             return deviations[key]
     return REGULAR_HOURS[str(segment)]
@@ -32,8 +34,6 @@ def hours_on(day, segment, calendar, deviations):
 
 def next_windows(after, segment, calendar, deviations=None, count=1, horizon_days=60):
     """The next `count` windows that start at or after `after` (an aware datetime)."""
-    # Compared with None, not read for truth: the hours may be read only when first looked at.
-    deviations = {} if deviations is None else deviations
     tz = calendar.tz
     moment = after.astimezone(tz)
     day = moment.date()
@@ -73,7 +73,7 @@ def call_timing(moment, window_start, window_end, segment, calendar, deviations=
     """How a call recorded at `moment` (an aware datetime) stands against its window and the
     service hours of `segment` on that day, Helsinki time."""
     local = moment.astimezone(calendar.tz)
-    hours = hours_on(local.date(), segment, calendar, {} if deviations is None else deviations)
+    hours = hours_on(local.date(), segment, calendar, deviations)
     inside_hours = hours is not None and hours[0] <= local.time() < hours[1]
     return CallTiming(outside_window=not window_start <= moment < window_end,
                       outside_hours=not inside_hours, hours=hours)
