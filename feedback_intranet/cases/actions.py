@@ -6,7 +6,7 @@ gives their entries in the page's order. A new case action is one entry here and
 """
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from flask import request
@@ -38,13 +38,25 @@ from .texts import default_interim_notice
 ROW, PANEL, PAGE, OWN = "row", "panel", "page", "own"
 
 
+class Choices(tuple):
+    """A select's options as (value, label) pairs: set on every form of the action, since a
+    posted one is checked against them."""
+
+
+class Default(NamedTuple):
+    """A field's value on a fresh form."""
+    value: Any
+
+
 @dataclass(frozen=True)
 class CaseAction:
     name: str
     form: type
     done: Any  # the success message, with %(ref)s for the case's reference, or (form) -> it
     operation: Any  # (user, case, form, now) -> None: the change, run inside one commit
-    prepare: Any = None  # (form, case) -> None: choices and defaults for the page
+    # (case) -> {field name: Choices or Default}: what the form shows beyond its fields' own
+    # defaults. Hashable, since the case page keeps a form's fields drawn under it (page_forms).
+    shows: Any = None
     place: str = OWN
     label: Any = None  # the button, or (case) -> the button
     summary: Any = None  # a panel's heading
@@ -58,16 +70,24 @@ class CaseAction:
     def button(self, case):
         return self.label(case) if callable(self.label) else self.label
 
-    def new_form(self, case, blank=False, **options):
-        """The action's form for `case`, prepared: the posted one, or with `blank` a fresh one
-        for the page (which must not read another action's post)."""
+    def shown(self, case):
+        """What the action's form shows for `case` beyond its fields' own defaults."""
+        return self.shows(case) if self.shows is not None else {}
+
+    def new_form(self, case, blank=False, shown=None, **options):
+        """The action's form for `case` with what it shows (`shown`, else worked out): the
+        posted one, or with `blank` a fresh one for the page (which must not read another
+        action's post)."""
         if blank:
             options["formdata"] = None
         # On the case page the forms share one page, so each field carries the action's name.
         prefix = "" if self.place == PAGE else self.name
         form = self.form(prefix=prefix, case=case, **options)
-        if self.prepare is not None:
-            self.prepare(form, case)
+        for name, value in (self.shown(case) if shown is None else shown).items():
+            if isinstance(value, Choices):
+                form[name].choices = [SelectChoice(*pair) for pair in value]
+            elif form.fresh:
+                form[name].data = value.value
         return form
 
     def done_message(self, form):
@@ -77,18 +97,18 @@ class CaseAction:
         return lambda: self.operation(user, case, form, clock.now())
 
 
-def _answer_defaults(form, case):
-    if not form.fresh:
-        return
-    allowed = [c for c in ReplyChannel if c not in channel_problems(case)]
+def _answer_shows(case):
+    problems = channel_problems(case)
+    allowed = [c for c in ReplyChannel if c not in problems]
     preset = case.reply_channel if case.reply_channel in allowed else None
-    form.channel.data = (preset or (allowed[0] if allowed else ReplyChannel.EMAIL)).value
+    shown = {"channel": Default((preset or (allowed[0] if allowed else ReplyChannel.EMAIL)).value)}
     template_id = parse_id(request.args.get("template"))
     # Only the templates offered for this case (active, its language and topic) apply.
     template = next((t for t in reply_templates(case) if t.id == template_id), None) \
         if template_id else None
     if template is not None:
-        form.body.data = template.body
+        shown["body"] = Default(template.body)
+    return shown
 
 
 def _answer_done(form):
@@ -125,27 +145,20 @@ def _answer(user, case, form, now):
         expected_version=form.version.data)
 
 
-def _callback_times(form, case):
+def _callback_times(case):
     """The windows a waiting callback may move to, as "Tue 1.12. 08–09" in the reader's time."""
     tz = clock.timezone()
     windows = reply_operations.callback_times(case, clock.now(), banking_calendar(tz),
                                               deviating_hours())
-    form.window.choices = [
-        SelectChoice(w.start.isoformat(), f"{format_date(w.start.astimezone(tz).date())} "
-                     f"{w.start.astimezone(tz):%H:%M}–{w.end.astimezone(tz):%H:%M}")
-        for w in windows]
+    return {"window": Choices(
+        (w.start.isoformat(), f"{format_date(w.start.astimezone(tz).date())} "
+                              f"{w.start.astimezone(tz):%H:%M}–{w.end.astimezone(tz):%H:%M}")
+        for w in windows)}
 
 
-def _banking_matter_default(form, case):
-    if form.fresh:
-        form.value.data = not case.own_banking_matter
-
-
-def _interim_notice_defaults(form, case):
-    if not form.fresh:
-        return
-    form.estimate.data = banking_calendar(clock.timezone()).add_banking_days(clock.today(), 5)
-    form.text.data = default_interim_notice(case, form.estimate.data)
+def _interim_notice_defaults(case):
+    estimate = banking_calendar(clock.timezone()).add_banking_days(clock.today(), 5)
+    return {"estimate": Default(estimate), "text": Default(default_interim_notice(case, estimate))}
 
 
 def _interim_hint(case):
@@ -166,17 +179,16 @@ def _interim_notice(user, case, form, now):
         expected_version=form.version.data)
 
 
-def _assign_choices(form, case):
-    form.member.choices = [SelectChoice(u.id, u.full_name) for u in assignees(case)]
+def _assign_choices(case):
+    return {"member": Choices((u.id, u.full_name) for u in assignees(case))}
 
 
-def _forward_choices(form, case):
+def _forward_choices(case):
     language = get_locale_code()
-    form.unit.choices = [
-        SelectChoice(u.id, _("%(unit)s (suggested)", unit=u.name_in(language))
-                     if u.id == case.suggested_unit_id else u.name_in(language))
-        for u in forward_targets(case, language)
-    ]
+    return {"unit": Choices(
+        (u.id, _("%(unit)s (suggested)", unit=u.name_in(language))
+         if u.id == case.suggested_unit_id else u.name_in(language))
+        for u in forward_targets(case, language))}
 
 
 def _set_customer(user, case, form, now):
@@ -193,13 +205,14 @@ def _mark_duplicate(user, case, form, now):
     operations.mark_duplicate(user, case, original, now=now, expected_version=form.version.data)
 
 
-def _correct_choices(form, case):
+def _correct_choices(case):
     language = get_locale_code()
-    form.topic_id.choices = [SelectChoice(t.id, t.name_in(language))
-                             for t in in_name_order(topics(), language)]
-    form.contact_country.choices = [SelectChoice(code, name) for code, name in countries(language)]
-    if form.fresh:
-        form.case_type.data, form.segment.data = case.case_type.value, case.segment.value
+    return {
+        "topic_id": Choices((t.id, t.name_in(language)) for t in in_name_order(topics(), language)),
+        "contact_country": Choices(countries(language)),
+        "case_type": Default(case.case_type.value),
+        "segment": Default(case.segment.value),
+    }
 
 
 def _correct(user, case, form, now):
@@ -214,13 +227,13 @@ def _correct(user, case, form, now):
 _ACTIONS = (
     CaseAction(
         "answer", forms.AnswerForm, _answer_done, _answer,
-        prepare=_answer_defaults, moves_on=True),
+        shows=_answer_shows, moves_on=True),
     CaseAction(
         "banking_matter", forms.BankingMatterForm,
         _l("Saved: %(ref)s is answered by phone or letter only while marked."),
         lambda user, case, form, now: reply_operations.mark_own_banking_matter(
             user, case, form.value.data, now=now, expected_version=form.version.data),
-        prepare=_banking_matter_default),
+        shows=lambda case: {"value": Default(not case.own_banking_matter)}),
     CaseAction(
         "cancel_reply", forms.CancelReplyForm,
         _l("Cancelled: nothing more goes out for %(ref)s by that channel."),
@@ -234,7 +247,7 @@ _ACTIONS = (
             user, case, form.window.data or "", now=now,
             calendar=banking_calendar(clock.timezone()), deviations=deviating_hours(),
             expected_version=form.version.data),
-        prepare=_callback_times),
+        shows=_callback_times),
     CaseAction(
         "customer", forms.CustomerForm, _l("Linked %(ref)s to the customer."), _set_customer,
         allowed=access.can_set_customer),
@@ -253,7 +266,7 @@ _ACTIONS = (
         "assign", forms.AssignForm, _l("Assigned %(ref)s."),
         lambda user, case, form, now: operations.assign(
             user, case, form.member.data, now=now, expected_version=form.version.data),
-        prepare=_assign_choices, place=ROW, label=_l("Assign"), fields=("member",),
+        shows=_assign_choices, place=ROW, label=_l("Assign"), fields=("member",),
         style="inline"),
     CaseAction(
         "reopen", forms.ReopenForm, _l("Reopened %(ref)s."),
@@ -262,18 +275,18 @@ _ACTIONS = (
         place=ROW, label=_l("Reopen"), fields=("reason",)),
     CaseAction(
         "correct", forms.CorrectForm, _l("Corrected %(ref)s."), _correct,
-        prepare=_correct_choices, place=PAGE, label=_l("Correct details")),
+        shows=_correct_choices, place=PAGE, label=_l("Correct details")),
     CaseAction(
         "forward", forms.ForwardForm, _l("Forwarded %(ref)s."),
         lambda user, case, form, now: operations.forward(
             user, case, form.unit.data, form.note.data or "", now=now,
             expected_version=form.version.data),
-        prepare=_forward_choices, place=PANEL, label=_l("Forward"),
+        shows=_forward_choices, place=PANEL, label=_l("Forward"),
         summary=_l("Forward to another unit"), fields=("unit", "note"), moves_on=True),
     CaseAction(
         "interim_notice", forms.InterimNoticeForm,
         _l("Interim notice for %(ref)s queued; the estimate is in effect."), _interim_notice,
-        prepare=_interim_notice_defaults, place=PANEL, label=_l("Send interim notice"),
+        shows=_interim_notice_defaults, place=PANEL, label=_l("Send interim notice"),
         summary=_l("Send an interim notice"), fields=("estimate", "text"), hint=_interim_hint),
     CaseAction(
         "note", forms.NoteForm, _l("Note added to %(ref)s."),

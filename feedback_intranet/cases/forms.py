@@ -2,7 +2,7 @@
 
 import secrets
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -21,14 +21,22 @@ from ..i18n import lazy_pgettext
 from ..intake.forms import PostalCodeOf, email_address, phone_number
 from ..models import CaseType, ReplyChannel, Resolution, Segment
 from ..replies.operations import MAX_ESTIMATE_BANKING_DAYS
-from ..web.forms import BaseForm, day_field, html_params
+from ..web.forms import BaseForm, day_field
 
 
-def _hidden(field, with_id):
-    attributes = {"name": field.name, "type": "hidden", "value": field._value()}
-    if with_id:
-        attributes["id"] = field.id
-    return html_params(**attributes)
+def hidden_inputs(prefix, version, token, csrf=None, ids=True):
+    """A case page form's hidden inputs (names begin with `prefix`, as "note-"): the CSRF token,
+    the case version and the one-time token, the bytes WTForms' widgets write without their
+    machinery: 50 µs a form, and a held case's page has a dozen. `ids=False` leaves the
+    version's and the token's ids out, for a form the page repeats."""
+    fields = [("version", version, ids), ("token", token, ids)]
+    if csrf is not None:  # none when CSRF protection is off
+        fields.insert(0, ("csrf_token", csrf, True))
+    # The names are the forms' own; only a value can come from what a user sent.
+    return Markup("".join(  # nosec B704
+        f'<input id="{prefix}{name}" name="{prefix}{name}" type="hidden" value="{escape(value)}">'
+        if with_id else f'<input name="{prefix}{name}" type="hidden" value="{escape(value)}">'
+        for name, value, with_id in fields))
 
 
 class ActionForm(BaseForm):
@@ -47,17 +55,10 @@ class ActionForm(BaseForm):
                 self.version.data = case.version
 
     def hidden_fields(self, ids=True):
-        """The CSRF token, the case version and the one-time token as hidden inputs, the bytes
-        WTForms' widgets write without their machinery: 50 µs a form, and a held case's page
-        has a dozen. `ids=False` leaves the version's and the token's ids out, for a form the
-        page repeats."""
-        fields = [(self.version, ids), (self.token, ids)]
-        csrf = getattr(self, "csrf_token", None)  # none when CSRF protection is off
-        if csrf is not None:
-            fields.insert(0, (csrf, True))
-        # html_params escapes every attribute.
-        return Markup("".join(f"<input {_hidden(field, with_id)}>"  # nosec B704
-                              for field, with_id in fields))
+        """The form's hidden inputs, as hidden_inputs writes them."""
+        csrf = getattr(self, "csrf_token", None)
+        return hidden_inputs(self._prefix, self.version._value(), self.token._value(),
+                             csrf._value() if csrf is not None else None, ids)
 
 
 class CustomerForm(ActionForm):

@@ -26,6 +26,7 @@ from ..web.forms import refused_fields, show_refusal
 from ..web.inbox_lists import next_case_path
 from . import actions, queries
 from .common import CaseChanged, commit_change
+from .page_forms import PageForms
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
@@ -50,8 +51,7 @@ def _render(case, posted=None, posted_form=None, status=200, preview=None):
     query = request.args.get("q", "").strip()
     entries = actions.available(current_user, case)
     shown = posted in entries
-    forms = {entry.name: posted_form if entry is posted else entry.new_form(case, blank=True)
-             for entry in entries if entry.place != actions.PAGE}
+    forms = PageForms(case, entries, posted, posted_form)
     can_set = "customer" in forms
     return render_template(
         "cases/show.html",
