@@ -658,3 +658,18 @@ def statements_sent(app):
         assert sent, "no statement seen on the app's engine"
     finally:
         sa.event.remove(engine, "before_cursor_execute", record)
+
+
+def record_drawn(monkeypatch, module, maxsize=64):
+    """The first part of every key `module` draws under (not taken from the worker's cache),
+    in order, from a fresh cache (web/drawn.py)."""
+    from feedback_intranet.web.drawn import Drawn
+
+    drawn = []
+
+    class Recording(Drawn):
+        def get(self, key, draw):
+            return super().get(key, lambda: drawn.append(key[0]) or draw())
+
+    monkeypatch.setattr(module, "_DRAWN", Recording(maxsize=maxsize))
+    return drawn

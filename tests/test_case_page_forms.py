@@ -5,7 +5,6 @@ language's, nor a refused form's errors on a fresh page."""
 import re
 from datetime import timedelta
 
-import cachetools
 import pytest
 
 from feedback_intranet.cases import page_forms, queries
@@ -13,6 +12,7 @@ from feedback_intranet.cases.actions import ACTIONS, available
 from feedback_intranet.extensions import db
 from feedback_intranet.models import ReplyTemplate, UnitKind
 
+from .conftest import record_drawn
 from .test_case_pages import post_action
 
 
@@ -37,15 +37,7 @@ def case(org, make_case):
 @pytest.fixture
 def drawn(monkeypatch):
     """The actions whose fields were drawn (not taken from the worker's cache), in order."""
-    names = []
-
-    class Recording(cachetools.LRUCache):
-        def __setitem__(self, key, value):
-            names.append(key[0])
-            super().__setitem__(key, value)
-
-    monkeypatch.setattr(page_forms, "_DRAWN", Recording(maxsize=64))
-    return names
+    return record_drawn(monkeypatch, page_forms)
 
 
 def page(client, case, **args):

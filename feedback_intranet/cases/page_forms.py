@@ -11,14 +11,13 @@ fresh beside them.
 """
 
 import secrets
-import threading
 
-import cachetools
 from flask import current_app, get_template_attribute
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from ..models import CaseType
+from ..web.drawn import Drawn
 from ..web.locale import get_locale_code
 from .actions import ACTIONS, PAGE
 from .forms import hidden_inputs
@@ -26,8 +25,7 @@ from .forms import hidden_inputs
 # Drawn fields by (action, language, what the form shows), a few kB each: the ones every page
 # shows stay (a note's, forward's units per unit and suggestion), one case's own (an interim
 # notice's text names the case) make way.
-_DRAWN = cachetools.LRUCache(maxsize=512)
-_DRAWN_LOCK = threading.Lock()  # a gthread worker's threads share the cache
+_DRAWN = Drawn(maxsize=512)
 
 
 class PageForms:
@@ -90,14 +88,8 @@ class PageForms:
         if entry.name == self._posted:
             return draw(self._forms[entry.name])
         shown = entry.shown(self._case)
-        key = (entry.name, get_locale_code(), tuple(shown.items()), besides)
-        with _DRAWN_LOCK:
-            drawn = _DRAWN.get(key)
-        if drawn is None:
-            drawn = Markup(draw(self._form(entry.name, shown)))
-            with _DRAWN_LOCK:
-                _DRAWN[key] = drawn
-        return drawn
+        return _DRAWN.get((entry.name, get_locale_code(), tuple(shown.items()), besides),
+                          lambda: draw(self._form(entry.name, shown)))
 
 
 def _draw(form, names):

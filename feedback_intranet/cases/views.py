@@ -24,7 +24,7 @@ from ..search import search_cases, too_short
 from ..web.form_tokens import consume_token
 from ..web.forms import refused_fields, show_refusal
 from ..web.inbox_lists import next_case_path
-from . import actions, queries
+from . import actions, queries, timeline_entries
 from .common import CaseChanged, commit_change
 from .page_forms import PageForms
 
@@ -53,12 +53,14 @@ def _render(case, posted=None, posted_form=None, status=200, preview=None):
     shown = posted in entries
     forms = PageForms(case, entries, posted, posted_form)
     can_set = "customer" in forms
+    timeline = queries.timeline(
+        case, None if request.args.get("timeline") == "all" else queries.TIMELINE_SHOWN)
     return render_template(
         "cases/show.html",
         case=case,
         badge=case_badge(case, clock.today(), banking_calendar(clock.timezone())),
-        timeline=queries.timeline(
-            case, None if request.args.get("timeline") == "all" else queries.TIMELINE_SHOWN),
+        timeline=timeline,
+        timeline_entries=timeline_entries.entries(timeline.events, case.language),
         other_cases=queries.other_cases(case, current_user),
         actions=entries,
         forms=forms,

@@ -1,0 +1,29 @@
+"""HTML drawn once per worker and kept under a key that names everything it shows.
+
+The case page's forms (cases/page_forms.py) and timeline entries (cases/timeline_entries.py)
+look the same on many pages and views: drawing them again each time was a third of the page. A
+key holds the values drawn, never an id alone, so an entry is never wrong, only unused once what
+it shows changes; the least recently used make way. Each worker keeps its own: the release's
+templates and code do not change under it, and nothing needs clearing when the data changes.
+"""
+
+import threading
+
+import cachetools
+from markupsafe import Markup
+
+
+class Drawn:
+    def __init__(self, maxsize):
+        self._kept = cachetools.LRUCache(maxsize=maxsize)
+        self._lock = threading.Lock()  # a gthread worker's threads share it
+
+    def get(self, key, draw):
+        """The HTML kept under `key`, or `draw()`'s, then kept."""
+        with self._lock:
+            html = self._kept.get(key)
+        if html is None:
+            html = Markup(draw())  # nosec B704 - drawn by the templates, which escape
+            with self._lock:
+                self._kept[key] = html
+        return html
