@@ -660,7 +660,7 @@ def statements_sent(app):
         sa.event.remove(engine, "before_cursor_execute", record)
 
 
-def record_drawn(monkeypatch, module, maxsize=64):
+def record_drawn(monkeypatch, module):
     """The first part of every key `module` draws under (not taken from the worker's cache),
     in order, from a fresh cache (web/drawn.py)."""
     from feedback_intranet.web.drawn import Drawn
@@ -671,5 +671,5 @@ def record_drawn(monkeypatch, module, maxsize=64):
         def get(self, key, draw):
             return super().get(key, lambda: drawn.append(key[0]) or draw())
 
-    monkeypatch.setattr(module, "_DRAWN", Recording(maxsize=maxsize))
+    monkeypatch.setattr(module, "_DRAWN", Recording(chars=100_000))
     return drawn

@@ -15,8 +15,8 @@ from ..models import EventKind
 from ..web.drawn import Drawn
 from ..web.locale import get_locale_code
 
-# A few hundred bytes each: the events of the cases staff open in a day or so.
-_DRAWN = Drawn(maxsize=4096)
+# A few hundred characters each: the events of the thousands of cases opened last.
+_DRAWN = Drawn(chars=1_000_000)
 
 
 def entries(events, customer_language):

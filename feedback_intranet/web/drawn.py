@@ -14,8 +14,11 @@ from markupsafe import Markup
 
 
 class Drawn:
-    def __init__(self, maxsize):
-        self._kept = cachetools.LRUCache(maxsize=maxsize)
+    """At most `chars` characters of HTML (about as many again in the keys, which hold the
+    values drawn): a worker stays well within its memory whatever the texts' length."""
+
+    def __init__(self, chars):
+        self._kept = cachetools.LRUCache(maxsize=chars, getsizeof=len)
         self._lock = threading.Lock()  # a gthread worker's threads share it
 
     def get(self, key, draw):
@@ -25,5 +28,6 @@ class Drawn:
         if html is None:
             html = Markup(draw())  # nosec B704 - drawn by the templates, which escape
             with self._lock:
-                self._kept[key] = html
+                if len(html) <= self._kept.maxsize:
+                    self._kept[key] = html
         return html
