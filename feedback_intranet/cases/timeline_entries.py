@@ -15,8 +15,8 @@ from ..models import EventKind
 from ..web.drawn import Drawn
 from ..web.locale import get_locale_code
 
-# A few hundred characters each: the events of the thousands of cases opened last.
-_DRAWN = Drawn(chars=1_000_000)
+# A few hundred characters each: the events of the last few hundred cases opened.
+_DRAWN = Drawn(chars=400_000)
 
 
 def entries(events, customer_language):
