@@ -24,7 +24,7 @@ from ..search import search_cases, too_short
 from ..web.form_tokens import consume_token
 from ..web.forms import refused_fields, show_refusal
 from ..web.inbox_lists import next_case_path
-from . import actions, queries, timeline_entries
+from . import actions, list_rows, queries, timeline_entries
 from .common import CaseChanged, commit_change
 from .page_forms import PageForms
 
@@ -91,7 +91,8 @@ def search():
     today, calendar = clock.today(), banking_calendar(clock.timezone())
     return render_template("cases/search.html", query=query, cases=cases,
                            too_short=too_short(query),
-                           badges={c.id: case_badge(c, today, calendar) for c in cases},
+                           rows=list_rows.rows(cases, {c.id: case_badge(c, today, calendar)
+                                                       for c in cases}),
                            results=search_limit)
 
 

@@ -16,7 +16,7 @@ from wtforms.fields.choices import SelectChoice
 
 from .. import access, clock
 from ..auth.operations import safe_next_path
-from ..cases import operations
+from ..cases import list_rows, operations
 from ..cases.common import CaseChanged, commit_change
 from ..cases.forms import AssignManyForm
 from ..closing_days import banking_calendar, next_banking_day
@@ -291,8 +291,8 @@ def my_cases():
         cases = queries.my_cases(current_user.id, unit_ids, MY_CASES_LIMIT)
         if not cases:
             return ""
-        return render_template("inboxes/_my_cases.html", cases=cases,
-                               badges=_badges(cases, today), limit=MY_CASES_LIMIT)
+        return render_template("inboxes/_my_cases.html", limit=MY_CASES_LIMIT,
+                               rows=list_rows.rows(cases, _badges(cases, today)))
 
     (fragment,) = inbox_cache.cached(figures.my_cases(current_user, stamp_of, today,
                                                       get_locale_code(), MY_CASES_LIMIT, case_list))
