@@ -1,10 +1,12 @@
 """HTML drawn once per worker and kept under a key that names everything it shows.
 
-The case page's forms (cases/page_forms.py) and timeline entries (cases/timeline_entries.py)
-look the same on many pages and views: drawing them again each time was a third of the page. A
-key holds the values drawn, never an id alone, so an entry is never wrong, only unused once what
-it shows changes; the least recently used make way. Each worker keeps its own: the release's
-templates and code do not change under it, and nothing needs clearing when the data changes.
+The case page's forms (cases/page_forms.py) and timeline entries (cases/timeline_entries.py),
+and the rows of my cases and of search results (cases/list_rows.py), look the same on many pages
+and views: drawing them again each time was up to half a page. A key holds the values drawn,
+never an id alone, so an entry is never wrong, only unused once what it shows changes; the least
+recently used make way. Each worker keeps its own: the release's templates and code do not change
+under it, and nothing needs clearing when the data changes. (The inbox's rows live in the inbox
+cache instead, which Redis may share between workers and hosts: inboxes/rows.py.)
 """
 
 import threading
