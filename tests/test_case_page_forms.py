@@ -3,6 +3,7 @@ per worker for what they show (cases/page_forms.py), never showing another case'
 language's, nor a refused form's errors on a fresh page."""
 
 import re
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -84,9 +85,11 @@ def test_every_form_on_the_page_has_a_token_of_its_own(client, login, org, case)
     assert post_action(client, case, "take", page=text).status_code == 302
 
 
-@pytest.mark.parametrize("csrf", [True, False])
+@pytest.mark.parametrize("csrf", [True, False, "xsrf_token"])
 def test_an_unbuilt_form_writes_the_hidden_fields_of_a_built_one(app, org, case, csrf):
-    app.config["WTF_CSRF_ENABLED"] = csrf
+    app.config["WTF_CSRF_ENABLED"] = bool(csrf)
+    if isinstance(csrf, str):
+        app.config["WTF_CSRF_FIELD_NAME"] = csrf
     try:
         with app.test_request_context("/"):
             shown = queries.case_by_reference(case.reference)
@@ -97,8 +100,11 @@ def test_an_unbuilt_form_writes_the_hidden_fields_of_a_built_one(app, org, case,
             built.token.data = token
             assert unbuilt == str(built.hidden_fields()).replace("take-", "note-")
             assert f'value="{case.version}"' in unbuilt
+            if isinstance(csrf, str):
+                assert 'name="note-xsrf_token"' in unbuilt
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
+        app.config.pop("WTF_CSRF_FIELD_NAME", None)
 
 
 def test_a_page_builds_only_the_forms_it_uses(app, org, case, drawn):
@@ -203,3 +209,41 @@ def test_a_template_fills_the_answer_of_that_page_only(client, login, org, case)
     assert "Kiitos palautteestasi." in form_html(page(client, case, template=template.id),
                                                  "answer")
     assert "Kiitos palautteestasi." not in form_html(page(client, case), "answer")
+
+
+def test_a_form_refused_as_changed_carries_the_version_now(app, org, case, make_user):
+    """Told the case changed, the user looks and sends again from the same form: it carries the
+    version shown now, so it acts (the first post's version was the older one)."""
+    units, people = org
+    make_user("cs.lead2", lead_of=[units["cs"]])
+    first, second = app.test_client(), app.test_client()
+    for client, user in ((first, "cs.lead"), (second, "cs.lead2")):
+        client.post("/login", data={"username": user, "password": "correct horse battery"})
+    page_1 = page(first, case)
+    page_2 = page(second, case)
+    make_user("cs.other", units=[units["cs"]])
+    assert post_action(first, case, "take", page=page_1).status_code == 302
+    refused = post_action(second, case, "assign", page=page_2,
+                          member=str(people["cs.agent"].id)).get_data(as_text=True)
+    assert "This case changed since you opened it" in refused
+    db.session.expire_all()
+    version = re.search(r'name="assign-version" type="hidden" value="([^"]*)"', refused)[1]
+    assert version == str(case.version)
+    assert post_action(second, case, "assign", page=refused,
+                       member=str(people["cs.agent"].id)).status_code == 302
+
+
+def test_a_form_that_cannot_be_built_is_not_taken_for_one_not_offered(app, org, case):
+    """The template reads a missing form as undefined: a failure while building one must not
+    pass for that."""
+
+    def broken(case):
+        raise KeyError("unit")
+
+    with app.test_request_context("/"):
+        shown = queries.case_by_reference(case.reference)
+        forms = page_forms.PageForms(shown, [replace(ACTIONS["forward"], shows=broken)])
+        with pytest.raises(KeyError):
+            forms["assign"]
+        with pytest.raises(RuntimeError):
+            forms["forward"]

@@ -1,5 +1,5 @@
 """web/drawn.py: HTML drawn once per key, within a budget of characters, least recently used
-first out."""
+first out, none kept past its time."""
 
 from markupsafe import Markup
 
@@ -26,3 +26,14 @@ def test_drawn_once_per_key_and_kept_within_its_budget():
     get("big", "x" * 26)
     get("big", "x" * 26)
     assert drawn[-2:] == ["big", "big"]
+
+
+def test_nothing_is_kept_past_its_time():
+    """An erased or masked text leaves the worker's memory within the hour."""
+    now = [0.0]
+    drawn = []
+    kept = Drawn(chars=100, seconds=3600, timer=lambda: now[0])
+    for moment in (0, 3599, 3601):
+        now[0] = moment
+        kept.get("a", lambda moment=moment: drawn.append(moment) or "<p>a</p>")
+    assert drawn == [0, 3601]

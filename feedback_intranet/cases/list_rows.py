@@ -9,6 +9,7 @@ two, with the reader's language, are its key (web/drawn.py).
 
 from flask import get_template_attribute, url_for
 
+from .. import clock
 from ..web.drawn import Drawn
 from ..web.locale import get_locale_code
 
@@ -22,6 +23,7 @@ def rows(cases, badges):
     row = get_template_attribute("macros/cases.html", "case_row")
     # One url_for for the list, not one per row: references are already URL-safe.
     case_path = url_for("cases.show", reference="_")[:-1]
-    return [_DRAWN.get((case, badges[case.id], language, case_path),
+    zone = clock.timezone()  # of the moments shown
+    return [_DRAWN.get((case, badges[case.id], language, case_path, zone),
                        lambda case=case: row(case, badges[case.id], case_path))
             for case in cases]

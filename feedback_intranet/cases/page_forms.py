@@ -48,7 +48,12 @@ class PageForms:
 
     def __getitem__(self, name):
         """The action's form; KeyError (undefined in a template) when the page does not offer it."""
-        return self._form(name)
+        if name not in self._entries:
+            raise KeyError(name)
+        try:
+            return self._form(name)
+        except LookupError as error:  # a template would take it for "not offered"
+            raise RuntimeError(f"the {name} form could not be built") from error
 
     def _form(self, name, shown=None):
         form = self._forms.get(name)
@@ -61,8 +66,10 @@ class PageForms:
         """The hidden inputs of the action's form: as sent for the posted one, else fresh."""
         if name in self._forms:
             return self._forms[name].hidden_fields()
-        csrf = generate_csrf() if current_app.config.get("WTF_CSRF_ENABLED", True) else None
-        return hidden_inputs(f"{name}-", str(self._case.version), secrets.token_urlsafe(16), csrf)
+        config = current_app.config
+        csrf = generate_csrf() if config.get("WTF_CSRF_ENABLED", True) else None
+        return hidden_inputs(f"{name}-", str(self._case.version), secrets.token_urlsafe(16), csrf,
+                             csrf_name=config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
 
     def fields_of(self, entry):
         """The visible fields of a row's or a panel's form (entry.fields), drawn."""

@@ -4,13 +4,15 @@ A long-running case's page shows its newest 30 events, and drawing them (their m
 and sentences in the reader's language) took a tenth of the page. An event's entry is the same
 on every view until something it shows changes, so it is kept (web/drawn.py) under everything
 the entry reads: the event's kind, moment, text and facts, its actor's and units' names, the
-reader's language and the customer's (the language a customer's reply is marked in).
+reader's language and the customer's (the language a customer's reply is marked in), and the
+time zone its moments are shown in.
 """
 
 import json
 
 from flask import get_template_attribute
 
+from .. import clock
 from ..models import EventKind
 from ..web.drawn import Drawn
 from ..web.locale import get_locale_code
@@ -24,13 +26,14 @@ def entries(events, customer_language):
     customer's message."""
     language = get_locale_code()
     entry = get_template_attribute("cases/_timeline_entry.html", "timeline_entry")
-    return [_DRAWN.get(_key(event, language, customer_language),
+    zone = clock.timezone()
+    return [_DRAWN.get(_key(event, language, customer_language, zone),
                        lambda event=event: entry(event, customer_language))
             for event in events if event.kind != EventKind.RECEIVED]
 
 
-def _key(event, language, customer_language):
-    return (event.id, language, customer_language, event.kind, event.at, event.text,
+def _key(event, language, customer_language, zone):
+    return (event.id, language, customer_language, zone, event.kind, event.at, event.text,
             json.dumps(event.facts, sort_keys=True, default=str),
             event.actor.full_name if event.actor else None, _names(event.from_unit),
             _names(event.to_unit))

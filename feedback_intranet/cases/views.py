@@ -150,6 +150,7 @@ def _changed(case, form):
     resubmit after looking is meant, so the form carries the new version."""
     flash(str(CaseChanged()), "error")
     form.version.data = case.version
+    form.version.raw_data = None  # else the field writes the version as it was posted
     return case
 
 
