@@ -13,8 +13,8 @@ from .. import clock
 from ..web.drawn import Drawn
 from ..web.locale import get_locale_code
 
-# A few hundred characters a row: the rows of the lists read lately, a few thousand.
-_DRAWN = Drawn(chars=600_000)
+# Some 700 characters a row: the rows of the lists read lately, a few hundred.
+_DRAWN = Drawn(chars=300_000)
 
 
 def rows(cases, badges):

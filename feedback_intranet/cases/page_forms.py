@@ -25,7 +25,7 @@ from .forms import hidden_inputs
 # Drawn fields by (action, language, what the form shows), a few kB each: the ones every page
 # shows stay (a note's, forward's units per unit and suggestion), one case's own (an interim
 # notice's text names the case) make way.
-_DRAWN = Drawn(chars=250_000)
+_DRAWN = Drawn(chars=150_000)
 
 
 class PageForms:

@@ -17,8 +17,8 @@ from ..models import EventKind
 from ..web.drawn import Drawn
 from ..web.locale import get_locale_code
 
-# A few hundred characters each: the events of the last few hundred cases opened.
-_DRAWN = Drawn(chars=400_000)
+# A few hundred characters each: the events of the last hundred or so cases opened.
+_DRAWN = Drawn(chars=250_000)
 
 
 def entries(events, customer_language):
