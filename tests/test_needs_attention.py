@@ -244,3 +244,15 @@ def test_the_counters_count_what_the_definition_says(clock, units, people, due_c
                                        date(2026, 11, 30))
     assert counted == {units["helsinki"].id: sum(needs for _case, needs in cases.values())}
     assert db.session.get(Case, cases["overdue, held"][0].id).status == CaseStatus.ASSIGNED
+
+
+@pytest.mark.parametrize("closed", [9, 10])
+def test_the_next_banking_day_in_sql_when_closing_days_take_the_candidates(data, closed):
+    """The last candidate day when every earlier one is a closing day, and also when it is one
+    itself (more closing days in a row than a bank has), as before."""
+    candidates = next_banking_day_parameters(FRIDAY, HELSINKI)
+    db.session.add_all([ClosingDay(day=candidates[f"next_day_{n}"], reason="Strike")
+                        for n in range(closed)])
+    db.session.flush()
+    assert db.session.scalar(db.select(next_banking_day_sql()), candidates) \
+        == candidates["next_day_9"]

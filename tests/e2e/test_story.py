@@ -20,10 +20,12 @@ IBAN = "FI21 1234 5600 0007 85"
 
 
 def give_feedback(page, channel="email", message="Hej! Min betalning kom inte fram.",
-                  lang="sv", name="Britt Holmberg"):
+                  lang="sv", name="Britt Holmberg", case_type=None):
     page.goto(f"/feedback?lang={lang}")
     # The first choice is "Choose a topic": take the first real topic.
     page.select_option("#topic", index=1)
+    if case_type is not None:
+        page.select_option("#case_type", case_type)
     page.fill("#message", message)
     page.check("#reply_wanted-0")
     page.check({"email": "#reply_channel-0", "phone": "#reply_channel-1",
