@@ -247,3 +247,15 @@ def test_a_form_that_cannot_be_built_is_not_taken_for_one_not_offered(app, org, 
             forms["assign"]
         with pytest.raises(RuntimeError):
             forms["forward"]
+
+
+def test_a_chosen_template_costs_no_statement_more(client, login, org, case):
+    """The template list and the chosen template are one read of the templates."""
+    template = ReplyTemplate(title="Kiitos", body="Kiitos palautteestasi.", language="fi")
+    db.session.add(template)
+    db.session.commit()
+    login("cs.agent")
+    plain = client.get(f"/cases/{case.reference}")
+    chosen = client.get(f"/cases/{case.reference}", query_string={"template": template.id})
+    assert "Kiitos palautteestasi." in chosen.get_data(as_text=True)
+    assert chosen.headers["X-Query-Count"] == plain.headers["X-Query-Count"]

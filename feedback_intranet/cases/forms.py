@@ -24,14 +24,15 @@ from ..replies.operations import MAX_ESTIMATE_BANKING_DAYS
 from ..web.forms import BaseForm, day_field
 
 
-def hidden_inputs(prefix, version, token, csrf=None, ids=True, csrf_name="csrf_token"):
-    """A case page form's hidden inputs (names begin with `prefix`, as "note-"): the CSRF token,
-    the case version and the one-time token, the bytes WTForms' widgets write without their
-    machinery: 50 µs a form, and a held case's page has a dozen. `ids=False` leaves the
-    version's and the token's ids out, for a form the page repeats."""
+def hidden_inputs(prefix, version, token, csrf=None, ids=True):
+    """A case page form's hidden inputs (names begin with `prefix`, as "note-"): the CSRF token
+    (`csrf`: its field's name and value, None when CSRF protection is off), the case version and
+    the one-time token, the bytes WTForms' widgets write without their machinery: 50 µs a form,
+    and a held case's page has a dozen. `ids=False` leaves the version's and the token's ids out,
+    for a form the page repeats."""
     fields = [("version", version, ids), ("token", token, ids)]
-    if csrf is not None:  # none when CSRF protection is off
-        fields.insert(0, (csrf_name, csrf, True))
+    if csrf is not None:
+        fields.insert(0, (*csrf, True))
     # The names are the forms' own; only a value can come from what a user sent.
     return Markup("".join(  # nosec B704
         f'<input id="{prefix}{name}" name="{prefix}{name}" type="hidden" value="{escape(value)}">'
@@ -58,8 +59,7 @@ class ActionForm(BaseForm):
         """The form's hidden inputs, as hidden_inputs writes them."""
         csrf = self.meta.csrf and self._fields.get(self.meta.csrf_field_name)
         return hidden_inputs(self._prefix, self.version._value(), self.token._value(),
-                             csrf._value() if csrf else None, ids,
-                             csrf_name=csrf.short_name if csrf else "csrf_token")
+                             (csrf.short_name, csrf._value()) if csrf else None, ids)
 
 
 class CustomerForm(ActionForm):

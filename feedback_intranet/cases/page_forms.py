@@ -17,6 +17,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from ..models import CaseType
+from ..replies.channels import channel_problems
 from ..web.drawn import Drawn
 from ..web.locale import get_locale_code
 from .actions import ACTIONS, PAGE
@@ -67,9 +68,9 @@ class PageForms:
         if name in self._forms:
             return self._forms[name].hidden_fields()
         config = current_app.config
-        csrf = generate_csrf() if config.get("WTF_CSRF_ENABLED", True) else None
-        return hidden_inputs(f"{name}-", str(self._case.version), secrets.token_urlsafe(16), csrf,
-                             csrf_name=config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
+        csrf = ((config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), generate_csrf())
+                if config.get("WTF_CSRF_ENABLED", True) else None)
+        return hidden_inputs(f"{name}-", str(self._case.version), secrets.token_urlsafe(16), csrf)
 
     def fields_of(self, entry):
         """The visible fields of a row's or a panel's form (entry.fields), drawn."""
@@ -77,9 +78,10 @@ class PageForms:
             return Markup()
         return self._drawn(entry, (), lambda form: _draw(form, entry.fields))
 
-    def answer_fields(self, problems):
-        """The answer composer's fields, drawn; `problems`: why a channel cannot be used."""
+    def answer_fields(self):
+        """The answer composer's fields, drawn, with why a channel cannot be used."""
         case = self._case
+        problems = channel_problems(case)
         customer_channel, complaint = case.reply_channel, case.case_type == CaseType.COMPLAINT
         # What the composer shows besides the form: the channels it offers, the customer's own.
         besides = (tuple((channel.value, str(problem)) for channel, problem in problems.items()),

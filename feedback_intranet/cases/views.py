@@ -11,7 +11,7 @@ from ..i18n import gettext as _
 from ..matching import search_register
 from ..models import AuditKind, ReplyChannel
 from ..refusals import Refusal
-from ..replies.channels import channel_problems, phone
+from ..replies.channels import phone
 from ..replies.channels import preview as preview_for
 from ..replies.confirmations import confirmation_channel
 from ..replies.operations import refuse_sensitive
@@ -74,7 +74,6 @@ def _render(case, posted=None, posted_form=None, status=200, preview=None):
         search_results=search_register(db.session, query) if can_set and query else [],
         can_set_customer=can_set,
         answers=case.answers,
-        channel_problems=channel_problems(case),
         templates=reply_templates(case) if "answer" in forms else [],
         preview=preview,
         unsaved=_typed(posted_form) if posted_form and not shown else [],

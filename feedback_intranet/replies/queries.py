@@ -3,6 +3,7 @@
 import functools
 
 import sqlalchemy as sa
+from flask import g
 from sqlalchemy.orm import aliased, contains_eager, joinedload, undefer
 
 from ..extensions import db
@@ -65,9 +66,14 @@ def print_queue(unit):
 
 
 def reply_templates(case):
-    """The templates offered for a case: active, in its language, for its topic or any."""
-    return db.session.scalars(_reply_templates_statement(), {
-        "language": case.language, "topic_id": case.topic_id}).all()
+    """The templates offered for a case: active, in its language, for its topic or any; read once
+    a request (the case page's template list and its chosen template both ask)."""
+    key = (case.language, case.topic_id)
+    memo = g.setdefault("reply_templates", {})
+    if key not in memo:
+        memo[key] = db.session.scalars(_reply_templates_statement(), {
+            "language": case.language, "topic_id": case.topic_id}).all()
+    return memo[key]
 
 
 @functools.cache

@@ -5,6 +5,7 @@ The page follows SFS 2487 as Finnish business letters do: the document's name, i
 where a DIN 5008 form B letter puts it, so it shows through the envelope's window.
 """
 
+import functools
 import threading
 from pathlib import Path
 
@@ -56,11 +57,18 @@ def _measure():
     return _measuring.pdf
 
 
-def address_size(lines, pdf=None):
+def address_size(lines):
     """The font size at which the address fits the window, or None when it cannot."""
+    return _address_size(tuple(lines))
+
+
+# The case page asks for its case's address twice (the answer's default channel and the
+# composer), each measure some 0.1 ms; a letter being drawn asks once more.
+@functools.lru_cache(maxsize=1024)
+def _address_size(lines):
     if not lines or len(lines) > MAX_ADDRESS_LINES:
         return None
-    pdf = pdf or _measure()
+    pdf = _measure()
     for size in ADDRESS_SIZES:
         pdf.set_font(FONT, "", size)
         # The cell keeps its padding on both sides of the text.
@@ -108,7 +116,7 @@ def render_letter(*, bank_name, sender_lines, recipient_lines, date_text, refere
     pdf = _Letter({"bank_name": bank_name, "document_name": document_name,
                    "date_text": date_text, "reference_label": reference_label,
                    "reference": reference})
-    size = address_size(recipient_lines, pdf)
+    size = address_size(recipient_lines)
     if size is None:
         raise ValueError("the address does not fit the envelope's window")
     pdf.set_title(subject)
