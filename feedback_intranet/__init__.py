@@ -208,10 +208,12 @@ def register_template_helpers(app):
     from . import access, clock, countries
     from .cases import timeline
     from .rules.dates import format_date, format_moment, format_short_date
-    from .web.locale import PUBLIC_LANGUAGES, calendar_names, get_locale_code
+    from .web.chrome import date_picker_texts, staff_header
+    from .web.locale import PUBLIC_LANGUAGES, get_locale_code
 
     app.add_template_global(get_locale_code)
-    app.add_template_global(calendar_names)
+    app.add_template_global(staff_header)
+    app.add_template_global(date_picker_texts)
     app.add_template_global(PUBLIC_LANGUAGES, "public_languages")
     app.add_template_global(countries.country_name)
     app.add_template_global(countries.is_abroad)
