@@ -427,6 +427,56 @@ def worker_pids(master):
         return sorted(pids)
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def process_ticks(pid):
+    """A process's user and system CPU so far, in clock ticks (0 once it has gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])  # utime, stime: the stat's 14th and 15th fields
+
+
+def postgres_pids():
+    """The local PostgreSQL server's processes (its backends among them)."""
+    pids = []
+    for comm in Path("/proc").glob("[0-9]*/comm"):
+        with contextlib.suppress(OSError):
+            if comm.read_text().strip() == "postgres":
+                pids.append(int(comm.parent.name))
+    return pids
+
+
+@dataclass
+class CpuUse:
+    """Where the machine's CPU went over a stretch: the whole machine (/proc/stat), gunicorn's
+    workers, the database server's processes and this client, each in seconds of one core."""
+
+    machine: tuple  # (busy ticks, all ticks)
+    workers: int
+    database: dict  # pid: ticks
+    client: float
+
+    @classmethod
+    def now(cls, workers):
+        cpu = [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        idle = cpu[3] + cpu[4]  # idle and iowait
+        return cls((sum(cpu) - idle, sum(cpu)), sum(process_ticks(pid) for pid in workers),
+                   {pid: process_ticks(pid) for pid in postgres_pids()}, time.process_time())
+
+    def since(self, start):
+        """{what: seconds of one core} from `start` to this snapshot; a database process that
+        started in between counts whole."""
+        database = sum(ticks - start.database.get(pid, 0) for pid, ticks in self.database.items())
+        busy = (self.machine[0] - start.machine[0]) / CLOCK_TICKS
+        used = {"workers": (self.workers - start.workers) / CLOCK_TICKS,
+                "database": database / CLOCK_TICKS, "client": self.client - start.client}
+        return {"machine": busy, **used, "rest": max(busy - sum(used.values()), 0.0),
+                "elapsed": (self.machine[1] - start.machine[1]) / CLOCK_TICKS / os.cpu_count()}
+
+
 def peak_memory_mb(pid):
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -1344,9 +1394,26 @@ def mix_report(mix, server, args, workers_mb, loads):
     lines.append(f"- Workers' peak memory over the run (VmHWM): "
                  f"{judged(peaks, max(workers_mb) <= WORKER_PEAK_MB)} (target ≤ {WORKER_PEAK_MB} MB each)")
     lines.append(f"- Load average (1 min) {loads[0]:.2f} when the mix began, {loads[1]:.2f} when it "
-                 f"ended; the bench client used {loads[2]:.0f} % of one core")
+                 f"ended")
+    lines.append(cpu_line(loads[2], len(mix.samples)))
     lines.append(f"- Targets met: {sum(checks)} of {len(checks)}")
     return rows, lines
+
+
+def cpu_line(cpu, requests):
+    """Where the CPU went over the mix, and the most requests a second the machine's cores could
+    serve at the run's CPU a request: the ceiling that no server setting lifts."""
+    seconds, cores = cpu["elapsed"], os.cpu_count()
+
+    def used(key):
+        return f"{cpu[key] / seconds:.2f} cores ({cpu[key] / requests * 1000:.1f} ms a request)"
+
+    ceiling = cores * requests / cpu["machine"] if cpu["machine"] else 0
+    return (f"- CPU over the whole run (warm-up too, {requests} requests in {seconds:.0f} s): the "
+            f"machine busy {cpu['machine'] / seconds / cores:.0%} of its {cores} cores; gunicorn's "
+            f"workers {used('workers')}, the database server {used('database')}, the bench client "
+            f"{used('client')}, the rest {used('rest')}. At {cpu['machine'] / requests * 1000:.1f} ms "
+            f"of CPU a request, {cores} cores serve at most {ceiling:.0f} requests a second")
 
 
 def run_mix(args, database, cases):
@@ -1361,10 +1428,10 @@ def run_mix(args, database, cases):
         print(f"Mixed run: {len(agents)} agents and {MIX_LEAD} for {args.warmup_seconds:g} + "
               f"{args.duration:g} s", flush=True)
         mix = Mix(server.port, args)
-        load_start, cpu_start = os.getloadavg()[0], time.process_time()
+        load_start, cpu_start = os.getloadavg()[0], CpuUse.now(workers)
         mix.run(sessions, lead)
         load_end = os.getloadavg()[0]
-        cpu = (time.process_time() - cpu_start) / mix.ended * 100
+        cpu = CpuUse.now(workers).since(cpu_start)
         if server.worker_pids() != workers:
             mix.failures.append(f"a gunicorn worker was restarted (its peak memory is lost):\n"
                                 f"{server.log_tail()}")
