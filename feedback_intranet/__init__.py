@@ -80,10 +80,14 @@ def configure(app, config, check=True):
         ProductionConfig.check_mailbox(app.config)
         warnings = list(ProductionConfig.warnings(app.config))
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        from .web import psycopg_work
+
         # Page queries are short: compiling them with JIT costs more than it saves.
         options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
-        options["connect_args"] = {"options": "-c jit=off", **options.get("connect_args", {})}
+        options["connect_args"] = {"options": "-c jit=off", "cursor_factory": psycopg_work.Cursor,
+                                   **options.get("connect_args", {})}
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+        psycopg_work.keep_conversions()
     # The default SQLite file lives in instance/, which a fresh clone lacks.
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith(f"sqlite:///{app.instance_path}"):
         os.makedirs(app.instance_path, exist_ok=True)
