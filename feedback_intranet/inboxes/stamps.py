@@ -35,13 +35,17 @@ _SHOWN_BESIDE_CASES = {
 }
 
 
+# Built once: every inbox, my cases and workload view reads the stamps, and building the
+# statement cost more than running it.
+_READ = sa.select(InboxStamp.unit_id, InboxStamp.stamp).where(
+    InboxStamp.unit_id.in_(sa.bindparam("unit_ids", expanding=True)))
+
+
 def stamps(unit_ids):
     """{unit id: stamp} for the units, one statement; a unit never touched has stamp 0."""
     if not unit_ids:
         return {}
-    found = dict(db.session.execute(
-        sa.select(InboxStamp.unit_id, InboxStamp.stamp).where(InboxStamp.unit_id.in_(unit_ids))
-    ).all())
+    found = dict(db.session.execute(_READ, {"unit_ids": list(unit_ids)}).all())
     return {unit_id: found.get(unit_id, 0) for unit_id in unit_ids}
 
 
