@@ -32,8 +32,8 @@ from ..web.forms import parse_id, show_refusal
 from ..web.inbox_lists import LIST_KEY, remember_list
 from ..web.locale import get_locale_code
 from ..web.lookups import active_units, member_or_404, unit_members, visible_unit_or_404
+from . import bar, figures, queries, rows, stamps
 from . import cache as inbox_cache
-from . import figures, queries, rows, stamps
 
 bp = Blueprint("inboxes", __name__)
 MY_CASES_LIMIT = 50
@@ -136,11 +136,9 @@ def inbox(unit_code):
         tabs=tabs,
         other_units=other_units,
         tab_counts={**dict(zip(other_ids, other_counts, strict=True)), unit.id: counts["open"]},
-        filters=queries.filters_for(leads),
-        filter_name=filter_name,
-        listing=listing,
+        inbox_bar=bar.inbox_bar(unit.code, listing, queries.filters_for(leads), filter_name,
+                                {**counts, "mine": held.get(current_user.id, 0)}, leads),
         member=member,
-        counts={**counts, "mine": held.get(current_user.id, 0)},
         case_table=inbox_cache.html(table),
         leads=leads,
         assign_form=assign_form,
