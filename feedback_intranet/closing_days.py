@@ -57,7 +57,9 @@ def closing_days_sql():
     """The closing days in force as one text, "2026-12-24,2026-12-31" (NULL when none), for a
     statement that reads them with something else: the user loader's, so that a page's calendar
     costs no statement of its own. Its value goes to `remember_closing_days`."""
-    return (sa.select(sa.func.aggregate_strings(_iso_day(ClosingDay.day), ","))
+    # The separator written into the statement: given as text, it is a parameter SQLAlchemy
+    # writes in on every run (a regular expression over the loader's whole statement).
+    return (sa.select(sa.func.aggregate_strings(_iso_day(ClosingDay.day), sa.literal_column("','")))
             .where(IN_FORCE).scalar_subquery())
 
 

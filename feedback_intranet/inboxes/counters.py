@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from .. import clock, running_totals
 from ..extensions import db
 from ..models import OPEN_STATUSES, Case, CaseStatus, InboxCount, Membership
+from ..reads import read
 from ..rules.banking_days import FIRST_DAY
 
 COUNTED = (*OPEN_STATUSES, CaseStatus.ANSWERED)
@@ -197,7 +198,7 @@ def unit_counts(unit_id, today, next_bd):
     statement. The same for everyone, so one cached figure serves every member. `next_bd` is
     the banking day after `today` (for "needs attention")."""
     counts, held = dict.fromkeys(_SUMMED, 0), {}
-    for holder_id, assigned, *sums in db.session.execute(
+    for holder_id, assigned, *sums in read(
             _PER_HOLDER, {"unit_id": unit_id, "today": today, "next_bd": next_bd}):
         held[holder_id] = int(assigned)
         for name, value in zip(_SUMMED, sums, strict=True):
@@ -246,7 +247,7 @@ def workload(unit_id, today):
     that day forward, leaves +1 on the day's row and -1 on the carried one of its old holder.)"""
     c = InboxCount.__table__.c
     waits = c.reply_wanted.is_(True)
-    rows = db.session.execute(
+    rows = read(
         sa.select(c.holder_id, sa.func.sum(c.count), _total("overdue", waits, c.due < today),
                   _total("due_today", waits, c.due == today))
         .where(c.unit_id == unit_id, c.status == CaseStatus.ASSIGNED.value)
@@ -288,7 +289,7 @@ def needs_attention(unit_ids, today, next_bd):
     """{unit id: cases that need attention} of the units that have any (NEEDS ATTENTION: overdue
     and long unassigned), summed from their counters in one statement."""
     rows = _needing_attention(today, next_bd, unit_ids=unit_ids)
-    return {unit_id: int(count) for unit_id, count in db.session.execute(
+    return {unit_id: int(count) for unit_id, count in read(
         sa.select(rows.c.unit_id, sa.func.sum(rows.c.count)).group_by(rows.c.unit_id)) if count}
 
 

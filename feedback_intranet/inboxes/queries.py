@@ -34,6 +34,7 @@ from ..models import (
 from ..models.cases import SORT_INDEXES, TOPIC_SORT_LANGUAGES
 from ..models.common import fixed_limit
 from ..models.organisation import MemberName
+from ..reads import read
 from ..rules.banking_days import FIRST_DAY, LAST_DAY
 from ..rules.sort_keys import MAX_LENGTH as SORT_KEY_LENGTH
 from . import counters
@@ -41,7 +42,7 @@ from . import counters
 
 def members_by_id(ids):
     """Holders who left a unit, as its workload lists them beside its members."""
-    return [MemberName(*row) for row in db.session.execute(
+    return [MemberName(*row) for row in read(
         sa.select(User.id, User.full_name, User.active).where(User.id.in_(ids)))]
 
 FILTERS = {
@@ -326,7 +327,7 @@ def inbox_page(unit_id, filter_name, user_id, today, next_bd, size, *, columns=_
     rows = []
     for statement in _page_statements(filter_name, keys, descending, reverse, paging):
         rows += [_inbox_row(values, language)
-                 for values in db.session.execute(statement, parameters)]
+                 for values in read(statement, parameters)]
     rows.sort(key=lambda row: row.sort_key(columns), reverse=reverse)
     more = len(rows) > size
     rows = rows[:size]
@@ -375,7 +376,7 @@ def waiting_answers(case_ids):
     statement for the page, through the index of pending answers."""
     if not case_ids:
         return {}
-    rows = db.session.execute(
+    rows = read(
         sa.select(Answer.case_id, Answer.channel, CallbackTask.window_start, CallbackTask.window_end,
                   Answer.close_when_delivered)
         .outerjoin(CallbackTask, sa.and_(CallbackTask.answer_id == Answer.id,

@@ -15,14 +15,15 @@ Readers take the stamp before the figures, so cached figures are never older tha
 stamp they are filed under.
 """
 
+import functools
 import secrets
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from ..extensions import db
 from ..models import Case, ClosingDay, Customer, InboxStamp, Topic, Unit, User
+from ..reads import read
 
 _PENDING = "inbox_stamp_units"
 EVERY_UNIT = "*"
@@ -35,18 +36,24 @@ _SHOWN_BESIDE_CASES = {
 }
 
 
-# Built once: every inbox, my cases and workload view reads the stamps, and building the
-# statement cost more than running it.
-_READ = sa.select(InboxStamp.unit_id, InboxStamp.stamp).where(
-    InboxStamp.unit_id.in_(sa.bindparam("unit_ids", expanding=True)))
-
-
 def stamps(unit_ids):
     """{unit id: stamp} for the units, one statement; a unit never touched has stamp 0."""
     if not unit_ids:
         return {}
-    found = dict(db.session.execute(_READ, {"unit_ids": list(unit_ids)}).all())
+    unit_ids = list(unit_ids)
+    found = dict(read(_read(len(unit_ids)), {f"unit_{n}": unit_id
+                                             for n, unit_id in enumerate(unit_ids)}).all())
     return {unit_id: found.get(unit_id, 0) for unit_id in unit_ids}
+
+
+@functools.cache
+def _read(count):
+    """The statement of `stamps` for `count` units, built once: every inbox, my cases and
+    workload view reads the stamps, and building the statement cost more than running it. A
+    parameter per unit, not one expanding parameter, which SQLAlchemy writes into the statement
+    on every run (a person is in a few units, so there are a few shapes)."""
+    return sa.select(InboxStamp.unit_id, InboxStamp.stamp).where(
+        InboxStamp.unit_id.in_([sa.bindparam(f"unit_{n}") for n in range(count)]))
 
 
 def touch(connection, unit_ids):
