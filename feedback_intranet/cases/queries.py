@@ -156,13 +156,6 @@ TIMELINE_SHOWN = 30
 
 
 @dataclass(frozen=True)
-class Actor:
-    """Who did what an event records, as the timeline names them."""
-
-    full_name: str
-
-
-@dataclass(frozen=True)
 class TimelineEvent:
     """An event as the case page's timeline shows it: its columns with its actor's and units'
     names, read as plain values. Read as CaseEvent objects, each with its actor and units as
@@ -173,7 +166,7 @@ class TimelineEvent:
     at: datetime
     text: str
     facts: dict | None
-    actor: Actor | None
+    actor: MemberName | None
     from_unit: Named | None
     to_unit: Named | None
 
@@ -193,13 +186,14 @@ def timeline(case, newest=TIMELINE_SHOWN):
     were left out; one statement whatever the length of the timeline."""
     rows = read(_timeline_statement(newest is None), {"case_id": case.id, "newest": newest}).all()
     total = rows[0].total if rows else 0
-    events = [TimelineEvent(*row[:5], Actor(row[5]) if row[5] is not None else None,
-                            _named(row[6:10]), _named(row[10:14])) for row in rows]
+    events = [TimelineEvent(*row[:5], _joined(MemberName, row[5:7]), _joined(Named, row[7:11]),
+                            _joined(Named, row[11:15])) for row in rows]
     return Timeline(events, total - len(events))
 
 
-def _named(columns):
-    return Named(*columns) if columns[0] is not None else None
+def _joined(kind, columns):
+    """The row of an outer-joined table, or None where the join found none (its id is NULL)."""
+    return kind(*columns) if columns[0] is not None else None
 
 
 @functools.cache
@@ -214,7 +208,7 @@ def _timeline_statement(every_event):
                                                  CaseEvent.kind == EventKind.RECEIVED)
     actor, from_unit, to_unit = aliased(User), aliased(Unit), aliased(Unit)
     return (sa.select(CaseEvent.id, CaseEvent.kind, CaseEvent.at, CaseEvent.text, CaseEvent.facts,
-                      actor.full_name,
+                      actor.id, actor.full_name,
                       from_unit.id, from_unit.name, from_unit.name_fi, from_unit.name_sv,
                       to_unit.id, to_unit.name, to_unit.name_fi, to_unit.name_sv, ranked.c.total)
             .join(ranked, ranked.c.id == CaseEvent.id)
