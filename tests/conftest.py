@@ -419,6 +419,13 @@ def make_user(data):
 
 
 @pytest.fixture
+def service_team(make_unit, make_user):
+    """Customer service with an agent and a team lead: (unit, agent, lead)."""
+    cs = make_unit(code="cs", name="Customer service", kind=UnitKind.CUSTOMER_SERVICE)
+    return cs, make_user("cs.agent", units=[cs]), make_user("cs.lead", lead_of=[cs])
+
+
+@pytest.fixture
 def topic(data):
     topic = Topic(code="cards", name="Cards")
     db.session.add(topic)

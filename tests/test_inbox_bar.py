@@ -7,15 +7,9 @@ import pytest
 
 from feedback_intranet.extensions import db
 from feedback_intranet.inboxes import bar
-from feedback_intranet.models import CaseStatus, UnitKind
+from feedback_intranet.models import CaseStatus
 
 from .conftest import record_drawn
-
-
-@pytest.fixture
-def org(make_unit, make_user):
-    cs = make_unit(code="cs", name="Customer service", kind=UnitKind.CUSTOMER_SERVICE)
-    return cs, make_user("cs.agent", units=[cs]), make_user("cs.lead", lead_of=[cs])
 
 
 @pytest.fixture
@@ -33,8 +27,8 @@ def shown(client, path):
     return {k: int(v) for k, v in counts.items()}, current, links
 
 
-def test_drawn_once_for_a_list_and_again_for_another(client, login, org, make_case, drawn):
-    unit, _agent, _lead = org
+def test_drawn_once_for_a_list_and_again_for_another(client, login, service_team, make_case, drawn):
+    unit, _agent, _lead = service_team
     make_case(unit, status=CaseStatus.NEW)
     login("cs.agent")
     counts, current, links = shown(client, "/inbox/cs")
@@ -48,8 +42,8 @@ def test_drawn_once_for_a_list_and_again_for_another(client, login, org, make_ca
     assert drawn == ["bar", "bar"]
 
 
-def test_drawn_again_when_a_count_or_the_language_changes(client, login, org, make_case, drawn):
-    unit, agent, _lead = org
+def test_drawn_again_when_a_count_or_the_language_changes(client, login, service_team, make_case, drawn):
+    unit, agent, _lead = service_team
     make_case(unit, status=CaseStatus.NEW)
     login("cs.agent")
     assert shown(client, "/inbox/cs")[0]["Open"] == 1
@@ -62,7 +56,7 @@ def test_drawn_again_when_a_count_or_the_language_changes(client, login, org, ma
     assert "Ladda ner som CSV" in links
 
 
-def test_a_team_lead_sees_the_leads_filters_and_the_workload(client, login, org, drawn):
+def test_a_team_lead_sees_the_leads_filters_and_the_workload(client, login, service_team, drawn):
     login("cs.agent")
     shown(client, "/inbox/cs")
     client.post("/logout")

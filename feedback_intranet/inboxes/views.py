@@ -32,7 +32,7 @@ from ..web.forms import parse_id, show_refusal
 from ..web.inbox_lists import LIST_KEY, remember_list
 from ..web.locale import get_locale_code
 from ..web.lookups import active_units, member_or_404, unit_members, visible_unit_or_404
-from . import bar, figures, queries, rows, stamps
+from . import bar, figures, frame, queries, rows, stamps
 from . import cache as inbox_cache
 
 bp = Blueprint("inboxes", __name__)
@@ -115,10 +115,8 @@ def inbox(unit_code):
                                   after=after, before=before, last=last, language=locale)
         if not page.rows:
             return ""
-        return render_template("inboxes/_case_table.html", unit=unit, filters=queries.FILTERS,
-                               listing=listing, sorts=queries.SORTS, page=page, selectable=leads,
-                               rows=rows.rendered(page.rows, _badges(page.rows, today), locale,
-                                                  leads))
+        return frame.case_table(unit, listing, page, rows.rendered(
+            page.rows, _badges(page.rows, today), locale, leads), leads)
 
     (counts, held), table, *other_counts = inbox_cache.cached(
         figures.counts(unit.id, stamp_of[unit.id], today),
