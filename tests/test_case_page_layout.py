@@ -371,6 +371,30 @@ def test_the_case_page_costs_at_most_eight_statements_however_many_other_cases(
     assert many == alone <= 8
 
 
+def test_the_cases_a_case_links_to_cost_no_statement_more(client, login, org, make_case):
+    """Of a case it follows up and one it duplicates, the page reads only their references,
+    in its own read of the case."""
+    units = org[0]
+    plain, this = make_case(units["cs"]), make_case(units["cs"])
+    earlier, original = make_case(units["cs"]), make_case(units["cs"])
+    this.follows_case, this.duplicate_of = earlier, original
+    db.session.commit()
+    login("cs.lead")
+
+    def count(reference):
+        db.session.expunge_all()  # nothing the test loaded stands in for the page's own read
+        response = client.get(f"/cases/{reference}")
+        assert response.status_code == 200
+        return int(response.headers["X-Query-Count"]), response.get_data(as_text=True)
+
+    plain_one, linked_one = plain.reference, this.reference
+    references = earlier.reference, original.reference
+    alone, _page = count(plain_one)
+    linked, page = count(linked_one)
+    assert linked == alone
+    assert all(f'href="/cases/{reference}">{reference}</a>' in page for reference in references)
+
+
 def test_a_long_email_address_wraps_after_its_at_sign_not_mid_word(client, login, org, make_case):
     units = org[0]
     case = make_case(units["cs"])

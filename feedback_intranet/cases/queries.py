@@ -144,8 +144,10 @@ def _case_statement():
         joinedload(Case.topic),
         joinedload(Case.customer).joinedload(Customer.home_office),
         joinedload(Case.suggested_unit),
-        joinedload(Case.duplicate_of),
-        joinedload(Case.follows_case),
+        # Of the cases it links to, the page shows the references: whole cases took a quarter
+        # of the read.
+        joinedload(Case.duplicate_of).load_only(Case.reference),
+        joinedload(Case.follows_case).load_only(Case.reference),
         joinedload(Case.answers).joinedload(Answer.open_callback),
     )
 
