@@ -2,8 +2,8 @@
 they show; the rows between come from the inbox cache (inboxes/rows.py).
 
 On the first view after a change to the unit's cases the rows are mostly found drawn, yet the
-frame (four sorting links, four pager links, a dozen translations) was drawn again: a sixth of
-that view. The head's key holds the reader's language, the unit's code and name, the list
+frame (four sorting links, four pager links, a dozen translations) was drawn again: 9 % of that
+view's instructions. The head's key holds the reader's language, the unit's code and name, the list
 (filter, member, sort, direction) and whether the reader may select rows; the pager's, the
 language, the unit and the list with the cursors of the pages before and after (web/drawn.py).
 """
