@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from feedback_intranet.extensions import cache as inbox_cache
 from feedback_intranet.extensions import db
+from feedback_intranet.inboxes.queries import first_line
 from feedback_intranet.models import Case, CaseStatus, Customer, Language, Segment, Topic
 from feedback_intranet.rules.sort_keys import NO_NAME, sort_key
 
@@ -199,6 +200,14 @@ def test_a_row_shows_type_first_line_and_what_waits(client, login, units, people
     assert 'title="letter waiting to be posted; closes the case when delivered"' in page
     # Nothing waits on the other case: it is new.
     assert 'title="new"' in page
+
+
+@settings(deadline=None, max_examples=300)
+@given(st.text(st.sampled_from(["a", "ä", " ", "\t", "\n", "\r", "\x0b", "\x0c", "\x1c", "\x85",
+                                "\u2028", "\u2029", "\u3000", "\u00a0"])))
+def test_a_rows_first_line_is_the_first_line_with_words_in_it(text):
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    assert first_line(text) == (lines[0] if lines else "")
 
 
 def test_no_answer_wanted_is_a_filter_of_its_own(client, login, units, people, make_case):

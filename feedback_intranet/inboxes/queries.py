@@ -6,6 +6,7 @@ range counts on the inbox index, one statement for all filters.
 """
 
 import functools
+import operator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import NamedTuple
@@ -244,12 +245,18 @@ class InboxRow(NamedTuple):
     assignee_name: str | None
     first_line: str
 
-    def sort_key(self, columns):
-        return tuple(getattr(self, _ROW_FIELD.get(column.key, column.key)) for column in columns)
-
 
 # Row fields under another name than their column: the topic key of the reader's language.
 _ROW_FIELD = {f"topic_sort_{language}": "topic_sort" for language in TOPIC_SORT_LANGUAGES}
+
+
+@functools.cache
+def _row_key(keys):
+    """A row's values of the columns named `keys`, as a tuple: what the rows of a page are merged
+    by and its cursors hold. Built once per sort: the column names looked up again for every row
+    were 7 % of an inbox's first view after a change in a profile."""
+    get = operator.attrgetter(*(_ROW_FIELD.get(key, key) for key in keys))
+    return get if len(keys) > 1 else lambda row: (get(row),)
 
 
 @functools.cache
@@ -328,14 +335,15 @@ def inbox_page(unit_id, filter_name, user_id, today, next_bd, size, *, columns=_
     for statement in _page_statements(filter_name, keys, descending, reverse, paging):
         rows += [_inbox_row(values, language)
                  for values in read(statement, parameters)]
-    rows.sort(key=lambda row: row.sort_key(columns), reverse=reverse)
+    row_key = _row_key(keys)
+    rows.sort(key=row_key, reverse=reverse)
     more = len(rows) > size
     rows = rows[:size]
     if backwards:
         rows.reverse()
     if not rows:
         return Page([], None, None)
-    first, final = Cursor(rows[0].sort_key(columns)), Cursor(rows[-1].sort_key(columns))
+    first, final = Cursor(row_key(rows[0])), Cursor(row_key(rows[-1]))
     if backwards:
         next_cursor, prev_cursor = (final if not last else None), (first if more else None)
     else:
@@ -357,8 +365,10 @@ def case_by_reference(reference):
 
 
 def first_line(text):
-    """The message's first line with words in it (the message is stored masked)."""
-    return next((line.strip() for line in (text or "").splitlines() if line.strip()), "")
+    """The message's first line with words in it (the message is stored masked). Every line
+    break is whitespace, so the first line of what follows the leading whitespace is that line."""
+    text = (text or "").lstrip()
+    return text.splitlines()[0].rstrip() if text else ""
 
 
 @dataclass(frozen=True)
