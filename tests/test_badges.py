@@ -1,13 +1,16 @@
 """The due-date badge every case carries, relative to today: a structured value, said in the
 reader's language by one template macro."""
 
-from datetime import date
+from datetime import date, timedelta
+from types import SimpleNamespace
 
 import pytest
 from flask import render_template_string
 from flask_babel import force_locale
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from feedback_intranet.rules.badges import Badge, badge_for
+from feedback_intranet.rules.badges import Badge, badge_for, badges_by_id, case_badge
 from feedback_intranet.rules.banking_days import BankingCalendar
 
 CAL = BankingCalendar()
@@ -50,6 +53,30 @@ def test_answered_closed_and_no_answer_wanted():
     assert badge_for("answered", True, DUE, None, late, CAL) == Badge("answered")
     assert badge_for("closed", True, DUE, None, late, CAL) == Badge("closed")
     assert badge_for("new", False, DUE, None, late, CAL) == Badge("no_answer")
+
+
+def _day(offset):
+    return DUE + timedelta(days=offset)
+
+
+listed_cases = st.lists(st.builds(
+    SimpleNamespace,
+    status=st.sampled_from(["new", "assigned", "answered", "closed"]),
+    reply_wanted=st.booleans(),
+    due_date=st.integers(-6, 6).map(_day),
+    estimated_decision_date=st.none() | st.integers(-6, 12).map(_day),
+    reply_due_date=st.none() | st.integers(-6, 6).map(_day),
+), max_size=40)
+
+
+@settings(deadline=None, max_examples=200)
+@given(listed_cases, st.integers(-8, 8).map(_day))
+def test_a_lists_badges_are_each_cases_own(cases, today):
+    """Cases with the same dates share one badge, worked out once: the same as each case's."""
+    for number, case in enumerate(cases):
+        case.id = number
+    assert badges_by_id(cases, today, CAL) == {case.id: case_badge(case, today, CAL)
+                                                for case in cases}
 
 
 def test_overdue_counts_skip_holidays():

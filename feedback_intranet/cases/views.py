@@ -17,7 +17,7 @@ from ..replies.confirmations import confirmation_channel
 from ..replies.operations import refuse_sensitive
 from ..replies.queries import reply_templates
 from ..replies.texts import compose, read_out
-from ..rules.badges import case_badge
+from ..rules.badges import badges_by_id, case_badge
 from ..rules.masking import KIND_TITLES
 from ..search import RESULTS as search_limit
 from ..search import search_cases, too_short
@@ -90,8 +90,7 @@ def search():
     today, calendar = clock.today(), banking_calendar(clock.timezone())
     return render_template("cases/search.html", query=query, cases=cases,
                            too_short=too_short(query),
-                           rows=list_rows.rows(cases, {c.id: case_badge(c, today, calendar)
-                                                       for c in cases}),
+                           rows=list_rows.rows(cases, badges_by_id(cases, today, calendar)),
                            results=search_limit)
 
 

@@ -24,7 +24,7 @@ from ..extensions import db
 from ..i18n import gettext as _
 from ..models import CaseStatus, CaseType, Language, ReplyChannel, Segment, Topic, User
 from ..refusals import Refusal
-from ..rules.badges import case_badge
+from ..rules.badges import badges_by_id
 from ..rules.dates import format_date, format_moment
 from ..web.downloads import csv_download
 from ..web.form_tokens import consume_token
@@ -72,8 +72,7 @@ class Listing:
 
 
 def _badges(cases, today):
-    calendar = banking_calendar(clock.timezone())
-    return {case.id: case_badge(case, today, calendar) for case in cases}
+    return badges_by_id(cases, today, banking_calendar(clock.timezone()))
 
 
 @bp.route("/inbox/<unit_code>")

@@ -60,6 +60,20 @@ def case_badge(case, today, calendar):
     )
 
 
+def badges_by_id(cases, today, calendar):
+    """{case id: badge} of a list's `cases` on `today`. A list's cases share a handful of due
+    dates, so the badge of each set of dates is worked out once."""
+    worked_out, badges = {}, {}
+    for case in cases:
+        dates = (case.status, case.reply_wanted, case.due_date, case.estimated_decision_date,
+                 case.reply_due_date)
+        badge = worked_out.get(dates)
+        if badge is None:
+            badge = worked_out[dates] = badge_for(*dates[:4], today, calendar, dates[4])
+        badges[case.id] = badge
+    return badges
+
+
 @dataclass(frozen=True)
 class BadgeChange:
     """Which open cases awaiting an answer a new closing day gives another badge, by the day in
