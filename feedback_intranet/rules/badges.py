@@ -67,10 +67,9 @@ def badges_by_id(cases, today, calendar):
     for case in cases:
         dates = (case.status, case.reply_wanted, case.due_date, case.estimated_decision_date,
                  case.reply_due_date)
-        badge = worked_out.get(dates)
-        if badge is None:
-            badge = worked_out[dates] = badge_for(*dates[:4], today, calendar, dates[4])
-        badges[case.id] = badge
+        if dates not in worked_out:
+            worked_out[dates] = case_badge(case, today, calendar)
+        badges[case.id] = worked_out[dates]
     return badges
 
 

@@ -3,13 +3,13 @@
 The case page's forms (cases/page_forms.py) and timeline entries (cases/timeline_entries.py),
 the rows of my cases and of search results (cases/list_rows.py), and the head and pager of the
 inbox's table (inboxes/frame.py) look the same on many pages and views: drawing them again each
-time was up to half a page. A key holds the values drawn,
-never an id alone, so an entry is never wrong, only unused once what it shows changes; the least
-recently used make way, and none stays past an hour: a text erased or masked since leaves a
-worker's memory as it leaves the inbox cache. Each worker keeps its own: the release's templates
-and code do not change under it (a development server reloading templates keeps drawing what it
-drew until restarted). (The inbox's rows live in the inbox cache instead, which Redis may share
-between workers and hosts: inboxes/rows.py.)
+time was up to half a page. A key holds the values drawn, never an id alone, so an entry is never
+wrong, only unused once what it shows changes; the least recently used make way, and none stays
+past an hour: a text erased or masked since leaves a worker's memory as it leaves the inbox
+cache. Each worker keeps its own: the release's templates and code do not change under it (a
+development server reloading templates keeps drawing what it drew until restarted). (The inbox's
+rows live in the inbox cache instead, which Redis may share between workers and hosts:
+inboxes/rows.py.)
 """
 
 import threading
