@@ -8,6 +8,8 @@ browser's Accept-Language, then Finnish. Times are always Helsinki time.
 
 from flask import current_app, has_request_context, request, session
 from flask_login import current_user
+from jinja2 import pass_eval_context
+from markupsafe import Markup
 
 from .. import clock
 from ..i18n import catalogue
@@ -57,15 +59,44 @@ def get_locale_code():
 
 
 def install_template_gettext(app):
-    """Templates translate through `i18n.catalogue` (the same catalogs flask_babel reads)."""
-    app.jinja_env.install_gettext_callables(
-        gettext=lambda string: catalogue().ugettext(string),
-        ngettext=lambda singular, plural, n: catalogue().ungettext(singular, plural, n),
-        pgettext=lambda context, string: catalogue().upgettext(context, string),
-        npgettext=lambda context, singular, plural, n: catalogue().unpgettext(
-            context, singular, plural, n),
-        newstyle=True,
-    )
+    """Templates translate through `i18n.catalogue` (the same catalogs flask_babel reads), by Jinja's
+    newstyle rules: in an HTML template the text is marked safe, then it is formatted with its
+    variables ("%%" is a percent sign even without any). Jinja's own callables reach the catalogue
+    through three nested template calls: 11 µs a text, and a case page translates sixty."""
+    env = app.jinja_env
+    env.newstyle_gettext = True  # {% trans %} passes its variables as keywords
+    env.globals.update(gettext=_gettext, _=_gettext, ngettext=_ngettext, pgettext=_pgettext,
+                       npgettext=_npgettext)
+
+
+def _formatted(eval_ctx, text, variables):
+    if eval_ctx.autoescape:
+        text = Markup(text)
+    return text % variables if variables or "%" in text else text
+
+
+@pass_eval_context
+def _gettext(eval_ctx, string, /, **variables):
+    return _formatted(eval_ctx, catalogue().ugettext(string), variables)
+
+
+@pass_eval_context
+def _ngettext(eval_ctx, singular, plural, num, /, **variables):
+    variables.setdefault("num", num)
+    return _formatted(eval_ctx, catalogue().ungettext(singular, plural, num), variables)
+
+
+@pass_eval_context
+def _pgettext(eval_ctx, context, string, /, **variables):
+    variables.setdefault("context", context)
+    return _formatted(eval_ctx, catalogue().upgettext(context, string), variables)
+
+
+@pass_eval_context
+def _npgettext(eval_ctx, context, singular, plural, num, /, **variables):
+    variables.setdefault("context", context)
+    variables.setdefault("num", num)
+    return _formatted(eval_ctx, catalogue().unpgettext(context, singular, plural, num), variables)
 
 
 def calendar_names():
