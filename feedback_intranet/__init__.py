@@ -117,6 +117,7 @@ def register_extensions(app):
     mail.init_app(app)
     passwords.init_app(app)
     limiter.init_app(app)
+    check_limits_only_where_set(app)
     # The inbox cache, the stamps that key it and the cases' sort keys: listening to every
     # session from here on.
     from .inboxes import cache as inbox_cache
@@ -186,6 +187,20 @@ def register_extensions(app):
         remember_closing_days(closing_days)
         user.needs_attention = NeedsAttention.of(user, int(count or 0), busiest_id)
         return user
+
+
+EVERY_PAGE_LIMITS = ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION", "RATELIMIT_META")
+
+
+def check_limits_only_where_set(app):
+    """Rate limits sit on the routes that need them (the public form, the login; @limiter.limit on
+    a view), and their decorators check them. Flask-Limiter also looks before every request for
+    limits on every page, which only an operator's RATELIMIT_DEFAULT and the like set: 5 % of a
+    cached inbox view. Without them that look finds nothing, so it is not taken."""
+    manager = limiter.limit_manager
+    if not (any(app.config.get(key) for key in EVERY_PAGE_LIMITS)
+            or manager.default_limits or manager.application_limits):
+        app.before_request_funcs[None].remove(limiter._check_request_limit)
 
 
 def register_blueprints(app):

@@ -23,7 +23,7 @@ from config import DEV_SECRET_KEY, INSTANCE_DIR, MAKE_A_KEY, ConfigurationError
 from feedback_intranet import create_app
 from feedback_intranet.closing_days import banking_calendar
 from feedback_intranet.demo import STAFF
-from feedback_intranet.extensions import db, passwords
+from feedback_intranet.extensions import db, limiter, passwords
 from feedback_intranet.models import AuditEvent, Case, CaseEvent, Customer, Membership, Unit, UnitKind, User
 from feedback_intranet.references import next_reference
 from feedback_intranet.rules.badges import case_badge
@@ -414,3 +414,16 @@ def test_create_user_refusals(runner, data, args, message):
     assert result.exit_code != 0
     assert message in result.output
     assert count(User) == 0
+
+
+
+def test_requests_are_looked_at_for_limits_on_every_page_only_where_such_a_limit_is_set(app):
+    """The public form's and the login's own limits are the intake's and the login's tests'."""
+    assert limiter._check_request_limit not in app.before_request_funcs[None]
+    saved = dict(vars(limiter)), dict(vars(limiter.limit_manager))  # one limiter for every app
+    try:
+        limited = create_app({"CONFIG": "testing", "RATELIMIT_APPLICATION": "100 per minute"})
+        assert limiter._check_request_limit in limited.before_request_funcs[None]
+    finally:
+        vars(limiter).update(saved[0])
+        vars(limiter.limit_manager).update(saved[1])
