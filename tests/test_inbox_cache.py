@@ -289,3 +289,20 @@ def test_my_cases_are_cached_and_follow_each_change(app, units, people, make_cas
                        assignee=people["branch.lead"])
     assert theirs.reference in other.get("/my-cases").get_data(as_text=True)
     assert theirs.reference not in staff.get("/my-cases").get_data(as_text=True)
+
+
+def test_a_workers_cache_gives_each_caller_its_own_copy_and_drops_the_oldest_when_full():
+    worker = inbox_cache.WorkerCache(max_bytes=200)
+    counts = {"open": 3}
+    worker.set("counts", counts)
+    counts["open"] = 4  # the caller's own copy, not the cached one
+    read = worker.get("counts")
+    read["open"] = 5
+    assert worker.get("counts") == {"open": 3}
+    worker.set("row:1", "<tr>1</tr>")
+    worker.set("row:2", "<tr>2</tr>")
+    assert worker.get_many("row:2", "row:9", "counts", "row:1") == [
+        "<tr>2</tr>", None, {"open": 3}, "<tr>1</tr>"]
+    worker.set("row:3", "x" * 185)  # over 200 characters: the least recently read go
+    assert worker.get_many("counts", "row:2", "row:1", "row:3") == [None, None, "<tr>1</tr>",
+                                                                    "x" * 185]
