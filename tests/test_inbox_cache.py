@@ -3,6 +3,7 @@
 import logging
 import os
 import re
+import sys
 import uuid
 from datetime import datetime, timedelta
 
@@ -292,17 +293,29 @@ def test_my_cases_are_cached_and_follow_each_change(app, units, people, make_cas
 
 
 def test_a_workers_cache_gives_each_caller_its_own_copy_and_drops_the_oldest_when_full():
-    worker = inbox_cache.WorkerCache(max_bytes=200)
+    row = "<tr>1</tr>"
+    worker = inbox_cache.WorkerCache(max_bytes=400)
     counts = {"open": 3}
     worker.set("counts", counts)
     counts["open"] = 4  # the caller's own copy, not the cached one
     read = worker.get("counts")
     read["open"] = 5
     assert worker.get("counts") == {"open": 3}
-    worker.set("row:1", "<tr>1</tr>")
+    worker.set("row:1", row)
     worker.set("row:2", "<tr>2</tr>")
     assert worker.get_many("row:2", "row:9", "counts", "row:1") == [
-        "<tr>2</tr>", None, {"open": 3}, "<tr>1</tr>"]
-    worker.set("row:3", "x" * 185)  # over 200 characters: the least recently read go
-    assert worker.get_many("counts", "row:2", "row:1", "row:3") == [None, None, "<tr>1</tr>",
-                                                                    "x" * 185]
+        "<tr>2</tr>", None, {"open": 3}, row]
+    # Fills what row:1, the one read last, leaves: the two read before it go.
+    filler = "x" * (400 - sys.getsizeof(row) - sys.getsizeof(""))
+    worker.set("row:3", filler)
+    assert worker.get_many("counts", "row:2", "row:1", "row:3") == [None, None, row, filler]
+
+
+def test_a_workers_cache_holds_no_more_memory_than_its_bound_whatever_the_characters():
+    worker = inbox_cache.WorkerCache(max_bytes=2000)
+    rows = {f"row:{n}": f"<td>{n}</td>" + "\N{GRINNING FACE}" * 100 for n in range(10)}
+    for key, row in rows.items():
+        worker.set(key, row)
+    kept = [row for row in worker.get_many(*rows) if row is not None]
+    assert kept == list(rows.values())[-len(kept):]
+    assert 0 < sum(sys.getsizeof(row) for row in kept) <= 2000 < sum(map(sys.getsizeof, rows.values()))

@@ -10,6 +10,7 @@ import functools
 import hashlib
 import importlib.metadata
 import pickle  # nosec B403 - our own values, pickled and unpickled within one process
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -98,7 +99,9 @@ class WorkerCache(BaseCache):
 
     def __init__(self, default_timeout=300, max_bytes=WORKER_CACHE_BYTES):
         super().__init__(default_timeout=default_timeout)
-        self._entries = cachetools.TTLCache(max_bytes, default_timeout, getsizeof=len)
+        # Counted as the memory each value takes: a text with a character past Latin-1 takes two
+        # or four bytes a character.
+        self._entries = cachetools.TTLCache(max_bytes, default_timeout, getsizeof=sys.getsizeof)
         self._lock = threading.Lock()
 
     @classmethod
