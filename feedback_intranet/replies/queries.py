@@ -17,6 +17,7 @@ from ..models import (
     ReplyChannel,
     ReplyTemplate,
 )
+from ..reads import read
 
 
 def open_callbacks(unit):
@@ -66,12 +67,13 @@ def print_queue(unit):
 
 
 def reply_templates(case):
-    """The templates offered for a case: active, in its language, for its topic or any; read once
-    a request (the case page's template list and its chosen template both ask)."""
+    """The templates offered for a case (id, title and body): active, in its language, for its
+    topic or any; read once a request (the case page's template list and its chosen template both
+    ask), as plain columns (whole objects took three times as long)."""
     key = (case.language, case.topic_id)
     memo = g.setdefault("reply_templates", {})
     if key not in memo:
-        memo[key] = db.session.scalars(_reply_templates_statement(), {
+        memo[key] = read(_reply_templates_statement(), {
             "language": case.language, "topic_id": case.topic_id}).all()
     return memo[key]
 
@@ -79,7 +81,7 @@ def reply_templates(case):
 @functools.cache
 def _reply_templates_statement():
     """The statement of reply_templates, built once (building it took longer than running it)."""
-    return (sa.select(ReplyTemplate)
+    return (sa.select(ReplyTemplate.id, ReplyTemplate.title, ReplyTemplate.body)
             .where(ReplyTemplate.active,
                    ReplyTemplate.language == sa.bindparam("language"),
                    sa.or_(ReplyTemplate.topic_id == sa.bindparam("topic_id"),
