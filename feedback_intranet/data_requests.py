@@ -38,7 +38,7 @@ def find(customer_number="", email=""):
     if customer is not None and customer.phone:
         conditions.append(Case.contact_phone == customer.phone)
     cases = list(db.session.scalars(
-        sa.select(Case).where(sa.or_(*conditions)).order_by(Case.received_at)
+        sa.select(Case).where(sa.or_(*conditions)).order_by(Case.received_at, Case.id)
         .options(selectinload(Case.events), selectinload(Case.topic))
     )) if conditions else []
     return customer, cases
