@@ -189,17 +189,15 @@ def register_extensions(app):
         return user
 
 
-EVERY_PAGE_LIMITS = ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION", "RATELIMIT_META")
-
-
 def check_limits_only_where_set(app):
     """Rate limits sit on the routes that need them (the public form, the login; @limiter.limit on
     a view), and their decorators check them. Flask-Limiter also looks before every request for
-    limits on every page, which only an operator's RATELIMIT_DEFAULT and the like set: 5 % of a
-    cached inbox view. Without them that look finds nothing, so it is not taken."""
+    limits on every page, which only an operator's RATELIMIT_DEFAULT, RATELIMIT_APPLICATION or
+    RATELIMIT_META set (the first two it keeps in its limit manager): 5 % of a cached inbox view.
+    Without them that look finds nothing, so it is not taken."""
     manager = limiter.limit_manager
-    if not (any(app.config.get(key) for key in EVERY_PAGE_LIMITS)
-            or manager.default_limits or manager.application_limits):
+    if not (manager.default_limits or manager.application_limits
+            or app.config.get("RATELIMIT_META")):
         app.before_request_funcs[None].remove(limiter._check_request_limit)
 
 

@@ -53,23 +53,31 @@ def badge_for(status, reply_wanted, due_date, estimated_decision_date, today, ca
     return Badge("due", max(1, calendar.banking_days_between(today, due)), due)
 
 
+def _badge_facts(case):
+    """What a case's badge is worked out from, besides the day and the calendar."""
+    return (case.status, case.reply_wanted, case.due_date, case.estimated_decision_date,
+            case.reply_due_date)
+
+
+def _badge_of(facts, today, calendar):
+    status, reply_wanted, due_date, estimated_decision_date, reply_due_date = facts
+    return badge_for(status, reply_wanted, due_date, estimated_decision_date, today, calendar,
+                     reply_due_date)
+
+
 def case_badge(case, today, calendar):
-    return badge_for(
-        case.status, case.reply_wanted, case.due_date, case.estimated_decision_date, today, calendar,
-        case.reply_due_date,
-    )
+    return _badge_of(_badge_facts(case), today, calendar)
 
 
 def badges_by_id(cases, today, calendar):
     """{case id: badge} of a list's `cases` on `today`. A list's cases share a handful of due
-    dates, so the badge of each set of dates is worked out once."""
+    dates, so the badge of each set of facts is worked out once."""
     worked_out, badges = {}, {}
     for case in cases:
-        dates = (case.status, case.reply_wanted, case.due_date, case.estimated_decision_date,
-                 case.reply_due_date)
-        if dates not in worked_out:
-            worked_out[dates] = case_badge(case, today, calendar)
-        badges[case.id] = worked_out[dates]
+        facts = _badge_facts(case)
+        if facts not in worked_out:
+            worked_out[facts] = _badge_of(facts, today, calendar)
+        badges[case.id] = worked_out[facts]
     return badges
 
 
