@@ -1,5 +1,6 @@
 """Shared inboxes: who sees which, order, filters, counts and pages."""
 
+import random
 import re
 from datetime import datetime, timedelta
 
@@ -190,6 +191,51 @@ def test_pages_walk_forward_back_and_to_the_end(app, client, login, units, peopl
     last = client.get("/inbox/helsinki-centre", query_string={"page": "last"})
     assert references(last) == expected[5:]
     assert references(follow(last, "prev")) == expected[2:5]
+
+
+@pytest.mark.parametrize("sort", ["due", "received", "customer"])
+@pytest.mark.parametrize("order", ["asc", "desc"])
+def test_new_and_held_cases_merge_into_one_order_on_every_page(
+        app, client, login, units, people, make_case, sort, order):
+    """The open inbox reads its new and its held cases as two lists, which the database merges:
+    page by page, forward and from the end back, the one order of the sort whoever holds the
+    cases, with ties broken by the case's id."""
+    app.config["INBOX_PAGE_SIZE"] = 3
+    rng = random.Random(f"{sort}{order}")
+    names = ["Aino", "Björn", "Eero", "Öberg", "Aino"]
+    cases = [make_case(units["helsinki"], received_at=at(2 + rng.randrange(3), 8 + rng.randrange(2)),
+                       contact_name=rng.choice(names),
+                       status=(CaseStatus.ASSIGNED if rng.random() < 0.5 else CaseStatus.NEW),
+                       assignee=people["branch.staff"] if rng.random() < 0.5 else None)
+             for _ in range(11)]
+    for case in cases:  # a held case has a holder
+        case.assignee = people["branch.staff"] if case.status == CaseStatus.ASSIGNED else None
+    db.session.commit()
+    keys = {"due": ("effective_due_date", "received_at", "id"),
+            "received": ("received_at", "id"),
+            "customer": ("customer_sort", "effective_due_date", "received_at", "id")}[sort]
+    expected = [case.reference for case in sorted(
+        cases, key=lambda case: tuple(getattr(case, key) for key in keys),
+        reverse=order == "desc")]
+    assert {case.status for case in cases} == {CaseStatus.NEW, CaseStatus.ASSIGNED}
+    login("branch.staff")
+    params = {"sort": sort, "order": order}
+
+    def follow(response, rel):
+        match = re.search(rf'href="([^"]+)" rel="{rel}"', response.get_data(as_text=True))
+        return client.get(match.group(1).replace("&amp;", "&")) if match else None
+
+    forward, page = [], client.get("/inbox/helsinki-centre", query_string=params)
+    while page is not None:
+        forward += references(page)
+        page = follow(page, "next")
+    assert forward == expected
+    backward, page = [], client.get("/inbox/helsinki-centre",
+                                    query_string={**params, "page": "last"})
+    while page is not None:
+        backward = references(page) + backward
+        page = follow(page, "prev")
+    assert backward == expected
 
 
 def test_query_count_does_not_grow_with_the_cases_shown(

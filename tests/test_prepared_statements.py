@@ -86,9 +86,9 @@ def test_case_lists_write_their_limit_into_the_statement(one_connection, data, m
     # The lists' statements: those that end with their LIMIT.
     limits = [found[1] for found in (re.search(r"\n LIMIT (\S+)$", statement)
                                      for statement in sent) if found]
-    # Both statuses of the open inbox and the one of "mine" (a page and one more row), then my
-    # cases.
-    assert limits == ["51", "51", "51", "50"], limits
+    # The open inbox (its two statuses merged, each with the limit too) and "mine" (a page and
+    # one more row), then my cases.
+    assert limits == ["51", "51", "50"], limits
 
 
 def test_a_worker_keeps_more_statements_prepared_than_psycopgs_hundred(one_connection, data):

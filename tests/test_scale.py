@@ -209,8 +209,13 @@ def statements(app):
 
 def _plan(connection, statement, parameters, bitmaps=True):
     if connection.dialect.name == "sqlite":
-        rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
-        return "\n".join(row[-1] for row in rows)
+        # Indented as PostgreSQL's is: each step under the one it serves.
+        depth, lines = {0: -1}, []
+        for step, parent, _unused, detail in connection.exec_driver_sql(
+                f"EXPLAIN QUERY PLAN {statement}", parameters):
+            depth[step] = depth.get(parent, -1) + 1
+            lines.append("  " * depth[step] + detail)
+        return "\n".join(lines)
     # The planner rightly scans tiny tables; with sequential scans priced out it shows what
     # it would do with a million cases. Without `bitmaps` it may not gather a few rows by
     # bitmap and sort them either (a list read in an index's order); GIN indexes (the text
@@ -268,11 +273,91 @@ def test_inbox_queries_use_an_index_not_a_scan_of_all_cases(client, data, statem
         assert not _full_scan_of_cases(plan, connection.dialect.name), f"{statement}\n{plan}"
 
 
-def _sorts_in_memory(plan, dialect):
-    if dialect == "sqlite":
-        return "USE TEMP B-TREE" in plan
-    return any(line.strip().startswith(("Sort", "Incremental Sort")) or "->  Sort" in line
-               or "Incremental Sort" in line for line in plan.splitlines())
+def _plan_tree(plan, dialect):
+    """A plan from `_plan` as a tree: [(step, [the steps under it])]. PostgreSQL's lines without
+    an arrow are the details of the step above them."""
+    tree = []
+    open_ = [(-1, tree)]  # (depth, steps under it) of the steps above the current line
+    for number, line in enumerate(plan.splitlines()):
+        if dialect == "sqlite":
+            depth = len(line) - len(line.lstrip())
+        elif "->" in line:
+            depth = line.index("->")
+        elif number == 0:
+            depth = 0
+        else:
+            continue
+        while open_[-1][0] >= depth:
+            open_.pop()
+        under = []
+        open_[-1][1].append((line.strip().removeprefix("->").strip(), under))
+        open_.append((depth, under))
+    return tree
+
+
+def _sorts_cases_in_memory(plan, dialect, statement):
+    """Whether the plan sorts cases as it reads them, rather than reading them in an index's
+    order. Sorting the few rows of lists that each read an index in order up to a limit (the
+    statuses of an inbox's page, merged) sorts no case so read."""
+    def reads_cases(step):
+        return re.match(r"(SCAN|SEARCH) feedback_case\b", step) or " on feedback_case " in step
+
+    def reaches_cases(steps):  # they, or steps under them with no limit between, read cases
+        return any(reads_cases(step) or not step.startswith("Limit") and reaches_cases(under)
+                   for step, under in steps)
+
+    # SQLite's plan shows no limits: the statement says whether every list of cases has its own
+    # (and the whole its own).
+    each_limited = statement.count("LIMIT") > statement.count("FROM feedback_case")
+    tree = _plan_tree(plan, dialect)
+    subqueries = {step.split()[-1]: under for step, under in _steps(tree)
+                  if step.startswith(("CO-ROUTINE", "MATERIALIZE"))}
+
+    def sorts(steps):
+        if dialect == "sqlite":
+            # SQLite's sort stands beside the reads whose rows it sorts.
+            read = [step for step, _under in steps if step.startswith(("SCAN", "SEARCH"))]
+            here = any(step.startswith("USE TEMP B-TREE") for step, _under in steps) and any(
+                reads_cases(step) or not each_limited
+                and reaches_cases(subqueries.get(step.split()[1], [])) for step in read)
+        else:
+            here = any(step.startswith(("Sort", "Incremental Sort")) and reaches_cases(under)
+                       for step, under in steps)
+        return here or any(sorts(under) for _step, under in steps)
+
+    return sorts(tree)
+
+
+def _steps(tree):
+    for step, under in tree:
+        yield step, under
+        yield from _steps(under)
+
+
+def test_the_sort_guard_tells_sorted_reads_of_cases_from_merged_ordered_lists(data):
+    """_sorts_cases_in_memory on the plans of both databases: a sort of the cases as read is
+    caught, also under a merge of lists without limits; a sort of lists read in order up to a
+    limit each is not."""
+    _seed(20)
+    connection = db.session.connection()
+
+    def sorts(statement):
+        plan = _plan(connection, statement, {}, bitmaps=False)
+        return _sorts_cases_in_memory(plan, connection.dialect.name, statement), plan
+
+    def merged(limit):
+        lists = [f"SELECT * FROM (SELECT id, message FROM feedback_case WHERE current_unit_id = "
+                 f"{unit} ORDER BY id {limit}) AS list_{unit}" for unit in (1, 2)]
+        return f"SELECT id FROM ({' UNION ALL '.join(lists)}) AS merged ORDER BY message LIMIT 5"
+
+    caught, plan = sorts("SELECT id FROM feedback_case WHERE current_unit_id = 1 ORDER BY message")
+    assert caught, plan
+    caught, plan = sorts(merged(limit=""))
+    assert caught, plan
+    caught, plan = sorts(merged(limit="LIMIT 5"))
+    assert not caught, plan
+    caught, plan = sorts("SELECT id FROM feedback_case WHERE current_unit_id = 1 ORDER BY id LIMIT 5")
+    assert not caught, plan
 
 
 @pytest.mark.parametrize(("filter_name", "sort", "index"), [
@@ -310,7 +395,8 @@ def test_each_sort_reads_its_own_index_in_order(client, data, statements, filter
             # (checked by hand, bench/results.md). SQLite is told which to read.
             if filter_name != "mine" or connection.dialect.name == "sqlite":
                 assert index in plan, f"{statement}\n{plan}"
-            assert not _sorts_in_memory(plan, connection.dialect.name), f"{statement}\n{plan}"
+            assert not _sorts_cases_in_memory(plan, connection.dialect.name, statement), \
+                f"{statement}\n{plan}"
 
 
 def test_the_case_page_reads_its_case_and_the_customers_others_through_indexes(

@@ -1,7 +1,7 @@
 """Inbox rows rendered once and cached by everything they show.
 
 After a change to one case, the first view of its unit's inbox reads the page's rows again (one
-statement per status) but renders only the rows whose key is new: a row's key digests the
+statement) but renders only the rows whose key is new: a row's key digests the
 values it shows (the case's id and version, its names, the first line of its message), its
 due-date badge for today, the reader's language and whether the reader may select it. The
 version stands for everything the case's own row holds; an answer on its way is not read for the
