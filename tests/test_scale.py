@@ -275,7 +275,7 @@ def test_inbox_queries_use_an_index_not_a_scan_of_all_cases(client, data, statem
 
 def _plan_tree(plan, dialect):
     """A plan from `_plan` as a tree: [(step, [the steps under it])]. PostgreSQL's lines without
-    an arrow are the details of the step above them."""
+    an arrow are the details of the step above them, joined to its line."""
     tree = []
     open_ = [(-1, tree)]  # (depth, steps under it) of the steps above the current line
     for number, line in enumerate(plan.splitlines()):
@@ -286,6 +286,8 @@ def _plan_tree(plan, dialect):
         elif number == 0:
             depth = 0
         else:
+            under, siblings = open_[-1][1], open_[-2][1]
+            siblings[-1] = (f"{siblings[-1][0]} {line.strip()}", under)
             continue
         while open_[-1][0] >= depth:
             open_.pop()
@@ -298,9 +300,14 @@ def _plan_tree(plan, dialect):
 def _sorts_cases_in_memory(plan, dialect, statement):
     """Whether the plan sorts cases as it reads them, rather than reading them in an index's
     order. Sorting the few rows of lists that each read an index in order up to a limit (the
-    statuses of an inbox's page, merged) sorts no case so read."""
+    statuses of an inbox's page, merged) sorts no case so read, nor does reading the rows of
+    those few by their primary key."""
     def reads_cases(step):
-        return re.match(r"(SCAN|SEARCH) feedback_case\b", step) or " on feedback_case " in step
+        # One case by its id (not every case in the id's order).
+        by_key = "USING INTEGER PRIMARY KEY" in step or re.search(
+            r"using pk_feedback_case .*Index Cond: \(id = ", step)
+        return not by_key and (re.match(r"(SCAN|SEARCH) feedback_case\b", step)
+                               or " on feedback_case " in step)
 
     def reaches_cases(steps):  # they, or steps under them with no limit between, read cases
         return any(reads_cases(step) or not step.startswith("Limit") and reaches_cases(under)
@@ -308,7 +315,7 @@ def _sorts_cases_in_memory(plan, dialect, statement):
 
     # SQLite's plan shows no limits: the statement says whether every list of cases has its own
     # (and the whole its own).
-    each_limited = statement.count("LIMIT") > statement.count("FROM feedback_case")
+    each_limited = statement.count("LIMIT") >= statement.count("UNION ALL") + 2
     tree = _plan_tree(plan, dialect)
     subqueries = {step.split()[-1]: under for step, under in _steps(tree)
                   if step.startswith(("CO-ROUTINE", "MATERIALIZE"))}
@@ -337,7 +344,7 @@ def _steps(tree):
 def test_the_sort_guard_tells_sorted_reads_of_cases_from_merged_ordered_lists(data):
     """_sorts_cases_in_memory on the plans of both databases: a sort of the cases as read is
     caught, also under a merge of lists without limits; a sort of lists read in order up to a
-    limit each is not."""
+    limit each is not, nor of the rows those lists' keys lead to by the primary key."""
     _seed(20)
     connection = db.session.connection()
 
@@ -345,16 +352,24 @@ def test_the_sort_guard_tells_sorted_reads_of_cases_from_merged_ordered_lists(da
         plan = _plan(connection, statement, {}, bitmaps=False)
         return _sorts_cases_in_memory(plan, connection.dialect.name, statement), plan
 
-    def merged(limit):
+    def merged(limit, rows=False):
         lists = [f"SELECT * FROM (SELECT id, message FROM feedback_case WHERE current_unit_id = "
                  f"{unit} ORDER BY id {limit}) AS list_{unit}" for unit in (1, 2)]
-        return f"SELECT id FROM ({' UNION ALL '.join(lists)}) AS merged ORDER BY message LIMIT 5"
+        merged = f"({' UNION ALL '.join(lists)}) AS merged"
+        if rows:  # the merged keys' rows, read by the primary key
+            return (f"SELECT feedback_case.* FROM feedback_case JOIN {merged} ON merged.id = "
+                    f"feedback_case.id ORDER BY merged.message LIMIT 5")
+        return f"SELECT id FROM {merged} ORDER BY message LIMIT 5"
 
     caught, plan = sorts("SELECT id FROM feedback_case WHERE current_unit_id = 1 ORDER BY message")
     assert caught, plan
     caught, plan = sorts(merged(limit=""))
     assert caught, plan
     caught, plan = sorts(merged(limit="LIMIT 5"))
+    assert not caught, plan
+    caught, plan = sorts(merged(limit="", rows=True))
+    assert caught, plan
+    caught, plan = sorts(merged(limit="LIMIT 5", rows=True))
     assert not caught, plan
     caught, plan = sorts("SELECT id FROM feedback_case WHERE current_unit_id = 1 ORDER BY id LIMIT 5")
     assert not caught, plan

@@ -291,22 +291,27 @@ def _page_statement(filter_name, keys, descending, reverse, paging):
     days the filter names, the cursor and the size are parameters (building it anew took a first
     view more time than SQLite took to run it).
 
-    Each status the filter spans is read in its index's order up to the page's size; the
-    database merges these few rows and keeps a page of them. (Read one statement a status and
-    merged here, every row of every status came over, read and built, to keep one page:
-    15 % of a first view after a change.)"""
-    lists = _status_lists(filter_name, keys, descending, reverse, paging)
+    Each status the filter spans is read in its index's order up to the page's size, its sort
+    keys only; the database merges these few keys and reads the rows of a page of them. (Read
+    one statement a status and merged here, every row of every status came over, read and
+    built, to keep one page: 15 % of a first view after a change. Merged as whole rows, each
+    shape's statement held some 100 kB of columns in a worker.)"""
+    columns = [getattr(Case, key) for key in keys]
+    rows = _row_columns(next((column for column in columns if column.key.startswith("topic_sort_")),
+                             Case.topic_sort_en))
+    lists = _status_lists(filter_name, columns, descending, reverse, paging)
     if len(lists) == 1:
-        return lists[0]
-    merged = sa.union_all(*(sa.select(*each.subquery().c) for each in lists)).subquery()
-    return (sa.select(*merged.c)
+        return lists[0](rows)
+    merged = sa.union_all(*(sa.select(*each(sa.select(*columns)).subquery().c)
+                            for each in lists)).subquery()
+    return (rows.join(merged, merged.c.id == Case.id)
             .order_by(*(merged.c[key].desc() if reverse else merged.c[key] for key in keys))
             .limit(fixed_limit(name="size")))
 
 
-def _status_lists(filter_name, keys, descending, reverse, paging):
-    """A list per status of the filter, each reading its index in order up to the size."""
-    columns = [getattr(Case, key) for key in keys]
+def _status_lists(filter_name, columns, descending, reverse, paging):
+    """A list per status of the filter, each reading its index in order up to the size: each a
+    function of the select whose columns it reads."""
     spec = _filter_spec(filter_name, sa.bindparam("user_id"),
                         sa.bindparam("today", type_=sa.Date), sa.bindparam("next_bd", type_=sa.Date))
     key = sa.tuple_(*columns)
@@ -316,13 +321,14 @@ def _status_lists(filter_name, keys, descending, reverse, paging):
     paging = [] if paging is None else [key < cursor if (paging == "after") == descending
                                         else key > cursor]
     order = [column.desc() if reverse else column.asc() for column in columns]
-    rows = _row_columns(next((column for column in columns if column.key.startswith("topic_sort_")),
-                             Case.topic_sort_en))
-    return [_hinted(rows.where(Case.current_unit_id == sa.bindparam("unit_id"),
-                               Case.status == status, *conditions, *paging)
-                    .order_by(*order).limit(fixed_limit(name="size")),
-                    filter_name, columns)
-            for status, conditions in spec.items()]
+
+    def status_list(status, conditions):
+        return lambda select: _hinted(
+            select.where(Case.current_unit_id == sa.bindparam("unit_id"), Case.status == status,
+                         *conditions, *paging)
+            .order_by(*order).limit(fixed_limit(name="size")), filter_name, columns)
+
+    return [status_list(status, conditions) for status, conditions in spec.items()]
 
 
 def inbox_page(unit_id, filter_name, user_id, today, next_bd, size, *, columns=_ORDER,
