@@ -299,19 +299,18 @@ def _page_statement(filter_name, keys, descending, reverse, paging):
     columns = [getattr(Case, key) for key in keys]
     rows = _row_columns(next((column for column in columns if column.key.startswith("topic_sort_")),
                              Case.topic_sort_en))
-    lists = _status_lists(filter_name, columns, descending, reverse, paging)
-    if len(lists) == 1:
-        return lists[0](rows)
-    merged = sa.union_all(*(sa.select(*each(sa.select(*columns)).subquery().c)
-                            for each in lists)).subquery()
+    shape = (filter_name, columns, descending, reverse, paging)
+    keyed = _status_lists(sa.select(*columns), *shape)
+    if len(keyed) == 1:  # one status: its list is the page
+        return _status_lists(rows, *shape)[0]
+    merged = sa.union_all(*(sa.select(each.subquery()) for each in keyed)).subquery()
     return (rows.join(merged, merged.c.id == Case.id)
             .order_by(*(merged.c[key].desc() if reverse else merged.c[key] for key in keys))
             .limit(fixed_limit(name="size")))
 
 
-def _status_lists(filter_name, columns, descending, reverse, paging):
-    """A list per status of the filter, each reading its index in order up to the size: each a
-    function of the select whose columns it reads."""
+def _status_lists(select, filter_name, columns, descending, reverse, paging):
+    """`select` for each status of the filter, reading its index in order up to the size."""
     spec = _filter_spec(filter_name, sa.bindparam("user_id"),
                         sa.bindparam("today", type_=sa.Date), sa.bindparam("next_bd", type_=sa.Date))
     key = sa.tuple_(*columns)
@@ -321,14 +320,10 @@ def _status_lists(filter_name, columns, descending, reverse, paging):
     paging = [] if paging is None else [key < cursor if (paging == "after") == descending
                                         else key > cursor]
     order = [column.desc() if reverse else column.asc() for column in columns]
-
-    def status_list(status, conditions):
-        return lambda select: _hinted(
-            select.where(Case.current_unit_id == sa.bindparam("unit_id"), Case.status == status,
-                         *conditions, *paging)
-            .order_by(*order).limit(fixed_limit(name="size")), filter_name, columns)
-
-    return [status_list(status, conditions) for status, conditions in spec.items()]
+    return [_hinted(select.where(Case.current_unit_id == sa.bindparam("unit_id"),
+                                 Case.status == status, *conditions, *paging)
+                    .order_by(*order).limit(fixed_limit(name="size")), filter_name, columns)
+            for status, conditions in spec.items()]
 
 
 def inbox_page(unit_id, filter_name, user_id, today, next_bd, size, *, columns=_ORDER,
