@@ -5,6 +5,7 @@ Timings belong to the benchmark (bench/run.py), never to tests.
 
 import itertools
 import re
+import tracemalloc
 from datetime import date, timedelta
 
 import psycopg
@@ -585,3 +586,46 @@ def test_running_totals_left_at_zero_are_deleted_through_the_key(data, units, mo
     plan = _plan(connection, statement, parameters)
     assert not _reads_the_whole_table(plan, connection.dialect.name, table.name), \
         f"{statement}\n{plan}"
+
+
+def _copies_of(case, count):
+    """`count` more open cases in the case's inbox: copies of its row, each with a reference of its
+    own, written in one statement (thousands of cases through the model would take minutes)."""
+    table = Case.__table__
+    row = db.session.execute(sa.select(table).where(table.c.id == case.id)).mappings().one()
+    first = db.session.scalar(sa.select(sa.func.max(table.c.id)))
+    db.session.execute(sa.insert(table), [
+        {**{name: value for name, value in row.items() if name != "id"},
+         "reference": f"FB-2025-{first + number:06d}"} for number in range(1, count + 1)])
+    db.session.commit()
+
+
+def _export_memory(client, path):
+    """(rows, the most memory Python held at once) while the export streams to the client."""
+    response = client.get(path, buffered=False)
+    tracemalloc.start()
+    try:
+        rows = sum(piece.count(b"\r\n") for piece in response.iter_encoded()) - 1
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+        response.close()
+    return rows, peak
+
+
+def test_an_export_holds_as_much_memory_for_four_times_the_rows(client, login, service_team,
+                                                                make_case):
+    """The inbox export streams its rows in batches: a worker's memory stays flat whatever the
+    size of the inbox it writes out. (A list of every row would add some 300 bytes a row: 2 MB
+    for the larger file, on top of the 2 MB that either export holds at most.)"""
+    case = make_case(service_team[0])
+    _copies_of(case, 1999)
+    login("cs.agent")
+    path = "/inbox/cs/export.csv"
+    client.get(path).close()  # the first export fills the caches every later one shares
+    rows, small = _export_memory(client, path)
+    assert rows == 2000
+    _copies_of(case, 6000)
+    rows, large = _export_memory(client, path)
+    assert rows == 8000
+    assert large < small * 1.5, (small, large)
