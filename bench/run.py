@@ -21,6 +21,12 @@ access log and by the client (see "The mixed run" below and bench/results.md).
 
 times one banking morning's reminders (`reminders send`) on a copy, and a second run the same
 morning, which must send nothing (bench/morning.py).
+
+    python bench/run.py --db sqlite --cases 1000000 --exports
+
+exports customer service's inbox as CSV in each of its filters, a fresh gunicorn worker for each:
+the rows, the first byte and the whole file, and how much the export grew the worker's peak
+memory, which streaming keeps the same whatever the number of rows.
 """
 
 import argparse
@@ -40,6 +46,7 @@ import secrets
 import signal
 import socket
 import sqlite3
+import statistics
 import subprocess
 import sys
 import threading
@@ -1516,6 +1523,67 @@ def run_morning(args, database, cases):
         print(f"Appended to {RESULTS.relative_to(ROOT)}")
 
 
+# --- A worker's memory over exports of every size ---------------------------------------------
+
+# The inbox's filters, as the team lead (who has them all) exports them.
+EXPORT_FILTERS = ["open", "unassigned", "mine", "overdue", "attention", "due_today", "no_answer",
+                  "answered"]
+EXPORT_ROUNDS = 3
+# What an export may add to a worker's peak beyond what the smallest one adds: a few batches of
+# rows and the pieces of the file, never a row's worth per row.
+EXPORT_GROWTH_SPREAD_MB = 2
+
+
+def run_exports(args, database, cases):
+    """Each filter's export, EXPORT_ROUNDS times, by a gunicorn worker of its own that has first
+    served the lead's login and inbox: the growth of its peak memory is what the export held."""
+    args.workers = 1
+    measured = []
+    for name in EXPORT_FILTERS:
+        path = f"/inbox/{SERVICE_UNIT}/export.csv?filter={name}"
+        with Server(args, database.copy_url) as server:
+            [worker] = server.worker_pids()
+            client = Client(server.port, log_in(server.port, MIX_LEAD).cookies)
+            client.request("GET", f"/inbox/{SERVICE_UNIT}?filter={name}").expect(200, "the inbox")
+            before = peak_memory_mb(worker)
+            first_bytes, wholes = [], []
+            for _round in range(EXPORT_ROUNDS):
+                started = time.perf_counter()
+                reply = client.request("GET", path)
+                wholes.append((time.perf_counter() - started) * 1000)
+                first_bytes.append((client.first_byte - started) * 1000)
+                reply.expect(200, path)
+            measured.append((name, reply.body.count(b"\r\n") - 1, statistics.median(first_bytes),
+                             statistics.median(wholes), before, peak_memory_mb(worker)))
+            client.close()
+        print(f"{name}: {thousands(measured[-1][1])} rows", flush=True)
+    measured.sort(key=lambda row: row[1])
+    growths = [after - before for *_rest, before, after in measured]
+    flat = max(growths) - growths[0] <= EXPORT_GROWTH_SPREAD_MB
+    rows = ["| filter | rows | first byte p50 (ms) | whole file p50 (ms) | worker before (MB) "
+            "| worker after (MB) | growth (MB) |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    rows += [f"| {name} | {thousands(count)} | {first:.0f} {mark(first <= MIX_EXPORT_FIRST_BYTE_MS)} "
+             f"| {whole:.0f} {mark(whole <= EXPORT_P95_MS)} | {before:.1f} | {after:.1f} "
+             f"| {after - before:.1f} |" for name, count, first, whole, before, after in measured]
+    heading = (f"## {datetime.now().astimezone():%Y-%m-%d %H:%M %Z} · {args.db} · "
+               f"{thousands(args.cases)} cases · a worker's memory over exports")
+    lines = [
+        f"- Customer service's inbox as CSV in each filter, by {MIX_LEAD}: one gunicorn worker a "
+        f"filter, which first serves the login and the filter's inbox page; {EXPORT_ROUNDS} exports "
+        "each, the medians; the worker's peak memory (VmHWM) before the exports and after them",
+        f"- The largest export ({thousands(measured[-1][1])} rows) grew the worker "
+        f"{growths[-1]:.1f} MB, the smallest ({thousands(measured[0][1])} rows) {growths[0]:.1f} MB; "
+        f"the most any grew it {max(growths) - growths[0]:.1f} MB beyond the smallest "
+        f"{mark(flat)} (flat: within {EXPORT_GROWTH_SPREAD_MB} MB)",
+        *(f"- {line}" for line in describe(args, cases) if not line.startswith("Run:")),
+    ]
+    section = "\n".join([heading, "", *rows, "", *lines]) + "\n"
+    print("\n" + section)
+    if not args.no_record:
+        RESULTS.write_text(RESULTS.read_text().rstrip("\n") + "\n\n" + section)
+        print(f"Appended to {RESULTS.relative_to(ROOT)}")
+
+
 def spread_cases(url, agents):
     """Give the customer service unit's assigned cases to the agents in turn, as a busy morning
     has them (the demo gives them all to cs.agent)."""
@@ -1586,6 +1654,8 @@ def parse_args():
     mix = parser.add_argument_group("the mixed run (--mix)")
     parser.add_argument("--reminders", action="store_true",
                         help="time one banking morning's reminders instead of the pages")
+    parser.add_argument("--exports", action="store_true",
+                        help="a worker's memory and times over the inbox's exports, not the pages")
     mix.add_argument("--mix", action="store_true",
                      help=f"instead of page by page, {MIX_AGENTS} customer service agents and their team "
                           "lead at once, timed in gunicorn's access log and on the client")
@@ -1624,9 +1694,10 @@ def main():
         cases = prepare(database, args)
     except sqlalchemy.exc.OperationalError as error:
         raise BenchError(f"Cannot use the database {database.url}: {error.orig}") from None
-    if args.mix or args.reminders:
+    if args.mix or args.reminders or args.exports:
+        run = run_mix if args.mix else run_morning if args.reminders else run_exports
         try:
-            (run_mix if args.mix else run_morning)(args, database, cases)
+            run(args, database, cases)
         finally:
             database.drop_copy()
         return
