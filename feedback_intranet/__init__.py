@@ -118,8 +118,9 @@ def register_extensions(app):
     passwords.init_app(app)
     limiter.init_app(app)
     check_limits_only_where_set(app)
-    # The inbox cache, the stamps that key it and the cases' sort keys: listening to every
+    # The inbox cache, the stamps that key it, the cases' sort keys and versions: listening to every
     # session from here on.
+    from .cases import common as case_changes
     from .inboxes import cache as inbox_cache
     from .inboxes import counters, sorting, stamps
     from .reports import summaries
@@ -128,6 +129,7 @@ def register_extensions(app):
     counters.register()
     summaries.register()
     stamps.register()
+    case_changes.register()
     inbox_cache.init_app(app)
     from .web.locale import install_template_gettext, select_locale, select_timezone
 

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from feedback_intranet import access
 from feedback_intranet.cases import operations as ops
+from feedback_intranet.cases.common import CaseChanged, claim_version
 from feedback_intranet.extensions import db
 from feedback_intranet.models import (
     Answer,
@@ -64,28 +65,69 @@ def test_a_member_takes_a_case(org, case):
     assert said(case.events[-1]) == "Cs Agent took the case."
 
 
-def test_a_forward_writes_the_case_once_after_claiming_its_version(org, case):
-    """Unit, status and holder go out in one UPDATE: each write of the case's row rewrites its
-    entries in every inbox index."""
-    units, people = org
-    ops.take(people["cs.agent"], case, now=NOW)
-    db.session.commit()
+def _case_updates(engine):
+    """The UPDATEs of cases sent while the block runs."""
     updates = []
 
     def record(_connection, _cursor, statement, _parameters, _context, _many):
         if statement.lstrip().upper().startswith("UPDATE FEEDBACK_CASE"):
             updates.append(" ".join(statement.split()))
 
-    engine = db.session.get_bind()
     sa.event.listen(engine, "before_cursor_execute", record)
+    return updates, lambda: sa.event.remove(engine, "before_cursor_execute", record)
+
+
+def test_a_forward_writes_the_case_once_after_claiming_its_version(org, case):
+    """Unit, status, holder and version go out in one UPDATE: each write of the case's row
+    rewrites its entries in every inbox index, and on PostgreSQL a second write in one
+    transaction checks every foreign key again. The claim before it only locks the row
+    (PostgreSQL) or writes the version as it was, to take the database's write lock (SQLite)."""
+    units, people = org
+    ops.take(people["cs.agent"], case, now=NOW)
+    db.session.commit()
+    version = case.version
+    engine = db.session.get_bind()
+    updates, stop = _case_updates(engine)
     try:
         ops.forward(people["cs.agent"], case, units["helsinki"].id, "Yours.", now=NOW)
         db.session.commit()
     finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
-    assert len(updates) == 2, updates
-    assert updates[0].startswith("UPDATE feedback_case SET version=")
-    assert all(f"{column}=" in updates[1] for column in ("current_unit_id", "status", "assignee_id"))
+        stop()
+    *claims, change = updates
+    assert claims == ([] if engine.dialect.name == "postgresql" else [claims[0]])
+    assert all(claim.startswith("UPDATE feedback_case SET version=") for claim in claims)
+    assert all(f"{column}=" in change
+               for column in ("current_unit_id", "status", "assignee_id", "version"))
+    assert case.version == version + 1
+
+
+def test_a_claimed_case_moves_its_version_once_whatever_changes_with_it(org, case):
+    """A change that writes nothing of the case's own row (here only the claim) still moves
+    its version, once for two claims; a claim rolled back moves nothing later."""
+    version = case.version
+    claim_version(case)
+    claim_version(case)
+    db.session.commit()
+    assert case.version == version + 1
+    claim_version(case)
+    db.session.rollback()
+    db.session.commit()
+    assert case.version == version + 1
+    ops.take(org[1]["cs.agent"], case, now=NOW)
+    db.session.commit()
+    assert case.version == version + 2
+
+
+def test_a_claim_refuses_a_case_changed_since_it_was_read(org, case, app):
+    """Another session's change committed after this one read the case: the claim refuses."""
+    agent = org[1]["cs.agent"]
+    with app.app_context():
+        other = db.session.get(type(case), case.id)
+        ops.take(db.session.get(type(agent), agent.id), other, now=NOW)
+        db.session.commit()
+    with pytest.raises(CaseChanged):
+        claim_version(case)
+    db.session.rollback()
 
 
 def test_other_units_cannot_take(org, case):

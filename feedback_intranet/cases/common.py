@@ -1,6 +1,7 @@
 """What every case operation shares: its refusals, the version check and the timeline event."""
 
-from sqlalchemy.orm.attributes import set_committed_value
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from .. import access
@@ -49,20 +50,50 @@ def check_action(actor, case, action, expected_version, lock=True):
 
 
 def claim_version(case):
-    """Compare and swap the case's version: the UPDATE takes the row's lock (a second request
-    waits for the first to commit, then finds the version moved) and is refused when anyone
-    changed the case since this request read it."""
+    """Hold the case's row for this transaction, refused when anyone changed the case since this
+    request read it: a second request waits for the first to commit, then finds the version
+    moved. The version moves once, with the change or at the commit (_move_claimed_versions).
+
+    PostgreSQL locks the row (FOR UPDATE): moving the version here as well would write the row
+    twice, each time into its every index, and the second write of a row in one transaction
+    has PostgreSQL check all its foreign keys again. SQLite has no row locks: an UPDATE that
+    writes the version as it is takes the database's write lock."""
     db.session.flush()  # changes made before the check go out first, with their own check
     table, version = Case.__table__, case.version
-    moved = db.session.execute(
-        table.update().where(table.c.id == case.id, table.c.version == version)
-        .values(version=version + 1)
-    ).rowcount
-    if moved != 1:
+    mine = (table.c.id == case.id) & (table.c.version == version)
+    if db.session.get_bind().dialect.name == "postgresql":
+        held = db.session.execute(sa.select(table.c.id).where(mine).with_for_update()).first()
+    else:
+        held = db.session.execute(table.update().where(mine).values(version=version)).rowcount
+    if not held:
         raise CaseChanged()
-    # The ORM's own version check at flush then starts from the version written here.
-    set_committed_value(case, "version", version + 1)
+    db.session.info.setdefault(_CLAIMED, {}).setdefault(case, version)
     stamps.note_units(db.session, [case.current_unit_id])
+
+
+_CLAIMED = "claimed_cases"  # {case: the version claimed} in session.info until the commit
+
+
+def _move_claimed_versions(session):
+    """Each claimed case whose version its change has not moved yet (a note, a cancelled
+    email) moves it now, in the commit's flush: every action moves the version once."""
+    for case, version in session.info.pop(_CLAIMED, {}).items():
+        state = sa.inspect(case)
+        if not (state.deleted or state.detached) and case.version == version:
+            case.version = version + 1
+
+
+def _forget_claims(session):
+    session.info.pop(_CLAIMED, None)
+
+
+def register():
+    """Listen to every ORM session: called by the app factory; listening twice is avoided."""
+    # First among the commit's listeners: the inbox stamps' flush then carries the version.
+    if not sa.event.contains(Session, "before_commit", _move_claimed_versions):
+        sa.event.listen(Session, "before_commit", _move_claimed_versions, insert=True)
+    if not sa.event.contains(Session, "after_rollback", _forget_claims):
+        sa.event.listen(Session, "after_rollback", _forget_claims)
 
 
 def hold(actor, case, now, previous=None):
