@@ -27,6 +27,12 @@ morning, which must send nothing (bench/morning.py).
 exports customer service's inbox as CSV in each of its filters, a fresh gunicorn worker for each:
 the rows, the first byte and the whole file, and how much the export grew the worker's peak
 memory, which streaming keeps the same whatever the number of rows.
+
+    python bench/run.py --db postgres --cases 1000000 --actions
+
+posts the case actions one after another on a quiet server, as one agent works the inbox: take,
+note and answer a case, forward another; enough of each for a p95, which the mixed run (a few
+answers a minute) cannot give.
 """
 
 import argparse
@@ -1213,24 +1219,12 @@ class Mix:
         """One change to the case, of those its page offers, when the pacer gives a turn; the
         action when done."""
         page = FormFields(case.body)
-        offered = {name.split("-")[0] for name in page.values if name.endswith("-token")}
-        email = [tag for tag in EMAIL_RADIO.findall(case.body) if b'value="email"' in tag]
-        if page.values.get("answer-channel") != "email" or not email or b" disabled" in email[0]:
-            offered.discard("answer")  # answers go by email here, where the page allows it
-        choices = [name for name in ACTION_WEIGHTS if name in offered]
+        choices = [name for name in ACTION_WEIGHTS if name in offered_actions(page, case.body)]
         if not choices or not self.changes.take():
             return
         action = rng.choices(choices, weights=[ACTION_WEIGHTS[name] for name in choices])[0]
-        form = {name: value for name, value in page.values.items() if name.startswith(f"{action}-")}
-        if action == "note":
-            form["note-text"] = "Soitin asiakkaalle, selvitän asiaa korttipalveluista."
-        elif action == "forward":
-            form["forward-unit"] = rng.choice(page.options["forward-unit"])
-            form["forward-note"] = "Kuuluu teille: asiakas kysyy kortin rajoista."
-        elif action == "answer":
-            form["answer-body"] = "Kiitos palautteestasi. Selvitimme asian ja olemme korjanneet sen."
-            form["answer-send"] = "Send the answer"
-        reply = self.request(client, action, "POST", f"/cases/{reference}/{action}", form)
+        reply = self.request(client, action, "POST", f"/cases/{reference}/{action}",
+                             action_form(page, action, rng))
         if reply is None:
             return
         if reply.status in (302, 303):
@@ -1270,6 +1264,29 @@ class Mix:
                     f"/reports/{name}?{urllib.parse.urlencode(period)}"
                 self.request(client, f"report-{name}", "GET", path)
             self.stop.wait(self.args.lead_pause)
+
+
+def offered_actions(page, body):
+    """The actions a case page offers (`page`, its FormFields); an answer only by email."""
+    offered = {name.split("-")[0] for name in page.values if name.endswith("-token")}
+    email = [tag for tag in EMAIL_RADIO.findall(body) if b'value="email"' in tag]
+    if page.values.get("answer-channel") != "email" or not email or b" disabled" in email[0]:
+        offered.discard("answer")  # answers go by email here, where the page allows it
+    return offered
+
+
+def action_form(page, action, rng):
+    """The action's form as its case page filled it, with what an agent writes in it."""
+    form = {name: value for name, value in page.values.items() if name.startswith(f"{action}-")}
+    if action == "note":
+        form["note-text"] = "Soitin asiakkaalle, selvitän asiaa korttipalveluista."
+    elif action == "forward":
+        form["forward-unit"] = rng.choice(page.options["forward-unit"])
+        form["forward-note"] = "Kuuluu teille: asiakas kysyy kortin rajoista."
+    elif action == "answer":
+        form["answer-body"] = "Kiitos palautteestasi. Selvitimme asian ja olemme korjanneet sen."
+        form["answer-send"] = "Send the answer"
+    return form
 
 
 def read_access_log(path):
@@ -1584,6 +1601,100 @@ def run_exports(args, database, cases):
         print(f"Appended to {RESULTS.relative_to(ROOT)}")
 
 
+# --- The case actions, one after another ---------------------------------------------------
+
+ACTIONS_ACCESS_LOG = DATA / "actions-access.log"
+ACTIONS_AGENT = "cs.agent"
+ACTION_P95_MS = 30  # the mixed run's target for take, note, answer and forward
+
+
+def action_cases(client, count):
+    """References of unassigned cases in customer service's inbox, `count` or fewer, read from
+    its pages by their "Next" links."""
+    found, path = [], f"/inbox/{SERVICE_UNIT}?filter=unassigned"
+    while path and len(found) < count:
+        reply = client.request("GET", path)
+        reply.expect(200, path)
+        text = reply.body.decode()
+        found += [ref for ref in CASE_LINK.findall(text) if ref not in found]
+        following = NEXT_LINK.search(text)
+        path = html.unescape(following[1]) if following else None
+    return found[:count]
+
+
+def run_actions(args, database, cases):
+    """One agent takes, notes and answers each of `--action-cases` cases, and forwards as many
+    others, opening the case's page before each; timed by gunicorn's access log and the client."""
+    rng = random.Random(args.seed)
+    ACTIONS_ACCESS_LOG.unlink(missing_ok=True)
+    with Server(args, database.copy_url, access_log=ACTIONS_ACCESS_LOG) as server:
+        client = Client(server.port, log_in(server.port, ACTIONS_AGENT).cookies)
+        mix = Mix(server.port, args)  # its request() tags, times and checks each one
+        # Most cases are answered by phone or letter: enough of them that some 60 go by email.
+        references = action_cases(client, 6 * args.action_cases)
+        forwarded, worked = references[:args.action_cases], references[args.action_cases:]
+        print(f"Acting on up to {len(references)} cases as {ACTIONS_AGENT}", flush=True)
+        load = os.getloadavg()[0]
+        for reference, actions in [*((r, ("take", "note", "answer")) for r in worked),
+                                   *((r, ("forward",)) for r in forwarded)]:
+            if actions[0] == "take" and mix.outcomes["answer", "done"] >= args.action_cases:
+                continue
+            for action in actions:
+                case = mix.request(client, "case", "GET", f"/cases/{reference}")
+                page = FormFields(case.body) if case else None
+                if page is None or action not in offered_actions(page, case.body):
+                    mix.outcomes[action, "not offered"] += 1
+                    continue
+                reply = mix.request(client, action, "POST", f"/cases/{reference}/{action}",
+                                    action_form(page, action, rng))
+                done = reply is not None and reply.status in (302, 303)
+                mix.outcomes[action, "done" if done else "refused"] += 1
+        workers_mb = [peak_memory_mb(pid) for pid in server.worker_pids()]
+    time.sleep(0.5)  # gunicorn has written its last lines
+    server_times = read_access_log(ACTIONS_ACCESS_LOG)
+    rows = ["| action | done | server p50 ms | server p95 ms | client p50 ms | client p95 ms "
+            "| p95 target | | SQL per request |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | :-: | ---: |"]
+    met = []
+    for action in ("take", "note", "answer", "forward"):
+        samples = [sample for sample in mix.samples if sample.kind == action
+                   and sample.status in (302, 303)]
+        if not samples:
+            rows.append(f"| {action} | 0 | | | | | ≤ {ACTION_P95_MS} | | |")
+            continue
+        served = sorted(server_times[sample.number][1] for sample in samples
+                        if sample.number in server_times)
+        seen = sorted(sample.client_ms for sample in samples)
+        queries = sorted({sample.queries for sample in samples})
+        p95 = nearest_rank(served, 0.95)
+        met.append(p95 <= ACTION_P95_MS)
+        rows.append(f"| {action} | {len(samples)} | {ms(nearest_rank(served, 0.5))} | {ms(p95)} "
+                    f"| {ms(nearest_rank(seen, 0.5))} | {ms(nearest_rank(seen, 0.95))} "
+                    f"| ≤ {ACTION_P95_MS} | {mark(met[-1])} | {queries[0]}"
+                    f"{f'–{queries[-1]}' if len(queries) > 1 else ''} |")
+    heading = (f"## {datetime.now().astimezone():%Y-%m-%d %H:%M %Z} · {args.db} · "
+               f"{thousands(args.cases)} cases · {workers_text(args)} · the case actions, one after another")
+    outcomes = ", ".join(f"{action} {what} {count}" for (action, what), count in sorted(mix.outcomes.items()))
+    lines = [
+        f"- {ACTIONS_AGENT} takes, notes and answers (by email, where the case allows it) "
+        f"unassigned cases of customer service until {args.action_cases} are answered, and "
+        f"forwards {len(forwarded)} others, one request at a time, opening the case's page "
+        "before each action (not counted here)",
+        f"- Outcomes: {outcomes}; failures: {len(mix.failures)} {mark(not mix.failures)}",
+        f"- Load average (1 min) {load:.2f} when the actions began; workers' peak memory "
+        f"{', '.join(f'{mb:.0f} MB' for mb in workers_mb)}",
+        *(f"- {line}" for line in describe(args, cases) if not line.startswith("Run:")),
+        f"- Targets met: {sum(met)} of {len(met)}",
+    ]
+    section = "\n".join([heading, "", *rows, "", *lines]) + "\n"
+    print("\n" + section)
+    if mix.failures:
+        print("FAILURES:\n" + "\n".join(mix.failures[:10]), file=sys.stderr)
+    if not args.no_record:
+        RESULTS.write_text(RESULTS.read_text().rstrip("\n") + "\n\n" + section)
+        print(f"Appended to {RESULTS.relative_to(ROOT)}")
+
+
 def spread_cases(url, agents):
     """Give the customer service unit's assigned cases to the agents in turn, as a busy morning
     has them (the demo gives them all to cs.agent)."""
@@ -1654,6 +1765,10 @@ def parse_args():
     mix = parser.add_argument_group("the mixed run (--mix)")
     parser.add_argument("--reminders", action="store_true",
                         help="time one banking morning's reminders instead of the pages")
+    parser.add_argument("--actions", action="store_true",
+                        help="time the case actions one after another, not the pages")
+    parser.add_argument("--action-cases", type=int, default=60,
+                        help="answers (and forwards) in --actions")
     parser.add_argument("--exports", action="store_true",
                         help="a worker's memory and times over the inbox's exports, not the pages")
     mix.add_argument("--mix", action="store_true",
@@ -1694,8 +1809,9 @@ def main():
         cases = prepare(database, args)
     except sqlalchemy.exc.OperationalError as error:
         raise BenchError(f"Cannot use the database {database.url}: {error.orig}") from None
-    if args.mix or args.reminders or args.exports:
-        run = run_mix if args.mix else run_morning if args.reminders else run_exports
+    if args.mix or args.reminders or args.exports or args.actions:
+        run = (run_mix if args.mix else run_morning if args.reminders
+               else run_exports if args.exports else run_actions)
         try:
             run(args, database, cases)
         finally:
