@@ -1,5 +1,6 @@
 """Case operations as plain functions: each rule, each refusal, each timeline event."""
 
+import threading
 from datetime import date, datetime
 
 import pytest
@@ -11,7 +12,10 @@ from feedback_intranet.cases.common import CaseChanged, claim_version
 from feedback_intranet.extensions import db
 from feedback_intranet.models import (
     Answer,
+    Case,
+    CaseEvent,
     CaseStatus,
+    EventKind,
     OutboxMessage,
     Topic,
     UnitKind,
@@ -128,6 +132,46 @@ def test_a_claim_refuses_a_case_changed_since_it_was_read(org, case, app):
     with pytest.raises(CaseChanged):
         claim_version(case)
     db.session.rollback()
+
+
+@pytest.mark.committed
+def test_two_claims_after_writing_to_the_cases_timeline_refuse_one_and_never_deadlock(
+        org, make_case, data, database_url):
+    """Each of two sessions writes a row that refers to the case (its foreign key check takes a
+    key-share lock on the case's row), then claims the case: one goes through and the other is
+    told the case changed. A claim that locked the row FOR UPDATE deadlocked here every round."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("two sessions holding one case's row need PostgreSQL's row locks")
+    for round_number in range(10):
+        case_id = make_case(org[0]["cs"], received_at=NOW).id
+        barrier, outcomes = threading.Barrier(2), []
+
+        def claim(case_id=case_id, barrier=barrier, outcomes=outcomes):
+            with data.app_context():
+                try:
+                    case = db.session.get(Case, case_id)
+                    db.session.add(CaseEvent(case_id=case_id, kind=EventKind.RECEIVED, at=NOW,
+                                             facts={}))
+                    db.session.flush()
+                    barrier.wait()
+                    claim_version(case)
+                    db.session.commit()
+                    outcomes.append("done")
+                except CaseChanged:
+                    db.session.rollback()
+                    outcomes.append("refused")
+                except Exception as error:  # a deadlock, say: reported, not raised in a thread
+                    db.session.rollback()
+                    outcomes.append(type(error).__name__)
+                finally:
+                    db.session.remove()
+
+        threads = [threading.Thread(target=claim) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert sorted(outcomes) == ["done", "refused"], (round_number, outcomes)
 
 
 def test_other_units_cannot_take(org, case):

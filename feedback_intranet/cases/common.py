@@ -54,15 +54,18 @@ def claim_version(case):
     request read it: a second request waits for the first to commit, then finds the version
     moved. The version moves once, with the change or at the commit (_move_claimed_versions).
 
-    PostgreSQL locks the row (FOR UPDATE): moving the version here as well would write the row
-    twice, each time into its every index, and the second write of a row in one transaction
-    has PostgreSQL check all its foreign keys again. SQLite has no row locks: an UPDATE that
-    writes the version as it is takes the database's write lock."""
+    PostgreSQL locks the row as an UPDATE of its columns would (FOR NO KEY UPDATE: rows that
+    refer to the case, such as its timeline's, may still be written meanwhile, and a transaction
+    that wrote one before its claim does not deadlock with another): moving the version here as
+    well would write the row twice, each time into its every index, and the second write of a
+    row in one transaction has PostgreSQL check all its foreign keys again. SQLite has no row
+    locks: an UPDATE that writes the version as it is takes the database's write lock."""
     db.session.flush()  # changes made before the check go out first, with their own check
     table, version = Case.__table__, case.version
     mine = (table.c.id == case.id) & (table.c.version == version)
     if db.session.get_bind().dialect.name == "postgresql":
-        held = db.session.execute(sa.select(table.c.id).where(mine).with_for_update()).first()
+        held = db.session.execute(
+            sa.select(table.c.id).where(mine).with_for_update(key_share=True)).first()
     else:
         held = db.session.execute(table.update().where(mine).values(version=version)).rowcount
     if not held:
