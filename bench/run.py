@@ -1021,20 +1021,36 @@ Runs follow, newest at the end.
 """
 
 
-def record(args, cases, results, workers_mb, pairs, metrics=None):
-    rows, lines = table(results, workers_mb, pairs)
-    if metrics:
-        lines.insert(-1, metrics)
-    heading = (f"## {datetime.now().astimezone():%Y-%m-%d %H:%M %Z} · {args.db} · "
-               f"{thousands(args.cases)} cases · {workers_text(args)}")
-    section = "\n".join([heading, "", *(f"- {line}" for line in describe(args, cases)), "",
-                         *rows, "", *lines]) + "\n"
+def heading(args, what):
+    """A run's section heading in bench/results.md: when, the database, the cases, `what`."""
+    parts = [f"{datetime.now().astimezone():%Y-%m-%d %H:%M %Z}", args.db,
+             f"{thousands(args.cases)} cases", what]
+    return "## " + " · ".join(parts)
+
+
+def machine_lines(args, cases):
+    """The machine and software, for runs the pages' run settings do not apply to."""
+    return [f"- {line}" for line in describe(args, cases) if not line.startswith("Run:")]
+
+
+def publish(args, section):
+    """Print a run's section and, unless --no-record, append it to bench/results.md."""
     print("\n" + section)
     if args.no_record:
         return
     text = RESULTS.read_text() if RESULTS.exists() else HEADER
     RESULTS.write_text(text.rstrip("\n") + "\n\n" + section)
     print(f"Appended to {RESULTS.relative_to(ROOT)}")
+
+
+def record(args, cases, results, workers_mb, pairs, metrics=None):
+    rows, lines = table(results, workers_mb, pairs)
+    if metrics:
+        lines.insert(-1, metrics)
+    section = "\n".join([heading(args, workers_text(args)), "",
+                         *(f"- {line}" for line in describe(args, cases)), "",
+                         *rows, "", *lines]) + "\n"
+    publish(args, section)
 
 
 # --- The mixed run -------------------------------------------------------------------------------
@@ -1466,24 +1482,19 @@ def run_mix(args, database, cases):
                              (load_start, load_end, cpu))
     if metrics:
         lines.insert(-1, metrics)
-    heading = (f"## {datetime.now().astimezone():%Y-%m-%d %H:%M %Z} · {args.db} · "
-               f"{thousands(args.cases)} cases · {workers_text(args)} · mixed run")
     run_line = (f"Run: mixed, {thousands(cases)} cases in the database, {workers_text(args)}, inbox "
                 f"cache {args.inbox_cache}, {metrics_text(args)}; {len(agents)} agents (customer "
                 f"service) and {MIX_LEAD}, "
                 f"{args.warmup_seconds:g} s warm-up then {args.duration:g} s measured; changes paced "
                 f"at {args.change_rate:g}/s, an export every {args.export_every:g} s, the lead pausing "
                 f"{args.lead_pause:g} s; seed {args.seed}")
-    section = "\n".join([heading, "", *(f"- {line}" for line in describe(args, cases)[:2]),
+    section = "\n".join([heading(args, f"{workers_text(args)} · mixed run"), "",
+                         *(f"- {line}" for line in describe(args, cases)[:2]),
                          f"- {run_line}", "", *rows, "", *lines]) + "\n"
-    print("\n" + section)
+    publish(args, section)
     if mix.failures:
         print(f"FAILURES: {len(mix.failures)} requests failed; see above and {server.log_path}",
               file=sys.stderr)
-    if not args.no_record:
-        text = RESULTS.read_text() if RESULTS.exists() else HEADER
-        RESULTS.write_text(text.rstrip("\n") + "\n\n" + section)
-        print(f"Appended to {RESULTS.relative_to(ROOT)}")
 
 
 # --- Main ----------------------------------------------------------------------------------------
@@ -1517,8 +1528,6 @@ def run_morning(args, database, cases):
         raise BenchError(f"bench/morning.py failed:\n{done.stderr[-3000:]}")
     outcome = json.loads(done.stdout.strip().splitlines()[-1])
     first, second = outcome["runs"]
-    heading = (f"## {datetime.now().astimezone():%Y-%m-%d %H:%M %Z} · {args.db} · "
-               f"{thousands(args.cases)} cases · one morning's reminders")
     lines = [
         f"- The morning of {outcome['morning'][:10]} at 7.30, {len(agents)} customer service "
         "agents holding the unit's assigned cases besides the demo's staff",
@@ -1530,14 +1539,9 @@ def run_morning(args, database, cases):
         f"- Second run the same morning: {second['seconds']:.2f} s, {second['statements']} "
         f"statements, {second['sent']} sent, {second['already_sent']} had theirs already "
         f"{mark(second['sent'] == 0)}",
-        # The machine and software; the pages' run settings do not apply.
-        *(f"- {line}" for line in describe(args, cases) if not line.startswith("Run:")),
+        *machine_lines(args, cases),
     ]
-    section = "\n".join([heading, "", *lines]) + "\n"
-    print("\n" + section)
-    if not args.no_record:
-        RESULTS.write_text(RESULTS.read_text().rstrip("\n") + "\n\n" + section)
-        print(f"Appended to {RESULTS.relative_to(ROOT)}")
+    publish(args, "\n".join([heading(args, "one morning's reminders"), "", *lines]) + "\n")
 
 
 # --- A worker's memory over exports of every size ---------------------------------------------
@@ -1582,8 +1586,6 @@ def run_exports(args, database, cases):
     rows += [f"| {name} | {thousands(count)} | {first:.0f} {mark(first <= MIX_EXPORT_FIRST_BYTE_MS)} "
              f"| {whole:.0f} {mark(whole <= EXPORT_P95_MS)} | {before:.1f} | {after:.1f} "
              f"| {after - before:.1f} |" for name, count, first, whole, before, after in measured]
-    heading = (f"## {datetime.now().astimezone():%Y-%m-%d %H:%M %Z} · {args.db} · "
-               f"{thousands(args.cases)} cases · a worker's memory over exports")
     lines = [
         f"- Customer service's inbox as CSV in each filter, by {MIX_LEAD}: one gunicorn worker a "
         f"filter, which first serves the login and the filter's inbox page; {EXPORT_ROUNDS} exports "
@@ -1592,13 +1594,10 @@ def run_exports(args, database, cases):
         f"{growths[-1]:.1f} MB, the smallest ({thousands(measured[0][1])} rows) {growths[0]:.1f} MB; "
         f"the most any grew it {max(growths) - growths[0]:.1f} MB beyond the smallest "
         f"{mark(flat)} (flat: within {EXPORT_GROWTH_SPREAD_MB} MB)",
-        *(f"- {line}" for line in describe(args, cases) if not line.startswith("Run:")),
+        *machine_lines(args, cases),
     ]
-    section = "\n".join([heading, "", *rows, "", *lines]) + "\n"
-    print("\n" + section)
-    if not args.no_record:
-        RESULTS.write_text(RESULTS.read_text().rstrip("\n") + "\n\n" + section)
-        print(f"Appended to {RESULTS.relative_to(ROOT)}")
+    publish(args, "\n".join([heading(args, "a worker's memory over exports"), "", *rows, "",
+                              *lines]) + "\n")
 
 
 # --- The case actions, one after another ---------------------------------------------------
@@ -1672,8 +1671,6 @@ def run_actions(args, database, cases):
                     f"| {ms(nearest_rank(seen, 0.5))} | {ms(nearest_rank(seen, 0.95))} "
                     f"| ≤ {ACTION_P95_MS} | {mark(met[-1])} | {queries[0]}"
                     f"{f'–{queries[-1]}' if len(queries) > 1 else ''} |")
-    heading = (f"## {datetime.now().astimezone():%Y-%m-%d %H:%M %Z} · {args.db} · "
-               f"{thousands(args.cases)} cases · {workers_text(args)} · the case actions, one after another")
     outcomes = ", ".join(f"{action} {what} {count}" for (action, what), count in sorted(mix.outcomes.items()))
     lines = [
         f"- {ACTIONS_AGENT} takes, notes and answers (by email, where the case allows it) "
@@ -1683,16 +1680,13 @@ def run_actions(args, database, cases):
         f"- Outcomes: {outcomes}; failures: {len(mix.failures)} {mark(not mix.failures)}",
         f"- Load average (1 min) {load:.2f} when the actions began; workers' peak memory "
         f"{', '.join(f'{mb:.0f} MB' for mb in workers_mb)}",
-        *(f"- {line}" for line in describe(args, cases) if not line.startswith("Run:")),
+        *machine_lines(args, cases),
         f"- Targets met: {sum(met)} of {len(met)}",
     ]
-    section = "\n".join([heading, "", *rows, "", *lines]) + "\n"
-    print("\n" + section)
+    publish(args, "\n".join([heading(args, f"{workers_text(args)} · the case actions, one after "
+                                            "another"), "", *rows, "", *lines]) + "\n")
     if mix.failures:
         print("FAILURES:\n" + "\n".join(mix.failures[:10]), file=sys.stderr)
-    if not args.no_record:
-        RESULTS.write_text(RESULTS.read_text().rstrip("\n") + "\n\n" + section)
-        print(f"Appended to {RESULTS.relative_to(ROOT)}")
 
 
 def spread_cases(url, agents):
