@@ -13,7 +13,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 
 from .passwords import Passwords
 
@@ -46,6 +46,14 @@ passwords = Passwords()
 limiter = Limiter(key_func=get_remote_address)
 # Inbox counts and rows, filed under each unit's stamp (inboxes.stamps).
 cache = Cache()
+
+
+def listen_to_sessions(*listeners, first=False):
+    """Listen to every ORM session from now on, each (event name, listener) once however often
+    the app factory runs; `first` puts them before the listeners already there."""
+    for name, listener in listeners:
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener, insert=first)
 
 
 @event.listens_for(Engine, "connect")

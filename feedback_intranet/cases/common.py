@@ -1,11 +1,10 @@
 """What every case operation shares: its refusals, the version check and the timeline event."""
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from .. import access
-from ..extensions import db
+from ..extensions import db, listen_to_sessions
 from ..i18n import gettext as _
 from ..inboxes import stamps
 from ..models import Case, CaseEvent, CaseStatus, EventKind
@@ -93,10 +92,8 @@ def _forget_claims(session):
 def register():
     """Listen to every ORM session: called by the app factory; listening twice is avoided."""
     # First among the commit's listeners: the inbox stamps' flush then carries the version.
-    if not sa.event.contains(Session, "before_commit", _move_claimed_versions):
-        sa.event.listen(Session, "before_commit", _move_claimed_versions, insert=True)
-    if not sa.event.contains(Session, "after_rollback", _forget_claims):
-        sa.event.listen(Session, "after_rollback", _forget_claims)
+    listen_to_sessions(("before_commit", _move_claimed_versions), first=True)
+    listen_to_sessions(("after_rollback", _forget_claims))
 
 
 def hold(actor, case, now, previous=None):

@@ -20,10 +20,9 @@ from collections import Counter
 from datetime import timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from .. import clock, running_totals
-from ..extensions import db
+from ..extensions import db, listen_to_sessions
 from ..models import OPEN_STATUSES, Case, CaseStatus, InboxCount, Membership
 from ..reads import read
 from ..rules.banking_days import FIRST_DAY
@@ -104,10 +103,8 @@ def register():
     counters' rows are then locked before the stamps', in every commit)."""
     # After each flush, when a holder or unit set through its relationship has its id in the
     # column too; the attributes' history still tells what each was before.
-    for name, listener in (("after_flush", _note_changes), ("before_commit", _apply),
-                           ("after_rollback", _forget)):
-        if not sa.event.contains(Session, name, listener):
-            sa.event.listen(Session, name, listener)
+    listen_to_sessions(("after_flush", _note_changes), ("before_commit", _apply),
+                       ("after_rollback", _forget))
 
 
 def _from_cases():

@@ -6,8 +6,8 @@ loader, retention, masking again) set the keys themselves.
 """
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
+from ..extensions import listen_to_sessions
 from ..models import Case, Customer, Topic
 from ..models.cases import TOPIC_SORT_LANGUAGES, sort_keys, topic_sort_key
 
@@ -53,5 +53,4 @@ def _related(session, case, name, model):
 
 def register():
     """Listen to every ORM session; called by the app factory, never twice."""
-    if not sa.event.contains(Session, "before_flush", _before_flush):
-        sa.event.listen(Session, "before_flush", _before_flush)
+    listen_to_sessions(("before_flush", _before_flush))

@@ -20,8 +20,8 @@ import secrets
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
 
+from ..extensions import listen_to_sessions
 from ..models import Case, ClosingDay, Customer, InboxStamp, Topic, Unit, User
 from ..reads import read
 
@@ -111,10 +111,8 @@ def _note_changes(session):
 def register():
     """Listen to every ORM session from now on: changes are noted at each flush and the stamps
     touched once, before the commit. Called by the app factory; listening twice is avoided."""
-    for name, listener in (("before_flush", _before_flush), ("before_commit", _before_commit),
-                           ("after_rollback", _after_rollback)):
-        if not sa.event.contains(Session, name, listener):
-            sa.event.listen(Session, name, listener)
+    listen_to_sessions(("before_flush", _before_flush), ("before_commit", _before_commit),
+                       ("after_rollback", _after_rollback))
 
 
 def _before_flush(session, _context, _instances):

@@ -18,9 +18,9 @@ topics' sort keys) touches a column that a figure rests on.
 from itertools import groupby
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from .. import clock, running_totals
+from ..extensions import listen_to_sessions
 from ..models import (
     OPEN_STATUSES,
     Case,
@@ -219,10 +219,8 @@ def _forget(session):
 def register():
     """Listen to every ORM session; called by the app factory after the inbox counters' listeners
     and before the stamps' (every commit locks their rows in that order)."""
-    for name, listener in (("after_flush", _note_changes), ("before_commit", _apply),
-                           ("after_rollback", _forget)):
-        if not sa.event.contains(Session, name, listener):
-            sa.event.listen(Session, name, listener)
+    listen_to_sessions(("after_flush", _note_changes), ("before_commit", _apply),
+                       ("after_rollback", _forget))
 
 
 def counted(connection, tz):
