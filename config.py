@@ -102,6 +102,9 @@ class Config:
     # The development server delivers the outbox from a thread; production runs
     # `flask --app wsgi outbox send --loop` as its own process.
     OUTBOX_WORKER_THREAD = _bool("OUTBOX_WORKER_THREAD")
+    # On SQLite, a web worker's thread copies the write-ahead log into the database this often
+    # (0: never), so no request waits for it (feedback_intranet/checkpoints.py).
+    SQLITE_CHECKPOINT_SECONDS = _float("SQLITE_CHECKPOINT_SECONDS", 0.5)
 
     # argon2id; OWASP's minimum is m=19 MiB, t=2, p=1.
     ARGON2_TIME_COST = _int("ARGON2_TIME_COST", 2)
@@ -255,6 +258,7 @@ class TestingConfig(Config):
     SESSION_IDLE_MINUTES = 10**7
     SESSION_MAX_HOURS = 10**6
     LOGIN_LIMIT_PER_USERNAME = LOGIN_LIMIT_PER_ADDRESS = "1000 per minute"
+    SQLITE_CHECKPOINT_SECONDS = 0  # the checkpoint tests start their own
 
 
 class ProductionConfig(Config):

@@ -12,6 +12,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session
 
@@ -54,6 +55,11 @@ def listen_to_sessions(*listeners, first=False):
     for name, listener in listeners:
         if not event.contains(Session, name, listener):
             event.listen(Session, name, listener, insert=first)
+
+
+def insert_of(dialect_name):
+    """The INSERT of the database's dialect, which knows ON CONFLICT."""
+    return postgresql.insert if dialect_name == "postgresql" else sqlite.insert
 
 
 @event.listens_for(Engine, "connect")

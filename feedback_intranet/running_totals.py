@@ -4,7 +4,8 @@ to them in the same transaction, and a row left at zero is deleted (no row for w
 import functools
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
+
+from .extensions import insert_of
 
 DELETED_AT_ONCE = 200
 
@@ -13,7 +14,7 @@ DELETED_AT_ONCE = 200
 def _upsert(dialect, table, key_columns, count_columns):
     """Add a row's counts to those of the row with its key, or insert it; returning the row.
     Built once and run for many rows (SQLAlchemy's "insertmanyvalues" batches them)."""
-    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    statement = insert_of(dialect)(table)
     return statement.on_conflict_do_update(
         index_elements=[table.c[name] for name in key_columns],
         set_={name: table.c[name] + statement.excluded[name] for name in count_columns},

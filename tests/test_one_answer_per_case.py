@@ -163,3 +163,25 @@ def test_cancelling_while_a_colleague_records_the_call_or_posts_the_letter_never
         # Exactly one of them happened: cancelled, or reached the customer.
         assert waiting.status in ("cancelled", "delivered"), round_number
         assert ("reply_cancelled" in events) == (waiting.status == "cancelled"), round_number
+
+
+def test_a_form_sent_twice_at_the_same_moment_acts_once_and_neither_is_refused(app, desk,
+                                                                               make_case):
+    """A double click that reaches two workers at once: the second post's one-time token waits
+    for the first's commit, then finds it used. One note, and both are told it is done."""
+    cs, _turku, clients = desk
+    again = app.test_client()
+    assert again.post("/login", data={"username": "cs.first", "password": PASSWORD}) \
+        .status_code == 302
+    for round_number in range(ROUNDS):
+        case = make_case(cs, received_at=NOW)
+        page = clients[0].get(f"/cases/{case.reference}").get_data(as_text=True)
+        data = {**hidden_fields(page, "note"), "note-text": f"Soitin asiakkaalle {round_number}."}
+        url = f"/cases/{case.reference}/note"
+        results = _together([(clients[0], url, data), (again, url, data)])
+        assert [status for status, _body in results] == [302, 302], round_number
+        notes = db.session.scalars(sa.select(CaseEvent.text).where(
+            CaseEvent.case_id == case.id, CaseEvent.kind == "note")).all()
+        assert notes == [f"Soitin asiakkaalle {round_number}."], round_number
+        told = [c.get(f"/cases/{case.reference}").get_data(as_text=True) for c in (clients[0], again)]
+        assert sum("That was already done." in page for page in told) == 1, round_number

@@ -19,9 +19,8 @@ import functools
 import secrets
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
-from ..extensions import listen_to_sessions
+from ..extensions import insert_of, listen_to_sessions
 from ..models import Case, ClosingDay, Customer, InboxStamp, Topic, Unit, User
 from ..reads import read
 
@@ -63,12 +62,21 @@ def touch(connection, unit_ids):
     copy of one, would otherwise count up through stamps whose figures a shared cache still
     holds for the original.
     """
+    parameters = {}
+    for n, unit_id in enumerate(sorted(unit_ids)):
+        parameters[f"unit_{n}"], parameters[f"stamp_{n}"] = unit_id, secrets.randbits(62)
+    connection.execute(_touch(connection.dialect.name, len(unit_ids)), parameters)
+
+
+@functools.cache
+def _touch(dialect_name, count):
+    """The statement of `touch` for `count` units, built once (every case action runs it)."""
     table = InboxStamp.__table__
-    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-    statement = insert(table).values(
-        [{"unit_id": unit_id, "stamp": secrets.randbits(62)} for unit_id in sorted(unit_ids)])
-    connection.execute(statement.on_conflict_do_update(
-        index_elements=[table.c.unit_id], set_={"stamp": statement.excluded.stamp}))
+    statement = insert_of(dialect_name)(table).values(
+        [{"unit_id": sa.bindparam(f"unit_{n}"), "stamp": sa.bindparam(f"stamp_{n}")}
+         for n in range(count)])
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.unit_id], set_={"stamp": statement.excluded.stamp})
 
 
 def touch_all(connection):

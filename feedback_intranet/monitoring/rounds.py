@@ -10,10 +10,8 @@ import os
 import socket
 import time
 
-from sqlalchemy.dialects import postgresql, sqlite
-
 from .. import clock
-from ..extensions import db
+from ..extensions import db, insert_of
 from ..logs import get_logger
 from ..models import Heartbeat
 
@@ -38,11 +36,9 @@ def finished(job, began, outcome=None):
     heartbeat and logs one line with what the round did (`outcome`: {what: how many})."""
     seconds = time.monotonic() - began
     table = Heartbeat.__table__
-    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else (
-        sqlite.insert)
     values = {"job": job, "worker": f"{socket.gethostname()[:80]}:{os.getpid()}",
               "finished_at": clock.now(), "seconds": round(seconds, 3)}
-    statement = insert(table).values(values)
+    statement = insert_of(db.session.get_bind().dialect.name)(table).values(values)
     db.session.execute(statement.on_conflict_do_update(
         index_elements=[table.c.job],
         set_={name: statement.excluded[name] for name in values if name != "job"}))

@@ -10,11 +10,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from .. import outbox
-from ..extensions import db
+from ..extensions import db, insert_of
 from ..models import (
     OPEN_STATUSES,
     Case,
@@ -150,8 +149,7 @@ def _escalate(unit_id, today):
     overdue = sa.select(Case.id, sa.literal(unit_id), sa.literal(today, sa.Date)).where(
         Case.current_unit_id == unit_id, Case.status.in_(OPEN_STATUSES),
         Case.effective_due_date < today, Case.reply_wanted.is_(True)).order_by(Case.id)
-    insert = (postgresql.insert if db.session.connection().dialect.name == "postgresql"
-              else sqlite.insert)
     return len(db.session.execute(
-        insert(table).from_select(["case_id", "unit_id", "escalated_on"], overdue)
+        insert_of(db.session.connection().dialect.name)(table)
+        .from_select(["case_id", "unit_id", "escalated_on"], overdue)
         .on_conflict_do_nothing().returning(table.c.case_id)).all())
