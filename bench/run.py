@@ -1623,20 +1623,23 @@ def action_cases(client, count):
 
 def run_actions(args, database, cases):
     """One agent takes, notes and answers each of `--action-cases` cases, and forwards as many
-    others, opening the case's page before each; timed by gunicorn's access log and the client."""
+    others, opening the case's page before each; timed by gunicorn's access log and the client.
+    The first `--action-warmup` of each action, which compile the workers' statements as the
+    mix's warm-up does, are posted first and not counted."""
     rng = random.Random(args.seed)
     ACTIONS_ACCESS_LOG.unlink(missing_ok=True)
     with Server(args, database.copy_url, access_log=ACTIONS_ACCESS_LOG) as server:
         client = Client(server.port, log_in(server.port, ACTIONS_AGENT).cookies)
         mix = Mix(server.port, args)  # its request() tags, times and checks each one
         # Most cases are answered by phone or letter: enough of them that some 60 go by email.
-        references = action_cases(client, 6 * args.action_cases)
-        forwarded, worked = references[:args.action_cases], references[args.action_cases:]
+        wanted = args.action_cases + args.action_warmup
+        references = action_cases(client, 6 * wanted)
+        forwarded, worked = references[:wanted], references[wanted:]
         print(f"Acting on up to {len(references)} cases as {ACTIONS_AGENT}", flush=True)
         load = os.getloadavg()[0]
         for reference, actions in [*((r, ("take", "note", "answer")) for r in worked),
                                    *((r, ("forward",)) for r in forwarded)]:
-            if actions[0] == "take" and mix.outcomes["answer", "done"] >= args.action_cases:
+            if actions[0] == "take" and mix.outcomes["answer", "done"] >= wanted:
                 continue
             for action in actions:
                 case = mix.request(client, "case", "GET", f"/cases/{reference}")
@@ -1657,7 +1660,7 @@ def run_actions(args, database, cases):
     met = []
     for action in ("take", "note", "answer", "forward"):
         samples = [sample for sample in mix.samples if sample.kind == action
-                   and sample.status in (302, 303)]
+                   and sample.status in (302, 303)][args.action_warmup:]
         if not samples:
             rows.append(f"| {action} | 0 | | | | | ≤ {ACTION_P95_MS} | | |")
             continue
@@ -1674,9 +1677,10 @@ def run_actions(args, database, cases):
     outcomes = ", ".join(f"{action} {what} {count}" for (action, what), count in sorted(mix.outcomes.items()))
     lines = [
         f"- {ACTIONS_AGENT} takes, notes and answers (by email, where the case allows it) "
-        f"unassigned cases of customer service until {args.action_cases} are answered, and "
+        f"unassigned cases of customer service until {wanted} are answered, and "
         f"forwards {len(forwarded)} others, one request at a time, opening the case's page "
-        "before each action (not counted here)",
+        f"before each action (not counted here); the first {args.action_warmup} of each action "
+        "warm the workers and are not counted either",
         f"- Outcomes: {outcomes}; failures: {len(mix.failures)} {mark(not mix.failures)}",
         f"- Load average (1 min) {load:.2f} when the actions began; workers' peak memory "
         f"{', '.join(f'{mb:.0f} MB' for mb in workers_mb)}",
@@ -1763,6 +1767,8 @@ def parse_args():
                         help="time the case actions one after another, not the pages")
     parser.add_argument("--action-cases", type=int, default=60,
                         help="answers (and forwards) in --actions")
+    parser.add_argument("--action-warmup", type=int, default=4,
+                        help="of each action in --actions, posted first and not counted")
     parser.add_argument("--exports", action="store_true",
                         help="a worker's memory and times over the inbox's exports, not the pages")
     mix.add_argument("--mix", action="store_true",
