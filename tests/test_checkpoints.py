@@ -51,12 +51,13 @@ def test_a_web_worker_copies_the_log_between_requests_so_it_stays_short(tmp_path
         assert thread.wait_for_round(5) and thread.wait_for_round(5)
         pages, copied = thread.last
         assert pages == copied > 200
-        # Copied whole, the log starts again from its beginning: the same writes again do not
-        # make it longer, where without the thread it would double.
+        # Copied whole, the log starts again from its beginning: the same writes three times more
+        # leave it about as long (a page or two of the table's growing tree aside), where without
+        # the thread it would be four times as long.
         for _ in range(3):
             _write(writer)
             assert thread.wait_for_round(5) and thread.wait_for_round(5)
-        assert (tmp_path / "worker.sqlite-wal").stat().st_size == grown
+        assert (tmp_path / "worker.sqlite-wal").stat().st_size < 1.2 * grown
     finally:
         thread.stop()
     assert not thread.is_alive()
