@@ -72,7 +72,7 @@ def copy_database(source, destination):
     checked, so a file with a backup's name is always a whole backup.
     """
     destination = Path(destination)
-    if not _database_file(source):
+    if not database_file(source):
         raise Refusal("The database is in memory: there is no file to back up.")
     if destination.exists():
         raise Refusal(f"{destination} exists: a backup never overwrites a file.")
@@ -109,7 +109,7 @@ def database_identity(engine):
         else:
             # The file, and the incarnation each backup draws: a file put back where the
             # original was may well get its inode number too.
-            path = _database_file(connection.driver_connection)
+            path = database_file(connection.driver_connection)
             found = os.stat(path) if path else None  # a database in memory is the process's own
             cursor.execute("PRAGMA user_version")
             parts = (path, found and found.st_dev, found and found.st_ino, cursor.fetchone()[0])
@@ -118,7 +118,7 @@ def database_identity(engine):
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:12]
 
 
-def _database_file(connection):
+def database_file(connection):
     """The main database's file, or "" for a database in memory."""
     return next(row[2] for row in connection.execute("PRAGMA database_list") if row[1] == "main")
 

@@ -14,6 +14,8 @@ import logging
 import sqlite3
 import threading
 
+from .backups import database_file
+
 log = logging.getLogger(__name__)
 
 
@@ -61,30 +63,34 @@ class Checkpoints(threading.Thread):
         self.join()
 
 
-def database_file(url):
-    """The file of a SQLite database URL, or None for any other database (or one in memory)."""
-    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+def start(engine, seconds):
+    """The checkpoints of the engine's database, started; None unless it is a SQLite file."""
+    if engine.dialect.name != "sqlite":
         return None
-    return url.database
+    connection = engine.raw_connection()
+    try:
+        path = database_file(connection.driver_connection)
+    finally:
+        connection.close()
+    if not path:  # a database in memory has no log
+        return None
+    thread = Checkpoints(path, seconds)
+    thread.start()
+    return thread
 
 
 def register(app, db):
-    """With a SQLite file and SQLITE_CHECKPOINT_SECONDS set, start the checkpoints with the
-    worker's first request: after a server's fork, which a thread does not survive."""
+    """With SQLITE_CHECKPOINT_SECONDS set, a worker starts the checkpoints with its first request
+    (app.extensions["sqlite_checkpoints"]): after a server's fork, which a thread does not
+    survive."""
     seconds = app.config.get("SQLITE_CHECKPOINT_SECONDS")
     if not seconds:
         return
-    with app.app_context():
-        path = database_file(db.engine.url)
-    if path is None:
-        return
-    started, starting = app.extensions.setdefault("sqlite_checkpoints", []), threading.Lock()
+    starting = threading.Lock()
 
     @app.before_request
     def start_checkpoints():
-        if not started:
+        if "sqlite_checkpoints" not in app.extensions:
             with starting:  # a threaded worker's first requests may come together
-                if not started:
-                    thread = Checkpoints(path, seconds)
-                    thread.start()
-                    started.append(thread)
+                if "sqlite_checkpoints" not in app.extensions:
+                    app.extensions["sqlite_checkpoints"] = start(db.engine, seconds)
