@@ -105,6 +105,9 @@ class Config:
     # On SQLite, a web worker's thread copies the write-ahead log into the database this often
     # (0: never), so no request waits for it (feedback_intranet/checkpoints.py).
     SQLITE_CHECKPOINT_SECONDS = _float("SQLITE_CHECKPOINT_SECONDS", 0.5)
+    # After this many requests a web worker sets what it has built aside from the garbage
+    # collector (0: never), so its full collections stay short (feedback_intranet/long_lived.py).
+    GC_FREEZE_AFTER_REQUESTS = _int("GC_FREEZE_AFTER_REQUESTS", 1000)
 
     # argon2id; OWASP's minimum is m=19 MiB, t=2, p=1.
     ARGON2_TIME_COST = _int("ARGON2_TIME_COST", 2)
@@ -259,6 +262,7 @@ class TestingConfig(Config):
     SESSION_MAX_HOURS = 10**6
     LOGIN_LIMIT_PER_USERNAME = LOGIN_LIMIT_PER_ADDRESS = "1000 per minute"
     SQLITE_CHECKPOINT_SECONDS = 0  # the checkpoint tests start their own
+    GC_FREEZE_AFTER_REQUESTS = 0  # the process runs every test: its tests set their own
 
 
 class ProductionConfig(Config):

@@ -5,14 +5,13 @@ which the quick start writes, so a checkout set up for the demo stays one in eve
 when the configuration is incomplete it still lists every command, with one line on what to set.
 """
 
-import gc
 import os
 
 import click
 from flask.cli import FlaskGroup
 
 from config import ConfigurationError, checkout_config
-from feedback_intranet import create_app
+from feedback_intranet import create_app, long_lived
 
 
 def _flask_command_context():
@@ -39,11 +38,11 @@ def _refusing(command):
 
 def _serving():
     """The app for a WSGI server's worker. What it built at start lives as long as the worker:
-    frozen, the collector's full passes no longer walk it (one took 130 ms in a worker that had
-    served a while, and a full pass came every few hundred requests)."""
+    set aside, the collector's full passes no longer walk it (one took 130 ms in a worker that had
+    served a while, and a full pass came every few hundred requests); feedback_intranet/long_lived
+    sets aside what the first requests built too."""
     app = create_app()
-    gc.collect()
-    gc.freeze()
+    long_lived.set_aside("at start")
     return app
 
 

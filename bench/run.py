@@ -594,7 +594,7 @@ class Server:
                 f"{self.scrape_interval:g} s and at the end, {len(scrapes)} scrapes, p50 "
                 f"{times[len(times) // 2]:.0f} ms, slowest {times[-1]:.0f} ms, "
                 f"{mark(not failed)} {'all 200' if not failed else 'failed: ' + ', '.join(failed)}; "
-                f"{counted:.0f} requests counted in all")
+                f"{counted:.0f} requests counted in all{full_collections(text)}")
 
     def __exit__(self, *_exc):
         self.stop()
@@ -637,6 +637,21 @@ class Server:
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
+
+
+def full_collections(text):
+    """The workers' full garbage collections since gunicorn started, from a scrape of /metrics:
+    how many, their time in all, and how many took over 50 ms."""
+    def sample(suffix, extra=""):
+        found = re.search(rf'^feedback_gc_pause_seconds_{suffix}\{{(?=[^}}]*generation="2"){extra}'
+                          rf'[^}}]*\}} (\S+)$', text, re.MULTILINE)
+        return float(found[1]) if found else None
+
+    count, total, within = sample("count"), sample("sum"), sample("bucket", r'(?=[^}]*le="0\.05")')
+    if count is None:
+        return ""
+    return (f"; full garbage collections in the workers {count:.0f}, {total * 1000:.0f} ms in all, "
+            f"{count - within:.0f} over 50 ms")
 
 
 # --- Databases -----------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from sqlalchemy.orm import joinedload
 
 from config import CONFIGS, ConfigurationError, ProductionConfig, check_logging
 
-from . import checkpoints
+from . import checkpoints, long_lived
 from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate, passwords
 from .i18n import lazy_gettext
 from .logs import RequestLogFilter, get_logger, install
@@ -49,6 +49,7 @@ def create_app(config=None, check=True):
     register_outbox_outcomes(app)
     register_outbox_worker(app)
     checkpoints.register(app, db)
+    long_lived.register(app)
     from .cli import register_cli
     from .web.errors import register_error_handlers
 

@@ -2,6 +2,7 @@
 endpoint name, what the database says read in a fixed number of statements, failed logins and
 lockouts, and a real gunicorn whose workers' counts add up whichever of them is asked."""
 
+import gc
 import re
 import secrets
 import socket
@@ -354,6 +355,18 @@ def test_the_alert_rules_use_only_metrics_the_intranet_exposes(scraped):
     assert used
     # A counter's family is named without its _total.
     assert {name for name in used if name.removesuffix("_total") not in families} == set()
+
+
+def test_garbage_collections_are_timed_by_generation(scraped):
+    client = scraped.test_client()
+    before = scrape(client)
+    full = before.value("feedback_gc_pause_seconds_count", generation="2") or 0
+    took = before.value("feedback_gc_pause_seconds_sum", generation="2") or 0
+    gc.collect()
+    after = scrape(client)
+    assert after.value("feedback_gc_pause_seconds_count", generation="2") >= full + 1
+    assert after.value("feedback_gc_pause_seconds_sum", generation="2") > took
+    assert after.value("feedback_gc_pause_seconds_count", generation="0") > 0
 
 
 # --- Several gunicorn workers ----------------------------------------------------------------

@@ -12,6 +12,7 @@ readiness are read at scrape time (monitoring.collector), the same whichever wor
 needs no login, reads no session, writes no audit row and counts against no rate limit.
 """
 
+import gc
 import hmac
 import os
 import time
@@ -53,6 +54,11 @@ LOGIN_FAILURES = Counter(
     ["reason"])
 LOCKOUTS = Counter(
     "feedback_account_lockouts", "Accounts locked after too many failed logins in a row.")
+GC_PAUSES = Histogram(
+    "feedback_gc_pause_seconds", "Time each garbage collection of a worker took (the request it "
+    "fell in waited that long), by generation (2: a full collection, which walks every object "
+    "not set aside).",
+    ["generation"], buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5))
 
 
 def login_failed(reason=None):
@@ -67,6 +73,8 @@ def register_metrics(app):
     """Called right after the request log (web/request_log.py), whose start of the request it
     times from."""
     app.after_request(_count)
+    if _time_collection not in gc.callbacks:  # once per process, however many apps it makes
+        gc.callbacks.append(_time_collection)
     if app.config.get("METRICS_TOKEN"):
         # Without a token the route does not exist: /metrics is a 404 like any unknown address.
         app.add_url_rule("/metrics", "metrics", limiter.exempt(metrics))
@@ -80,6 +88,18 @@ def _count(response):
     if began is not None:
         LATENCY.labels(endpoint, method).observe(time.monotonic() - began)
     return response
+
+
+_collection_began = time.perf_counter()
+
+
+def _time_collection(phase, info):
+    # Collections never overlap: the interpreter runs one at a time.
+    global _collection_began
+    if phase == "start":
+        _collection_began = time.perf_counter()
+    else:
+        GC_PAUSES.labels(str(info["generation"])).observe(time.perf_counter() - _collection_began)
 
 
 def metrics():
