@@ -369,6 +369,32 @@ def test_garbage_collections_are_timed_by_generation(scraped):
     assert after.value("feedback_gc_pause_seconds_count", generation="0") > 0
 
 
+def test_a_collection_that_starts_while_a_count_is_written_is_timed_without_waiting(tmp_path):
+    """A collection may start at any allocation, also while a worker writes a count under the
+    metrics' lock (one for the whole process in gunicorn's multiprocess mode): its timing must
+    not wait for that lock, which the same thread holds. In a process of its own, as a worker."""
+    script = f"""
+import gc, os
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = {str(tmp_path)!r}
+from prometheus_client import mmap_dict
+from feedback_intranet.monitoring import metrics
+gc.callbacks.append(metrics._time_collection)
+write = mmap_dict.MmapedDict.write_value
+def write_and_collect(self, *args):
+    write(self, *args)
+    gc.collect()  # under the lock, as an allocation there may start one
+mmap_dict.MmapedDict.write_value = write_and_collect
+metrics.LOCKOUTS.inc()
+mmap_dict.MmapedDict.write_value = write
+metrics._count_collections()
+print(metrics.GC_PAUSES.labels("2")._sum.get() > 0)
+"""
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "True"
+
+
 # --- Several gunicorn workers ----------------------------------------------------------------
 
 

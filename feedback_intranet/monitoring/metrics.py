@@ -12,6 +12,7 @@ readiness are read at scrape time (monitoring.collector), the same whichever wor
 needs no login, reads no session, writes no audit row and counts against no rate limit.
 """
 
+import collections
 import gc
 import hmac
 import os
@@ -84,6 +85,7 @@ def _count(response):
     endpoint = request.endpoint or UNMATCHED
     method = request.method if request.method in METHODS else "other"
     REQUESTS.labels(endpoint, method, str(response.status_code)).inc()
+    _count_collections()
     began = g.get("request_began")
     if began is not None:
         LATENCY.labels(endpoint, method).observe(time.monotonic() - began)
@@ -91,6 +93,11 @@ def _count(response):
 
 
 _collection_began = time.perf_counter()
+# (generation, seconds) of the collections not yet counted. A collection may start inside the
+# metrics' own lock (an allocation while a count is written), which counting there would wait for
+# forever: they are counted after each request and at a scrape instead. A process that serves no
+# requests (a flask command's loop) keeps only the latest.
+_collections = collections.deque(maxlen=1000)
 
 
 def _time_collection(phase, info):
@@ -99,7 +106,16 @@ def _time_collection(phase, info):
     if phase == "start":
         _collection_began = time.perf_counter()
     else:
-        GC_PAUSES.labels(str(info["generation"])).observe(time.perf_counter() - _collection_began)
+        _collections.append((str(info["generation"]), time.perf_counter() - _collection_began))
+
+
+def _count_collections():
+    while True:
+        try:
+            generation, seconds = _collections.popleft()
+        except IndexError:  # none left (another thread may have taken the last)
+            return
+        GC_PAUSES.labels(generation).observe(seconds)
 
 
 def metrics():
@@ -112,6 +128,8 @@ def metrics():
         return Response("The metrics need the bearer token METRICS_TOKEN.\n", 401,
                         {"WWW-Authenticate": 'Bearer realm="metrics"'}, mimetype="text/plain")
     from .collector import DatabaseCollector
+
+    _count_collections()
 
     return Response(generate_latest(_Scrape(_request_metrics(), DatabaseCollector())),
                     content_type=CONTENT_TYPE_LATEST)
