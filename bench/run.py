@@ -1384,6 +1384,14 @@ def timings(samples, server, client_ms):
                                 else "".join(map(str, queries)))
 
 
+def verdict(value, target, checks):
+    """✓ or ✗ for a p95 against its target, noted in `checks`; "no requests" without one."""
+    if value is None:
+        return "no requests"
+    checks.append(value <= target)
+    return mark(checks[-1])
+
+
 def ms(value):
     return "—" if value is None else f"{value:.0f}" if value >= 100 else f"{value:.1f}"
 
@@ -1407,13 +1415,10 @@ def mix_report(mix, server, args, workers_mb, loads):
         export = kind.key == "export"  # judged on the first byte; the server's is the whole file
         s50, s95, c50, c95, queries = timings(
             samples, server, [s.first_byte_ms if export else s.client_ms for s in samples])
-        judged_on = c95 if export else s95
         note = "server: whole file; client: first byte" if export else ""
-        verdict = mark(judged_on <= kind.target_ms) if judged_on is not None else "no requests"
-        if judged_on is not None:
-            checks.append(judged_on <= kind.target_ms)
+        result = verdict(c95 if export else s95, kind.target_ms, checks)
         rows.append(f"| {kind.label} | {len(samples)} | {ms(s50)} | {ms(s95)} | {ms(c50)} | {ms(c95)} "
-                    f"| ≤ {kind.target_ms:g} | {verdict}{f' ({note})' if note else ''} | {queries} |")
+                    f"| ≤ {kind.target_ms:g} | {result}{f' ({note})' if note else ''} | {queries} |")
     lines = []
     inbox = [s for s in measured if s.kind == "inbox"]
     lines.append(f"- Inbox requests per second in the mix: "
@@ -1684,11 +1689,8 @@ def run_actions(args, database, cases):
                    and sample.status in (302, 303)][args.action_warmup:]
         s50, s95, c50, c95, queries = timings(samples, server_times,
                                               [sample.client_ms for sample in samples])
-        if s95 is not None:
-            met.append(s95 <= ACTION_P95_MS)
-        verdict = mark(met[-1]) if s95 is not None else "no requests"
         rows.append(f"| {action} | {len(samples)} | {ms(s50)} | {ms(s95)} | {ms(c50)} | {ms(c95)} "
-                    f"| ≤ {ACTION_P95_MS} | {verdict} | {queries} |")
+                    f"| ≤ {ACTION_P95_MS} | {verdict(s95, ACTION_P95_MS, met)} | {queries} |")
     outcomes = ", ".join(f"{action} {what} {count}" for (action, what), count in sorted(mix.outcomes.items()))
     lines = [
         f"- {ACTIONS_AGENT} takes, notes and answers (by email, where the case allows it) "
