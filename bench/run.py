@@ -33,6 +33,12 @@ memory, which streaming keeps the same whatever the number of rows.
 posts the case actions one after another on a quiet server, as one agent works the inbox: take,
 note and answer a case, forward another; enough of each for a p95, which the mixed run (a few
 answers a minute) cannot give.
+
+    python bench/run.py --db sqlite --cases 1000000 --floor --duration 20
+
+measures the stack's floor: two pages of bench/floor.py that read no case (signed in; the layout
+around an empty page) beside the unchanged inbox and the case page, each loaded by eight clients
+at once, with requests a second, server p50 and p95 and the CPU a request took.
 """
 
 import argparse
@@ -504,7 +510,7 @@ class Server:
     counting in PROMETHEUS_MULTIPROC_DIR, and a thread scrapes /metrics as Prometheus would.
     """
 
-    def __init__(self, args, database_url, access_log=None):
+    def __init__(self, args, database_url, access_log=None, app="wsgi:app"):
         self.port = free_port()
         self.log_path = DATA / "gunicorn.log"
         self.command = [str(VENV / "bin" / "gunicorn"), "--workers", str(args.workers),
@@ -516,7 +522,7 @@ class Server:
             self.command += ["--access-logfile", str(access_log), "--access-logformat", ACCESS_FORMAT]
         if args.worker_class == "gthread":
             self.command += ["--worker-class", "gthread", "--threads", str(args.threads)]
-        self.command.append("wsgi:app")
+        self.command.append(app)
         self.env = {
             **os.environ,
             "FLASK_CONFIG": "production",
@@ -1710,6 +1716,64 @@ def run_actions(args, database, cases):
         print("FAILURES:\n" + "\n".join(mix.failures[:10]), file=sys.stderr)
 
 
+# --- The stack's floor ---------------------------------------------------------------------------
+
+FLOOR_ACCESS_LOG = DATA / "floor-access.log"
+
+
+def run_floor(args, database, cases):
+    """What a signed-in page costs before it reads a case (bench/floor.py), and two real pages
+    beside it: each loaded by --clients clients for --duration seconds, timed by gunicorn's access
+    log, with the CPU each request took."""
+    targets = pick_targets(database.copy_url)
+    case_ref, case_events = targets["case"]
+    pages = [
+        Page("signed-in", "Signed in, a line of text", "cs.agent", "/bench-floor/signed-in", PAGE_P95_MS),
+        Page("layout", "Signed in, the layout around an empty page", "cs.agent", "/bench-floor/layout",
+             PAGE_P95_MS),
+        Page("inbox", "Inbox, first page, unchanged (the inbox cache)", "cs.agent",
+             f"/inbox/{SERVICE_UNIT}", PAGE_P95_MS),
+        Page("case", f"Case page, longest timeline ({case_events} events)", "cs.agent",
+             f"/cases/{case_ref}", PAGE_P95_MS),
+    ]
+    FLOOR_ACCESS_LOG.unlink(missing_ok=True)
+    rows = ["| page | requests a second | server p50 ms | server p95 ms | CPU a request, ms: "
+            "workers | database | the whole machine | load before |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    with Server(args, database.copy_url, access_log=FLOOR_ACCESS_LOG, app="bench.floor:create()") as server:
+        workers = server.worker_pids()
+        cookies = log_in(server.port, "cs.agent").cookies
+        for page in pages:
+            print(f"  {page.label}: {page.path}", flush=True)
+            clients = [Client(server.port, cookies) for _ in range(args.clients)]
+            concurrent(page, clients, min(args.duration, 3))  # warm: compile, cache, connect
+            load, start = os.getloadavg()[0], CpuUse.now(workers)
+            rps = concurrent(page, clients, args.duration)
+            cpu = CpuUse.now(workers).since(start)
+            for each in clients:
+                each.close()
+            time.sleep(0.5)  # gunicorn has written the page's last lines
+            served = sorted(int(found[3]) / 1000 for found in map(
+                ACCESS_LINE.match, FLOOR_ACCESS_LOG.read_text().splitlines())
+                if found and found[6] == page.path)[-round(rps * args.duration):]
+            s50, s95 = percentile_pair(served)
+            done = rps * args.duration
+            rows.append(f"| {page.label} | {rps:.0f} | {ms(s50)} | {ms(s95)} | "
+                        f"{cpu['workers'] / done * 1000:.2f} | {cpu['database'] / done * 1000:.2f} | "
+                        f"{cpu['machine'] / done * 1000:.2f} | {load:.2f} |")
+            print(f"    {rps:.0f} req/s, server p95 {ms(s95)} ms", flush=True)
+        workers_mb = [peak_memory_mb(pid) for pid in workers]
+    lines = [
+        f"- {args.clients} clients at once on one page, each its own keep-alive connection, for "
+        f"{args.duration:g} s after {min(args.duration, 3):g} s of warm-up; {workers_text(args)}; "
+        "the two floor pages are bench/floor.py's, served by the same workers as the intranet's",
+        f"- Workers' peak memory {', '.join(f'{mb:.0f} MB' for mb in workers_mb)}",
+        *machine_lines(args, cases),
+    ]
+    publish(args, "\n".join([heading(args, f"{workers_text(args)} · the stack's floor"), "", *rows, "",
+                             *lines]) + "\n")
+
+
 def spread_cases(url, agents):
     """Give the customer service unit's assigned cases to the agents in turn, as a busy morning
     has them (the demo gives them all to cs.agent)."""
@@ -1777,6 +1841,9 @@ def parse_args():
     parser.add_argument("--scrape-interval", type=float, default=15,
                         help="seconds between scrapes of /metrics during the run (Prometheus' "
                              "default is 60; 15 is common)")
+    parser.add_argument("--floor", action="store_true",
+                        help="what a signed-in page costs before it reads a case (bench/floor.py), "
+                             "beside the unchanged inbox and the case page, at --clients at once")
     mix = parser.add_argument_group("the mixed run (--mix)")
     parser.add_argument("--reminders", action="store_true",
                         help="time one banking morning's reminders instead of the pages")
@@ -1826,9 +1893,9 @@ def main():
         cases = prepare(database, args)
     except sqlalchemy.exc.OperationalError as error:
         raise BenchError(f"Cannot use the database {database.url}: {error.orig}") from None
-    if args.mix or args.reminders or args.exports or args.actions:
+    if args.mix or args.reminders or args.exports or args.actions or args.floor:
         run = (run_mix if args.mix else run_morning if args.reminders
-               else run_exports if args.exports else run_actions)
+               else run_exports if args.exports else run_floor if args.floor else run_actions)
         try:
             run(args, database, cases)
         finally:
