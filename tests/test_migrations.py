@@ -291,3 +291,50 @@ def test_the_audit_facts_migration_keeps_every_row_as_stored_and_the_log_append_
                         sa.exc.DBAPIError, match="append-only"):
                     connection.execute(sa.text(statement))
         db.engine.dispose()
+
+
+@pytest.mark.skipif(not (database_url_from_env() or "").startswith("postgresql"),
+                    reason="the index of words and units is PostgreSQL's")
+def test_the_search_units_migration_fills_in_every_unit_that_had_a_case(empty_database_url):
+    from feedback_intranet.demo import seed_demo
+    from feedback_intranet.rules.banking_days import BankingCalendar
+
+    from .conftest import DEFAULT_NOW
+
+    def index_columns(connection):
+        return connection.execute(sa.text(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_feedback_case_word_prefixes'"
+        )).scalar_one()
+
+    app = create_app({"CONFIG": "testing", "SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with app.app_context():
+        flask_migrate.upgrade()
+        seed_demo(DEFAULT_NOW, BankingCalendar(), cases=120, seed=18)
+        db.session.commit()
+        db.session.remove()
+        with db.engine.begin() as connection:
+            # The demo's cases left customer service only; one held by a branch before, too.
+            connection.execute(sa.text(
+                "INSERT INTO case_past_unit (case_id, unit_id) SELECT c.id, u.id FROM feedback_case c,"
+                " unit u WHERE u.id <> c.current_unit_id AND u.id <> coalesce(c.service_unit_id, 0)"
+                " ORDER BY c.id, u.id LIMIT 1"))
+        flask_migrate.downgrade(revision="0038_search_hyphens")  # as the cases were before
+        with db.engine.connect() as connection:
+            columns = {column["name"] for column in sa.inspect(connection).get_columns("feedback_case")}
+            assert search.UNITS_COLUMN not in columns
+            assert search.UNITS_COLUMN not in index_columns(connection)
+        flask_migrate.upgrade()
+        with db.engine.connect() as connection:
+            assert index_columns(connection).endswith(f", {search.UNITS_COLUMN})")
+            had = dict(connection.execute(sa.text(
+                f"SELECT id, {search.UNITS_COLUMN} FROM feedback_case")).all())
+            now = {case_id: {current, service} - {None} for case_id, current, service in
+                   connection.execute(sa.text(
+                       "SELECT id, current_unit_id, service_unit_id FROM feedback_case"))}
+            expected = {case_id: set(units) for case_id, units in now.items()}
+            for case_id, unit_id in connection.execute(sa.text(
+                    "SELECT case_id, unit_id FROM case_past_unit")):
+                expected[case_id].add(unit_id)
+        assert {case_id: set(units) for case_id, units in had.items()} == expected
+        assert expected != now  # some cases' past units are neither their holder nor receiver
+        db.engine.dispose()

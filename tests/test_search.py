@@ -12,7 +12,15 @@ from sqlalchemy.orm import selectinload
 from feedback_intranet import access, search
 from feedback_intranet.demo import seed_demo
 from feedback_intranet.extensions import db
-from feedback_intranet.models import Case, Customer, Language, Segment, UnitKind, User
+from feedback_intranet.models import (
+    Case,
+    CasePastUnit,
+    Customer,
+    Language,
+    Segment,
+    UnitKind,
+    User,
+)
 from feedback_intranet.rules.banking_days import BankingCalendar
 
 from .conftest import DEFAULT_NOW, database_url_from_env
@@ -70,6 +78,65 @@ def test_a_unit_that_forwarded_a_case_still_finds_it_read_only(client, login, se
     login("turku.staff")
     assert found(client, ours.reference) == []
     assert len(found(client, "maksuautomaatti")) == 1
+
+
+def _units_had(case):
+    return sorted(db.session.execute(sa.text(
+        f"SELECT {search.UNITS_COLUMN} FROM feedback_case WHERE id = :id"), {"id": case.id}
+    ).scalar_one())
+
+
+@pytest.mark.skipif(not (database_url_from_env() or "").startswith("postgresql"),
+                    reason="the index of words and units is PostgreSQL's")
+def test_postgresql_keeps_every_unit_that_had_a_case_beside_its_words(client, login, setting):
+    """The triggers keep each case's units however the case is written: received, forwarded
+    (the unit it left stays, the case's row written once), a past unit added directly (as the
+    demo loader does); and install fills in cases that have none."""
+    units, ours, theirs = setting
+    cs, helsinki, turku = units["cs"].id, units["helsinki"].id, units["turku"].id
+    assert _units_had(ours) == [cs]
+    ours.service_unit_id = cs
+    theirs.service_unit_id = cs
+    db.session.commit()
+    assert _units_had(theirs) == sorted([cs, turku])
+    login("cs.agent")
+    post_action(client, ours, "forward", unit=str(helsinki), note="Teille.")
+    db.session.expire_all()
+    assert ours.current_unit_id == helsinki
+    assert _units_had(ours) == sorted([cs, helsinki])
+    ours.message = "Uusi viesti."  # a write that moves no unit leaves them as they are
+    db.session.add(CasePastUnit(case_id=theirs.id, unit_id=helsinki))
+    db.session.commit()
+    assert _units_had(ours) == sorted([cs, helsinki])
+    assert _units_had(theirs) == sorted([cs, helsinki, turku])
+
+    db.session.execute(sa.text(f"UPDATE feedback_case SET {search.UNITS_COLUMN} = NULL"))
+    search.install(db.session.connection())
+    assert _units_had(ours) == sorted([cs, helsinki])
+    assert _units_had(theirs) == sorted([cs, helsinki, turku])
+
+
+@pytest.mark.skipif(not (database_url_from_env() or "").startswith("postgresql"),
+                    reason="the index of words and units is PostgreSQL's")
+def test_postgresql_lists_from_its_index_only_what_the_units_had(setting, make_case):
+    """A word on many cases of other units: the index gives the user's units' matches only, and
+    the exact check of who may see them still decides."""
+    units, ours, theirs = setting
+    for _ in range(5):
+        make_case(units["turku"], message="Maksuautomaatti taas.")
+    branch = db.session.scalar(sa.select(User).where(User.username == "branch.staff"))
+    turku = db.session.scalar(sa.select(User).where(User.username == "turku.staff"))
+    words = ["maksuautomaatti"]
+
+    def listed(user):
+        return db.session.scalars(search.indexed_matches(
+            words, access.cases_visible_to(user), access.member_unit_ids(user))).all()
+
+    assert listed(branch) == []
+    assert len(listed(turku)) == 6 and ours.id not in listed(turku)
+    ours.current_unit_id = units["helsinki"].id  # moved without a forward: never a past unit
+    db.session.commit()
+    assert listed(branch) == [ours.id]
 
 
 def test_the_index_follows_changes(client, login, setting):
@@ -222,6 +289,7 @@ def test_postgresql_finds_through_its_shortcuts_what_reading_each_case_finds(
     visible = access.cases_visible_to(user)
     newest = access.visible_case_ids_newest_first(user)
     assert ids(search.indexed_matches(words, visible)) == read(), query
+    assert ids(search.indexed_matches(words, visible, access.member_unit_ids(user))) == read(), query
     monkeypatch.setattr(search, "RECENT_CASES", 3)
     three = ids(sa.select(Case.id).where(visible).order_by(Case.id.desc()).limit(3))
     assert ids(search.recent_matches(words, newest)) == read(Case.id.in_(three)), query

@@ -25,7 +25,6 @@ branch_labels = None
 depends_on = None
 
 _INDEX = "ix_feedback_case_word_prefixes"
-_BUILDING = f"{_INDEX}_building"
 # The index as 0037_search_prefixes made it, for the way back.
 _UNSPLIT = (
     f"CREATE INDEX IF NOT EXISTS {_INDEX} ON feedback_case USING gin "
@@ -35,15 +34,8 @@ _UNSPLIT = (
 
 def upgrade():
     bind = op.get_bind()
-    if bind.dialect.name != 'postgresql':
-        return
-    # CONCURRENTLY cannot run in a transaction. A build that failed halfway leaves an invalid
-    # index under the building name: dropped first, so the migration can run again.
-    with op.get_context().autocommit_block():
-        bind.execute(sa.text(f"DROP INDEX CONCURRENTLY IF EXISTS {_BUILDING}"))
-        bind.execute(sa.text(f"CREATE INDEX CONCURRENTLY {_BUILDING} {search.PREFIX_INDEX_ON}"))
-        bind.execute(sa.text(f"DROP INDEX CONCURRENTLY IF EXISTS {_INDEX}"))
-    bind.execute(sa.text(f"ALTER INDEX {_BUILDING} RENAME TO {_INDEX}"))
+    if bind.dialect.name == 'postgresql':
+        search.rebuild_prefix_index(bind, op.get_context().autocommit_block)
 
 
 def downgrade():
