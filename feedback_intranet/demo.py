@@ -341,6 +341,8 @@ CHUNK = 5000
 # From this many cases the demo has long-running cases too (_showcase): what a bank's busiest
 # case page has to show.
 LONG_CASES_FROM = 10_000
+# From this many cases on, the search index is built once at the end (_BulkLoad).
+BULK_LOAD_FROM = 50_000
 # The bulk-loaded tables whose ids the loader hands out itself (and PostgreSQL's sequences
 # must then be moved past).
 _WITH_IDS = {"case": Case, "event": CaseEvent, "answer": Answer, "callback": CallbackTask,
@@ -364,7 +366,7 @@ def seed_cases(total, now, calendar, units, topics, rng, progress=None):
     # Spread over more weeks the more cases there are: a bank's years of feedback.
     span = timedelta(days=max(35, min(3 * 365, missing // 20)))
     start = now - span
-    bulk = _BulkLoad(large=missing >= 50_000)
+    bulk = _BulkLoad(large=missing >= BULK_LOAD_FROM)
     made = 0
     # Millions of short-lived rows, no cycles: the cyclic collector would only slow the load.
     gc.disable()
@@ -660,7 +662,7 @@ class _BulkLoad:
 
     On PostgreSQL rows go in with COPY. A large load drops the full-text index (or
     SQLite's triggers) first and builds it once at the end, which is faster than
-    keeping it current row by row.
+    keeping it current row by row (search.set_aside_for_bulk_load).
     """
 
     # In the order they go in: a row's foreign keys point to rows already there.
@@ -674,7 +676,7 @@ class _BulkLoad:
         self.postgres = self.connection.dialect.name == "postgresql"
         self.large = large
         if large:
-            search.uninstall(self.connection)
+            search.set_aside_for_bulk_load(self.connection)
 
     def add(self, table, row):
         self.rows[table].append(row)

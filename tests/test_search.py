@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import selectinload
 
-from feedback_intranet import access, search
+from feedback_intranet import access, demo, search
 from feedback_intranet.demo import seed_demo
 from feedback_intranet.extensions import db
 from feedback_intranet.models import (
@@ -237,6 +237,28 @@ def test_the_fast_search_finds_what_reading_every_case_finds(app, data, monkeypa
             assert found == expected, (username, query)
             full += len(found) == search.RESULTS
     assert full >= 20  # the limit is reached often enough to matter
+
+
+@pytest.mark.committed  # the load sets the index aside and builds it again
+def test_a_demo_loaded_in_bulk_is_searched_as_one_loaded_case_by_case(app, data, monkeypatch):
+    """A large demo load builds the search index once at the end (on PostgreSQL the units go in
+    with each row, through the triggers): every kind of user then finds through the index what
+    reading every case finds."""
+    monkeypatch.setattr(demo, "BULK_LOAD_FROM", 1)
+    monkeypatch.setattr(search, "RECENT_CASES", 0)
+    seed_demo(DEFAULT_NOW, BankingCalendar(), cases=300, seed=18)
+    db.session.commit()
+    cases = db.session.scalars(sa.select(Case).options(selectinload(Case.past_units))).all()
+    queries = _queries(cases, random.Random(18))
+    for username in SEARCHERS:
+        user = db.session.scalar(sa.select(User).where(User.username == username))
+        for query in queries:
+            found = [case.reference for case in search.search_cases(db.session, user, query)]
+            assert found == _plainly_found(user, query, cases), (username, query)
+    if db.session.get_bind().dialect.name == "postgresql":
+        for case in cases:
+            units = {case.current_unit_id, case.service_unit_id} - {None}
+            assert set(_units_had(case)) == units | {past.unit_id for past in case.past_units}
 
 
 # --- PostgreSQL's two shortcuts never lose a case its own reading of the words finds ------------
