@@ -72,6 +72,18 @@ PREFIX_INDEX_ON = (f"ON feedback_case USING gin (case_search_prefixes({_PG_DOCUM
 # word of its own: a query word is then one exact entry of the index (6 ms for a full name at a
 # million cases) instead of a range of words merged in full (30-45 ms: "aino" also reads "ainoa").
 PREFIX_LONGEST = PREFIX_LENGTHS[-1]
+# A case's units where it has none yet (from before the column, or written with the triggers
+# away): its holder and receiving unit, and its past units.
+_UNITS_OF_ROW = ("ARRAY[feedback_case.current_unit_id, feedback_case.service_unit_id] "
+                 "|| ARRAY(SELECT unit_id FROM case_past_unit AS past "
+                 "WHERE past.case_id = feedback_case.id)")
+
+
+def _each_once(units):
+    """SQL: the array `units` without repeats or NULLs."""
+    return f"ARRAY(SELECT DISTINCT unit FROM unnest({units}) AS unit WHERE unit IS NOT NULL)"  # nosec B608
+
+
 # Built from this module's constants only.
 POSTGRES_DDL = [
     "CREATE OR REPLACE FUNCTION case_search_prefixes(document text) RETURNS tsvector "  # nosec B608
@@ -84,33 +96,33 @@ POSTGRES_DDL = [
     # A case's row: the units it had, and its holder and receiving unit now.
     "CREATE OR REPLACE FUNCTION case_search_units_of_case() RETURNS trigger "  # nosec B608
     "LANGUAGE plpgsql AS $$ "
-    f"BEGIN NEW.{UNITS_COLUMN} := array(SELECT DISTINCT unit FROM unnest("
-    f"coalesce(CASE WHEN TG_OP = 'UPDATE' THEN OLD.{UNITS_COLUMN} END, '{{}}'::integer[]) "
-    "|| ARRAY[NEW.current_unit_id, NEW.service_unit_id]) AS unit WHERE unit IS NOT NULL); "
-    "RETURN NEW; END $$",
-    "CREATE OR REPLACE TRIGGER case_search_units_of_case BEFORE INSERT OR UPDATE OF "
+    f"BEGIN NEW.{UNITS_COLUMN} := " + _each_once(  # nosec B608
+        "CASE WHEN TG_OP = 'INSERT' THEN '{}'::integer[] ELSE coalesce("  # nosec B608
+        f"OLD.{UNITS_COLUMN}, ARRAY(SELECT unit_id FROM case_past_unit WHERE case_id = OLD.id)) END "
+        "|| ARRAY[NEW.current_unit_id, NEW.service_unit_id]") + "; RETURN NEW; END $$",
+    "DROP TRIGGER IF EXISTS case_search_units_of_case ON feedback_case",
+    "CREATE TRIGGER case_search_units_of_case BEFORE INSERT OR UPDATE OF "
     "current_unit_id, service_unit_id ON feedback_case FOR EACH ROW "
     "EXECUTE FUNCTION case_search_units_of_case()",
     # A past unit added: the case's row is written only if it lacks the unit (a forward adds the
-    # holder it leaves, which the row has already; the demo loader adds others).
+    # holder it leaves, which the row has already).
     "CREATE OR REPLACE FUNCTION case_search_units_of_past() RETURNS trigger "  # nosec B608
     "LANGUAGE plpgsql AS $$ "
-    f"BEGIN UPDATE feedback_case SET {UNITS_COLUMN} = {UNITS_COLUMN} || added.units FROM ("
-    "SELECT case_id, array_agg(DISTINCT unit_id) AS units FROM added_past_units GROUP BY case_id"
-    f") AS added WHERE feedback_case.id = added.case_id AND NOT {UNITS_COLUMN} @> added.units; "
-    "RETURN NULL; END $$",
-    "CREATE OR REPLACE TRIGGER case_search_units_of_past AFTER INSERT ON case_past_unit "
+    f"BEGIN UPDATE feedback_case SET {UNITS_COLUMN} = "  # nosec B608
+    + _each_once(f"coalesce({UNITS_COLUMN}, {_UNITS_OF_ROW}) || added.units")
+    + " FROM (SELECT case_id, array_agg(DISTINCT unit_id) AS units "  # nosec B608
+    "FROM added_past_units GROUP BY case_id) AS added WHERE feedback_case.id = added.case_id "
+    f"AND NOT coalesce({UNITS_COLUMN} @> added.units, false); RETURN NULL; END $$",
+    "DROP TRIGGER IF EXISTS case_search_units_of_past ON case_past_unit",
+    "CREATE TRIGGER case_search_units_of_past AFTER INSERT ON case_past_unit "
     "REFERENCING NEW TABLE AS added_past_units FOR EACH STATEMENT "
     "EXECUTE FUNCTION case_search_units_of_past()",
-    # The cases from before the column, or loaded with the triggers away (the demo's bulk load).
-    f"UPDATE feedback_case SET {UNITS_COLUMN} = CASE WHEN service_unit_id IS NULL "  # nosec B608
-    "OR service_unit_id = current_unit_id THEN ARRAY[current_unit_id] "
-    f"ELSE ARRAY[current_unit_id, service_unit_id] END WHERE {UNITS_COLUMN} IS NULL",
-    f"UPDATE feedback_case SET {UNITS_COLUMN} = {UNITS_COLUMN} || past.units FROM ("  # nosec B608
-    "SELECT case_id, array_agg(DISTINCT unit_id) AS units FROM case_past_unit GROUP BY case_id"
-    f") AS past WHERE feedback_case.id = past.case_id AND NOT {UNITS_COLUMN} @> past.units",
-    f"CREATE INDEX IF NOT EXISTS {PREFIX_INDEX} {PREFIX_INDEX_ON}",
 ]
+# The cases without units, those with ids from :first to :last: a migration fills them a stretch
+# at a time, so that no transaction holds many rows.
+FILL_UNITS = (f"UPDATE feedback_case SET {UNITS_COLUMN} = {_each_once(_UNITS_OF_ROW)} "  # nosec B608
+              f"WHERE {UNITS_COLUMN} IS NULL AND id BETWEEN :first AND :last")
+PREFIX_INDEX_DDL = f"CREATE INDEX IF NOT EXISTS {PREFIX_INDEX} {PREFIX_INDEX_ON}"
 UNITS_DROP = ["DROP TRIGGER IF EXISTS case_search_units_of_past ON case_past_unit",
               "DROP TRIGGER IF EXISTS case_search_units_of_case ON feedback_case",
               "DROP FUNCTION IF EXISTS case_search_units_of_past()",
@@ -123,16 +135,16 @@ POSTGRES_DROP = [f"DROP INDEX IF EXISTS {PREFIX_INDEX}", *UNITS_DROP,
 NOT_IN_MODELS = {"case_search", PREFIX_INDEX, "ix_feedback_case_fulltext", UNITS_COLUMN}
 
 
-def rebuild_prefix_index(bind, autocommit_block):
-    """For a migration: the prefix index built again as PREFIX_INDEX_ON says, beside the old one
-    and CONCURRENTLY (cases are written as usual meanwhile), then swapped in. `autocommit_block`:
+def rebuild_prefix_index(bind, autocommit_block, on=PREFIX_INDEX_ON):
+    """For a migration: the prefix index built again as `on` says, beside the old one and
+    CONCURRENTLY (cases are written as usual meanwhile), then swapped in. `autocommit_block`:
     the migration context's, as CONCURRENTLY cannot run in a transaction."""
     building = f"{PREFIX_INDEX}_building"
     with autocommit_block():
         # A build that failed halfway leaves an invalid index under the building name: dropped
         # first, so the migration can run again.
         bind.execute(sa.text(f"DROP INDEX CONCURRENTLY IF EXISTS {building}"))
-        bind.execute(sa.text(f"CREATE INDEX CONCURRENTLY {building} {PREFIX_INDEX_ON}"))
+        bind.execute(sa.text(f"CREATE INDEX CONCURRENTLY {building} {on}"))
         bind.execute(sa.text(f"DROP INDEX CONCURRENTLY IF EXISTS {PREFIX_INDEX}"))
     bind.execute(sa.text(f"ALTER INDEX {building} RENAME TO {PREFIX_INDEX}"))
 
@@ -148,8 +160,14 @@ def set_aside_for_bulk_load(connection):
 
 
 def install(connection):
-    for statement in SQLITE_DDL if connection.dialect.name == "sqlite" else POSTGRES_DDL:
+    if connection.dialect.name == "sqlite":
+        for statement in SQLITE_DDL:
+            connection.execute(sa.text(statement))
+        return
+    for statement in POSTGRES_DDL:
         connection.execute(sa.text(statement))
+    connection.execute(sa.text(FILL_UNITS), {"first": 0, "last": 2**63 - 1})
+    connection.execute(sa.text(PREFIX_INDEX_DDL))
 
 
 def uninstall(connection):

@@ -115,6 +115,15 @@ def test_postgresql_keeps_every_unit_that_had_a_case_beside_its_words(client, lo
     assert _units_had(ours) == sorted([cs, helsinki])
     assert _units_had(theirs) == sorted([cs, helsinki, turku])
 
+    # A case without units (written with the triggers away) takes all its units at its next
+    # change of holder or past unit, not only the new ones.
+    db.session.execute(sa.text(f"UPDATE feedback_case SET {search.UNITS_COLUMN} = NULL"))
+    theirs.current_unit_id = cs
+    db.session.add(CasePastUnit(case_id=ours.id, unit_id=turku))
+    db.session.commit()
+    assert _units_had(theirs) == sorted([cs, helsinki])  # Turku never became a past unit
+    assert _units_had(ours) == sorted([cs, helsinki, turku])
+
 
 @pytest.mark.skipif(not (database_url_from_env() or "").startswith("postgresql"),
                     reason="the index of words and units is PostgreSQL's")

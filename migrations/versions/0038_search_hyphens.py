@@ -25,6 +25,9 @@ branch_labels = None
 depends_on = None
 
 _INDEX = "ix_feedback_case_word_prefixes"
+# The index this migration builds (0039_search_units adds the units to it).
+_SPLIT_ON = ("ON feedback_case USING gin (case_search_prefixes("
+             "translate(coalesce(message, '') || ' ' || coalesce(contact_name, ''), '-', ' ')))")
 # The index as 0037_search_prefixes made it, for the way back.
 _UNSPLIT = (
     f"CREATE INDEX IF NOT EXISTS {_INDEX} ON feedback_case USING gin "
@@ -35,7 +38,7 @@ _UNSPLIT = (
 def upgrade():
     bind = op.get_bind()
     if bind.dialect.name == 'postgresql':
-        search.rebuild_prefix_index(bind, op.get_context().autocommit_block)
+        search.rebuild_prefix_index(bind, op.get_context().autocommit_block, on=_SPLIT_ON)
 
 
 def downgrade():
