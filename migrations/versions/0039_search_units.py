@@ -9,7 +9,7 @@ are filled in a stretch of ids at a time, each its own transaction, while the in
 usual (a case written meanwhile takes its units through the triggers); the table is vacuumed and
 analysed (the filling wrote every row, and a planner that does not know the new column made a
 branch's search take 300 ms); last the index is built again beside the old one and CONCURRENTLY,
-as 0038 did. Nothing changes on SQLite.
+as 0038 did. At a million cases it took 4 min 55 s here. Nothing changes on SQLite.
 
 Revision ID: 0039_search_units
 Revises: 0038_search_hyphens
