@@ -33,16 +33,21 @@ def can_view_case(user, case):
     return any(past.unit_id in units for past in case.past_units)
 
 
+def units_seen_by(user):
+    """The ids of the units whose cases `user` may see; None: every case (an admin)."""
+    return None if user.is_admin else member_unit_ids(user) or {-1}
+
+
 def cases_visible_to(user):
     """`can_view_case` as an SQL condition on cases, for lists and searches."""
-    if user.is_admin:
-        return sa.true()
-    return cases_visible_in(member_unit_ids(user) or {-1})
+    return cases_visible_in(units_seen_by(user))
 
 
 def cases_visible_in(units):
-    """The cases members of `units` (ids, or an expanding parameter) may see, as an SQL
-    condition: held by one of them now, received through one, or held by one before."""
+    """The cases members of `units` (ids, or an expanding parameter; None: every case) may see,
+    as an SQL condition: held by one of them now, received through one, or held by one before."""
+    if units is None:
+        return sa.true()
     return sa.or_(
         Case.current_unit_id.in_(units),
         Case.service_unit_id.in_(units),

@@ -11,7 +11,7 @@ import math
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from .access import cases_visible_to, member_unit_ids, visible_case_ids_newest_first
+from .access import cases_visible_in, units_seen_by, visible_case_ids_newest_first
 from .cases.queries import listed_cases
 from .models import Case, Customer
 from .rules.phones import e164
@@ -72,11 +72,14 @@ PREFIX_INDEX_ON = (f"ON feedback_case USING gin (case_search_prefixes({_PG_DOCUM
 # word of its own: a query word is then one exact entry of the index (6 ms for a full name at a
 # million cases) instead of a range of words merged in full (30-45 ms: "aino" also reads "ainoa").
 PREFIX_LONGEST = PREFIX_LENGTHS[-1]
-# A case's units where it has none yet (from before the column, or written with the triggers
-# away): its holder and receiving unit, and its past units.
-_UNITS_OF_ROW = ("ARRAY[feedback_case.current_unit_id, feedback_case.service_unit_id] "
-                 "|| ARRAY(SELECT unit_id FROM case_past_unit AS past "
-                 "WHERE past.case_id = feedback_case.id)")
+
+
+def _units_of(row):
+    """SQL: the units of the case `row` (a table or a trigger's NEW or OLD) where it has none yet
+    (from before the column, or written with the triggers away): its holder and receiving unit,
+    and its past units."""
+    return (f"ARRAY[{row}.current_unit_id, {row}.service_unit_id] "  # nosec B608
+            f"|| ARRAY(SELECT unit_id FROM case_past_unit AS past WHERE past.case_id = {row}.id)")
 
 
 def _each_once(units):
@@ -97,8 +100,8 @@ POSTGRES_DDL = [
     "CREATE OR REPLACE FUNCTION case_search_units_of_case() RETURNS trigger "  # nosec B608
     "LANGUAGE plpgsql AS $$ "
     f"BEGIN NEW.{UNITS_COLUMN} := " + _each_once(  # nosec B608
-        "CASE WHEN TG_OP = 'INSERT' THEN '{}'::integer[] ELSE coalesce("  # nosec B608
-        f"OLD.{UNITS_COLUMN}, ARRAY(SELECT unit_id FROM case_past_unit WHERE case_id = OLD.id)) END "
+        "CASE WHEN TG_OP = 'INSERT' THEN '{}'::integer[] "
+        f"ELSE coalesce(OLD.{UNITS_COLUMN}, {_units_of('OLD')}) END "
         "|| ARRAY[NEW.current_unit_id, NEW.service_unit_id]") + "; RETURN NEW; END $$",
     "DROP TRIGGER IF EXISTS case_search_units_of_case ON feedback_case",
     "CREATE TRIGGER case_search_units_of_case BEFORE INSERT OR UPDATE OF "
@@ -109,7 +112,7 @@ POSTGRES_DDL = [
     "CREATE OR REPLACE FUNCTION case_search_units_of_past() RETURNS trigger "  # nosec B608
     "LANGUAGE plpgsql AS $$ "
     f"BEGIN UPDATE feedback_case SET {UNITS_COLUMN} = "  # nosec B608
-    + _each_once(f"coalesce({UNITS_COLUMN}, {_UNITS_OF_ROW}) || added.units")
+    + _each_once(f"coalesce({UNITS_COLUMN}, {_units_of('feedback_case')}) || added.units")
     + " FROM (SELECT case_id, array_agg(DISTINCT unit_id) AS units "  # nosec B608
     "FROM added_past_units GROUP BY case_id) AS added WHERE feedback_case.id = added.case_id "
     f"AND NOT coalesce({UNITS_COLUMN} @> added.units, false); RETURN NULL; END $$",
@@ -120,7 +123,8 @@ POSTGRES_DDL = [
 ]
 # The cases without units, those with ids from :first to :last: a migration fills them a stretch
 # at a time, so that no transaction holds many rows.
-FILL_UNITS = (f"UPDATE feedback_case SET {UNITS_COLUMN} = {_each_once(_UNITS_OF_ROW)} "  # nosec B608
+FILL_UNITS = (f"UPDATE feedback_case SET {UNITS_COLUMN} = "  # nosec B608
+              f"{_each_once(_units_of('feedback_case'))} "  # nosec B608
               f"WHERE {UNITS_COLUMN} IS NULL AND id BETWEEN :first AND :last")
 PREFIX_INDEX_DDL = f"CREATE INDEX IF NOT EXISTS {PREFIX_INDEX} {PREFIX_INDEX_ON}"
 UNITS_DROP = ["DROP TRIGGER IF EXISTS case_search_units_of_past ON case_past_unit",
@@ -210,12 +214,12 @@ IDENTIFIER_DIGITS = 6
 FURTHER_RUNS = 2
 
 
-def text_matches(session, query, visible, visible_ids, units=None):
-    """A select of the ids of the newest cases (ids rise with receipt) among `visible` whose
-    message or contact name contain all the words of `query`, at most RESULTS, fit for a UNION;
-    or None when `query` has no words. `visible_ids`: the same cases as selects of ids, newest
-    first (access.visible_case_ids_newest_first); `units`: the ids of the units whose members
-    see them (None: every case).
+def text_matches(session, query, units, visible_ids):
+    """A select of the ids of the newest cases (ids rise with receipt) that members of `units`
+    may see (access.units_seen_by; None: every case) whose message or contact name contain all
+    the words of `query`, at most RESULTS, fit for a UNION; or None when `query` has no words.
+    `visible_ids`: the same cases as selects of ids, newest first
+    (access.visible_case_ids_newest_first).
 
     SQLite reads its index newest first and stops at the limit. PostgreSQL's index has no
     order: the newest RECENT_CASES cases the user may see are read in order and tested one by
@@ -232,17 +236,18 @@ def text_matches(session, query, visible, visible_ids, units=None):
         match = " ".join('"' + word.replace('"', "") + '"*' for word in words)
         index = sa.table("case_search", sa.column("rowid"))
         newest = (sa.select(Case.id).join(index, index.c.rowid == Case.id)
-                  .where(sa.text("case_search MATCH :match").bindparams(match=match), visible)
+                  .where(sa.text("case_search MATCH :match").bindparams(match=match),
+                         cases_visible_in(units))
                   .order_by(index.c.rowid.desc()).limit(RESULTS).subquery())
         return sa.select(newest.c.id)  # a LIMIT inside a UNION must be wrapped
-    return sa.select(Case.id).where(Case.id.in_(_postgresql_matches(session, words, visible,
-                                                                    visible_ids, units)))
+    return sa.select(Case.id).where(Case.id.in_(_postgresql_matches(session, words, units,
+                                                                    visible_ids)))
 
 
-def _postgresql_matches(session, words, visible, visible_ids, units):
+def _postgresql_matches(session, words, units, visible_ids):
     """text_matches on PostgreSQL, as a list of ids."""
     if any(word.isdecimal() and len(word) >= IDENTIFIER_DIGITS for word in words):
-        return session.scalars(indexed_matches(words, visible, units)).all()
+        return session.scalars(indexed_matches(words, units)).all()
     found = session.scalars(recent_matches(words, visible_ids)).all()
     read = RECENT_CASES
     for _run in range(FURTHER_RUNS):
@@ -259,7 +264,7 @@ def _postgresql_matches(session, words, visible, visible_ids, units):
             words, visible_ids, below=found[-1], count=more).limit(missing)).all()
         read += more
     if len(found) < RESULTS:
-        found = session.scalars(indexed_matches(words, visible, units)).all()
+        found = session.scalars(indexed_matches(words, units)).all()
     return found
 
 
@@ -294,16 +299,17 @@ def recent_matches(words, visible_ids, below=None, count=None):
             .order_by(cases.c.id.desc()).limit(RESULTS))
 
 
-def indexed_matches(words, visible, units=None):
-    """PostgreSQL: the newest matches among `visible`, at most RESULTS, listed by the index of
-    word prefixes and of the units that have had each case (`units`: the ids of the units whose
-    members see `visible`; None, every case)."""
+def indexed_matches(words, units):
+    """PostgreSQL: the newest matches that members of `units` may see (None: every case), at
+    most RESULTS, listed by the index of word prefixes and of the units that have had each
+    case."""
     # Each word's prefix of at most PREFIX_LONGEST letters is one entry of the index; a longer
     # word also needs the exact test.
     prefixes = sa.func.to_tsquery("simple", sa.func.concat_ws(
         " & ", *(sa.func.left(sa.func.lower(word), PREFIX_LONGEST) for word in words)))
     tests = [_has_words(Case, words)] if max(map(len, words)) > PREFIX_LONGEST else []
-    # The index's units, where they narrow the matches; `visible` then decides on those it gives.
+    # The index's units, where they narrow the matches; who may see a case then decides on
+    # those it gives.
     if units is not None:
         had = sa.literal_column(f"{Case.__tablename__}.{UNITS_COLUMN}", ARRAY(sa.Integer))
         tests.append(had.op("&&")(sa.cast(sa.literal(sorted(units), ARRAY(sa.Integer)),
@@ -312,7 +318,7 @@ def indexed_matches(words, visible, units=None):
     # the index instead of walking every older case.
     return (sa.select(Case.id)
             .where(sa.func.case_search_prefixes(_document(Case)).op("@@")(prefixes), *tests,
-                   visible)
+                   cases_visible_in(units))
             .order_by((Case.id + 0).desc()).limit(RESULTS))
 
 
@@ -343,11 +349,10 @@ def search_cases(session, user, query):
     phone = e164(query)
     if phone:
         matches.append(sa.select(Case.id).where(Case.contact_phone == phone))
-    words = text_matches(session, query, cases_visible_to(user),
-                         visible_case_ids_newest_first(user),
-                         None if user.is_admin else member_unit_ids(user) or {-1})
+    units = units_seen_by(user)
+    words = text_matches(session, query, units, visible_case_ids_newest_first(user))
     if words is not None:
         matches.append(words)
     # One read of the rows for both: the newest by receipt of the keys' and the words' matches.
-    return listed_cases(Case.id.in_(sa.union(*matches)), cases_visible_to(user),
+    return listed_cases(Case.id.in_(sa.union(*matches)), cases_visible_in(units),
                         order_by=(Case.received_at.desc(), Case.id.desc()), limit=RESULTS)
