@@ -47,8 +47,9 @@ def test_upgrade_on_an_empty_database_matches_the_models(empty_database_url):
             if connection.dialect.name == "sqlite":
                 # Later migrations rebuild the case table: the search triggers must survive.
                 triggers = connection.execute(sa.text(
-                    "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'")).scalar()
-                assert triggers == 3
+                    "SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars().all()
+                assert sorted(triggers) == [f"case_search_{name}" for name in (
+                    "delete", "insert", "past_delete", "past_insert", "past_update", "update")]
             indexes = connection.execute(sa.text(
                 "SELECT name FROM sqlite_master WHERE type = 'index'"
                 if connection.dialect.name == "sqlite" else "SELECT indexname FROM pg_indexes"

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from sqlalchemy.orm import selectinload
 
 from feedback_intranet import access, demo, search
+from feedback_intranet.cases import operations
 from feedback_intranet.demo import seed_demo
 from feedback_intranet.extensions import db
 from feedback_intranet.models import (
@@ -146,6 +147,148 @@ def test_postgresql_lists_from_its_index_only_what_the_units_had(setting, make_c
     ours.current_unit_id = units["helsinki"].id  # moved without a forward: never a past unit
     db.session.commit()
     assert listed(branch) == [ours.id]
+
+
+def _sqlite_index(match):
+    return set(db.session.scalars(sa.text(
+        "SELECT rowid FROM case_search WHERE case_search MATCH :match"), {"match": match}))
+
+
+def _sqlite_units_indexed(unit_ids):
+    """SQLite: each case's units as its index holds them."""
+    indexed = {}
+    for unit_id in unit_ids:
+        for case_id in _sqlite_index(f'units : "u{unit_id}"'):
+            indexed.setdefault(case_id, set()).add(unit_id)
+    return indexed
+
+
+def _units_that_may_see():
+    """Each case's units as the cases and their past units say (a case with none: left out)."""
+    units = {}
+    for case_id, current, service in db.session.execute(
+            sa.select(Case.id, Case.current_unit_id, Case.service_unit_id)):
+        units[case_id] = {current, service} - {None}
+    for case_id, unit_id in db.session.execute(sa.select(CasePastUnit.case_id, CasePastUnit.unit_id)):
+        units[case_id].add(unit_id)
+    return {case_id: held for case_id, held in units.items() if held}
+
+
+def _delete_case(case_id):
+    """The case and what refers to it, as plain deletes (cases are anonymised, never deleted,
+    by the intranet; the index must follow whatever writes them)."""
+    for table in reversed(db.metadata.sorted_tables):
+        for key in table.foreign_keys:
+            if key.column.table.name == Case.__tablename__ and table.name != Case.__tablename__:
+                db.session.execute(table.delete().where(key.parent == case_id))
+    db.session.execute(sa.delete(Case).where(Case.id == case_id))
+
+
+_SQLITE_ONLY = pytest.mark.skipif((database_url_from_env() or "").startswith("postgresql"),
+                                  reason="the index of words and units is SQLite's FTS5")
+
+
+@_SQLITE_ONLY
+def test_sqlite_keeps_the_units_that_may_see_a_case_beside_its_words(client, login, setting):
+    """The triggers keep each case's units however the case is written: received, forwarded
+    (the unit it left keeps reading it), a past unit added or taken away directly, a new holder
+    without a forward, new words; a past unit is never changed in place."""
+    units, ours, theirs = setting
+    cs, helsinki, turku = units["cs"].id, units["helsinki"].id, units["turku"].id
+    everyone = [cs, helsinki, turku]
+    assert _sqlite_units_indexed(everyone) == _units_that_may_see() == {ours.id: {cs},
+                                                                        theirs.id: {turku}}
+    login("cs.agent")
+    post_action(client, ours, "forward", unit=str(helsinki), note="Teille.")
+    db.session.expire_all()
+    assert _sqlite_units_indexed(everyone)[ours.id] == {cs, helsinki}
+    theirs.service_unit_id = cs
+    ours.message = "Uusi viesti lainasta."
+    db.session.add(CasePastUnit(case_id=theirs.id, unit_id=helsinki))
+    db.session.commit()
+    assert _sqlite_units_indexed(everyone) == _units_that_may_see() == {
+        ours.id: {cs, helsinki}, theirs.id: {cs, helsinki, turku}}
+    assert _sqlite_index('{message contact_name} : "lainasta"') == {ours.id}
+    assert _sqlite_index('{message contact_name} : "kampissa"') == set()
+    # Back to the unit that had it: its past unit goes, and it keeps reading the case.
+    post_action(client, ours, "forward", unit=str(cs), note="Takaisin.")
+    db.session.expire_all()
+    assert _sqlite_units_indexed(everyone) == _units_that_may_see()
+    db.session.execute(sa.delete(CasePastUnit).where(CasePastUnit.case_id == theirs.id))
+    theirs.current_unit_id = helsinki
+    db.session.commit()
+    assert _sqlite_units_indexed(everyone) == _units_that_may_see() == {
+        ours.id: {cs, helsinki}, theirs.id: {cs, helsinki}}
+    with pytest.raises(sa.exc.IntegrityError, match="never changed"):
+        db.session.execute(sa.update(CasePastUnit).values(unit_id=turku))
+    db.session.rollback()
+    db.session.execute(sa.delete(CasePastUnit).where(CasePastUnit.case_id == theirs.id))
+    _delete_case(ours.id)  # its past unit first, then the case
+    db.session.commit()
+    assert _sqlite_units_indexed(everyone) == {theirs.id: {cs, helsinki}}
+    assert _sqlite_index('{message contact_name} : "lainasta"') == set()
+
+
+@_SQLITE_ONLY
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(st.tuples(st.sampled_from(["forward", "move", "add past", "remove past",
+                                                 "receive", "words", "delete"]),
+                                st.integers(0, 5), st.integers(0, 2)), max_size=25))
+def test_sqlite_index_follows_any_sequence_of_writes(setting, make_case, steps):
+    """Whatever a case and its past units go through, in any order, the index holds each case's
+    words and exactly the units that may see it: FTS5 takes a case out by its words as they went
+    in, so a step that took out other words would leave the case found where it is not."""
+    units, _ours, _theirs = setting
+    unit_ids = [units["cs"].id, units["helsinki"].id, units["turku"].id]
+    # Each example's own cases, in a transaction of its own that is rolled back at the end.
+    db.session.commit()
+    cases = [make_case(units["cs" if n % 2 else "turku"], message=f"Viesti {n}").id
+             for n in range(6)]
+    try:
+        for step, which, unit in steps:
+            _write(db.session.get(Case, cases[which]), step, unit_ids[unit], which)
+            db.session.flush()
+            db.session.expire_all()
+        ours = set(cases)
+        expected = {case_id: held for case_id, held in _units_that_may_see().items()
+                    if case_id in ours}
+        indexed = {case_id: held for case_id, held in _sqlite_units_indexed(unit_ids).items()
+                   if case_id in ours}
+        assert indexed == expected
+        db.session.execute(sa.text(
+            "INSERT INTO case_search(case_search, rank) VALUES ('integrity-check', 0)"))
+        words = {case_id: set(_tokens(case)) for case_id, case in (
+            (case_id, db.session.get(Case, case_id)) for case_id in cases) if case is not None}
+        for word in {"viesti", "muuttuivat", "nimi0", "nimi3"}:
+            assert _sqlite_index(f'{{message contact_name}} : "{word}"') & ours == {
+                case_id for case_id, tokens in words.items() if word in tokens}, word
+    finally:
+        db.session.rollback()
+        for case_id in cases:
+            _delete_case(case_id)
+        db.session.commit()
+
+
+def _write(case, step, unit_id, which):
+    """One step of test_sqlite_index_follows_any_sequence_of_writes on `case` (None: deleted)."""
+    if case is None:
+        return
+    past = {p.unit_id: p for p in case.past_units}
+    if step == "forward" and unit_id != case.current_unit_id:
+        operations.move_to_unit(case, unit_id)
+    elif step == "move":
+        case.current_unit_id = unit_id
+    elif step == "add past" and unit_id not in past:
+        db.session.add(CasePastUnit(case_id=case.id, unit_id=unit_id))
+    elif step == "remove past" and unit_id in past:
+        case.past_units.remove(past[unit_id])
+    elif step == "receive":
+        case.service_unit_id = None if case.service_unit_id == unit_id else unit_id
+    elif step == "words":
+        case.message, case.contact_name = f"Sanat {unit_id} muuttuivat", f"Nimi{which}"
+    elif step == "delete":
+        _delete_case(case.id)
 
 
 def test_the_index_follows_changes(client, login, setting):

@@ -23,11 +23,11 @@ down_revision = '0023_report_summaries'
 branch_labels = None
 depends_on = None
 
-# The table as 0006_search made it, for the way back.
+# The table as 0006_search made it, for the way back, with the units every search table has
+# kept since 0040_search_units_sqlite (0006 installs the search objects of today).
 _WITHOUT_PREFIXES = (
     "CREATE VIRTUAL TABLE case_search USING fts5("
-    "message, contact_name, content='feedback_case', content_rowid='id', "
-    "tokenize='unicode61 remove_diacritics 0')"
+    "message, contact_name, units, content='', tokenize='unicode61 remove_diacritics 0')"
 )
 
 
