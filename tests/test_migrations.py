@@ -344,3 +344,67 @@ def test_the_search_units_migration_fills_in_every_unit_that_had_a_case(empty_da
         assert {case_id: set(units) for case_id, units in had.items()} == expected
         assert expected != now  # some cases' past units are neither their holder nor receiver
         db.engine.dispose()
+
+
+@pytest.mark.skipif((database_url_from_env() or "").startswith("postgresql"),
+                    reason="the index of words and units is SQLite's FTS5")
+def test_sqlite_search_units_migration_and_install_over_the_words_only_index(empty_database_url):
+    """0040 builds the index of words and units from every case and goes back to the words
+    only; `install` (which the migrations before 0040 call too) over the words-only index of
+    their day builds the new one instead of keeping the old table under new triggers."""
+    from feedback_intranet.demo import seed_demo
+    from feedback_intranet.rules.banking_days import BankingCalendar
+
+    from .conftest import DEFAULT_NOW
+
+    def units_indexed(connection):
+        indexed = {}
+        for (unit_id,) in connection.execute(sa.text("SELECT id FROM unit")):
+            for (case_id,) in connection.execute(sa.text(
+                    "SELECT rowid FROM case_search WHERE case_search MATCH :match"),
+                    {"match": f'units : "u{unit_id}"'}):
+                indexed.setdefault(case_id, set()).add(unit_id)
+        return indexed
+
+    def units_that_may_see(connection):
+        units = {case_id: {current, service} - {None} for case_id, current, service in
+                 connection.execute(sa.text(
+                     "SELECT id, current_unit_id, service_unit_id FROM feedback_case"))}
+        for case_id, unit_id in connection.execute(sa.text(
+                "SELECT case_id, unit_id FROM case_past_unit")):
+            units[case_id].add(unit_id)
+        return units
+
+    def columns(connection):
+        return connection.execute(sa.text(
+            "SELECT name FROM pragma_table_info('case_search')")).scalars().all()
+
+    app = create_app({"CONFIG": "testing", "SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with app.app_context():
+        flask_migrate.upgrade()
+        seed_demo(DEFAULT_NOW, BankingCalendar(), cases=60, seed=18)
+        db.session.commit()
+        db.session.remove()
+        flask_migrate.downgrade(revision="0039_search_units")
+        with db.engine.begin() as connection:
+            assert columns(connection) == ["message", "contact_name"]
+            # Held by a unit before, which is neither their holder nor their receiver now.
+            connection.execute(sa.text(
+                "INSERT INTO case_past_unit (case_id, unit_id) SELECT c.id, u.id FROM feedback_case c,"
+                " unit u WHERE u.id <> c.current_unit_id AND u.id <> coalesce(c.service_unit_id, 0)"
+                " ORDER BY c.id, u.id LIMIT 3"))
+        flask_migrate.upgrade()
+        with db.engine.connect() as connection:
+            assert columns(connection) == ["message", "contact_name", "units"]
+            expected = units_that_may_see(connection)
+            assert units_indexed(connection) == expected
+        flask_migrate.downgrade(revision="0039_search_units")
+        with db.engine.begin() as connection:
+            assert columns(connection) == ["message", "contact_name"]
+            search.install(connection)
+            assert columns(connection) == ["message", "contact_name", "units"]
+            assert units_indexed(connection) == expected
+            triggers = connection.execute(sa.text(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'")).scalar()
+            assert triggers == 6
+        db.engine.dispose()
