@@ -297,11 +297,6 @@ def test_the_audit_facts_migration_keeps_every_row_as_stored_and_the_log_append_
 @pytest.mark.skipif(not (database_url_from_env() or "").startswith("postgresql"),
                     reason="the index of words and units is PostgreSQL's")
 def test_the_search_units_migration_fills_in_every_unit_that_had_a_case(empty_database_url):
-    from feedback_intranet.demo import seed_demo
-    from feedback_intranet.rules.banking_days import BankingCalendar
-
-    from .conftest import DEFAULT_NOW
-
     def index_columns(connection):
         return connection.execute(sa.text(
             "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_feedback_case_word_prefixes'"
@@ -310,15 +305,9 @@ def test_the_search_units_migration_fills_in_every_unit_that_had_a_case(empty_da
     app = create_app({"CONFIG": "testing", "SQLALCHEMY_DATABASE_URI": empty_database_url})
     with app.app_context():
         flask_migrate.upgrade()
-        seed_demo(DEFAULT_NOW, BankingCalendar(), cases=120, seed=18)
-        db.session.commit()
-        db.session.remove()
+        _seed_demo(120)
         with db.engine.begin() as connection:
-            # The demo's cases left customer service only; one held by a branch before, too.
-            connection.execute(sa.text(
-                "INSERT INTO case_past_unit (case_id, unit_id) SELECT c.id, u.id FROM feedback_case c,"
-                " unit u WHERE u.id <> c.current_unit_id AND u.id <> coalesce(c.service_unit_id, 0)"
-                " ORDER BY c.id, u.id LIMIT 1"))
+            _add_past_units(connection, 1)
         flask_migrate.downgrade(revision="0038_search_hyphens")
         with db.engine.connect() as connection:
             columns = {column["name"] for column in sa.inspect(connection).get_columns("feedback_case")}
@@ -334,13 +323,8 @@ def test_the_search_units_migration_fills_in_every_unit_that_had_a_case(empty_da
             assert index_columns(connection).endswith(f", {search.UNITS_COLUMN})")
             had = dict(connection.execute(sa.text(
                 f"SELECT id, {search.UNITS_COLUMN} FROM feedback_case")).all())
-            now = {case_id: {current, service} - {None} for case_id, current, service in
-                   connection.execute(sa.text(
-                       "SELECT id, current_unit_id, service_unit_id FROM feedback_case"))}
-            expected = {case_id: set(units) for case_id, units in now.items()}
-            for case_id, unit_id in connection.execute(sa.text(
-                    "SELECT case_id, unit_id FROM case_past_unit")):
-                expected[case_id].add(unit_id)
+            expected = _units_that_may_see(connection)
+            now = _units_that_may_see(connection, past=False)
         assert {case_id: set(units) for case_id, units in had.items()} == expected
         assert expected != now  # some cases' past units are neither their holder nor receiver
         db.engine.dispose()
@@ -352,11 +336,6 @@ def test_sqlite_search_units_migration_and_install_over_the_words_only_index(emp
     """0040 builds the index of words and units from every case and goes back to the words
     only; `install` (which the migrations before 0040 call too) over the words-only index of
     their day builds the new one instead of keeping the old table under new triggers."""
-    from feedback_intranet.demo import seed_demo
-    from feedback_intranet.rules.banking_days import BankingCalendar
-
-    from .conftest import DEFAULT_NOW
-
     def units_indexed(connection):
         indexed = {}
         for (unit_id,) in connection.execute(sa.text("SELECT id FROM unit")):
@@ -366,15 +345,6 @@ def test_sqlite_search_units_migration_and_install_over_the_words_only_index(emp
                 indexed.setdefault(case_id, set()).add(unit_id)
         return indexed
 
-    def units_that_may_see(connection):
-        units = {case_id: {current, service} - {None} for case_id, current, service in
-                 connection.execute(sa.text(
-                     "SELECT id, current_unit_id, service_unit_id FROM feedback_case"))}
-        for case_id, unit_id in connection.execute(sa.text(
-                "SELECT case_id, unit_id FROM case_past_unit")):
-            units[case_id].add(unit_id)
-        return units
-
     def columns(connection):
         return connection.execute(sa.text(
             "SELECT name FROM pragma_table_info('case_search')")).scalars().all()
@@ -382,21 +352,15 @@ def test_sqlite_search_units_migration_and_install_over_the_words_only_index(emp
     app = create_app({"CONFIG": "testing", "SQLALCHEMY_DATABASE_URI": empty_database_url})
     with app.app_context():
         flask_migrate.upgrade()
-        seed_demo(DEFAULT_NOW, BankingCalendar(), cases=60, seed=18)
-        db.session.commit()
-        db.session.remove()
+        _seed_demo(60)
         flask_migrate.downgrade(revision="0039_search_units")
         with db.engine.begin() as connection:
             assert columns(connection) == ["message", "contact_name"]
-            # Held by a unit before, which is neither their holder nor their receiver now.
-            connection.execute(sa.text(
-                "INSERT INTO case_past_unit (case_id, unit_id) SELECT c.id, u.id FROM feedback_case c,"
-                " unit u WHERE u.id <> c.current_unit_id AND u.id <> coalesce(c.service_unit_id, 0)"
-                " ORDER BY c.id, u.id LIMIT 3"))
+            _add_past_units(connection, 3)
         flask_migrate.upgrade()
         with db.engine.connect() as connection:
             assert columns(connection) == ["message", "contact_name", "units"]
-            expected = units_that_may_see(connection)
+            expected = _units_that_may_see(connection)
             assert units_indexed(connection) == expected
         flask_migrate.downgrade(revision="0039_search_units")
         with db.engine.begin() as connection:
@@ -408,3 +372,35 @@ def test_sqlite_search_units_migration_and_install_over_the_words_only_index(emp
                 "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'")).scalar()
             assert triggers == 6
         db.engine.dispose()
+
+
+def _seed_demo(cases):
+    from feedback_intranet.demo import seed_demo
+    from feedback_intranet.rules.banking_days import BankingCalendar
+
+    from .conftest import DEFAULT_NOW
+
+    seed_demo(DEFAULT_NOW, BankingCalendar(), cases=cases, seed=18)
+    db.session.commit()
+    db.session.remove()
+
+
+def _add_past_units(connection, cases):
+    """The demo's cases left customer service only: the first `cases` of them held by another
+    unit before too, which is neither their holder nor their receiver now."""
+    connection.execute(sa.text(
+        "INSERT INTO case_past_unit (case_id, unit_id) SELECT c.id, u.id FROM feedback_case c,"
+        " unit u WHERE u.id <> c.current_unit_id AND u.id <> coalesce(c.service_unit_id, 0)"
+        " ORDER BY c.id, u.id LIMIT :cases"), {"cases": cases})
+
+
+def _units_that_may_see(connection, past=True):
+    """Each case's units: its holder, its receiving unit and (`past`) its past units."""
+    units = {case_id: {current, service} - {None} for case_id, current, service in
+             connection.execute(sa.text(
+                 "SELECT id, current_unit_id, service_unit_id FROM feedback_case"))}
+    if past:
+        for case_id, unit_id in connection.execute(sa.text(
+                "SELECT case_id, unit_id FROM case_past_unit")):
+            units[case_id].add(unit_id)
+    return units
