@@ -59,7 +59,16 @@ def _sqlite_index(verb, case, past=""):
 # and take it out by its words as they went in. The past units have triggers of their own,
 # which the migrations keep through the copies SQLite makes of the case table
 # (migrations/env.py: legacy_alter_table).
-_PAST_CASE = "FROM feedback_case WHERE feedback_case.id = {}.case_id"
+
+
+def _sqlite_past_unit_changed(row, before):
+    """SQLite: the case of the past unit `row` (a trigger's NEW or OLD) written again, taken out
+    with its past units as they were (`before`, added to their condition) and put back."""
+    case = f"FROM feedback_case WHERE feedback_case.id = {row}.case_id"
+    return (f"{_sqlite_index('delete', 'feedback_case', before)} {case}; "
+            f"{_sqlite_index('insert', 'feedback_case')} {case};")
+
+
 SQLITE_DDL = [
     "CREATE VIRTUAL TABLE IF NOT EXISTS case_search USING fts5("
     "message, contact_name, units, content='', "
@@ -73,13 +82,9 @@ SQLITE_DDL = [
     "current_unit_id, service_unit_id ON feedback_case BEGIN "
     f"{_sqlite_index('delete', 'old')}; {_sqlite_index('insert', 'new')}; END",
     "CREATE TRIGGER IF NOT EXISTS case_search_past_insert AFTER INSERT ON case_past_unit BEGIN "
-    f"{_sqlite_index('delete', 'feedback_case', 'AND unit_id <> new.unit_id')} "
-    f"{_PAST_CASE.format('new')}; "
-    f"{_sqlite_index('insert', 'feedback_case')} {_PAST_CASE.format('new')}; END",
+    f"{_sqlite_past_unit_changed('new', 'AND unit_id <> new.unit_id')} END",
     "CREATE TRIGGER IF NOT EXISTS case_search_past_delete AFTER DELETE ON case_past_unit BEGIN "
-    f"{_sqlite_index('delete', 'feedback_case', 'UNION SELECT old.unit_id')} "
-    f"{_PAST_CASE.format('old')}; "
-    f"{_sqlite_index('insert', 'feedback_case')} {_PAST_CASE.format('old')}; END",
+    f"{_sqlite_past_unit_changed('old', 'UNION SELECT old.unit_id')} END",
     # A past unit is added or taken away, never changed: a change could not be followed.
     "CREATE TRIGGER IF NOT EXISTS case_search_past_update BEFORE UPDATE ON case_past_unit BEGIN "
     "SELECT RAISE(ABORT, 'a past unit is added or removed, never changed'); END",

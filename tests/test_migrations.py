@@ -13,6 +13,7 @@ from feedback_intranet import create_app, search
 from feedback_intranet.extensions import db
 
 from .conftest import database_url_from_env
+from .test_search import sqlite_units_indexed, units_that_may_see
 
 
 @pytest.fixture
@@ -323,8 +324,8 @@ def test_the_search_units_migration_fills_in_every_unit_that_had_a_case(empty_da
             assert index_columns(connection).endswith(f", {search.UNITS_COLUMN})")
             had = dict(connection.execute(sa.text(
                 f"SELECT id, {search.UNITS_COLUMN} FROM feedback_case")).all())
-            expected = _units_that_may_see(connection)
-            now = _units_that_may_see(connection, past=False)
+            expected = units_that_may_see(connection)
+            now = units_that_may_see(connection, past=False)
         assert {case_id: set(units) for case_id, units in had.items()} == expected
         assert expected != now  # some cases' past units are neither their holder nor receiver
         db.engine.dispose()
@@ -336,15 +337,6 @@ def test_sqlite_search_units_migration_and_install_over_the_words_only_index(emp
     """0040 builds the index of words and units from every case and goes back to the words
     only; `install` (which the migrations before 0040 call too) over the words-only index of
     their day builds the new one instead of keeping the old table under new triggers."""
-    def units_indexed(connection):
-        indexed = {}
-        for (unit_id,) in connection.execute(sa.text("SELECT id FROM unit")):
-            for (case_id,) in connection.execute(sa.text(
-                    "SELECT rowid FROM case_search WHERE case_search MATCH :match"),
-                    {"match": f'units : "u{unit_id}"'}):
-                indexed.setdefault(case_id, set()).add(unit_id)
-        return indexed
-
     def columns(connection):
         return connection.execute(sa.text(
             "SELECT name FROM pragma_table_info('case_search')")).scalars().all()
@@ -360,14 +352,14 @@ def test_sqlite_search_units_migration_and_install_over_the_words_only_index(emp
         flask_migrate.upgrade()
         with db.engine.connect() as connection:
             assert columns(connection) == ["message", "contact_name", "units"]
-            expected = _units_that_may_see(connection)
-            assert units_indexed(connection) == expected
+            expected = units_that_may_see(connection)
+            assert sqlite_units_indexed(connection) == expected
         flask_migrate.downgrade(revision="0039_search_units")
         with db.engine.begin() as connection:
             assert columns(connection) == ["message", "contact_name"]
             search.install(connection)
             assert columns(connection) == ["message", "contact_name", "units"]
-            assert units_indexed(connection) == expected
+            assert sqlite_units_indexed(connection) == expected
             triggers = connection.execute(sa.text(
                 "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'")).scalar()
             assert triggers == 6
@@ -392,15 +384,3 @@ def _add_past_units(connection, cases):
         "INSERT INTO case_past_unit (case_id, unit_id) SELECT c.id, u.id FROM feedback_case c,"
         " unit u WHERE u.id <> c.current_unit_id AND u.id <> coalesce(c.service_unit_id, 0)"
         " ORDER BY c.id, u.id LIMIT :cases"), {"cases": cases})
-
-
-def _units_that_may_see(connection, past=True):
-    """Each case's units: its holder, its receiving unit and (`past`) its past units."""
-    units = {case_id: {current, service} - {None} for case_id, current, service in
-             connection.execute(sa.text(
-                 "SELECT id, current_unit_id, service_unit_id FROM feedback_case"))}
-    if past:
-        for case_id, unit_id in connection.execute(sa.text(
-                "SELECT case_id, unit_id FROM case_past_unit")):
-            units[case_id].add(unit_id)
-    return units

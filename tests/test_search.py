@@ -19,6 +19,7 @@ from feedback_intranet.models import (
     Customer,
     Language,
     Segment,
+    Unit,
     UnitKind,
     User,
 )
@@ -149,29 +150,33 @@ def test_postgresql_lists_from_its_index_only_what_the_units_had(setting, make_c
     assert listed(branch) == [ours.id]
 
 
-def _sqlite_index(match):
-    return set(db.session.scalars(sa.text(
-        "SELECT rowid FROM case_search WHERE case_search MATCH :match"), {"match": match}))
+def _sqlite_index(match, connection=None):
+    connection = connection or db.session.connection()
+    return set(connection.execute(sa.text(
+        "SELECT rowid FROM case_search WHERE case_search MATCH :match"), {"match": match}).scalars())
 
 
-def _sqlite_units_indexed(unit_ids):
-    """SQLite: each case's units as its index holds them."""
+def sqlite_units_indexed(connection=None):
+    """SQLite: each case's units as its index holds them, for every unit."""
+    connection = connection or db.session.connection()
     indexed = {}
-    for unit_id in unit_ids:
-        for case_id in _sqlite_index(f'units : "u{unit_id}"'):
+    for unit_id in connection.execute(sa.select(Unit.id)).scalars():
+        for case_id in _sqlite_index(f'units : "u{unit_id}"', connection):
             indexed.setdefault(case_id, set()).add(unit_id)
     return indexed
 
 
-def _units_that_may_see():
-    """Each case's units as the cases and their past units say (a case with none: left out)."""
-    units = {}
-    for case_id, current, service in db.session.execute(
-            sa.select(Case.id, Case.current_unit_id, Case.service_unit_id)):
-        units[case_id] = {current, service} - {None}
-    for case_id, unit_id in db.session.execute(sa.select(CasePastUnit.case_id, CasePastUnit.unit_id)):
-        units[case_id].add(unit_id)
-    return {case_id: held for case_id, held in units.items() if held}
+def units_that_may_see(connection=None, past=True):
+    """Each case's units as the cases say: its holder, its receiving unit and (`past`) its past
+    units."""
+    connection = connection or db.session.connection()
+    units = {case_id: {current, service} - {None} for case_id, current, service in
+             connection.execute(sa.select(Case.id, Case.current_unit_id, Case.service_unit_id))}
+    if past:
+        for case_id, unit_id in connection.execute(
+                sa.select(CasePastUnit.case_id, CasePastUnit.unit_id)):
+            units[case_id].add(unit_id)
+    return units
 
 
 def _delete_case(case_id, case_first=False):
@@ -198,18 +203,17 @@ def test_sqlite_keeps_the_units_that_may_see_a_case_beside_its_words(client, log
     without a forward, new words; a past unit is never changed in place."""
     units, ours, theirs = setting
     cs, helsinki, turku = units["cs"].id, units["helsinki"].id, units["turku"].id
-    everyone = [cs, helsinki, turku]
-    assert _sqlite_units_indexed(everyone) == _units_that_may_see() == {ours.id: {cs},
+    assert sqlite_units_indexed() == units_that_may_see() == {ours.id: {cs},
                                                                         theirs.id: {turku}}
     login("cs.agent")
     post_action(client, ours, "forward", unit=str(helsinki), note="Teille.")
     db.session.expire_all()
-    assert _sqlite_units_indexed(everyone)[ours.id] == {cs, helsinki}
+    assert sqlite_units_indexed()[ours.id] == {cs, helsinki}
     theirs.service_unit_id = cs
     ours.message = "Uusi viesti lainasta."
     db.session.add(CasePastUnit(case_id=theirs.id, unit_id=helsinki))
     db.session.commit()
-    assert _sqlite_units_indexed(everyone) == _units_that_may_see() == {
+    assert sqlite_units_indexed() == units_that_may_see() == {
         ours.id: {cs, helsinki}, theirs.id: {cs, helsinki, turku}}
     assert _sqlite_index('{message contact_name} : "lainasta"') == {ours.id}
     assert _sqlite_index('{message contact_name} : "kampissa"') == set()
@@ -218,11 +222,11 @@ def test_sqlite_keeps_the_units_that_may_see_a_case_beside_its_words(client, log
     # Back to the unit that had it: its past unit goes, and it keeps reading the case.
     post_action(client, ours, "forward", unit=str(cs), note="Takaisin.")
     db.session.expire_all()
-    assert _sqlite_units_indexed(everyone) == _units_that_may_see()
+    assert sqlite_units_indexed() == units_that_may_see()
     db.session.execute(sa.delete(CasePastUnit).where(CasePastUnit.case_id == theirs.id))
     theirs.current_unit_id = helsinki
     db.session.commit()
-    assert _sqlite_units_indexed(everyone) == _units_that_may_see() == {
+    assert sqlite_units_indexed() == units_that_may_see() == {
         ours.id: {cs, helsinki}, theirs.id: {cs, helsinki}}
     with pytest.raises(sa.exc.IntegrityError, match="never changed"):
         db.session.execute(sa.update(CasePastUnit).values(unit_id=turku))
@@ -230,7 +234,7 @@ def test_sqlite_keeps_the_units_that_may_see_a_case_beside_its_words(client, log
     db.session.execute(sa.delete(CasePastUnit).where(CasePastUnit.case_id == theirs.id))
     _delete_case(ours.id, case_first=True)  # taken out with the past unit it still has
     db.session.commit()
-    assert _sqlite_units_indexed(everyone) == {theirs.id: {cs, helsinki}}
+    assert sqlite_units_indexed() == {theirs.id: {cs, helsinki}}
     assert _sqlite_index('{message contact_name} : "lainasta"') == set()
 
 
@@ -256,9 +260,9 @@ def test_sqlite_index_follows_any_sequence_of_writes(setting, make_case, steps):
             db.session.flush()
             db.session.expire_all()
         ours = set(cases)
-        expected = {case_id: held for case_id, held in _units_that_may_see().items()
+        expected = {case_id: held for case_id, held in units_that_may_see().items()
                     if case_id in ours}
-        indexed = {case_id: held for case_id, held in _sqlite_units_indexed(unit_ids).items()
+        indexed = {case_id: held for case_id, held in sqlite_units_indexed().items()
                    if case_id in ours}
         assert indexed == expected
         db.session.execute(sa.text(
